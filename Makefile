@@ -1,0 +1,77 @@
+# Gridcare. `make run` and `make test` set everything up themselves on a fresh Debian machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed-$(shell sha256sum requirements.lock | cut -c1-12)
+HTMX := frontend/static/vendor/htmx.min.js
+DEMO_DB ?= var/gridcare.sqlite3
+TEST_PG ?= postgresql://gridcare:gridcare@127.0.0.1:5432/gridcare_test
+
+.PHONY: help run test setup assets test-sqlite test-postgres test-e2e lint bench lock messages clean
+
+help:
+	@echo "make run    set up, then serve the demo community at http://127.0.0.1:8000"
+	@echo "make test   set up, then run every test (SQLite, PostgreSQL, Chromium)"
+	@echo "make lint | bench | lock | messages | clean"
+
+## Set-up ---------------------------------------------------------------------------------------------------------
+$(VENV_STAMP): requirements.lock
+	@command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3; }
+	@python3 -m venv --help >/dev/null 2>&1 && python3 -c "import ensurepip" 2>/dev/null \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }
+	rm -rf .venv && python3 -m venv .venv
+	.venv/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+	touch $@
+
+$(HTMX): frontend/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	cd frontend && npm ci --no-audit --no-fund --silent
+	mkdir -p $(dir $@) && cp frontend/node_modules/htmx.org/dist/htmx.min.js $@
+
+setup: $(VENV_STAMP) assets
+assets: $(HTMX)
+
+## Run the demo -----------------------------------------------------------------------------------------------------
+run: setup
+	GRIDCARE_DEMO=1 GRIDCARE_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(PY) -m server migrate
+	GRIDCARE_DEMO=1 GRIDCARE_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(PY) -m server seed
+	GRIDCARE_DEMO=1 GRIDCARE_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(PY) -m server serve
+
+## Tests ------------------------------------------------------------------------------------------------------------
+test: setup lint
+	bash tests/support/system-deps.sh
+	bash tests/support/postgres.sh
+	$(MAKE) --no-print-directory test-sqlite test-postgres test-e2e
+
+test-sqlite: setup
+	GRIDCARE_TEST_DATABASE=sqlite $(PY) -m pytest tests -q -p no:cacheprovider
+
+test-postgres: setup
+	GRIDCARE_TEST_DATABASE=postgres GRIDCARE_TEST_POSTGRES_URL=$${GRIDCARE_TEST_POSTGRES_URL:-$(TEST_PG)} \
+	  $(PY) -m pytest tests -q -p no:cacheprovider
+
+test-e2e: setup
+	$(PY) -m pytest e2e -q -p no:cacheprovider
+
+lint: setup
+	.venv/bin/ruff check server tests e2e bench
+	.venv/bin/ruff format --check server tests e2e bench
+
+bench: setup
+	$(PY) -m bench
+
+## Maintenance ------------------------------------------------------------------------------------------------------
+lock:  # after changing pyproject.toml dependencies
+	python3 -m pip install -q uv==0.13.8 && python3 -m uv pip compile pyproject.toml --extra dev \
+	  --generate-hashes --python-version 3.11 -o requirements.lock
+
+messages: setup  # extract messages from code and templates into the catalogs
+	.venv/bin/pybabel extract -F server/i18n/babel.cfg -o server/i18n/messages.pot --no-location --sort-output \
+	  --omit-header -k translate:2 server frontend/templates
+	for l in zh_CN en; do \
+	  if [ -f server/i18n/locales/$$l/LC_MESSAGES/messages.po ]; then \
+	    .venv/bin/pybabel update -i server/i18n/messages.pot -d server/i18n/locales -l $$l --no-fuzzy-matching --omit-header --ignore-obsolete; \
+	  else .venv/bin/pybabel init -i server/i18n/messages.pot -d server/i18n/locales -l $$l; fi; done
+
+clean:
+	rm -rf .venv var frontend/node_modules frontend/static/vendor test-artifacts

@@ -1,0 +1,58 @@
+// Gridcare's service worker: one small file, read it top to bottom.
+// The server fills in VERSION (a hash of the shell files) and SHELL (their versioned URLs), so any change to the
+// shell installs a new worker and a new cache, and the old cache is deleted on activation.
+const VERSION = "__VERSION__";
+const SHELL = __SHELL__;
+const OFFLINE_URL = "/offline";
+const SHELL_CACHE = `gridcare-shell-${VERSION}`;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(SHELL_CACHE);
+      // cache: "reload" skips the HTTP cache, so the precache holds what the server has now.
+      await cache.addAll([...SHELL, OFFLINE_URL].map((url) => new Request(url, { cache: "reload" })));
+      await self.skipWaiting();
+    })(),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      const names = await caches.keys();
+      await Promise.all(
+        names.filter((name) => name.startsWith("gridcare-shell-") && name !== SHELL_CACHE).map((name) => caches.delete(name)),
+      );
+      await self.clients.claim();
+    })(),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return; // writes are never answered from a cache
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === "navigate") {
+    event.respondWith(networkFirstPage(request));
+  } else if (url.pathname.startsWith("/static/")) {
+    event.respondWith(cacheFirst(request));
+  }
+});
+
+// Strategy "network first, offline page as fallback": pages hold live data, so a stale copy would mislead.
+async function networkFirstPage(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const cache = await caches.open(SHELL_CACHE);
+    return (await cache.match(OFFLINE_URL)) || Response.error();
+  }
+}
+
+// Strategy "cache first": static URLs carry a content hash (?v=...), so a cached copy is never stale.
+async function cacheFirst(request) {
+  const cached = await caches.match(request);
+  return cached || fetch(request);
+}

@@ -1,0 +1,99 @@
+"""Log in, log out, choose a language."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, QueryParameter
+from litestar.response import Redirect
+
+from server.accounts import services
+from server.accounts.schemas import LanguageForm, LoginForm
+from server.i18n import LOCALE_COOKIE, translate
+from server.web.auth import SESSION_COOKIE, client_address, current_user
+from server.web.pages import render, safe_next, settings_of
+
+FormBody = Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+class AuthController(Controller):
+    @get("/login", opt={"public": True})
+    async def login_page(
+        self,
+        request: Request,
+        next: Annotated[str, QueryParameter(max_length=512)] = "/",  # noqa: A002 (query name)
+    ) -> Response:
+        if current_user(request):
+            return Redirect(safe_next(next), status_code=303)
+        return render(
+            request, "accounts/login.html", demo=settings_of(request).demo, next=safe_next(next), phone="", error=None
+        )
+
+    @post("/login", opt={"public": True})
+    async def log_in(self, request: Request, data: FormBody) -> Response:
+        settings = settings_of(request)
+        try:
+            token, _ = await services.log_in(
+                settings, data.phone, data.password, client_address(request), request.headers.get("user-agent", "")
+            )
+        except services.LoginError as exc:
+            messages = {
+                "bad_credentials": (401, translate(request, "Wrong phone number or password.")),
+                "inactive": (403, translate(request, "This account is switched off. Ask your community admin.")),
+                "too_many_attempts": (
+                    429,
+                    translate(
+                        request, "Too many wrong tries. Wait %(minutes)s minutes, then try again.", minutes=exc.minutes
+                    ),
+                ),
+            }
+            status, message = messages[exc.code]
+            return render(
+                request,
+                "accounts/login.html",
+                demo=settings.demo,
+                status_code=status,
+                next=safe_next(data.next),
+                phone=data.phone,
+                error=message,
+            )
+        response = Redirect(safe_next(data.next), status_code=303)
+        response.set_cookie(
+            Cookie(
+                key=SESSION_COOKIE,
+                value=token,
+                httponly=True,
+                samesite="lax",
+                secure=settings.secure_cookies,
+                max_age=settings.session_hours * 3600,
+                path="/",
+            )
+        )
+        return response
+
+    @post("/logout")
+    async def log_out(self, request: Request) -> Response:
+        await services.log_out(request.cookies.get(SESSION_COOKIE))
+        response = Redirect("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @post("/language", opt={"public": True})
+    async def set_language(
+        self, request: Request, data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    ) -> Response:
+        response = Redirect(safe_next(data.next), status_code=303)
+        response.set_cookie(
+            Cookie(
+                key=LOCALE_COOKIE,
+                value=data.lang,
+                max_age=365 * 24 * 3600,
+                samesite="lax",
+                path="/",
+                secure=settings_of(request).secure_cookies,
+            )
+        )
+        return response

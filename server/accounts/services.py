@@ -1,0 +1,180 @@
+"""Log-in, sessions and the scope of what each account may see. Knows nothing of HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from server.accounts.passwords import verify_password_async
+from server.accounts.tables import LoginAttempt, User, UserSession
+from server.settings import Settings
+
+ROLES = ("admin", "grid_worker", "volunteer", "resident")
+REGISTER_ROLES = ("admin", "grid_worker")  # roles that may read the register of households and residents
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    """The account behind a request, as every service sees it."""
+
+    id: uuid.UUID
+    community_id: uuid.UUID
+    name: str
+    phone: str
+    role: str
+    grid_id: uuid.UUID | None
+    resident_id: uuid.UUID | None
+    session_id: uuid.UUID | None = None
+
+    @property
+    def can_read_register(self) -> bool:
+        return self.role in REGISTER_ROLES
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What part of the register a user may see: one community, and in it all grids or only some.
+
+    Every query on the register goes through a Scope, so that no page can forget to filter.
+    """
+
+    community_id: uuid.UUID
+    grid_ids: tuple[uuid.UUID, ...] | None  # None: the whole community
+
+    @classmethod
+    def for_user(cls, user: CurrentUser) -> Scope | None:
+        if user.role == "admin":
+            return cls(community_id=user.community_id, grid_ids=None)
+        if user.role == "grid_worker":
+            return cls(community_id=user.community_id, grid_ids=(user.grid_id,) if user.grid_id else ())
+        return None  # volunteers and residents see none of the register
+
+    def allows_grid(self, grid_id: uuid.UUID) -> bool:
+        return self.grid_ids is None or grid_id in self.grid_ids
+
+
+class LoginError(Exception):
+    """A log-in refused; `code` picks the message shown to the person."""
+
+    def __init__(self, code: str, minutes: int = 0) -> None:
+        super().__init__(code)
+        self.code = code  # "bad_credentials" | "too_many_attempts" | "inactive"
+        self.minutes = minutes
+
+
+def normalize_phone(phone: str) -> str:
+    """Phones are typed with spaces, dashes, full-width digits or +86; accounts store 11 plain digits."""
+    import unicodedata
+
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return digits
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _recent_failures(settings: Settings, phone: str, address: str) -> tuple[int, int, datetime]:
+    since = _now() - timedelta(minutes=settings.login_window_minutes)
+    recent = LoginAttempt.succeeded.eq(False) & (LoginAttempt.at >= since)
+    by_phone = await LoginAttempt.count().where(recent & (LoginAttempt.phone == phone))
+    by_address = await LoginAttempt.count().where(recent & (LoginAttempt.address == address))
+    return by_phone, by_address, since
+
+
+async def log_in(
+    settings: Settings, phone: str, password: str, address: str, user_agent: str = ""
+) -> tuple[str, CurrentUser]:
+    """Check a phone and password; on success make a session and return its cookie token.
+
+    Failures are counted per phone number and per client address within a sliding window; past the limit
+    even a right password is refused until the window has passed, so guessing gains nothing.
+    """
+    phone = normalize_phone(phone)
+    by_phone, by_address, _ = await _recent_failures(settings, phone, address)
+    if by_phone >= settings.login_max_failures_per_account or by_address >= settings.login_max_failures_per_address:
+        raise LoginError("too_many_attempts", minutes=settings.login_window_minutes)
+
+    row = await User.objects().where(User.phone == phone).first() if phone else None
+    ok = await verify_password_async(row.password_hash if row else None, password)
+    await LoginAttempt.insert(LoginAttempt(phone=phone, address=address[:64], at=_now(), succeeded=ok))
+    if not ok or row is None:
+        raise LoginError("bad_credentials")
+    if not row.is_active:
+        raise LoginError("inactive")
+
+    token = secrets.token_urlsafe(32)
+    session = UserSession(
+        token_hash=_hash_token(token),
+        user=row.id,
+        created_at=_now(),
+        expires_at=_now() + timedelta(hours=settings.session_hours),
+        user_agent=user_agent[:256],
+    )
+    await session.save()
+    return token, _to_current(row.to_dict(), session.id)
+
+
+def _to_current(row: dict, session_id: uuid.UUID | None = None) -> CurrentUser:
+    return CurrentUser(
+        id=row["id"],
+        community_id=row["community"],
+        name=row["name"],
+        phone=row["phone"],
+        role=row["role"],
+        grid_id=row["grid"],
+        resident_id=row["resident"],
+        session_id=session_id,
+    )
+
+
+_USER_COLUMNS = (
+    UserSession.id.as_alias("session_id"),
+    UserSession.user.id.as_alias("id"),
+    UserSession.user.community.as_alias("community"),
+    UserSession.user.name.as_alias("name"),
+    UserSession.user.phone.as_alias("phone"),
+    UserSession.user.role.as_alias("role"),
+    UserSession.user.grid.as_alias("grid"),
+    UserSession.user.resident.as_alias("resident"),
+)
+
+
+async def user_for_token(token: str | None) -> CurrentUser | None:
+    """The user of a live session, in one query; None for a missing, unknown, expired or tampered token."""
+    if not token or len(token) > 128:
+        return None
+    row = (
+        await UserSession.select(*_USER_COLUMNS)
+        .where(
+            (UserSession.token_hash == _hash_token(token))
+            & (UserSession.expires_at > _now())
+            & UserSession.user.is_active.eq(True)
+        )
+        .first()
+    )
+    return _to_current(row, row["session_id"]) if row else None
+
+
+async def log_out(token: str | None) -> None:
+    if token:
+        await UserSession.delete().where(UserSession.token_hash == _hash_token(token))
+
+
+async def purge_expired(older_than_days: int = 30) -> None:
+    """Housekeeping: drop dead sessions and old log-in attempts."""
+    await UserSession.delete().where(UserSession.expires_at < _now())
+    await LoginAttempt.delete().where(LoginAttempt.at < _now() - timedelta(days=older_than_days))
+
+
+async def demo_accounts_exist() -> bool:
+    return await User.exists().where(User.is_demo.eq(True))

@@ -1,0 +1,44 @@
+"""Accounts, server-side sessions and log-in attempts."""
+
+from piccolo.columns import UUID, Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.table import Table
+
+from server.places.tables import Community, Grid, Resident
+
+
+class User(Table, tablename="account"):
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    phone = Varchar(length=20, unique=True)
+    name = Varchar(length=32)
+    role = Varchar(length=16)  # admin / grid_worker / volunteer / resident
+    # A grid worker's grid; unique, so that each grid has one grid worker.
+    grid = ForeignKey(Grid, on_delete=OnDelete.set_null, null=True, unique=True)
+    # A resident's own register entry.
+    resident = ForeignKey(Resident, on_delete=OnDelete.set_null, null=True)
+    password_hash = Varchar(length=128)
+    is_active = Boolean(default=True)
+    is_demo = Boolean(default=False)
+    created_at = Timestamptz()
+
+
+class UserSession(Table):
+    """A logged-in browser. Kept in the database so that every worker process sees it.
+
+    Only a hash of the cookie's token is stored: a leaked table does not log anyone in.
+    """
+
+    id = UUID(primary_key=True)
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    user_agent = Varchar(length=256, default="")
+
+
+class LoginAttempt(Table):
+    id = UUID(primary_key=True)
+    phone = Varchar(length=20, index=True)
+    address = Varchar(length=64, index=True)
+    at = Timestamptz(index=True)
+    succeeded = Boolean(default=False)

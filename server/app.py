@@ -1,0 +1,97 @@
+"""The app factory: one place that wires the domains, the middleware and the settings together."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader, State
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+
+from server import db
+from server.accounts.controllers import AuthController
+from server.accounts.services import demo_accounts_exist
+from server.home.controllers import home_page
+from server.places.api import PlacesApi, get_me
+from server.places.controllers import PlacesController
+from server.pwa import controllers as pwa
+from server.settings import DEFAULT_SECRET, Settings, get_settings
+from server.web.auth import SessionMiddleware, requires_login
+from server.web.pages import EXCEPTION_HANDLERS
+from server.web.templating import STATIC, template_config
+
+log = logging.getLogger("gridcare")
+
+
+class UnsafeStart(RuntimeError):
+    """A production start with demo data or the default secret."""
+
+
+async def check_safe_to_serve(settings: Settings) -> None:
+    """Outside demo mode, refuse to serve with the published demo password or the default secret."""
+    if settings.demo:
+        return
+    if settings.secret_key == DEFAULT_SECRET:
+        raise UnsafeStart("GRIDCARE_SECRET_KEY is the default; set a long random secret (see README.md).")
+    if await demo_accounts_exist():
+        raise UnsafeStart(
+            "The database holds demo accounts with a published password; "
+            "use a fresh database in production, or run with GRIDCARE_DEMO=1 for a demo."
+        )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+
+    async def on_startup() -> None:
+        await db.open_database()
+        await db.prepare_database()
+        await check_safe_to_serve(settings)
+
+    api = Router(path="/api/v1", route_handlers=[get_me, PlacesApi])
+    static = create_static_files_router(
+        path="/static",
+        directories=[STATIC],
+        opt={"public": True},
+        # URLs carry a content hash (static_url), so each one may be cached for a year.
+        cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True),
+        include_in_schema=False,
+    )
+    return Litestar(
+        route_handlers=[
+            AuthController,
+            home_page,
+            PlacesController,
+            api,
+            static,
+            pwa.manifest,
+            pwa.service_worker,
+            pwa.offline_page,
+            pwa.healthz,
+        ],
+        guards=[requires_login],
+        middleware=[SessionMiddleware()],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.secure_cookies,
+            cookie_name="gc_csrf",
+            header_name="x-csrftoken",
+        ),
+        plugins=[HTMXPlugin()],
+        template_config=template_config(),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="Gridcare API", version="1", path="/api/v1/schema", render_plugins=[SwaggerRenderPlugin()]
+        ),
+        state=State({"settings": settings}),
+        on_startup=[on_startup],
+        on_shutdown=[db.close_database],
+        # 4xx answers are normal traffic; unexpected errors are logged by pages.server_error.
+        logging_config=LoggingConfig(log_exceptions="never", root={"level": settings.log_level.upper()}),
+        debug=False,
+    )

@@ -1,0 +1,41 @@
+"""The audit log: who read or exported which sensitive record."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from server.accounts.services import CurrentUser
+from server.audit.tables import AuditEntry
+
+
+async def record_read(
+    user: CurrentUser, action: str, target_type: str, target_id: uuid.UUID | str, address: str = ""
+) -> None:
+    await AuditEntry.insert(
+        AuditEntry(
+            community=user.community_id,
+            user=user.id,
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id),
+            address=address[:64],
+            at=datetime.now(UTC),
+        )
+    )
+
+
+async def list_entries(community_id: uuid.UUID, limit: int = 100) -> list[dict]:
+    return await (
+        AuditEntry.select(
+            AuditEntry.at,
+            AuditEntry.action,
+            AuditEntry.target_type,
+            AuditEntry.target_id,
+            AuditEntry.user.name.as_alias("user_name"),
+            AuditEntry.address,
+        )
+        .where(AuditEntry.community == community_id)
+        .order_by(AuditEntry.at, ascending=False)
+        .limit(limit)
+    )

@@ -1,0 +1,22 @@
+"""The home page: task cards for the person's role."""
+
+from __future__ import annotations
+
+from litestar import Request, get
+from litestar.response import Template
+
+from server.accounts.services import Scope
+from server.places import services as places
+from server.web.auth import current_user
+from server.web.pages import render, settings_of
+
+
+@get("/")
+async def home_page(request: Request) -> Template:
+    user = current_user(request)
+    scope = Scope.for_user(user)
+    summary = await places.community_summary(scope, settings_of(request).today()) if scope else None
+    buildings = None
+    if user.role == "grid_worker" and user.grid_id:
+        buildings = await places.list_buildings(scope, user.grid_id)
+    return render(request, "home.html", summary=summary, buildings=buildings)

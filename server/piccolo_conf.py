@@ -1,0 +1,27 @@
+"""Piccolo's engine and apps, chosen from the typed settings."""
+
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from server.settings import get_settings
+
+
+def _engine():
+    settings = get_settings()
+    if settings.is_sqlite:
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        # A busy database waits up to 30 s for a writer instead of failing at once.
+        return SQLiteEngine(path=str(settings.sqlite_path), timeout=30)
+    return PostgresEngine(config={"dsn": settings.database_url})
+
+
+DB = _engine()
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "server.places.piccolo_app",
+        "server.accounts.piccolo_app",
+        "server.audit.piccolo_app",
+    ]
+)

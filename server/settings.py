@@ -1,0 +1,79 @@
+"""Typed settings, read from the environment once. Nothing else in the code reads os.environ.
+
+Every field here is documented in README.md; tests/test_settings.py fails when one is not.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "gridcare-insecure-demo-secret-change-me"  # noqa: S105 (the known value a production start refuses)
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # Where the data lives: sqlite:///relative/or/absolute/path.sqlite3 or postgresql://user:pass@host/db
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'gridcare.sqlite3'}"
+    # Signs CSRF tokens. A production start refuses the default.
+    secret_key: str = DEFAULT_SECRET
+    # Demo mode: demo accounts and the demo community are allowed. `make run` turns it on.
+    demo: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto headers are trusted.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Mark session and CSRF cookies Secure (https only). Defaults to on outside demo mode.
+    cookie_secure: bool | None = None
+    session_hours: int = 12
+    # Failed log-ins allowed within the window, per phone number and per client address.
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_minutes: int = 15
+    default_locale: str = "zh_CN"
+    # The community's clock: what "today" and "age" mean on every page.
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "info"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return (not self.demo) if self.cookie_secure is None else self.cookie_secure
+
+    def today(self) -> date:
+        """Today on the community's clock (not the server's)."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+
+PREFIX = "GRIDCARE_"
+
+
+def from_environ(environ: dict[str, str] | os._Environ[str] | None = None) -> Settings:
+    """Build settings from GRIDCARE_* variables; a bad value stops the start with a clear message."""
+    environ = os.environ if environ is None else environ
+    raw = {
+        name: environ[PREFIX + name.upper()] for name in Settings.__struct_fields__ if PREFIX + name.upper() in environ
+    }
+    try:
+        # strict=False lets "8000" become 8000 and "1"/"true" become True.
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SystemExit(f"Invalid setting: {exc} (see README.md, Settings)") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return from_environ()

@@ -1,0 +1,61 @@
+"""Who is asking: the session cookie is looked up in the database on each request.
+
+Litestar's server-side session middleware writes the session back on every response, a database write per page
+view; sessions here change only at log-in and log-out, so this small middleware only reads.
+"""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from server.accounts.services import CurrentUser, user_for_token
+from server.accounts.services import Scope as DataScope
+
+SESSION_COOKIE = "gc_session"
+
+
+class SessionMiddleware(ASGIMiddleware):
+    # Static files and the service worker need no user: spare them the query.
+    exclude_path_pattern = ("^/static/", "^/sw.js$", "^/manifest.webmanifest$", "^/healthz$")
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        connection = ASGIConnection(scope)
+        scope["user"] = await user_for_token(connection.cookies.get(SESSION_COOKIE))
+        await next_app(scope, receive, send)
+
+
+def current_user(connection: ASGIConnection) -> CurrentUser | None:
+    return connection.scope.get("user")
+
+
+async def requires_login(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Applied to the whole app: every route needs a logged-in user unless it is marked opt={"public": True}."""
+    if handler.opt.get("public"):
+        return
+    if current_user(connection) is None:
+        raise NotAuthorizedException("login required")
+
+
+async def requires_register(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """The register (households, residents) is for admins and grid workers only."""
+    user = current_user(connection)
+    if user is None:
+        raise NotAuthorizedException("login required")
+    if not user.can_read_register:
+        raise PermissionDeniedException("register not allowed for this role")
+
+
+def scope_of(connection: ASGIConnection) -> DataScope:
+    """The data scope of a user already let through `requires_register`."""
+    data_scope = DataScope.for_user(current_user(connection))
+    assert data_scope is not None  # guaranteed by requires_register
+    return data_scope
+
+
+def client_address(connection: ASGIConnection) -> str:
+    # Behind a proxy uvicorn puts the X-Forwarded-For address here (GRIDCARE_FORWARDED_ALLOW_IPS).
+    return connection.client.host if connection.client else "unknown"

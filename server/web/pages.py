@@ -1,0 +1,116 @@
+"""Rendering pages and answering errors, the same way for every domain."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.connection import ASGIConnection
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+
+from server.i18n import translate
+from server.settings import Settings
+from server.web.auth import current_user
+
+log = logging.getLogger("gridcare")
+
+# Pages differ by whether htmx asked for a fragment: caches must keep both apart.
+VARY = {"Vary": "HX-Request"}
+
+
+def settings_of(connection: ASGIConnection) -> Settings:
+    """The settings the app was made with (tests make apps with settings of their own)."""
+    return connection.app.state.settings
+
+
+def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
+    return Template(
+        template_name=template,
+        context={"user": current_user(request), **context},
+        status_code=status_code,
+        headers=VARY,
+    )
+
+
+def wants_fragment(request: Request) -> bool:
+    """An htmx request for part of a page; a history restore gets the whole page (htmx config in base.html)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: a crafted ?next= must not send someone to another site after log-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    if is_api(request):
+        return Response({"status_code": status, "detail": message}, status_code=status, media_type=MediaType.JSON)
+    return render(request, "error.html", status_code=status, status=status, message=message)
+
+
+def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
+    if is_api(request):
+        return _error_page(request, 401, translate(request, "Please log in first."))
+    target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    if request.headers.get("hx-request"):
+        # htmx would swap a redirect's page into a fragment; ask it to load the log-in page whole.
+        return Response("", status_code=200, headers={"HX-Redirect": target})
+    return Redirect(target, status_code=303)
+
+
+def forbidden(request: Request, exc: PermissionDeniedException) -> Response:
+    if "CSRF" in str(exc.detail):
+        message = translate(request, "This page has expired. Go back, reload the page and try again.")
+    else:
+        message = translate(request, "Your account cannot open this page.")
+    return _error_page(request, 403, message)
+
+
+def not_found(request: Request, exc: NotFoundException) -> Response:
+    return _error_page(request, 404, translate(request, "Not found, or not in your grid."))
+
+
+def invalid(request: Request, exc: ValidationException) -> Response:
+    if is_api(request):
+        return Response(
+            {"status_code": 400, "detail": translate(request, "Invalid input."), "extra": exc.extra},
+            status_code=400,
+        )
+    return _error_page(request, 400, translate(request, "Invalid input."))
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code >= 500:
+        return server_error(request, exc)
+    return _error_page(request, exc.status_code, str(exc.detail))
+
+
+def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error_page(request, 500, translate(request, "Something went wrong on our side. Nothing was saved."))
+
+
+EXCEPTION_HANDLERS = {
+    NotAuthorizedException: not_authorized,
+    PermissionDeniedException: forbidden,
+    NotFoundException: not_found,
+    ValidationException: invalid,
+    HTTPException: http_error,
+    Exception: server_error,
+}

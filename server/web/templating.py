@@ -1,0 +1,78 @@
+"""The Jinja environment: templates in frontend/templates, message catalogs, versioned static URLs."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from server import i18n
+from server.settings import ROOT
+
+FRONTEND = ROOT / "frontend"
+TEMPLATES = FRONTEND / "templates"
+STATIC = FRONTEND / "static"
+
+# What the service worker keeps for the app to open with no network. The offline page is added by the worker.
+SHELL_ASSETS = (
+    "css/app.css",
+    "js/app.js",
+    "vendor/htmx.min.js",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "icons/icon-maskable-512.png",
+)
+
+
+@cache
+def _file_version(path: str) -> str:
+    file = STATIC / path
+    if not file.is_file():
+        raise FileNotFoundError(f"static asset missing: {file} (run `make assets`)")
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:10]
+
+
+def static_url(path: str) -> str:
+    """/static/css/app.css?v=<hash>: a changed file gets a new URL, so browsers may cache each URL for ever."""
+    return f"/static/{path}?v={_file_version(path)}"
+
+
+def shell_version() -> str:
+    """One version for the whole shell: it names the service worker's cache."""
+    return hashlib.sha256("".join(_file_version(p) for p in SHELL_ASSETS).encode()).hexdigest()[:10]
+
+
+@pass_context
+def _locale(context) -> str:
+    request = context.get("request")
+    return i18n.locale_of(request) if request is not None else i18n.get_settings().default_locale
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,  # a misspelt variable fails the tests instead of rendering blank
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    i18n.install(env)
+    env.globals.update(
+        static_url=static_url,
+        locale=_locale,
+        html_lang=lambda loc: i18n.HTML_LANG[loc],
+        locale_names=i18n.LOCALE_NAMES,
+    )
+    return env
+
+
+def template_config() -> TemplateConfig:
+    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment()))
+
+
+def template_dir() -> Path:
+    return TEMPLATES
