@@ -20,7 +20,9 @@ SESSION_COOKIE = "gc_session"
 
 class SessionMiddleware(ASGIMiddleware):
     # Static files and the service worker need no user: spare them the query.
-    exclude_path_pattern = ("^/static/", "^/sw.js$", "^/manifest.webmanifest$", "^/healthz$")
+    @staticmethod
+    def should_bypass_for_scope(scope: Scope) -> bool:
+        return scope["path"].startswith("/static/") or scope["path"] in ("/sw.js", "/manifest.webmanifest", "/healthz")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection = ASGIConnection(scope)

@@ -43,9 +43,9 @@ async def _row_counts() -> dict[str, int]:
     return {table._meta.tablename: await table.count() for table in seed.SEEDED_TABLES}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def seeded() -> None:
-    await seed_demo()
+    await seed_demo()  # the harness seeds too; this makes the module stand on its own
 
 
 async def test_seeding_again_inserts_nothing(seeded):

@@ -1,0 +1,399 @@
+"""Page objects: what a person sees and does on each page, so that the tests read like the stories they check.
+
+Locators follow the templates' stable hooks (data-testid, ids, roles); no test reaches into markup directly.
+Also here: the phone-size checks (screenshot, no sideways scrolling, touch targets) and the service-worker helpers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.sync_api import Locator, Page
+
+PASSWORD = "gridcare-demo"  # noqa: S105 (the published password of every demo account, README.md)
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+PHONE_WIDTH = 390
+PHONE_HEIGHT = 844
+MIN_TARGET = 48  # css px, UX.md: touch targets at least 48 x 48
+
+
+def path_of(page: Page) -> str:
+    return urlsplit(page.url).path
+
+
+def query_of(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+class AppPage:
+    """What every page has: the top bar, the offline banner, the footer with language and log-out buttons."""
+
+    path = "/"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def open(self) -> AppPage:
+        self.page.goto(self.path)
+        return self
+
+    @property
+    def who(self) -> Locator:
+        return self.page.get_by_test_id("who")
+
+    @property
+    def topbar(self) -> Locator:
+        return self.page.locator("header.topbar")
+
+    @property
+    def heading(self) -> Locator:
+        return self.page.locator("main h1").first
+
+    @property
+    def offline_banner(self) -> Locator:
+        return self.page.locator("#offline-banner")
+
+    @property
+    def logout_button(self) -> Locator:
+        return self.page.get_by_test_id("logout")
+
+    def language_button(self, name: str) -> Locator:
+        return self.page.locator("form.lang-switch").get_by_role("button", name=name, exact=True)
+
+    def crumb(self, name: str) -> Locator:
+        return self.page.locator("nav.crumbs").get_by_role("link", name=name, exact=True)
+
+    def log_out(self) -> LoginPage:
+        self.logout_button.click()
+        self.page.wait_for_url(lambda url: urlsplit(url).path == "/login")
+        return LoginPage(self.page)
+
+
+class LoginPage(AppPage):
+    path = "/login"
+
+    def open(self, next_path: str | None = None) -> LoginPage:
+        self.page.goto(self.path if next_path is None else f"{self.path}?next={next_path}")
+        return self
+
+    @property
+    def phone_input(self) -> Locator:
+        return self.page.locator("#phone")
+
+    @property
+    def password_input(self) -> Locator:
+        return self.page.locator("#password")
+
+    @property
+    def submit_button(self) -> Locator:
+        return self.page.locator("form.form button[type=submit]")
+
+    @property
+    def error(self) -> Locator:
+        return self.page.get_by_test_id("login-error")
+
+    @property
+    def demo_accounts(self) -> Locator:
+        return self.page.get_by_test_id("demo-accounts")
+
+    def submit(self, phone: str, password: str = PASSWORD) -> None:
+        """Fill in the form and send it; the caller checks where that led."""
+        self.phone_input.fill(phone)
+        self.password_input.fill(password)
+        self.submit_button.click()
+
+    def log_in_as(self, phone: str, password: str = PASSWORD) -> HomePage:
+        """Log in and wait until the browser has left the log-in page (for `next`, or the home page)."""
+        self.submit(phone, password)
+        self.page.wait_for_url(lambda url: urlsplit(url).path != "/login")
+        return HomePage(self.page)
+
+
+class SearchBox:
+    """The resident search: htmx active search with JavaScript, a plain GET form without it."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    @property
+    def input(self) -> Locator:
+        return self.page.locator("#q")
+
+    @property
+    def button(self) -> Locator:
+        return self.page.locator("form.search button")
+
+    @property
+    def area(self) -> Locator:
+        """The container htmx swaps results into (#search-results)."""
+        return self.page.locator("#search-results")
+
+    @property
+    def results(self) -> Locator:
+        return self.page.get_by_test_id("search-results")
+
+    @property
+    def no_results(self) -> Locator:
+        return self.page.get_by_test_id("no-results")
+
+    def result(self, name: str, door: str) -> Locator:
+        """The result row of one resident at one door."""
+        return (
+            self.results.get_by_role("link")
+            .filter(has=self.page.locator(".door").get_by_text(door, exact=True))
+            .filter(has_text=name)
+        )
+
+    def open_result(self, name: str, door: str) -> HouseholdPage:
+        self.result(name, door).click()
+        self.page.wait_for_url(lambda url: urlsplit(url).path.startswith("/households/"))
+        return HouseholdPage(self.page)
+
+
+class HomePage(AppPage):
+    path = "/"
+
+    def open(self) -> HomePage:
+        self.page.goto(self.path)
+        return self
+
+    @property
+    def greeting(self) -> Locator:
+        return self.page.locator("h1.greeting")
+
+    @property
+    def my_grid(self) -> Locator:
+        return self.page.get_by_test_id("my-grid")
+
+    @property
+    def community(self) -> Locator:
+        return self.page.get_by_test_id("community")
+
+    @property
+    def grid_rows(self) -> Locator:
+        return self.page.get_by_test_id("grid-row")
+
+    @property
+    def volunteer_tasks(self) -> Locator:
+        return self.page.get_by_test_id("volunteer-tasks")
+
+    def stat(self, testid: str) -> int:
+        """A number of a stats card (stat-buildings, stat-households, stat-residents, stat-elderly-alone)."""
+        return int(self.page.get_by_test_id(testid).locator("strong").first.inner_text())
+
+    @property
+    def building_list(self) -> Locator:
+        return self.page.get_by_test_id("building-list")
+
+    @property
+    def building_links(self) -> Locator:
+        return self.building_list.get_by_role("link")
+
+    @property
+    def search(self) -> SearchBox:
+        return SearchBox(self.page)
+
+    def open_building(self, name: str) -> BuildingPage:
+        # exact title match: "2号楼" must not pick "12号楼"
+        self.building_links.filter(has=self.page.locator(".row-title").get_by_text(name, exact=True)).click()
+        self.page.wait_for_url(re.compile(r"/buildings/[0-9a-f-]{36}$"))
+        return BuildingPage(self.page)
+
+
+class GridPage(AppPage):
+    @property
+    def building_list(self) -> Locator:
+        return self.page.get_by_test_id("building-list")
+
+
+class BuildingPage(AppPage):
+    def unit(self, number: int) -> Locator:
+        return self.page.get_by_test_id(f"unit-{number}")
+
+    def floor_link(self, unit: int, floor: int) -> Locator:
+        return self.unit(unit).locator(f"a.floor[href$='/units/{unit}/floors/{floor}']")
+
+    def open_floor(self, unit: int, floor: int) -> FloorPage:
+        self.floor_link(unit, floor).click()
+        self.page.wait_for_url(re.compile(rf"/units/{unit}/floors/{floor}$"))
+        return FloorPage(self.page)
+
+
+class FloorPage(AppPage):
+    @property
+    def household_list(self) -> Locator:
+        return self.page.get_by_test_id("household-list")
+
+    def household_link(self, door: str) -> Locator:
+        return self.household_list.get_by_role("link").filter(
+            has=self.page.locator(".row-title").get_by_text(door, exact=True)
+        )
+
+    def open_household(self, door: str) -> HouseholdPage:
+        self.household_link(door).click()
+        self.page.wait_for_url(lambda url: urlsplit(url).path.startswith("/households/"))
+        return HouseholdPage(self.page)
+
+
+class HouseholdPage(AppPage):
+    @property
+    def door(self) -> Locator:
+        return self.page.get_by_test_id("door")
+
+    @property
+    def residents(self) -> Locator:
+        return self.page.get_by_test_id("resident")
+
+    def resident(self, name: str) -> Locator:
+        return self.residents.filter(has=self.page.locator(".person-name").get_by_text(name, exact=True))
+
+
+class SearchPage(AppPage):
+    @property
+    def search(self) -> SearchBox:
+        return SearchBox(self.page)
+
+
+class ErrorPage(AppPage):
+    @property
+    def message(self) -> Locator:
+        return self.page.locator("main [role=alert] h1")
+
+    @property
+    def home_button(self) -> Locator:
+        return self.page.locator("main [role=alert]").get_by_role("link")
+
+
+class OfflinePage(AppPage):
+    @property
+    def card(self) -> Locator:
+        return self.page.get_by_test_id("offline-page")
+
+    @property
+    def try_again(self) -> Locator:
+        return self.card.get_by_role("link")
+
+
+# Service worker ------------------------------------------------------------------------------------------------
+
+
+def wait_until_controlled(page: Page) -> None:
+    """Wait for the service worker to be active and to control this page (reloading once if it does not yet)."""
+    # Not `await ready` inside evaluate: evaluate has no timeout, so a worker that never installs would hang the run.
+    page.evaluate("() => { navigator.serviceWorker.ready.then(() => { window.__e2eWorkerReady = true; }); }")
+    page.wait_for_function("window.__e2eWorkerReady === true")
+    if not page.evaluate("navigator.serviceWorker.controller !== null"):
+        # The worker claims open pages on activation; a page it did not claim in time is controlled after a reload.
+        page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
+def open_while_offline(page: Page, path: str = "/") -> OfflinePage:
+    """Cut the network (the service worker's fetches too) and navigate: the worker answers with the offline page."""
+    page.context.set_offline(True)
+    page.goto(path)
+    return OfflinePage(page)
+
+
+# Phone-size checks -----------------------------------------------------------------------------------------------
+
+# Every visible interactive element whose box is under the minimum, with a short CSS path to find it by.
+_SMALL_TARGETS_JS = """
+(min) => {
+  const part = (el) => {
+    let s = el.tagName.toLowerCase();
+    if (el.id) return s + "#" + el.id;
+    const testid = el.getAttribute("data-testid");
+    if (testid) return s + `[data-testid="${testid}"]`;
+    if (el.classList.length) s += "." + [...el.classList].join(".");
+    const parent = el.parentElement;
+    if (parent) {
+      const same = [...parent.children].filter((c) => c.tagName === el.tagName);
+      if (same.length > 1) s += `:nth-of-type(${same.indexOf(el) + 1})`;
+    }
+    return s;
+  };
+  const describe = (el) => {
+    const path = [];
+    for (let e = el; e && e !== document.body && path.length < 4; e = e.parentElement) {
+      path.unshift(part(e));
+      if (e.id || e.getAttribute("data-testid")) break;
+    }
+    return path.join(" > ");
+  };
+  const small = [];
+  for (const el of document.querySelectorAll("a, button, input, select, textarea, summary")) {
+    if (el.type === "hidden" || !el.checkVisibility({ visibilityProperty: true })) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    if (box.width < min || box.height < min) {
+      small.push({
+        selector: describe(el),
+        text: (el.innerText || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 30),
+        width: Math.round(box.width * 10) / 10,
+        height: Math.round(box.height * 10) / 10,
+      });
+    }
+  }
+  return small;
+}
+"""
+
+
+@dataclass(frozen=True)
+class SmallTarget:
+    selector: str
+    text: str
+    width: float
+    height: float
+
+    def __str__(self) -> str:
+        return f"{self.selector} {self.text!r}: {self.width} x {self.height}"
+
+
+@dataclass(frozen=True)
+class PhoneLayout:
+    name: str
+    screenshot: Path
+    scroll_width: int
+    small_targets: list[SmallTarget]
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.scroll_width > PHONE_WIDTH:
+            found.append(f"scrolls sideways: scrollWidth {self.scroll_width} > {PHONE_WIDTH}")
+        found += [f"touch target under {MIN_TARGET}x{MIN_TARGET}: {target}" for target in self.small_targets]
+        return found
+
+
+def measure_phone_layout(page: Page, name: str) -> PhoneLayout:
+    """Save a full-page screenshot to test-artifacts/screenshots/<name>.png and measure the page."""
+    page.evaluate("document.fonts.ready.then(() => true)")  # no screenshot with fallback fonts
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    screenshot = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=screenshot, full_page=True)
+    return PhoneLayout(
+        name=name,
+        screenshot=screenshot,
+        scroll_width=page.evaluate("document.documentElement.scrollWidth"),
+        small_targets=[SmallTarget(**t) for t in page.evaluate(_SMALL_TARGETS_JS, MIN_TARGET)],
+    )
+
+
+def assert_phone_layout(page: Page, name: str) -> PhoneLayout:
+    layout = measure_phone_layout(page, name)
+    problems = layout.problems()
+    assert not problems, f"{name} ({page.url}) at {PHONE_WIDTH} px:\n  " + "\n  ".join(problems)
+    return layout
+
+
+def session_token(page: Page) -> str:
+    """The value of the session cookie (gc_session) in this page's browser context."""
+    cookies = [c["value"] for c in page.context.cookies() if c["name"] == "gc_session"]
+    assert len(cookies) == 1, f"expected one gc_session cookie, got {len(cookies)}"
+    return cookies[0]

@@ -1,0 +1,151 @@
+"""Log-in, log-out, CSRF and language through HTTP, as a browser does it."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+from litestar.testing import AsyncTestClient
+
+from server.accounts.tables import LoginAttempt, UserSession
+from server.app import create_app
+from server.settings import get_settings
+from tests.conftest import csrf, log_in
+
+WORKER = "13800000001"
+
+
+async def test_login_page_is_chinese_and_lists_demo_accounts_in_demo_mode(client):
+    page = await client.get("/login")
+    assert page.status_code == 200
+    assert '<html lang="zh-CN">' in page.text
+    assert "登录" in page.text and "手机号" in page.text
+    assert 'data-testid="demo-accounts"' in page.text
+
+
+async def test_anonymous_visitor_is_sent_to_log_in_with_the_page_to_return_to(client):
+    answer = await client.get("/search?q=张", follow_redirects=False)
+    assert answer.status_code == 303
+    location = urlsplit(answer.headers["location"])
+    assert location.path == "/login"
+    assert parse_qs(location.query)["next"] == ["/search?q=%E5%BC%A0"]  # decoded once: the URL to return to
+
+
+async def test_log_in_sets_a_safe_session_cookie_and_returns_to_next(client):
+    await client.get("/login")
+    answer = await client.post(
+        "/login",
+        data={"phone": WORKER, "password": "gridcare-demo", "next": "/search", "_csrf_token": client.cookies["gc_csrf"]},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/search"
+    cookie = next(h for h in answer.headers.get_list("set-cookie") if h.startswith("gc_session="))
+    assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower() and "Path=/" in cookie
+    assert "Secure" not in cookie  # demo mode serves plain http on 127.0.0.1
+    home = await client.get("/")
+    assert home.status_code == 200 and "郭婷" in home.text
+
+
+async def test_cookies_are_secure_when_configured():
+    app = create_app(msgspec.structs.replace(get_settings(), cookie_secure=True))
+    async with AsyncTestClient(app, base_url="https://testserver.local") as secure_client:
+        answer = await log_in(secure_client, WORKER)
+        cookie = next(h for h in answer.headers.get_list("set-cookie") if h.startswith("gc_session="))
+        assert "Secure" in cookie
+
+
+async def test_next_cannot_send_anyone_to_another_site(client):
+    await client.get("/login")
+    answer = await client.post(
+        "/login",
+        data={"phone": WORKER, "password": "gridcare-demo", "next": "//evil.example/", "_csrf_token": client.cookies["gc_csrf"]},
+        follow_redirects=False,
+    )
+    assert answer.headers["location"] == "/"
+
+
+async def test_wrong_password_is_said_in_place_and_logs_nobody_in(client):
+    sessions_before = await UserSession.count()
+    answer = await log_in(client, WORKER, "wrong-password")
+    assert answer.status_code == 401
+    assert "手机号或密码不对" in answer.text
+    assert f'value="{WORKER}"' in answer.text  # the phone stays filled in
+    assert "gc_session" not in client.cookies
+    assert await UserSession.count() == sessions_before
+
+
+async def test_unknown_phone_gets_the_same_message(client):
+    answer = await log_in(client, "13312345678", "whatever")
+    assert answer.status_code == 401 and "手机号或密码不对" in answer.text
+
+
+async def test_too_many_failures_are_refused_with_a_clear_message(client):
+    phone = "13600000099"
+    for _ in range(get_settings().login_max_failures_per_account):
+        assert (await log_in(client, phone, "guess")).status_code == 401
+    answer = await log_in(client, phone, "guess")
+    assert answer.status_code == 429
+    assert "错误次数太多" in answer.text and "15" in answer.text
+
+
+async def test_missing_csrf_token_is_refused_and_changes_nothing(client):
+    await client.get("/login")
+    attempts_before = await LoginAttempt.count()
+    answer = await client.post("/login", data={"phone": WORKER, "password": "gridcare-demo"}, follow_redirects=False)
+    assert answer.status_code == 403
+    assert "页面已过期" in answer.text
+    assert await LoginAttempt.count() == attempts_before
+    assert "gc_session" not in client.cookies
+
+
+async def test_wrong_csrf_token_is_refused(client):
+    assert (await log_in(client, WORKER)).status_code == 303
+    answer = await client.post("/logout", headers={"x-csrftoken": "forged"}, follow_redirects=False)
+    assert answer.status_code == 403
+    assert (await client.get("/", follow_redirects=False)).status_code == 200  # still logged in
+
+
+async def test_tampered_session_cookie_counts_as_logged_out(client):
+    assert (await log_in(client, WORKER)).status_code == 303
+    client.cookies.set("gc_session", client.cookies["gc_session"][:-2] + "xx")
+    answer = await client.get("/", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    api = await client.get("/api/v1/me")
+    assert api.status_code == 401 and api.json()["detail"]
+
+
+async def test_log_out_ends_the_session_in_the_database(client):
+    await log_in(client, WORKER)
+    token = client.cookies["gc_session"]
+    sessions_before = await UserSession.count()
+    answer = await client.post("/logout", headers=csrf(client), follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+    assert await UserSession.count() == sessions_before - 1
+    client.cookies.set("gc_session", token)  # an old cookie replayed
+    assert (await client.get("/", follow_redirects=False)).status_code == 303
+
+
+async def test_htmx_request_without_session_is_redirected_whole(client):
+    answer = await client.get("/search?q=张", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert answer.headers["HX-Redirect"].startswith("/login?next=")
+
+
+async def test_language_switch_is_remembered(client):
+    await client.get("/login")
+    answer = await client.post(
+        "/language", data={"lang": "en", "next": "/login", "_csrf_token": client.cookies["gc_csrf"]},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+    page = await client.get("/login")
+    assert '<html lang="en">' in page.text and "Phone number" in page.text
+    assert (await log_in(client, WORKER, "nope")).text.count("Wrong phone number or password.") == 1
+
+
+async def test_unknown_language_is_refused(client):
+    await client.get("/login")
+    answer = await client.post(
+        "/language", data={"lang": "xx", "_csrf_token": client.cookies["gc_csrf"]}, follow_redirects=False
+    )
+    assert answer.status_code == 400
+    assert "gc_lang" not in client.cookies

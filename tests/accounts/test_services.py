@@ -1,0 +1,154 @@
+"""Log-in, sessions and scope, without HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+import pytest
+
+from server.accounts import services
+from server.accounts.passwords import hash_password, verify_password
+from server.accounts.tables import LoginAttempt, User, UserSession
+from server.demo.seed import COMMUNITY_ID, DEMO_PASSWORD, GRID_IDS
+from server.settings import get_settings
+
+
+def settings(**changes):
+    return msgspec.structs.replace(get_settings(), **changes)
+
+
+def test_password_hash_is_argon2id_and_verifies():
+    stored = hash_password("correct horse")
+    assert stored.startswith("$argon2id$")
+    assert verify_password(stored, "correct horse")
+    assert not verify_password(stored, "correct horsE")
+    assert not verify_password(None, "anything")
+    assert not verify_password("not a hash", "anything")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("138 0000 0001", "13800000001"), ("+86 138-0000-0001", "13800000001"), ("１３８００００００01", "13800000001")],
+)
+def test_phone_numbers_are_normalised(typed, stored):
+    assert services.normalize_phone(typed) == stored
+
+
+async def make_user(role="grid_worker", password="pw-123456", **fields) -> User:
+    user = User(
+        community=COMMUNITY_ID,
+        phone="1" + str(uuid.uuid4().int)[:10],
+        name="测试",
+        role=role,
+        password_hash=hash_password(password),
+        created_at=datetime.now(UTC),
+        **fields,
+    )
+    await user.save()
+    return user
+
+
+async def test_log_in_makes_a_session_that_identifies_the_user():
+    user = await make_user()
+    token, current = await services.log_in(settings(), user.phone, "pw-123456", "10.0.0.1")
+    assert current.id == user.id
+    found = await services.user_for_token(token)
+    assert found is not None and found.id == user.id and found.role == "grid_worker"
+    stored = await UserSession.select(UserSession.token_hash).where(UserSession.user == user.id)
+    assert len(stored) == 1 and stored[0]["token_hash"] != token  # only a hash is kept
+
+
+async def test_unknown_tampered_and_expired_tokens_identify_nobody():
+    user = await make_user()
+    token, _ = await services.log_in(settings(), user.phone, "pw-123456", "10.0.0.2")
+    assert await services.user_for_token(token + "x") is None
+    assert await services.user_for_token("") is None
+    assert await services.user_for_token("a" * 500) is None
+    await UserSession.update({UserSession.expires_at: datetime.now(UTC) - timedelta(minutes=1)}).where(
+        UserSession.user == user.id
+    )
+    assert await services.user_for_token(token) is None
+
+
+async def test_log_out_ends_the_session():
+    user = await make_user()
+    token, _ = await services.log_in(settings(), user.phone, "pw-123456", "10.0.0.3")
+    await services.log_out(token)
+    assert await services.user_for_token(token) is None
+    assert not await UserSession.exists().where(UserSession.user == user.id)
+
+
+async def test_wrong_password_and_unknown_phone_get_the_same_answer():
+    user = await make_user()
+    with pytest.raises(services.LoginError) as wrong_password:
+        await services.log_in(settings(), user.phone, "nope", "10.0.0.4")
+    with pytest.raises(services.LoginError) as unknown_phone:
+        await services.log_in(settings(), "19999999999", "nope", "10.0.0.4")
+    assert wrong_password.value.code == unknown_phone.value.code == "bad_credentials"
+    assert not await UserSession.exists().where(UserSession.user == user.id)
+
+
+async def test_account_limit_refuses_even_the_right_password():
+    user = await make_user()
+    limited = settings(login_max_failures_per_account=3, login_max_failures_per_address=1000)
+    for n in range(3):
+        with pytest.raises(services.LoginError):
+            await services.log_in(limited, user.phone, "wrong", f"10.1.0.{n}")  # from different addresses
+    with pytest.raises(services.LoginError) as refused:
+        await services.log_in(limited, user.phone, "pw-123456", "10.1.0.9")
+    assert refused.value.code == "too_many_attempts" and refused.value.minutes == limited.login_window_minutes
+    assert not await UserSession.exists().where(UserSession.user == user.id)
+
+
+async def test_address_limit_covers_many_phone_numbers():
+    limited = settings(login_max_failures_per_account=1000, login_max_failures_per_address=4)
+    address = f"10.2.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    for n in range(4):
+        with pytest.raises(services.LoginError):
+            await services.log_in(limited, f"1770000{n:04d}", "guess", address)
+    user = await make_user()
+    with pytest.raises(services.LoginError) as refused:
+        await services.log_in(limited, user.phone, "pw-123456", address)
+    assert refused.value.code == "too_many_attempts"
+    # Another address is not affected.
+    await services.log_in(limited, user.phone, "pw-123456", "10.3.0.1")
+
+
+async def test_failures_outside_the_window_do_not_count():
+    user = await make_user()
+    limited = settings(login_max_failures_per_account=2, login_max_failures_per_address=1000)
+    old = datetime.now(UTC) - timedelta(minutes=limited.login_window_minutes + 1)
+    await LoginAttempt.insert(
+        *[LoginAttempt(phone=user.phone, address="10.4.0.1", at=old, succeeded=False) for _ in range(5)]
+    )
+    await services.log_in(limited, user.phone, "pw-123456", "10.4.0.1")
+
+
+async def test_inactive_account_cannot_log_in():
+    user = await make_user(is_active=False)
+    with pytest.raises(services.LoginError) as refused:
+        await services.log_in(settings(), user.phone, "pw-123456", "10.5.0.1")
+    assert refused.value.code == "inactive"
+
+
+async def test_scope_follows_the_role():
+    admin = services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "a", "1", "admin", None, None)
+    worker = services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "w", "2", "grid_worker", GRID_IDS[0], None)
+    unassigned = services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "u", "3", "grid_worker", None, None)
+    volunteer = services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "v", "4", "volunteer", None, None)
+    assert services.Scope.for_user(admin).grid_ids is None
+    assert services.Scope.for_user(worker).grid_ids == (GRID_IDS[0],)
+    assert services.Scope.for_user(worker).allows_grid(GRID_IDS[0])
+    assert not services.Scope.for_user(worker).allows_grid(GRID_IDS[1])
+    assert services.Scope.for_user(unassigned).grid_ids == ()
+    assert services.Scope.for_user(volunteer) is None
+    assert services.Scope.for_user(services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "r", "5", "resident", None, None)) is None
+
+
+async def test_demo_accounts_are_marked_demo():
+    assert await services.demo_accounts_exist()
+    demo = await User.select(User.phone).where(User.is_demo.eq(True))
+    assert {"13800000000", "13800000001", "13900000001"} <= {row["phone"] for row in demo}
+    assert DEMO_PASSWORD == "gridcare-demo"

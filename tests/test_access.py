@@ -1,0 +1,130 @@
+"""Every route, as every role and as an anonymous visitor: the whole allowed/forbidden table.
+
+A new route fails this test until it is added to ACCESS, so nobody ships a route without deciding who may use it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from litestar.testing import AsyncTestClient
+
+from server.demo.seed import GRID_IDS, demo_uuid
+from tests.conftest import log_in
+
+ROLES = {
+    "admin": "13800000000",
+    "own_grid_worker": "13800000002",  # 第二网格: building 2 and door 2-1-301
+    "other_grid_worker": "13800000001",  # 第一网格
+    "volunteer": "13900000001",
+    "resident": "13700000001",
+}
+WHO = ("anonymous", *ROLES)
+
+# Outcomes: ok = 2xx; login = sent to log in (303 to /login, or 401 from the API); forbidden = 403;
+# missing = 404 (an id outside the user's scope is not admitted to exist); back = 303 somewhere else; bad = 401.
+OPEN = dict.fromkeys(WHO, "ok")
+REGISTER = {
+    "anonymous": "login", "admin": "ok", "own_grid_worker": "ok", "other_grid_worker": "missing",
+    "volunteer": "forbidden", "resident": "forbidden",
+}
+REGISTER_SEARCH = {**REGISTER, "other_grid_worker": "ok"}  # searching is allowed; the results are scoped
+LOGGED_IN = {"anonymous": "login", **dict.fromkeys(ROLES, "ok")}
+
+ACCESS: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/"): LOGGED_IN,
+    ("GET", "/login"): {"anonymous": "ok", **dict.fromkeys(ROLES, "back")},
+    ("POST", "/login"): dict.fromkeys(WHO, "bad"),  # posted with a wrong password
+    ("POST", "/logout"): {"anonymous": "login", **dict.fromkeys(ROLES, "back")},
+    ("POST", "/language"): dict.fromkeys(WHO, "back"),
+    ("GET", "/grids/{grid_id:uuid}"): REGISTER,
+    ("GET", "/buildings/{building_id:uuid}"): REGISTER,
+    ("GET", "/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}"): REGISTER,
+    ("GET", "/households/{household_id:uuid}"): REGISTER,
+    ("GET", "/search"): REGISTER_SEARCH,
+    ("GET", "/api/v1/me"): LOGGED_IN,
+    ("GET", "/api/v1/community"): REGISTER_SEARCH,
+    ("GET", "/api/v1/grids/{grid_id:uuid}/buildings"): REGISTER,
+    ("GET", "/api/v1/buildings/{building_id:uuid}"): REGISTER,
+    ("GET", "/api/v1/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}"): REGISTER,
+    ("GET", "/api/v1/households/{household_id:uuid}"): REGISTER,
+    ("GET", "/api/v1/residents"): REGISTER_SEARCH,
+    ("GET", "/static/{file_path:path}"): OPEN,
+    ("GET", "/manifest.webmanifest"): OPEN,
+    ("GET", "/sw.js"): OPEN,
+    ("GET", "/offline"): OPEN,
+    ("GET", "/healthz"): OPEN,
+    ("GET", "/api/v1/schema"): LOGGED_IN,
+    ("GET", "/api/v1/schema/swagger"): LOGGED_IN,
+    ("GET", "/api/v1/schema/{path:str}"): LOGGED_IN,
+    ("GET", "/api/v1/schema/openapi.json"): LOGGED_IN,
+    ("GET", "/api/v1/schema/oauth2-redirect.html"): LOGGED_IN,
+}
+
+SAMPLES = {
+    "grid_id": str(GRID_IDS[1]),
+    "building_id": str(demo_uuid("building", "2")),
+    "household_id": str(demo_uuid("household", "2-1-301")),
+    "unit": "1",
+    "floor": "3",
+    "file_path": "css/app.css",
+    "path": "openapi.json",
+}
+QUERIES = {"/search": "?q=张国强", "/api/v1/residents": "?q=张国强"}
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"{(\w+):\w+}", lambda m: SAMPLES[m.group(1)], path) + QUERIES.get(path, "")
+
+
+def outcome(path: str, status: int, location: str) -> str:
+    if status == 303:
+        return "login" if location.startswith("/login") else "back"
+    if status == 401:
+        return "login" if path.startswith("/api/") else "bad"
+    return {403: "forbidden", 404: "missing"}.get(status, "ok" if 200 <= status < 300 else f"HTTP {status}")
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    return {
+        (method, route.path)
+        for route in app.routes
+        for method in getattr(route, "methods", ())
+        if method not in ("OPTIONS", "HEAD")
+    }
+
+
+def test_every_route_is_in_the_table(app):
+    assert app_routes(app) == set(ACCESS), "add the new route to ACCESS with who may use it"
+
+
+async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
+    """What each route answers to one kind of visitor; the session's own log-out comes last."""
+    got = {}
+    async with AsyncTestClient(app) as client:
+        if who == "anonymous":
+            await client.get("/login")  # a CSRF cookie, as any browser would have
+        else:
+            assert (await log_in(client, ROLES[who])).status_code == 303
+        for method, path in sorted(ACCESS, key=lambda key: key == ("POST", "/logout")):
+            token = client.cookies.get("gc_csrf", "")
+            if method == "POST":
+                # A wrong password for a phone of this visitor's own, so no rate limit is reached.
+                data = {"_csrf_token": token, "phone": f"1660000000{WHO.index(who)}", "password": "x", "lang": "zh_CN"}
+                answer = await client.post(concrete(path), data=data, follow_redirects=False)
+            else:
+                answer = await client.get(concrete(path), follow_redirects=False)
+            got[(method, path)] = outcome(path, answer.status_code, answer.headers.get("location", ""))
+    return got
+
+
+async def test_access_table(app):
+    wrong = []
+    for who in WHO:
+        got = await outcomes_for(app, who)
+        for key, expected in ACCESS.items():
+            if key == ("POST", "/logout") and expected[who] == "back":
+                expected = {who: "login"}  # log-out sends you to the log-in page
+            if got[key] != expected[who]:
+                wrong.append(f"{key[0]} {concrete(key[1])} as {who}: expected {expected[who]}, got {got[key]}")
+    assert not wrong, "\n".join(wrong)
