@@ -43,8 +43,8 @@ os.environ["GRIDCARE_DEMO"] = "1"
 # Route tests all come from one client address; the per-address limit has its own service test.
 os.environ["GRIDCARE_LOGIN_MAX_FAILURES_PER_ADDRESS"] = "100000"
 
+import httpx  # noqa: E402
 import pytest  # noqa: E402
-from litestar.testing import AsyncTestClient  # noqa: E402
 
 from server.app import create_app  # noqa: E402
 from server.db import close_database, migrate, open_database  # noqa: E402
@@ -69,14 +69,23 @@ def app():
     return create_app()
 
 
+def browser(app, base_url: str = "http://testserver.local") -> httpx.AsyncClient:
+    """A client that runs the app in the test's own event loop.
+
+    Litestar's test clients run the app in another thread's loop, which PostgreSQL's connection pool cannot share.
+    The app's start-up hooks do not run here; the `database` fixture has done their work.
+    """
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+
+
 @pytest.fixture
 async def client(app):
     """A browser with no cookies yet."""
-    async with AsyncTestClient(app) as test_client:
+    async with browser(app) as test_client:
         yield test_client
 
 
-async def log_in(client: AsyncTestClient, phone: str, password: str = DEMO_PASSWORD):
+async def log_in(client: httpx.AsyncClient, phone: str, password: str = DEMO_PASSWORD):
     """Log in through the real form, CSRF token included, as a person would."""
     await client.get("/login")
     return await client.post(
@@ -86,6 +95,6 @@ async def log_in(client: AsyncTestClient, phone: str, password: str = DEMO_PASSW
     )
 
 
-def csrf(client: AsyncTestClient) -> dict[str, str]:
+def csrf(client: httpx.AsyncClient) -> dict[str, str]:
     """The header htmx sends with every unsafe request."""
     return {"x-csrftoken": client.cookies.get("gc_csrf", "")}

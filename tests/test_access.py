@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import re
 
-from litestar.testing import AsyncTestClient
-
 from server.demo.seed import GRID_IDS, demo_uuid
-from tests.conftest import log_in
+from tests.conftest import browser, log_in
 
 ROLES = {
     "admin": "13800000000",
@@ -25,8 +23,12 @@ WHO = ("anonymous", *ROLES)
 # missing = 404 (an id outside the user's scope is not admitted to exist); back = 303 somewhere else; bad = 401.
 OPEN = dict.fromkeys(WHO, "ok")
 REGISTER = {
-    "anonymous": "login", "admin": "ok", "own_grid_worker": "ok", "other_grid_worker": "missing",
-    "volunteer": "forbidden", "resident": "forbidden",
+    "anonymous": "login",
+    "admin": "ok",
+    "own_grid_worker": "ok",
+    "other_grid_worker": "missing",
+    "volunteer": "forbidden",
+    "resident": "forbidden",
 }
 REGISTER_SEARCH = {**REGISTER, "other_grid_worker": "ok"}  # searching is allowed; the results are scoped
 LOGGED_IN = {"anonymous": "login", **dict.fromkeys(ROLES, "ok")}
@@ -101,7 +103,7 @@ def test_every_route_is_in_the_table(app):
 async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
     """What each route answers to one kind of visitor; the session's own log-out comes last."""
     got = {}
-    async with AsyncTestClient(app) as client:
+    async with browser(app) as client:
         if who == "anonymous":
             await client.get("/login")  # a CSRF cookie, as any browser would have
         else:

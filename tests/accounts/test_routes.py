@@ -5,12 +5,11 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
-from litestar.testing import AsyncTestClient
 
 from server.accounts.tables import LoginAttempt, UserSession
 from server.app import create_app
 from server.settings import get_settings
-from tests.conftest import csrf, log_in
+from tests.conftest import browser, csrf, log_in
 
 WORKER = "13800000001"
 
@@ -35,7 +34,12 @@ async def test_log_in_sets_a_safe_session_cookie_and_returns_to_next(client):
     await client.get("/login")
     answer = await client.post(
         "/login",
-        data={"phone": WORKER, "password": "gridcare-demo", "next": "/search", "_csrf_token": client.cookies["gc_csrf"]},
+        data={
+            "phone": WORKER,
+            "password": "gridcare-demo",
+            "next": "/search",
+            "_csrf_token": client.cookies["gc_csrf"],
+        },
         follow_redirects=False,
     )
     assert answer.status_code == 303 and answer.headers["location"] == "/search"
@@ -48,7 +52,7 @@ async def test_log_in_sets_a_safe_session_cookie_and_returns_to_next(client):
 
 async def test_cookies_are_secure_when_configured():
     app = create_app(msgspec.structs.replace(get_settings(), cookie_secure=True))
-    async with AsyncTestClient(app, base_url="https://testserver.local") as secure_client:
+    async with browser(app, base_url="https://testserver.local") as secure_client:
         answer = await log_in(secure_client, WORKER)
         cookie = next(h for h in answer.headers.get_list("set-cookie") if h.startswith("gc_session="))
         assert "Secure" in cookie
@@ -58,7 +62,12 @@ async def test_next_cannot_send_anyone_to_another_site(client):
     await client.get("/login")
     answer = await client.post(
         "/login",
-        data={"phone": WORKER, "password": "gridcare-demo", "next": "//evil.example/", "_csrf_token": client.cookies["gc_csrf"]},
+        data={
+            "phone": WORKER,
+            "password": "gridcare-demo",
+            "next": "//evil.example/",
+            "_csrf_token": client.cookies["gc_csrf"],
+        },
         follow_redirects=False,
     )
     assert answer.headers["location"] == "/"
@@ -133,7 +142,8 @@ async def test_htmx_request_without_session_is_redirected_whole(client):
 async def test_language_switch_is_remembered(client):
     await client.get("/login")
     answer = await client.post(
-        "/language", data={"lang": "en", "next": "/login", "_csrf_token": client.cookies["gc_csrf"]},
+        "/language",
+        data={"lang": "en", "next": "/login", "_csrf_token": client.cookies["gc_csrf"]},
         follow_redirects=False,
     )
     assert answer.status_code == 303 and answer.headers["location"] == "/login"

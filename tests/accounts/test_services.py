@@ -144,7 +144,10 @@ async def test_scope_follows_the_role():
     assert not services.Scope.for_user(worker).allows_grid(GRID_IDS[1])
     assert services.Scope.for_user(unassigned).grid_ids == ()
     assert services.Scope.for_user(volunteer) is None
-    assert services.Scope.for_user(services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "r", "5", "resident", None, None)) is None
+    assert (
+        services.Scope.for_user(services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "r", "5", "resident", None, None))
+        is None
+    )
 
 
 async def test_demo_accounts_are_marked_demo():

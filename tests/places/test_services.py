@@ -34,8 +34,14 @@ def test_phone_masking_keeps_the_ends():
 
 @pytest.mark.parametrize(
     ("typed", "door"),
-    [("2-1-301", "2-1-301"), ("2号楼1单元301", "2-1-301"), ("２栋１单元３０１室", "2-1-301"), ("2号楼", "2"),
-     ("张国强", None), ("13812341234", None)],
+    [
+        ("2-1-301", "2-1-301"),
+        ("2号楼1单元301", "2-1-301"),
+        ("２栋１单元３０１室", "2-1-301"),
+        ("2号楼", "2"),
+        ("张国强", None),
+        ("13812341234", None),
+    ],
 )
 def test_doors_are_read_the_ways_people_write_them(typed, door):
     assert services.door_from_query(services.normalize_query(typed)) == door
@@ -64,8 +70,15 @@ async def test_elderly_living_alone_counts_the_story_people():
     """侯奶奶 lives alone in building 2 (grid 2); adding a living relative takes her off the count."""
     before = (await services.community_summary(GRID2, TODAY)).grids[0].elderly_alone
     household = demo_uuid("household", STORY_DOORS["侯秀兰"])
-    visitor = Resident(community=COMMUNITY_ID, household=household, name="侯测试", sex="F", relation="child",
-                       status="living", birth_date=date(1980, 1, 1))
+    visitor = Resident(
+        community=COMMUNITY_ID,
+        household=household,
+        name="侯测试",
+        sex="F",
+        relation="child",
+        status="living",
+        birth_date=date(1980, 1, 1),
+    )
     await visitor.save()
     try:
         after = (await services.community_summary(GRID2, TODAY)).grids[0].elderly_alone

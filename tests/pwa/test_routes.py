@@ -1,0 +1,66 @@
+"""The installable shell as the browser fetches it (the browser's own checks are in e2e/)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from PIL import Image
+
+from server.web.templating import SHELL_ASSETS, shell_version
+from tests.conftest import log_in
+
+
+async def test_manifest_has_what_installation_needs(client):
+    answer = await client.get("/manifest.webmanifest")
+    assert answer.headers["content-type"].startswith("application/manifest+json")
+    manifest = answer.json()
+    assert manifest["name"] == manifest["short_name"] == "格格帮"
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    assert re.fullmatch(r"#[0-9a-f]{6}", manifest["theme_color"])
+    sizes = {}
+    for icon in manifest["icons"]:
+        image = await client.get(icon["src"])
+        assert image.status_code == 200
+        width, height = Image.open(io.BytesIO(image.content)).size
+        assert icon["sizes"] == f"{width}x{height}"
+        sizes.setdefault(icon["purpose"], set()).add(width)
+    assert sizes["any"] >= {192, 512} and 512 in sizes["maskable"]
+
+
+async def test_service_worker_is_served_from_the_root_uncached_and_versioned(client):
+    answer = await client.get("/sw.js")
+    assert answer.headers["content-type"].startswith("text/javascript")
+    assert answer.headers["cache-control"] == "no-cache"
+    source = answer.text
+    assert f'const VERSION = "{shell_version()}"' in source
+    assert "__SHELL__" not in source and "__VERSION__" not in source
+    precached = re.findall(r'"(/static/[^"]+)"', source)
+    assert len(precached) == len(SHELL_ASSETS)
+    for url in precached:  # everything the worker precaches exists, or installation would fail
+        assert (await client.get(url)).status_code == 200
+
+
+async def test_static_files_are_cached_for_long_under_versioned_urls(client):
+    page = await client.get("/login")
+    css = re.search(r'href="(/static/css/app.css\?v=[0-9a-f]+)"', page.text).group(1)
+    answer = await client.get(css)
+    assert "max-age=31536000" in answer.headers["cache-control"]
+
+
+async def test_offline_page_holds_nothing_about_the_user(client):
+    await log_in(client, "13800000002")
+    page = await client.get("/offline")
+    assert page.status_code == 200 and 'data-testid="offline-page"' in page.text
+    assert "李雪敏" not in page.text and 'data-testid="logout"' not in page.text
+
+
+async def test_every_page_links_the_manifest_and_has_the_offline_banner(client):
+    page = await client.get("/login")
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in page.text
+    assert 'id="offline-banner"' in page.text and "没有网络" in page.text
+
+
+async def test_health_check(client):
+    answer = await client.get("/healthz")
+    assert answer.status_code == 200 and answer.json() == {"status": "ok"}
