@@ -15,7 +15,7 @@ from litestar.static_files import create_static_files_router
 
 from server import db
 from server.accounts.controllers import AuthController
-from server.accounts.services import demo_accounts_exist
+from server.accounts.services import demo_accounts_exist, purge_expired
 from server.home.controllers import home_page
 from server.places.api import PlacesApi, get_me
 from server.places.controllers import PlacesController
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await db.open_database()
         await db.prepare_database()
         await check_safe_to_serve(settings)
+        await purge_expired()
 
     api = Router(path="/api/v1", route_handlers=[get_me, PlacesApi])
     static = create_static_files_router(

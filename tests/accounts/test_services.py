@@ -155,3 +155,19 @@ async def test_demo_accounts_are_marked_demo():
     demo = await User.select(User.phone).where(User.is_demo.eq(True))
     assert {"13800000000", "13800000001", "13900000001"} <= {row["phone"] for row in demo}
     assert DEMO_PASSWORD == "gridcare-demo"
+
+
+async def test_housekeeping_drops_expired_sessions_and_old_attempts():
+    user = await make_user()
+    token, _ = await services.log_in(settings(), user.phone, "pw-123456", "10.6.0.1")
+    await UserSession.update({UserSession.expires_at: datetime.now(UTC) - timedelta(seconds=1)}).where(
+        UserSession.user == user.id
+    )
+    ancient = datetime.now(UTC) - timedelta(days=31)
+    await LoginAttempt.insert(LoginAttempt(phone=user.phone, address="10.6.0.1", at=ancient))
+    live_user = await make_user()
+    live_token, _ = await services.log_in(settings(), live_user.phone, "pw-123456", "10.6.0.1")
+    await services.purge_expired()
+    assert not await UserSession.exists().where(UserSession.user == user.id)
+    assert not await LoginAttempt.exists().where(LoginAttempt.at < datetime.now(UTC) - timedelta(days=30))
+    assert await services.user_for_token(live_token) is not None
