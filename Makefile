@@ -32,10 +32,12 @@ setup: $(VENV_STAMP) assets
 assets: $(HTMX)
 
 ## Run the demo -----------------------------------------------------------------------------------------------------
+run: export GRIDCARE_DEMO = 1
+run: export GRIDCARE_DATABASE_URL = sqlite:///$(abspath $(DEMO_DB))
 run: setup
-	GRIDCARE_DEMO=1 GRIDCARE_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(PY) -m server migrate
-	GRIDCARE_DEMO=1 GRIDCARE_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(PY) -m server seed
-	GRIDCARE_DEMO=1 GRIDCARE_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(PY) -m server serve
+	$(PY) -m server migrate
+	$(PY) -m server seed
+	$(PY) -m server serve
 
 ## Tests ------------------------------------------------------------------------------------------------------------
 test: setup lint
