@@ -22,10 +22,13 @@ from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.web.auth import SessionMiddleware, requires_login
-from server.web.pages import EXCEPTION_HANDLERS
+from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings, protect_response
 from server.web.templating import STATIC, template_config
 
 log = logging.getLogger("gridcare")
+
+
+MIN_SECRET_LENGTH = 32
 
 
 class UnsafeStart(RuntimeError):
@@ -36,8 +39,11 @@ async def check_safe_to_serve(settings: Settings) -> None:
     """Outside demo mode, refuse to serve with the published demo password or the default secret."""
     if settings.demo:
         return
-    if settings.secret_key == DEFAULT_SECRET:
-        raise UnsafeStart("GRIDCARE_SECRET_KEY is the default; set a long random secret (see README.md).")
+    if settings.secret_key == DEFAULT_SECRET or len(settings.secret_key) < MIN_SECRET_LENGTH:
+        raise UnsafeStart(
+            f"GRIDCARE_SECRET_KEY is the default or shorter than {MIN_SECRET_LENGTH} characters; "
+            "set a long random secret (see README.md)."
+        )
     if await demo_accounts_exist():
         raise UnsafeStart(
             "The database holds demo accounts with a published password; "
@@ -47,6 +53,7 @@ async def check_safe_to_serve(settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    logging.getLogger("uvicorn.access").addFilter(DropQueryStrings())
 
     async def on_startup() -> None:
         await db.open_database()
@@ -86,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[HTMXPlugin()],
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
+        after_request=protect_response,
         openapi_config=OpenAPIConfig(
             title="Gridcare API", version="1", path="/api/v1/schema", render_plugins=[SwaggerRenderPlugin()]
         ),

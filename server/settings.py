@@ -9,7 +9,8 @@ import os
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -36,14 +37,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
     login_window_minutes: int = 15
-    default_locale: str = "zh_CN"
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
     # The community's clock: what "today" and "age" mean on every page.
     timezone: str = "Asia/Shanghai"
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @property
     def secure_cookies(self) -> bool:
         return (not self.demo) if self.cookie_secure is None else self.cookie_secure
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {self.timezone!r}") from exc
+        if not self.database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("database_url must start with sqlite:/// or postgresql://")
 
     def today(self) -> date:
         """Today on the community's clock (not the server's)."""

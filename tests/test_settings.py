@@ -61,3 +61,17 @@ def test_seed_command_refuses_outside_demo_mode():
         [sys.executable, "-m", "server", "seed"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode != 0 and "GRIDCARE_DEMO=1" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DEFAULT_LOCALE", "zh"), ("TIMEZONE", "Mars/Base"), ("LOG_LEVEL", "loud"), ("DATABASE_URL", "mysql://db")],
+)
+def test_impossible_values_stop_the_start(name, value):
+    with pytest.raises(SystemExit, match="Invalid setting"):
+        from_environ({f"GRIDCARE_{name}": value})
+
+
+async def test_production_refuses_a_short_secret():
+    with pytest.raises(UnsafeStart, match="shorter than"):
+        await check_safe_to_serve(msgspec.structs.replace(get_settings(), demo=False, secret_key="changeme"))

@@ -79,6 +79,10 @@ class AuthController(Controller):
         await services.log_out(request.cookies.get(SESSION_COOKIE))
         response = Redirect("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
+        # Pages about residents stay in the browser's cache and htmx's history otherwise; the Back button would
+        # show them after log-out on a shared phone.
+        response.headers["Clear-Site-Data"] = '"cache"'
+
         return response
 
     @post("/language", opt={"public": True})

@@ -83,12 +83,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _recent_failures(settings: Settings, phone: str, address: str) -> tuple[int, int, datetime]:
+async def _recent_failures(settings: Settings, phone: str, address: str) -> tuple[int, int]:
     since = _now() - timedelta(minutes=settings.login_window_minutes)
     recent = LoginAttempt.succeeded.eq(False) & (LoginAttempt.at >= since)
     by_phone = await LoginAttempt.count().where(recent & (LoginAttempt.phone == phone))
     by_address = await LoginAttempt.count().where(recent & (LoginAttempt.address == address))
-    return by_phone, by_address, since
+    return by_phone, by_address
 
 
 async def log_in(
@@ -96,19 +96,25 @@ async def log_in(
 ) -> tuple[str, CurrentUser]:
     """Check a phone and password; on success make a session and return its cookie token.
 
-    Failures are counted per phone number and per client address within a sliding window; past the limit
-    even a right password is refused until the window has passed, so guessing gains nothing.
+    Failures are counted per phone number and per client address within a sliding window; past the limit even a
+    right password is refused, so guessing gains nothing. The attempt is written *before* it is counted and before
+    the password is checked: requests sent at the same moment each see the ones written before them, so no burst
+    gets more than the limit of guesses (counting first let 30 parallel guesses through a limit of 5).
     """
     phone = normalize_phone(phone)
-    by_phone, by_address, _ = await _recent_failures(settings, phone, address)
-    if by_phone >= settings.login_max_failures_per_account or by_address >= settings.login_max_failures_per_address:
+    attempt = LoginAttempt(phone=phone[:20], address=address[:64], at=_now(), succeeded=False)
+    await attempt.save()
+    by_phone, by_address = await _recent_failures(settings, attempt.phone, attempt.address)
+    # This attempt is among those counted: the limit-th failure is still let through to be checked.
+    if by_phone > settings.login_max_failures_per_account or by_address > settings.login_max_failures_per_address:
         raise LoginError("too_many_attempts", minutes=settings.login_window_minutes)
 
-    row = await User.objects().where(User.phone == phone).first() if phone else None
+    # Only an 11-digit mobile number can be an account; anything else is not looked up at all.
+    row = await User.objects().where(User.phone == phone).first() if len(phone) == 11 else None
     ok = await verify_password_async(row.password_hash if row else None, password)
-    await LoginAttempt.insert(LoginAttempt(phone=phone, address=address[:64], at=_now(), succeeded=ok))
     if not ok or row is None:
         raise LoginError("bad_credentials")
+    await LoginAttempt.update({LoginAttempt.succeeded: True}).where(LoginAttempt.id == attempt.id)
     if not row.is_active:
         raise LoginError("inactive")
 

@@ -23,19 +23,3 @@ async def record_read(
             at=datetime.now(UTC),
         )
     )
-
-
-async def list_entries(community_id: uuid.UUID, limit: int = 100) -> list[dict]:
-    return await (
-        AuditEntry.select(
-            AuditEntry.at,
-            AuditEntry.action,
-            AuditEntry.target_type,
-            AuditEntry.target_id,
-            AuditEntry.user.name.as_alias("user_name"),
-            AuditEntry.address,
-        )
-        .where(AuditEntry.community == community_id)
-        .order_by(AuditEntry.at, ascending=False)
-        .limit(limit)
-    )

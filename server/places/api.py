@@ -11,7 +11,7 @@ from litestar.params import FromPath, QueryParameter
 from server.accounts.schemas import Me
 from server.audit.services import record_read
 from server.places import schemas, services
-from server.places.controllers import found
+from server.places.controllers import FloorNumber, UnitNumber, found
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import settings_of
 
@@ -47,7 +47,11 @@ class PlacesApi(Controller):
 
     @get("/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}")
     async def get_floor(
-        self, request: Request, building_id: FromPath[uuid.UUID], unit: FromPath[int], floor: FromPath[int]
+        self,
+        request: Request,
+        building_id: FromPath[uuid.UUID],
+        unit: UnitNumber,
+        floor: FloorNumber,
     ) -> schemas.FloorDetail:
         return found(await services.get_floor(scope_of(request), building_id, unit, floor))
 

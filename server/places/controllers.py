@@ -11,13 +11,17 @@ from typing import Annotated
 
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, PathParameter, QueryParameter
 from litestar.response import Template
 
 from server.audit.services import record_read
 from server.places import services
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, settings_of, wants_fragment
+
+# Out-of-range numbers are a clean 400, not an integer overflow in the database.
+UnitNumber = Annotated[int, PathParameter(ge=1, le=99)]
+FloorNumber = Annotated[int, PathParameter(ge=1, le=200)]
 
 
 def found(value):
@@ -32,9 +36,9 @@ class PlacesController(Controller):
     @get("/grids/{grid_id:uuid}")
     async def grid_page(self, request: Request, grid_id: FromPath[uuid.UUID]) -> Template:
         scope = scope_of(request)
-        buildings = found(await services.list_buildings(scope, grid_id))
-        summary = await services.community_summary(scope, settings_of(request).today())
-        grid = found(next((g for g in summary.grids if g.id == grid_id), None))
+        buildings = found(await services.list_buildings(scope, grid_id))  # None unless the grid is in scope
+        summary = await services.community_summary(scope, settings_of(request).today(), only_grid=grid_id)
+        grid = summary.grids[0]
         return render(request, "places/grid.html", grid=grid, buildings=buildings)
 
     @get("/buildings/{building_id:uuid}")
@@ -44,7 +48,11 @@ class PlacesController(Controller):
 
     @get("/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}")
     async def floor_page(
-        self, request: Request, building_id: FromPath[uuid.UUID], unit: FromPath[int], floor: FromPath[int]
+        self,
+        request: Request,
+        building_id: FromPath[uuid.UUID],
+        unit: UnitNumber,
+        floor: FloorNumber,
     ) -> Template:
         detail = found(await services.get_floor(scope_of(request), building_id, unit, floor))
         return render(request, "places/floor.html", detail=detail)

@@ -18,6 +18,7 @@ ELDERLY_AGE = 60  # China's Law on the Protection of the Rights of the Elderly c
 RELATIONS = ("head", "spouse", "child", "parent", "grandchild", "sibling", "other")
 STATUSES = ("living", "away", "moved_out")
 SEARCH_LIMIT = 20
+SEARCH_CANDIDATES = 200  # fetched, then ranked in Python, then cut to SEARCH_LIMIT
 
 
 def age_on(birth: date | None, today: date) -> int | None:
@@ -68,14 +69,14 @@ SELECT g.id, g.number, g.name,
 FROM grid g WHERE g.community = {}"""
 
 
-async def community_summary(scope: Scope, today: date) -> schemas.CommunitySummary:
-    """Each grid in scope at a glance: buildings, households, residents living here, elderly living alone."""
+async def community_summary(scope: Scope, today: date, only_grid: uuid.UUID | None = None) -> schemas.CommunitySummary:
+    """Each grid in scope (or just `only_grid`) at a glance: buildings, households, residents, elderly alone."""
     community = (
         await Community.select(Community.id, Community.name, Community.address)
         .where(Community.id == scope.community_id)
         .first()
     )
-    grid_sql, grid_args = _grid_filter(scope, "g.id")
+    grid_sql, grid_args = _grid_filter(scope if only_grid is None else Scope(scope.community_id, (only_grid,)), "g.id")
     sql = _GRID_SUMMARY_SQL + grid_sql + " ORDER BY g.number"  # noqa: S608 (grid_sql adds only "{}" placeholders)
     rows = await Grid.raw(sql, elderly_cutoff(today), scope.community_id, *grid_args)
     workers = {
@@ -111,13 +112,6 @@ async def list_buildings(scope: Scope, grid_id: uuid.UUID) -> list[schemas.Build
         scope.community_id,
     )
     return [msgspec.convert(r, schemas.BuildingSummary, strict=False) for r in rows]
-
-
-async def get_grid_name(scope: Scope, grid_id: uuid.UUID) -> str | None:
-    if not scope.allows_grid(grid_id):
-        return None
-    row = await Grid.select(Grid.name).where((Grid.id == grid_id) & (Grid.community == scope.community_id)).first()
-    return row["name"] if row else None
 
 
 async def _building_in_scope(scope: Scope, building_id: uuid.UUID) -> dict | None:
@@ -296,6 +290,18 @@ def door_from_query(q: str) -> str | None:
     return None
 
 
+def _rank(row: dict, q: str, door: str | None) -> tuple:
+    """People living here first; then the door asked for, the exact name, and doors in building order."""
+    at_door = door is not None and (
+        row["door"] == door or row["door"].startswith(door + "-") or row["door"].endswith(door)
+    )
+    natural_door = tuple(int(part) if part.isdigit() else 0 for part in row["door"].split("-"))
+    return (row["status"] != "living", not at_door, row["name"] != q, natural_door)
+
+
+_PHONE_LIKE = re.compile(r"\+?[\d\s\-]+")
+
+
 def _without_wildcards(text: str) -> str:
     # SQLite and PostgreSQL escape LIKE wildcards differently; names and doors never contain them.
     return text.replace("%", "").replace("_", "")
@@ -308,13 +314,20 @@ async def search_residents(scope: Scope, q: str, today: date) -> list[schemas.Se
         return []
     if scope.grid_ids is not None and not scope.grid_ids:
         return []
-    door = door_from_query(q)
+    door = None
+    conditions = Resident.name.like(f"%{q}%")
     digits = "".join(ch for ch in q if ch.isdigit())
-    conditions = Resident.name.like(f"%{_without_wildcards(q)}%")
-    if door:
-        conditions |= Resident.household.door.like(f"{door}%")
+    if _PHONE_LIKE.fullmatch(q) and len(digits) >= 7:
+        # "138 1234 5678", "+86 138-1234-5678" or a part of one: a phone number, not a door.
+        digits = digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+        conditions |= Resident.phone.like(f"%{digits}%")
+    elif door := door_from_query(q):
+        # Whole parts only: "2号楼" is building 2 and its doors, never building 20.
+        conditions |= (Resident.household.door == door) | Resident.household.door.like(f"{door}-%")
     elif digits == q and len(digits) >= 3:
-        conditions |= Resident.phone.like(f"%{digits}%") | Resident.household.door.like(f"{digits}%")
+        # A bare number: a room ("301" is every 301 in scope) or part of a phone number.
+        door = f"-{digits}"
+        conditions |= Resident.household.door.like(f"%-{digits}") | Resident.phone.like(f"%{digits}%")
     query = (
         Resident.select(
             Resident.id.as_alias("resident_id"),
@@ -326,13 +339,12 @@ async def search_residents(scope: Scope, q: str, today: date) -> list[schemas.Se
             Resident.status,
         )
         .where((Resident.community == scope.community_id) & conditions)
-        .order_by(Resident.household.door)
-        .limit(SEARCH_LIMIT * 3)
+        .limit(SEARCH_CANDIDATES)
     )
     if scope.grid_ids is not None:
         query = query.where(Resident.household.building.grid.is_in(list(scope.grid_ids)))
     rows = await query
-    rows.sort(key=lambda r: (r["status"] != "living", len(r["name"]) != len(q)))
+    rows.sort(key=lambda r: _rank(r, q, door))
     return [
         schemas.SearchHit(
             resident_id=r["resident_id"],

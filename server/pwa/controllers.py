@@ -13,7 +13,7 @@ from server.i18n import translate
 from server.web.pages import render
 from server.web.templating import FRONTEND, SHELL_ASSETS, shell_version, static_url
 
-PUBLIC = {"public": True, "exclude_from_csrf": True}
+PUBLIC = {"public": True}
 THEME_COLOR = "#0b6e4f"
 
 

@@ -67,7 +67,9 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
     if is_api(request):
         return _error_page(request, 401, translate(request, "Please log in first."))
-    target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    target = "/login"
+    if request.method == "GET":  # after log-in, the browser GETs `next`: only a page can be returned to
+        target += "?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     if request.headers.get("hx-request"):
         # htmx would swap a redirect's page into a fragment; ask it to load the log-in page whole.
         return Response("", status_code=200, headers={"HX-Redirect": target})
@@ -98,7 +100,8 @@ def invalid(request: Request, exc: ValidationException) -> Response:
 def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code >= 500:
         return server_error(request, exc)
-    return _error_page(request, exc.status_code, str(exc.detail))
+    # Litestar's own details are English and technical; a person gets one plain sentence.
+    return _error_page(request, exc.status_code, translate(request, "That did not work. Go back and try again."))
 
 
 def server_error(request: Request, exc: Exception) -> Response:
@@ -114,3 +117,29 @@ EXCEPTION_HANDLERS = {
     HTTPException: http_error,
     Exception: server_error,
 }
+
+
+# Sent with every answer. Pages about residents must not outlive a log-out in the browser's cache or history.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def protect_response(response: Response) -> Response:
+    """After every handler: security headers, and no-store unless the handler chose a cache policy itself."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+class DropQueryStrings(logging.Filter):
+    """Access logs keep the path, not the query: a search for a resident's name or phone must not land in a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            record.args = (*record.args[:2], record.args[2].split("?", 1)[0], *record.args[3:])
+        return True

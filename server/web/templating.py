@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from functools import cache
-from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -72,7 +71,3 @@ def make_environment() -> Environment:
 
 def template_config() -> TemplateConfig:
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment()))
-
-
-def template_dir() -> Path:
-    return TEMPLATES

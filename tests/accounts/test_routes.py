@@ -159,3 +159,25 @@ async def test_unknown_language_is_refused(client):
     )
     assert answer.status_code == 400
     assert "gc_lang" not in client.cookies
+
+
+async def test_pages_about_residents_are_not_kept_by_the_browser(client):
+    await log_in(client, WORKER)
+    for url in ("/", "/search?q=王", "/api/v1/me"):
+        answer = await client.get(url)
+        assert answer.headers["cache-control"] == "no-store", url
+        assert answer.headers["x-frame-options"] == "DENY" and answer.headers["x-content-type-options"] == "nosniff"
+    logout = await client.post("/logout", headers=csrf(client), follow_redirects=False)
+    assert logout.headers["clear-site-data"] == '"cache"'
+
+
+async def test_an_expired_session_on_a_form_returns_to_the_home_page_after_log_in(client):
+    await client.get("/login")
+    answer = await client.post("/logout", headers=csrf(client), follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/login"  # no ?next= to a form's URL
+
+
+async def test_a_wrong_method_is_answered_in_the_persons_language(client):
+    await log_in(client, WORKER)
+    answer = await client.get("/logout")
+    assert answer.status_code == 405 and "没有办成" in answer.text and "Method Not Allowed" not in answer.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +12,7 @@ import pytest
 from server.accounts import services
 from server.accounts.passwords import hash_password, verify_password
 from server.accounts.tables import LoginAttempt, User, UserSession
-from server.demo.seed import COMMUNITY_ID, DEMO_PASSWORD, GRID_IDS
+from server.demo.seed import COMMUNITY_ID, GRID_IDS
 from server.settings import get_settings
 
 
@@ -154,7 +155,6 @@ async def test_demo_accounts_are_marked_demo():
     assert await services.demo_accounts_exist()
     demo = await User.select(User.phone).where(User.is_demo.eq(True))
     assert {"13800000000", "13800000001", "13900000001"} <= {row["phone"] for row in demo}
-    assert DEMO_PASSWORD == "gridcare-demo"
 
 
 async def test_housekeeping_drops_expired_sessions_and_old_attempts():
@@ -171,3 +171,27 @@ async def test_housekeeping_drops_expired_sessions_and_old_attempts():
     assert not await UserSession.exists().where(UserSession.user == user.id)
     assert not await LoginAttempt.exists().where(LoginAttempt.at < datetime.now(UTC) - timedelta(days=30))
     assert await services.user_for_token(live_token) is not None
+
+
+async def test_a_burst_of_parallel_guesses_gets_no_more_than_the_limit():
+    user = await make_user()
+    limited = settings(login_max_failures_per_account=5, login_max_failures_per_address=1000)
+
+    async def guess(n: int) -> str:
+        try:
+            await services.log_in(limited, user.phone, f"guess-{n}", f"10.7.0.{n}")
+        except services.LoginError as refused:
+            return refused.code
+        return "logged_in"
+
+    codes = await asyncio.gather(*(guess(n) for n in range(30)))
+    assert codes.count("bad_credentials") <= 5  # only that many passwords were actually tried
+    assert codes.count("too_many_attempts") >= 25
+    assert await LoginAttempt.count().where(LoginAttempt.phone == user.phone) == 30  # each one is on record
+
+
+async def test_impossible_phone_numbers_are_refused_without_a_lookup():
+    with pytest.raises(services.LoginError) as refused:
+        await services.log_in(settings(), "1" * 30, "x", "10.8.0.1")
+    assert refused.value.code == "bad_credentials"
+    assert await LoginAttempt.exists().where(LoginAttempt.phone == "1" * 20)  # kept, cut to the column's size

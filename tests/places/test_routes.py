@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from server.audit.tables import AuditEntry
-from server.demo.seed import GRID_IDS, demo_uuid
+from server.demo.seed import GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
+from server.places.tables import Resident
 from tests.conftest import log_in
 
 OWN = "13800000002"  # 李雪敏, 第二网格: building 2, door 2-1-301
@@ -51,8 +52,10 @@ async def test_household_view_is_audited(client):
     before = await AuditEntry.count().where(AuditEntry.target_id == str(HOUSEHOLD))
     await client.get(f"/households/{HOUSEHOLD}")
     await client.get(f"/api/v1/households/{HOUSEHOLD}")
-    entries = await AuditEntry.select(AuditEntry.action, AuditEntry.user.phone.as_alias("phone")).where(
-        AuditEntry.target_id == str(HOUSEHOLD)
+    entries = (
+        await AuditEntry.select(AuditEntry.action, AuditEntry.user.phone.as_alias("phone"))
+        .where(AuditEntry.target_id == str(HOUSEHOLD))
+        .order_by(AuditEntry.at)
     )
     assert len(entries) == before + 2
     assert entries[-1] == {"action": "household.view", "phone": OWN}
@@ -74,7 +77,7 @@ async def test_unknown_and_malformed_ids(client):
     await log_in(client, OWN)
     assert (await client.get(f"/households/{demo_uuid('household', 'nowhere')}")).status_code == 404
     assert (await client.get("/households/not-a-uuid")).status_code == 404
-    assert (await client.get(f"/buildings/{BUILDING}/units/1/floors/999")).status_code == 404
+    assert (await client.get(f"/buildings/{BUILDING}/units/1/floors/99")).status_code == 404  # no 99th floor
 
 
 async def test_volunteer_is_refused_the_register_in_words(client):
@@ -95,7 +98,8 @@ async def test_search_answers_a_fragment_to_htmx_and_a_page_otherwise(client):
     assert "<html" not in fragment.text and "2-1-301" in fragment.text
     restore = await client.get("/search?q=张国强", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in restore.text
-    assert "135****" in full.text or "****" in full.text  # phones masked in lists
+    zhang = await Resident.select(Resident.phone).where(Resident.id == STORY_RESIDENT_IDS["张国强"]).first()
+    assert zhang["phone"] not in full.text and zhang["phone"][:3] + "****" + zhang["phone"][-4:] in full.text
 
 
 async def test_search_with_no_hit_says_so(client):
@@ -134,3 +138,10 @@ async def test_openapi_schema_describes_the_api(client):
     schema = (await client.get("/api/v1/schema/openapi.json")).json()
     assert "/api/v1/households/{household_id}" in schema["paths"]
     assert "HouseholdDetail" in str(schema["components"]["schemas"])
+
+
+async def test_out_of_range_floor_numbers_are_refused_cleanly(client):
+    await log_in(client, OWN)
+    answer = await client.get(f"/buildings/{BUILDING}/units/99999999999999999999/floors/1")
+    assert answer.status_code in (400, 404) and "<html" in answer.text
+    assert (await client.get(f"/api/v1/buildings/{BUILDING}/units/1/floors/0")).status_code == 400

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from server.accounts.services import Scope
-from server.demo.seed import BUILDING_GRID, COMMUNITY_ID, GRID_IDS, STORY_DOORS, demo_uuid
+from server.demo.seed import BUILDING_GRID, COMMUNITY_ID, GRID_IDS, STORY_DOORS, STORY_RESIDENT_IDS, demo_uuid
 from server.places import services
 from server.places.tables import Household, Resident
 
@@ -131,10 +131,24 @@ async def test_search_finds_by_name_or_door(query):
     assert all(h.phone_masked is None or "****" in h.phone_masked for h in hits)
 
 
-async def test_search_by_phone_digits():
-    zhang = await Resident.select(Resident.phone).where(Resident.name == "张国强").first()
-    hits = await services.search_residents(GRID2, zhang["phone"][-8:], TODAY)
-    assert [h.name for h in hits] == ["张国强"]
+async def test_search_by_phone_digits_however_they_are_typed():
+    zhang = await Resident.select(Resident.phone).where(Resident.id == STORY_RESIDENT_IDS["张国强"]).first()
+    phone = zhang["phone"]
+    for typed in (phone[-8:], f"{phone[:3]} {phone[3:7]} {phone[7:]}", f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}"):
+        hits = await services.search_residents(GRID2, typed, TODAY)
+        assert [h.name for h in hits] == ["张国强"], typed
+
+
+async def test_a_building_search_does_not_find_buildings_that_start_alike():
+    hits = await services.search_residents(ADMIN, "1号楼", TODAY)
+    assert hits and {h.door.split("-")[0] for h in hits} == {"1"}
+
+
+async def test_a_bare_room_number_finds_that_room():
+    hits = [h for h in await services.search_residents(GRID2, "301", TODAY) if h.status == "living"]
+    assert hits[0].door == "2-1-301"  # building 2 is the first in grid 2
+    at_room = [h.door.endswith("-301") for h in hits]
+    assert at_room == sorted(at_room, reverse=True)  # rooms first, then phone numbers containing 301
 
 
 async def test_search_stays_inside_the_scope():
