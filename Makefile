@@ -3,16 +3,15 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed-$(shell sha256sum requirements.lock | cut -c1-12)
-HTMX := frontend/static/vendor/htmx.min.js
 DEMO_DB ?= var/gridcare.sqlite3
 TEST_PG ?= postgresql://gridcare:gridcare@127.0.0.1:5432/gridcare_test
 
-.PHONY: help run test setup assets test-sqlite test-postgres test-e2e lint bench lock messages clean
+.PHONY: help run test setup vendor test-sqlite test-postgres test-e2e lint bench lock messages clean
 
 help:
 	@echo "make run    set up, then serve the demo community at http://127.0.0.1:8000"
 	@echo "make test   set up, then run every test (SQLite, PostgreSQL, Chromium)"
-	@echo "make lint | bench | lock | messages | clean"
+	@echo "make lint | bench | lock | messages | vendor | clean"
 
 ## Set-up ---------------------------------------------------------------------------------------------------------
 $(VENV_STAMP): requirements.lock
@@ -23,13 +22,13 @@ $(VENV_STAMP): requirements.lock
 	.venv/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
 	touch $@
 
-$(HTMX): frontend/package-lock.json
-	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
-	cd frontend && npm ci --no-audit --no-fund --silent
-	mkdir -p $(dir $@) && cp frontend/node_modules/htmx.org/dist/htmx.min.js $@
+setup: $(VENV_STAMP)
 
-setup: $(VENV_STAMP) assets
-assets: $(HTMX)
+# htmx is vendored (committed) in frontend/static/vendor at the version pinned in frontend/package.json;
+# tests/pwa/test_vendor.py checks that the two agree. After changing the pin: make vendor.
+vendor:
+	cd frontend && npm ci --no-audit --no-fund --silent
+	cp frontend/node_modules/htmx.org/dist/htmx.min.js frontend/static/vendor/htmx.min.js
 
 ## Run the demo -----------------------------------------------------------------------------------------------------
 run: export GRIDCARE_DEMO = 1
@@ -63,8 +62,8 @@ bench: setup
 	$(PY) -m bench
 
 ## Maintenance ------------------------------------------------------------------------------------------------------
-lock:  # after changing pyproject.toml dependencies
-	python3 -m pip install -q uv==0.13.8 && python3 -m uv pip compile pyproject.toml --extra dev \
+lock: setup  # after changing pyproject.toml dependencies
+	.venv/bin/pip install -q uv==0.13.8 && .venv/bin/uv pip compile pyproject.toml --extra dev \
 	  --generate-hashes --python-version 3.11 -o requirements.lock
 
 messages: setup  # extract messages from code and templates into the catalogs
@@ -76,4 +75,4 @@ messages: setup  # extract messages from code and templates into the catalogs
 	  else .venv/bin/pybabel init -i server/i18n/messages.pot -d server/i18n/locales -l $$l; fi; done
 
 clean:
-	rm -rf .venv var frontend/node_modules frontend/static/vendor test-artifacts
+	rm -rf .venv var frontend/node_modules test-artifacts
