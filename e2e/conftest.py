@@ -153,6 +153,8 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if request.session.testsfailed == 0:  # a failed run keeps its database and server log to look at
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _wait_until_healthy(process: subprocess.Popen, base_url: str, log_path: Path, timeout: float = 30) -> None:

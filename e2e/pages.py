@@ -360,13 +360,14 @@ class SmallTarget:
 class PhoneLayout:
     name: str
     screenshot: Path
+    viewport_width: int
     scroll_width: int
     small_targets: list[SmallTarget]
 
     def problems(self) -> list[str]:
         found = []
-        if self.scroll_width > PHONE_WIDTH:
-            found.append(f"scrolls sideways: scrollWidth {self.scroll_width} > {PHONE_WIDTH}")
+        if self.scroll_width > self.viewport_width:
+            found.append(f"scrolls sideways: scrollWidth {self.scroll_width} > {self.viewport_width}")
         found += [f"touch target under {MIN_TARGET}x{MIN_TARGET}: {target}" for target in self.small_targets]
         return found
 
@@ -380,6 +381,7 @@ def measure_phone_layout(page: Page, name: str) -> PhoneLayout:
     return PhoneLayout(
         name=name,
         screenshot=screenshot,
+        viewport_width=page.viewport_size["width"],
         scroll_width=page.evaluate("document.documentElement.scrollWidth"),
         small_targets=[SmallTarget(**t) for t in page.evaluate(_SMALL_TARGETS_JS, MIN_TARGET)],
     )
@@ -388,7 +390,7 @@ def measure_phone_layout(page: Page, name: str) -> PhoneLayout:
 def assert_phone_layout(page: Page, name: str) -> PhoneLayout:
     layout = measure_phone_layout(page, name)
     problems = layout.problems()
-    assert not problems, f"{name} ({page.url}) at {PHONE_WIDTH} px:\n  " + "\n  ".join(problems)
+    assert not problems, f"{name} ({page.url}) at {layout.viewport_width} px:\n  " + "\n  ".join(problems)
     return layout
 
 

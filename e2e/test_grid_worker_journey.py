@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import FloorPage, HomePage, LoginPage, path_of, query_of, session_token
+from e2e.pages import FloorPage, HomePage, HouseholdPage, LoginPage, path_of, query_of, session_token
 
 WORKER = "13800000002"  # 李雪敏, 第二网格
 
@@ -111,3 +111,18 @@ def test_search_says_when_nobody_is_found(page_as, db) -> None:
     assert db.residents_named("郭德胜", "第二网格") == 0
     home.search.input.fill("郭德胜")
     expect(home.search.no_results).to_contain_text("郭德胜")
+
+
+def test_back_after_log_out_shows_nobody(page: Page, demo) -> None:
+    """On a shared phone, Back after log-out must not bring the household page (and its phone numbers) back."""
+    LoginPage(page).open().log_in_as(WORKER)
+    page.goto(f"/households/{demo.household_2_1_301}")
+    household = HouseholdPage(page)
+    expect(household.resident("张国强")).to_be_visible()
+    login = household.log_out()
+    page.go_back()
+    expect(login.phone_input).to_be_visible()  # asked to log in again, not shown the old page
+    assert path_of(page) == "/login"
+    expect(page.get_by_text("张国强")).to_have_count(0)
+    # htmx keeps no snapshots of pages (historyCacheSize 0): only the current path, never residents' data.
+    assert page.evaluate("JSON.parse(sessionStorage.getItem('htmx-history-cache') || '[]').length") == 0

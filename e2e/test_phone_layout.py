@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.pages import HomePage, LoginPage, assert_phone_layout, open_while_offline, wait_until_controlled
+from e2e.pages import PHONE_HEIGHT, HomePage, LoginPage, assert_phone_layout, open_while_offline, wait_until_controlled
 
 WORKER = "13800000002"  # 李雪敏, 第二网格
 OTHER_WORKER = "13800000001"  # 郭婷, 第一网格
@@ -30,13 +30,16 @@ PAGES = {
 }
 
 
+@pytest.mark.parametrize("width", [390, 360], ids=["390px", "360px"])
 @pytest.mark.parametrize("name", list(PAGES))
-def test_page_fits_a_phone(name: str, page_as, new_context, demo) -> None:
+def test_page_fits_a_phone(name: str, width: int, page_as, new_context, demo) -> None:
+    """390 px is the test phone; 360 px is the narrowest phone the issue names."""
     account, url, ready = PAGES[name]
-    page: Page = page_as(account) if account else new_context().new_page()
+    size = {"viewport": {"width": width, "height": PHONE_HEIGHT}}
+    page: Page = page_as(account, **size) if account else new_context(**size).new_page()
     page.goto(url(demo))
     expect(page.locator(ready).first).to_be_visible()
-    assert_phone_layout(page, name)
+    assert_phone_layout(page, name if width == 390 else f"{name}-{width}")
 
 
 def test_login_error_fits_a_phone(page: Page) -> None:

@@ -42,12 +42,20 @@ self.addEventListener("fetch", (event) => {
 });
 
 // Strategy "network first, offline page as fallback": pages hold live data, so a stale copy would mislead.
+// A stairwell often has a signal too weak to load anything: after NAVIGATION_TIMEOUT_MS the offline page is
+// shown rather than a blank screen that never ends.
+const NAVIGATION_TIMEOUT_MS = 10000;
+
 async function networkFirstPage(request) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), NAVIGATION_TIMEOUT_MS);
   try {
-    return await fetch(request);
+    return await fetch(request, { signal: controller.signal });
   } catch (error) {
     const cache = await caches.open(SHELL_CACHE);
     return (await cache.match(OFFLINE_URL)) || Response.error();
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,7 +38,8 @@ if BACKEND == "postgres":
     _url = os.environ.get("GRIDCARE_TEST_POSTGRES_URL", "postgresql://gridcare:gridcare@127.0.0.1:5432/gridcare_test")
     _fresh_postgres(_url)
 else:
-    _url = f"sqlite:///{tempfile.mkdtemp(prefix='gridcare-test-')}/test.sqlite3"
+    _TMP = tempfile.mkdtemp(prefix="gridcare-test-")
+    _url = f"sqlite:///{_TMP}/test.sqlite3"
 os.environ["GRIDCARE_DATABASE_URL"] = _url
 os.environ["GRIDCARE_DEMO"] = "1"
 # Route tests all come from one client address; the per-address limit has its own service test.
@@ -62,6 +64,8 @@ async def database():
     await seed_demo()
     yield
     await close_database()
+    if BACKEND == "sqlite":
+        shutil.rmtree(_TMP, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

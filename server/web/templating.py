@@ -40,9 +40,19 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={_file_version(path)}"
 
 
+# What the precached offline page is made of: a change to any of them must reach installed phones too.
+OFFLINE_PAGE_SOURCES = ("offline.html", "base.html", "_macros.html")
+
+
+@cache
 def shell_version() -> str:
     """One version for the whole shell: it names the service worker's cache."""
-    return hashlib.sha256("".join(_file_version(p) for p in SHELL_ASSETS).encode()).hexdigest()[:10]
+    digest = hashlib.sha256("".join(_file_version(p) for p in SHELL_ASSETS).encode())
+    for name in OFFLINE_PAGE_SOURCES:
+        digest.update((TEMPLATES / name).read_bytes())
+    for catalog in sorted(i18n.CATALOG_DIR.glob("*/LC_MESSAGES/messages.po")):
+        digest.update(catalog.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 @pass_context

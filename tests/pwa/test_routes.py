@@ -64,3 +64,23 @@ async def test_every_page_links_the_manifest_and_has_the_offline_banner(client):
 async def test_health_check(client):
     answer = await client.get("/healthz")
     assert answer.status_code == 200 and answer.json() == {"status": "ok"}
+
+
+def test_the_shell_version_follows_the_offline_page_and_the_catalogs(monkeypatch, tmp_path):
+    """An installed phone gets a new worker (and offline page) when the page or its words change."""
+    from server.web import templating
+
+    before = shell_version()
+    changed = tmp_path / "templates"
+    changed.mkdir()
+    for name in templating.OFFLINE_PAGE_SOURCES:
+        (changed / name).write_bytes((templating.TEMPLATES / name).read_bytes())
+    (changed / "offline.html").write_text((changed / "offline.html").read_text() + "\n{# changed #}\n")
+    monkeypatch.setattr(templating, "TEMPLATES", changed)
+    templating.shell_version.cache_clear()
+    try:
+        assert shell_version() != before
+    finally:
+        monkeypatch.undo()
+        templating.shell_version.cache_clear()
+    assert shell_version() == before
