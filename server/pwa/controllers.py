@@ -9,7 +9,7 @@ from litestar import Request, Response, get
 from litestar.response import Template
 
 from server.accounts.tables import User
-from server.i18n import translate
+from server.i18n import HTML_LANG, locale_of, translate
 from server.web.pages import render
 from server.web.templating import FRONTEND, SHELL_ASSETS, shell_version, static_url
 
@@ -24,7 +24,7 @@ async def manifest(request: Request) -> Response:
         "name": translate(request, "Gridcare"),
         "short_name": translate(request, "Gridcare"),
         "description": translate(request, "Every household supplied and accounted for."),
-        "lang": "zh-CN",
+        "lang": HTML_LANG[locale_of(request)],  # the language its name is written in
         "start_url": "/",
         "scope": "/",
         "display": "standalone",

@@ -38,7 +38,7 @@ def test_messages_are_found():
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_catalog_holds_every_message_in_use(locale):
-    ids = {m.id for m in catalog(locale) if m.id}
+    ids = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalog(locale) if m.id}
     missing = used_messages() - ids
     assert not missing, f"run `make messages`; missing in {locale}: {sorted(missing)}"
 
@@ -47,10 +47,19 @@ def test_chinese_is_complete_and_keeps_the_placeholders():
     for message in catalog("zh_CN"):
         if not message.id:
             continue
-        assert message.string, f"no Chinese for {message.id!r}"
-        assert set(PLACEHOLDER.findall(message.id)) == set(PLACEHOLDER.findall(message.string)), message.id
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), f"no Chinese for {ids[0]!r}"
+        for text in strings:
+            assert set(PLACEHOLDER.findall(ids[0])) == set(PLACEHOLDER.findall(text)), ids[0]
 
 
 def test_chinese_is_the_default_and_english_falls_back_to_the_ids():
     assert translations("zh_CN").gettext("Log in") == "登录"
     assert translations("en").gettext("Log in") == "Log in"
+
+
+def test_counts_read_right_in_both_languages():
+    for n, english in ((1, "1 household"), (2, "2 households")):
+        assert translations("en").ngettext("%(num)s household", "%(num)s households", n) % {"num": n} == english
+        assert translations("zh_CN").ngettext("%(num)s household", "%(num)s households", n) % {"num": n} == f"{n}户"
