@@ -21,6 +21,9 @@ from server.places.api import PlacesApi, get_me
 from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
 from server.settings import DEFAULT_SECRET, Settings, get_settings
+from server.sweeps.services import TICK
+from server.sync import services as sync
+from server.sync.controllers import sync_writes
 from server.web.auth import SessionMiddleware, requires_login
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings, protect_response
 from server.web.templating import STATIC, template_config
@@ -61,7 +64,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await check_safe_to_serve(settings)
         await purge_expired()
 
-    api = Router(path="/api/v1", route_handlers=[get_me, PlacesApi])
+    sync.register(TICK)  # the kinds of offline write the sync endpoint accepts
+    api = Router(path="/api/v1", route_handlers=[get_me, PlacesApi, sync_writes])
     static = create_static_files_router(
         path="/static",
         directories=[STATIC],

@@ -23,5 +23,7 @@ APP_REGISTRY = AppRegistry(
         "server.places.piccolo_app",
         "server.accounts.piccolo_app",
         "server.audit.piccolo_app",
+        "server.sync.piccolo_app",
+        "server.sweeps.piccolo_app",
     ]
 )

@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepTick
+
+APP_CONFIG = AppConfig(
+    app_name="sweeps",
+    migrations_folder_path=str(Path(__file__).resolve().parents[2] / "migrations" / "sweeps"),
+    table_classes=[Sweep, SweepArea, SweepTick, DoorState],
+    migration_dependencies=["server.places.piccolo_app", "server.accounts.piccolo_app"],
+)

@@ -1,0 +1,207 @@
+"""Creating sweeps and storing the ticks that phones send (the "sweep.tick" kind of offline write)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from server.accounts.services import CurrentUser, Scope
+from server.db import write_transaction
+from server.places.tables import Building, Household, Resident
+from server.sweeps import rules
+from server.sweeps.schemas import SweepCreate, TickPayload
+from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepTick
+from server.sync.services import Answer, Incoming, Kind, rejection
+
+DOOR_STATE_NAMESPACE = uuid.UUID("0f6f2c1e-95a4-5d55-8d0c-5f0a3c6b9e01")
+INSERT_CHUNK = 400  # rows per INSERT: well under SQLite's limit of bound parameters
+
+
+def door_state_id(sweep_id: uuid.UUID, household_id: uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(DOOR_STATE_NAMESPACE, f"{sweep_id}:{household_id}")
+
+
+class SweepError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+async def create_sweep(user: CurrentUser, scope: Scope, data: SweepCreate) -> uuid.UUID:
+    """A sweep of whole buildings, all in the creator's scope (a grid worker: their grid; an admin: any)."""
+    buildings = await Building.select(Building.id, Building.grid).where(
+        Building.id.is_in(data.building_ids) & (Building.community == scope.community_id)
+    )
+    if len(buildings) != len(set(data.building_ids)) or not all(scope.allows_grid(b["grid"]) for b in buildings):
+        raise SweepError("building_out_of_scope")
+    sweep = Sweep(
+        community=scope.community_id,
+        name=data.name.strip(),
+        purpose=data.purpose.strip(),
+        day=data.day,
+        subject=data.subject,
+        created_by=user.id,
+        created_at=datetime.now(UTC),
+    )
+    async with write_transaction():
+        await sweep.save()
+        await SweepArea.insert(*[SweepArea(sweep=sweep.id, building=b["id"]) for b in buildings])
+    return sweep.id
+
+
+def _chunks(rows: list, size: int = INSERT_CHUNK) -> Iterable[list]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) -> dict[uuid.UUID, Answer]:
+    """Store ticks in one pass: a handful of queries whatever the batch size. Ids are unique within `items`."""
+    payloads: list[TickPayload] = [item.payload for item in items]
+    ids = [item.id for item in items]
+    existing = {
+        row["id"]: row
+        for row in await SweepTick.select(SweepTick.id, SweepTick.content_hash, SweepTick.seq).where(
+            SweepTick.id.is_in(ids)
+        )
+    }
+    sweeps = {
+        row["id"]: row
+        for row in await Sweep.select(Sweep.id, Sweep.community, Sweep.status, Sweep.subject).where(
+            Sweep.id.is_in(list({p.sweep_id for p in payloads}))
+        )
+    }
+    households = {
+        row["id"]: row
+        for row in await Household.select(
+            Household.id, Household.building, Household.unit, Household.building.grid.as_alias("grid")
+        ).where(Household.id.is_in(list({p.household_id for p in payloads})))
+    }
+    areas: dict[uuid.UUID, list[dict]] = {}
+    for row in await SweepArea.select(SweepArea.sweep, SweepArea.building, SweepArea.unit).where(
+        SweepArea.sweep.is_in(list(sweeps) or [uuid.UUID(int=0)])
+    ):
+        areas.setdefault(row["sweep"], []).append(row)
+    person_ids = [p.resident_id for p in payloads if p.resident_id]
+    resident_home = {
+        row["id"]: row["household"]
+        for row in await Resident.select(Resident.id, Resident.household).where(
+            Resident.id.is_in(person_ids or [uuid.UUID(int=0)])
+        )
+    }
+
+    answers: dict[uuid.UUID, Answer] = {}
+    fresh: dict[uuid.UUID, Incoming] = {}
+    for item, payload in zip(items, payloads, strict=True):
+        earlier = existing.get(item.id)
+        if earlier is not None:
+            if earlier["content_hash"] == item.content_hash:
+                answers[item.id] = Answer(id=item.id, status="duplicate", seq=earlier["seq"])
+            else:
+                answers[item.id] = rejection(item.id, "id_reused")
+            continue
+        reason = _check(
+            user,
+            payload,
+            sweeps.get(payload.sweep_id),
+            households.get(payload.household_id),
+            areas.get(payload.sweep_id, []),
+            resident_home,
+        )
+        if reason:
+            answers[item.id] = rejection(item.id, reason)
+        else:
+            fresh[item.id] = item
+
+    if fresh:
+        rows = [
+            SweepTick(
+                id=item.id,
+                content_hash=item.content_hash,
+                sweep=item.payload.sweep_id,
+                household=item.payload.household_id,
+                resident=item.payload.resident_id,
+                outcome=item.payload.outcome,
+                note=item.payload.note.strip(),
+                help_needed=item.payload.help_needed.strip(),
+                volunteer=user.id,
+                device_time=item.device_time,
+                received_at=now,
+            )
+            for item in fresh.values()
+        ]
+        for chunk in _chunks(rows):
+            await SweepTick.insert(*chunk)
+        seqs = {
+            row["id"]: row["seq"]
+            for row in await SweepTick.select(SweepTick.id, SweepTick.seq).where(SweepTick.id.is_in(list(fresh)))
+        }
+        for tick_id in fresh:
+            answers[tick_id] = Answer(id=tick_id, status="accepted", seq=seqs[tick_id])
+        await _rebuild_door_states({(i.payload.sweep_id, i.payload.household_id) for i in fresh.values()}, now)
+    return answers
+
+
+def _check(user, payload: TickPayload, sweep, household, areas, resident_home) -> str | None:
+    """Why a tick cannot be stored, as a code the phone shows in words; None when it can."""
+    if sweep is None or household is None:
+        return "unknown_door"
+    if not any(
+        a["building"] == household["building"] and (a["unit"] is None or a["unit"] == household["unit"]) for a in areas
+    ):
+        return "outside_sweep"
+    if not _may_tick_sync(user, sweep, household["grid"]):
+        return "not_allowed"
+    person_outcome = payload.outcome in rules.PERSON_OUTCOMES
+    if person_outcome != (payload.resident_id is not None):
+        return "invalid"
+    if person_outcome and (sweep["subject"] != "persons" or resident_home.get(payload.resident_id) != household["id"]):
+        return "invalid"
+    if payload.outcome == "needs_help" and not payload.help_needed.strip():
+        return "help_not_described"
+    return None
+
+
+def _may_tick_sync(user: CurrentUser, sweep: dict, building_grid: uuid.UUID) -> bool:
+    if sweep["community"] != user.community_id or sweep["status"] != "open":
+        return False
+    if user.role == "admin":
+        return True
+    if user.role == "grid_worker":
+        return user.grid_id == building_grid
+    # Any volunteer of the community, until joining by code and claims (issue 3, items 2 and 3) narrow it down.
+    return user.role == "volunteer"
+
+
+async def _rebuild_door_states(doors: set[tuple[uuid.UUID, uuid.UUID]], now: datetime) -> None:
+    """Recompute the state of each door that got a tick, from all of that door's door-level ticks."""
+    sweep_ids = list({sweep for sweep, _ in doors})
+    household_ids = list({household for _, household in doors})
+    ticks: dict[tuple, list[rules.TickView]] = {}
+    for row in await SweepTick.select(
+        SweepTick.seq, SweepTick.sweep, SweepTick.household, SweepTick.outcome, SweepTick.volunteer
+    ).where(SweepTick.sweep.is_in(sweep_ids) & SweepTick.household.is_in(household_ids) & SweepTick.resident.is_null()):
+        key = (row["sweep"], row["household"])
+        if key in doors:
+            ticks.setdefault(key, []).append(rules.TickView(row["seq"], row["outcome"], row["volunteer"]))
+    await DoorState.delete().where(DoorState.id.is_in([door_state_id(*key) for key in ticks] or [uuid.UUID(int=0)]))
+    states = []
+    for (sweep_id, household_id), door_ticks in ticks.items():
+        state = rules.door_state(door_ticks)
+        states.append(
+            DoorState(
+                id=door_state_id(sweep_id, household_id),
+                sweep=sweep_id,
+                household=household_id,
+                outcome=state.outcome,
+                tick_seq=state.tick_seq,
+                ticks=state.ticks,
+                conflict=state.conflict,
+                updated_at=now,
+            )
+        )
+    for chunk in _chunks(states):
+        await DoorState.insert(*chunk)
+
+
+TICK = Kind(name="sweep.tick", payload_type=TickPayload, ingest=ingest_ticks)

@@ -1,0 +1,61 @@
+"""Building sweeps (扫楼): what is swept, every tick from the doors, and each door's state derived from them."""
+
+from piccolo.columns import UUID, BigSerial, Boolean, Date, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from server.accounts.tables import User
+from server.places.tables import Building, Community, Household, Resident, Unit
+
+
+class Sweep(Table):
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    name = Varchar(length=64)
+    purpose = Varchar(length=256, default="")
+    day = Date()
+    subject = Varchar(length=16, default="households")  # households / persons
+    status = Varchar(length=16, default="open")  # open / closed
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
+    created_at = Timestamptz()
+
+
+class SweepArea(Table):
+    """A building (unit null) or one unit of it, in the sweep."""
+
+    id = UUID(primary_key=True)
+    sweep = ForeignKey(Sweep, on_delete=OnDelete.cascade, null=False, index=True)
+    building = ForeignKey(Building, on_delete=OnDelete.restrict, null=False)
+    unit = ForeignKey(Unit, on_delete=OnDelete.restrict, null=True, default=None)
+
+
+class SweepTick(Table):
+    """Append-only: every outcome a volunteer recorded at a door, in the order the server received them."""
+
+    seq = BigSerial(primary_key=True)  # the server's sequence: arrival order, which decides ties
+    id = UUID(unique=True)  # made by the phone; a write sent twice is stored once
+    content_hash = Varchar(length=64)
+    sweep = ForeignKey(Sweep, on_delete=OnDelete.restrict, null=False, index=True)
+    household = ForeignKey(Household, on_delete=OnDelete.restrict, null=False, index=True)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=True, default=None)  # person sweeps
+    outcome = Varchar(length=16)
+    note = Text(default="")
+    help_needed = Text(default="")  # what help a "needs help" door asked for; errands turn it into a card
+    volunteer = ForeignKey(User, on_delete=OnDelete.restrict, null=False, index=True)
+    device_time = Timestamptz()
+    received_at = Timestamptz()
+
+
+class DoorState(Table):
+    """Derived from SweepTick by sweeps.rules.door_state; rebuilt for a door whenever a tick for it arrives.
+
+    The id is uuid5(sweep, household), so that each door has one row without a two-column unique constraint.
+    """
+
+    id = UUID(primary_key=True)
+    sweep = ForeignKey(Sweep, on_delete=OnDelete.cascade, null=False, index=True)
+    household = ForeignKey(Household, on_delete=OnDelete.restrict, null=False)
+    outcome = Varchar(length=16)
+    tick_seq = Integer()  # the tick that decided it
+    ticks = Integer()
+    conflict = Boolean(default=False)
+    updated_at = Timestamptz()

@@ -1,0 +1,185 @@
+"""The one path for every write a phone makes offline: a batch of writes in, one answer per write out.
+
+The sync layer knows no domain. Each domain registers a `Kind` ("sweep.tick", later "checkin.outcome", ...):
+the Struct its payload must decode to, and an `ingest` function that stores a list of such writes. Dependencies
+point one way: domains import this module, never the reverse. The rules every kind follows:
+
+- A write has an id made by the phone. Sending it again with the same content is harmless ("duplicate");
+  the same id with other content is refused ("id_reused") and recorded.
+- A write lands whole or not at all. A batch runs in one transaction: if the database fails, no write of the batch
+  lands and each is answered "retry"; the phone keeps them and sends them again.
+- Refused writes are kept in `SyncRejection`: what a person entered is never silently dropped.
+- Phone clocks are not trusted alone: the server's arrival order decides; a device time far off is answered
+  with a warning and kept for the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from server.accounts.services import CurrentUser
+from server.db import write_transaction
+from server.sync.tables import SyncRejection
+
+log = logging.getLogger("gridcare.sync")
+
+MAX_BATCH = 500  # writes handled per request; the rest are answered "retry" and come in the next batch
+CLOCK_TOLERANCE = timedelta(hours=12)
+
+Status = Literal["accepted", "duplicate", "rejected", "retry"]
+
+
+class Write(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    kind: Annotated[str, msgspec.Meta(max_length=32)]
+    device_time: Annotated[datetime, msgspec.Meta(tz=True)]  # with its offset: phones are in many time zones
+    payload: msgspec.Raw
+
+
+class Batch(msgspec.Struct, kw_only=True):
+    writes: list[Write]
+
+
+class Answer(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    status: Status
+    reason: str | None = None  # a code the phone can show in words: "outside_sweep", "id_reused", ...
+    seq: int | None = None  # the server's sequence number of the stored write
+    warning: str | None = None
+
+
+class BatchAnswer(msgspec.Struct, kw_only=True):
+    answers: list[Answer]
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A write whose payload decoded, as a kind's ingest function gets it."""
+
+    id: uuid.UUID
+    device_time: datetime
+    payload: Any
+    content_hash: str  # of kind, device time and payload: the same write sent twice hashes the same
+
+
+Ingest = Callable[[CurrentUser, list[Incoming], datetime], Awaitable[dict[uuid.UUID, Answer]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    name: str
+    payload_type: type
+    ingest: Ingest  # must answer every write it is given; runs inside the batch's transaction
+
+
+REGISTRY: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    if kind.name in REGISTRY and REGISTRY[kind.name] is not kind:
+        raise ValueError(f"sync kind {kind.name!r} registered twice")
+    REGISTRY[kind.name] = kind
+    return kind
+
+
+def content_hash(write: Write) -> str:
+    digest = hashlib.sha256(write.kind.encode())
+    digest.update(write.device_time.isoformat().encode())
+    digest.update(bytes(write.payload))
+    return digest.hexdigest()
+
+
+def rejection(write_id: uuid.UUID, reason: str) -> Answer:
+    return Answer(id=write_id, status="rejected", reason=reason)
+
+
+async def ingest(user: CurrentUser, batch: Batch, now: datetime) -> BatchAnswer:
+    """Store a batch of writes from one phone; answer each, in the order they came."""
+    answers: dict[int, Answer] = {}
+    refused: list[tuple[Write, str, str]] = []
+    by_kind: dict[str, list[tuple[int, Incoming]]] = {}
+    first_seen: dict[uuid.UUID, int] = {}
+    repeats: list[int] = []  # the same id again in this batch: answered like its first copy below
+
+    for position, write in enumerate(batch.writes):
+        if position >= MAX_BATCH:
+            answers[position] = Answer(id=write.id, status="retry", reason="batch_too_large")
+            continue
+        if write.id in first_seen:
+            repeats.append(position)
+            continue
+        first_seen[write.id] = position
+        kind = REGISTRY.get(write.kind)
+        if kind is None:
+            answers[position] = rejection(write.id, "unknown_kind")
+            refused.append((write, "unknown_kind", ""))
+            continue
+        try:
+            payload = msgspec.json.decode(write.payload, type=kind.payload_type)
+        except msgspec.ValidationError as exc:
+            answers[position] = rejection(write.id, "invalid")
+            refused.append((write, "invalid", str(exc)))
+            continue
+        by_kind.setdefault(write.kind, []).append(
+            (position, Incoming(write.id, write.device_time, payload, content_hash(write)))
+        )
+
+    try:
+        async with write_transaction():
+            for name, items in by_kind.items():
+                stored = await REGISTRY[name].ingest(user, [incoming for _, incoming in items], now)
+                for position, incoming in items:
+                    answers[position] = stored[incoming.id]
+    except Exception:
+        # Nothing of the batch landed; the phone keeps these writes and sends them again.
+        log.exception("sync batch failed; %d writes answered retry", sum(len(i) for i in by_kind.values()))
+        for items in by_kind.values():
+            for position, incoming in items:
+                answers[position] = Answer(id=incoming.id, status="retry", reason="server_error")
+
+    for position in repeats:
+        write = batch.writes[position]
+        first = batch.writes[first_seen[write.id]]
+        if content_hash(first) != content_hash(write):
+            answers[position] = rejection(write.id, "id_reused")
+        elif answers[first_seen[write.id]].status in ("accepted", "duplicate"):
+            answers[position] = Answer(id=write.id, status="duplicate", seq=answers[first_seen[write.id]].seq)
+        else:
+            answers[position] = answers[first_seen[write.id]]
+    for position, write in enumerate(batch.writes[:MAX_BATCH]):
+        if abs(write.device_time - now) > CLOCK_TOLERANCE and answers[position].status in ("accepted", "duplicate"):
+            answers[position] = msgspec.structs.replace(answers[position], warning="device_clock_off")
+    for position, answer in answers.items():
+        if answer.status == "rejected" and answer.reason not in ("unknown_kind", "invalid"):
+            refused.append((batch.writes[position], answer.reason or "", ""))
+    await _record_refused(user, refused, now)
+    return BatchAnswer(answers=[answers[i] for i in range(len(batch.writes))], received_at=now)
+
+
+async def _record_refused(user: CurrentUser, refused: list[tuple[Write, str, str]], now: datetime) -> None:
+    if not refused:
+        return
+    await SyncRejection.insert(
+        *[
+            SyncRejection(
+                write_id=write.id,
+                kind=write.kind[:32],
+                user=user.id,
+                reason=reason[:32],
+                detail=detail[:2000],
+                body=msgspec.json.encode(write).decode(),
+                device_time=write.device_time,
+                received_at=now,
+            )
+            for write, reason, detail in refused
+        ]
+    )

@@ -1,0 +1,35 @@
+"""The door-state rule, on its own."""
+
+import pytest
+
+from server.sweeps.rules import DOOR_OUTCOMES, TickView, door_state
+
+
+def test_the_strongest_outcome_wins_whatever_the_order():
+    ticks = [TickView(1, "nobody_home", "a"), TickView(2, "done", "a"), TickView(3, "come_back", "a")]
+    assert door_state(ticks).outcome == "done"
+    assert door_state(list(reversed(ticks))).outcome == "done"
+
+
+def test_needs_help_outranks_everything():
+    for outcome in DOOR_OUTCOMES:
+        assert door_state([TickView(1, "needs_help", "a"), TickView(2, outcome, "b")]).outcome == "needs_help"
+
+
+def test_ties_go_to_the_later_arrival():
+    state = door_state([TickView(7, "refused", "a"), TickView(9, "refused", "b")])
+    assert state.tick_seq == 9 and state.ticks == 2
+
+
+def test_two_volunteers_who_disagree_make_a_conflict():
+    assert door_state([TickView(1, "done", "a"), TickView(2, "refused", "b")]).conflict
+
+
+def test_changing_your_own_mind_is_no_conflict():
+    state = door_state([TickView(1, "nobody_home", "a"), TickView(2, "done", "a"), TickView(3, "done", "b")])
+    assert state.outcome == "done" and not state.conflict
+
+
+def test_a_door_needs_a_tick():
+    with pytest.raises(ValueError):
+        door_state([])

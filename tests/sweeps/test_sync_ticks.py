@@ -1,0 +1,171 @@
+"""Ticks through the batched sync endpoint: idempotent, all-or-nothing, one clear answer per tick."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from server.accounts.services import Scope, user_for_token
+from server.demo.seed import BUILDING_GRID, COMMUNITY_ID, GRID_IDS, demo_uuid
+from server.sweeps.schemas import SweepCreate
+from server.sweeps.services import create_sweep, door_state_id
+from server.sweeps.tables import DoorState, SweepTick
+from server.sync.tables import SyncRejection
+from tests.conftest import browser, csrf, log_in
+
+WORKER = "13800000002"  # 李雪敏, grid 2: building 2
+VOLUNTEERS = ("13900000001", "13900000002")
+DOOR = demo_uuid("household", "2-1-301")
+OTHER_DOOR = demo_uuid("household", "2-1-302")
+
+
+@pytest.fixture
+async def sweep(app) -> uuid.UUID:
+    """A fresh sweep of building 2 for each test, made by its grid worker."""
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        worker = await user_for_token(client.cookies["gc_session"])
+    return await create_sweep(
+        worker,
+        Scope(COMMUNITY_ID, (GRID_IDS[1],)),
+        SweepCreate(name="11月24日核酸扫楼", day=date(2022, 11, 24), building_ids=[demo_uuid("building", "2")]),
+    )
+
+
+def tick(sweep_id, household=DOOR, outcome="done", *, tick_id=None, minutes_ago=5, **extra) -> dict:
+    return {
+        "id": str(tick_id or uuid.uuid4()),
+        "kind": "sweep.tick",
+        "device_time": (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(),
+        "payload": {"sweep_id": str(sweep_id), "household_id": str(household), "outcome": outcome, **extra},
+    }
+
+
+async def send(client, *writes) -> list[dict]:
+    answer = await client.post("/api/v1/sync", json={"writes": list(writes)}, headers=csrf(client))
+    assert answer.status_code == 200, answer.text
+    return answer.json()["answers"]
+
+
+async def test_a_tick_is_stored_once_and_the_door_state_follows(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    write = tick(sweep)
+    [first] = await send(client, write)
+    assert first["status"] == "accepted" and first["seq"] > 0
+    [again] = await send(client, write)  # the phone did not hear the answer and sends it again
+    assert again == {"id": write["id"], "status": "duplicate", "seq": first["seq"]}
+    assert await SweepTick.count().where(SweepTick.id == uuid.UUID(write["id"])) == 1
+    state = await DoorState.objects().get(DoorState.id == door_state_id(sweep, DOOR))
+    assert state.outcome == "done" and state.ticks == 1 and not state.conflict
+
+
+async def test_the_same_id_with_other_content_is_refused_and_recorded(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    write = tick(sweep, outcome="nobody_home")
+    await send(client, write)
+    changed = {**write, "payload": {**write["payload"], "outcome": "done"}}
+    [answer] = await send(client, changed)
+    assert answer["status"] == "rejected" and answer["reason"] == "id_reused"
+    stored = await SweepTick.objects().get(SweepTick.id == uuid.UUID(write["id"]))
+    assert stored.outcome == "nobody_home"
+    assert await SyncRejection.exists().where(
+        (SyncRejection.write_id == uuid.UUID(write["id"])) & (SyncRejection.reason == "id_reused")
+    )
+
+
+async def test_two_volunteers_disagreeing_make_a_conflict_and_the_rule_decides(app, sweep):
+    for phone, outcome in zip(VOLUNTEERS, ("nobody_home", "done"), strict=True):
+        async with browser(app) as client:
+            await log_in(client, phone)
+            [answer] = await send(client, tick(sweep, OTHER_DOOR, outcome))
+            assert answer["status"] == "accepted"
+    state = await DoorState.objects().get(DoorState.id == door_state_id(sweep, OTHER_DOOR))
+    assert state.outcome == "done" and state.conflict and state.ticks == 2
+
+
+async def test_each_tick_gets_its_own_answer_and_bad_ones_change_nothing(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    outside = demo_uuid("household", "1-1-101")  # building 1 is not in the sweep
+    good, repeated = tick(sweep), tick(sweep, OTHER_DOOR, "refused")
+    answers = await send(
+        client,
+        good,
+        tick(sweep, outside),
+        tick(uuid.uuid4()),  # no such sweep
+        tick(sweep, outcome="needs_help"),  # help not described
+        tick(sweep, outcome="tested", resident_id=str(uuid.uuid4())),  # a person outcome in a household sweep
+        {**tick(sweep), "kind": "sweep.unknown"},
+        {**tick(sweep), "payload": {"sweep_id": "nope"}},
+        repeated,
+        repeated,
+    )
+    assert [(a["status"], a.get("reason")) for a in answers] == [
+        ("accepted", None),
+        ("rejected", "outside_sweep"),
+        ("rejected", "unknown_door"),
+        ("rejected", "help_not_described"),
+        ("rejected", "invalid"),
+        ("rejected", "unknown_kind"),
+        ("rejected", "invalid"),
+        ("accepted", None),
+        ("duplicate", None),
+    ]
+    assert answers[8]["seq"] == answers[7]["seq"]
+    assert await SweepTick.count().where(SweepTick.sweep == sweep) == 2
+    assert await SyncRejection.count().where(SyncRejection.user.phone == VOLUNTEERS[0]) >= 6
+
+
+async def test_needs_help_keeps_what_help_is_needed(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    [answer] = await send(client, tick(sweep, outcome="needs_help", help_needed="老人没药了，需要买降压药"))
+    assert answer["status"] == "accepted"
+    stored = await SweepTick.objects().get(SweepTick.seq == answer["seq"])
+    assert stored.help_needed == "老人没药了，需要买降压药"
+
+
+async def test_a_device_clock_days_off_is_accepted_with_a_warning(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    [answer] = await send(client, tick(sweep, minutes_ago=3 * 24 * 60))
+    assert answer["status"] == "accepted" and answer["warning"] == "device_clock_off"
+
+
+async def test_a_huge_batch_is_answered_tick_by_tick(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    writes = [tick(sweep, OTHER_DOOR, "nobody_home") for _ in range(10_000)]
+    answers = await send(client, *writes)
+    assert len(answers) == 10_000
+    assert {a["status"] for a in answers[:500]} == {"accepted"}
+    assert {(a["status"], a["reason"]) for a in answers[500:]} == {("retry", "batch_too_large")}
+    assert await SweepTick.count().where(SweepTick.sweep == sweep) == 500
+
+
+async def test_malformed_batches_are_refused_whole(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    for body in (
+        {"writes": "x"},
+        {"writes": [{"id": "not-a-uuid"}]},
+        [],
+        {"writes": [{**tick(sweep), "device_time": "2022-11-24T10:00:00"}]},
+    ):  # a time without its offset cannot be placed
+        answer = await client.post("/api/v1/sync", json=body, headers=csrf(client))
+        assert answer.status_code == 400, body
+    assert await SweepTick.count().where(SweepTick.sweep == sweep) == 0
+
+
+async def test_sync_needs_a_session_and_the_csrf_header(app, sweep):
+    async with browser(app) as client:
+        assert (await client.post("/api/v1/sync", json={"writes": []})).status_code in (401, 403)
+        await log_in(client, VOLUNTEERS[0])
+        assert (await client.post("/api/v1/sync", json={"writes": [tick(sweep)]})).status_code == 403
+    assert await SweepTick.count().where(SweepTick.sweep == sweep) == 0
+
+
+async def test_a_grid_worker_of_another_grid_and_a_resident_may_not_tick(app, sweep):
+    assert BUILDING_GRID[2] == 2
+    for phone in ("13800000001", "13700000001"):
+        async with browser(app) as client:
+            await log_in(client, phone)
+            [answer] = await send(client, tick(sweep))
+            assert answer["reason"] == "not_allowed", phone
