@@ -329,7 +329,9 @@ _SMALL_TARGETS_JS = """
   const small = [];
   for (const el of document.querySelectorAll("a, button, input, select, textarea, summary")) {
     if (el.type === "hidden" || !el.checkVisibility({ visibilityProperty: true })) continue;
-    const box = el.getBoundingClientRect();
+    // A checkbox or radio inside its <label> is tapped through the label: the label is the target.
+    const wrapped = (el.type === "checkbox" || el.type === "radio") && el.closest("label");
+    const box = (wrapped || el).getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
     if (box.width < min || box.height < min) {
       small.push({

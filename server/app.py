@@ -21,6 +21,7 @@ from server.places.api import PlacesApi, get_me
 from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
 from server.settings import DEFAULT_SECRET, Settings, get_settings
+from server.sweeps.controllers import SweepsController
 from server.sweeps.services import TICK
 from server.sync import services as sync
 from server.sync.controllers import sync_writes
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             home_page,
             PlacesController,
+            SweepsController,
             api,
             static,
             pwa.manifest,

@@ -6,8 +6,10 @@ A new route fails this test until it is added to ACCESS, so nobody ships a route
 from __future__ import annotations
 
 import re
+import uuid
 
 from server.demo.seed import GRID_IDS, demo_uuid
+from server.sweeps.tables import Sweep
 from tests.conftest import browser, log_in
 
 ROLES = {
@@ -32,6 +34,8 @@ REGISTER = {
 }
 REGISTER_SEARCH = {**REGISTER, "other_grid_worker": "ok"}  # searching is allowed; the results are scoped
 LOGGED_IN = {"anonymous": "login", **dict.fromkeys(ROLES, "ok")}
+COORDINATORS = {**REGISTER_SEARCH}  # admins and grid workers
+SWEEP = {**REGISTER, "volunteer": "ok", "resident": "missing"}  # volunteers tick doors; residents see no sweep
 
 ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/"): LOGGED_IN,
@@ -52,6 +56,23 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/households/{household_id:uuid}"): REGISTER,
     ("GET", "/api/v1/residents"): REGISTER_SEARCH,
     ("POST", "/api/v1/sync"): LOGGED_IN,  # an empty batch; what each write may touch is checked per write
+    ("GET", "/sweeps/new"): COORDINATORS,
+    ("POST", "/sweeps"): {
+        **COORDINATORS,
+        "admin": "invalid",
+        "own_grid_worker": "invalid",
+        "other_grid_worker": "invalid",
+    },  # posted empty: refused in words, as 400
+    ("GET", "/sweeps/{sweep_id:uuid}"): SWEEP,
+    ("GET", "/sweeps/{sweep_id:uuid}/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}"): SWEEP,
+    ("POST", "/sweeps/{sweep_id:uuid}/ticks"): {
+        **SWEEP,
+        "admin": "back",
+        "own_grid_worker": "back",
+        "other_grid_worker": "forbidden",
+        "volunteer": "back",
+        "resident": "forbidden",
+    },
     ("GET", "/static/{file_path:path}"): OPEN,
     ("GET", "/manifest.webmanifest"): OPEN,
     ("GET", "/sw.js"): OPEN,
@@ -85,7 +106,9 @@ def outcome(path: str, status: int, location: str) -> str:
         return "login" if location.startswith("/login") else "back"
     if status == 401:
         return "login" if path.startswith("/api/") else "bad"
-    return {403: "forbidden", 404: "missing"}.get(status, "ok" if 200 <= status < 300 else f"HTTP {status}")
+    return {400: "invalid", 403: "forbidden", 404: "missing"}.get(
+        status, "ok" if 200 <= status < 300 else f"HTTP {status}"
+    )
 
 
 def app_routes(app) -> set[tuple[str, str]]:
@@ -113,6 +136,15 @@ async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
             token = client.cookies.get("gc_csrf", "")
             if (method, path) == ("POST", "/api/v1/sync"):
                 answer = await client.post(path, json={"writes": []}, headers={"x-csrftoken": token})
+            elif path.endswith("/ticks"):
+                data = {
+                    "_csrf_token": token,
+                    "tick_id": str(uuid.uuid4()),
+                    "household_id": SAMPLES["household_id"],
+                    "outcome": "done",
+                    "back": "/",
+                }
+                answer = await client.post(concrete(path), data=data, follow_redirects=False)
             elif method == "POST":
                 # A wrong password for a phone of this visitor's own, so no rate limit is reached.
                 data = {"_csrf_token": token, "phone": f"1660000000{WHO.index(who)}", "password": "x", "lang": "zh_CN"}
@@ -124,6 +156,18 @@ async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
 
 
 async def test_access_table(app):
+    async with browser(app) as client:  # an open sweep of building 2 (grid 2), made by its grid worker
+        await log_in(client, ROLES["own_grid_worker"])
+        await client.post(
+            "/sweeps/",
+            data={
+                "_csrf_token": client.cookies["gc_csrf"],
+                "name": "access",
+                "day": "2022-11-24",
+                "building_ids": SAMPLES["building_id"],
+            },
+        )
+    SAMPLES["sweep_id"] = str((await Sweep.select(Sweep.id).where(Sweep.name == "access").first())["id"])
     wrong = []
     for who in WHO:
         got = await outcomes_for(app, who)

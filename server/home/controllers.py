@@ -7,6 +7,7 @@ from litestar.response import Template
 
 from server.accounts.services import Scope
 from server.places import services as places
+from server.sweeps import queries as sweep_queries
 from server.web.auth import current_user
 from server.web.pages import render, settings_of
 
@@ -19,4 +20,5 @@ async def home_page(request: Request) -> Template:
     buildings = None
     if user.role == "grid_worker" and user.grid_id:
         buildings = await places.list_buildings(scope, user.grid_id)
-    return render(request, "home.html", summary=summary, buildings=buildings)
+    sweeps = await sweep_queries.list_sweeps(user)
+    return render(request, "home.html", summary=summary, buildings=buildings, sweeps=sweeps)

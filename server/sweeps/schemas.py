@@ -27,3 +27,65 @@ class SweepCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     building_ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=200)]
     purpose: Annotated[str, msgspec.Meta(max_length=256)] = ""
     subject: Literal["households", "persons"] = "households"
+
+
+class DoorRow(msgspec.Struct, kw_only=True):
+    """A door as a volunteer sees it: number, how many live there, a masked name. Never phones or ages."""
+
+    household_id: uuid.UUID
+    door: str
+    size: int
+    masked_name: str | None
+    outcome: str | None
+    conflict: bool
+
+
+class FloorScreen(msgspec.Struct, kw_only=True):
+    sweep_id: uuid.UUID
+    sweep_name: str
+    building_id: uuid.UUID
+    building_name: str
+    unit: int
+    floor: int
+    floors_in_unit: int
+    doors: list[DoorRow]
+
+
+class Progress(msgspec.Struct, kw_only=True):
+    total: int = 0
+    done: int = 0  # done or vacant
+    refused: int = 0
+    revisit: int = 0  # nobody home or come back later
+    needs_help: int = 0
+    conflicts: int = 0
+
+    @property
+    def not_visited(self) -> int:
+        return self.total - self.done - self.refused - self.revisit - self.needs_help
+
+
+class UnitProgress(msgspec.Struct, kw_only=True):
+    number: int
+    floors: int
+    progress: Progress
+
+
+class BuildingProgress(msgspec.Struct, kw_only=True):
+    building_id: uuid.UUID
+    name: str
+    units: list[UnitProgress]
+    progress: Progress
+
+
+class SweepSummary(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    name: str
+    purpose: str
+    day: date
+    subject: str
+    status: str
+    progress: Progress
+
+
+class SweepDetail(SweepSummary, kw_only=True):
+    buildings: list[BuildingProgress]

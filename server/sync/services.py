@@ -68,7 +68,7 @@ class Incoming:
     id: uuid.UUID
     device_time: datetime
     payload: Any
-    content_hash: str  # of kind, device time and payload: the same write sent twice hashes the same
+    content_hash: str  # of kind and payload: the same write sent twice hashes the same
 
 
 Ingest = Callable[[CurrentUser, list[Incoming], datetime], Awaitable[dict[uuid.UUID, Answer]]]
@@ -91,11 +91,9 @@ def register(kind: Kind) -> Kind:
     return kind
 
 
-def content_hash(write: Write) -> str:
-    digest = hashlib.sha256(write.kind.encode())
-    digest.update(write.device_time.isoformat().encode())
-    digest.update(bytes(write.payload))
-    return digest.hexdigest()
+def content_hash(kind: str, payload: bytes) -> str:
+    """What the person entered: kind and payload. Not the device time, which a form resent by the page restamps."""
+    return hashlib.sha256(kind.encode() + b"\0" + payload).hexdigest()
 
 
 def rejection(write_id: uuid.UUID, reason: str) -> Answer:
@@ -129,9 +127,9 @@ async def ingest(user: CurrentUser, batch: Batch, now: datetime) -> BatchAnswer:
             answers[position] = rejection(write.id, "invalid")
             refused.append((write, "invalid", str(exc)))
             continue
-        by_kind.setdefault(write.kind, []).append(
-            (position, Incoming(write.id, write.device_time, payload, content_hash(write)))
-        )
+        # Hashed re-encoded, so that the same payload with its keys in another order is the same write.
+        digest = content_hash(write.kind, msgspec.json.encode(payload))
+        by_kind.setdefault(write.kind, []).append((position, Incoming(write.id, write.device_time, payload, digest)))
 
     try:
         async with write_transaction():
@@ -149,7 +147,7 @@ async def ingest(user: CurrentUser, batch: Batch, now: datetime) -> BatchAnswer:
     for position in repeats:
         write = batch.writes[position]
         first = batch.writes[first_seen[write.id]]
-        if content_hash(first) != content_hash(write):
+        if content_hash(first.kind, bytes(first.payload)) != content_hash(write.kind, bytes(write.payload)):
             answers[position] = rejection(write.id, "id_reused")
         elif answers[first_seen[write.id]].status in ("accepted", "duplicate"):
             answers[position] = Answer(id=write.id, status="duplicate", seq=answers[first_seen[write.id]].seq)

@@ -1,0 +1,175 @@
+"""Sweep pages: create one, follow its progress, and tick doors floor by floor.
+
+Every tick made on a page goes through the same sync path as the phone's offline outbox (POST /api/v1/sync):
+the page's form carries a tick id made when the page was drawn, so a double tap or a resent form stores one tick.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Response, Template
+
+from server.accounts.services import Scope
+from server.i18n import translate
+from server.places import services as places
+from server.places.controllers import FloorNumber, UnitNumber, found
+from server.sweeps import queries
+from server.sweeps.schemas import SweepCreate
+from server.sweeps.services import SweepError, create_sweep
+from server.sync import services as sync
+from server.web.auth import current_user
+from server.web.pages import render, safe_next, settings_of
+
+COORDINATORS = ("admin", "grid_worker")
+
+
+class SweepForm(msgspec.Struct, kw_only=True):
+    name: str = ""
+    day: str = ""
+    purpose: str = ""
+    subject: str = "households"
+    building_ids: list[str] | str = []
+
+
+class TickForm(msgspec.Struct, kw_only=True):
+    tick_id: uuid.UUID
+    household_id: uuid.UUID
+    outcome: str
+    help_needed: str = ""
+    note: str = ""
+    back: str = "/"  # the floor page to return to
+
+
+def _reason_text(request: Request, reason: str | None) -> str:
+    texts = {
+        "outside_sweep": translate(request, "This door is not in this sweep."),
+        "not_allowed": translate(request, "You cannot record doors in this sweep."),
+        "help_not_described": translate(request, "Write what help is needed."),
+        "unknown_door": translate(request, "Door not found."),
+        "id_reused": translate(request, "This form was already used. Reload the page."),
+    }
+    return texts.get(reason or "") or translate(request, "That did not work. Go back and try again.")
+
+
+async def _coordinator_scope(request: Request) -> Scope:
+    user = current_user(request)
+    if user.role not in COORDINATORS:
+        raise PermissionDeniedException("coordinators only")
+    return Scope.for_user(user)
+
+
+async def _buildings_in_scope(request: Request, scope: Scope) -> list:
+    summary = await places.community_summary(scope, settings_of(request).today())
+    buildings = []
+    for grid in summary.grids:
+        buildings += await places.list_buildings(scope, grid.id) or []
+    return buildings
+
+
+class SweepsController(Controller):
+    path = "/sweeps"
+
+    @get("/new")
+    async def new_sweep_page(self, request: Request) -> Template:
+        scope = await _coordinator_scope(request)
+        buildings = await _buildings_in_scope(request, scope)
+        today = settings_of(request).today()
+        form = SweepForm(
+            name=translate(request, "Sweep of %(day)s", day=f"{today.month}/{today.day}"), day=today.isoformat()
+        )
+        return render(request, "sweeps/new.html", buildings=buildings, form=form, error=None, chosen=set())
+
+    @post("/")
+    async def create(
+        self, request: Request, data: Annotated[SweepForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    ) -> Response:
+        scope = await _coordinator_scope(request)
+        chosen = [data.building_ids] if isinstance(data.building_ids, str) else data.building_ids
+        error = None
+        try:
+            sweep_id = await create_sweep(
+                current_user(request),
+                scope,
+                msgspec.convert(
+                    {
+                        "name": data.name.strip(),
+                        "day": data.day,
+                        "purpose": data.purpose,
+                        "subject": data.subject,
+                        "building_ids": chosen,
+                    },
+                    SweepCreate,
+                ),
+            )
+        except msgspec.ValidationError:
+            error = translate(request, "Give the sweep a name and a date, and choose at least one building.")
+        except SweepError:
+            error = translate(request, "Choose buildings of your own grid.")
+        if error:
+            buildings = await _buildings_in_scope(request, scope)
+            return render(
+                request,
+                "sweeps/new.html",
+                status_code=400,
+                buildings=buildings,
+                form=data,
+                error=error,
+                chosen=set(chosen),
+            )
+        return Redirect(f"/sweeps/{sweep_id}", status_code=303)
+
+    @get("/{sweep_id:uuid}")
+    async def sweep_page(self, request: Request, sweep_id: FromPath[uuid.UUID]) -> Template:
+        detail = found(await queries.get_sweep(current_user(request), sweep_id))
+        return render(
+            request, "sweeps/progress.html", sweep=detail, coordinator=current_user(request).role in COORDINATORS
+        )
+
+    @get("/{sweep_id:uuid}/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}")
+    async def floor_page(
+        self,
+        request: Request,
+        sweep_id: FromPath[uuid.UUID],
+        building_id: FromPath[uuid.UUID],
+        unit: UnitNumber,
+        floor: FloorNumber,
+    ) -> Template:
+        screen = found(await queries.floor_screen(current_user(request), sweep_id, building_id, unit, floor))
+        return render(request, "sweeps/floor.html", screen=screen, new_id=uuid.uuid4, message=None)
+
+    @post("/{sweep_id:uuid}/ticks")
+    async def record_tick(
+        self,
+        request: Request,
+        sweep_id: FromPath[uuid.UUID],
+        data: Annotated[TickForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response:
+        user = current_user(request)
+        payload = {
+            "sweep_id": str(sweep_id),
+            "household_id": str(data.household_id),
+            "outcome": data.outcome,
+            "help_needed": data.help_needed,
+            "note": data.note,
+        }
+        write = sync.Write(
+            id=data.tick_id,
+            kind="sweep.tick",
+            device_time=datetime.now(UTC),
+            payload=msgspec.Raw(msgspec.json.encode(payload)),
+        )
+        [answer] = (await sync.ingest(user, sync.Batch(writes=[write]), datetime.now(UTC))).answers
+        if answer.status in ("accepted", "duplicate"):
+            return Redirect(safe_next(data.back), status_code=303)
+        status = {"not_allowed": 403, "unknown_door": 404}.get(answer.reason or "", 400)
+        return render(
+            request, "error.html", status_code=status, status=status, message=_reason_text(request, answer.reason)
+        )

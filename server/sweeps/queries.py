@@ -1,0 +1,192 @@
+"""Reading sweeps: the list, the progress of one, and the door screen of one floor. Knows nothing of HTTP."""
+
+from __future__ import annotations
+
+import uuid
+
+from server.accounts.services import CurrentUser
+from server.places.tables import Building, Household, Resident, Unit
+from server.sweeps.schemas import (
+    BuildingProgress,
+    DoorRow,
+    FloorScreen,
+    Progress,
+    SweepDetail,
+    SweepSummary,
+    UnitProgress,
+)
+from server.sweeps.tables import DoorState, Sweep, SweepArea
+
+SWEEP_ROLES = ("admin", "grid_worker", "volunteer")
+
+
+def mask_name(name: str | None) -> str | None:
+    """张国强 > 张**: enough to knock on the right door, not enough to know who lives there."""
+    return name[0] + "*" * (len(name) - 1) if name else None
+
+
+def _count(progress: Progress, outcome: str | None, conflict: bool) -> None:
+    progress.total += 1
+    if outcome in ("done", "vacant"):
+        progress.done += 1
+    elif outcome == "refused":
+        progress.refused += 1
+    elif outcome in ("come_back", "nobody_home"):
+        progress.revisit += 1
+    elif outcome == "needs_help":
+        progress.needs_help += 1
+    progress.conflicts += conflict
+
+
+async def _visible_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> dict | None:
+    if user.role not in SWEEP_ROLES:
+        return None
+    sweep = await Sweep.select().where((Sweep.id == sweep_id) & (Sweep.community == user.community_id)).first()
+    if sweep is None or (user.role == "volunteer" and sweep["status"] != "open"):
+        return None
+    if user.role == "grid_worker":
+        grids = {
+            row["building.grid"]
+            for row in await SweepArea.select(SweepArea.building.grid).where(SweepArea.sweep == sweep_id)
+        }
+        if user.grid_id not in grids:
+            return None
+    return sweep
+
+
+async def _doors(sweep_id: uuid.UUID, where=None) -> list[dict]:
+    """The doors of a sweep (optionally narrowed), each with its state."""
+    areas = await SweepArea.select(SweepArea.building, SweepArea.unit).where(SweepArea.sweep == sweep_id)
+    if not areas:
+        return []
+    condition = None
+    for area in areas:
+        part = Household.building == area["building"]
+        if area["unit"]:
+            part &= Household.unit == area["unit"]
+        condition = part if condition is None else condition | part
+    query = Household.select(
+        Household.id,
+        Household.door,
+        Household.floor,
+        Household.room,
+        Household.building,
+        Household.unit.number.as_alias("unit_number"),
+        Household.unit.floors.as_alias("unit_floors"),
+    ).where(condition)
+    if where is not None:
+        query = query.where(where)
+    doors = await query
+    states = {
+        row["household"]: row
+        for row in await DoorState.select(DoorState.household, DoorState.outcome, DoorState.conflict).where(
+            DoorState.sweep == sweep_id
+        )
+    }
+    for door in doors:
+        state = states.get(door["id"])
+        door["outcome"] = state["outcome"] if state else None
+        door["conflict"] = bool(state and state["conflict"])
+    return doors
+
+
+def _summary(sweep: dict, progress: Progress) -> dict:
+    return {k: sweep[k] for k in ("id", "name", "purpose", "day", "subject", "status")} | {"progress": progress}
+
+
+async def list_sweeps(user: CurrentUser) -> list[SweepSummary]:
+    """Open sweeps the user takes part in, newest first, each with its progress."""
+    if user.role not in SWEEP_ROLES:
+        return []
+    rows = (
+        await Sweep.select(Sweep.id)
+        .where((Sweep.community == user.community_id) & (Sweep.status == "open"))
+        .order_by(Sweep.created_at, ascending=False)
+        .limit(20)
+    )
+    found = []
+    for row in rows:
+        detail = await get_sweep(user, row["id"])
+        if detail is not None:
+            found.append(SweepSummary(**{field: getattr(detail, field) for field in SweepSummary.__struct_fields__}))
+    return found
+
+
+async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | None:
+    """Building > unit with done/total, doors to revisit, doors that need help and conflicts."""
+    sweep = await _visible_sweep(user, sweep_id)
+    if sweep is None:
+        return None
+    doors = await _doors(sweep_id)
+    names = {
+        row["id"]: row["name"]
+        for row in await Building.select(Building.id, Building.name).where(
+            Building.id.is_in(list({d["building"] for d in doors}) or [uuid.UUID(int=0)])
+        )
+    }
+    total = Progress()
+    buildings: dict[uuid.UUID, tuple[Progress, dict[int, tuple[int, Progress]]]] = {}
+    for door in sorted(doors, key=lambda d: (names[d["building"]], d["unit_number"])):
+        building_progress, units = buildings.setdefault(door["building"], (Progress(), {}))
+        unit_floors, unit_progress = units.setdefault(door["unit_number"], (door["unit_floors"], Progress()))
+        for progress in (total, building_progress, unit_progress):
+            _count(progress, door["outcome"], door["conflict"])
+    return SweepDetail(
+        **_summary(sweep, total),
+        buildings=[
+            BuildingProgress(
+                building_id=building_id,
+                name=names[building_id],
+                progress=progress,
+                units=[UnitProgress(number=n, floors=f, progress=p) for n, (f, p) in sorted(units.items())],
+            )
+            for building_id, (progress, units) in buildings.items()
+        ],
+    )
+
+
+async def floor_screen(
+    user: CurrentUser, sweep_id: uuid.UUID, building_id: uuid.UUID, unit: int, floor: int
+) -> FloorScreen | None:
+    sweep = await _visible_sweep(user, sweep_id)
+    if sweep is None:
+        return None
+    unit_row = (
+        await Unit.select(Unit.id, Unit.floors, Unit.building.name.as_alias("building_name"))
+        .where((Unit.building == building_id) & (Unit.number == unit))
+        .first()
+    )
+    if unit_row is None or not 1 <= floor <= unit_row["floors"]:
+        return None
+    doors = await _doors(sweep_id, (Household.unit == unit_row["id"]) & (Household.floor == floor))
+    if not doors and not await _doors(sweep_id, Household.unit == unit_row["id"]):
+        return None  # the unit is not in this sweep
+    living = await Resident.select(Resident.household, Resident.name, Resident.relation).where(
+        Resident.household.is_in([d["id"] for d in doors] or [uuid.UUID(int=0)]) & (Resident.status == "living")
+    )
+    size: dict[uuid.UUID, int] = {}
+    head: dict[uuid.UUID, str] = {}
+    for person in living:
+        size[person["household"]] = size.get(person["household"], 0) + 1
+        if person["relation"] == "head" or person["household"] not in head:
+            head[person["household"]] = person["name"]
+    return FloorScreen(
+        sweep_id=sweep_id,
+        sweep_name=sweep["name"],
+        building_id=building_id,
+        building_name=unit_row["building_name"],
+        unit=unit,
+        floor=floor,
+        floors_in_unit=unit_row["floors"],
+        doors=[
+            DoorRow(
+                household_id=d["id"],
+                door=d["door"],
+                size=size.get(d["id"], 0),
+                masked_name=mask_name(head.get(d["id"])),
+                outcome=d["outcome"],
+                conflict=d["conflict"],
+            )
+            for d in sorted(doors, key=lambda d: d["room"])
+        ],
+    )

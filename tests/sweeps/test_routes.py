@@ -1,0 +1,125 @@
+"""Sweep pages through HTTP: create one, tick doors floor by floor, follow the progress."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from server.demo.seed import STORY_RESIDENT_IDS, demo_uuid
+from server.places.tables import Resident
+from server.sweeps.tables import Sweep, SweepTick
+from tests.conftest import log_in
+
+WORKER = "13800000002"  # 李雪敏, grid 2: building 2 (108 households)
+VOLUNTEER = "13900000003"
+BUILDING_2 = str(demo_uuid("building", "2"))
+DOOR = demo_uuid("household", "2-1-301")
+
+
+async def make_sweep(client, name: str, *buildings: str) -> str:
+    await log_in(client, WORKER)
+    answer = await client.post(
+        "/sweeps/",
+        data={
+            "_csrf_token": client.cookies["gc_csrf"],
+            "name": name,
+            "day": "2022-11-24",
+            "purpose": "是否每人都做了核酸",
+            "building_ids": list(buildings or [BUILDING_2]),
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return answer.headers["location"].rsplit("/", 1)[1]
+
+
+def floor_url(sweep_id: str, floor: int = 3) -> str:
+    return f"/sweeps/{sweep_id}/buildings/{BUILDING_2}/units/1/floors/{floor}"
+
+
+async def tick(client, sweep_id: str, outcome: str, tick_id: str | None = None, **extra):
+    data = {
+        "_csrf_token": client.cookies["gc_csrf"],
+        "tick_id": tick_id or str(uuid.uuid4()),
+        "household_id": str(DOOR),
+        "outcome": outcome,
+        "back": floor_url(sweep_id),
+        **extra,
+    }
+    return await client.post(f"/sweeps/{sweep_id}/ticks", data=data, follow_redirects=False)
+
+
+async def test_a_grid_worker_creates_a_sweep_and_sees_its_progress(client):
+    sweep_id = await make_sweep(client, "11月24日核酸扫楼")
+    page = await client.get(f"/sweeps/{sweep_id}")
+    assert page.status_code == 200 and "11月24日核酸扫楼" in page.text
+    assert "已完成 0 / 共 108" in page.text and "还有 108 户没有上门" in page.text
+    home = await client.get("/")
+    assert "11月24日核酸扫楼" in home.text and 'data-testid="sweep-row"' in home.text
+
+
+async def test_a_sweep_without_buildings_or_of_another_grid_is_refused_in_place(client):
+    await log_in(client, WORKER)
+    before = await Sweep.count()
+    token = client.cookies["gc_csrf"]
+    empty = await client.post("/sweeps/", data={"_csrf_token": token, "name": "x", "day": "2022-11-24"})
+    assert empty.status_code == 400 and "至少选择一栋楼" in empty.text and 'value="x"' in empty.text
+    foreign = await client.post(
+        "/sweeps/",
+        data={"_csrf_token": token, "name": "x", "day": "2022-11-24", "building_ids": str(demo_uuid("building", "1"))},
+    )
+    assert foreign.status_code == 400 and "您自己网格" in foreign.text
+    bad_day = await client.post(
+        "/sweeps/", data={"_csrf_token": token, "name": "x", "day": "24/11", "building_ids": BUILDING_2}
+    )
+    assert bad_day.status_code == 400
+    assert await Sweep.count() == before
+
+
+async def test_the_door_screen_shows_doors_not_people(client):
+    sweep_id = await make_sweep(client, "privacy")
+    await log_in(client, VOLUNTEER)
+    page = await client.get(floor_url(sweep_id))
+    assert page.status_code == 200 and "2-1-301" in page.text
+    assert "张**" in page.text and "张国强" not in page.text
+    zhang = await Resident.select(Resident.phone).where(Resident.id == STORY_RESIDENT_IDS["张国强"]).first()
+    assert zhang["phone"] not in page.text and "tel:" not in page.text
+    assert not re.search(r"\d+岁", page.text)  # no ages
+    assert "5人" in page.text  # household size: 张大爷, his wife, son, daughter-in-law, grandson
+
+
+async def test_ticking_a_door_from_the_page_is_stored_once(client):
+    sweep_id = await make_sweep(client, "ticks")
+    await log_in(client, VOLUNTEER)
+    tick_id = str(uuid.uuid4())
+    first = await tick(client, sweep_id, "done", tick_id)
+    assert first.status_code == 303 and first.headers["location"] == floor_url(sweep_id)
+    again = await tick(client, sweep_id, "done", tick_id)  # a double tap, or the form sent again
+    assert again.status_code == 303
+    assert await SweepTick.count().where(SweepTick.sweep == uuid.UUID(sweep_id)) == 1
+    page = await client.get(floor_url(sweep_id))
+    assert "door-done" in page.text
+    progress = await client.get(f"/sweeps/{sweep_id}")
+    assert "已完成 1 / 共 108" in progress.text
+
+
+async def test_needs_help_asks_what_help(client):
+    sweep_id = await make_sweep(client, "help")
+    await log_in(client, VOLUNTEER)
+    refused = await tick(client, sweep_id, "needs_help")
+    assert refused.status_code == 400 and "请写下需要什么帮助" in refused.text
+    assert await SweepTick.count().where(SweepTick.sweep == uuid.UUID(sweep_id)) == 0
+    asked = await tick(client, sweep_id, "needs_help", help_needed="家里没菜了")
+    assert asked.status_code == 303
+    progress = await client.get(f"/sweeps/{sweep_id}")
+    assert "1户需要帮助" in progress.text
+
+
+async def test_a_volunteer_cannot_create_sweeps(client):
+    await log_in(client, VOLUNTEER)
+    assert (await client.get("/sweeps/new")).status_code == 403
+    answer = await client.post(
+        "/sweeps/",
+        data={"_csrf_token": client.cookies["gc_csrf"], "name": "x", "day": "2022-11-24", "building_ids": BUILDING_2},
+    )
+    assert answer.status_code == 403
