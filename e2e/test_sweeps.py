@@ -6,7 +6,7 @@ import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import assert_phone_layout, path_of
+from e2e.pages import assert_phone_layout, path_of, wait_until_controlled
 
 WORKER = "13800000002"  # 李雪敏: building 2 is in her grid
 VOLUNTEER = "13900000004"
@@ -34,7 +34,8 @@ def test_grid_worker_creates_a_sweep_and_a_volunteer_ticks_a_door(page_as, live_
     expect(door).not_to_contain_text("张国强")
     assert_phone_layout(volunteer, "sweep-floor")
     door.get_by_role("button", name="已完成").click()
-    expect(volunteer.get_by_test_id("door-row").filter(has_text="2-1-301")).to_contain_text("已完成")
+    expect(door.get_by_test_id("door-state")).to_contain_text("已完成")  # at once, before the server answers
+    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()  # then sent, since the phone is online
 
     with sqlite3.connect(live_server.db_path) as db:
         ticks = db.execute(
@@ -46,3 +47,58 @@ def test_grid_worker_creates_a_sweep_and_a_volunteer_ticks_a_door(page_as, live_
 
     coordinator.goto(sweep_path)
     expect(coordinator.get_by_test_id("sweep-progress")).to_contain_text("已完成 1 / 共 108")
+
+
+def _open_sweep(page_as, name: str) -> str:
+    coordinator: Page = page_as(WORKER)
+    coordinator.goto("/sweeps/new")
+    coordinator.fill("#name", name)
+    coordinator.get_by_label("2号楼").check()
+    coordinator.get_by_role("button", name="创建扫楼").click()
+    expect(coordinator.get_by_test_id("sweep-progress")).to_be_visible()
+    return path_of(coordinator)
+
+
+def _ticks(live_server, sweep_name: str) -> list[tuple]:
+    with sqlite3.connect(live_server.db_path) as db:
+        return db.execute(
+            "SELECT h.door, t.outcome FROM sweep_tick t JOIN household h ON t.household = h.id"
+            " WHERE t.sweep IN (SELECT id FROM sweep WHERE name = ?) ORDER BY t.seq",
+            (sweep_name,),
+        ).fetchall()
+
+
+def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server) -> None:
+    sweep_path = _open_sweep(page_as, "离线扫楼")
+    volunteer: Page = page_as(VOLUNTEER)
+    volunteer.goto(sweep_path)
+    volunteer.get_by_role("link", name="1单元").click()
+    volunteer.get_by_role("link", name="↑ 2层").click()
+    volunteer.get_by_role("link", name="↑ 3层").click()
+    floor_url = volunteer.url
+    wait_until_controlled(volunteer)
+    volunteer.goto(floor_url)  # now through the worker, which keeps a copy for the stairwell
+
+    volunteer.context.set_offline(True)
+    door = volunteer.get_by_test_id("door-row").filter(has_text="2-1-301")
+    door.get_by_role("button", name="已完成").click()
+    expect(door.get_by_test_id("door-state")).to_contain_text("待同步")
+    expect(volunteer.get_by_test_id("outbox-count")).to_have_text("1")
+    other = volunteer.get_by_test_id("door-row").filter(has_text="2-1-302")
+    other.get_by_role("button", name="无人应答").click()
+    expect(volunteer.get_by_test_id("outbox-count")).to_have_text("2")
+    assert _ticks(live_server, "离线扫楼") == []  # nothing reached the server
+
+    volunteer.reload()  # offline: the page is the worker's copy, the queued ticks come from the outbox
+    expect(volunteer.get_by_test_id("outbox-count")).to_have_text("2")
+    expect(
+        volunteer.get_by_test_id("door-row").filter(has_text="2-1-301").get_by_test_id("door-state")
+    ).to_contain_text("已完成")
+    assert _ticks(live_server, "离线扫楼") == []
+
+    volunteer.context.set_offline(False)  # the online event replays the outbox
+    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    assert _ticks(live_server, "离线扫楼") == [("2-1-301", "done"), ("2-1-302", "nobody_home")]
+    volunteer.evaluate("() => GridcareOutbox.sync()")  # once more: nothing doubles
+    volunteer.reload()
+    assert _ticks(live_server, "离线扫楼") == [("2-1-301", "done"), ("2-1-302", "nobody_home")]

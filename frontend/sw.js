@@ -5,6 +5,12 @@ const VERSION = "__VERSION__";
 const SHELL = __SHELL__;
 const OFFLINE_URL = "/offline";
 const SHELL_CACHE = `gridcare-shell-${VERSION}`;
+// Pages a volunteer works on offline: the last copy of each sweep page seen. They show doors, never phone
+// numbers; the page re-applies queued writes from the outbox on top of the copy.
+const PAGES_CACHE = "gridcare-pages";
+const OFFLINE_PAGES = /^\/sweeps\/[0-9a-f-]{36}(\/|$)/;
+
+importScripts(SHELL.find((url) => url.startsWith("/static/js/outbox.js")));
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -22,7 +28,9 @@ self.addEventListener("activate", (event) => {
     (async () => {
       const names = await caches.keys();
       await Promise.all(
-        names.filter((name) => name.startsWith("gridcare-shell-") && name !== SHELL_CACHE).map((name) => caches.delete(name)),
+        names
+          .filter((name) => name.startsWith("gridcare-shell-") && name !== SHELL_CACHE)
+          .map((name) => caches.delete(name)),
       );
       await self.clients.claim();
     })(),
@@ -34,7 +42,9 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return; // writes are never answered from a cache
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (request.mode === "navigate") {
+  if (request.mode === "navigate" && OFFLINE_PAGES.test(url.pathname)) {
+    event.respondWith(networkFirstKeepingACopy(request));
+  } else if (request.mode === "navigate") {
     event.respondWith(networkFirstPage(request));
   } else if (url.pathname.startsWith("/static/")) {
     event.respondWith(cacheFirst(request));
@@ -46,18 +56,42 @@ self.addEventListener("fetch", (event) => {
 // shown rather than a blank screen that never ends.
 const NAVIGATION_TIMEOUT_MS = 10000;
 
-async function networkFirstPage(request) {
+async function fetchWithTimeout(request) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), NAVIGATION_TIMEOUT_MS);
   try {
     return await fetch(request, { signal: controller.signal });
-  } catch (error) {
-    const cache = await caches.open(SHELL_CACHE);
-    return (await cache.match(OFFLINE_URL)) || Response.error();
   } finally {
     clearTimeout(timer);
   }
 }
+
+async function networkFirstPage(request) {
+  try {
+    return await fetchWithTimeout(request);
+  } catch (error) {
+    const cache = await caches.open(SHELL_CACHE);
+    return (await cache.match(OFFLINE_URL)) || Response.error();
+  }
+}
+
+// Strategy "network first, keep a copy": sweep pages open in a stairwell from the last copy seen.
+async function networkFirstKeepingACopy(request) {
+  const cache = await caches.open(PAGES_CACHE);
+  try {
+    const response = await fetchWithTimeout(request);
+    if (response.ok && !response.redirected) await cache.put(request, response.clone());
+    return response;
+  } catch (error) {
+    const copy = await cache.match(request, { ignoreSearch: true });
+    return copy || (await caches.open(SHELL_CACHE)).match(OFFLINE_URL);
+  }
+}
+
+// Background Sync: the browser wakes the worker when the network is back, even with the page closed.
+self.addEventListener("sync", (event) => {
+  if (event.tag === "gridcare-outbox") event.waitUntil(self.GridcareOutbox.sync());
+});
 
 // Strategy "cache first": static URLs carry a content hash (?v=...), so a cached copy is never stale.
 async function cacheFirst(request) {

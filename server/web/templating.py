@@ -19,6 +19,7 @@ STATIC = FRONTEND / "static"
 # What the service worker keeps for the app to open with no network. The offline page is added by the worker.
 SHELL_ASSETS = (
     "css/app.css",
+    "js/outbox.js",
     "js/app.js",
     "vendor/htmx.min.js",
     "icons/icon-192.png",

@@ -1,6 +1,7 @@
 // Gridcare's page script: progressive enhancement only; every page works without it.
 (function () {
   "use strict";
+  var Outbox = window.GridcareOutbox;
 
   // The offline banner: shown whenever the browser says the network is gone.
   function updateBanner() {
@@ -11,7 +12,7 @@
   window.addEventListener("offline", updateBanner);
   document.addEventListener("DOMContentLoaded", updateBanner);
 
-  // Register the service worker that keeps the app shell for offline use.
+  // Register the service worker that keeps the app shell (and the pages for offline work) on the phone.
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function (error) {
@@ -19,4 +20,98 @@
       });
     });
   }
+
+  if (!Outbox || !window.indexedDB) return;
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+    } catch (error) {
+      return "";
+    }
+  }
+
+  // The outbox bar: how many writes wait to be sent, and how many the server refused. Always visible when >0.
+  function showStatus() {
+    return Outbox.all().then(function (writes) {
+      var queued = writes.filter(function (w) { return w.status === "queued"; });
+      var rejected = writes.filter(function (w) { return w.status === "rejected"; });
+      var bar = document.getElementById("outbox-status");
+      if (!bar) return writes;
+      document.getElementById("outbox-count").textContent = queued.length;
+      document.getElementById("outbox-rejected-count").textContent = rejected.length;
+      document.getElementById("outbox-rejected").hidden = rejected.length === 0;
+      bar.hidden = queued.length === 0 && rejected.length === 0;
+      markPage(writes);
+      return writes;
+    });
+  }
+
+  // Show each queued write where it was made, also after a reload while offline (the page itself may be the
+  // server's last copy, from the service worker's cache).
+  function markPage(writes) {
+    var pending = {};
+    writes.forEach(function (w) { if (w.ui && w.status === "queued") pending[w.ui.target] = w; });
+    document.querySelectorAll("[data-outbox-target]").forEach(function (target) {
+      var write = pending["#" + target.id];
+      var state = target.querySelector("[data-outbox-state]");
+      target.classList.toggle("queued", Boolean(write));
+      if (!state) return;
+      if (write) {
+        state.hidden = false;
+        state.querySelector("[data-outbox-label]").textContent = write.ui.label;
+        state.querySelector("[data-outbox-pending]").hidden = false;
+      } else if (state.querySelector("[data-outbox-pending]")) {
+        state.querySelector("[data-outbox-pending]").hidden = true;
+      }
+    });
+  }
+
+  function sync() {
+    if (!navigator.onLine) return showStatus();
+    return Outbox.sync().catch(function () { /* kept for the next try */ }).then(showStatus);
+  }
+
+  // Forms marked data-outbox-kind go to the outbox instead of the network: a tap is saved on the phone at once.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var kind = form.getAttribute("data-outbox-kind");
+    if (!kind) return;
+    if (!form.checkValidity()) return;  // let the browser say what is missing
+    event.preventDefault();
+    var data = new FormData(form);
+    var submitter = event.submitter;
+    if (submitter && submitter.name) data.set(submitter.name, submitter.value);
+    var payload = {};
+    form.getAttribute("data-outbox-fields").split(",").forEach(function (name) {
+      if (data.has(name)) payload[name] = data.get(name);
+    });
+    var ui = {
+      target: form.getAttribute("data-outbox-target"),
+      label: submitter ? submitter.textContent.trim() : "",
+    };
+    Outbox.add(kind, payload, ui).then(function () {
+      var details = form.closest("details");
+      if (details) details.open = false;
+      return showStatus();
+    }).then(function () {
+      // Background Sync sends the outbox even if the page is closed, where the browser has it.
+      if ("serviceWorker" in navigator) {
+        navigator.serviceWorker.ready.then(function (registration) {
+          if (registration.sync) return registration.sync.register("gridcare-outbox");
+        }).catch(function () {});
+      }
+      return sync();
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("#sync-now")) sync();
+  });
+  window.addEventListener("online", sync);
+  document.addEventListener("DOMContentLoaded", function () {
+    Outbox.setToken(csrfToken()).then(sync);
+    // Ask the browser not to evict the outbox when the phone runs short of space.
+    if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
+  });
 })();
