@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 from PIL import Image
@@ -35,8 +36,8 @@ async def test_service_worker_is_served_from_the_root_uncached_and_versioned(cli
     source = answer.text
     assert f'const VERSION = "{shell_version()}"' in source
     assert "__SHELL__" not in source and "__VERSION__" not in source
-    precached = re.findall(r'"(/static/[^"]+)"', source)
-    assert len(precached) == len(SHELL_ASSETS)
+    precached = json.loads(re.search(r"const SHELL = (\[.*?\]);", source).group(1))
+    assert len(precached) == len(SHELL_ASSETS) and all(url.startswith("/static/") for url in precached)
     for url in precached:  # everything the worker precaches exists, or installation would fail
         assert (await client.get(url)).status_code == 200
 
