@@ -65,6 +65,14 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     },  # posted empty: refused in words, as 400
     ("GET", "/sweeps/{sweep_id:uuid}"): SWEEP,
     ("GET", "/sweeps/{sweep_id:uuid}/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}"): SWEEP,
+    ("POST", "/sweeps/{sweep_id:uuid}/floor-ticks"): {
+        **SWEEP,
+        "admin": "back",
+        "own_grid_worker": "back",
+        "other_grid_worker": "forbidden",
+        "volunteer": "back",
+        "resident": "forbidden",
+    },
     ("POST", "/sweeps/{sweep_id:uuid}/ticks"): {
         **SWEEP,
         "admin": "back",
@@ -136,14 +144,12 @@ async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
             token = client.cookies.get("gc_csrf", "")
             if (method, path) == ("POST", "/api/v1/sync"):
                 answer = await client.post(path, json={"writes": []}, headers={"x-csrftoken": token})
-            elif path.endswith("/ticks"):
-                data = {
-                    "_csrf_token": token,
-                    "tick_id": str(uuid.uuid4()),
-                    "household_id": SAMPLES["household_id"],
-                    "outcome": "done",
-                    "back": "/",
-                }
+            elif path.endswith("ticks"):  # a real tick of door 2-1-301, by form
+                data = {"_csrf_token": token, "household_id": SAMPLES["household_id"], "back": "/"}
+                if path.endswith("floor-ticks"):
+                    data |= {"form_token": str(uuid.uuid4()), "outcome": "nobody_home"}
+                else:
+                    data |= {"tick_id": str(uuid.uuid4()), "outcome": "done"}
                 answer = await client.post(concrete(path), data=data, follow_redirects=False)
             elif method == "POST":
                 # A wrong password for a phone of this visitor's own, so no rate limit is reached.

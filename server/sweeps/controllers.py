@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -37,6 +37,13 @@ class SweepForm(msgspec.Struct, kw_only=True):
     purpose: str = ""
     subject: str = "households"
     building_ids: list[str] | str = []
+
+
+class FloorTickForm(msgspec.Struct, kw_only=True):
+    form_token: uuid.UUID  # drawn with the page: the ticks' ids derive from it, so a resent form stores nothing new
+    household_id: list[uuid.UUID] | uuid.UUID
+    outcome: Literal["nobody_home"]
+    back: str = "/"
 
 
 class TickForm(msgspec.Struct, kw_only=True):
@@ -144,6 +151,36 @@ class SweepsController(Controller):
     ) -> Template:
         screen = found(await queries.floor_screen(current_user(request), sweep_id, building_id, unit, floor))
         return render(request, "sweeps/floor.html", screen=screen, new_id=uuid.uuid4, message=None)
+
+    @post("/{sweep_id:uuid}/floor-ticks")
+    async def record_floor(
+        self,
+        request: Request,
+        sweep_id: FromPath[uuid.UUID],
+        data: Annotated[FloorTickForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response:
+        """ "Whole floor nobody home" in one tap: one tick per door still unvisited when the page was drawn."""
+        doors = data.household_id if isinstance(data.household_id, list) else [data.household_id]
+        now = datetime.now(UTC)
+        writes = [
+            sync.Write(
+                id=uuid.uuid5(data.form_token, str(door)),
+                kind="sweep.tick",
+                device_time=now,
+                payload=msgspec.Raw(
+                    msgspec.json.encode({"sweep_id": str(sweep_id), "household_id": str(door), "outcome": data.outcome})
+                ),
+            )
+            for door in doors[: sync.MAX_BATCH]
+        ]
+        answers = (await sync.ingest(current_user(request), sync.Batch(writes=writes), now)).answers
+        refused = next((a for a in answers if a.status not in ("accepted", "duplicate")), None)
+        if refused is None:
+            return Redirect(safe_next(data.back), status_code=303)
+        status = {"not_allowed": 403, "unknown_door": 404}.get(refused.reason or "", 400)
+        return render(
+            request, "error.html", status_code=status, status=status, message=_reason_text(request, refused.reason)
+        )
 
     @post("/{sweep_id:uuid}/ticks")
     async def record_tick(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import msgspec
+
 from server.accounts.services import CurrentUser
 from server.places.tables import Building, Household, Resident, Unit
 from server.sweeps.schemas import (
@@ -14,8 +16,9 @@ from server.sweeps.schemas import (
     SweepDetail,
     SweepSummary,
     UnitProgress,
+    VolunteerActivity,
 )
-from server.sweeps.tables import DoorState, Sweep, SweepArea
+from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepTick
 
 SWEEP_ROLES = ("admin", "grid_worker", "volunteer")
 
@@ -131,8 +134,15 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
         unit_floors, unit_progress = units.setdefault(door["unit_number"], (door["unit_floors"], Progress()))
         for progress in (total, building_progress, unit_progress):
             _count(progress, door["outcome"], door["conflict"])
+    activity = await SweepTick.raw(
+        "SELECT a.name, count(*) AS ticks, max(t.received_at) AS last_sync FROM sweep_tick t"
+        " JOIN account a ON t.volunteer = a.id WHERE t.sweep = {} GROUP BY a.name ORDER BY last_sync DESC",
+        sweep_id,
+    )
     return SweepDetail(
         **_summary(sweep, total),
+        # SQLite gives max() of a timestamp back as text: convert reads both.
+        volunteers=msgspec.convert(activity, list[VolunteerActivity], strict=False),
         buildings=[
             BuildingProgress(
                 building_id=building_id,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -87,5 +87,12 @@ class SweepSummary(msgspec.Struct, kw_only=True):
     progress: Progress
 
 
+class VolunteerActivity(msgspec.Struct, kw_only=True):
+    name: str
+    ticks: int
+    last_sync: datetime  # when the server last received a tick from them
+
+
 class SweepDetail(SweepSummary, kw_only=True):
     buildings: list[BuildingProgress]
+    volunteers: list[VolunteerActivity] = []

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from server import i18n
-from server.settings import ROOT
+from server.settings import ROOT, get_settings
 
 FRONTEND = ROOT / "frontend"
 TEMPLATES = FRONTEND / "templates"
@@ -62,6 +64,13 @@ def _locale(context) -> str:
     return i18n.locale_of(request) if request is not None else i18n.get_settings().default_locale
 
 
+def _local_time(moment: datetime) -> str:
+    """A time on the community's clock, as people say it: 10:42; with the date when it is not today."""
+    settings = get_settings()
+    local = moment.astimezone(ZoneInfo(settings.timezone))
+    return local.strftime("%H:%M") if local.date() == settings.today() else local.strftime("%m-%d %H:%M")
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -73,6 +82,7 @@ def make_environment() -> Environment:
     i18n.install(env)
     env.globals.update(
         static_url=static_url,
+        local_time=_local_time,
         locale=_locale,
         html_lang=lambda loc: i18n.HTML_LANG[loc],
         locale_names=i18n.LOCALE_NAMES,

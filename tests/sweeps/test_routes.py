@@ -123,3 +123,41 @@ async def test_a_volunteer_cannot_create_sweeps(client):
         data={"_csrf_token": client.cookies["gc_csrf"], "name": "x", "day": "2022-11-24", "building_ids": BUILDING_2},
     )
     assert answer.status_code == 403
+
+
+async def test_the_coordinator_sees_who_is_sweeping_and_when_they_last_synced(client):
+    sweep_id = await make_sweep(client, "volunteers")
+    await log_in(client, VOLUNTEER)
+    assert (await tick(client, sweep_id, "done")).status_code == 303
+    volunteer_view = await client.get(f"/sweeps/{sweep_id}")
+    assert 'data-testid="sweep-volunteers"' not in volunteer_view.text  # volunteers do not list each other
+    await log_in(client, WORKER)
+    page = await client.get(f"/sweeps/{sweep_id}")
+    section = page.text.split('data-testid="sweep-volunteers"', 1)[1]
+    assert "登记了 1 户" in section and "最后同步" in section
+    assert 'hx-trigger="every 15s"' in page.text  # the progress refreshes itself
+
+
+async def test_whole_floor_nobody_home_is_one_tap_and_one_tick_per_door(client):
+    sweep_id = await make_sweep(client, "floor")
+    await log_in(client, VOLUNTEER)
+    page = await client.get(floor_url(sweep_id))
+    form = page.text.split('action="/sweeps/' + sweep_id + '/floor-ticks"', 1)[1].split("</form>", 1)[0]
+    doors = re.findall(r'name="household_id" value="([0-9a-f-]+)"', form)
+    token = re.search(r'name="form_token" value="([0-9a-f-]+)"', form).group(1)
+    assert len(doors) == 3 and "整层无人应答（3 户）" in form
+    data = {
+        "_csrf_token": client.cookies["gc_csrf"],
+        "form_token": token,
+        "household_id": doors,
+        "outcome": "nobody_home",
+        "back": floor_url(sweep_id),
+    }
+    for _ in range(2):  # the second is a resend of the same form
+        answer = await client.post(f"/sweeps/{sweep_id}/floor-ticks", data=data, follow_redirects=False)
+        assert answer.status_code == 303
+    ticks = await SweepTick.select(SweepTick.outcome).where(SweepTick.sweep == uuid.UUID(sweep_id))
+    assert [t["outcome"] for t in ticks] == ["nobody_home"] * 3
+    progress = await client.get(f"/sweeps/{sweep_id}")
+    assert "3户要再访" in progress.text
+    assert 'data-testid="floor-nobody-home"' not in (await client.get(floor_url(sweep_id))).text

@@ -86,11 +86,19 @@
     form.getAttribute("data-outbox-fields").split(",").forEach(function (name) {
       if (data.has(name)) payload[name] = data.get(name);
     });
-    var ui = {
-      target: form.getAttribute("data-outbox-target"),
-      label: submitter ? submitter.textContent.trim() : "",
-    };
-    Outbox.add(kind, payload, ui).then(function () {
+    var label = form.getAttribute("data-outbox-label") || (submitter ? submitter.textContent.trim() : "");
+    // data-outbox-each: one write per value of that field (e.g. every unvisited door of a floor).
+    var each = form.getAttribute("data-outbox-each");
+    var writes = each
+      ? data.getAll(each).map(function (value) {
+          var one = Object.assign({}, payload);
+          one[each] = value;
+          return [one, { target: form.getAttribute("data-outbox-target-prefix") + value, label: label }];
+        })
+      : [[payload, { target: form.getAttribute("data-outbox-target"), label: label }]];
+    writes.reduce(function (chain, write) {
+      return chain.then(function () { return Outbox.add(kind, write[0], write[1]); });
+    }, Promise.resolve()).then(function () {
       var details = form.closest("details");
       if (details) details.open = false;
       return showStatus();
