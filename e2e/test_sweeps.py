@@ -96,9 +96,25 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     ).to_contain_text("已完成")
     assert _ticks(live_server, "离线扫楼") == []
 
+    queued = volunteer.evaluate("() => GridcareOutbox.all()")
+    assert [w["payload"]["outcome"] for w in queued] == ["done", "nobody_home"]
+
     volunteer.context.set_offline(False)  # the online event replays the outbox
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
     assert _ticks(live_server, "离线扫楼") == [("2-1-301", "done"), ("2-1-302", "nobody_home")]
-    volunteer.evaluate("() => GridcareOutbox.sync()")  # once more: nothing doubles
-    volunteer.reload()
+
+    # The phone lost the answer and sends the first tick again: it is a duplicate, stored once.
+    left = volunteer.evaluate(
+        """(write) => new Promise((resolve) => {
+             const open = indexedDB.open("gridcare", 1);
+             open.onsuccess = () => {
+               const tx = open.result.transaction("outbox", "readwrite");
+               tx.objectStore("outbox").put(write);
+               tx.oncomplete = () => { open.result.close(); resolve(GridcareOutbox.sync()); };
+             };
+           })""",
+        queued[0],
+    )
+    assert left == 0
+    assert volunteer.evaluate("() => GridcareOutbox.all()") == []
     assert _ticks(live_server, "离线扫楼") == [("2-1-301", "done"), ("2-1-302", "nobody_home")]

@@ -90,7 +90,14 @@ async function networkFirstKeepingACopy(request) {
 
 // Background Sync: the browser wakes the worker when the network is back, even with the page closed.
 self.addEventListener("sync", (event) => {
-  if (event.tag === "gridcare-outbox") event.waitUntil(self.GridcareOutbox.sync());
+  // Rejecting while writes still wait tells the browser to try again later.
+  if (event.tag === "gridcare-outbox") {
+    event.waitUntil(
+      self.GridcareOutbox.sync().then((left) => {
+        if (left > 0) throw new Error(`${left} writes still waiting`);
+      }),
+    );
+  }
 });
 
 // Strategy "cache first": static URLs carry a content hash (?v=...), so a cached copy is never stale.

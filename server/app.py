@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
@@ -24,7 +25,7 @@ from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sweeps.controllers import SweepsController
 from server.sweeps.services import TICK
 from server.sync import services as sync
-from server.sync.controllers import sync_writes
+from server.sync.controllers import csrf_token, sync_writes
 from server.web.auth import SessionMiddleware, requires_login
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings, protect_response
 from server.web.templating import STATIC, template_config
@@ -64,9 +65,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await db.prepare_database()
         await check_safe_to_serve(settings)
         await purge_expired()
+        await sync.purge_refused(datetime.now(UTC))
 
     sync.register(TICK)  # the kinds of offline write the sync endpoint accepts
-    api = Router(path="/api/v1", route_handlers=[get_me, PlacesApi, sync_writes])
+    api = Router(path="/api/v1", route_handlers=[get_me, PlacesApi, sync_writes, csrf_token])
     static = create_static_files_router(
         path="/static",
         directories=[STATIC],

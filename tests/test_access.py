@@ -55,6 +55,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}"): REGISTER,
     ("GET", "/api/v1/households/{household_id:uuid}"): REGISTER,
     ("GET", "/api/v1/residents"): REGISTER_SEARCH,
+    ("GET", "/api/v1/csrf"): LOGGED_IN,
     ("POST", "/api/v1/sync"): LOGGED_IN,  # an empty batch; what each write may touch is checked per write
     ("GET", "/sweeps/new"): COORDINATORS,
     ("POST", "/sweeps"): {

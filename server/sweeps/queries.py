@@ -105,13 +105,14 @@ async def list_sweeps(user: CurrentUser) -> list[SweepSummary]:
         await Sweep.select(Sweep.id)
         .where((Sweep.community == user.community_id) & (Sweep.status == "open"))
         .order_by(Sweep.created_at, ascending=False)
-        .limit(20)
     )
     found = []
-    for row in rows:
+    for row in rows:  # visibility first, then the limit: a grid worker's own sweep is never cut off
         detail = await get_sweep(user, row["id"])
         if detail is not None:
             found.append(SweepSummary(**{field: getattr(detail, field) for field in SweepSummary.__struct_fields__}))
+        if len(found) == 20:
+            break
     return found
 
 

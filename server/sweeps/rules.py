@@ -14,6 +14,9 @@ DOOR_OUTCOMES = ("needs_help", "done", "vacant", "refused", "come_back", "nobody
 RANK = {outcome: len(DOOR_OUTCOMES) - i for i, outcome in enumerate(DOOR_OUTCOMES)}
 PERSON_OUTCOMES = ("tested", "not_tested", "away")
 OPEN_OUTCOMES = ("come_back", "nobody_home")  # a door with only these is still to visit
+# Answers about the household itself; two volunteers giving different ones disagree. Finding nobody home at 9:00
+# and the household done at 11:00 is an ordinary revisit, not a disagreement.
+FINAL_OUTCOMES = ("needs_help", "done", "vacant", "refused")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,18 +35,19 @@ class State:
 
 
 def door_state(ticks: Sequence[TickView]) -> State:
-    """The strongest outcome wins; between equals, the one that reached the server last.
+    """Each volunteer's last word counts (a mis-tap is corrected by tapping again); across volunteers the strongest
+    outcome wins, and between equals the one that reached the server last.
 
     Device times are not used: phone clocks are often wrong, and a queued tick arrives hours after it was made.
-    A conflict is two volunteers whose last words on the door differ (one changing their own mind is no
-    conflict): the coordinator sees it and resolves it.
+    A conflict is two volunteers whose last words are different final answers (done against refused, say): the
+    coordinator sees it and resolves it.
     """
     if not ticks:
         raise ValueError("a door state needs at least one tick")
-    winner = max(ticks, key=lambda t: (RANK[t.outcome], t.seq))
     last_word: dict[object, TickView] = {}
     for tick in ticks:
         if tick.volunteer not in last_word or tick.seq > last_word[tick.volunteer].seq:
             last_word[tick.volunteer] = tick
-    conflict = len({tick.outcome for tick in last_word.values()}) > 1
-    return State(outcome=winner.outcome, tick_seq=winner.seq, ticks=len(ticks), conflict=conflict)
+    winner = max(last_word.values(), key=lambda t: (RANK[t.outcome], t.seq))
+    finals = {tick.outcome for tick in last_word.values() if tick.outcome in FINAL_OUTCOMES}
+    return State(outcome=winner.outcome, tick_seq=winner.seq, ticks=len(ticks), conflict=len(finals) > 1)

@@ -6,8 +6,11 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from piccolo.engine.postgres import PostgresEngine
+
 from server.accounts.services import CurrentUser, Scope
 from server.db import write_transaction
+from server.piccolo_conf import DB
 from server.places.tables import Building, Household, Resident
 from server.sweeps import rules
 from server.sweeps.schemas import SweepCreate, TickPayload
@@ -114,6 +117,7 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
             fresh[item.id] = item
 
     if fresh:
+        await _serialise_per_sweep({item.payload.sweep_id for item in fresh.values()})
         rows = [
             SweepTick(
                 id=item.id,
@@ -131,26 +135,38 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
             for item in fresh.values()
         ]
         for chunk in _chunks(rows):
-            await SweepTick.insert(*chunk)
-        seqs = {
-            row["id"]: row["seq"]
-            for row in await SweepTick.select(SweepTick.id, SweepTick.seq).where(SweepTick.id.is_in(list(fresh)))
+            # Another phone's batch may have stored the same id a moment ago: keep theirs, judge below.
+            await SweepTick.insert(*chunk).on_conflict(target=SweepTick.id, action="DO NOTHING")
+        stored = {
+            row["id"]: row
+            for row in await SweepTick.select(SweepTick.id, SweepTick.seq, SweepTick.content_hash).where(
+                SweepTick.id.is_in(list(fresh))
+            )
         }
-        for tick_id in fresh:
-            answers[tick_id] = Answer(id=tick_id, status="accepted", seq=seqs[tick_id])
+        for tick_id, item in fresh.items():
+            if stored[tick_id]["content_hash"] == item.content_hash:
+                answers[tick_id] = Answer(id=tick_id, status="accepted", seq=stored[tick_id]["seq"])
+            else:
+                answers[tick_id] = rejection(tick_id, "id_reused")
         await _rebuild_door_states({(i.payload.sweep_id, i.payload.household_id) for i in fresh.values()}, now)
     return answers
 
 
 def _check(user, payload: TickPayload, sweep, household, areas, resident_home) -> str | None:
-    """Why a tick cannot be stored, as a code the phone shows in words; None when it can."""
-    if sweep is None or household is None:
+    """Why a tick cannot be stored, as a code the phone shows in words; None when it can.
+
+    Permission is checked first, so that someone who may not use a sweep learns nothing about what is in it.
+    """
+    if sweep is None or not _may_use(user, sweep):
+        return "not_allowed"
+    if household is None:
         return "unknown_door"
-    if not any(
+    in_areas = (
         a["building"] == household["building"] and (a["unit"] is None or a["unit"] == household["unit"]) for a in areas
-    ):
+    )
+    if not any(in_areas):
         return "outside_sweep"
-    if not _may_tick_sync(user, sweep, household["grid"]):
+    if user.role == "grid_worker" and user.grid_id != household["grid"]:
         return "not_allowed"
     person_outcome = payload.outcome in rules.PERSON_OUTCOMES
     if person_outcome != (payload.resident_id is not None):
@@ -162,15 +178,22 @@ def _check(user, payload: TickPayload, sweep, household, areas, resident_home) -
     return None
 
 
-def _may_tick_sync(user: CurrentUser, sweep: dict, building_grid: uuid.UUID) -> bool:
-    if sweep["community"] != user.community_id or sweep["status"] != "open":
-        return False
-    if user.role == "admin":
-        return True
-    if user.role == "grid_worker":
-        return user.grid_id == building_grid
-    # Any volunteer of the community, until joining by code and claims (issue 3, items 2 and 3) narrow it down.
-    return user.role == "volunteer"
+def _may_use(user: CurrentUser, sweep: dict) -> bool:
+    """Admins and grid workers of the community (a grid worker: the doors of their grid), and for now any
+    volunteer of the community, until joining by code and claims (issue 3, items 2 and 3) narrow it down."""
+    return (
+        sweep["community"] == user.community_id
+        and sweep["status"] == "open"
+        and user.role in ("admin", "grid_worker", "volunteer")
+    )
+
+
+async def _serialise_per_sweep(sweep_ids: set[uuid.UUID]) -> None:
+    """One batch at a time per sweep on PostgreSQL (SQLite's IMMEDIATE transaction already is one at a time), so
+    that two batches for one door cannot each rebuild its state without the other's ticks."""
+    if isinstance(DB, PostgresEngine):
+        for sweep_id in sorted(sweep_ids):  # always in the same order: no deadlock between two batches
+            await SweepTick.raw("SELECT pg_advisory_xact_lock({})", sweep_id.int & 0x7FFFFFFFFFFFFFFF)
 
 
 async def _rebuild_door_states(doors: set[tuple[uuid.UUID, uuid.UUID]], now: datetime) -> None:

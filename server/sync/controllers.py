@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import msgspec
-from litestar import Request, post
+from litestar import Request, get, post
 from litestar.exceptions import ValidationException
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
 
 from server.sync import services
 from server.web.auth import current_user
+
+
+@get("/csrf", tags=["sync"])
+async def csrf_token(request: Request) -> dict[str, str]:
+    """A fresh CSRF token for the outbox, whose saved one went stale (a cached page, a restarted browser)."""
+    return {"token": value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")}
 
 
 @post("/sync", tags=["sync"], status_code=200)

@@ -31,6 +31,8 @@ from server.sync.tables import SyncRejection
 
 log = logging.getLogger("gridcare.sync")
 
+MAX_KEPT_BODY = 4000  # characters of a refused write kept for people to look at; a tick is a few hundred
+KEEP_REFUSED_DAYS = 30
 MAX_BATCH = 500  # writes handled per request; the rest are answered "retry" and come in the next batch
 CLOCK_TOLERANCE = timedelta(hours=12)
 
@@ -42,6 +44,7 @@ class Write(msgspec.Struct, kw_only=True):
     kind: Annotated[str, msgspec.Meta(max_length=32)]
     device_time: Annotated[datetime, msgspec.Meta(tz=True)]  # with its offset: phones are in many time zones
     payload: msgspec.Raw
+    user_id: uuid.UUID | None = None  # who made it, as the phone knew: a shared phone must not send it as another
 
 
 class Batch(msgspec.Struct, kw_only=True):
@@ -116,6 +119,9 @@ async def ingest(user: CurrentUser, batch: Batch, now: datetime) -> BatchAnswer:
             repeats.append(position)
             continue
         first_seen[write.id] = position
+        if write.user_id is not None and write.user_id != user.id:
+            answers[position] = rejection(write.id, "wrong_user")
+            continue  # not kept: it belongs to someone else, whose phone still holds it
         kind = REGISTRY.get(write.kind)
         if kind is None:
             answers[position] = rejection(write.id, "unknown_kind")
@@ -157,7 +163,7 @@ async def ingest(user: CurrentUser, batch: Batch, now: datetime) -> BatchAnswer:
         if abs(write.device_time - now) > CLOCK_TOLERANCE and answers[position].status in ("accepted", "duplicate"):
             answers[position] = msgspec.structs.replace(answers[position], warning="device_clock_off")
     for position, answer in answers.items():
-        if answer.status == "rejected" and answer.reason not in ("unknown_kind", "invalid"):
+        if answer.status == "rejected" and answer.reason not in ("unknown_kind", "invalid", "wrong_user"):
             refused.append((batch.writes[position], answer.reason or "", ""))
     await _record_refused(user, refused, now)
     return BatchAnswer(answers=[answers[i] for i in range(len(batch.writes))], received_at=now)
@@ -174,10 +180,15 @@ async def _record_refused(user: CurrentUser, refused: list[tuple[Write, str, str
                 user=user.id,
                 reason=reason[:32],
                 detail=detail[:2000],
-                body=msgspec.json.encode(write).decode(),
+                body=msgspec.json.encode(write).decode()[:MAX_KEPT_BODY],
                 device_time=write.device_time,
                 received_at=now,
             )
             for write, reason, detail in refused
         ]
     )
+
+
+async def purge_refused(now: datetime) -> None:
+    """Refused writes may hold what a person wrote about a neighbour's health: kept a month, then dropped."""
+    await SyncRejection.delete().where(SyncRejection.received_at < now - timedelta(days=KEEP_REFUSED_DAYS))

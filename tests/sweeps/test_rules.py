@@ -5,13 +5,18 @@ import pytest
 from server.sweeps.rules import DOOR_OUTCOMES, TickView, door_state
 
 
-def test_the_strongest_outcome_wins_whatever_the_order():
-    ticks = [TickView(1, "nobody_home", "a"), TickView(2, "done", "a"), TickView(3, "come_back", "a")]
+def test_across_volunteers_the_strongest_outcome_wins_whatever_the_order():
+    ticks = [TickView(1, "nobody_home", "a"), TickView(2, "done", "b"), TickView(3, "come_back", "c")]
     assert door_state(ticks).outcome == "done"
     assert door_state(list(reversed(ticks))).outcome == "done"
 
 
-def test_needs_help_outranks_everything():
+def test_a_volunteer_corrects_a_mis_tap_by_tapping_again():
+    state = door_state([TickView(1, "done", "a"), TickView(2, "nobody_home", "a")])
+    assert state.outcome == "nobody_home" and state.ticks == 2 and not state.conflict
+
+
+def test_needs_help_outranks_everything_from_others():
     for outcome in DOOR_OUTCOMES:
         assert door_state([TickView(1, "needs_help", "a"), TickView(2, outcome, "b")]).outcome == "needs_help"
 
@@ -23,6 +28,11 @@ def test_ties_go_to_the_later_arrival():
 
 def test_two_volunteers_who_disagree_make_a_conflict():
     assert door_state([TickView(1, "done", "a"), TickView(2, "refused", "b")]).conflict
+
+
+def test_a_revisit_that_finds_someone_is_no_conflict():
+    state = door_state([TickView(1, "nobody_home", "a"), TickView(2, "done", "b")])
+    assert state.outcome == "done" and not state.conflict
 
 
 def test_changing_your_own_mind_is_no_conflict():

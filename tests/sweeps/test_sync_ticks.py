@@ -76,7 +76,7 @@ async def test_the_same_id_with_other_content_is_refused_and_recorded(client, sw
 
 
 async def test_two_volunteers_disagreeing_make_a_conflict_and_the_rule_decides(app, sweep):
-    for phone, outcome in zip(VOLUNTEERS, ("nobody_home", "done"), strict=True):
+    for phone, outcome in zip(VOLUNTEERS, ("refused", "done"), strict=True):
         async with browser(app) as client:
             await log_in(client, phone)
             [answer] = await send(client, tick(sweep, OTHER_DOOR, outcome))
@@ -93,7 +93,7 @@ async def test_each_tick_gets_its_own_answer_and_bad_ones_change_nothing(client,
         client,
         good,
         tick(sweep, outside),
-        tick(uuid.uuid4()),  # no such sweep
+        tick(uuid.uuid4()),  # no such sweep: not said, since that would tell what exists
         tick(sweep, outcome="needs_help"),  # help not described
         tick(sweep, outcome="tested", resident_id=str(uuid.uuid4())),  # a person outcome in a household sweep
         {**tick(sweep), "kind": "sweep.unknown"},
@@ -104,7 +104,7 @@ async def test_each_tick_gets_its_own_answer_and_bad_ones_change_nothing(client,
     assert [(a["status"], a.get("reason")) for a in answers] == [
         ("accepted", None),
         ("rejected", "outside_sweep"),
-        ("rejected", "unknown_door"),
+        ("rejected", "not_allowed"),
         ("rejected", "help_not_described"),
         ("rejected", "invalid"),
         ("rejected", "unknown_kind"),
@@ -156,9 +156,11 @@ async def test_malformed_batches_are_refused_whole(client, sweep):
 
 async def test_sync_needs_a_session_and_the_csrf_header(app, sweep):
     async with browser(app) as client:
-        assert (await client.post("/api/v1/sync", json={"writes": []})).status_code in (401, 403)
+        await client.get("/login")  # a CSRF cookie, but nobody logged in
+        anonymous = await client.post("/api/v1/sync", json={"writes": [tick(sweep)]}, headers=csrf(client))
+        assert anonymous.status_code == 401
         await log_in(client, VOLUNTEERS[0])
-        assert (await client.post("/api/v1/sync", json={"writes": [tick(sweep)]})).status_code == 403
+        assert (await client.post("/api/v1/sync", json={"writes": [tick(sweep)]})).status_code == 403  # no header
     assert await SweepTick.count().where(SweepTick.sweep == sweep) == 0
 
 
@@ -169,3 +171,27 @@ async def test_a_grid_worker_of_another_grid_and_a_resident_may_not_tick(app, sw
             await log_in(client, phone)
             [answer] = await send(client, tick(sweep))
             assert answer["reason"] == "not_allowed", phone
+
+
+async def test_a_write_made_by_someone_else_on_a_shared_phone_is_not_stored_under_this_session(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    other = await user_for_token(client.cookies["gc_session"])
+    await log_in(client, VOLUNTEERS[1])
+    [answer] = await send(client, {**tick(sweep), "user_id": str(other.id)})
+    assert answer["status"] == "rejected" and answer["reason"] == "wrong_user"
+    assert await SweepTick.count().where(SweepTick.sweep == sweep) == 0
+
+
+async def test_the_outbox_can_fetch_a_fresh_csrf_token(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    token = (await client.get("/api/v1/csrf")).json()["token"]
+    answer = await client.post("/api/v1/sync", json={"writes": [tick(sweep)]}, headers={"x-csrftoken": token})
+    assert answer.status_code == 200 and answer.json()["answers"][0]["status"] == "accepted"
+
+
+async def test_a_volunteer_corrects_a_mis_tap(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    await send(client, tick(sweep, outcome="done"))
+    await send(client, tick(sweep, outcome="nobody_home"))
+    state = await DoorState.objects().get(DoorState.id == door_state_id(sweep, DOOR))
+    assert state.outcome == "nobody_home" and state.ticks == 2 and not state.conflict

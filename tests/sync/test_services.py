@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
@@ -63,3 +63,18 @@ async def test_the_same_id_twice_in_one_batch_with_other_content_is_refused():
     second = services.Write(id=first.id, kind=first.kind, device_time=first.device_time, payload=msgspec.Raw(b"{}"))
     answer = await services.ingest(USER, services.Batch(writes=[first, second]), datetime.now(UTC))
     assert [(a.status, a.reason) for a in answer.answers] == [("rejected", "unknown_kind"), ("rejected", "id_reused")]
+
+
+async def test_a_huge_refused_write_is_kept_only_in_part():
+    huge = write("no.such.kind", b'{"text": "' + b"x" * 100_000 + b'"}')
+    await services.ingest(USER, services.Batch(writes=[huge]), datetime.now(UTC))
+    kept = await SyncRejection.objects().get(SyncRejection.write_id == huge.id)
+    assert len(kept.body) == services.MAX_KEPT_BODY
+
+
+async def test_refused_writes_are_dropped_after_a_month():
+    old = write("no.such.kind")
+    long_ago = datetime.now(UTC) - timedelta(days=services.KEEP_REFUSED_DAYS + 1)
+    await services.ingest(USER, services.Batch(writes=[old]), long_ago)
+    await services.purge_refused(datetime.now(UTC))
+    assert not await SyncRejection.exists().where(SyncRejection.write_id == old.id)

@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   var Outbox = window.GridcareOutbox;
+  var RETRY_MS = 30000;
 
   // The offline banner: shown whenever the browser says the network is gone.
   function updateBanner() {
@@ -34,42 +35,53 @@
   // The outbox bar: how many writes wait to be sent, and how many the server refused. Always visible when >0.
   function showStatus() {
     return Outbox.all().then(function (writes) {
-      var queued = writes.filter(function (w) { return w.status === "queued"; });
-      var rejected = writes.filter(function (w) { return w.status === "rejected"; });
+      var user = document.body.dataset.userId;
+      var mine = writes.filter(function (w) { return w.user_id === user; });
+      var queued = mine.filter(function (w) { return w.status === "queued"; });
+      var rejected = mine.filter(function (w) { return w.status === "rejected"; });
       var bar = document.getElementById("outbox-status");
       if (!bar) return writes;
       document.getElementById("outbox-count").textContent = queued.length;
       document.getElementById("outbox-rejected-count").textContent = rejected.length;
       document.getElementById("outbox-rejected").hidden = rejected.length === 0;
       bar.hidden = queued.length === 0 && rejected.length === 0;
-      markPage(writes);
+      markPage(mine);
       return writes;
     });
   }
 
-  // Show each queued write where it was made, also after a reload while offline (the page itself may be the
-  // server's last copy, from the service worker's cache).
+  // Show each write where it was made while it waits, also after a reload offline (the page itself may be the
+  // server's last copy, from the service worker's cache); and say so where the server refused one.
   function markPage(writes) {
-    var pending = {};
-    writes.forEach(function (w) { if (w.ui && w.status === "queued") pending[w.ui.target] = w; });
+    var latest = {};
+    writes.forEach(function (w) { if (w.ui) latest[w.ui.target] = w; });  // oldest first: the last one wins
     document.querySelectorAll("[data-outbox-target]").forEach(function (target) {
-      var write = pending["#" + target.id];
+      var write = latest["#" + target.id];
       var state = target.querySelector("[data-outbox-state]");
-      target.classList.toggle("queued", Boolean(write));
+      target.classList.toggle("queued", Boolean(write && write.status === "queued"));
       if (!state) return;
+      var pending = state.querySelector("[data-outbox-pending]");
+      var refused = state.querySelector("[data-outbox-refused]");
       if (write) {
         state.hidden = false;
         state.querySelector("[data-outbox-label]").textContent = write.ui.label;
-        state.querySelector("[data-outbox-pending]").hidden = false;
-      } else if (state.querySelector("[data-outbox-pending]")) {
-        state.querySelector("[data-outbox-pending]").hidden = true;
       }
+      pending.hidden = !(write && write.status === "queued");
+      refused.hidden = !(write && write.status === "rejected");
     });
   }
 
+  // Send what waits; if something is left (no network, the server asked to wait), try again in a while.
+  var retryTimer = null;
   function sync() {
     if (!navigator.onLine) return showStatus();
-    return Outbox.sync().catch(function () { /* kept for the next try */ }).then(showStatus);
+    return Outbox.sync()
+      .catch(function () { return 1; /* kept for the next try */ })
+      .then(function (left) {
+        clearTimeout(retryTimer);
+        if (left > 0) retryTimer = setTimeout(sync, RETRY_MS);
+        return showStatus();
+      });
   }
 
   // Forms marked data-outbox-kind go to the outbox instead of the network: a tap is saved on the phone at once.
@@ -79,6 +91,8 @@
     if (!kind) return;
     if (!form.checkValidity()) return;  // let the browser say what is missing
     event.preventDefault();
+    if (form.dataset.busy) return;  // a double tap while the first is being saved
+    form.dataset.busy = "1";
     var data = new FormData(form);
     var submitter = event.submitter;
     if (submitter && submitter.name) data.set(submitter.name, submitter.value);
@@ -110,6 +124,13 @@
         }).catch(function () {});
       }
       return sync();
+    }).catch(function (error) {
+      // The phone could not save it (storage full, private mode): send the form the plain way instead.
+      console.warn("outbox unavailable", error);
+      form.removeAttribute("data-outbox-kind");
+      if (submitter) form.requestSubmit(submitter); else form.requestSubmit();
+    }).finally(function () {
+      delete form.dataset.busy;
     });
   });
 
@@ -118,7 +139,12 @@
   });
   window.addEventListener("online", sync);
   document.addEventListener("DOMContentLoaded", function () {
-    Outbox.setToken(csrfToken()).then(sync);
+    var user = document.body.dataset.userId || null;
+    if (!user && "caches" in window) {
+      // Logged out: the copies of sweep pages kept for offline work go, so the next person cannot open them.
+      caches.delete("gridcare-pages").catch(function () {});
+    }
+    Outbox.setSession(user, csrfToken()).then(sync);
     // Ask the browser not to evict the outbox when the phone runs short of space.
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
   });

@@ -46,67 +46,94 @@
       sign + pad(offset / 60) + ":" + pad(offset % 60);
   }
 
+  function meta(key) {
+    return run(META, "readonly", function (store) { return store.get(key); });
+  }
+
+  function setMeta(key, value) {
+    return run(META, "readwrite", function (store) { store.put(value, key); });
+  }
+
+  // One sync at a time per phone, across the page and the service worker (Background Sync may fire while the
+  // page syncs too): the same writes sent twice at once would race on the server.
+  function exclusive(work) {
+    if (scope.navigator && scope.navigator.locks) return scope.navigator.locks.request("gridcare-outbox", work);
+    return work();
+  }
+
   var Outbox = {
-    // Queue a write. Resolves once it is safely on the device; sending happens later. `ui` stays on the phone:
-    // where the page shows the write while it waits.
+    // Queue a write of the logged-in user. Resolves once it is safely on the device; sending happens later.
+    // `ui` stays on the phone: where the page shows the write while it waits.
     add: function (kind, payload, ui) {
-      var write = {
-        id: crypto.randomUUID(),
-        kind: kind,
-        device_time: localIsoTime(new Date()),
-        payload: payload,
-        queued_at: Date.now(),
-        status: "queued",
-        ui: ui || null,
-      };
-      return run(STORE, "readwrite", function (store) { store.put(write); }).then(function () { return write; });
+      return meta("user").then(function (user) {
+        var write = {
+          id: crypto.randomUUID(),
+          kind: kind,
+          device_time: localIsoTime(new Date()),
+          payload: payload,
+          user_id: user || null,
+          queued_at: Date.now(),
+          status: "queued",
+          ui: ui || null,
+        };
+        return run(STORE, "readwrite", function (store) { store.put(write); }).then(function () { return write; });
+      });
     },
 
     all: function () {
       return run(STORE, "readonly", function (store) { return store.index("queued_at").getAll(); });
     },
 
-    queued: function () {
-      return Outbox.all().then(function (writes) {
-        return writes.filter(function (w) { return w.status === "queued"; });
-      });
+    // Who is logged in on this phone, and the CSRF token of their session: pages set them, the service worker
+    // (which can read neither cookies nor pages) uses them. A phone shared by two volunteers sends each one's
+    // writes only under their own session.
+    setSession: function (userId, token) {
+      return setMeta("user", userId || null).then(function () { return setMeta("csrf", token || ""); });
     },
 
-    // The CSRF token, kept where the service worker can read it too (it cannot read cookies).
-    setToken: function (token) {
-      return run(META, "readwrite", function (store) { store.put(token, "csrf"); });
-    },
-
-    token: function () {
-      return run(META, "readonly", function (store) { return store.get("csrf"); });
-    },
-
-    // Send queued writes in order, in batches. Accepted and duplicate ones leave the outbox; rejected ones stay,
-    // marked, for the person to see; "retry" and network failures leave them queued for the next attempt.
+    // Send this user's queued writes in order, batch after batch, until none is left or the server asks to wait.
+    // Accepted and duplicate writes leave the outbox; rejected ones stay, marked, for the person to see.
+    // Resolves with what is still waiting (0 when all is sent).
     sync: function () {
-      if (Outbox._syncing) return Outbox._syncing;
-      Outbox._syncing = Promise.all([Outbox.queued(), Outbox.token()])
-        .then(function (found) { return sendAll(found[0], found[1]); })
-        .finally(function () { Outbox._syncing = null; });
-      return Outbox._syncing;
+      return exclusive(function () {
+        return Promise.all([meta("user"), meta("csrf")]).then(function (found) {
+          return sendLoop(found[0], found[1], false);
+        });
+      });
     },
   };
 
-  function sendAll(writes, token) {
-    var sent = { accepted: 0, rejected: 0, kept: writes.length };
-    var chain = Promise.resolve();
-    for (var start = 0; start < writes.length; start += BATCH) {
-      (function (batch) {
-        chain = chain.then(function () { return sendBatch(batch, token, sent); });
-      })(writes.slice(start, start + BATCH));
-    }
-    return chain.then(function () { return sent; });
+  function waiting(user) {
+    return Outbox.all().then(function (writes) {
+      return writes.filter(function (w) { return w.status === "queued" && user && w.user_id === user; });
+    });
   }
 
-  function sendBatch(batch, token, sent) {
+  function sendLoop(user, token, refreshed) {
+    return waiting(user).then(function (writes) {
+      if (!writes.length) return 0;
+      return sendBatch(writes.slice(0, BATCH), token).then(function (result) {
+        if (result === "token") {
+          // The CSRF token went stale (a restarted browser, a page from the cache): fetch a fresh one, once.
+          if (refreshed) throw new Error("sync refused");
+          return fetch("/api/v1/csrf", { credentials: "same-origin" })
+            .then(function (response) {
+              if (!response.ok) throw new Error("not logged in");
+              return response.json();
+            })
+            .then(function (body) { return setMeta("csrf", body.token).then(function () { return body.token; }); })
+            .then(function (fresh) { return sendLoop(user, fresh, true); });
+        }
+        if (result === "wait") return waiting(user).then(function (left) { return left.length; });
+        return sendLoop(user, token, refreshed);
+      });
+    });
+  }
+
+  function sendBatch(batch, token) {
     var body = JSON.stringify({
       writes: batch.map(function (w) {
-        return { id: w.id, kind: w.kind, device_time: w.device_time, payload: w.payload };
+        return { id: w.id, kind: w.kind, device_time: w.device_time, payload: w.payload, user_id: w.user_id };
       }),
     });
     return fetch("/api/v1/sync", {
@@ -115,29 +142,33 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": token || "" },
       body: body,
     }).then(function (response) {
+      if (response.status === 403) return "token";
       if (!response.ok) throw new Error("sync answered " + response.status);
-      return response.json();
-    }).then(function (result) {
-      var byId = {};
-      batch.forEach(function (w) { byId[w.id] = w; });
-      return run(STORE, "readwrite", function (store) {
-        result.answers.forEach(function (answer) {
-          var write = byId[answer.id];
-          if (!write) return;
-          if (answer.status === "accepted" || answer.status === "duplicate") {
-            store.delete(answer.id);
-            sent.accepted += 1;
-            sent.kept -= 1;
-          } else if (answer.status === "rejected") {
-            write.status = "rejected";
-            write.reason = answer.reason;
-            store.put(write);
-            sent.rejected += 1;
-            sent.kept -= 1;
-          }
-        });
-      });
+      return response.json().then(function (result) { return record(batch, result.answers); });
     });
+  }
+
+  // Store the answers. A "retry" stops the round: what comes after it waits, so that the server receives the
+  // writes in the order they were made.
+  function record(batch, answers) {
+    var byId = {};
+    batch.forEach(function (w) { byId[w.id] = w; });
+    var mustWait = false;
+    return run(STORE, "readwrite", function (store) {
+      answers.forEach(function (answer) {
+        var write = byId[answer.id];
+        if (!write) return;
+        if (answer.status === "accepted" || answer.status === "duplicate") {
+          store.delete(answer.id);
+        } else if (answer.status === "rejected") {
+          write.status = "rejected";
+          write.reason = answer.reason;
+          store.put(write);
+        } else {
+          mustWait = true;
+        }
+      });
+    }).then(function () { return mustWait ? "wait" : "sent"; });
   }
 
   scope.GridcareOutbox = Outbox;
