@@ -103,5 +103,12 @@ self.addEventListener("sync", (event) => {
 // Strategy "cache first": static URLs carry a content hash (?v=...), so a cached copy is never stale.
 async function cacheFirst(request) {
   const cached = await caches.match(request);
-  return cached || fetch(request);
+  if (cached) return cached;
+  try {
+    return await fetch(request);
+  } catch (error) {
+    // Offline, a page copy kept from before an update asks for an older ?v= of a shell file: the current one
+    // will do, rather than a page without its script (whose taps would then be lost).
+    return (await caches.match(request, { ignoreSearch: true })) || Response.error();
+  }
 }
