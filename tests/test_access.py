@@ -65,6 +65,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
         "other_grid_worker": "invalid",
     },  # posted empty: refused in words, as 400
     ("GET", "/sweeps/{sweep_id:uuid}"): SWEEP,
+    ("GET", "/sweeps/{sweep_id:uuid}/export/{fmt:str}"): {**SWEEP, "volunteer": "missing"},
     ("GET", "/sweeps/{sweep_id:uuid}/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}"): SWEEP,
     ("POST", "/sweeps/{sweep_id:uuid}/floor-ticks"): {
         **SWEEP,
@@ -102,6 +103,7 @@ SAMPLES = {
     "floor": "3",
     "file_path": "css/app.css",
     "path": "openapi.json",
+    "fmt": "csv",
 }
 QUERIES = {"/search": "?q=张国强", "/api/v1/residents": "?q=张国强"}
 

@@ -6,18 +6,24 @@ the page's form carries a tick id made when the page was drawn, so a double tap 
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
+from openpyxl import Workbook
 
 from server.accounts.services import Scope
+from server.audit.services import record_read
 from server.i18n import translate
 from server.places import services as places
 from server.places.controllers import FloorNumber, UnitNumber, found
@@ -25,7 +31,7 @@ from server.sweeps import queries
 from server.sweeps.schemas import SweepCreate
 from server.sweeps.services import SweepError, create_sweep
 from server.sync import services as sync
-from server.web.auth import current_user
+from server.web.auth import client_address, current_user
 from server.web.pages import render, safe_next, settings_of
 
 COORDINATORS = ("admin", "grid_worker")
@@ -53,6 +59,44 @@ class TickForm(msgspec.Struct, kw_only=True):
     help_needed: str = ""
     note: str = ""
     back: str = "/"  # the floor page to return to
+
+
+def _column_title(request: Request, column: str) -> str:
+    titles = {
+        "building": translate(request, "Building"),
+        "unit": translate(request, "Unit"),
+        "floor": translate(request, "Floor"),
+        "door": translate(request, "Door"),
+        "people": translate(request, "People"),
+        "outcome": translate(request, "Outcome"),
+        "conflict": translate(request, "Volunteers disagree"),
+        "ticks": translate(request, "Times recorded"),
+        "last_by": translate(request, "Last recorded by"),
+        "last_at": translate(request, "Last recorded at"),
+        "help_needed": translate(request, "Help needed"),
+    }
+    return titles[column]
+
+
+def _cell(request: Request, column: str, value):
+    if column == "outcome":
+        return _outcome_text(request, value) if value else translate(request, "Not visited")
+    if column == "conflict":
+        return translate(request, "yes") if value else ""
+    if column == "last_at" and value is not None:
+        return value.astimezone(ZoneInfo(settings_of(request).timezone)).strftime("%Y-%m-%d %H:%M")
+    return value if value is not None else ""
+
+
+def _outcome_text(request: Request, outcome: str) -> str:
+    return {
+        "done": translate(request, "Done"),
+        "nobody_home": translate(request, "Nobody home"),
+        "come_back": translate(request, "Come back later"),
+        "refused": translate(request, "Refused"),
+        "vacant": translate(request, "Vacant"),
+        "needs_help": translate(request, "Needs help"),
+    }.get(outcome, outcome)
 
 
 def _reason_text(request: Request, reason: str | None) -> str:
@@ -151,6 +195,38 @@ class SweepsController(Controller):
     ) -> Template:
         screen = found(await queries.floor_screen(current_user(request), sweep_id, building_id, unit, floor))
         return render(request, "sweeps/floor.html", screen=screen, new_id=uuid.uuid4, message=None)
+
+    @get("/{sweep_id:uuid}/export/{fmt:str}")
+    async def export(self, request: Request, sweep_id: FromPath[uuid.UUID], fmt: FromPath[str]) -> Response:
+        """The results as .xlsx or .csv (UTF-8 with BOM, so that Excel reads the Chinese). Exports are audited."""
+        if fmt not in ("csv", "xlsx"):
+            raise NotFoundException()
+        user = current_user(request)
+        found_rows = await queries.export_rows(user, sweep_id)
+        if found_rows is None:
+            raise NotFoundException()
+        name, rows = found_rows
+        await record_read(user, "sweep.export", "sweep", sweep_id, client_address(request))
+        table = [[_column_title(request, c) for c in queries.EXPORT_COLUMNS]] + [
+            [_cell(request, c, row[c]) for c in queries.EXPORT_COLUMNS] for row in rows
+        ]
+        filename = quote(f"{name}.{fmt}")
+        headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"}
+        if fmt == "csv":
+            out = io.StringIO()
+            csv.writer(out).writerows(table)
+            return Response(("\ufeff" + out.getvalue()).encode(), media_type="text/csv; charset=utf-8", headers=headers)
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(name[:31] or "sweep")
+        for line in table:
+            sheet.append(line)
+        out = io.BytesIO()
+        workbook.save(out)
+        return Response(
+            out.getvalue(),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers=headers,
+        )
 
     @post("/{sweep_id:uuid}/floor-ticks")
     async def record_floor(

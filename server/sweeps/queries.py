@@ -201,3 +201,72 @@ async def floor_screen(
             for d in sorted(doors, key=lambda d: d["room"])
         ],
     )
+
+
+EXPORT_COLUMNS = (
+    "building",
+    "unit",
+    "floor",
+    "door",
+    "people",
+    "outcome",
+    "conflict",
+    "ticks",
+    "last_by",
+    "last_at",
+    "help_needed",
+)
+
+
+async def export_rows(user: CurrentUser, sweep_id: uuid.UUID) -> tuple[str, list[dict]] | None:
+    """Every door of the sweep with its state, for a coordinator's spreadsheet; None if not theirs to see."""
+    if user.role not in ("admin", "grid_worker"):
+        return None
+    sweep = await _visible_sweep(user, sweep_id)
+    if sweep is None:
+        return None
+    doors = await _doors(sweep_id)
+    ids = [d["id"] for d in doors] or [uuid.UUID(int=0)]
+    names = {
+        row["id"]: row["name"]
+        for row in await Building.select(Building.id, Building.name).where(
+            Building.id.is_in(list({d["building"] for d in doors}) or [uuid.UUID(int=0)])
+        )
+    }
+    people: dict[uuid.UUID, int] = {}
+    for row in await Resident.select(Resident.household).where(
+        Resident.household.is_in(ids) & (Resident.status == "living")
+    ):
+        people[row["household"]] = people.get(row["household"], 0) + 1
+    last: dict[uuid.UUID, dict] = {}
+    counts: dict[uuid.UUID, int] = {}
+    help_needed: dict[uuid.UUID, str] = {}
+    for tick in (
+        await SweepTick.select(
+            SweepTick.household, SweepTick.volunteer.name.as_alias("by"), SweepTick.received_at, SweepTick.help_needed
+        )
+        .where(SweepTick.sweep == sweep_id)
+        .order_by(SweepTick.seq)
+    ):
+        last[tick["household"]] = tick
+        counts[tick["household"]] = counts.get(tick["household"], 0) + 1
+        if tick["help_needed"]:
+            help_needed[tick["household"]] = tick["help_needed"]
+    rows = [
+        {
+            "building": names[d["building"]],
+            "unit": d["unit_number"],
+            "floor": d["floor"],
+            "door": d["door"],
+            "people": people.get(d["id"], 0),
+            "outcome": d["outcome"],
+            "conflict": d["conflict"],
+            "ticks": counts.get(d["id"], 0),
+            "last_by": last.get(d["id"], {}).get("by"),
+            "last_at": last.get(d["id"], {}).get("received_at"),
+            "help_needed": help_needed.get(d["id"], ""),
+        }
+        for d in doors
+    ]
+    rows.sort(key=lambda r: (len(r["building"]), r["building"], r["unit"], r["floor"], r["door"]))
+    return sweep["name"], rows

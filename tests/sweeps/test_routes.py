@@ -161,3 +161,31 @@ async def test_whole_floor_nobody_home_is_one_tap_and_one_tick_per_door(client):
     progress = await client.get(f"/sweeps/{sweep_id}")
     assert "3户要再访" in progress.text
     assert 'data-testid="floor-nobody-home"' not in (await client.get(floor_url(sweep_id))).text
+
+
+async def test_the_results_export_as_csv_and_xlsx_for_coordinators_only(client):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from server.audit.tables import AuditEntry
+
+    sweep_id = await make_sweep(client, "导出")
+    await log_in(client, VOLUNTEER)
+    await tick(client, sweep_id, "needs_help", help_needed="需要降压药")
+    assert (await client.get(f"/sweeps/{sweep_id}/export/csv")).status_code == 404  # volunteers do not export
+    await log_in(client, WORKER)
+    before = await AuditEntry.count().where(AuditEntry.action == "sweep.export")
+    answer = await client.get(f"/sweeps/{sweep_id}/export/csv")
+    assert answer.status_code == 200 and answer.content.startswith("\ufeff".encode())
+    assert "attachment" in answer.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["楼栋", "单元", "楼层", "门牌"] and len(rows) == 1 + 108
+    zhang = next(r for r in rows if r[3] == "2-1-301")
+    assert zhang[5] == "需要帮助" and zhang[-1] == "需要降压药" and zhang[4] == "5"
+    assert sum(r[5] == "未上门" for r in rows) == 107
+    sheet = load_workbook(io.BytesIO((await client.get(f"/sweeps/{sweep_id}/export/xlsx")).content)).active
+    assert sheet.max_row == 1 + 108 and sheet["A1"].value == "楼栋"
+    assert await AuditEntry.count().where(AuditEntry.action == "sweep.export") == before + 2
+    assert (await client.get(f"/sweeps/{sweep_id}/export/pdf")).status_code == 404
