@@ -9,6 +9,7 @@ import msgspec
 from server.accounts.services import CurrentUser
 from server.places.tables import Building, Household, Resident, Unit
 from server.sweeps.schemas import (
+    AttentionDoor,
     BuildingProgress,
     DoorRow,
     FloorScreen,
@@ -20,6 +21,7 @@ from server.sweeps.schemas import (
 )
 from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepTick
 
+ATTENTION_LIMIT = 60  # doors listed on the progress page; the export has them all
 SWEEP_ROLES = ("admin", "grid_worker", "volunteer")
 
 
@@ -140,8 +142,25 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
         " JOIN account a ON t.volunteer = a.id WHERE t.sweep = {} GROUP BY a.name ORDER BY last_sync DESC",
         sweep_id,
     )
+    attention = sorted(
+        (
+            AttentionDoor(
+                household_id=d["id"],
+                door=d["door"],
+                building_id=d["building"],
+                unit=d["unit_number"],
+                floor=d["floor"],
+                outcome=d["outcome"],
+                conflict=d["conflict"],
+            )
+            for d in doors
+            if d["conflict"] or d["outcome"] in ("needs_help", "come_back", "nobody_home")
+        ),
+        key=lambda a: (a.outcome != "needs_help", not a.conflict, a.door),
+    )
     return SweepDetail(
         **_summary(sweep, total),
+        attention=attention[:ATTENTION_LIMIT],
         # SQLite gives max() of a timestamp back as text: convert reads both.
         volunteers=msgspec.convert(activity, list[VolunteerActivity], strict=False),
         buildings=[

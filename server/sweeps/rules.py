@@ -24,6 +24,7 @@ class TickView:
     seq: int  # server arrival order
     outcome: str
     volunteer: object
+    coordinator: bool = False  # made by a grid worker or admin: their word settles the door
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +41,21 @@ def door_state(ticks: Sequence[TickView]) -> State:
 
     Device times are not used: phone clocks are often wrong, and a queued tick arrives hours after it was made.
     A conflict is two volunteers whose last words are different final answers (done against refused, say): the
-    coordinator sees it and resolves it.
+    coordinator sees it and resolves it by recording the door themselves: ticks before a coordinator's count no more.
     """
     if not ticks:
         raise ValueError("a door state needs at least one tick")
+    count = len(ticks)
+    settled = [tick for tick in ticks if tick.coordinator]
+    if settled:
+        # A coordinator who went to the door (or called) settles what came before; what comes after still counts
+        # (a door found needing help later must not be hidden by an earlier decision).
+        settling = max(settled, key=lambda t: t.seq)
+        ticks = [tick for tick in ticks if tick.seq >= settling.seq]
     last_word: dict[object, TickView] = {}
     for tick in ticks:
         if tick.volunteer not in last_word or tick.seq > last_word[tick.volunteer].seq:
             last_word[tick.volunteer] = tick
     winner = max(last_word.values(), key=lambda t: (RANK[t.outcome], t.seq))
     finals = {tick.outcome for tick in last_word.values() if tick.outcome in FINAL_OUTCOMES}
-    return State(outcome=winner.outcome, tick_seq=winner.seq, ticks=len(ticks), conflict=len(finals) > 1)
+    return State(outcome=winner.outcome, tick_seq=winner.seq, ticks=count, conflict=len(finals) > 1)

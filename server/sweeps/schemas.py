@@ -94,6 +94,19 @@ class VolunteerActivity(msgspec.Struct, kw_only=True):
     last_sync: datetime  # when the server last received a tick from them
 
 
+class AttentionDoor(msgspec.Struct, kw_only=True):
+    """A door the coordinator should look at: it needs help, volunteers disagree, or it is to be visited again."""
+
+    household_id: uuid.UUID
+    door: str
+    building_id: uuid.UUID
+    unit: int
+    floor: int
+    outcome: str
+    conflict: bool
+
+
 class SweepDetail(SweepSummary, kw_only=True):
     buildings: list[BuildingProgress]
+    attention: list[AttentionDoor] = []
     volunteers: list[VolunteerActivity] = []

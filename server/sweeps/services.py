@@ -202,11 +202,17 @@ async def _rebuild_door_states(doors: set[tuple[uuid.UUID, uuid.UUID]], now: dat
     household_ids = list({household for _, household in doors})
     ticks: dict[tuple, list[rules.TickView]] = {}
     for row in await SweepTick.select(
-        SweepTick.seq, SweepTick.sweep, SweepTick.household, SweepTick.outcome, SweepTick.volunteer
+        SweepTick.seq,
+        SweepTick.sweep,
+        SweepTick.household,
+        SweepTick.outcome,
+        SweepTick.volunteer,
+        SweepTick.volunteer.role.as_alias("role"),
     ).where(SweepTick.sweep.is_in(sweep_ids) & SweepTick.household.is_in(household_ids) & SweepTick.resident.is_null()):
         key = (row["sweep"], row["household"])
         if key in doors:
-            ticks.setdefault(key, []).append(rules.TickView(row["seq"], row["outcome"], row["volunteer"]))
+            coordinator = row["role"] in ("admin", "grid_worker")
+            ticks.setdefault(key, []).append(rules.TickView(row["seq"], row["outcome"], row["volunteer"], coordinator))
     await DoorState.delete().where(DoorState.id.is_in([door_state_id(*key) for key in ticks] or [uuid.UUID(int=0)]))
     states = []
     for (sweep_id, household_id), door_ticks in ticks.items():

@@ -189,3 +189,17 @@ async def test_the_results_export_as_csv_and_xlsx_for_coordinators_only(client):
     assert sheet.max_row == 1 + 108 and sheet["A1"].value == "楼栋"
     assert await AuditEntry.count().where(AuditEntry.action == "sweep.export") == before + 2
     assert (await client.get(f"/sweeps/{sweep_id}/export/pdf")).status_code == 404
+
+
+async def test_the_coordinator_sees_a_conflict_and_settles_it_by_recording_the_door(client):
+    sweep_id = await make_sweep(client, "conflict")
+    for phone, outcome in ((VOLUNTEER, "done"), ("13900000005", "refused")):
+        await log_in(client, phone)
+        assert (await tick(client, sweep_id, outcome)).status_code == 303
+    await log_in(client, WORKER)
+    page = await client.get(f"/sweeps/{sweep_id}")
+    attention = page.text.split('data-testid="sweep-attention"', 1)[1].split("</section>", 1)[0]
+    assert "2-1-301" in attention and "志愿者说法不一" in attention and "1处说法不一" in page.text
+    assert (await tick(client, sweep_id, "done")).status_code == 303  # 李雪敏 called them: they were tested
+    page = await client.get(f"/sweeps/{sweep_id}")
+    assert 'data-testid="sweep-attention"' not in page.text and "说法不一" not in page.text

@@ -43,3 +43,11 @@ def test_changing_your_own_mind_is_no_conflict():
 def test_a_door_needs_a_tick():
     with pytest.raises(ValueError):
         door_state([])
+
+
+def test_a_coordinators_word_settles_a_conflict():
+    ticks = [TickView(1, "done", "a"), TickView(2, "refused", "b"), TickView(3, "refused", "c", coordinator=True)]
+    state = door_state(ticks)
+    assert state.outcome == "refused" and not state.conflict and state.tick_seq == 3
+    later = [*ticks, TickView(4, "needs_help", "a")]  # a need found afterwards is not hidden by the decision
+    assert door_state(later).outcome == "needs_help"
