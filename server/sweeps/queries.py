@@ -12,6 +12,7 @@ from server.sweeps.schemas import (
     AttentionDoor,
     BuildingProgress,
     DoorRow,
+    FloorProgress,
     FloorScreen,
     Progress,
     SweepDetail,
@@ -131,15 +132,16 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
         )
     }
     total = Progress()
-    buildings: dict[uuid.UUID, tuple[Progress, dict[int, tuple[int, Progress]]]] = {}
+    buildings: dict[uuid.UUID, tuple[Progress, dict[int, tuple[int, Progress, dict[int, Progress]]]]] = {}
     for door in sorted(doors, key=lambda d: (names[d["building"]], d["unit_number"])):
         building_progress, units = buildings.setdefault(door["building"], (Progress(), {}))
-        unit_floors, unit_progress = units.setdefault(door["unit_number"], (door["unit_floors"], Progress()))
-        for progress in (total, building_progress, unit_progress):
+        _, unit_progress, floors = units.setdefault(door["unit_number"], (door["unit_floors"], Progress(), {}))
+        floor_progress = floors.setdefault(door["floor"], Progress())
+        for progress in (total, building_progress, unit_progress, floor_progress):
             _count(progress, door["outcome"], door["conflict"])
     activity = await SweepTick.raw(
         "SELECT a.name, count(*) AS ticks, max(t.received_at) AS last_sync FROM sweep_tick t"
-        " JOIN account a ON t.volunteer = a.id WHERE t.sweep = {} GROUP BY a.name ORDER BY last_sync DESC",
+        " JOIN account a ON t.volunteer = a.id WHERE t.sweep = {} GROUP BY a.id, a.name ORDER BY last_sync DESC",
         sweep_id,
     )
     attention = sorted(
@@ -168,7 +170,15 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
                 building_id=building_id,
                 name=names[building_id],
                 progress=progress,
-                units=[UnitProgress(number=n, floors=f, progress=p) for n, (f, p) in sorted(units.items())],
+                units=[
+                    UnitProgress(
+                        number=n,
+                        floors=f,
+                        progress=p,
+                        by_floor=[FloorProgress(floor=k, progress=floors[k]) for k in sorted(floors, reverse=True)],
+                    )
+                    for n, (f, p, floors) in sorted(units.items())
+                ],
             )
             for building_id, (progress, units) in buildings.items()
         ],

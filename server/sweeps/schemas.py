@@ -65,10 +65,16 @@ class Progress(msgspec.Struct, kw_only=True):
         return self.total - self.done - self.refused - self.revisit - self.needs_help
 
 
+class FloorProgress(msgspec.Struct, kw_only=True):
+    floor: int
+    progress: Progress
+
+
 class UnitProgress(msgspec.Struct, kw_only=True):
     number: int
     floors: int
     progress: Progress
+    by_floor: list[FloorProgress] = []  # top floor first, as the building is drawn
 
 
 class BuildingProgress(msgspec.Struct, kw_only=True):
