@@ -125,6 +125,30 @@ async def _buildings_in_scope(request: Request, scope: Scope) -> list:
     return buildings
 
 
+async def _submit_ticks(
+    request: Request, sweep_id: uuid.UUID, ticks: list[tuple[uuid.UUID, dict]], back: str
+) -> Response:
+    """Ticks sent by a page's form go the way of the phone's outbox (the sync layer), with ids the page drew."""
+    now = datetime.now(UTC)
+    writes = [
+        sync.Write(
+            id=tick_id,
+            kind="sweep.tick",
+            device_time=now,
+            payload=msgspec.Raw(msgspec.json.encode({"sweep_id": str(sweep_id), **payload})),
+        )
+        for tick_id, payload in ticks
+    ]
+    answers = (await sync.ingest(current_user(request), sync.Batch(writes=writes), now)).answers
+    refused = next((a for a in answers if a.status not in ("accepted", "duplicate")), None)
+    if refused is None:
+        return Redirect(safe_next(back), status_code=303)
+    status = {"not_allowed": 403, "unknown_door": 404}.get(refused.reason or "", 400)
+    return render(
+        request, "error.html", status_code=status, status=status, message=_reason_text(request, refused.reason)
+    )
+
+
 class SweepsController(Controller):
     path = "/sweeps"
 
@@ -237,26 +261,11 @@ class SweepsController(Controller):
     ) -> Response:
         """ "Whole floor nobody home" in one tap: one tick per door still unvisited when the page was drawn."""
         doors = data.household_id if isinstance(data.household_id, list) else [data.household_id]
-        now = datetime.now(UTC)
-        writes = [
-            sync.Write(
-                id=uuid.uuid5(data.form_token, str(door)),
-                kind="sweep.tick",
-                device_time=now,
-                payload=msgspec.Raw(
-                    msgspec.json.encode({"sweep_id": str(sweep_id), "household_id": str(door), "outcome": data.outcome})
-                ),
-            )
+        ticks = [
+            (uuid.uuid5(data.form_token, str(door)), {"household_id": str(door), "outcome": data.outcome})
             for door in doors[: sync.MAX_BATCH]
         ]
-        answers = (await sync.ingest(current_user(request), sync.Batch(writes=writes), now)).answers
-        refused = next((a for a in answers if a.status not in ("accepted", "duplicate")), None)
-        if refused is None:
-            return Redirect(safe_next(data.back), status_code=303)
-        status = {"not_allowed": 403, "unknown_door": 404}.get(refused.reason or "", 400)
-        return render(
-            request, "error.html", status_code=status, status=status, message=_reason_text(request, refused.reason)
-        )
+        return await _submit_ticks(request, sweep_id, ticks, data.back)
 
     @post("/{sweep_id:uuid}/ticks")
     async def record_tick(
@@ -265,24 +274,10 @@ class SweepsController(Controller):
         sweep_id: FromPath[uuid.UUID],
         data: Annotated[TickForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response:
-        user = current_user(request)
         payload = {
-            "sweep_id": str(sweep_id),
             "household_id": str(data.household_id),
             "outcome": data.outcome,
             "help_needed": data.help_needed,
             "note": data.note,
         }
-        write = sync.Write(
-            id=data.tick_id,
-            kind="sweep.tick",
-            device_time=datetime.now(UTC),
-            payload=msgspec.Raw(msgspec.json.encode(payload)),
-        )
-        [answer] = (await sync.ingest(user, sync.Batch(writes=[write]), datetime.now(UTC))).answers
-        if answer.status in ("accepted", "duplicate"):
-            return Redirect(safe_next(data.back), status_code=303)
-        status = {"not_allowed": 403, "unknown_door": 404}.get(answer.reason or "", 400)
-        return render(
-            request, "error.html", status_code=status, status=status, message=_reason_text(request, answer.reason)
-        )
+        return await _submit_ticks(request, sweep_id, [(data.tick_id, payload)], data.back)
