@@ -13,7 +13,6 @@ from dataclasses import dataclass
 DOOR_OUTCOMES = ("needs_help", "done", "vacant", "refused", "come_back", "nobody_home")
 RANK = {outcome: len(DOOR_OUTCOMES) - i for i, outcome in enumerate(DOOR_OUTCOMES)}
 PERSON_OUTCOMES = ("tested", "not_tested", "away")
-OPEN_OUTCOMES = ("come_back", "nobody_home")  # a door with only these is still to visit
 # Answers about the household itself; two volunteers giving different ones disagree. Finding nobody home at 9:00
 # and the household done at 11:00 is an ordinary revisit, not a disagreement.
 FINAL_OUTCOMES = ("needs_help", "done", "vacant", "refused")
