@@ -51,3 +51,22 @@ async def close_database() -> None:
     if _opened_pool:
         await DB.close_connection_pool()
         _opened_pool = False
+
+
+# Enough rows per INSERT to be fast, few enough bound parameters for SQLite (32,766) and PostgreSQL (32,767).
+MAX_PARAMETERS = 4000
+
+
+async def insert_in_chunks(table, rows, *, skip_existing_ids: bool = False) -> int:
+    """Insert many rows in as few statements as the databases' parameter limits allow.
+
+    skip_existing_ids: rows whose primary or unique `id` is already stored (by a concurrent writer) are left out
+    rather than failing the transaction; the caller reads back what is stored.
+    """
+    size = max(1, MAX_PARAMETERS // len(table._meta.columns))
+    for start in range(0, len(rows), size):
+        query = table.insert(*rows[start : start + size])
+        if skip_existing_ids:
+            query = query.on_conflict(target=table.id, action="DO NOTHING")
+        await query
+    return len(rows)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -19,7 +18,7 @@ from piccolo.table import Table
 
 from server.accounts.passwords import hash_password
 from server.accounts.tables import User
-from server.db import write_transaction
+from server.db import insert_in_chunks, write_transaction
 from server.demo.names import GIVEN_NAMES, SURNAMES, VOLUNTEER_NAMES
 from server.places.tables import (
     Building,
@@ -612,17 +611,6 @@ def _account_specs() -> list[dict]:
     return specs
 
 
-# Enough rows per INSERT to be fast, few enough bound parameters for SQLite (32,766) and PostgreSQL (32,767).
-_MAX_PARAMETERS = 4000
-
-
-async def _insert(table: type[Table], rows: Sequence[Table]) -> int:
-    size = max(1, _MAX_PARAMETERS // len(table._meta.columns))
-    for start in range(0, len(rows), size):
-        await table.insert(*rows[start : start + size])
-    return len(rows)
-
-
 SEEDED_TABLES: list[type[Table]] = [District, Subdistrict, Community, Grid, Building, Unit, Household, Resident, User]
 
 
@@ -638,8 +626,8 @@ async def seed_demo() -> dict[str, int]:
                     query = table.select(table.id).where(table.id.is_in([row.id for row in rows]))
                     existing = {found["id"] for found in await query}
                     rows = [row for row in rows if row.id not in existing]
-                inserted[table._meta.tablename] += await _insert(table, rows)
-        inserted[User._meta.tablename] += await _insert(User, await _missing_accounts(password_hash))
+                inserted[table._meta.tablename] += await insert_in_chunks(table, rows)
+        inserted[User._meta.tablename] += await insert_in_chunks(User, await _missing_accounts(password_hash))
     return inserted
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from piccolo.engine.postgres import PostgresEngine
 
 from server.accounts.services import CurrentUser, Scope
-from server.db import write_transaction
+from server.db import insert_in_chunks, write_transaction
 from server.piccolo_conf import DB
 from server.places.tables import Building, Household, Resident
 from server.sweeps import rules
@@ -18,7 +17,6 @@ from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepTick
 from server.sync.services import Answer, Incoming, Kind, rejection
 
 DOOR_STATE_NAMESPACE = uuid.UUID("0f6f2c1e-95a4-5d55-8d0c-5f0a3c6b9e01")
-INSERT_CHUNK = 400  # rows per INSERT: well under SQLite's limit of bound parameters
 
 
 def door_state_id(sweep_id: uuid.UUID, household_id: uuid.UUID) -> uuid.UUID:
@@ -51,11 +49,6 @@ async def create_sweep(user: CurrentUser, scope: Scope, data: SweepCreate) -> uu
         await sweep.save()
         await SweepArea.insert(*[SweepArea(sweep=sweep.id, building=b["id"]) for b in buildings])
     return sweep.id
-
-
-def _chunks(rows: list, size: int = INSERT_CHUNK) -> Iterable[list]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
 
 
 async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) -> dict[uuid.UUID, Answer]:
@@ -134,9 +127,8 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
             )
             for item in fresh.values()
         ]
-        for chunk in _chunks(rows):
-            # Another phone's batch may have stored the same id a moment ago: keep theirs, judge below.
-            await SweepTick.insert(*chunk).on_conflict(target=SweepTick.id, action="DO NOTHING")
+        # Another phone's batch may have stored the same id a moment ago: keep theirs, judge below.
+        await insert_in_chunks(SweepTick, rows, skip_existing_ids=True)
         stored = {
             row["id"]: row
             for row in await SweepTick.select(SweepTick.id, SweepTick.seq, SweepTick.content_hash).where(
@@ -229,8 +221,7 @@ async def _rebuild_door_states(doors: set[tuple[uuid.UUID, uuid.UUID]], now: dat
                 updated_at=now,
             )
         )
-    for chunk in _chunks(states):
-        await DoorState.insert(*chunk)
+    await insert_in_chunks(DoorState, states)
 
 
 TICK = Kind(name="sweep.tick", payload_type=TickPayload, ingest=ingest_ticks)
