@@ -24,6 +24,7 @@ from server.pwa import controllers as pwa
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sweeps.controllers import SweepsController
 from server.sweeps.services import TICK
+from server.sweeps.team_controllers import JoinController, TeamController
 from server.sync import services as sync
 from server.sync.controllers import csrf_token, sync_writes
 from server.web.auth import SessionMiddleware, requires_login
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             home_page,
             PlacesController,
             SweepsController,
+            JoinController,
+            TeamController,
             api,
             static,
             pwa.manifest,

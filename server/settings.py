@@ -37,6 +37,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
     login_window_minutes: int = 15
+    # A volunteer's hold on a unit or floors of a sweep lasts this long unless extended.
+    claim_minutes: int = 120
+    # How long a session made by joining a sweep with its code lasts.
+    join_session_hours: int = 12
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     # The community's clock: what "today" and "age" mean on every page.
     timezone: str = "Asia/Shanghai"

@@ -72,7 +72,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
         "admin": "back",
         "own_grid_worker": "back",
         "other_grid_worker": "forbidden",
-        "volunteer": "back",
+        "volunteer": "forbidden",  # no claim on floor 3 (the claim route below is tried after)
         "resident": "forbidden",
     },
     ("POST", "/sweeps/{sweep_id:uuid}/ticks"): {
@@ -80,7 +80,42 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
         "admin": "back",
         "own_grid_worker": "back",
         "other_grid_worker": "forbidden",
+        "volunteer": "forbidden",
+        "resident": "forbidden",
+    },
+    ("GET", "/join"): OPEN,
+    ("POST", "/join"): dict.fromkeys(WHO, "invalid"),  # posted without a code
+    ("GET", "/sweeps/{sweep_id:uuid}/invite"): {**SWEEP, "volunteer": "missing"},
+    ("POST", "/sweeps/{sweep_id:uuid}/invites"): {
+        **SWEEP,
+        "admin": "back",
+        "own_grid_worker": "back",
+        "volunteer": "forbidden",
+    },
+    ("POST", "/sweeps/{sweep_id:uuid}/invites/{invite_id:uuid}/revoke"): {
+        **SWEEP,
+        "admin": "back",
+        "own_grid_worker": "back",
+        "volunteer": "forbidden",
+    },
+    # Floor 1 of unit 2-1: volunteers claim floors; coordinators hand claims over but hold none.
+    ("POST", "/sweeps/{sweep_id:uuid}/claims"): {
+        **SWEEP,
+        "admin": "forbidden",
+        "own_grid_worker": "forbidden",
         "volunteer": "back",
+    },
+    ("POST", "/sweeps/{sweep_id:uuid}/claims/{claim_id:uuid}/{action:str}"): {
+        **SWEEP,
+        "admin": "conflict",
+        "own_grid_worker": "conflict",
+        "volunteer": "conflict",
+    },  # no such claim (any more): said as a conflict, nothing changed
+    ("POST", "/sweeps/{sweep_id:uuid}/revisit"): {
+        **SWEEP,
+        "admin": "back",
+        "own_grid_worker": "back",
+        "volunteer": "forbidden",
         "resident": "forbidden",
     },
     ("GET", "/static/{file_path:path}"): OPEN,
@@ -104,6 +139,9 @@ SAMPLES = {
     "file_path": "css/app.css",
     "path": "openapi.json",
     "fmt": "csv",
+    "invite_id": str(uuid.uuid4()),
+    "claim_id": str(uuid.uuid4()),
+    "action": "extend",
 }
 QUERIES = {"/search": "?q=张国强", "/api/v1/residents": "?q=张国强"}
 
@@ -117,7 +155,7 @@ def outcome(path: str, status: int, location: str) -> str:
         return "login" if location.startswith("/login") else "back"
     if status == 401:
         return "login" if path.startswith("/api/") else "bad"
-    return {400: "invalid", 403: "forbidden", 404: "missing"}.get(
+    return {400: "invalid", 403: "forbidden", 404: "missing", 409: "conflict"}.get(
         status, "ok" if 200 <= status < 300 else f"HTTP {status}"
     )
 
@@ -153,6 +191,9 @@ async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
                     data |= {"form_token": str(uuid.uuid4()), "outcome": "nobody_home"}
                 else:
                     data |= {"tick_id": str(uuid.uuid4()), "outcome": "done"}
+                answer = await client.post(concrete(path), data=data, follow_redirects=False)
+            elif path.endswith("/claims"):
+                data = {"_csrf_token": token, "unit_id": str(demo_uuid("unit", "2-1")), "floor_from": 1, "floor_to": 1}
                 answer = await client.post(concrete(path), data=data, follow_redirects=False)
             elif method == "POST":
                 # A wrong password for a phone of this visitor's own, so no rate limit is reached.

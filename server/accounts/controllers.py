@@ -13,7 +13,7 @@ from litestar.response import Redirect
 from server.accounts import services
 from server.accounts.schemas import LanguageForm, LoginForm
 from server.i18n import LOCALE_COOKIE, translate
-from server.web.auth import SESSION_COOKIE, client_address, current_user
+from server.web.auth import SESSION_COOKIE, client_address, current_user, session_cookie
 from server.web.pages import render, safe_next, settings_of
 
 FormBody = Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -61,17 +61,7 @@ class AuthController(Controller):
                 error=message,
             )
         response = Redirect(safe_next(data.next), status_code=303)
-        response.set_cookie(
-            Cookie(
-                key=SESSION_COOKIE,
-                value=token,
-                httponly=True,
-                samesite="lax",
-                secure=settings.secure_cookies,
-                max_age=settings.session_hours * 3600,
-                path="/",
-            )
-        )
+        response.set_cookie(session_cookie(token, settings.session_hours, settings.secure_cookies))
         return response
 
     @post("/logout")

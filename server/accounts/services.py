@@ -28,6 +28,7 @@ class CurrentUser:
     grid_id: uuid.UUID | None
     resident_id: uuid.UUID | None
     session_id: uuid.UUID | None = None
+    is_guest: bool = False  # joined a sweep with its code: sees only the sweeps joined
 
     @property
     def can_read_register(self) -> bool:
@@ -118,16 +119,22 @@ async def log_in(
     if not row.is_active:
         raise LoginError("inactive")
 
+    token, session_id = await start_session(row.id, timedelta(hours=settings.session_hours), user_agent)
+    return token, _to_current(row.to_dict(), session_id)
+
+
+async def start_session(user_id: uuid.UUID, lifetime: timedelta, user_agent: str = "") -> tuple[str, uuid.UUID]:
+    """A new session for the user: the cookie token (only its hash is stored) and the session's id."""
     token = secrets.token_urlsafe(32)
     session = UserSession(
         token_hash=_hash_token(token),
-        user=row.id,
+        user=user_id,
         created_at=_now(),
-        expires_at=_now() + timedelta(hours=settings.session_hours),
+        expires_at=_now() + lifetime,
         user_agent=user_agent[:256],
     )
     await session.save()
-    return token, _to_current(row.to_dict(), session.id)
+    return token, session.id
 
 
 def _to_current(row: dict, session_id: uuid.UUID | None = None) -> CurrentUser:
@@ -140,6 +147,7 @@ def _to_current(row: dict, session_id: uuid.UUID | None = None) -> CurrentUser:
         grid_id=row["grid"],
         resident_id=row["resident"],
         session_id=session_id,
+        is_guest=bool(row.get("is_guest")),
     )
 
 
@@ -152,6 +160,7 @@ _USER_COLUMNS = (
     UserSession.user.role.as_alias("role"),
     UserSession.user.grid.as_alias("grid"),
     UserSession.user.resident.as_alias("resident"),
+    UserSession.user.is_guest.as_alias("is_guest"),
 )
 
 

@@ -19,6 +19,8 @@ class User(Table, tablename="account"):
     password_hash = Varchar(length=128)
     is_active = Boolean(default=True)
     is_demo = Boolean(default=False)
+    # Joined a sweep with its code (name and phone, no password): sees only the sweeps joined, until the session ends.
+    is_guest = Boolean(default=False)
     created_at = Timestamptz()
 
 

@@ -27,9 +27,9 @@ from server.audit.services import record_read
 from server.i18n import translate
 from server.places import services as places
 from server.places.controllers import FloorNumber, UnitNumber, found
-from server.sweeps import queries
+from server.sweeps import queries, team
 from server.sweeps.schemas import SweepCreate
-from server.sweeps.services import SweepError, create_sweep
+from server.sweeps.services import SweepError, create_door_sweep, create_sweep
 from server.sync import services as sync
 from server.web.auth import client_address, current_user
 from server.web.pages import render, safe_next, settings_of
@@ -43,6 +43,7 @@ class SweepForm(msgspec.Struct, kw_only=True):
     purpose: str = ""
     subject: str = "households"
     building_ids: list[str] | str = []
+    unit_ids: list[str] | str = []
 
 
 class FloorTickForm(msgspec.Struct, kw_only=True):
@@ -56,6 +57,7 @@ class TickForm(msgspec.Struct, kw_only=True):
     tick_id: uuid.UUID
     household_id: uuid.UUID
     outcome: str
+    resident_id: uuid.UUID | None = None  # a person sweep's answer for one person
     help_needed: str = ""
     note: str = ""
     back: str = "/"  # the floor page to return to
@@ -96,6 +98,7 @@ def _outcome_text(request: Request, outcome: str) -> str:
         "refused": translate(request, "Refused"),
         "vacant": translate(request, "Vacant"),
         "needs_help": translate(request, "Needs help"),
+        "partial": translate(request, "Some people still to record"),
     }.get(outcome, outcome)
 
 
@@ -106,6 +109,7 @@ def _reason_text(request: Request, reason: str | None) -> str:
         "help_not_described": translate(request, "Write what help is needed."),
         "unknown_door": translate(request, "Door not found."),
         "id_reused": translate(request, "This form was already used. Reload the page."),
+        "outside_claim": translate(request, "Claim these floors first: someone else may be sweeping them."),
     }
     return texts.get(reason or "") or translate(request, "That did not work. Go back and try again.")
 
@@ -143,7 +147,7 @@ async def _submit_ticks(
     refused = next((a for a in answers if a.status not in ("accepted", "duplicate")), None)
     if refused is None:
         return Redirect(safe_next(back), status_code=303)
-    status = {"not_allowed": 403, "unknown_door": 404}.get(refused.reason or "", 400)
+    status = {"not_allowed": 403, "outside_claim": 403, "unknown_door": 404}.get(refused.reason or "", 400)
     return render(
         request, "error.html", status_code=status, status=status, message=_reason_text(request, refused.reason)
     )
@@ -160,7 +164,15 @@ class SweepsController(Controller):
         form = SweepForm(
             name=translate(request, "Sweep of %(day)s", day=f"{today.month}/{today.day}"), day=today.isoformat()
         )
-        return render(request, "sweeps/new.html", buildings=buildings, form=form, error=None, chosen=set())
+        return render(
+            request,
+            "sweeps/new.html",
+            buildings=buildings,
+            units=await queries.units_of([b.id for b in buildings]),
+            form=form,
+            error=None,
+            chosen=set(),
+        )
 
     @post("/")
     async def create(
@@ -168,6 +180,7 @@ class SweepsController(Controller):
     ) -> Response:
         scope = await _coordinator_scope(request)
         chosen = [data.building_ids] if isinstance(data.building_ids, str) else data.building_ids
+        chosen_units = [data.unit_ids] if isinstance(data.unit_ids, str) else data.unit_ids
         error = None
         try:
             sweep_id = await create_sweep(
@@ -180,14 +193,19 @@ class SweepsController(Controller):
                         "purpose": data.purpose,
                         "subject": data.subject,
                         "building_ids": chosen,
+                        "unit_ids": chosen_units,
                     },
                     SweepCreate,
                 ),
             )
         except msgspec.ValidationError:
             error = translate(request, "Give the sweep a name and a date, and choose at least one building.")
-        except SweepError:
-            error = translate(request, "Choose buildings of your own grid.")
+        except SweepError as exc:
+            error = (
+                translate(request, "Give the sweep a name and a date, and choose at least one building.")
+                if exc.code == "nothing_chosen"
+                else translate(request, "Choose buildings of your own grid.")
+            )
         if error:
             buildings = await _buildings_in_scope(request, scope)
             return render(
@@ -195,18 +213,55 @@ class SweepsController(Controller):
                 "sweeps/new.html",
                 status_code=400,
                 buildings=buildings,
+                units=await queries.units_of([b.id for b in buildings]),
                 form=data,
                 error=error,
-                chosen=set(chosen),
+                chosen=set(chosen) | set(chosen_units),
             )
         return Redirect(f"/sweeps/{sweep_id}", status_code=303)
 
     @get("/{sweep_id:uuid}")
     async def sweep_page(self, request: Request, sweep_id: FromPath[uuid.UUID]) -> Template:
-        detail = found(await queries.get_sweep(current_user(request), sweep_id))
+        user = current_user(request)
+        detail = found(await queries.get_sweep(user, sweep_id))
+        coordinator = user.role in COORDINATORS
         return render(
-            request, "sweeps/progress.html", sweep=detail, coordinator=current_user(request).role in COORDINATORS
+            request,
+            "sweeps/progress.html",
+            sweep=detail,
+            coordinator=coordinator,
+            members=await team.members(sweep_id) if coordinator else [],
+            error=None,
         )
+
+    @post("/{sweep_id:uuid}/revisit")
+    async def revisit(self, request: Request, sweep_id: FromPath[uuid.UUID]) -> Response:
+        """One tap: a follow-up sweep of every door still open (not visited, nobody home, come back, partial)."""
+        scope = await _coordinator_scope(request)
+        user = current_user(request)
+        detail = found(await queries.get_sweep(user, sweep_id))
+        doors = await queries.open_doors(user, sweep_id)
+        if not doors:
+            return render(
+                request,
+                "sweeps/progress.html",
+                status_code=400,
+                sweep=detail,
+                coordinator=True,
+                members=await team.members(sweep_id),
+                error=translate(request, "Every door has an answer: there is nothing to revisit."),
+            )
+        new_id = await create_door_sweep(
+            user,
+            scope,
+            translate(request, "Revisit: %(name)s", name=detail.name),
+            settings_of(request).today(),
+            doors,
+            subject=detail.subject,
+            purpose=detail.purpose,
+            follows=sweep_id,
+        )
+        return Redirect(f"/sweeps/{new_id}", status_code=303)
 
     @get("/{sweep_id:uuid}/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}")
     async def floor_page(
@@ -280,4 +335,6 @@ class SweepsController(Controller):
             "help_needed": data.help_needed,
             "note": data.note,
         }
+        if data.resident_id:
+            payload["resident_id"] = str(data.resident_id)
         return await _submit_ticks(request, sweep_id, [(data.tick_id, payload)], data.back)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import msgspec
 
 from server.accounts.services import CurrentUser
 from server.places.tables import Building, Household, Resident, Unit
+from server.sweeps import team
 from server.sweeps.schemas import (
     AttentionDoor,
     BuildingProgress,
+    ClaimRow,
     DoorRow,
     FloorProgress,
     FloorScreen,
+    PersonRow,
     Progress,
+    Related,
     SweepDetail,
     SweepSummary,
     UnitProgress,
@@ -22,6 +27,8 @@ from server.sweeps.schemas import (
 )
 from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepTick
 
+# A door still to be visited: what a revisit sweep covers. Needs help, refused and vacant are answers.
+OPEN_OUTCOMES = (None, "nobody_home", "come_back", "partial")
 ATTENTION_LIMIT = 60  # doors listed on the progress page; the export has them all
 SWEEP_ROLES = ("admin", "grid_worker", "volunteer")
 
@@ -41,15 +48,19 @@ def _count(progress: Progress, outcome: str | None, conflict: bool) -> None:
         progress.revisit += 1
     elif outcome == "needs_help":
         progress.needs_help += 1
+    elif outcome == "partial":
+        progress.partial += 1
     progress.conflicts += conflict
 
 
-async def _visible_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> dict | None:
+async def visible_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> dict | None:
     if user.role not in SWEEP_ROLES:
         return None
     sweep = await Sweep.select().where((Sweep.id == sweep_id) & (Sweep.community == user.community_id)).first()
     if sweep is None or (user.role == "volunteer" and sweep["status"] != "open"):
         return None
+    if user.is_guest and not await team.is_member(sweep_id, user.id):
+        return None  # a guest sees only the sweeps they joined with a code
     if user.role == "grid_worker":
         grids = {
             row["building.grid"]
@@ -62,11 +73,18 @@ async def _visible_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> dict | None:
 
 async def _doors(sweep_id: uuid.UUID, where=None) -> list[dict]:
     """The doors of a sweep (optionally narrowed), each with its state."""
-    areas = await SweepArea.select(SweepArea.building, SweepArea.unit).where(SweepArea.sweep == sweep_id)
+    areas = await SweepArea.select(SweepArea.building, SweepArea.unit, SweepArea.household).where(
+        SweepArea.sweep == sweep_id
+    )
     if not areas:
         return []
     condition = None
+    single_doors = [area["household"] for area in areas if area["household"]]
+    if single_doors:
+        condition = Household.id.is_in(single_doors)
     for area in areas:
+        if area["household"]:
+            continue
         part = Household.building == area["building"]
         if area["unit"]:
             part &= Household.unit == area["unit"]
@@ -77,6 +95,7 @@ async def _doors(sweep_id: uuid.UUID, where=None) -> list[dict]:
         Household.floor,
         Household.room,
         Household.building,
+        Household.unit,
         Household.unit.number.as_alias("unit_number"),
         Household.unit.floors.as_alias("unit_floors"),
     ).where(condition)
@@ -120,10 +139,11 @@ async def list_sweeps(user: CurrentUser) -> list[SweepSummary]:
 
 
 async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | None:
-    """Building > unit with done/total, doors to revisit, doors that need help and conflicts."""
-    sweep = await _visible_sweep(user, sweep_id)
+    """Building > unit > floor with done/total, who holds which floors, doors to look at and volunteers' activity."""
+    sweep = await visible_sweep(user, sweep_id)
     if sweep is None:
         return None
+    now = datetime.now(UTC)
     doors = await _doors(sweep_id)
     names = {
         row["id"]: row["name"]
@@ -132,13 +152,31 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
         )
     }
     total = Progress()
-    buildings: dict[uuid.UUID, tuple[Progress, dict[int, tuple[int, Progress, dict[int, Progress]]]]] = {}
-    for door in sorted(doors, key=lambda d: (names[d["building"]], d["unit_number"])):
+    buildings: dict[uuid.UUID, tuple[Progress, dict[int, tuple[dict, Progress, dict[int, Progress]]]]] = {}
+    for door in sorted(doors, key=lambda d: (len(names[d["building"]]), names[d["building"]], d["unit_number"])):
         building_progress, units = buildings.setdefault(door["building"], (Progress(), {}))
-        _, unit_progress, floors = units.setdefault(door["unit_number"], (door["unit_floors"], Progress(), {}))
+        _, unit_progress, floors = units.setdefault(door["unit_number"], (door, Progress(), {}))
         floor_progress = floors.setdefault(door["floor"], Progress())
         for progress in (total, building_progress, unit_progress, floor_progress):
             _count(progress, door["outcome"], door["conflict"])
+    claims: dict[uuid.UUID, list[ClaimRow]] = {}
+    my_floor_urls = []
+    for held in await team.live_claims(sweep_id, now):
+        claims.setdefault(held.unit_id, []).append(
+            ClaimRow(
+                id=held.id,
+                holder_id=held.holder_id,
+                holder_name=held.holder_name,
+                floor_from=held.floor_from,
+                floor_to=held.floor_to,
+                minutes_left=held.minutes_left(now),
+            )
+        )
+        if held.holder_id == user.id:
+            my_floor_urls += [
+                f"/sweeps/{sweep_id}/buildings/{held.building_id}/units/{held.unit}/floors/{floor}"
+                for floor in range(held.floor_from, held.floor_to + 1)
+            ]
     activity = await SweepTick.raw(
         "SELECT a.name, count(*) AS ticks, max(t.received_at) AS last_sync FROM sweep_tick t"
         " JOIN account a ON t.volunteer = a.id WHERE t.sweep = {} GROUP BY a.id, a.name ORDER BY last_sync DESC",
@@ -156,15 +194,23 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
                 conflict=d["conflict"],
             )
             for d in doors
-            if d["conflict"] or d["outcome"] in ("needs_help", "come_back", "nobody_home")
+            if d["conflict"] or d["outcome"] in ("needs_help", "come_back", "nobody_home", "partial")
         ),
         key=lambda a: (a.outcome != "needs_help", not a.conflict, a.door),
     )
+    follows = None
+    if sweep["follows"]:
+        follows = await Sweep.select(Sweep.id, Sweep.name).where(Sweep.id == sweep["follows"]).first()
+    revisits = await Sweep.select(Sweep.id, Sweep.name).where(Sweep.follows == sweep_id).order_by(Sweep.created_at)
     return SweepDetail(
         **_summary(sweep, total),
         attention=attention[:ATTENTION_LIMIT],
         # SQLite gives max() of a timestamp back as text: convert reads both.
         volunteers=msgspec.convert(activity, list[VolunteerActivity], strict=False),
+        follows=Related(**follows) if follows else None,
+        revisits=[Related(**row) for row in revisits],
+        my_floor_urls=my_floor_urls,
+        open_doors=sum(1 for d in doors if d["outcome"] in OPEN_OUTCOMES),
         buildings=[
             BuildingProgress(
                 building_id=building_id,
@@ -172,12 +218,14 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
                 progress=progress,
                 units=[
                     UnitProgress(
+                        unit_id=first["unit"],
                         number=n,
-                        floors=f,
+                        floors=first["unit_floors"],
                         progress=p,
                         by_floor=[FloorProgress(floor=k, progress=floors[k]) for k in sorted(floors, reverse=True)],
+                        claims=claims.get(first["unit"], []),
                     )
-                    for n, (f, p, floors) in sorted(units.items())
+                    for n, (first, p, floors) in sorted(units.items())
                 ],
             )
             for building_id, (progress, units) in buildings.items()
@@ -188,7 +236,7 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
 async def floor_screen(
     user: CurrentUser, sweep_id: uuid.UUID, building_id: uuid.UUID, unit: int, floor: int
 ) -> FloorScreen | None:
-    sweep = await _visible_sweep(user, sweep_id)
+    sweep = await visible_sweep(user, sweep_id)
     if sweep is None:
         return None
     unit_row = (
@@ -201,8 +249,9 @@ async def floor_screen(
     doors = await _doors(sweep_id, (Household.unit == unit_row["id"]) & (Household.floor == floor))
     if not doors and not await _doors(sweep_id, Household.unit == unit_row["id"]):
         return None  # the unit is not in this sweep
-    living = await Resident.select(Resident.household, Resident.name, Resident.relation).where(
-        Resident.household.is_in([d["id"] for d in doors] or [uuid.UUID(int=0)]) & (Resident.status == "living")
+    door_ids = [d["id"] for d in doors] or [uuid.UUID(int=0)]
+    living = await Resident.select(Resident.id, Resident.household, Resident.name, Resident.relation).where(
+        Resident.household.is_in(door_ids) & (Resident.status == "living")
     )
     size: dict[uuid.UUID, int] = {}
     head: dict[uuid.UUID, str] = {}
@@ -210,14 +259,40 @@ async def floor_screen(
         size[person["household"]] = size.get(person["household"], 0) + 1
         if person["relation"] == "head" or person["household"] not in head:
             head[person["household"]] = person["name"]
+    notes: dict[uuid.UUID, str] = {}
+    person_outcome: dict[uuid.UUID, str] = {}
+    for tick in (
+        await SweepTick.select(SweepTick.household, SweepTick.resident, SweepTick.outcome, SweepTick.note)
+        .where((SweepTick.sweep == sweep_id) & SweepTick.household.is_in(door_ids))
+        .order_by(SweepTick.seq)
+    ):
+        if tick["note"]:
+            notes[tick["household"]] = tick["note"]
+        if tick["resident"]:
+            person_outcome[tick["resident"]] = tick["outcome"]  # the last to arrive counts (rules.person_sweep_state)
+    people: dict[uuid.UUID, list[PersonRow]] = {}
+    if sweep["subject"] == "persons":
+        for person in sorted(living, key=lambda p: (p["relation"] != "head", p["name"])):
+            people.setdefault(person["household"], []).append(
+                PersonRow(
+                    resident_id=person["id"],
+                    masked_name=mask_name(person["name"]),
+                    outcome=person_outcome.get(person["id"]),
+                )
+            )
+    holder, may_record = await _floor_holder(user, sweep_id, unit_row["id"], floor)
     return FloorScreen(
         sweep_id=sweep_id,
         sweep_name=sweep["name"],
         building_id=building_id,
         building_name=unit_row["building_name"],
         unit=unit,
+        unit_id=unit_row["id"],
         floor=floor,
         floors_in_unit=unit_row["floors"],
+        subject=sweep["subject"],
+        may_record=may_record,
+        holder=holder,
         doors=[
             DoorRow(
                 household_id=d["id"],
@@ -226,10 +301,24 @@ async def floor_screen(
                 masked_name=mask_name(head.get(d["id"])),
                 outcome=d["outcome"],
                 conflict=d["conflict"],
+                note=notes.get(d["id"], ""),
+                people=people.get(d["id"], []),
             )
             for d in sorted(doors, key=lambda d: d["room"])
         ],
     )
+
+
+async def _floor_holder(user: CurrentUser, sweep_id: uuid.UUID, unit_id: uuid.UUID, floor: int) -> tuple:
+    """Who holds the floor now, and whether this user may record its doors (a coordinator always may; a volunteer
+    inside a claim of theirs, live or past)."""
+    now = datetime.now(UTC)
+    holder = next((c for c in await team.live_claims(sweep_id, now) if c.covers(unit_id, floor)), None)
+    if user.role != "volunteer":
+        return (holder.holder_name if holder else None), True
+    mine = (await team.claimed_floors(user.id, [sweep_id])).get(sweep_id, [])
+    may_record = any(unit == unit_id and first <= floor <= last for unit, first, last in mine)
+    return (holder.holder_name if holder else None), may_record
 
 
 EXPORT_COLUMNS = (
@@ -251,7 +340,7 @@ async def export_rows(user: CurrentUser, sweep_id: uuid.UUID) -> tuple[str, list
     """Every door of the sweep with its state, for a coordinator's spreadsheet; None if not theirs to see."""
     if user.role not in ("admin", "grid_worker"):
         return None
-    sweep = await _visible_sweep(user, sweep_id)
+    sweep = await visible_sweep(user, sweep_id)
     if sweep is None:
         return None
     doors = await _doors(sweep_id)
@@ -299,3 +388,32 @@ async def export_rows(user: CurrentUser, sweep_id: uuid.UUID) -> tuple[str, list
     ]
     rows.sort(key=lambda r: (len(r["building"]), r["building"], r["unit"], r["floor"], r["door"]))
     return sweep["name"], rows
+
+
+async def units_of(building_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]:
+    """The units of each building, for choosing single units when making a sweep."""
+    units: dict[uuid.UUID, list[dict]] = {}
+    for row in (
+        await Unit.select(Unit.id, Unit.building, Unit.number)
+        .where(Unit.building.is_in(building_ids or [uuid.UUID(int=0)]))
+        .order_by(Unit.number)
+    ):
+        units.setdefault(row["building"], []).append(row)
+    return units
+
+
+async def open_doors(user: CurrentUser, sweep_id: uuid.UUID) -> list[uuid.UUID]:
+    """Doors of the sweep still open, for a revisit; a grid worker's revisit covers only their grid's doors."""
+    if user.role not in ("admin", "grid_worker") or await visible_sweep(user, sweep_id) is None:
+        return []
+    doors = [d for d in await _doors(sweep_id) if d["outcome"] in OPEN_OUTCOMES]
+    if user.role == "grid_worker":
+        mine = {
+            row["id"]
+            for row in await Building.select(Building.id).where(
+                Building.id.is_in(list({d["building"] for d in doors}) or [uuid.UUID(int=0)])
+                & (Building.grid == user.grid_id)
+            )
+        }
+        doors = [d for d in doors if d["building"] in mine]
+    return [d["id"] for d in doors]

@@ -5,7 +5,7 @@ See docs/decisions/0004-offline-writes-and-door-state.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 # Door outcomes, strongest first. A door that needs help stays that way until someone acts on it; a door seen done
@@ -58,3 +58,28 @@ def door_state(ticks: Sequence[TickView]) -> State:
     winner = max(last_word.values(), key=lambda t: (RANK[t.outcome], t.seq))
     finals = {tick.outcome for tick in last_word.values() if tick.outcome in FINAL_OUTCOMES}
     return State(outcome=winner.outcome, tick_seq=winner.seq, ticks=count, conflict=len(finals) > 1)
+
+
+def person_sweep_state(
+    door_ticks: Sequence[TickView], person_ticks: Mapping[object, Sequence[TickView]], residents: Collection
+) -> State | None:
+    """A person sweep's door: done when every registered person living there has an outcome.
+
+    Each person's outcome is the one that reached the server last (tested after not-tested is a correction or a
+    second visit). A door-level answer (nobody home, refused, vacant, needs help) stands until everyone is
+    recorded, except "needs help", which stays until a coordinator settles it; with only some people recorded the
+    door is "partial": someone has to go back for the others. None: nothing recorded yet.
+    """
+    door = door_state(door_ticks) if door_ticks else None
+    recorded = {p: max(ticks, key=lambda t: t.seq) for p, ticks in person_ticks.items() if p in residents}
+    count = len(door_ticks) + sum(len(ticks) for ticks in person_ticks.values())
+    conflict = bool(door and door.conflict)
+    if door and door.outcome == "needs_help":
+        return State(door.outcome, door.tick_seq, count, conflict)
+    if residents and len(recorded) == len(residents):
+        return State("done", max(t.seq for t in recorded.values()), count, conflict)
+    if door:
+        return State(door.outcome, door.tick_seq, count, conflict)
+    if recorded:
+        return State("partial", max(t.seq for t in recorded.values()), count, False)
+    return None

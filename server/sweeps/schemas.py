@@ -24,10 +24,19 @@ class TickPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class SweepCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     day: date
-    building_ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=200)]
+    building_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=200)] = []  # whole buildings
+    unit_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=1000)] = []  # single units of other buildings
     purpose: Annotated[str, msgspec.Meta(max_length=256)] = ""
-    # "persons" is stored and ticked, but its door state is not derived yet: not offered until it is.
-    subject: Literal["households"] = "households"
+    # households: one outcome per door. persons: one per registered resident; the door is done when all have one.
+    subject: Literal["households", "persons"] = "households"
+
+
+class PersonRow(msgspec.Struct, kw_only=True):
+    """A registered person in a person sweep, as a volunteer sees them: a masked name and their outcome."""
+
+    resident_id: uuid.UUID
+    masked_name: str
+    outcome: str | None
 
 
 class DoorRow(msgspec.Struct, kw_only=True):
@@ -39,6 +48,8 @@ class DoorRow(msgspec.Struct, kw_only=True):
     masked_name: str | None
     outcome: str | None
     conflict: bool
+    note: str = ""  # the latest note a volunteer left at this door ("dog: knock loudly")
+    people: list[PersonRow] = []  # person sweeps only
 
 
 class FloorScreen(msgspec.Struct, kw_only=True):
@@ -47,9 +58,13 @@ class FloorScreen(msgspec.Struct, kw_only=True):
     building_id: uuid.UUID
     building_name: str
     unit: int
+    unit_id: uuid.UUID
     floor: int
     floors_in_unit: int
     doors: list[DoorRow]
+    subject: str = "households"
+    may_record: bool = True  # a volunteer records only floors they claim (or claimed)
+    holder: str | None = None  # who holds this floor now, if anyone
 
 
 class Progress(msgspec.Struct, kw_only=True):
@@ -58,11 +73,12 @@ class Progress(msgspec.Struct, kw_only=True):
     refused: int = 0
     revisit: int = 0  # nobody home or come back later
     needs_help: int = 0
+    partial: int = 0  # person sweeps: some of the people recorded, not all
     conflicts: int = 0
 
     @property
     def not_visited(self) -> int:
-        return self.total - self.done - self.refused - self.revisit - self.needs_help
+        return self.total - self.done - self.refused - self.revisit - self.needs_help - self.partial
 
 
 class FloorProgress(msgspec.Struct, kw_only=True):
@@ -70,11 +86,22 @@ class FloorProgress(msgspec.Struct, kw_only=True):
     progress: Progress
 
 
+class ClaimRow(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    holder_id: uuid.UUID
+    holder_name: str
+    floor_from: int
+    floor_to: int
+    minutes_left: int
+
+
 class UnitProgress(msgspec.Struct, kw_only=True):
+    unit_id: uuid.UUID
     number: int
     floors: int
     progress: Progress
     by_floor: list[FloorProgress] = []  # top floor first, as the building is drawn
+    claims: list[ClaimRow] = []
 
 
 class BuildingProgress(msgspec.Struct, kw_only=True):
@@ -112,7 +139,17 @@ class AttentionDoor(msgspec.Struct, kw_only=True):
     conflict: bool
 
 
+class Related(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    name: str
+
+
 class SweepDetail(SweepSummary, kw_only=True):
     buildings: list[BuildingProgress]
     attention: list[AttentionDoor] = []
     volunteers: list[VolunteerActivity] = []
+    follows: Related | None = None  # the sweep this one revisits
+    revisits: list[Related] = []  # sweeps made to revisit this one's open doors
+    # Floor pages of the viewer's live claims: the phone keeps copies of them before going up the stairs.
+    my_floor_urls: list[str] = []
+    open_doors: int = 0  # not visited, nobody home, come back, partial: what a revisit sweep would cover

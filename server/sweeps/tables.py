@@ -17,15 +17,60 @@ class Sweep(Table):
     status = Varchar(length=16, default="open")  # open / closed
     created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
     created_at = Timestamptz()
+    # A revisit sweep names the sweep whose open doors it goes back to.
+    follows = ForeignKey("self", on_delete=OnDelete.set_null, null=True, default=None)
 
 
 class SweepArea(Table):
-    """A building (unit null) or one unit of it, in the sweep."""
+    """A building (unit and household null), one unit of it, or one door (a revisit), in the sweep."""
 
     id = UUID(primary_key=True)
     sweep = ForeignKey(Sweep, on_delete=OnDelete.cascade, null=False, index=True)
     building = ForeignKey(Building, on_delete=OnDelete.restrict, null=False)
     unit = ForeignKey(Unit, on_delete=OnDelete.restrict, null=True, default=None)
+    household = ForeignKey(Household, on_delete=OnDelete.restrict, null=True, default=None)
+
+
+class SweepInvite(Table):
+    """A short code (and its QR code) that lets volunteers join one sweep, for a limited time, until revoked."""
+
+    id = UUID(primary_key=True)
+    sweep = ForeignKey(Sweep, on_delete=OnDelete.cascade, null=False, index=True)
+    code = Varchar(length=8, unique=True)
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class SweepMember(Table):
+    """A volunteer who joined a sweep with its code. The id is uuid5(sweep, user): one row per person and sweep."""
+
+    id = UUID(primary_key=True)
+    sweep = ForeignKey(Sweep, on_delete=OnDelete.cascade, null=False, index=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
+    invite = ForeignKey(SweepInvite, on_delete=OnDelete.set_null, null=True, default=None)
+    joined_at = Timestamptz()
+
+
+class SweepClaim(Table):
+    """A volunteer's hold on floors of one unit, so that two people do not climb the same stairs.
+
+    Expires by itself (expires_at), or ends when released or handed to someone else (ended_at). The holder's ticks
+    count even after it ends: work done offline is never thrown away because the claim ran out meanwhile.
+    """
+
+    id = UUID(primary_key=True)
+    sweep = ForeignKey(Sweep, on_delete=OnDelete.cascade, null=False, index=True)
+    holder = ForeignKey(User, on_delete=OnDelete.restrict, null=False, index=True)
+    unit = ForeignKey(Unit, on_delete=OnDelete.restrict, null=False)
+    floor_from = Integer()
+    floor_to = Integer()
+    claimed_at = Timestamptz()
+    expires_at = Timestamptz()
+    ended_at = Timestamptz(null=True, default=None)
+    ended_by = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
+    end_reason = Varchar(length=16, default="")  # released / reassigned
 
 
 class SweepTick(Table):

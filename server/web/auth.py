@@ -7,6 +7,7 @@ view; sessions here change only at log-in and log-out, so this small middleware 
 from __future__ import annotations
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
@@ -61,3 +62,10 @@ def scope_of(connection: ASGIConnection) -> DataScope:
 def client_address(connection: ASGIConnection) -> str:
     # Behind a proxy uvicorn puts the X-Forwarded-For address here (GRIDCARE_FORWARDED_ALLOW_IPS).
     return connection.client.host if connection.client else "unknown"
+
+
+def session_cookie(token: str, hours: int, secure: bool) -> Cookie:
+    """The session cookie: HTTP only (no script reads it), sent on same-site navigations, gone when it expires."""
+    return Cookie(
+        key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", secure=secure, max_age=hours * 3600, path="/"
+    )

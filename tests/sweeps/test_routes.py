@@ -9,6 +9,7 @@ from server.demo.seed import STORY_RESIDENT_IDS, demo_uuid
 from server.places.tables import Resident
 from server.sweeps.tables import Sweep, SweepTick
 from tests.conftest import log_in
+from tests.sweeps.helpers import claim
 
 WORKER = "13800000002"  # 李雪敏, grid 2: building 2 (108 households)
 VOLUNTEER = "13900000003"
@@ -91,6 +92,7 @@ async def test_the_door_screen_shows_doors_not_people(client):
 async def test_ticking_a_door_from_the_page_is_stored_once(client):
     sweep_id = await make_sweep(client, "ticks")
     await log_in(client, VOLUNTEER)
+    await claim(client, sweep_id)
     tick_id = str(uuid.uuid4())
     first = await tick(client, sweep_id, "done", tick_id)
     assert first.status_code == 303 and first.headers["location"] == floor_url(sweep_id)
@@ -109,6 +111,7 @@ async def test_ticking_a_door_from_the_page_is_stored_once(client):
 async def test_needs_help_asks_what_help(client):
     sweep_id = await make_sweep(client, "help")
     await log_in(client, VOLUNTEER)
+    await claim(client, sweep_id)
     refused = await tick(client, sweep_id, "needs_help")
     assert refused.status_code == 400 and "请写下需要什么帮助" in refused.text
     assert await SweepTick.count().where(SweepTick.sweep == uuid.UUID(sweep_id)) == 0
@@ -131,6 +134,7 @@ async def test_a_volunteer_cannot_create_sweeps(client):
 async def test_the_coordinator_sees_who_is_sweeping_and_when_they_last_synced(client):
     sweep_id = await make_sweep(client, "volunteers")
     await log_in(client, VOLUNTEER)
+    await claim(client, sweep_id)
     assert (await tick(client, sweep_id, "done")).status_code == 303
     volunteer_view = await client.get(f"/sweeps/{sweep_id}")
     assert 'data-testid="sweep-volunteers"' not in volunteer_view.text  # volunteers do not list each other
@@ -138,12 +142,13 @@ async def test_the_coordinator_sees_who_is_sweeping_and_when_they_last_synced(cl
     page = await client.get(f"/sweeps/{sweep_id}")
     section = page.text.split('data-testid="sweep-volunteers"', 1)[1]
     assert "登记了 1 户" in section and "最后同步" in section
-    assert 'hx-trigger="every 15s"' in page.text  # the progress refreshes itself
+    assert 'hx-trigger="every 15s' in page.text  # the progress refreshes itself
 
 
 async def test_whole_floor_nobody_home_is_one_tap_and_one_tick_per_door(client):
     sweep_id = await make_sweep(client, "floor")
     await log_in(client, VOLUNTEER)
+    await claim(client, sweep_id)
     page = await client.get(floor_url(sweep_id))
     form = page.text.split('action="/sweeps/' + sweep_id + '/floor-ticks"', 1)[1].split("</form>", 1)[0]
     doors = re.findall(r'name="household_id" value="([0-9a-f-]+)"', form)
@@ -176,6 +181,7 @@ async def test_the_results_export_as_csv_and_xlsx_for_coordinators_only(client):
 
     sweep_id = await make_sweep(client, "导出")
     await log_in(client, VOLUNTEER)
+    await claim(client, sweep_id)
     await tick(client, sweep_id, "needs_help", help_needed="需要降压药")
     assert (await client.get(f"/sweeps/{sweep_id}/export/csv")).status_code == 404  # volunteers do not export
     await log_in(client, WORKER)
@@ -198,6 +204,7 @@ async def test_the_coordinator_sees_a_conflict_and_settles_it_by_recording_the_d
     sweep_id = await make_sweep(client, "conflict")
     for phone, outcome in ((VOLUNTEER, "done"), ("13900000005", "refused")):
         await log_in(client, phone)
+        await claim(client, sweep_id, release=True)  # the first lets go; the second takes the unit over
         assert (await tick(client, sweep_id, outcome)).status_code == 303
     await log_in(client, WORKER)
     page = await client.get(f"/sweeps/{sweep_id}")

@@ -14,6 +14,7 @@ from server.sweeps.services import create_sweep, door_state_id
 from server.sweeps.tables import DoorState, SweepTick
 from server.sync.tables import SyncRejection
 from tests.conftest import browser, csrf, log_in
+from tests.sweeps.helpers import claim
 
 WORKER = "13800000002"  # 李雪敏, grid 2: building 2
 VOLUNTEERS = ("13900000001", "13900000002")
@@ -51,6 +52,7 @@ async def send(client, *writes) -> list[dict]:
 
 async def test_a_tick_is_stored_once_and_the_door_state_follows(client, sweep):
     await log_in(client, VOLUNTEERS[0])
+    await claim(client, sweep)
     write = tick(sweep)
     [first] = await send(client, write)
     assert first["status"] == "accepted" and first["seq"] > 0
@@ -63,6 +65,7 @@ async def test_a_tick_is_stored_once_and_the_door_state_follows(client, sweep):
 
 async def test_the_same_id_with_other_content_is_refused_and_recorded(client, sweep):
     await log_in(client, VOLUNTEERS[0])
+    await claim(client, sweep)
     write = tick(sweep, outcome="nobody_home")
     await send(client, write)
     changed = {**write, "payload": {**write["payload"], "outcome": "done"}}
@@ -79,6 +82,7 @@ async def test_two_volunteers_disagreeing_make_a_conflict_and_the_rule_decides(a
     for phone, outcome in zip(VOLUNTEERS, ("refused", "done"), strict=True):
         async with browser(app) as client:
             await log_in(client, phone)
+            await claim(client, sweep, release=True)  # the first lets go; the second takes the unit over
             [answer] = await send(client, tick(sweep, OTHER_DOOR, outcome))
             assert answer["status"] == "accepted"
     state = await DoorState.objects().get(DoorState.id == door_state_id(sweep, OTHER_DOOR))
@@ -87,6 +91,7 @@ async def test_two_volunteers_disagreeing_make_a_conflict_and_the_rule_decides(a
 
 async def test_each_tick_gets_its_own_answer_and_bad_ones_change_nothing(client, sweep):
     await log_in(client, VOLUNTEERS[0])
+    await claim(client, sweep)
     outside = demo_uuid("household", "1-1-101")  # building 1 is not in the sweep
     good, repeated = tick(sweep), tick(sweep, OTHER_DOOR, "refused")
     answers = await send(
@@ -119,6 +124,7 @@ async def test_each_tick_gets_its_own_answer_and_bad_ones_change_nothing(client,
 
 async def test_needs_help_keeps_what_help_is_needed(client, sweep):
     await log_in(client, VOLUNTEERS[0])
+    await claim(client, sweep)
     [answer] = await send(client, tick(sweep, outcome="needs_help", help_needed="老人没药了，需要买降压药"))
     assert answer["status"] == "accepted"
     stored = await SweepTick.objects().get(SweepTick.seq == answer["seq"])
@@ -127,12 +133,14 @@ async def test_needs_help_keeps_what_help_is_needed(client, sweep):
 
 async def test_a_device_clock_days_off_is_accepted_with_a_warning(client, sweep):
     await log_in(client, VOLUNTEERS[0])
+    await claim(client, sweep)
     [answer] = await send(client, tick(sweep, minutes_ago=3 * 24 * 60))
     assert answer["status"] == "accepted" and answer["warning"] == "device_clock_off"
 
 
 async def test_a_huge_batch_is_answered_tick_by_tick(client, sweep):
     await log_in(client, VOLUNTEERS[0])
+    await claim(client, sweep)
     writes = [tick(sweep, OTHER_DOOR, "nobody_home") for _ in range(10_000)]
     answers = await send(client, *writes)
     assert len(answers) == 10_000
@@ -184,6 +192,7 @@ async def test_a_write_made_by_someone_else_on_a_shared_phone_is_not_stored_unde
 
 async def test_the_outbox_can_fetch_a_fresh_csrf_token(client, sweep):
     await log_in(client, VOLUNTEERS[0])
+    await claim(client, sweep)
     token = (await client.get("/api/v1/csrf")).json()["token"]
     answer = await client.post("/api/v1/sync", json={"writes": [tick(sweep)]}, headers={"x-csrftoken": token})
     assert answer.status_code == 200 and answer.json()["answers"][0]["status"] == "accepted"
@@ -191,7 +200,23 @@ async def test_the_outbox_can_fetch_a_fresh_csrf_token(client, sweep):
 
 async def test_a_volunteer_corrects_a_mis_tap(client, sweep):
     await log_in(client, VOLUNTEERS[0])
+    await claim(client, sweep)
     await send(client, tick(sweep, outcome="done"))
     await send(client, tick(sweep, outcome="nobody_home"))
     state = await DoorState.objects().get(DoorState.id == door_state_id(sweep, DOOR))
     assert state.outcome == "nobody_home" and state.ticks == 2 and not state.conflict
+
+
+async def test_a_volunteer_records_only_floors_they_claim_or_claimed(app, sweep):
+    async with browser(app) as client:
+        await log_in(client, VOLUNTEERS[0])
+        [unclaimed] = await send(client, tick(sweep))
+        assert unclaimed["reason"] == "outside_claim"
+        await claim(client, sweep, floors=(1, 2))
+        [above] = await send(client, tick(sweep))  # 2-1-301 is on floor 3
+        assert above["reason"] == "outside_claim"
+        await claim(client, sweep, floors=(3, 3), release=True)
+        # Released (or run out, or handed on) while the phone was offline: what was done there still counts.
+        [after_release] = await send(client, tick(sweep))
+        assert after_release["status"] == "accepted"
+    assert await SweepTick.count().where(SweepTick.sweep == sweep) == 1

@@ -1,0 +1,375 @@
+"""Who sweeps what: join codes, the volunteers who joined, and their claims on floors. Knows nothing of HTTP.
+
+A coordinator shows a code (or its QR code); a volunteer types it with their name and phone and gets a session
+that sees only that sweep. A volunteer then claims a unit or a range of its floors, so that two people do not climb
+the same stairs; a claim runs out by itself, can be extended or released, and a coordinator can hand it to someone
+else. Claims decide where a volunteer may record doors (see services._check).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from server.accounts.services import CurrentUser, normalize_phone, start_session
+from server.accounts.tables import LoginAttempt, User
+from server.db import write_transaction
+from server.places.tables import Unit
+from server.settings import Settings
+from server.sweeps.tables import SweepArea, SweepClaim, SweepInvite, SweepMember
+
+INVITE_HOURS = (1, 2, 4, 8)
+CODE_DIGITS = 6  # typed on a phone's number pad, read out across a stairwell
+MEMBER_NAMESPACE = uuid.UUID("6b1f5d0e-2a8c-5e59-9c7d-1f3e0b7a4c21")
+COORDINATORS = ("admin", "grid_worker")
+
+
+class TeamError(Exception):
+    """A refused join or claim; `code` picks the message shown to the person."""
+
+    def __init__(self, code: str, **details) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+def member_id(sweep_id: uuid.UUID, user_id: uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(MEMBER_NAMESPACE, f"{sweep_id}:{user_id}")
+
+
+# Invites -----------------------------------------------------------------------------------------------------------
+
+
+async def create_invite(user: CurrentUser, sweep: dict, hours: int, now: datetime) -> SweepInvite:
+    """A new code for a sweep the coordinator can see (the caller checked that). Codes are unique among all."""
+    if user.role not in COORDINATORS or sweep["status"] != "open":
+        raise TeamError("not_allowed")
+    if hours not in INVITE_HOURS:
+        raise TeamError("bad_hours")
+    for _ in range(20):
+        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+        if not await SweepInvite.exists().where(SweepInvite.code == code):
+            break
+    invite = SweepInvite(
+        sweep=sweep["id"], code=code, created_by=user.id, created_at=now, expires_at=now + timedelta(hours=hours)
+    )
+    await invite.save()
+    return invite
+
+
+async def live_invites(sweep_id: uuid.UUID, now: datetime) -> list[dict]:
+    return (
+        await SweepInvite.select(SweepInvite.id, SweepInvite.code, SweepInvite.expires_at)
+        .where((SweepInvite.sweep == sweep_id) & SweepInvite.revoked_at.is_null() & (SweepInvite.expires_at > now))
+        .order_by(SweepInvite.created_at, ascending=False)
+    )
+
+
+async def revoke_invite(user: CurrentUser, sweep_id: uuid.UUID, invite_id: uuid.UUID, now: datetime) -> None:
+    """No one joins with the code any more. Those who joined keep their session: their work must not be lost."""
+    if user.role not in COORDINATORS:
+        raise TeamError("not_allowed")
+    await SweepInvite.update({SweepInvite.revoked_at: now}).where(
+        (SweepInvite.id == invite_id) & (SweepInvite.sweep == sweep_id) & SweepInvite.revoked_at.is_null()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    sweep_id: uuid.UUID
+    token: str | None  # a new session's cookie token, for someone who was not logged in
+
+
+async def join(
+    settings: Settings,
+    code: str,
+    name: str,
+    phone: str,
+    address: str,
+    now: datetime,
+    current: CurrentUser | None = None,
+    user_agent: str = "",
+) -> Joined:
+    """Join the sweep of a live code. A logged-in volunteer joins as themselves; anyone else gives a name and a
+    phone and gets a guest account with a session for this sweep only.
+
+    Wrong codes are counted per client address like failed log-ins: six digits are too few to stand guessing.
+    """
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    failures = await LoginAttempt.count().where(
+        (LoginAttempt.address == address[:64])
+        & (LoginAttempt.phone == "join")
+        & LoginAttempt.succeeded.eq(False)
+        & (LoginAttempt.at >= since)
+    )
+    if failures >= settings.login_max_failures_per_address:
+        raise TeamError("too_many_attempts", minutes=settings.login_window_minutes)
+    code = normalize_phone(code)  # the same digit clean-up: full-width digits, spaces
+    invite = (
+        await SweepInvite.select(
+            SweepInvite.id,
+            SweepInvite.sweep,
+            SweepInvite.expires_at,
+            SweepInvite.revoked_at,
+            SweepInvite.sweep.community.as_alias("community"),
+            SweepInvite.sweep.status.as_alias("status"),
+        )
+        .where(SweepInvite.code == code)
+        .first()
+        if len(code) == CODE_DIGITS
+        else None
+    )
+    if invite is None:
+        await LoginAttempt(phone="join", address=address[:64], at=now, succeeded=False).save()
+        raise TeamError("unknown_code")
+    if invite["revoked_at"] is not None or invite["expires_at"] <= now or invite["status"] != "open":
+        raise TeamError("expired_code")
+
+    if current is not None:
+        if current.role != "volunteer" or current.community_id != invite["community"]:
+            raise TeamError("not_a_volunteer")
+        await _add_member(invite["sweep"], current.id, invite["id"], now)
+        return Joined(sweep_id=invite["sweep"], token=None)
+
+    name = " ".join(name.split())
+    phone = normalize_phone(phone)
+    if not 1 <= len(name) <= 32:
+        raise TeamError("bad_name")
+    if len(phone) != 11 or not phone.startswith("1"):
+        raise TeamError("bad_phone")
+    async with write_transaction():
+        account = await User.select(User.id, User.is_guest).where(User.phone == phone).first()
+        if account is not None and not account["is_guest"]:
+            # Someone with a real account logs in with it: a code must not open another person's account.
+            raise TeamError("has_account")
+        if account is None:
+            user_id = uuid.uuid4()
+            await User.insert(
+                User(
+                    id=user_id,
+                    community=invite["community"],
+                    phone=phone,
+                    name=name,
+                    role="volunteer",
+                    password_hash="",
+                    is_guest=True,
+                    created_at=now,
+                )
+            )
+        else:
+            user_id = account["id"]
+            await User.update({User.name: name, User.community: invite["community"], User.is_active: True}).where(
+                User.id == user_id
+            )
+        await _add_member(invite["sweep"], user_id, invite["id"], now)
+    token, _ = await start_session(user_id, timedelta(hours=settings.join_session_hours), user_agent)
+    return Joined(sweep_id=invite["sweep"], token=token)
+
+
+async def _add_member(sweep_id: uuid.UUID, user_id: uuid.UUID, invite_id: uuid.UUID | None, now: datetime) -> None:
+    await SweepMember.insert(
+        SweepMember(id=member_id(sweep_id, user_id), sweep=sweep_id, user=user_id, invite=invite_id, joined_at=now)
+    ).on_conflict(action="DO NOTHING")
+
+
+async def is_member(sweep_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    return await SweepMember.exists().where(SweepMember.id == member_id(sweep_id, user_id))
+
+
+async def joined_sweeps(user_id: uuid.UUID) -> set[uuid.UUID]:
+    return {row["sweep"] for row in await SweepMember.select(SweepMember.sweep).where(SweepMember.user == user_id)}
+
+
+async def members(sweep_id: uuid.UUID) -> list[dict]:
+    """Volunteers of the sweep a coordinator can hand a claim to."""
+    return (
+        await SweepMember.select(SweepMember.user.id.as_alias("id"), SweepMember.user.name.as_alias("name"))
+        .where(SweepMember.sweep == sweep_id)
+        .order_by(SweepMember.joined_at)
+    )
+
+
+# Claims ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimView:
+    id: uuid.UUID
+    holder_id: uuid.UUID
+    holder_name: str
+    building_id: uuid.UUID
+    unit_id: uuid.UUID
+    unit: int
+    floor_from: int
+    floor_to: int
+    expires_at: datetime
+
+    def minutes_left(self, now: datetime) -> int:
+        return max(0, int((self.expires_at - now).total_seconds() // 60))
+
+    def covers(self, unit_id: uuid.UUID, floor: int) -> bool:
+        return self.unit_id == unit_id and self.floor_from <= floor <= self.floor_to
+
+
+def _live(now: datetime):
+    return SweepClaim.ended_at.is_null() & (SweepClaim.expires_at > now)
+
+
+async def live_claims(sweep_id: uuid.UUID, now: datetime) -> list[ClaimView]:
+    """Claims holding now, in the order of the building."""
+    rows = await SweepClaim.select(
+        SweepClaim.id,
+        SweepClaim.holder,
+        SweepClaim.holder.name.as_alias("holder_name"),
+        SweepClaim.unit,
+        SweepClaim.unit.building.as_alias("building"),
+        SweepClaim.unit.number.as_alias("number"),
+        SweepClaim.floor_from,
+        SweepClaim.floor_to,
+        SweepClaim.expires_at,
+    ).where((SweepClaim.sweep == sweep_id) & _live(now))
+    claims = [
+        ClaimView(
+            id=r["id"],
+            holder_id=r["holder"],
+            holder_name=r["holder_name"],
+            building_id=r["building"],
+            unit_id=r["unit"],
+            unit=r["number"],
+            floor_from=r["floor_from"],
+            floor_to=r["floor_to"],
+            expires_at=r["expires_at"],
+        )
+        for r in rows
+    ]
+    return sorted(claims, key=lambda c: (str(c.building_id), c.unit, c.floor_from))
+
+
+async def _unit_in_sweep(sweep_id: uuid.UUID, unit_id: uuid.UUID) -> dict | None:
+    unit = await Unit.select(Unit.id, Unit.building, Unit.floors).where(Unit.id == unit_id).first()
+    if unit is None:
+        return None
+    in_sweep = await SweepArea.exists().where(
+        (SweepArea.sweep == sweep_id)
+        & (SweepArea.building == unit["building"])
+        & (SweepArea.unit.is_null() | (SweepArea.unit == unit_id))
+        & (SweepArea.household.is_null() | (SweepArea.household.unit == unit_id))
+    )
+    return unit if in_sweep else None
+
+
+async def claim(
+    user: CurrentUser,
+    sweep: dict,
+    unit_id: uuid.UUID,
+    floor_from: int,
+    floor_to: int,
+    now: datetime,
+    minutes: int,
+) -> SweepClaim:
+    """Hold floors floor_from..floor_to of a unit for `minutes`. Refused when someone else holds any of them."""
+    if user.role != "volunteer" or sweep["status"] != "open":
+        raise TeamError("not_allowed")
+    unit = await _unit_in_sweep(sweep["id"], unit_id)
+    if unit is None:
+        raise TeamError("not_in_sweep")
+    if not 1 <= floor_from <= floor_to <= unit["floors"]:
+        raise TeamError("bad_floors", floors=unit["floors"])
+    async with write_transaction():
+        await _refuse_overlap(sweep["id"], unit_id, floor_from, floor_to, now)
+        await _add_member(sweep["id"], user.id, None, now)
+        held = SweepClaim(
+            sweep=sweep["id"],
+            holder=user.id,
+            unit=unit_id,
+            floor_from=floor_from,
+            floor_to=floor_to,
+            claimed_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+        await held.save()
+    return held
+
+
+async def _refuse_overlap(
+    sweep_id: uuid.UUID, unit_id: uuid.UUID, floor_from: int, floor_to: int, now: datetime, ignore=None
+) -> None:
+    overlap = await (
+        SweepClaim.select(
+            SweepClaim.id, SweepClaim.holder.name.as_alias("name"), SweepClaim.floor_from, SweepClaim.floor_to
+        )
+        .where(
+            (SweepClaim.sweep == sweep_id)
+            & (SweepClaim.unit == unit_id)
+            & _live(now)
+            & (SweepClaim.floor_from <= floor_to)
+            & (SweepClaim.floor_to >= floor_from)
+        )
+        .first()
+    )
+    if overlap is not None and overlap["id"] != ignore:
+        raise TeamError("taken", name=overlap["name"], floor_from=overlap["floor_from"], floor_to=overlap["floor_to"])
+
+
+async def _live_claim(sweep_id: uuid.UUID, claim_id: uuid.UUID, now: datetime) -> dict:
+    row = await SweepClaim.select().where((SweepClaim.id == claim_id) & (SweepClaim.sweep == sweep_id) & _live(now))
+    if not row:
+        raise TeamError("claim_gone")
+    return row[0]
+
+
+async def extend(user: CurrentUser, sweep_id: uuid.UUID, claim_id: uuid.UUID, now: datetime, minutes: int) -> None:
+    """The holder (or a coordinator) gives a claim another full period from now."""
+    held = await _live_claim(sweep_id, claim_id, now)
+    if held["holder"] != user.id and user.role not in COORDINATORS:
+        raise TeamError("not_allowed")
+    await SweepClaim.update({SweepClaim.expires_at: now + timedelta(minutes=minutes)}).where(SweepClaim.id == claim_id)
+
+
+async def release(user: CurrentUser, sweep_id: uuid.UUID, claim_id: uuid.UUID, now: datetime) -> None:
+    held = await _live_claim(sweep_id, claim_id, now)
+    if held["holder"] != user.id and user.role not in COORDINATORS:
+        raise TeamError("not_allowed")
+    await SweepClaim.update(
+        {SweepClaim.ended_at: now, SweepClaim.ended_by: user.id, SweepClaim.end_reason: "released"}
+    ).where(SweepClaim.id == claim_id)
+
+
+async def reassign(
+    user: CurrentUser, sweep_id: uuid.UUID, claim_id: uuid.UUID, to_user: uuid.UUID, now: datetime, minutes: int
+) -> None:
+    """A coordinator hands the floors to another volunteer of the sweep (the first went quiet, or left).
+
+    The first holder's ticks still count when they arrive: their phone may have been offline all along.
+    """
+    if user.role not in COORDINATORS:
+        raise TeamError("not_allowed")
+    async with write_transaction():
+        held = await _live_claim(sweep_id, claim_id, now)
+        if not await is_member(sweep_id, to_user) or to_user == held["holder"]:
+            raise TeamError("not_a_member")
+        await SweepClaim.update(
+            {SweepClaim.ended_at: now, SweepClaim.ended_by: user.id, SweepClaim.end_reason: "reassigned"}
+        ).where(SweepClaim.id == claim_id)
+        await SweepClaim(
+            sweep=sweep_id,
+            holder=to_user,
+            unit=held["unit"],
+            floor_from=held["floor_from"],
+            floor_to=held["floor_to"],
+            claimed_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        ).save()
+
+
+async def claimed_floors(user_id: uuid.UUID, sweep_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[tuple]]:
+    """Every claim a volunteer holds or has held, per sweep: (unit, floor_from, floor_to). Ticks inside any of them
+    are theirs to record, even after the claim ran out or was handed on (the work was done meanwhile)."""
+    found: dict[uuid.UUID, list[tuple]] = {}
+    for row in await SweepClaim.select(
+        SweepClaim.sweep, SweepClaim.unit, SweepClaim.floor_from, SweepClaim.floor_to
+    ).where((SweepClaim.holder == user_id) & SweepClaim.sweep.is_in(sweep_ids or [uuid.UUID(int=0)])):
+        found.setdefault(row["sweep"], []).append((row["unit"], row["floor_from"], row["floor_to"]))
+    return found

@@ -1,0 +1,233 @@
+"""Joining a sweep by code or QR code, and claiming floors. Thin: the rules are in team.py."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import msgspec
+import segno
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import Redirect, Response, Template
+
+from server.i18n import translate
+from server.places.controllers import found
+from server.sweeps import queries, team
+from server.sweeps.controllers import COORDINATORS
+from server.web.auth import client_address, current_user, session_cookie
+from server.web.pages import render, safe_next, settings_of
+
+
+class JoinForm(msgspec.Struct, kw_only=True):
+    code: str = ""
+    name: str = ""
+    phone: str = ""
+
+
+class InviteForm(msgspec.Struct, kw_only=True):
+    hours: int = 4
+
+
+class ClaimForm(msgspec.Struct, kw_only=True):
+    unit_id: uuid.UUID
+    floor_from: int
+    floor_to: int
+    back: str = ""
+
+
+class ClaimActionForm(msgspec.Struct, kw_only=True):
+    to_user: uuid.UUID | None = None  # reassign only
+    back: str = ""
+
+
+def team_message(request: Request, error: team.TeamError) -> str:
+    d = error.details
+    texts = {
+        "unknown_code": lambda: translate(request, "No sweep has this code. Check the 6 digits with the coordinator."),
+        "expired_code": lambda: translate(request, "This code has expired or was withdrawn. Ask for a new one."),
+        "too_many_attempts": lambda: translate(
+            request, "Too many wrong codes. Wait %(minutes)s minutes, then try again.", minutes=d.get("minutes", 15)
+        ),
+        "bad_name": lambda: translate(request, "Write your name."),
+        "bad_phone": lambda: translate(request, "Write your 11-digit mobile number."),
+        "has_account": lambda: translate(
+            request, "This phone number has an account. Log in with it, then enter the code."
+        ),
+        "not_a_volunteer": lambda: translate(request, "Only volunteers join a sweep with a code."),
+        "taken": lambda: translate(
+            request,
+            "Floors %(first)s–%(last)s are held by %(name)s.",
+            first=d.get("floor_from"),
+            last=d.get("floor_to"),
+            name=d.get("name"),
+        ),
+        "bad_floors": lambda: translate(
+            request, "Choose floors from 1 to %(floors)s, lowest first.", floors=d.get("floors")
+        ),
+        "not_in_sweep": lambda: translate(request, "This unit is not in this sweep."),
+        "claim_gone": lambda: translate(request, "This claim has ended already."),
+        "not_a_member": lambda: translate(request, "Choose another volunteer who joined this sweep."),
+        "bad_hours": lambda: translate(request, "Choose how long the code works."),
+    }
+    return texts.get(error.code, lambda: translate(request, "You cannot do this in this sweep."))()
+
+
+async def _sweep(request: Request, sweep_id: uuid.UUID) -> dict:
+    return found(await queries.visible_sweep(current_user(request), sweep_id))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _join_url(request: Request, code: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/join?code={code}"
+
+
+def _qr_svg(url: str) -> str:
+    # Inline SVG: no image request, sharp at any size, drawn on the coordinator's phone for others to scan.
+    return segno.make_qr(url, error="m").svg_inline(scale=6, border=2, omitsize=True)
+
+
+class JoinController(Controller):
+    path = "/join"
+
+    @get("/", opt={"public": True})
+    async def join_page(self, request: Request, code: Annotated[str, QueryParameter(max_length=16)] = "") -> Template:
+        return render(request, "sweeps/join.html", form=JoinForm(code=code), error=None)
+
+    @post("/", opt={"public": True})
+    async def join(
+        self, request: Request, data: Annotated[JoinForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    ) -> Response:
+        settings = settings_of(request)
+        try:
+            joined = await team.join(
+                settings,
+                data.code[:16],
+                data.name[:64],
+                data.phone[:32],
+                client_address(request),
+                _now(),
+                current=current_user(request),
+                user_agent=request.headers.get("user-agent", ""),
+            )
+        except team.TeamError as error:
+            status = {"too_many_attempts": 429, "not_a_volunteer": 403}.get(error.code, 400)
+            return render(
+                request, "sweeps/join.html", status_code=status, form=data, error=team_message(request, error)
+            )
+        response = Redirect(f"/sweeps/{joined.sweep_id}", status_code=303)
+        if joined.token:
+            response.set_cookie(session_cookie(joined.token, settings.join_session_hours, settings.secure_cookies))
+        return response
+
+
+class TeamController(Controller):
+    path = "/sweeps/{sweep_id:uuid}"
+
+    @get("/invite")
+    async def invite_page(self, request: Request, sweep_id: FromPath[uuid.UUID]) -> Template:
+        """The coordinator's phone shows the code big and as a QR code, for volunteers to join on the spot."""
+        if current_user(request).role not in COORDINATORS:
+            raise NotFoundException()
+        sweep = await _sweep(request, sweep_id)
+        invites = [
+            invite | {"url": _join_url(request, invite["code"]), "qr": _qr_svg(_join_url(request, invite["code"]))}
+            for invite in await team.live_invites(sweep_id, _now())
+        ]
+        return render(
+            request,
+            "sweeps/invite.html",
+            sweep=sweep,
+            invites=invites,
+            hours=team.INVITE_HOURS,
+            members=await team.members(sweep_id),
+        )
+
+    @post("/invites")
+    async def create_invite(
+        self,
+        request: Request,
+        sweep_id: FromPath[uuid.UUID],
+        data: Annotated[InviteForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response:
+        sweep = await _sweep(request, sweep_id)
+        try:
+            await team.create_invite(current_user(request), sweep, data.hours, _now())
+        except team.TeamError as error:
+            return render(request, "error.html", status_code=403, status=403, message=team_message(request, error))
+        return Redirect(f"/sweeps/{sweep_id}/invite", status_code=303)
+
+    @post("/invites/{invite_id:uuid}/revoke")
+    async def revoke_invite(
+        self, request: Request, sweep_id: FromPath[uuid.UUID], invite_id: FromPath[uuid.UUID]
+    ) -> Response:
+        await _sweep(request, sweep_id)
+        try:
+            await team.revoke_invite(current_user(request), sweep_id, invite_id, _now())
+        except team.TeamError as error:
+            return render(request, "error.html", status_code=403, status=403, message=team_message(request, error))
+        return Redirect(f"/sweeps/{sweep_id}/invite", status_code=303)
+
+    @post("/claims")
+    async def claim(
+        self,
+        request: Request,
+        sweep_id: FromPath[uuid.UUID],
+        data: Annotated[ClaimForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response:
+        sweep = await _sweep(request, sweep_id)
+        minutes = settings_of(request).claim_minutes
+        try:
+            await team.claim(
+                current_user(request), sweep, data.unit_id, data.floor_from, data.floor_to, _now(), minutes
+            )
+        except team.TeamError as error:
+            return await self._refused(request, sweep_id, error)
+        return Redirect(safe_next(data.back or f"/sweeps/{sweep_id}#u-{data.unit_id}"), status_code=303)
+
+    @post("/claims/{claim_id:uuid}/{action:str}")
+    async def claim_action(
+        self,
+        request: Request,
+        sweep_id: FromPath[uuid.UUID],
+        claim_id: FromPath[uuid.UUID],
+        action: FromPath[str],
+        data: Annotated[ClaimActionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response:
+        await _sweep(request, sweep_id)
+        user = current_user(request)
+        minutes = settings_of(request).claim_minutes
+        try:
+            if action == "extend":
+                await team.extend(user, sweep_id, claim_id, _now(), minutes)
+            elif action == "release":
+                await team.release(user, sweep_id, claim_id, _now())
+            elif action == "reassign" and data.to_user:
+                await team.reassign(user, sweep_id, claim_id, data.to_user, _now(), minutes)
+            elif action == "reassign":
+                raise team.TeamError("not_a_member")
+            else:
+                raise NotFoundException()
+        except team.TeamError as error:
+            return await self._refused(request, sweep_id, error)
+        return Redirect(safe_next(data.back or f"/sweeps/{sweep_id}"), status_code=303)
+
+    async def _refused(self, request: Request, sweep_id: uuid.UUID, error: team.TeamError) -> Response:
+        """The progress page again, with the reason at the top and nothing changed."""
+        detail = found(await queries.get_sweep(current_user(request), sweep_id))
+        status = 403 if error.code == "not_allowed" else 409 if error.code in ("taken", "claim_gone") else 400
+        return render(
+            request,
+            "sweeps/progress.html",
+            status_code=status,
+            sweep=detail,
+            coordinator=current_user(request).role in COORDINATORS,
+            members=await team.members(sweep_id),
+            error=team_message(request, error),
+        )
