@@ -401,3 +401,99 @@ def session_token(page: Page) -> str:
     cookies = [c["value"] for c in page.context.cookies() if c["name"] == "gc_session"]
     assert len(cookies) == 1, f"expected one gc_session cookie, got {len(cookies)}"
     return cookies[0]
+
+
+# Sweeps --------------------------------------------------------------------------------------------------------
+
+
+class NewSweepPage(AppPage):
+    path = "/sweeps/new"
+
+    def building(self, name: str) -> Locator:
+        # The building's own box ("2号楼 108户"), not the boxes of its single units.
+        return self.page.get_by_test_id(f"building-{name}")
+
+    def create(self, name: str, *buildings: str, persons: bool = False) -> SweepPage:
+        self.page.fill("#name", name)
+        if persons:
+            self.page.get_by_label("按人").check()
+        for building in buildings:
+            self.building(building).check()
+        self.page.get_by_role("button", name="创建扫楼").click()
+        sweep = SweepPage(self.page)
+        sweep.progress.wait_for()
+        return sweep
+
+
+class SweepPage(AppPage):
+    """A sweep's progress: building > unit > floor, claims, and for coordinators the code and the exports."""
+
+    @property
+    def progress(self) -> Locator:
+        return self.page.get_by_test_id("sweep-progress")
+
+    @property
+    def attention(self) -> Locator:
+        return self.page.get_by_test_id("sweep-attention")
+
+    @property
+    def error(self) -> Locator:
+        return self.page.get_by_test_id("form-error")
+
+    def unit(self, number: int) -> Locator:
+        return self.page.locator(f"h3.unit-title:has-text('{number}单元') + .progress-line + .claims")
+
+    def claims(self, unit: int = 1) -> Locator:
+        return self.page.get_by_test_id("claims").nth(unit - 1).get_by_test_id("claim")
+
+    def claim(self, first: int, last: int, unit: int = 1) -> SweepPage:
+        """Claim floors of a unit, then wait until the phone has kept a copy of each claimed floor."""
+        form = self.page.get_by_test_id("claim-form").nth(unit - 1)
+        form.get_by_label("楼层", exact=True).fill(str(first))
+        form.get_by_label("到楼层", exact=True).fill(str(last))
+        form.get_by_test_id("claim-submit").click()
+        self.page.wait_for_function(f"document.documentElement.dataset.precached === '{last - first + 1}'")
+        return self
+
+    def open_floor(self, floor: int, unit: int = 1) -> FloorScreen:
+        self.page.get_by_test_id("sweep-floors").nth(unit - 1).get_by_role(
+            "link", name=re.compile(rf"^{floor}层")
+        ).click()
+        return FloorScreen(self.page)
+
+    def make_code(self) -> str:
+        self.page.get_by_test_id("invite-link").click()
+        self.page.get_by_test_id("make-code").click()
+        return self.page.get_by_test_id("join-code").first.inner_text().strip()
+
+
+class FloorScreen(AppPage):
+    def door(self, number: str) -> Locator:
+        return self.page.get_by_test_id("door-row").filter(has_text=number)
+
+    def tick(self, number: str, outcome: str, note: str | None = None) -> None:
+        door = self.door(number)
+        if note is not None:
+            door.get_by_test_id("note-toggle").click()
+            door.get_by_role("textbox").fill(note)
+        door.get_by_role("button", name=outcome, exact=True).click()
+
+    def state(self, number: str) -> Locator:
+        return self.door(number).get_by_test_id("door-state")
+
+    @property
+    def unsent(self) -> Locator:
+        return self.page.get_by_test_id("outbox-count")
+
+
+class JoinPage(AppPage):
+    path = "/join"
+
+    def join(self, code: str, name: str, phone: str) -> SweepPage:
+        self.page.goto(f"/join?code={code}")
+        self.page.get_by_label("你的姓名").fill(name)
+        self.page.get_by_label("你的手机号").fill(phone)
+        self.page.get_by_test_id("join-submit").click()
+        sweep = SweepPage(self.page)
+        sweep.progress.wait_for()
+        return sweep

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import assert_phone_layout, path_of, wait_until_controlled
+from e2e.pages import NewSweepPage, SweepPage, assert_phone_layout, path_of, wait_until_controlled
 
 WORKER = "13800000002"  # 李雪敏: building 2 is in her grid
 VOLUNTEER = "13900000004"
@@ -15,11 +14,9 @@ VOLUNTEER = "13900000004"
 
 def test_grid_worker_creates_a_sweep_and_a_volunteer_ticks_a_door(page_as, live_server) -> None:
     coordinator: Page = page_as(WORKER)
-    coordinator.goto("/sweeps/new")
-    coordinator.fill("#name", "11月24日核酸扫楼")
-    coordinator.get_by_label("2号楼").check()
+    new = NewSweepPage(coordinator).open()
     assert_phone_layout(coordinator, "sweep-new")
-    coordinator.get_by_role("button", name="创建扫楼").click()
+    new.create("11月24日核酸扫楼", "2号楼")
     expect(coordinator.get_by_test_id("sweep-progress")).to_contain_text("已完成 0 / 共 108")
     sweep_path = path_of(coordinator)
     assert_phone_layout(coordinator, "sweep-progress")
@@ -27,7 +24,9 @@ def test_grid_worker_creates_a_sweep_and_a_volunteer_ticks_a_door(page_as, live_
     volunteer: Page = page_as(VOLUNTEER)
     volunteer.goto("/")
     volunteer.get_by_test_id("sweep-row").filter(has_text="11月24日核酸扫楼").click()
-    volunteer.get_by_test_id("sweep-floors").first.get_by_role("link", name=re.compile(r"^3层")).click()
+    SweepPage(volunteer).claim(1, 18)
+    assert_phone_layout(volunteer, "sweep-claimed")
+    SweepPage(volunteer).open_floor(3)
     door = volunteer.get_by_test_id("door-row").filter(has_text="2-1-301")
     expect(door).to_contain_text("张**")
     expect(door).not_to_contain_text("张国强")
@@ -50,11 +49,7 @@ def test_grid_worker_creates_a_sweep_and_a_volunteer_ticks_a_door(page_as, live_
 
 def _open_sweep(page_as, name: str) -> str:
     coordinator: Page = page_as(WORKER)
-    coordinator.goto("/sweeps/new")
-    coordinator.fill("#name", name)
-    coordinator.get_by_label("2号楼").check()
-    coordinator.get_by_role("button", name="创建扫楼").click()
-    expect(coordinator.get_by_test_id("sweep-progress")).to_be_visible()
+    NewSweepPage(coordinator).open().create(name, "2号楼")
     return path_of(coordinator)
 
 
@@ -71,7 +66,8 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     sweep_path = _open_sweep(page_as, "离线扫楼")
     volunteer: Page = page_as(VOLUNTEER)
     volunteer.goto(sweep_path)
-    volunteer.get_by_test_id("sweep-floors").first.get_by_role("link", name=re.compile(r"^3层")).click()
+    SweepPage(volunteer).claim(3, 3)
+    SweepPage(volunteer).open_floor(3)
     floor_url = volunteer.url
     wait_until_controlled(volunteer)
     volunteer.goto(floor_url)  # now through the worker, which keeps a copy for the stairwell

@@ -213,3 +213,68 @@ async def test_the_coordinator_sees_a_conflict_and_settles_it_by_recording_the_d
     assert (await tick(client, sweep_id, "done")).status_code == 303  # 李雪敏 called them: they were tested
     page = await client.get(f"/sweeps/{sweep_id}")
     assert 'data-testid="sweep-attention"' not in page.text and "说法不一" not in page.text
+
+
+async def make_person_sweep(client, name: str, **extra) -> str:
+    await log_in(client, WORKER)
+    answer = await client.post(
+        "/sweeps/",
+        data={
+            "_csrf_token": client.cookies["gc_csrf"],
+            "name": name,
+            "day": "2022-11-24",
+            "subject": "persons",
+            **extra,
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return answer.headers["location"].rsplit("/", 1)[1]
+
+
+async def test_a_person_sweep_counts_a_door_done_when_each_person_has_an_outcome(client):
+    sweep_id = await make_person_sweep(client, "每人核酸", unit_ids=[str(demo_uuid("unit", "2-1"))])
+    page = await client.get(floor_url(sweep_id))
+    zhang_row = page.text.split('id="d-' + str(DOOR), 1)[1].split('data-testid="door-row"', 1)[0]
+    people = re.findall(r'name="resident_id" value="([0-9a-f-]+)"', zhang_row)
+    assert len(people) == 5 and "张**" in zhang_row and "张国强" not in zhang_row
+    assert 'value="done"' not in zhang_row  # the door is done by its people, not by one tap
+    for person in people[:4]:
+        assert (await tick(client, sweep_id, "tested", resident_id=person)).status_code == 303
+    progress = await client.get(f"/sweeps/{sweep_id}")
+    assert "已完成 0 / 共" in progress.text and "1 户还有人没登记" in progress.text
+    assert (await tick(client, sweep_id, "away", resident_id=people[4])).status_code == 303
+    progress = await client.get(f"/sweeps/{sweep_id}")
+    assert "已完成 1 / 共" in progress.text and "还有人没登记" not in progress.text
+    # A person of another household, or a door-level "done", is refused in words and changes nothing.
+    stranger = await Resident.select(Resident.id).where(Resident.household == demo_uuid("household", "2-1-302"))
+    refused = await tick(client, sweep_id, "tested", resident_id=str(stranger[0]["id"]))
+    assert refused.status_code == 400
+    assert (await tick(client, sweep_id, "done")).status_code == 400
+
+
+async def test_a_sweep_of_single_units_covers_only_those_units(client):
+    sweep_id = await make_person_sweep(client, "单元", unit_ids=[str(demo_uuid("unit", "2-2"))])
+    page = await client.get(f"/sweeps/{sweep_id}")
+    assert page.text.count('data-testid="claims"') == 1  # one unit
+    assert (await client.get(floor_url(sweep_id))).status_code == 404  # unit 1 is not in it
+    outside = await tick(client, sweep_id, "not_tested", resident_id=str(STORY_RESIDENT_IDS["张国强"]))
+    assert outside.status_code == 400 and "不在" in outside.text
+
+
+async def test_a_revisit_sweep_holds_exactly_the_doors_still_open(client):
+    sweep_id = await make_sweep(client, "首访")
+    assert (await tick(client, sweep_id, "done")).status_code == 303  # 2-1-301 answered
+    other = demo_uuid("household", "2-1-302")
+    assert (await tick(client, sweep_id, "nobody_home", household_id=str(other))).status_code == 303
+    answer = await client.post(
+        f"/sweeps/{sweep_id}/revisit", data={"_csrf_token": client.cookies["gc_csrf"]}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    revisit_id = answer.headers["location"].rsplit("/", 1)[1]
+    page = await client.get(f"/sweeps/{revisit_id}")
+    assert "再访：首访" in page.text and "已完成 0 / 共 107" in page.text  # 108 doors, one done
+    assert "再访扫楼：再访：首访" in (await client.get(f"/sweeps/{sweep_id}")).text
+    floor = await client.get(floor_url(revisit_id))
+    assert "2-1-302" in floor.text and "2-1-301" not in floor.text
+    assert (await tick(client, revisit_id, "done")).status_code == 400  # 2-1-301 is not in the revisit

@@ -51,3 +51,22 @@ def test_a_coordinators_word_settles_a_conflict():
     assert state.outcome == "refused" and not state.conflict and state.tick_seq == 3
     later = [*ticks, TickView(4, "needs_help", "a")]  # a need found afterwards is not hidden by the decision
     assert door_state(later).outcome == "needs_help"
+
+
+def test_a_person_sweep_door_is_done_only_when_every_resident_has_an_outcome():
+    from server.sweeps.rules import person_sweep_state
+
+    residents = {"张国强", "李秀英"}
+    one = {"张国强": [TickView(1, "tested", "a")]}
+    assert person_sweep_state([], {}, residents) is None
+    assert person_sweep_state([], one, residents).outcome == "partial"
+    both = {**one, "李秀英": [TickView(2, "not_tested", "a"), TickView(3, "away", "b")]}
+    state = person_sweep_state([], both, residents)
+    assert state.outcome == "done" and state.tick_seq == 3 and state.ticks == 3
+    # A door-level answer stands until everyone is recorded; needs help stands even then.
+    assert person_sweep_state([TickView(4, "nobody_home", "a")], one, residents).outcome == "nobody_home"
+    assert person_sweep_state([TickView(4, "nobody_home", "a")], both, residents).outcome == "done"
+    assert person_sweep_state([TickView(5, "needs_help", "a")], both, residents).outcome == "needs_help"
+    # Someone no longer living there does not hold the door open, and is not counted as recorded.
+    assert person_sweep_state([], {"旧住户": [TickView(6, "tested", "a")]}, residents) is None
+    assert person_sweep_state([TickView(7, "vacant", "a")], {}, set()).outcome == "vacant"
