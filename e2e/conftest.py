@@ -116,44 +116,82 @@ def _python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
+class ServerProcess:
+    """`python -m server serve` on a fresh, migrated and seeded SQLite file of its own; it can be killed and
+    started again on the same port and file, as after a crash."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.db_path = workdir / "e2e.sqlite3"
+        self.log_path = workdir / "server.log"
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {name: value for name, value in os.environ.items() if not name.startswith("GRIDCARE_")}
+        self.env.update(
+            GRIDCARE_DATABASE_URL=f"sqlite:///{self.db_path}",
+            GRIDCARE_DEMO="1",
+            GRIDCARE_HOST="127.0.0.1",
+            GRIDCARE_PORT=str(self.port),
+            PYTHONUNBUFFERED="1",
+        )
+        for command in ("migrate", "seed"):
+            self.run_python("-m", "server", command)
+        self.process: subprocess.Popen | None = None
+
+    def run_python(self, *args: str) -> str:
+        done = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+            [_python(), *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+        )
+        if done.returncode:
+            pytest.fail(f"`python {' '.join(args)}` failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
+        return done.stdout
+
+    def start(self) -> ServerProcess:
+        with self.log_path.open("a", encoding="utf-8") as log:
+            self.process = subprocess.Popen(  # noqa: S603
+                [_python(), "-m", "server", "serve"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        _wait_until_healthy(self.process, self.base_url, self.log_path)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush, as when the machine loses power or the OOM killer strikes."""
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
 @pytest.fixture(scope="session")
 def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     workdir = Path(tempfile.mkdtemp(prefix="gridcare-e2e-"))
-    db_path = workdir / "e2e.sqlite3"
-    log_path = workdir / "server.log"
-    port = _free_port()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("GRIDCARE_")}
-    env.update(
-        GRIDCARE_DATABASE_URL=f"sqlite:///{db_path}",
-        GRIDCARE_DEMO="1",
-        GRIDCARE_HOST="127.0.0.1",
-        GRIDCARE_PORT=str(port),
-        PYTHONUNBUFFERED="1",
-    )
-    for command in ("migrate", "seed"):
-        done = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
-            [_python(), "-m", "server", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-        )
-        if done.returncode:
-            pytest.fail(f"`python -m server {command}` failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
-
-    request.config.stash[SERVER_LOG] = log_path
-    with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(  # noqa: S603
-            [_python(), "-m", "server", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    base_url = f"http://127.0.0.1:{port}"
+    server = ServerProcess(workdir)
+    request.config.stash[SERVER_LOG] = server.log_path
     try:
-        _wait_until_healthy(process, base_url, log_path)
-        yield LiveServer(base_url=base_url, db_path=db_path, log_path=log_path)
+        server.start()
+        yield LiveServer(base_url=server.base_url, db_path=server.db_path, log_path=server.log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
         if request.session.testsfailed == 0:  # a failed run keeps its database and server log to look at
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def own_server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    """A server of the test's own, for tests that kill it or change its data."""
+    workdir = Path(tempfile.mkdtemp(prefix="gridcare-e2e-own-"))
+    server = ServerProcess(workdir)
+    try:
+        yield server
+    finally:
+        server.stop()
+        if not _test_failed(request.node):
             shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -464,10 +464,16 @@ def build_register() -> list[Home]:
     rng = random.Random(RANDOM_SEED)
     reserved = set(STORY_DOORS) | {ADMIN_NAME, *GRID_WORKER_NAMES, *VOLUNTEER_NAMES}
     maker = _Maker(rng, reserved)
+    homes = _homes_of(BUILDINGS, maker)
+    _fit_building_2(homes, maker)
+    return homes
+
+
+def _homes_of(buildings: list[tuple[int, int, Shape]], maker: _Maker) -> list[Home]:
     kinds = [kind for kind, _ in _KINDS]
     weights = [weight for _, weight in _KINDS]
     homes: list[Home] = []
-    for number, _grid, shape in BUILDINGS:
+    for number, _grid, shape in buildings:
         for unit in range(1, shape.units + 1):
             for floor in range(1, shape.floors + 1):
                 for door in range(1, shape.doors_per_floor + 1):
@@ -477,11 +483,10 @@ def build_register() -> list[Home]:
                         home.kind = "story"
                         home.people = [maker.story_person(person) for person in story]
                     else:
-                        home.kind = rng.choices(kinds, weights)[0]
+                        home.kind = maker.rng.choices(kinds, weights)[0]
                         home.people = maker.household(home.kind)
                         maker.send_some_away(home.people)
                     homes.append(home)
-    _fit_building_2(homes, maker)
     return homes
 
 
@@ -531,9 +536,19 @@ def _place_rows() -> dict[type[Table], list[Table]]:
         Grid(id=grid_id, community=COMMUNITY_ID, number=number, name=name)
         for number, (grid_id, name) in enumerate(zip(GRID_IDS, GRID_NAMES, strict=True), start=1)
     ]
-    buildings, units = [], []
-    for number, grid, shape in BUILDINGS:
-        buildings.append(
+    return {
+        District: [district],
+        Subdistrict: [subdistrict],
+        Community: [community],
+        Grid: grids,
+        **_building_rows(BUILDINGS, build_register()),
+    }
+
+
+def _building_rows(buildings: list[tuple[int, int, Shape]], homes: list[Home]) -> dict[type[Table], list[Table]]:
+    rows: dict[type[Table], list[Table]] = {Building: [], Unit: [], Household: [], Resident: []}
+    for number, grid, shape in buildings:
+        rows[Building].append(
             Building(
                 id=demo_uuid("building", str(number)),
                 community=COMMUNITY_ID,
@@ -544,7 +559,7 @@ def _place_rows() -> dict[type[Table], list[Table]]:
             )
         )
         for unit in range(1, shape.units + 1):
-            units.append(
+            rows[Unit].append(
                 Unit(
                     id=demo_uuid("unit", f"{number}-{unit}"),
                     building=demo_uuid("building", str(number)),
@@ -552,10 +567,9 @@ def _place_rows() -> dict[type[Table], list[Table]]:
                     floors=shape.floors,
                 )
             )
-    households, residents = [], []
-    for home in build_register():
+    for home in homes:
         household_id = demo_uuid("household", home.door)
-        households.append(
+        rows[Household].append(
             Household(
                 id=household_id,
                 community=COMMUNITY_ID,
@@ -567,7 +581,7 @@ def _place_rows() -> dict[type[Table], list[Table]]:
             )
         )
         for index, person in enumerate(home.people):
-            residents.append(
+            rows[Resident].append(
                 Resident(
                     id=demo_uuid("resident", f"{home.door}/{index}"),
                     community=COMMUNITY_ID,
@@ -583,16 +597,23 @@ def _place_rows() -> dict[type[Table], list[Table]]:
                     updated_at=SEEDED_AT,
                 )
             )
-    return {
-        District: [district],
-        Subdistrict: [subdistrict],
-        Community: [community],
-        Grid: grids,
-        Building: buildings,
-        Unit: units,
-        Household: households,
-        Resident: residents,
-    }
+    return rows
+
+
+# A high-rise of 400 doors (25 floors, 4 units, 4 doors a floor), not part of the demo community's register: the
+# benchmarks and the browser tests add it to show that a sweep of the biggest buildings stays fluent.
+TALL_BUILDING = (99, 2, Shape(25, 4, 4))
+
+
+async def seed_tall_building() -> uuid.UUID:
+    """Add building 99 (in grid 2) to a seeded demo database; again, it adds nothing. Returns its id."""
+    maker = _Maker(random.Random(RANDOM_SEED + 99), {ADMIN_NAME, *GRID_WORKER_NAMES, *VOLUNTEER_NAMES})
+    rows = _building_rows([TALL_BUILDING], _homes_of([TALL_BUILDING], maker))
+    async with write_transaction():
+        if not await Building.exists().where(Building.id == demo_uuid("building", "99")):
+            for table, table_rows in rows.items():
+                await insert_in_chunks(table, table_rows)
+    return demo_uuid("building", "99")
 
 
 def _account_specs() -> list[dict]:

@@ -1,0 +1,111 @@
+"""A sweep under stress: the server killed in the middle of a sync, and a building of 400 doors on a small phone."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from playwright.sync_api import Page, expect
+
+from e2e.pages import LoginPage, NewSweepPage, SweepPage, assert_phone_layout, path_of, wait_until_controlled
+
+WORKER = "13800000002"  # 李雪敏, grid 2
+VOLUNTEER = "13900000001"
+QUEUED = 1200  # twelve batches of the outbox
+
+
+def _phone_on(new_context, server, width: int = 390) -> Page:
+    return new_context(base_url=server.base_url, viewport={"width": width, "height": 780}).new_page()
+
+
+def test_the_server_killed_in_the_middle_of_a_sync_loses_and_doubles_nothing(new_context, own_server) -> None:
+    own_server.start()
+    coordinator = _phone_on(new_context, own_server)
+    LoginPage(coordinator).open().log_in_as(WORKER)
+    NewSweepPage(coordinator).open().create("断电扫楼", "2号楼")
+    sweep_path = path_of(coordinator)
+
+    volunteer = _phone_on(new_context, own_server)
+    LoginPage(volunteer).open().log_in_as(VOLUNTEER)
+    volunteer.goto(sweep_path)
+    SweepPage(volunteer).claim(1, 18)
+    SweepPage(volunteer).open_floor(3)
+    wait_until_controlled(volunteer)
+
+    # A morning of work made offline: ticks for every door of unit 1, over and over (corrections), in the outbox.
+    with sqlite3.connect(own_server.db_path) as db:
+        doors = [row[0] for row in db.execute("SELECT id FROM household WHERE door LIKE '2-1-%' ORDER BY door")]
+        sweep_id = db.execute("SELECT id FROM sweep WHERE name = '断电扫楼'").fetchone()[0]
+    volunteer.context.set_offline(True)
+    volunteer.evaluate(
+        """([sweep, doors, count]) => {
+             const outcomes = ["done", "nobody_home", "come_back"];
+             let chain = Promise.resolve();
+             for (let i = 0; i < count; i++) {
+               const payload = {sweep_id: sweep, household_id: doors[i % doors.length], outcome: outcomes[i % 3]};
+               chain = chain.then(() => GridcareOutbox.add("sweep.tick", payload, null));
+             }
+             return chain;
+           }""",
+        [str(sweep_id), [str(d) for d in doors], QUEUED],
+    )
+    queued = {w["id"] for w in volunteer.evaluate("() => GridcareOutbox.all()")}
+    assert len(queued) == QUEUED
+
+    # The server dies the moment the first batch is on its way.
+    killed = []
+
+    def kill_on_first_sync(request) -> None:
+        if "/api/v1/sync" in request.url and not killed:
+            own_server.kill()
+            killed.append(request.url)
+
+    volunteer.context.on("request", kill_on_first_sync)
+    volunteer.context.set_offline(False)
+    volunteer.wait_for_function("() => document.getElementById('outbox-count').textContent !== ''")
+    expect(volunteer.get_by_test_id("outbox-status")).to_be_visible()
+    assert killed
+    with sqlite3.connect(own_server.db_path) as db:
+        landed = db.execute("SELECT count(*) FROM sweep_tick").fetchone()[0]
+    assert landed in (0, 100)  # a batch lands whole or not at all
+
+    own_server.start()  # the same database file, as after a reboot
+    volunteer.context.remove_listener("request", kill_on_first_sync)
+    volunteer.locator("#sync-now").click()
+    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden(timeout=60_000)
+
+    with sqlite3.connect(own_server.db_path) as db:
+        stored = [row[0] for row in db.execute("SELECT id FROM sweep_tick")]
+    assert len(stored) == QUEUED and {str(i) for i in stored} == queued  # nothing lost, nothing doubled
+    assert volunteer.evaluate("() => GridcareOutbox.all()") == []
+
+
+def test_a_building_of_400_doors_stays_fluent_on_a_small_phone(new_context, own_server) -> None:
+    own_server.run_python(
+        "-c", "import asyncio; from server.demo.seed import seed_tall_building; asyncio.run(seed_tall_building())"
+    )
+    own_server.start()
+    coordinator = _phone_on(new_context, own_server, width=360)
+    LoginPage(coordinator).open().log_in_as(WORKER)
+    NewSweepPage(coordinator).open().create("高层扫楼", "99号楼")
+    sweep = SweepPage(coordinator)
+    expect(sweep.progress).to_contain_text("已完成 0 / 共 400")
+    assert_phone_layout(coordinator, "sweep-400-doors")
+    # The progress of 400 doors is drawn floor by floor (100 floor tiles), never door by door.
+    assert coordinator.locator("a.floor").count() == 100
+    assert coordinator.evaluate("document.getElementsByTagName('*').length") < 2500
+    html_bytes = coordinator.evaluate("performance.getEntriesByType('navigation')[0].decodedBodySize")
+    assert html_bytes < 200_000, html_bytes
+
+    volunteer = _phone_on(new_context, own_server, width=360)
+    LoginPage(volunteer).open().log_in_as(VOLUNTEER)
+    volunteer.goto(path_of(coordinator))
+    SweepPage(volunteer).claim(20, 25, unit=4)
+    screen = SweepPage(volunteer).open_floor(25, unit=4)
+    assert screen.page.get_by_test_id("door-row").count() == 4
+    for door in ("99-4-2501", "99-4-2502", "99-4-2503", "99-4-2504"):
+        screen.tick(door, "已完成")
+        expect(screen.state(door)).to_contain_text("已完成")
+    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    assert_phone_layout(volunteer, "sweep-400-doors-floor")
+    coordinator.reload()
+    expect(sweep.progress).to_contain_text("已完成 4 / 共 400")
