@@ -111,3 +111,42 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     assert left == 0
     assert volunteer.evaluate("() => GridcareOutbox.all()") == []
     assert _ticks(live_server, "离线扫楼") == [("2-1-301", "done"), ("2-1-302", "nobody_home")]
+
+
+def test_a_person_sweep_of_one_unit_records_each_person_offline(page_as, live_server) -> None:
+    coordinator: Page = page_as(WORKER)
+    new = NewSweepPage(coordinator).open()
+    coordinator.fill("#name", "每人核酸")
+    coordinator.get_by_label("按人").check()
+    coordinator.get_by_text("只扫2号楼的部分单元").click()
+    coordinator.get_by_label("2号楼 1单元").check()
+    assert_phone_layout(coordinator, "sweep-new-units")
+    coordinator.get_by_role("button", name="创建扫楼").click()
+    expect(SweepPage(new.page).progress).to_contain_text("已完成 0 / 共 54")  # unit 1 only
+    sweep_path = path_of(coordinator)
+
+    volunteer: Page = page_as("13900000002")
+    volunteer.goto(sweep_path)
+    SweepPage(volunteer).claim(3, 3)
+    screen = SweepPage(volunteer).open_floor(3)
+    wait_until_controlled(volunteer)
+    volunteer.goto(volunteer.url)
+    volunteer.context.set_offline(True)
+    people = screen.door("2-1-301").get_by_test_id("person-row")
+    expect(people).to_have_count(5)  # 张大爷's household: five registered people, masked names
+    expect(people.first).not_to_contain_text("张国强")
+    for n in range(5):
+        people.nth(n).get_by_role("button", name="外出" if n == 4 else "已检测", exact=True).click()
+    expect(screen.unsent).to_have_text("5")
+    expect(people.nth(4)).to_contain_text("待同步")
+    assert_phone_layout(volunteer, "sweep-persons-offline")
+    volunteer.context.set_offline(False)
+    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    volunteer.reload()
+    expect(screen.state("2-1-301")).to_contain_text("已完成")  # every registered person has an outcome
+    with sqlite3.connect(live_server.db_path) as db:
+        outcomes = db.execute(
+            "SELECT t.outcome FROM sweep_tick t WHERE t.resident IS NOT NULL AND t.sweep IN"
+            " (SELECT id FROM sweep WHERE name = '每人核酸') ORDER BY t.seq"
+        ).fetchall()
+    assert [o for (o,) in outcomes] == ["tested"] * 4 + ["away"]

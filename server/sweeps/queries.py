@@ -277,6 +277,7 @@ async def floor_screen(
                 PersonRow(
                     resident_id=person["id"],
                     masked_name=mask_name(person["name"]),
+                    relation=person["relation"],
                     outcome=person_outcome.get(person["id"]),
                 )
             )

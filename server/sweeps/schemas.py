@@ -36,6 +36,7 @@ class PersonRow(msgspec.Struct, kw_only=True):
 
     resident_id: uuid.UUID
     masked_name: str
+    relation: str  # head, spouse, child...: tells 张** from 张** at the door; no age, no phone
     outcome: str | None
 
 
