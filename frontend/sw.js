@@ -5,10 +5,11 @@ const VERSION = "__VERSION__";
 const SHELL = __SHELL__;
 const OFFLINE_URL = "/offline";
 const SHELL_CACHE = `gridcare-shell-${VERSION}`;
-// Pages a volunteer works on offline: the last copy of each sweep page seen. They show doors, never phone
-// numbers; the page re-applies queued writes from the outbox on top of the copy.
+// Pages people work on offline: the last copy of each sweep page seen (doors, never phone numbers) and a grid
+// worker's round of calls (names, masked numbers, last outcomes); the page re-applies queued writes from the
+// outbox on top of the copy.
 const PAGES_CACHE = "gridcare-pages";
-const OFFLINE_PAGES = /^\/sweeps\/[0-9a-f-]{36}(\/|$)/;
+const OFFLINE_PAGES = /^\/(sweeps\/[0-9a-f-]{36}(\/|$)|round$)/;
 
 importScripts(SHELL.find((url) => url.startsWith("/static/js/outbox.js")));
 

@@ -21,6 +21,8 @@ from server.home.controllers import home_page
 from server.places.api import PlacesApi, get_me
 from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
+from server.register.controllers import RegisterController
+from server.register.services import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sweeps.controllers import SweepsController
 from server.sweeps.services import TICK
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await sync.purge_refused(datetime.now(UTC))
 
     sync.register(TICK)  # the kinds of offline write the sync endpoint accepts
+    sync.register(CHECK_IN)
     api = Router(path="/api/v1", route_handlers=[get_me, PlacesApi, sync_writes, csrf_token])
     static = create_static_files_router(
         path="/static",
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             home_page,
             PlacesController,
+            RegisterController,
             SweepsController,
             JoinController,
             TeamController,

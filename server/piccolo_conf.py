@@ -25,5 +25,6 @@ APP_REGISTRY = AppRegistry(
         "server.audit.piccolo_app",
         "server.sync.piccolo_app",
         "server.sweeps.piccolo_app",
+        "server.register.piccolo_app",
     ]
 )

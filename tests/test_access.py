@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from server.demo.seed import GRID_IDS, demo_uuid
+from server.demo.seed import GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
 from server.sweeps.tables import Sweep
 from tests.conftest import browser, log_in
 
@@ -118,6 +118,24 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
         "volunteer": "forbidden",
         "resident": "forbidden",
     },
+    ("GET", "/round"): REGISTER_SEARCH,  # each worker's own round
+    ("POST", "/round/calls"): {
+        **REGISTER_SEARCH,
+        "admin": "invalid",
+        "own_grid_worker": "invalid",
+        "other_grid_worker": "invalid",
+    },
+    ("POST", "/follow-ups/{card_id:uuid}/done"): {
+        **REGISTER_SEARCH,
+        "admin": "missing",
+        "own_grid_worker": "missing",
+        "other_grid_worker": "missing",
+    },
+    ("GET", "/residents/{resident_id:uuid}/profile"): REGISTER,
+    ("GET", "/residents/{resident_id:uuid}/profile/edit"): REGISTER,
+    # posted with a version nobody saved: a conflict, nothing written
+    ("POST", "/residents/{resident_id:uuid}/profile"): {**REGISTER, "admin": "conflict", "own_grid_worker": "conflict"},
+    ("GET", "/residents/{resident_id:uuid}/phone"): REGISTER,
     ("GET", "/static/{file_path:path}"): OPEN,
     ("GET", "/manifest.webmanifest"): OPEN,
     ("GET", "/sw.js"): OPEN,
@@ -142,6 +160,8 @@ SAMPLES = {
     "invite_id": str(uuid.uuid4()),
     "claim_id": str(uuid.uuid4()),
     "action": "extend",
+    "resident_id": str(STORY_RESIDENT_IDS["张国强"]),
+    "card_id": str(uuid.uuid4()),
 }
 QUERIES = {"/search": "?q=张国强", "/api/v1/residents": "?q=张国强"}
 
@@ -194,6 +214,9 @@ async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
                 answer = await client.post(concrete(path), data=data, follow_redirects=False)
             elif path.endswith("/claims"):
                 data = {"_csrf_token": token, "unit_id": str(demo_uuid("unit", "2-1")), "floor_from": 1, "floor_to": 1}
+                answer = await client.post(concrete(path), data=data, follow_redirects=False)
+            elif path.endswith("/profile") and method == "POST":
+                data = {"_csrf_token": token, "version": "999", "living": "alone"}
                 answer = await client.post(concrete(path), data=data, follow_redirects=False)
             elif method == "POST":
                 # A wrong password for a phone of this visitor's own, so no rate limit is reached.

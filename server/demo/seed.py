@@ -649,6 +649,9 @@ async def seed_demo() -> dict[str, int]:
                     rows = [row for row in rows if row.id not in existing]
                 inserted[table._meta.tablename] += await insert_in_chunks(table, rows)
         inserted[User._meta.tablename] += await insert_in_chunks(User, await _missing_accounts(password_hash))
+    from server.register.seed import seed_register  # the register builds on the places written above
+
+    inserted["elder_profile"] = await seed_register(COMMUNITY_ID, SEEDED_AT, STORY_RESIDENT_IDS)
     return inserted
 
 

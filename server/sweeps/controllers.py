@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -30,6 +29,7 @@ from server.places.controllers import FloorNumber, UnitNumber, found
 from server.sweeps import queries, team
 from server.sweeps.schemas import SweepCreate
 from server.sweeps.services import SweepError, create_door_sweep, create_sweep
+from server.sync import forms
 from server.sync import services as sync
 from server.web.auth import client_address, current_user
 from server.web.pages import render, safe_next, settings_of
@@ -132,19 +132,7 @@ async def _buildings_in_scope(request: Request, scope: Scope) -> list:
 async def _submit_ticks(
     request: Request, sweep_id: uuid.UUID, ticks: list[tuple[uuid.UUID, dict]], back: str
 ) -> Response:
-    """Ticks sent by a page's form go the way of the phone's outbox (the sync layer), with ids the page drew."""
-    now = datetime.now(UTC)
-    writes = [
-        sync.Write(
-            id=tick_id,
-            kind="sweep.tick",
-            device_time=now,
-            payload=msgspec.Raw(msgspec.json.encode({"sweep_id": str(sweep_id), **payload})),
-        )
-        for tick_id, payload in ticks
-    ]
-    answers = (await sync.ingest(current_user(request), sync.Batch(writes=writes), now)).answers
-    refused = next((a for a in answers if a.status not in ("accepted", "duplicate")), None)
+    refused = await forms.submit(request, "sweep.tick", [(i, {"sweep_id": str(sweep_id), **p}) for i, p in ticks])
     if refused is None:
         return Redirect(safe_next(back), status_code=303)
     status = {"not_allowed": 403, "outside_claim": 403, "unknown_door": 404}.get(refused.reason or "", 400)

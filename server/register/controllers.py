@@ -1,0 +1,213 @@
+"""Register pages: today's round of calls, a resident's profile, a phone number shown on a tap. Thin: the rules
+are in services.py. Only admins and grid workers come here (requires_register), each inside their scope."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from itertools import zip_longest
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import Redirect, Response, Template
+
+from server.i18n import translate
+from server.places.controllers import found
+from server.register import services
+from server.sync import forms
+from server.web.auth import client_address, current_user, requires_register, scope_of
+from server.web.pages import render, safe_next, settings_of, wants_fragment
+
+
+class CallForm(msgspec.Struct, kw_only=True):
+    call_id: uuid.UUID  # drawn with the page: a form sent twice stores one call
+    resident_id: uuid.UUID
+    outcome: str
+    day: str
+    need: str = ""
+    note: str = ""
+    back: str = "/round"
+
+
+class FollowUpForm(msgspec.Struct, kw_only=True):
+    outcome: str = ""
+
+
+def _error_text(request: Request, code: str) -> str:
+    texts = {
+        "bad_date": lambda: translate(request, "Write the date as year-month-day, e.g. 1948-03-12."),
+        "impossible_birth": lambda: translate(
+            request, "This birth date cannot be right: it is in the future or more than 120 years ago."
+        ),
+        "too_long": lambda: translate(request, "This is too long."),
+        "contact_name": lambda: translate(request, "Write the contact's name."),
+        "contact_unreachable": lambda: translate(request, "A contact needs a phone number to be reachable."),
+        "bad_phone": lambda: translate(request, "A phone number has digits only (spaces, dashes and +86 are fine)."),
+    }
+    return texts.get(code, lambda: translate(request, "Choose one."))()
+
+
+def _profile_form(request: Request, data: dict) -> services.ProfileForm:
+    """The form's flat fields (contact_name, contact_phone... repeated) into one ProfileForm."""
+
+    def many(name: str) -> list[str]:
+        value = data.get(name, [])
+        return value if isinstance(value, list) else [value]
+
+    names, relations, phones, lives = (many(f"contact_{k}") for k in ("name", "relation", "phone", "lives"))
+    contacts = [
+        services.ContactForm(name=n, relation=r, phone=p, lives=w)
+        for n, r, p, w in zip_longest(names, relations, phones, lives, fillvalue="")
+    ]
+    single = {k: (v[-1] if isinstance(v, list) else v) for k, v in data.items() if not k.startswith("contact_")}
+    return msgspec.convert(
+        {
+            "version": single.get("version", "0"),
+            "birth_date": single.get("birth_date", ""),
+            "living": single.get("living", "family"),
+            "mobility": single.get("mobility", "good"),
+            "conditions": single.get("conditions", ""),
+            "medicines": single.get("medicines", ""),
+            "interests": single.get("interests", ""),
+            "best_time": single.get("best_time", ""),
+            "priority": single.get("priority", "auto"),
+            "in_round": single.get("in_round") == "1",
+            "notes": single.get("notes", ""),
+            "contacts": contacts,
+        },
+        services.ProfileForm,
+        strict=False,
+    )
+
+
+class RegisterController(Controller):
+    guards = [requires_register]
+
+    @get("/round")
+    async def round_page(self, request: Request) -> Template:
+        settings = settings_of(request)
+        today = settings.today()
+        rows = await services.today_round(scope_of(request), today, datetime.now(UTC))
+        follow_ups = await services.open_follow_ups(scope_of(request))
+        return render(
+            request,
+            "register/round.html",
+            rows=rows,
+            follow_ups=follow_ups,
+            today=today,
+            new_id=uuid.uuid4,
+            waiting=sum(1 for r in rows if not r.reached),
+        )
+
+    @post("/round/calls")
+    async def record_call(
+        self, request: Request, data: Annotated[CallForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    ) -> Response:
+        payload = {
+            "resident_id": str(data.resident_id),
+            "outcome": data.outcome,
+            "day": data.day,
+            "need": data.need,
+            "note": data.note,
+        }
+        refused = await forms.submit(request, "checkin.outcome", [(data.call_id, payload)])
+        if refused is None:
+            return Redirect(safe_next(data.back), status_code=303)
+        message = {
+            "need_not_described": translate(request, "Write what they need."),
+            "not_allowed": translate(request, "This person is not in your grid."),
+        }.get(refused.reason or "", translate(request, "That did not work. Go back and try again."))
+        status = 403 if refused.reason == "not_allowed" else 400
+        return render(request, "error.html", status_code=status, status=status, message=message)
+
+    @post("/follow-ups/{card_id:uuid}/done")
+    async def close_follow_up(
+        self,
+        request: Request,
+        card_id: FromPath[uuid.UUID],
+        data: Annotated[FollowUpForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response:
+        found(await services.close_follow_up(scope_of(request), current_user(request), card_id, data.outcome) or None)
+        return Redirect("/round", status_code=303)
+
+    @get("/residents/{resident_id:uuid}/profile")
+    async def profile_page(self, request: Request, resident_id: FromPath[uuid.UUID]) -> Template:
+        profile = found(
+            await services.get_profile(
+                scope_of(request),
+                current_user(request),
+                resident_id,
+                settings_of(request).today(),
+                client_address(request),
+            )
+        )
+        return render(request, "register/profile.html", p=profile)
+
+    @get("/residents/{resident_id:uuid}/profile/edit")
+    async def edit_page(self, request: Request, resident_id: FromPath[uuid.UUID]) -> Template:
+        profile = found(
+            await services.get_profile(
+                scope_of(request),
+                current_user(request),
+                resident_id,
+                settings_of(request).today(),
+                client_address(request),
+                for_edit=True,
+            )
+        )
+        return render(request, "register/edit.html", p=profile, form=None, errors={}, conflict=None)
+
+    @post("/residents/{resident_id:uuid}/profile")
+    async def save(self, request: Request, resident_id: FromPath[uuid.UUID]) -> Response:
+        raw = await request.form()
+        data = {key: raw.getall(key) for key in raw}
+        scope, user, today = scope_of(request), current_user(request), settings_of(request).today()
+        try:
+            form = _profile_form(request, data)
+        except msgspec.ValidationError:
+            form = services.ProfileForm()
+            errors = {"form": "choose"}
+        else:
+            errors = {}
+        conflict = None
+        if not errors:
+            try:
+                saved = await services.save_profile(scope, user, resident_id, form, today)
+            except services.ProfileError as exc:
+                errors = exc.errors
+            except services.ProfileConflict as exc:
+                conflict = exc.current
+            else:
+                found(saved)
+                return Redirect(f"/residents/{resident_id}/profile", status_code=303)
+        profile = found(
+            await services.get_profile(scope, user, resident_id, today, client_address(request), for_edit=True)
+        )
+        return render(
+            request,
+            "register/edit.html",
+            status_code=409 if conflict else 400,
+            p=profile,
+            form=form,
+            errors={k: _error_text(request, v) for k, v in errors.items()},
+            conflict=conflict,
+        )
+
+    @get("/residents/{resident_id:uuid}/phone")
+    async def phone(
+        self,
+        request: Request,
+        resident_id: FromPath[uuid.UUID],
+        contact: Annotated[uuid.UUID | None, QueryParameter()] = None,
+    ) -> Template:
+        """The whole number, on a tap that is logged: a tap-to-call link in place of the masked one."""
+        number = found(
+            await services.reveal_phone(
+                scope_of(request), current_user(request), resident_id, contact, client_address(request)
+            )
+        )
+        template = "register/_phone.html" if wants_fragment(request) else "register/phone.html"
+        return render(request, template, number=number, resident_id=resident_id)

@@ -1,0 +1,584 @@
+"""The register of elderly residents and the daily round of calls, always inside a Scope. Knows nothing of HTTP.
+
+Every read of a profile and every phone number shown whole is written to the audit log by the caller's service
+function here, not by the page: an API added later cannot forget it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
+
+import msgspec
+
+from server.accounts.services import CurrentUser, Scope
+from server.audit.services import record_read
+from server.db import write_transaction
+from server.places.services import age_on, mask_phone
+from server.places.tables import Resident
+from server.register.tables import CheckIn, Contact, ElderProfile, FollowUp
+from server.sync.services import Answer, Incoming, Kind, rejection
+
+LIVING = ("alone", "spouse", "family")
+MOBILITY = ("good", "limited", "bedridden")
+OUTCOMES = ("ok", "needs", "no_answer", "unwell")
+REACHED = ("ok", "needs", "unwell")  # someone answered: not pinned any more today
+RETRY_AFTER = timedelta(hours=1)  # an unanswered call comes back to the top after this long
+MISSES_TO_ESCALATE = 2
+MAX_CONTACTS = 5
+FOLLOW_UP_NAMESPACE = uuid.UUID("3e0c1f55-8a0e-5b7e-9d52-4b6f0c2a9e11")
+
+
+class ProfileError(Exception):
+    """Bad input on the profile form: `errors` maps each field to a message code, shown in place."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+class ProfileConflict(Exception):
+    """Someone saved the profile after this form was opened: nothing is overwritten."""
+
+    def __init__(self, current: ProfileView) -> None:
+        super().__init__("conflict")
+        self.current = current
+
+
+def auto_priority(living: str, mobility: str) -> bool:
+    """一号专线: people living alone or who cannot walk well are answered first."""
+    return living == "alone" or mobility != "good"
+
+
+def follow_up_id(resident_id: uuid.UUID, day: date) -> uuid.UUID:
+    return uuid.uuid5(FOLLOW_UP_NAMESPACE, f"{resident_id}:{day.isoformat()}")
+
+
+# Reading -----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ContactView:
+    id: uuid.UUID
+    name: str
+    relation: str
+    phone_masked: str
+    lives: str
+    phone: str | None = None  # whole: only on the edit form, whose opening is audited
+
+
+@dataclass
+class ProfileView:
+    resident_id: uuid.UUID
+    name: str
+    sex: str
+    birth_date: date | None
+    age: int | None
+    door: str
+    household_id: uuid.UUID
+    phone_masked: str | None
+    exists: bool  # False: the resident has no register entry yet (the form starts empty)
+    living: str = "family"
+    mobility: str = "good"
+    conditions: str = ""
+    medicines: str = ""
+    interests: str = ""
+    best_time: str = ""
+    priority: bool = False
+    priority_set_by_hand: bool = False
+    in_round: bool = True
+    notes: str = ""
+    version: int = 0
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+    contacts: list[ContactView] = field(default_factory=list)
+    calls: list[dict] = field(default_factory=list)  # the history of calls, newest first
+
+
+async def resident_in_scope(scope: Scope, resident_id: uuid.UUID) -> dict | None:
+    """The resident with their door and grid, if the scope may see them; None otherwise (not admitted to exist)."""
+    row = await (
+        Resident.select(
+            Resident.id,
+            Resident.name,
+            Resident.sex,
+            Resident.birth_date,
+            Resident.phone,
+            Resident.status,
+            Resident.household,
+            Resident.household.door.as_alias("door"),
+            Resident.household.building.grid.as_alias("grid"),
+        )
+        .where((Resident.id == resident_id) & (Resident.community == scope.community_id))
+        .first()
+    )
+    if row is None or not scope.allows_grid(row["grid"]):
+        return None
+    return row
+
+
+async def get_profile(
+    scope: Scope, user: CurrentUser, resident_id: uuid.UUID, today: date, address: str = "", for_edit: bool = False
+) -> ProfileView | None:
+    """The register entry of one resident, with contacts (numbers masked, whole on the edit form) and calls; the
+    read is audited ("profile.view", or "profile.edit" when the numbers are shown whole)."""
+    resident = await resident_in_scope(scope, resident_id)
+    if resident is None:
+        return None
+    await record_read(user, "profile.edit" if for_edit else "profile.view", "resident", resident_id, address)
+    return await _profile_view(resident, today, with_phones=for_edit)
+
+
+async def _profile_view(resident: dict, today: date, with_phones: bool = False) -> ProfileView:
+    view = ProfileView(
+        resident_id=resident["id"],
+        name=resident["name"],
+        sex=resident["sex"],
+        birth_date=resident["birth_date"],
+        age=age_on(resident["birth_date"], today),
+        door=resident["door"],
+        household_id=resident["household"],
+        phone_masked=mask_phone(resident["phone"]),
+        exists=False,
+    )
+    profile = await (
+        ElderProfile.select(*ElderProfile.all_columns(), ElderProfile.updated_by.name.as_alias("updated_by_name"))
+        .where(ElderProfile.resident == resident["id"])
+        .first()
+    )
+    if profile is not None:
+        view.exists = True
+        for name in (
+            "living",
+            "mobility",
+            "conditions",
+            "medicines",
+            "interests",
+            "best_time",
+            "priority",
+            "priority_set_by_hand",
+            "in_round",
+            "notes",
+            "version",
+            "updated_at",
+        ):
+            setattr(view, name, profile[name])
+        view.updated_by = profile["updated_by_name"]
+        view.contacts = [
+            ContactView(
+                id=c["id"],
+                name=c["name"],
+                relation=c["relation"],
+                phone_masked=mask_phone(c["phone"]),
+                lives=c["lives"],
+            )
+            for c in await Contact.select().where(Contact.profile == profile["id"]).order_by(Contact.position)
+        ]
+    view.calls = await (
+        CheckIn.select(CheckIn.day, CheckIn.outcome, CheckIn.need, CheckIn.note, CheckIn.received_at)
+        .where(CheckIn.resident == resident["id"])
+        .order_by(CheckIn.seq, ascending=False)
+        .limit(30)
+    )
+    return view
+
+
+async def reveal_phone(
+    scope: Scope, user: CurrentUser, resident_id: uuid.UUID, contact_id: uuid.UUID | None, address: str = ""
+) -> str | None:
+    """A whole phone number, on a tap that is written to the audit log: the resident's own or a contact's."""
+    resident = await resident_in_scope(scope, resident_id)
+    if resident is None:
+        return None
+    if contact_id is None:
+        phone = resident["phone"]
+    else:
+        row = await (
+            Contact.select(Contact.phone)
+            .where((Contact.id == contact_id) & (Contact.profile.resident == resident_id))
+            .first()
+        )
+        if row is None:
+            return None
+        phone = row["phone"]
+    await record_read(user, "phone.view", "contact" if contact_id else "resident", contact_id or resident_id, address)
+    return phone
+
+
+# Writing the profile -----------------------------------------------------------------------------------------------
+
+
+class ContactForm(msgspec.Struct, kw_only=True):
+    name: str = ""
+    relation: str = ""
+    phone: str = ""
+    lives: str = ""
+
+
+class ProfileForm(msgspec.Struct, kw_only=True):
+    version: int = 0  # the version the form was opened at
+    birth_date: str = ""
+    living: str = "family"
+    mobility: str = "good"
+    conditions: str = ""
+    medicines: str = ""
+    interests: str = ""
+    best_time: str = ""
+    priority: Literal["auto", "yes", "no"] = "auto"
+    in_round: bool = True
+    notes: str = ""
+    contacts: list[ContactForm] = []
+
+
+LIMITS = {"conditions": 500, "medicines": 500, "interests": 200, "best_time": 64, "notes": 1000}
+
+
+def normalize_digits(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def clean_phone(text: str) -> str | None:
+    """A phone as people write it (+86, spaces, dashes, full-width digits) to plain digits; None if it is not one."""
+    text = normalize_digits(text)
+    if re.search(r"[^\d\s+\-()]", text):
+        return None
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits if 7 <= len(digits) <= 12 else None
+
+
+def _validate(form: ProfileForm, today: date) -> tuple[dict, date | None, list[dict]]:
+    errors: dict[str, str] = {}
+    birth: date | None = None
+    if form.birth_date.strip():
+        try:
+            birth = date.fromisoformat(normalize_digits(form.birth_date))
+        except ValueError:
+            errors["birth_date"] = "bad_date"
+        else:
+            if birth > today or birth.year < today.year - 120:
+                errors["birth_date"] = "impossible_birth"
+    if form.living not in LIVING:
+        errors["living"] = "choose"
+    if form.mobility not in MOBILITY:
+        errors["mobility"] = "choose"
+    for name, limit in LIMITS.items():
+        if len(getattr(form, name)) > limit:
+            errors[name] = "too_long"
+    contacts = []
+    for n, contact in enumerate(form.contacts[:MAX_CONTACTS]):
+        if not any((contact.name.strip(), contact.relation.strip(), contact.phone.strip(), contact.lives.strip())):
+            continue  # an empty row of the form
+        if not contact.name.strip():
+            errors[f"contacts.{n}.name"] = "contact_name"
+        phone = clean_phone(contact.phone)
+        if not contact.phone.strip():
+            errors[f"contacts.{n}.phone"] = "contact_unreachable"
+        elif phone is None:
+            errors[f"contacts.{n}.phone"] = "bad_phone"
+        contacts.append(
+            {
+                "name": contact.name.strip()[:32],
+                "relation": contact.relation.strip()[:16],
+                "phone": phone or "",
+                "lives": contact.lives.strip()[:64],
+            }
+        )
+    return errors, birth, contacts
+
+
+async def save_profile(
+    scope: Scope, user: CurrentUser, resident_id: uuid.UUID, form: ProfileForm, today: date
+) -> int | None:
+    """Save the whole form, or nothing. Returns the new version; None if the resident is not in scope.
+
+    Raises ProfileError for bad input and ProfileConflict if someone saved since `form.version` was read.
+    """
+    resident = await resident_in_scope(scope, resident_id)
+    if resident is None:
+        return None
+    errors, birth, contacts = _validate(form, today)
+    if errors:
+        raise ProfileError(errors)
+    priority = auto_priority(form.living, form.mobility) if form.priority == "auto" else form.priority == "yes"
+    now = datetime.now(UTC)
+    async with write_transaction():
+        current = await ElderProfile.select(ElderProfile.id, ElderProfile.version).where(
+            ElderProfile.resident == resident_id
+        )
+        version = current[0]["version"] if current else 0
+        if version != form.version:
+            raise ProfileConflict(await _profile_view(resident, today))
+        values = {
+            "living": form.living,
+            "mobility": form.mobility,
+            "conditions": form.conditions.strip(),
+            "medicines": form.medicines.strip(),
+            "interests": form.interests.strip(),
+            "best_time": form.best_time.strip(),
+            "priority": priority,
+            "priority_set_by_hand": form.priority != "auto",
+            "in_round": form.in_round,
+            "notes": form.notes.strip(),
+            "updated_at": now,
+            "updated_by": user.id,
+        }
+        if current:
+            # The version in the WHERE makes the check and the write one step, also between two processes.
+            await ElderProfile.update({**values, "version": version + 1}).where(
+                (ElderProfile.id == resident_id) & (ElderProfile.version == version)
+            )
+        else:
+            await ElderProfile.insert(
+                ElderProfile(id=resident_id, community=scope.community_id, resident=resident_id, version=1, **values)
+            )
+        await Contact.delete().where(Contact.profile == resident_id)
+        if contacts:
+            await Contact.insert(
+                *[Contact(profile=resident_id, position=n, **contact) for n, contact in enumerate(contacts)]
+            )
+        if birth is not None and birth != resident["birth_date"]:
+            await Resident.update({Resident.birth_date: birth, Resident.updated_at: now}).where(
+                Resident.id == resident_id
+            )
+    return version + 1
+
+
+# The daily round ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RoundRow:
+    resident_id: uuid.UUID
+    name: str
+    age: int | None
+    door: str
+    phone_masked: str | None
+    priority: bool
+    living: str
+    mobility: str
+    interests: str
+    best_time: str
+    birthday_today: bool
+    outcome: str | None  # the last outcome today
+    misses: int  # calls unanswered today
+    retry_at: datetime | None  # when an unanswered call is due again
+    follow_up: bool  # a task card is open for today
+
+    @property
+    def reached(self) -> bool:
+        return self.outcome in REACHED
+
+
+async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow]:
+    """Everyone in the round of the scope's grids: not yet reached first (priority line first among them, then
+    those due again, then by door), then those reached today."""
+    rows = await ElderProfile.select(
+        ElderProfile.resident,
+        ElderProfile.priority,
+        ElderProfile.living,
+        ElderProfile.mobility,
+        ElderProfile.interests,
+        ElderProfile.best_time,
+        ElderProfile.resident.name.as_alias("name"),
+        ElderProfile.resident.birth_date.as_alias("birth_date"),
+        ElderProfile.resident.phone.as_alias("phone"),
+        ElderProfile.resident.status.as_alias("status"),
+        ElderProfile.resident.household.door.as_alias("door"),
+        ElderProfile.resident.household.building.grid.as_alias("grid"),
+    ).where((ElderProfile.community == scope.community_id) & ElderProfile.in_round.eq(True))
+    rows = [r for r in rows if scope.allows_grid(r["grid"]) and r["status"] == "living"]
+    ids = [r["resident"] for r in rows] or [uuid.UUID(int=0)]
+    calls: dict[uuid.UUID, list[dict]] = {}
+    for call in (
+        await CheckIn.select(CheckIn.resident, CheckIn.outcome, CheckIn.received_at)
+        .where(CheckIn.resident.is_in(ids) & (CheckIn.day == today))
+        .order_by(CheckIn.seq)
+    ):
+        calls.setdefault(call["resident"], []).append(call)
+    open_cards = {
+        row["resident"]
+        for row in await FollowUp.select(FollowUp.resident).where(
+            FollowUp.resident.is_in(ids) & (FollowUp.day == today) & (FollowUp.status == "open")
+        )
+    }
+    found = []
+    for r in rows:
+        today_calls = calls.get(r["resident"], [])
+        misses = [c for c in today_calls if c["outcome"] == "no_answer"]
+        last = today_calls[-1] if today_calls else None
+        birth = r["birth_date"]
+        found.append(
+            RoundRow(
+                resident_id=r["resident"],
+                name=r["name"],
+                age=age_on(birth, today),
+                door=r["door"],
+                phone_masked=mask_phone(r["phone"]),
+                priority=r["priority"],
+                living=r["living"],
+                mobility=r["mobility"],
+                interests=r["interests"],
+                best_time=r["best_time"],
+                birthday_today=bool(birth and (birth.month, birth.day) == (today.month, today.day)),
+                outcome=last["outcome"] if last else None,
+                misses=len(misses),
+                retry_at=_as_datetime(misses[-1]["received_at"]) + RETRY_AFTER if misses else None,
+                follow_up=r["resident"] in open_cards,
+            )
+        )
+    found.sort(
+        key=lambda row: (
+            row.reached,
+            not row.priority,
+            row.retry_at is not None and row.retry_at > now,  # called a moment ago: later
+            row.door,
+        )
+    )
+    return found
+
+
+def _as_datetime(value) -> datetime:
+    # SQLite may give timestamps back as text.
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+async def open_follow_ups(scope: Scope) -> list[dict]:
+    rows = await FollowUp.select(
+        FollowUp.id,
+        FollowUp.resident,
+        FollowUp.day,
+        FollowUp.reason,
+        FollowUp.grid,
+        FollowUp.resident.name.as_alias("name"),
+        FollowUp.resident.household.door.as_alias("door"),
+    ).where((FollowUp.community == scope.community_id) & (FollowUp.status == "open"))
+    return [r for r in rows if scope.allows_grid(r["grid"])]
+
+
+async def close_follow_up(scope: Scope, user: CurrentUser, card_id: uuid.UUID, outcome: str) -> bool:
+    card = await FollowUp.select(FollowUp.grid).where(
+        (FollowUp.id == card_id) & (FollowUp.community == scope.community_id)
+    )
+    if not card or not scope.allows_grid(card[0]["grid"]):
+        return False
+    await FollowUp.update(
+        {
+            FollowUp.status: "done",
+            FollowUp.outcome: outcome.strip()[:500],
+            FollowUp.closed_at: datetime.now(UTC),
+            FollowUp.closed_by: user.id,
+        }
+    ).where(FollowUp.id == card_id)
+    return True
+
+
+# Check-ins arrive through the sync layer, online or from the outbox ----------------------------------------------
+
+
+class CheckInPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    resident_id: uuid.UUID
+    outcome: Literal["ok", "needs", "no_answer", "unwell"]
+    day: date
+    need: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+async def ingest_checkins(user: CurrentUser, items: list[Incoming], now: datetime) -> dict[uuid.UUID, Answer]:
+    """Store calls; a second unanswered call of the day opens a follow-up card (once)."""
+    scope = Scope.for_user(user)
+    answers: dict[uuid.UUID, Answer] = {}
+    existing = {
+        row["id"]: row
+        for row in await CheckIn.select(CheckIn.id, CheckIn.content_hash, CheckIn.seq).where(
+            CheckIn.id.is_in([item.id for item in items])
+        )
+    }
+    residents = {}
+    if scope is not None:
+        for row in await Resident.select(
+            Resident.id, Resident.household.building.grid.as_alias("grid"), Resident.community
+        ).where(Resident.id.is_in(list({item.payload.resident_id for item in items}))):
+            if row["community"] == scope.community_id and scope.allows_grid(row["grid"]):
+                residents[row["id"]] = row
+    fresh = []
+    for item in items:
+        payload: CheckInPayload = item.payload
+        earlier = existing.get(item.id)
+        if earlier is not None:
+            same = earlier["content_hash"] == item.content_hash
+            answers[item.id] = (
+                Answer(id=item.id, status="duplicate", seq=earlier["seq"]) if same else rejection(item.id, "id_reused")
+            )
+        elif payload.resident_id not in residents:
+            answers[item.id] = rejection(item.id, "not_allowed")
+        elif payload.outcome == "needs" and not payload.need.strip():
+            answers[item.id] = rejection(item.id, "need_not_described")
+        else:
+            fresh.append(item)
+    if not fresh:
+        return answers
+    await CheckIn.insert(
+        *[
+            CheckIn(
+                id=item.id,
+                content_hash=item.content_hash,
+                community=user.community_id,
+                resident=item.payload.resident_id,
+                day=item.payload.day,
+                outcome=item.payload.outcome,
+                need=item.payload.need.strip(),
+                note=item.payload.note.strip(),
+                caller=user.id,
+                device_time=item.device_time,
+                received_at=now,
+            )
+            for item in fresh
+        ]
+    ).on_conflict(target=CheckIn.id, action="DO NOTHING")
+    stored = {
+        row["id"]: row
+        for row in await CheckIn.select(CheckIn.id, CheckIn.seq, CheckIn.content_hash).where(
+            CheckIn.id.is_in([item.id for item in fresh])
+        )
+    }
+    for item in fresh:
+        row = stored[item.id]
+        same = row["content_hash"] == item.content_hash
+        answers[item.id] = (
+            Answer(id=item.id, status="accepted", seq=row["seq"]) if same else rejection(item.id, "id_reused")
+        )
+    await _escalate({(item.payload.resident_id, item.payload.day) for item in fresh}, residents, user, now)
+    return answers
+
+
+async def _escalate(calls: set[tuple[uuid.UUID, date]], residents: dict, user: CurrentUser, now: datetime) -> None:
+    """Two unanswered calls on one day, and nobody reached them since: a task card to go and look."""
+    for resident_id, day in calls:
+        today_calls = await (
+            CheckIn.select(CheckIn.outcome)
+            .where((CheckIn.resident == resident_id) & (CheckIn.day == day))
+            .order_by(CheckIn.seq)
+        )
+        outcomes = [c["outcome"] for c in today_calls]
+        reached = any(o in REACHED for o in outcomes)
+        if outcomes.count("no_answer") >= MISSES_TO_ESCALATE and not reached:
+            await FollowUp.insert(
+                FollowUp(
+                    id=follow_up_id(resident_id, day),
+                    community=user.community_id,
+                    grid=residents[resident_id]["grid"],
+                    resident=resident_id,
+                    day=day,
+                    reason="no_answer",
+                    created_at=now,
+                )
+            ).on_conflict(target=FollowUp.id, action="DO NOTHING")
+
+
+CHECK_IN = Kind(name="checkin.outcome", payload_type=CheckInPayload, ingest=ingest_checkins)

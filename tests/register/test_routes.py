@@ -1,0 +1,169 @@
+"""The register of elderly residents and the daily round, through the pages, as a grid worker uses them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from server.audit.tables import AuditEntry
+from server.demo.seed import STORY_RESIDENT_IDS
+from server.places.tables import Resident
+from server.register.tables import CheckIn, Contact, ElderProfile, FollowUp
+from tests.conftest import browser, csrf, log_in
+
+GUO = STORY_RESIDENT_IDS["郭德胜"]  # 郭爷爷, building 3: grid 5, 美兰菊
+GUO_WORKER = "13800000005"
+HOU = STORY_RESIDENT_IDS["侯秀兰"]  # 侯奶奶, alone in building 2: grid 2, 李雪敏
+HOU_WORKER = "13800000002"
+
+
+def round_rows(html: str) -> list[tuple[str, str]]:
+    """(css classes, content) of each row of the round, in page order."""
+    return re.findall(r'<li class="([^"]*)"[^>]*data-testid="round-row"[^>]*>(.*?)</li>', html, re.S)
+
+
+def form(client, **fields) -> dict:
+    return {"_csrf_token": csrf(client)["x-csrftoken"], **fields}
+
+
+async def call(client, resident, outcome, **extra):
+    page = await client.get("/round")
+    day = re.search(r'name="day" value="([\d-]+)"', page.text).group(1)
+    data = form(client, call_id=str(uuid.uuid4()), resident_id=str(resident), outcome=outcome, day=day, **extra)
+    return await client.post("/round/calls", data=data, follow_redirects=False)
+
+
+async def test_the_round_puts_the_priority_line_first_and_keeps_the_unreached_pinned(client):
+    await log_in(client, GUO_WORKER)
+    page = await client.get("/round")
+    assert page.status_code == 200
+    rows = round_rows(page.text)
+    assert rows and "郭德胜" in page.text
+    priority = ["priority" in classes.split() for classes, _ in rows]
+    assert priority == sorted(priority, reverse=True)  # the priority line comes first
+    guo = next(content for _, content in rows if "郭德胜" in content)
+    assert "行动不便" in guo and "下象棋" in guo  # things to talk about
+    phone = (await Resident.objects().get(Resident.id == GUO)).phone
+    assert phone not in page.text and re.search(r"\d{3}\*{4}\d{4}", guo)  # masked in the list
+    assert (await call(client, GUO, "ok")).status_code == 303
+    rows = round_rows((await client.get("/round")).text)
+    guo_at = next(n for n, (_, content) in enumerate(rows) if "郭德胜" in content)
+    unreached = [n for n, (classes, _) in enumerate(rows) if "door-done" not in classes.split()]
+    assert unreached and all(n < guo_at for n in unreached)  # reached today: below everyone still to reach
+
+
+async def test_two_unanswered_calls_open_a_follow_up_card(client):
+    await log_in(client, HOU_WORKER)
+    assert (await call(client, HOU, "no_answer")).status_code == 303
+    assert not await FollowUp.exists().where(FollowUp.resident == HOU)
+    page = await client.get("/round")
+    hou = next(content for _, content in round_rows(page.text) if "侯秀兰" in content)
+    assert "1次未接" in hou and "再打" in hou  # when to call again
+    assert (await call(client, HOU, "no_answer")).status_code == 303
+    card = await FollowUp.objects().get(FollowUp.resident == HOU)
+    assert card.status == "open"
+    page = await client.get("/round")
+    assert 'data-testid="follow-up"' in page.text and "侯秀兰" in page.text
+    assert (await call(client, HOU, "no_answer")).status_code == 303  # a third miss: still one card
+    assert await FollowUp.count().where(FollowUp.resident == HOU) == 1
+    done = await client.post(f"/follow-ups/{card.id}/done", data=form(client, outcome="楼长敲门，老人在睡觉"))
+    assert done.status_code in (200, 303)
+    assert (await FollowUp.objects().get(FollowUp.id == card.id)).status == "done"
+
+
+async def test_needs_something_asks_what(client):
+    await log_in(client, HOU_WORKER)
+    before = await CheckIn.count()
+    refused = await call(client, HOU, "needs")
+    assert refused.status_code == 400 and "需要什么" in refused.text
+    assert await CheckIn.count() == before
+    assert (await call(client, HOU, "needs", need="降压药快吃完了")).status_code == 303
+    stored = await CheckIn.objects().where(CheckIn.resident == HOU).order_by(CheckIn.seq, ascending=False).first()
+    assert stored.need == "降压药快吃完了"
+
+
+async def test_a_profile_read_is_audited_and_phones_show_whole_only_on_a_logged_tap(client):
+    await log_in(client, GUO_WORKER)
+    before = await AuditEntry.count().where((AuditEntry.action == "profile.view") & (AuditEntry.target_id == str(GUO)))
+    page = await client.get(f"/residents/{GUO}/profile")
+    assert page.status_code == 200 and "郭德胜" in page.text and "下象棋" in page.text
+    after = await AuditEntry.count().where((AuditEntry.action == "profile.view") & (AuditEntry.target_id == str(GUO)))
+    assert after == before + 1
+    contact = await Contact.objects().where(Contact.profile == GUO).first()
+    assert contact.phone not in page.text and contact.phone[:3] + "****" + contact.phone[-4:] in page.text
+    shown = await client.get(f"/residents/{GUO}/phone?contact={contact.id}", headers={"HX-Request": "true"})
+    assert shown.status_code == 200 and f"tel:{contact.phone}" in shown.text
+    assert await AuditEntry.exists().where(
+        (AuditEntry.action == "phone.view") & (AuditEntry.target_id == str(contact.id))
+    )
+
+
+async def test_volunteers_and_other_grids_cannot_read_a_profile_by_route_or_guessed_id(app):
+    for phone, status in (("13900000001", 403), (HOU_WORKER, 404), ("13700000001", 403)):
+        async with browser(app) as client:
+            await log_in(client, phone)
+            for path in (f"/residents/{GUO}/profile", f"/residents/{GUO}/phone", f"/residents/{uuid.uuid4()}/profile"):
+                answer = await client.get(path)
+                assert answer.status_code in (status, 404), (phone, path)
+                assert "郭德胜" not in answer.text
+            if phone == HOU_WORKER:
+                assert "郭德胜" not in (await client.get("/round")).text  # another grid's round
+
+
+async def test_bad_input_is_refused_in_place_and_changes_nothing(client):
+    await log_in(client, GUO_WORKER)
+    edit = await client.get(f"/residents/{GUO}/profile/edit")
+    version = re.search(r'name="version" value="(\d+)"', edit.text).group(1)
+    birth = (await Resident.objects().get(Resident.id == GUO)).birth_date
+    contacts_before = await Contact.count().where(Contact.profile == GUO)
+    for fields, where in (
+        ({"birth_date": "1948-02-30"}, "error-birth_date"),
+        ({"birth_date": "2090-01-01"}, "error-birth_date"),
+        (
+            {"contact_name": "郭小明", "contact_relation": "儿子", "contact_phone": "138abc12345"},
+            "error-contacts.0.phone",
+        ),
+        ({"contact_name": "郭小明", "contact_relation": "儿子", "contact_phone": ""}, "error-contacts.0.phone"),
+    ):
+        data = form(client, version=version, living="alone", mobility="limited", in_round="1", **fields)
+        answer = await client.post(f"/residents/{GUO}/profile", data=data, follow_redirects=False)
+        assert answer.status_code == 400 and f'data-testid="{where}"' in answer.text, fields
+        assert "郭小明" in answer.text or "contact_name" not in fields  # what was typed stays
+    assert (await Resident.objects().get(Resident.id == GUO)).birth_date == birth
+    assert await Contact.count().where(Contact.profile == GUO) == contacts_before
+    assert (await ElderProfile.objects().get(ElderProfile.id == GUO)).version == int(version)
+
+
+async def test_two_people_editing_one_profile_the_second_sees_a_conflict(app):
+    async with browser(app) as first, browser(app) as second:
+        await log_in(first, GUO_WORKER)
+        await log_in(second, "13800000000")  # the admin
+        pages = [await c.get(f"/residents/{GUO}/profile/edit") for c in (first, second)]
+        versions = [re.search(r'name="version" value="(\d+)"', p.text).group(1) for p in pages]
+        assert versions[0] == versions[1]
+        base = {
+            "living": "alone",
+            "mobility": "limited",
+            "in_round": "1",
+            "contact_name": "郭小明",
+            "contact_relation": "儿子",
+            "contact_phone": "+86 139 0000 1111",
+            "contact_lives": "太原",
+        }
+        saved = await first.post(
+            f"/residents/{GUO}/profile",
+            data=form(first, version=versions[0], interests="下象棋", **base),
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303
+        late = await second.post(
+            f"/residents/{GUO}/profile",
+            data=form(second, version=versions[1], interests="听评书", **base),
+            follow_redirects=False,
+        )
+        assert late.status_code == 409 and 'data-testid="conflict"' in late.text
+        assert "听评书" in late.text  # the second's own changes are kept in the form
+    profile = await ElderProfile.objects().get(ElderProfile.id == GUO)
+    assert profile.interests == "下象棋"  # nothing overwritten silently
+    contact = await Contact.objects().where(Contact.profile == GUO).first()
+    assert contact.phone == "13900001111"
