@@ -21,7 +21,7 @@ from server.home.controllers import home_page
 from server.places.api import PlacesApi, get_me
 from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
-from server.register.controllers import RegisterController
+from server.register.controllers import RegisterAdminController, RegisterController
 from server.register.services import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sweeps.controllers import SweepsController
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             home_page,
             PlacesController,
             RegisterController,
+            RegisterAdminController,
             SweepsController,
             JoinController,
             TeamController,

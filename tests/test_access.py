@@ -136,6 +136,8 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     # posted with a version nobody saved: a conflict, nothing written
     ("POST", "/residents/{resident_id:uuid}/profile"): {**REGISTER, "admin": "conflict", "own_grid_worker": "conflict"},
     ("GET", "/residents/{resident_id:uuid}/phone"): REGISTER,
+    ("GET", "/register/export.xlsx"): REGISTER_SEARCH,  # each their own grid's register
+    ("GET", "/audit"): {**REGISTER, "own_grid_worker": "forbidden", "other_grid_worker": "forbidden"},
     ("GET", "/static/{file_path:path}"): OPEN,
     ("GET", "/manifest.webmanifest"): OPEN,
     ("GET", "/sw.js"): OPEN,

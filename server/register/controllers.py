@@ -3,14 +3,18 @@ are in services.py. Only admins and grid workers come here (requires_register), 
 
 from __future__ import annotations
 
+import io
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import zip_longest
 from typing import Annotated
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
@@ -211,3 +215,106 @@ class RegisterController(Controller):
         )
         template = "register/_phone.html" if wants_fragment(request) else "register/phone.html"
         return render(request, template, number=number, resident_id=resident_id)
+
+
+def _export_title(request: Request, column: str) -> str:
+    return {
+        "name": translate(request, "Full name"),
+        "sex": translate(request, "Sex"),
+        "age": translate(request, "Age"),
+        "birth_date": translate(request, "Birth date"),
+        "door": translate(request, "Door"),
+        "phone": translate(request, "Phone"),
+        "living": translate(request, "Living"),
+        "mobility": translate(request, "Walking"),
+        "priority": translate(request, "Priority"),
+        "conditions": translate(request, "Conditions"),
+        "medicines": translate(request, "Regular medicines"),
+        "interests": translate(request, "Interests"),
+        "best_time": translate(request, "Best time to call"),
+        "contacts": translate(request, "Emergency contacts"),
+        "notes": translate(request, "Notes"),
+    }[column]
+
+
+def _export_cell(request: Request, column: str, value):
+    if column == "living":
+        return {"alone": translate(request, "Lives alone"), "spouse": translate(request, "With spouse only")}.get(
+            value, translate(request, "With family")
+        )
+    if column == "mobility":
+        return {
+            "limited": translate(request, "Walks with difficulty"),
+            "bedridden": translate(request, "Bedridden"),
+        }.get(value, translate(request, "Walks well"))
+    if column == "priority":
+        return translate(request, "yes") if value else ""
+    if column == "sex":
+        return {"M": translate(request, "Male"), "F": translate(request, "Female")}.get(value, "")
+    return "" if value is None else value
+
+
+class RegisterAdminController(Controller):
+    guards = [requires_register]
+
+    @get("/register/export.xlsx")
+    async def export(self, request: Request, unmasked: Annotated[bool, QueryParameter()] = False) -> Response:
+        """The register as .xlsx, phone numbers masked; whole numbers only for an admin, and logged either way."""
+        from openpyxl import Workbook
+
+        user = current_user(request)
+        rows = await services.export_rows(
+            scope_of(request), user, settings_of(request).today(), unmasked, client_address(request)
+        )
+        if rows is None:
+            raise PermissionDeniedException("unmasked exports are for admins")
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(translate(request, "Register of elderly residents")[:31])
+        sheet.append([_export_title(request, c) for c in services.EXPORT_COLUMNS])
+        for row in rows:
+            sheet.append([_export_cell(request, c, row[c]) for c in services.EXPORT_COLUMNS])
+        out = io.BytesIO()
+        workbook.save(out)
+        filename = quote(translate(request, "Register of elderly residents") + ".xlsx")
+        return Response(
+            out.getvalue(),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
+        )
+
+    @get("/audit")
+    async def audit_page(
+        self,
+        request: Request,
+        action: Annotated[str, QueryParameter(max_length=32)] = "",
+        who: Annotated[str, QueryParameter(max_length=32)] = "",
+        day: Annotated[str, QueryParameter(max_length=10)] = "",
+    ) -> Template:
+        """Who read which sensitive record: admins read it and filter it by action, person and day."""
+        user = current_user(request)
+        if user.role != "admin":
+            raise PermissionDeniedException("the audit log is for admins")
+        zone = ZoneInfo(settings_of(request).timezone)
+        window = None
+        try:
+            chosen = date.fromisoformat(day) if day else None
+        except ValueError:
+            chosen = None
+        if chosen is not None:
+            start = datetime(chosen.year, chosen.month, chosen.day, tzinfo=zone)
+            window = (start, start + timedelta(days=1))
+        entries = await services.audit_entries(user, action, who, window)
+        return render(
+            request, "register/audit.html", entries=entries, action=action, who=who, day=day, actions=AUDIT_ACTIONS
+        )
+
+
+AUDIT_ACTIONS = (
+    "profile.view",
+    "profile.edit",
+    "phone.view",
+    "household.view",
+    "register.export",
+    "register.export_unmasked",
+    "sweep.export",
+)

@@ -582,3 +582,114 @@ async def _escalate(calls: set[tuple[uuid.UUID, date]], residents: dict, user: C
 
 
 CHECK_IN = Kind(name="checkin.outcome", payload_type=CheckInPayload, ingest=ingest_checkins)
+
+
+# Export and the audit log ------------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "name",
+    "sex",
+    "age",
+    "birth_date",
+    "door",
+    "phone",
+    "living",
+    "mobility",
+    "priority",
+    "conditions",
+    "medicines",
+    "interests",
+    "best_time",
+    "contacts",
+    "notes",
+)
+
+
+async def export_rows(
+    scope: Scope, user: CurrentUser, today: date, unmasked: bool, address: str = ""
+) -> list[dict] | None:
+    """The register of the scope as rows for a spreadsheet. Phone numbers (and ID-like detail) are masked unless
+    an admin asks for them whole; either way the export is audited. None: not allowed (unmasked by a non-admin)."""
+    if unmasked and user.role != "admin":
+        return None
+    profiles = await ElderProfile.select(
+        *ElderProfile.all_columns(),
+        ElderProfile.resident.name.as_alias("name"),
+        ElderProfile.resident.sex.as_alias("sex"),
+        ElderProfile.resident.birth_date.as_alias("birth_date"),
+        ElderProfile.resident.phone.as_alias("phone"),
+        ElderProfile.resident.household.door.as_alias("door"),
+        ElderProfile.resident.household.building.grid.as_alias("grid"),
+    ).where(ElderProfile.community == scope.community_id)
+    profiles = [p for p in profiles if scope.allows_grid(p["grid"])]
+    contacts: dict[uuid.UUID, list[str]] = {}
+    for c in await Contact.select().where(Contact.profile.is_in([p["id"] for p in profiles] or [uuid.UUID(int=0)])):
+        phone = c["phone"] if unmasked else mask_phone(c["phone"])
+        contacts.setdefault(c["profile"], []).append(f"{c['name']}（{c['relation']}）{phone}")
+    await record_read(user, "register.export_unmasked" if unmasked else "register.export", "register", "all", address)
+    rows = [
+        {
+            "name": p["name"],
+            "sex": p["sex"],
+            "age": age_on(p["birth_date"], today),
+            "birth_date": p["birth_date"].isoformat() if p["birth_date"] and unmasked else "",
+            "door": p["door"],
+            "phone": (p["phone"] if unmasked else mask_phone(p["phone"])) or "",
+            "living": p["living"],
+            "mobility": p["mobility"],
+            "priority": p["priority"],
+            "conditions": p["conditions"],
+            "medicines": p["medicines"],
+            "interests": p["interests"],
+            "best_time": p["best_time"],
+            "contacts": "；".join(contacts.get(p["id"], [])),
+            "notes": p["notes"],
+        }
+        for p in profiles
+    ]
+    rows.sort(key=lambda r: (not r["priority"], r["door"]))
+    return rows
+
+
+async def audit_entries(
+    user: CurrentUser, action: str = "", who: str = "", day: tuple[datetime, datetime] | None = None, limit: int = 200
+) -> list[dict]:
+    """The audit log of the admin's community, newest first, filtered by action, by who (name or phone), and by a
+    day given as its start and end instants on the community's clock."""
+    from server.audit.tables import AuditEntry  # only here: the register reads the log, never writes it directly
+
+    if user.role != "admin":
+        return []
+    query = AuditEntry.select(
+        AuditEntry.at,
+        AuditEntry.action,
+        AuditEntry.target_type,
+        AuditEntry.target_id,
+        AuditEntry.address,
+        AuditEntry.user.name.as_alias("who"),
+        AuditEntry.user.phone.as_alias("who_phone"),
+    ).where(AuditEntry.community == user.community_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if who.strip():
+        needle = who.strip()
+        query = query.where((AuditEntry.user.name == needle) | (AuditEntry.user.phone == needle))
+    if day is not None:
+        query = query.where((AuditEntry.at >= day[0]) & (AuditEntry.at < day[1]))
+    rows = await query.order_by(AuditEntry.at, ascending=False).limit(limit)
+    resident_ids = []
+    for row in rows:
+        if row["target_type"] == "resident":
+            try:
+                resident_ids.append(uuid.UUID(row["target_id"]))
+            except ValueError:
+                pass
+    names = {
+        str(r["id"]): r["name"]
+        for r in await Resident.select(Resident.id, Resident.name).where(
+            Resident.id.is_in(resident_ids or [uuid.UUID(int=0)])
+        )
+    }
+    for row in rows:
+        row["target_name"] = names.get(row["target_id"], "")
+    return rows

@@ -167,3 +167,34 @@ async def test_two_people_editing_one_profile_the_second_sees_a_conflict(app):
     assert profile.interests == "下象棋"  # nothing overwritten silently
     contact = await Contact.objects().where(Contact.profile == GUO).first()
     assert contact.phone == "13900001111"
+
+
+async def test_the_register_exports_masked_and_only_an_admin_gets_numbers_whole(app):
+    import io
+
+    from openpyxl import load_workbook
+
+    async with browser(app) as client:
+        await log_in(client, HOU_WORKER)
+        answer = await client.get("/register/export.xlsx")
+        assert answer.status_code == 200
+        sheet = load_workbook(io.BytesIO(answer.content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][0] == "姓名" and any(r[0] == "侯秀兰" for r in rows)
+        assert not any(r[0] == "郭德胜" for r in rows)  # another grid's register
+        hou = next(r for r in rows if r[0] == "侯秀兰")
+        assert re.fullmatch(r"\d{3}\*{4}\d{4}", hou[5]) and hou[8] == "是"
+        assert (await client.get("/register/export.xlsx?unmasked=true")).status_code == 403
+    async with browser(app) as admin:
+        await log_in(admin, "13800000000")
+        sheet = load_workbook(io.BytesIO((await admin.get("/register/export.xlsx?unmasked=true")).content)).active
+        hou = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "侯秀兰")
+        whole = (await Resident.objects().get(Resident.id == HOU)).phone
+        assert hou[5] == whole
+        log = await admin.get("/audit?action=register.export_unmasked")
+        assert log.status_code == 200 and "王磊" in log.text and "register.export_unmasked" in log.text
+        masked = await admin.get("/audit?action=register.export&who=李雪敏")
+        assert "李雪敏" in masked.text and "register.export_unmasked" not in masked.text.split("audit-entries", 1)[1]
+    async with browser(app) as client:
+        await log_in(client, HOU_WORKER)
+        assert (await client.get("/audit")).status_code == 403
