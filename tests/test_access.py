@@ -44,6 +44,13 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/logout"): {"anonymous": "login", **dict.fromkeys(ROLES, "back")},
     ("POST", "/language"): dict.fromkeys(WHO, "back"),
     ("GET", "/grids/{grid_id:uuid}"): REGISTER,
+    # handed to a random id, who is no grid worker: refused, nothing changed
+    ("POST", "/grids/{grid_id:uuid}/handover"): {
+        **REGISTER,
+        "admin": "forbidden",
+        "own_grid_worker": "forbidden",
+        "other_grid_worker": "forbidden",
+    },
     ("GET", "/buildings/{building_id:uuid}"): REGISTER,
     ("GET", "/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}"): REGISTER,
     ("GET", "/households/{household_id:uuid}"): REGISTER,
@@ -216,6 +223,9 @@ async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
                 answer = await client.post(concrete(path), data=data, follow_redirects=False)
             elif path.endswith("/claims"):
                 data = {"_csrf_token": token, "unit_id": str(demo_uuid("unit", "2-1")), "floor_from": 1, "floor_to": 1}
+                answer = await client.post(concrete(path), data=data, follow_redirects=False)
+            elif path.endswith("/handover"):
+                data = {"_csrf_token": token, "to_user": str(uuid.uuid4())}
                 answer = await client.post(concrete(path), data=data, follow_redirects=False)
             elif path.endswith("/profile") and method == "POST":
                 data = {"_csrf_token": token, "version": "999", "living": "alone"}

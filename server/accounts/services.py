@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 import uuid
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from server.accounts.passwords import verify_password_async
-from server.accounts.tables import LoginAttempt, User, UserSession
+from server.accounts.tables import GridCover, LoginAttempt, User, UserSession
 from server.settings import Settings
 
 ROLES = ("admin", "grid_worker", "volunteer", "resident")
@@ -29,6 +30,8 @@ class CurrentUser:
     resident_id: uuid.UUID | None
     session_id: uuid.UUID | None = None
     is_guest: bool = False  # joined a sweep with its code: sees only the sweeps joined
+    # The grids this grid worker answers for now: their own (unless handed to a colleague) and any they cover.
+    grid_ids: tuple[uuid.UUID, ...] = ()
 
     @property
     def can_read_register(self) -> bool:
@@ -50,7 +53,7 @@ class Scope:
         if user.role == "admin":
             return cls(community_id=user.community_id, grid_ids=None)
         if user.role == "grid_worker":
-            return cls(community_id=user.community_id, grid_ids=(user.grid_id,) if user.grid_id else ())
+            return cls(community_id=user.community_id, grid_ids=user.grid_ids)
         return None  # volunteers and residents see none of the register
 
     def allows_grid(self, grid_id: uuid.UUID) -> bool:
@@ -120,7 +123,7 @@ async def log_in(
         raise LoginError("inactive")
 
     token, session_id = await start_session(row.id, timedelta(hours=settings.session_hours), user_agent)
-    return token, _to_current(row.to_dict(), session_id)
+    return token, await _with_grids(_to_current(row.to_dict(), session_id))
 
 
 async def start_session(user_id: uuid.UUID, lifetime: timedelta, user_agent: str = "") -> tuple[str, uuid.UUID]:
@@ -177,7 +180,23 @@ async def user_for_token(token: str | None) -> CurrentUser | None:
         )
         .first()
     )
-    return _to_current(row, row["session_id"]) if row else None
+    return await _with_grids(_to_current(row, row["session_id"])) if row else None
+
+
+async def _with_grids(user: CurrentUser) -> CurrentUser:
+    """Add the grids a grid worker answers for: one small query, for grid workers only."""
+    if user.role != "grid_worker":
+        return user
+    covers = await GridCover.select(GridCover.grid, GridCover.user).where(
+        (GridCover.user == user.id) | (GridCover.grid == user.grid_id) if user.grid_id else GridCover.user == user.id
+    )
+    own = (
+        ()
+        if not user.grid_id or any(c["grid"] == user.grid_id and c["user"] != user.id for c in covers)
+        else (user.grid_id,)
+    )
+    covered = tuple(c["grid"] for c in covers if c["user"] == user.id and c["grid"] != user.grid_id)
+    return dataclasses.replace(user, grid_ids=own + covered)
 
 
 async def log_out(token: str | None) -> None:
@@ -193,3 +212,37 @@ async def purge_expired(older_than_days: int = 30) -> None:
 
 async def demo_accounts_exist() -> bool:
     return await User.exists().where(User.is_demo.eq(True))
+
+
+class HandoverError(Exception):
+    pass
+
+
+async def grid_workers(community_id: uuid.UUID) -> list[dict]:
+    """The community's grid workers an admin can hand a grid to, with their own grid."""
+    return await (
+        User.select(User.id, User.name, User.grid)
+        .where((User.community == community_id) & (User.role == "grid_worker") & User.is_active.eq(True))
+        .order_by(User.name)
+    )
+
+
+async def hand_over_grid(admin: CurrentUser, grid_id: uuid.UUID, to_user: uuid.UUID, now: datetime) -> None:
+    """An admin hands a grid (its residents, today's round, its open task cards: all follow the grid) to another
+    grid worker of the community; handing it to its own grid worker again ends the cover."""
+    from server.places.tables import Grid
+
+    if admin.role != "admin":
+        raise HandoverError("not_allowed")
+    if not await Grid.exists().where((Grid.id == grid_id) & (Grid.community == admin.community_id)):
+        raise HandoverError("not_found")
+    worker = (
+        await User.select(User.id, User.grid)
+        .where((User.id == to_user) & (User.community == admin.community_id) & (User.role == "grid_worker"))
+        .first()
+    )
+    if worker is None:
+        raise HandoverError("not_a_worker")
+    await GridCover.delete().where(GridCover.grid == grid_id)
+    if worker["grid"] != grid_id:
+        await GridCover.insert(GridCover(grid=grid_id, user=to_user, since=now, by=admin.id))

@@ -44,3 +44,14 @@ class LoginAttempt(Table):
     address = Varchar(length=64, index=True)
     at = Timestamptz(index=True)
     succeeded = Boolean(default=False)
+
+
+class GridCover(Table):
+    """A grid handed to another grid worker while its own is away (sick, quarantined): its residents, round and
+    task cards go with it. One row per covered grid; handing it back deletes the row."""
+
+    id = UUID(primary_key=True)
+    grid = ForeignKey(Grid, on_delete=OnDelete.cascade, null=False, unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
+    since = Timestamptz()
+    by = ForeignKey(User, on_delete=OnDelete.set_null, null=True)

@@ -30,6 +30,7 @@ from server.places.tables import (
     Subdistrict,
     Unit,
 )
+from server.register.tables import ElderProfile
 
 # ---------------------------------------------------------------------------------------------------------------
 # Fixed points
@@ -632,7 +633,18 @@ def _account_specs() -> list[dict]:
     return specs
 
 
-SEEDED_TABLES: list[type[Table]] = [District, Subdistrict, Community, Grid, Building, Unit, Household, Resident, User]
+SEEDED_TABLES: list[type[Table]] = [
+    District,
+    Subdistrict,
+    Community,
+    Grid,
+    Building,
+    Unit,
+    Household,
+    Resident,
+    User,
+    ElderProfile,
+]
 
 
 async def seed_demo() -> dict[str, int]:
@@ -651,7 +663,7 @@ async def seed_demo() -> dict[str, int]:
         inserted[User._meta.tablename] += await insert_in_chunks(User, await _missing_accounts(password_hash))
     from server.register.seed import seed_register  # the register builds on the places written above
 
-    inserted["elder_profile"] = await seed_register(COMMUNITY_ID, SEEDED_AT, STORY_RESIDENT_IDS)
+    inserted[ElderProfile._meta.tablename] = await seed_register(COMMUNITY_ID, SEEDED_AT, STORY_RESIDENT_IDS)
     return inserted
 
 

@@ -18,7 +18,9 @@ async def home_page(request: Request) -> Template:
     scope = Scope.for_user(user)
     summary = await places.community_summary(scope, settings_of(request).today()) if scope else None
     buildings = None
-    if user.role == "grid_worker" and user.grid_id:
-        buildings = await places.list_buildings(scope, user.grid_id)
+    if user.role == "grid_worker":
+        buildings = []
+        for grid_id in user.grid_ids:  # their own grid, and any they cover for a colleague
+            buildings += await places.list_buildings(scope, grid_id) or []
     sweeps = await sweep_queries.list_sweeps(user)
     return render(request, "home.html", summary=summary, buildings=buildings, sweeps=sweeps)

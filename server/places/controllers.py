@@ -7,13 +7,17 @@ exists elsewhere).
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
-from litestar import Controller, Request, get
-from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, PathParameter, QueryParameter
-from litestar.response import Template
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import Body, FromPath, PathParameter, QueryParameter
+from litestar.response import Redirect, Response, Template
 
+from server.accounts.services import HandoverError, grid_workers, hand_over_grid
 from server.audit.services import record_read
 from server.places import services
 from server.web.auth import client_address, current_user, requires_register, scope_of
@@ -22,6 +26,10 @@ from server.web.pages import render, settings_of, wants_fragment
 # Out-of-range numbers are a clean 400, not an integer overflow in the database.
 UnitNumber = Annotated[int, PathParameter(ge=1, le=99)]
 FloorNumber = Annotated[int, PathParameter(ge=1, le=200)]
+
+
+class HandoverForm(msgspec.Struct, kw_only=True):
+    to_user: uuid.UUID
 
 
 def found(value):
@@ -39,7 +47,28 @@ class PlacesController(Controller):
         buildings = found(await services.list_buildings(scope, grid_id))  # None unless the grid is in scope
         summary = await services.community_summary(scope, settings_of(request).today(), only_grid=grid_id)
         grid = summary.grids[0]
-        return render(request, "places/grid.html", grid=grid, buildings=buildings)
+        user = current_user(request)
+        workers = await grid_workers(user.community_id) if user.role == "admin" else []
+        return render(request, "places/grid.html", grid=grid, buildings=buildings, workers=workers, error=None)
+
+    @post("/grids/{grid_id:uuid}/handover")
+    async def hand_over(
+        self,
+        request: Request,
+        grid_id: FromPath[uuid.UUID],
+        data: Annotated[HandoverForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response:
+        """One action: the grid, with its residents, today's round and open task cards, to another grid worker."""
+        user = current_user(request)
+        if user.role != "admin":
+            raise PermissionDeniedException("admins hand grids over")
+        try:
+            await hand_over_grid(user, grid_id, data.to_user, datetime.now(UTC))
+        except HandoverError as exc:
+            if str(exc) == "not_found":
+                raise NotFoundException() from exc
+            raise PermissionDeniedException(str(exc)) from exc
+        return Redirect(f"/grids/{grid_id}", status_code=303)
 
     @get("/buildings/{building_id:uuid}")
     async def building_page(self, request: Request, building_id: FromPath[uuid.UUID]) -> Template:

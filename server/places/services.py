@@ -10,7 +10,7 @@ from datetime import date
 import msgspec
 
 from server.accounts.services import Scope
-from server.accounts.tables import User
+from server.accounts.tables import GridCover, User
 from server.places import schemas
 from server.places.tables import Building, Community, Grid, Household, Resident, Unit
 
@@ -85,6 +85,10 @@ async def community_summary(scope: Scope, today: date, only_grid: uuid.UUID | No
             (User.community == scope.community_id) & (User.role == "grid_worker") & User.grid.is_not_null()
         )
     }
+    for cover in await GridCover.select(GridCover.grid, GridCover.user.name.as_alias("name")).where(
+        GridCover.user.community == scope.community_id
+    ):
+        workers[str(cover["grid"])] = cover["name"]  # handed over: the colleague who answers for it now
     grids = [
         msgspec.convert({**r, "worker_name": workers.get(str(r["id"]))}, schemas.GridSummary, strict=False)
         for r in rows

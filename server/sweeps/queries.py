@@ -66,7 +66,7 @@ async def visible_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> dict | None:
             row["building.grid"]
             for row in await SweepArea.select(SweepArea.building.grid).where(SweepArea.sweep == sweep_id)
         }
-        if user.grid_id not in grids:
+        if not grids & set(user.grid_ids):
             return None
     return sweep
 
@@ -413,7 +413,7 @@ async def open_doors(user: CurrentUser, sweep_id: uuid.UUID) -> list[uuid.UUID]:
             row["id"]
             for row in await Building.select(Building.id).where(
                 Building.id.is_in(list({d["building"] for d in doors}) or [uuid.UUID(int=0)])
-                & (Building.grid == user.grid_id)
+                & Building.grid.is_in(list(user.grid_ids) or [uuid.UUID(int=0)])
             )
         }
         doors = [d for d in doors if d["building"] in mine]

@@ -207,7 +207,7 @@ def _check(user, payload: TickPayload, sweep, household, areas, resident_home, c
     )
     if not any(in_areas):
         return "outside_sweep"
-    if user.role == "grid_worker" and user.grid_id != household["grid"]:
+    if user.role == "grid_worker" and household["grid"] not in user.grid_ids:
         return "not_allowed"
     if user.role == "volunteer" and not any(
         unit == household["unit"] and first <= household["floor"] <= last for unit, first, last in claims

@@ -136,7 +136,9 @@ async def test_inactive_account_cannot_log_in():
 
 async def test_scope_follows_the_role():
     admin = services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "a", "1", "admin", None, None)
-    worker = services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "w", "2", "grid_worker", GRID_IDS[0], None)
+    worker = services.CurrentUser(
+        uuid.uuid4(), COMMUNITY_ID, "w", "2", "grid_worker", GRID_IDS[0], None, grid_ids=(GRID_IDS[0],)
+    )
     unassigned = services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "u", "3", "grid_worker", None, None)
     volunteer = services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "v", "4", "volunteer", None, None)
     assert services.Scope.for_user(admin).grid_ids is None

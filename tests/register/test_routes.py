@@ -198,3 +198,50 @@ async def test_the_register_exports_masked_and_only_an_admin_gets_numbers_whole(
     async with browser(app) as client:
         await log_in(client, HOU_WORKER)
         assert (await client.get("/audit")).status_code == 403
+
+
+async def test_an_admin_hands_a_grid_over_with_its_round_and_task_cards(app):
+    from server.accounts.tables import User
+
+    cover = await User.objects().get(User.phone == HOU_WORKER)  # 李雪敏 covers grid 5 for 美兰菊
+    grid_5 = (await User.objects().get(User.phone == GUO_WORKER)).grid
+    called = {row["resident"] for row in await CheckIn.select(CheckIn.resident)}
+    someone = next(  # a person of grid 5's round whom no other test has called
+        row
+        for row in await ElderProfile.select(ElderProfile.id, ElderProfile.resident.name.as_alias("name")).where(
+            ElderProfile.in_round.eq(True) & (ElderProfile.resident.household.building.grid == grid_5)
+        )
+        if row["id"] not in called and row["id"] != GUO
+    )
+    async with browser(app) as sick:
+        await log_in(sick, GUO_WORKER)
+        await call(sick, someone["id"], "no_answer")
+        await call(sick, someone["id"], "no_answer")  # two misses: a task card for grid 5
+    assert await FollowUp.exists().where((FollowUp.resident == someone["id"]) & (FollowUp.status == "open"))
+    async with browser(app) as admin:
+        await log_in(admin, "13800000000")
+        page = await admin.get(f"/grids/{grid_5}")
+        assert 'data-testid="handover"' in page.text
+        moved = await admin.post(
+            f"/grids/{grid_5}/handover", data=form(admin, to_user=str(cover.id)), follow_redirects=False
+        )
+        assert moved.status_code == 303
+        assert "李雪敏" in (await admin.get(f"/grids/{grid_5}")).text
+    try:
+        async with browser(app) as colleague, browser(app) as sick:
+            await log_in(colleague, HOU_WORKER)
+            await log_in(sick, GUO_WORKER)
+            round_page = (await colleague.get("/round")).text
+            assert "郭德胜" in round_page and "侯秀兰" in round_page  # both grids' rounds, in one list
+            assert f"去看看：{someone['name']}" in round_page  # the task card came along
+            assert (await colleague.get(f"/residents/{GUO}/profile")).status_code == 200
+            assert (await sick.get(f"/residents/{GUO}/profile")).status_code == 404
+            assert "郭德胜" not in (await sick.get("/round")).text
+    finally:
+        async with browser(app) as admin:  # handing it back to its own grid worker ends the cover
+            await log_in(admin, "13800000000")
+            guo_worker = await User.objects().get(User.phone == GUO_WORKER)
+            await admin.post(f"/grids/{grid_5}/handover", data=form(admin, to_user=str(guo_worker.id)))
+    async with browser(app) as back:
+        await log_in(back, GUO_WORKER)
+        assert (await back.get(f"/residents/{GUO}/profile")).status_code == 200
