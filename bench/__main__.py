@@ -3,6 +3,8 @@
 pages: the cost of the register's pages for a logged-in grid worker, against /healthz (one trivial query) as the
 baseline, in process on a freshly seeded SQLite file. A ratio that grows between commits means a page got heavier.
 
+matching: issue 4's list-against-register matching, against a plain dict join of the same keys (bench/matching.py).
+
 ticks: ticks per second through POST /api/v1/sync in batches of 100, against plain sqlite3 executemany of the same
 rows into a table with a unique key (issue 3 asks for at least 0.20 of that raw rate on SQLite).
 """
@@ -24,6 +26,7 @@ os.environ["GRIDCARE_DEMO"] = "1"
 
 import httpx  # noqa: E402
 
+from bench import matching  # noqa: E402
 from server.accounts.services import Scope, user_for_token  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.db import migrate  # noqa: E402
@@ -134,6 +137,7 @@ async def ticks() -> None:
 
 def main() -> None:
     print("Gridcare benchmarks (ratios against a baseline measured in the same run)", file=sys.stderr)
+    matching.run()
     asyncio.run(pages())
     asyncio.run(ticks())
 

@@ -1,0 +1,138 @@
+"""Normalising what real lists get wrong, so that a list's row and the register compare by equal keys.
+
+Pure functions; every one accepts any text a cell may hold and returns "" (or None) when there is nothing usable.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+# Characters that only separate parts of a door: "2号楼1单元301室", "2-1-301", "2栋 1单元 301".
+_DOOR_PARTS = re.compile(r"\d+")
+_FLOOR = re.compile(r"\d+\s*(?:层|楼层)")  # "3层" is a floor, already part of the room number
+_MASK = re.compile(r"[*＊xX×]+")
+
+
+def text(value: object) -> str:
+    """A cell as clean text: full-width letters and digits made half-width (NFKC), spaces trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 13812345678 read from Excel as 13812345678.0
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def name_key(value: object) -> str:
+    """Names compare without spaces (张 国强, 张　国强) and without middle dots' variants (阿依·买买提)."""
+    return _SPACES.sub("", text(value)).replace("•", "·").replace("・", "·")
+
+
+def door_key(value: object) -> str | None:
+    """ "2-1-301", "2号楼1单元301", "２栋１单元３０１室", "铁北社区2号楼1单元301室" -> "2-1-301"; None if not a door.
+
+    The last three numbers are building, unit and room: an address may start with other words, never with other
+    numbers after the door. Fewer than three numbers is not a whole door.
+    """
+    cleaned = text(value)
+    if not cleaned:
+        return None
+    parts = _DOOR_PARTS.findall(_FLOOR.sub(" ", cleaned))
+    if len(parts) < 3:
+        return None
+    building, unit, room = parts[-3:]
+    return f"{int(building)}-{int(unit)}-{int(room)}"
+
+
+def door_from_parts(building: object, unit: object, room: object) -> str | None:
+    """A door from separate columns (楼号 2, 单元 1, 房号 301室), or from a room column that holds all of it."""
+    b, u, r = (_number(part) for part in (building, unit, room))
+    if b is not None and u is not None and r is not None:
+        return f"{b}-{u}-{r}"
+    whole = door_key(f"{text(building)} {text(unit)} {text(room)}")
+    return whole
+
+
+def building_number(value: object) -> int | None:
+    """ "2号楼", "２栋", "2" -> 2; the building of a door "2-1-301" -> 2."""
+    return _number(value)
+
+
+def _number(value: object) -> int | None:
+    parts = _DOOR_PARTS.findall(text(value))
+    if len(parts) == 1:
+        return int(parts[0])
+    return None
+
+
+def phone_key(value: object) -> str:
+    """Digits of a mobile number, +86 and spaces gone; a masked middle stays as "*": "138****5678".
+
+    Returns "" when what is left cannot be compared (too short, or letters).
+    """
+    cleaned = _SPACES.sub("", text(value)).replace("-", "").replace("(", "").replace(")", "")
+    cleaned = _MASK.sub("*", cleaned)
+    if cleaned.startswith("+86"):
+        cleaned = cleaned[3:]
+    elif cleaned.startswith("0086"):
+        cleaned = cleaned[4:]
+    elif len(cleaned) == 13 and cleaned.startswith("86"):
+        cleaned = cleaned[2:]
+    if not cleaned or not all(ch.isdigit() or ch == "*" for ch in cleaned):
+        return ""
+    if sum(ch.isdigit() for ch in cleaned) < 7:
+        return ""
+    return cleaned
+
+
+def phone_matches(listed: str, registered: str | None) -> bool:
+    """A listed (maybe masked) number agrees with a registered whole one: visible digits before and after the mask."""
+    if not listed or not registered:
+        return False
+    if "*" not in listed:
+        return listed == registered
+    head, _, tail = listed.partition("*")
+    tail = tail.lstrip("*")
+    if "*" in tail:
+        return False
+    return (
+        len(registered) >= len(head) + len(tail) and registered.startswith(head) and registered.endswith(tail)
+    )
+
+
+def id_key(value: object) -> str:
+    """An ID number as it can be compared: upper-case X, mask as "*"; a masked one keeps its visible ends.
+
+    "140109194906250019", "140109********0019", "0019" (the last 4), "250019" (the last 6).
+    """
+    cleaned = _SPACES.sub("", text(value)).upper().replace("＊", "*").replace("×", "*")
+    cleaned = re.sub(r"\*+", "*", cleaned)
+    if not cleaned or not all(ch.isdigit() or ch in "X*" for ch in cleaned):
+        return ""
+    if sum(ch != "*" for ch in cleaned) < 4:
+        return ""
+    return cleaned
+
+
+def id_matches(listed: str, registered: str | None) -> bool:
+    """Whole numbers are equal; 4 or 6 characters are the end of the number; a masked one agrees at both ends."""
+    if not listed or not registered:
+        return False
+    registered = registered.upper()
+    if "*" in listed:
+        head, _, tail = listed.partition("*")
+        return registered.startswith(head) and registered.endswith(tail)
+    if len(listed) in (4, 6):
+        return registered.endswith(listed)
+    return listed == registered
+
+
+def sex_key(value: object) -> str:
+    """ "男" / "M" / "male" -> "M"; "女" / "F" -> "F"; anything else "". ID numbers are not used to guess it."""
+    cleaned = text(value).lower()
+    if cleaned in ("男", "m", "male", "1"):
+        return "M"
+    if cleaned in ("女", "f", "female", "2"):
+        return "F"
+    return ""

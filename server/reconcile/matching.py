@@ -1,0 +1,203 @@
+"""Matching a list's rows to registered residents. Pure and in memory: the register of the scope is loaded in one
+query, then every row is matched here by normalised keys (docs/decisions/0005-reconcile-matching.md).
+
+A row matches a resident when its name and door agree and nothing it gives (phone, ID number) disagrees; without a
+door, when its name and what it gives single out one person in scope. Anything that could be two people, or a
+person whose details disagree, is ambiguous: a person decides, the code never guesses.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from server.imports.normalize import id_matches, phone_matches
+
+MATCHED = "matched"
+AMBIGUOUS = "ambiguous"
+UNKNOWN = "unknown"  # on the list, not in the register of the scope
+REPEATED = "repeated"  # a person already matched by an earlier row
+INCOMPLETE = "incomplete"  # no name, phone or ID number: nothing to match by
+
+
+@dataclass(slots=True, frozen=True)
+class Registered:
+    """A resident as matching sees them: normalised name, door "2-1-301", phone digits, ID number."""
+
+    name: str
+    door: str
+    building: int
+    phone: str | None
+    id_number: str | None
+
+
+@dataclass(slots=True, frozen=True)
+class Listed:
+    """A list's row, normalised (server.imports.normalize)."""
+
+    line: int
+    name: str
+    door: str | None = None
+    building: int | None = None
+    phone: str = ""
+    id_number: str = ""
+
+
+@dataclass(slots=True)
+class Match:
+    line: int
+    status: str
+    resident: int | None = None  # index into the register
+    candidates: tuple[int, ...] = ()  # for ambiguous rows: whom it could be
+    reason: str = ""  # why ambiguous: "same_name" | "details_differ" | "door_differs"; repeated: the first line
+
+
+def _agrees(row: Listed, person: Registered) -> bool:
+    """Nothing the row gives contradicts the person (what the row or the register lacks is no contradiction)."""
+    if row.phone and person.phone and not phone_matches(row.phone, person.phone):
+        return False
+    if row.id_number and person.id_number and not id_matches(row.id_number, person.id_number):
+        return False
+    return True
+
+
+def _confirms(row: Listed, person: Registered) -> bool:
+    """The row's phone or ID number positively points at the person."""
+    return bool(
+        (row.phone and phone_matches(row.phone, person.phone))
+        or (row.id_number and id_matches(row.id_number, person.id_number))
+    )
+
+
+class Matcher:
+    """Indexes of one register, built once; `match` takes any number of rows."""
+
+    def __init__(self, register: list[Registered]) -> None:
+        self.register = register
+        keys = [(person.name, person.door) for person in register]
+        self.by_name_door: dict[tuple[str, str], int] = dict(zip(keys, range(len(keys)), strict=True))
+        self.shared_door: dict[tuple[str, str], list[int]] = {}  # two people of one name at one door
+        if len(self.by_name_door) != len(keys):
+            counts = Counter(keys)
+            for index, key in enumerate(keys):
+                if counts[key] > 1:
+                    self.shared_door.setdefault(key, []).append(index)
+        self._by_name: dict[str, list[int]] | None = None
+
+    @property
+    def by_name(self) -> dict[str, list[int]]:
+        if self._by_name is None:  # only rows without a door (or a wrong one) need it
+            index: dict[str, list[int]] = {}
+            for position, person in enumerate(self.register):
+                index.setdefault(person.name, []).append(position)
+            self._by_name = index
+        return self._by_name
+
+    def match(self, rows: list[Listed]) -> list[Match]:
+        """One Match per row, in order (the convenient form; `match_positions` is the fast one)."""
+        residents, others = self.match_positions(rows)
+        return [
+            others[position] if resident < 0 else Match(row.line, MATCHED, resident=resident)
+            for position, (row, resident) in enumerate(zip(rows, residents, strict=True))
+        ]
+
+    def match_positions(self, rows: list[Listed]) -> tuple[list[int], dict[int, Match]]:
+        """Per row, the register index of the person it matched, or -1 with a Match saying why in `others`.
+
+        The hot loop of a 100,000-row list: the common row (name and door agree, phone and ID do not disagree)
+        costs one dict lookup and a few comparisons, no call and no object (bench/matching.py keeps it honest).
+        """
+        register = self.register
+        by_name_door = self.by_name_door
+        shared = self.shared_door
+        residents: list[int] = []
+        others: dict[int, Match] = {}
+        first_line: dict[int, int] = {}  # resident -> the line that matched them first
+        for position, row in enumerate(rows):
+            found = by_name_door.get((row.name, row.door)) if row.door and row.name else None
+            if found is not None and (row.name, row.door) not in shared:
+                person = register[found]
+                phone, id_number = row.phone, row.id_number
+                # Inline of _agrees for the common cases; masked or partial values take the full rule.
+                if (
+                    phone
+                    and person.phone
+                    and phone != person.phone
+                    and not phone_matches(phone, person.phone)
+                ) or (
+                    id_number
+                    and person.id_number
+                    and not person.id_number.endswith(id_number)
+                    and not id_matches(id_number, person.id_number)
+                ):
+                    others[position] = Match(row.line, AMBIGUOUS, candidates=(found,), reason="details_differ")
+                    residents.append(-1)
+                    continue
+            else:
+                if found is not None:
+                    result = self._choose(row, shared[(row.name, row.door)], "same_name")
+                else:
+                    result = self._without_door(row, door_given=bool(row.door))
+                if result.status != MATCHED:
+                    others[position] = result
+                    residents.append(-1)
+                    continue
+                found = result.resident
+            if found in first_line:
+                others[position] = Match(row.line, REPEATED, resident=found, reason=str(first_line[found]))
+                residents.append(-1)
+            else:
+                first_line[found] = row.line
+                residents.append(found)
+        return residents, others
+
+    def _choose(self, row: Listed, candidates: list[int], reason: str) -> Match:
+        register = self.register
+        agreeing = [i for i in candidates if _agrees(row, register[i])]
+        confirmed = [i for i in agreeing if _confirms(row, register[i])]
+        if len(confirmed) == 1:
+            return Match(row.line, MATCHED, resident=confirmed[0])
+        if len(agreeing) == 1 and len(candidates) == 1:
+            return Match(row.line, MATCHED, resident=agreeing[0])
+        return Match(row.line, AMBIGUOUS, candidates=tuple(agreeing or candidates), reason=reason)
+
+    def _without_door(self, row: Listed, door_given: bool) -> Match:
+        register = self.register
+        if not row.name:
+            return self._by_phone_or_id(row)
+        candidates = self.by_name.get(row.name, [])
+        if not candidates:
+            return Match(row.line, UNKNOWN)
+        if row.building is not None and not door_given:
+            in_building = [i for i in candidates if register[i].building == row.building]
+            if not in_building:
+                return Match(row.line, UNKNOWN)
+            candidates = in_building
+        if door_given:
+            # Same name elsewhere: the door may be mistyped, or it is someone else. Only a phone or ID number that
+            # points at one of them decides; otherwise a person does.
+            confirmed = [i for i in candidates if _confirms(row, register[i]) and _agrees(row, register[i])]
+            if len(confirmed) == 1:
+                return Match(row.line, MATCHED, resident=confirmed[0])
+            return Match(row.line, AMBIGUOUS, candidates=tuple(candidates), reason="door_differs")
+        if len(candidates) == 1:
+            if (row.phone or row.id_number) and not _agrees(row, register[candidates[0]]):
+                return Match(row.line, AMBIGUOUS, candidates=tuple(candidates), reason="details_differ")
+            return Match(row.line, MATCHED, resident=candidates[0])
+        return self._choose(row, candidates, "same_name")
+
+    def _by_phone_or_id(self, row: Listed) -> Match:
+        if not (row.phone or row.id_number):
+            return Match(row.line, INCOMPLETE)
+        register = self.register
+        # Rare (a list without names): a scan is simpler than two more indexes and fast enough for a grid.
+        confirmed = [i for i, person in enumerate(register) if _confirms(row, person) and _agrees(row, person)]
+        if len(confirmed) == 1:
+            return Match(row.line, MATCHED, resident=confirmed[0])
+        if confirmed:
+            return Match(row.line, AMBIGUOUS, candidates=tuple(confirmed[:20]), reason="same_name")
+        return Match(row.line, UNKNOWN)
+
+
+def match_rows(register: list[Registered], rows: list[Listed]) -> list[Match]:
+    return Matcher(register).match(rows)
