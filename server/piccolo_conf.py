@@ -26,5 +26,6 @@ APP_REGISTRY = AppRegistry(
         "server.sync.piccolo_app",
         "server.sweeps.piccolo_app",
         "server.register.piccolo_app",
+        "server.reconcile.piccolo_app",
     ]
 )

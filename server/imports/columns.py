@@ -18,7 +18,8 @@ ALIASES: dict[str, str] = {
         "id_number",
     ),
     **dict.fromkeys(
-        ["联系电话", "手机号", "手机号码", "电话", "电话号码", "联系方式", "手机", "联系号码", "phone", "mobile"], "phone"
+        ["联系电话", "手机号", "手机号码", "电话", "电话号码", "联系方式", "手机", "联系号码", "phone", "mobile"],
+        "phone",
     ),
     **dict.fromkeys(["楼号", "楼栋", "楼栋号", "栋号", "栋", "幢", "楼", "楼宇", "building"], "building"),
     **dict.fromkeys(["单元", "单元号", "unit"], "unit"),

@@ -96,9 +96,7 @@ def phone_matches(listed: str, registered: str | None) -> bool:
     tail = tail.lstrip("*")
     if "*" in tail:
         return False
-    return (
-        len(registered) >= len(head) + len(tail) and registered.startswith(head) and registered.endswith(tail)
-    )
+    return len(registered) >= len(head) + len(tail) and registered.startswith(head) and registered.endswith(tail)
 
 
 def id_key(value: object) -> str:

@@ -119,12 +119,7 @@ class Matcher:
                 person = register[found]
                 phone, id_number = row.phone, row.id_number
                 # Inline of _agrees for the common cases; masked or partial values take the full rule.
-                if (
-                    phone
-                    and person.phone
-                    and phone != person.phone
-                    and not phone_matches(phone, person.phone)
-                ) or (
+                if (phone and person.phone and phone != person.phone and not phone_matches(phone, person.phone)) or (
                     id_number
                     and person.id_number
                     and not person.id_number.endswith(id_number)

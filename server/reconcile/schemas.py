@@ -1,0 +1,130 @@
+"""What the reconcile domain returns to its pages, and the forms it accepts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+Reason = Literal["away", "hospital", "refused", "will_come"]
+REASONS: tuple[str, ...] = ("away", "hospital", "refused", "will_come")
+
+
+class RowProblem(msgspec.Struct, kw_only=True):
+    """A row a person should look at before saving: `kind` picks the words, `other` fills them in."""
+
+    line: int
+    kind: str  # duplicate / cannot_identify / phone_unreadable / id_unreadable / door_unreadable / ambiguous /
+    #            unknown / repeated / outside / not_expected
+    name: str = ""
+    door: str = ""
+    other: str = ""  # the earlier line (duplicate, repeated), the ambiguity's reason, a resident's status
+
+
+class Column(msgspec.Struct, kw_only=True):
+    index: int
+    header: str
+    field: str | None
+    sample: str = ""
+
+
+class Preview(msgspec.Struct, kw_only=True):
+    filename: str
+    draft: str  # carried by the page to the confirming request
+    columns: list[Column]
+    header_line: int
+    notes: list[str]
+    rows: int  # rows with content, duplicates included
+    duplicates: int
+    blank_rows: int
+    matched: int
+    ambiguous: int
+    unknown: int
+    area: list[str]  # the names of the buildings expected
+    area_ids: list[uuid.UUID]
+    expected: int
+    missing: int
+    problems: list[RowProblem]
+    blocking: list[str]  # codes: why it cannot be saved (nothing is saved while any is present)
+
+    @property
+    def can_save(self) -> bool:
+        return not self.blocking
+
+
+class Count(msgspec.Struct, kw_only=True):
+    key: str  # grid / building id or door
+    name: str
+    expected: int
+    present: int
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.present
+
+
+class Person(msgspec.Struct, kw_only=True):
+    resident_id: uuid.UUID
+    household_id: uuid.UUID
+    name: str
+    door: str
+    age: int | None
+    phone: str | None  # whole, for tap to call: the result page is audited
+    phone_masked: str | None
+    status: str
+    reason: str = ""
+    line: int | None = None
+
+
+class Candidate(msgspec.Struct, kw_only=True):
+    resident_id: uuid.UUID
+    name: str
+    door: str
+    age: int | None
+    phone_masked: str | None
+
+
+class OpenRow(msgspec.Struct, kw_only=True):
+    """A list row for a person: ambiguous (choose who), on the list only (add to the register), or for information."""
+
+    id: uuid.UUID
+    line: int
+    status: str
+    reason: str
+    name: str
+    sex: str
+    door: str
+    door_text: str
+    phone_masked: str | None
+    decision: str
+    candidates: list[Candidate] = []
+    resident_name: str = ""  # repeated / outside: whom the row matched
+
+
+class ReconcileSummary(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    title: str
+    source: str
+    created_at: datetime
+    expected: int
+    present: int
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.present
+
+
+class Result(msgspec.Struct, kw_only=True):
+    summary: ReconcileSummary
+    listed: int
+    area: list[str]
+    grids: list[Count]
+    buildings: list[Count]
+    households: list[Count]  # households with someone missing
+    missing: list[Person]
+    not_expected: list[Person]  # away or moved out when the list was saved
+    ambiguous: list[OpenRow]
+    list_only: list[OpenRow]
+    others: list[OpenRow]  # repeated, outside the area, without a name or number

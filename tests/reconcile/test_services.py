@@ -1,0 +1,144 @@
+"""Reconciling lists against the register inside a scope, without HTTP: the story of 张大爷 and 李秀英 first."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from server.accounts.services import Scope
+from server.demo.seed import BUILDING_2_LIVING, COMMUNITY_ID, GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
+from server.imports import draft as drafts
+from server.imports.reader import ImportProblem
+from server.reconcile import services
+from server.places.tables import Resident
+from server.reconcile.tables import ExpectedResident, ListRow, Reconciliation
+from tests.reconcile.files import csv_list, list_rows, living_in_building, user, xlsx_list
+
+TODAY = date(2022, 11, 24)
+NOW = datetime(2022, 11, 24, 3, 30, tzinfo=UTC)
+GRID2 = Scope(community_id=COMMUNITY_ID, grid_ids=(GRID_IDS[1],))
+GRID1 = Scope(community_id=COMMUNITY_ID, grid_ids=(GRID_IDS[0],))
+BUILDING_2 = demo_uuid("building", "2")
+MISSING = {"张国强", "李秀英"}
+
+
+async def story_list() -> list[list[str]]:
+    people = await living_in_building(2)
+    assert len(people) == BUILDING_2_LIVING
+    return list_rows([p for p in people if p["name"] not in MISSING])
+
+
+async def test_the_story_names_exactly_the_two_who_were_not_tested():
+    rows = await story_list()
+    assert len(rows) == 330
+    draft = services.draft_from_upload(xlsx_list(rows), "11月24日核酸.xlsx")
+    preview = await services.preview(GRID2, draft, {}, [BUILDING_2])
+    assert preview.blocking == []
+    assert (preview.expected, preview.matched, preview.missing) == (332, 330, 2)
+    assert "header_not_first" in preview.notes and "merged" in preview.notes
+    before = await Reconciliation.count()
+
+    rec_id = await services.save(await user("13800000002"), GRID2, draft, {}, [BUILDING_2], NOW)
+
+    assert await Reconciliation.count() == before + 1
+    result = await services.get_result(GRID2, rec_id, TODAY)
+    assert (result.summary.expected, result.summary.present, result.summary.missing) == (332, 330, 2)
+    assert {p.name for p in result.missing} == MISSING
+    assert {p.door for p in result.missing} == {"2-1-301"}
+    assert {p.resident_id for p in result.missing} == {STORY_RESIDENT_IDS[n] for n in MISSING}
+    assert [(b.name, b.expected, b.present) for b in result.buildings] == [("2号楼", 332, 330)]
+    assert [(h.name, h.expected, h.present) for h in result.households] == [("2-1-301", 5, 3)]
+    assert result.list_only == [] and result.ambiguous == []
+    # Who is away or moved out was not expected, and is shown apart.
+    assert all(p.status in ("away", "moved_out") for p in result.not_expected)
+
+
+@pytest.mark.parametrize("encoding,bom", [("utf-8", False), ("utf-8", True), ("gbk", False)])
+async def test_csv_in_each_encoding_reads_the_same(encoding, bom):
+    rows = await story_list()
+    draft = services.draft_from_upload(csv_list(rows, encoding, bom), "list.csv")
+    preview = await services.preview(GRID2, draft, {}, [BUILDING_2])
+    assert (preview.matched, preview.missing, preview.unknown, preview.ambiguous) == (330, 2, 0, 0)
+    assert [c.field for c in preview.columns] == [None, "name", "sex", "id_number", "phone", "address"]
+
+
+async def test_duplicates_and_blank_rows_are_reported_and_not_counted_twice():
+    rows = await story_list()
+    messy = rows[:10] + [[""] * 6] + rows[10:] + [rows[3], rows[4]]
+    draft = services.draft_from_upload(csv_list(messy), "list.csv")
+    preview = await services.preview(GRID2, draft, {}, [BUILDING_2])
+    assert (preview.matched, preview.missing, preview.duplicates, preview.blank_rows) == (330, 2, 2, 1)
+    duplicates = [p for p in preview.problems if p.kind == "duplicate"]
+    assert [p.other for p in duplicates] == ["5", "6"]  # the header is line 1, rows[3] is line 5
+
+
+async def test_the_preview_saves_nothing_and_another_grid_sees_nobody():
+    rows = await story_list()
+    draft = services.draft_from_upload(xlsx_list(rows), "list.xlsx")
+    before = (await Reconciliation.count(), await ExpectedResident.count(), await ListRow.count())
+    preview = await services.preview(GRID1, draft, {}, [])
+    assert preview.blocking == ["nothing_matched"]  # grid 1's worker holds a list of grid 2: another area's list
+    with pytest.raises(services.ReconcileError):
+        await services.save(await user("13800000001"), GRID1, draft, {}, [], NOW)
+    with pytest.raises(services.ReconcileError):
+        await services.preview(GRID1, draft, {}, [BUILDING_2])  # a building outside the scope
+    assert (await Reconciliation.count(), await ExpectedResident.count(), await ListRow.count()) == before
+
+
+async def test_unknown_headers_are_mapped_by_a_person():
+    rows = await story_list()
+    data = "\n".join(["人,门,号码"] + [f"{r[1]},{r[5]},{r[4]}" for r in rows]).encode()
+    draft = services.draft_from_upload(data, "odd.csv")
+    preview = await services.preview(GRID2, draft, {}, [BUILDING_2])
+    assert preview.blocking == ["no_identifying_column"]
+    preview = await services.preview(GRID2, draft, {0: "name", 1: "address", 2: "phone"}, [BUILDING_2])
+    assert (preview.blocking, preview.matched, preview.missing) == ([], 330, 2)
+
+
+async def test_people_on_the_list_only_ambiguous_rows_and_reasons():
+    rows = await story_list()
+    extra = [
+        ["", "赵新来", "男", "", "13612345678", "2号楼1单元301"],  # not in the register
+        ["", "张国强", "男", "", "", "3号楼1单元101"],  # his name at the wrong door: a person decides
+    ]
+    draft = services.draft_from_upload(csv_list(rows + extra), "list.csv")
+    worker = await user("13800000002")
+    rec_id = await services.save(worker, GRID2, draft, {}, [BUILDING_2], NOW)
+    result = await services.get_result(GRID2, rec_id, TODAY)
+    assert [r.name for r in result.list_only] == ["赵新来"]
+    assert [(r.name, r.reason) for r in result.ambiguous] == [("张国强", "door_differs")]
+    assert [c.resident_id for c in result.ambiguous[0].candidates] == [STORY_RESIDENT_IDS["张国强"]]
+
+    # The grid worker decides it is him: he is no longer missing.
+    assert await services.decide(worker, GRID2, rec_id, result.ambiguous[0].id, STORY_RESIDENT_IDS["张国强"])
+    # She calls 李秀英: busy with the grandson, will come.
+    assert await services.record_reason(worker, GRID2, rec_id, STORY_RESIDENT_IDS["李秀英"], "will_come")
+    # 赵新来 lives at 2-1-301 now: added to the register, present on this list.
+    added = await services.add_to_register(worker, GRID2, rec_id, result.list_only[0].id, "２栋１单元３０１", "M")
+    try:
+        result = await services.get_result(GRID2, rec_id, TODAY)
+        assert [(p.name, p.reason) for p in result.missing] == [("李秀英", "will_come")]
+        assert (result.summary.expected, result.summary.present) == (333, 332)
+        assert [r.decision for r in result.list_only] == ["added"]
+        new = await Resident.select().where(Resident.id == added).first()
+        assert (new["name"], new["phone"], new["status"], new["household"]) == (
+            "赵新来",
+            "13612345678",
+            "living",
+            demo_uuid("household", "2-1-301"),
+        )
+        # Another grid's worker can neither see nor change it.
+        assert await services.get_result(GRID1, rec_id, TODAY) is None
+        other = await user("13800000001")
+        assert not await services.record_reason(other, GRID1, rec_id, STORY_RESIDENT_IDS["李秀英"], "")
+    finally:  # the seeded register is shared by every test: building 2 keeps its 332
+        await Reconciliation.delete().where(Reconciliation.id == rec_id)
+        await Resident.delete().where(Resident.id == added)
+
+
+async def test_a_draft_comes_back_whole_or_is_refused():
+    draft = services.draft_from_upload(csv_list([["1", "张三", "男", "", "", "2-1-301"]]), "a.csv")
+    assert drafts.decode(drafts.encode(draft)) == draft
+    with pytest.raises(ImportProblem):
+        drafts.decode("not a draft")
