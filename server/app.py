@@ -23,6 +23,7 @@ from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
 from server.register.controllers import RegisterAdminController, RegisterController
 from server.register.services import CHECK_IN
+from server.reconcile.controllers import ReconcileController
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sweeps.controllers import SweepsController
 from server.sweeps.services import TICK
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SweepsController,
             JoinController,
             TeamController,
+            ReconcileController,
             api,
             static,
             pwa.manifest,

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 
-from server.demo.seed import GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
+from server.accounts.services import CurrentUser, Scope
+from server.accounts.tables import User
+from server.demo.seed import COMMUNITY_ID, GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
+from server.reconcile import services as reconcile
 from server.sweeps.tables import Sweep
 from tests.conftest import browser, log_in
 
@@ -145,6 +149,32 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/residents/{resident_id:uuid}/phone"): REGISTER,
     ("GET", "/register/export.xlsx"): REGISTER_SEARCH,  # each their own grid's register
     ("GET", "/audit"): {**REGISTER, "own_grid_worker": "forbidden", "other_grid_worker": "forbidden"},
+    ("GET", "/reconcile"): COORDINATORS,
+    # Posted without a file or a draft: refused in words (400), nothing saved.
+    ("POST", "/reconcile/preview"): {
+        **COORDINATORS,
+        **dict.fromkeys(("admin", "own_grid_worker", "other_grid_worker"), "invalid"),
+    },
+    ("POST", "/reconcile"): {
+        **COORDINATORS,
+        **dict.fromkeys(("admin", "own_grid_worker", "other_grid_worker"), "invalid"),
+    },
+    ("GET", "/reconcile/{rec_id:uuid}"): REGISTER,  # a reconciliation of grid 2's worker
+    ("GET", "/reconcile/{rec_id:uuid}/export"): REGISTER,
+    ("POST", "/reconcile/{rec_id:uuid}/reasons"): {**REGISTER, "admin": "back", "own_grid_worker": "back"},
+    ("POST", "/reconcile/{rec_id:uuid}/rows/{row_id:uuid}/decide"): {
+        **REGISTER,
+        "admin": "invalid",
+        "own_grid_worker": "invalid",
+    },  # posted without a choice
+    ("POST", "/reconcile/{rec_id:uuid}/rows/{row_id:uuid}/add"): {
+        **REGISTER,
+        "admin": "invalid",
+        "own_grid_worker": "invalid",
+    },  # posted without door and sex
+    ("POST", "/reconcile/{rec_id:uuid}/revisit"): {**REGISTER, "admin": "back", "own_grid_worker": "back"},
+    # The sample sweep is of households: only a sweep of each person can be reconciled (400) where it is visible.
+    ("POST", "/reconcile/sweeps/{sweep_id:uuid}"): {**REGISTER, "admin": "invalid", "own_grid_worker": "invalid"},
     ("GET", "/static/{file_path:path}"): OPEN,
     ("GET", "/manifest.webmanifest"): OPEN,
     ("GET", "/sw.js"): OPEN,
@@ -171,8 +201,20 @@ SAMPLES = {
     "action": "extend",
     "resident_id": str(STORY_RESIDENT_IDS["张国强"]),
     "card_id": str(uuid.uuid4()),
+    "row_id": str(uuid.uuid4()),
 }
 QUERIES = {"/search": "?q=张国强", "/api/v1/residents": "?q=张国强"}
+
+
+async def sample_reconciliation():
+    """A reconciliation of building 2 by grid 2's worker, from a list naming only 张国强."""
+    worker = await User.select().where(User.phone == ROLES["own_grid_worker"]).first()
+    user = CurrentUser(
+        worker["id"], worker["community"], worker["name"], worker["phone"], "grid_worker", worker["grid"], None
+    )
+    draft = reconcile.draft_from_upload("姓名,住址\n张国强,2-1-301\n".encode(), "access.csv")
+    scope = Scope(COMMUNITY_ID, (GRID_IDS[1],))
+    return await reconcile.save(user, scope, draft, {}, [demo_uuid("building", "2")], datetime.now(UTC))
 
 
 def concrete(path: str) -> str:
@@ -214,6 +256,9 @@ async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
             token = client.cookies.get("gc_csrf", "")
             if (method, path) == ("POST", "/api/v1/sync"):
                 answer = await client.post(path, json={"writes": []}, headers={"x-csrftoken": token})
+            elif path.endswith("/reasons"):  # 李秀英 is missing from the sample reconciliation
+                data = {"_csrf_token": token, "resident_id": str(STORY_RESIDENT_IDS["李秀英"]), "reason": "away"}
+                answer = await client.post(concrete(path), data=data, follow_redirects=False)
             elif path.endswith("ticks"):  # a real tick of door 2-1-301, by form
                 data = {"_csrf_token": token, "household_id": SAMPLES["household_id"], "back": "/"}
                 if path.endswith("floor-ticks"):
@@ -253,6 +298,7 @@ async def test_access_table(app):
             },
         )
     SAMPLES["sweep_id"] = str((await Sweep.select(Sweep.id).where(Sweep.name == "access").first())["id"])
+    SAMPLES["rec_id"] = str(await sample_reconciliation())
     wrong = []
     for who in WHO:
         got = await outcomes_for(app, who)

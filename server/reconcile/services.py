@@ -41,6 +41,16 @@ def draft_from_upload(data: bytes, filename: str) -> drafts.Draft:
     return drafts.draft_of(read_table(data, filename), filename or "list")
 
 
+async def buildings_in_scope(scope: Scope) -> list[dict]:
+    """The buildings a list may be held against: id, name, number."""
+    rows = (
+        await Building.select(Building.id, Building.name, Building.number, Building.grid)
+        .where(Building.community == scope.community_id)
+        .order_by(Building.number)
+    )
+    return [row for row in rows if scope.allows_grid(row["grid"])]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The register of a scope, in one query
 
@@ -339,6 +349,10 @@ async def _reconciliation_in_scope(scope: Scope, rec_id: uuid.UUID) -> dict | No
     if scope.grid_ids is not None and row["grid"] not in scope.grid_ids:
         return None  # an admin's reconciliation, or another grid's: not this grid worker's to see
     return row
+
+
+async def is_visible(scope: Scope, rec_id: uuid.UUID) -> bool:
+    return await _reconciliation_in_scope(scope, rec_id) is not None
 
 
 async def list_reconciliations(scope: Scope, limit: int = 20) -> list[schemas.ReconcileSummary]:
@@ -698,8 +712,6 @@ async def from_sweep(user: CurrentUser, scope: Scope, sweep_id: uuid.UUID, now: 
     )
     if sweep is None:
         raise ReconcileError("sweep_not_found")
-    if sweep["subject"] != "persons":
-        raise ReconcileError("not_a_person_sweep")
     area_ids = [
         row["building"] for row in await SweepArea.select(SweepArea.building).where(SweepArea.sweep == sweep_id)
     ]
@@ -707,7 +719,9 @@ async def from_sweep(user: CurrentUser, scope: Scope, sweep_id: uuid.UUID, now: 
     in_scope = {row.building for row in register}
     area_ids = [b for b in dict.fromkeys(area_ids) if b in in_scope]
     if not area_ids:
-        raise ReconcileError("building_out_of_scope")
+        raise ReconcileError("building_out_of_scope")  # told apart from "not a person sweep" only within scope
+    if sweep["subject"] != "persons":
+        raise ReconcileError("not_a_person_sweep")
     last: dict[uuid.UUID, tuple[int, str]] = {}
     for tick in await SweepTick.select(SweepTick.seq, SweepTick.resident, SweepTick.outcome).where(
         (SweepTick.sweep == sweep_id) & SweepTick.resident.is_not_null()

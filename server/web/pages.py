@@ -100,6 +100,10 @@ def invalid(request: Request, exc: ValidationException) -> Response:
 def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code >= 500:
         return server_error(request, exc)
+    if exc.status_code == 413:  # a body past a route's limit: only uploads come near one
+        return _error_page(
+            request, 413, translate(request, "The file is too large. Lists must be smaller than %(mb)s MB.", mb=50)
+        )
     # Litestar's own details are English and technical; a person gets one plain sentence.
     return _error_page(request, exc.status_code, translate(request, "That did not work. Go back and try again."))
 

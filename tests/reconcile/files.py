@@ -30,7 +30,12 @@ def door_spellings(door: str, n: int) -> str:
 def phone_spellings(phone: str | None, n: int) -> str:
     if not phone:
         return ""
-    ways = [phone, f"+86 {phone[:3]} {phone[3:7]} {phone[7:]}", phone[:3] + "****" + phone[7:], phone.translate(FULL_WIDTH)]
+    ways = [
+        phone,
+        f"+86 {phone[:3]} {phone[3:7]} {phone[7:]}",
+        phone[:3] + "****" + phone[7:],
+        phone.translate(FULL_WIDTH),
+    ]
     return ways[n % len(ways)]
 
 
@@ -49,8 +54,11 @@ async def living_in_building(number: int) -> list[dict]:
         Resident.phone,
         Resident.id_number,
         Resident.household.door.as_alias("door"),
-    ).where((Resident.household.building.number == number) & (Resident.status == "living")
-            & (Resident.community == Resident.household.community))
+    ).where(
+        (Resident.household.building.number == number)
+        & (Resident.status == "living")
+        & (Resident.community == Resident.household.community)
+    )
 
 
 def list_rows(people: list[dict]) -> list[list[str]]:

@@ -10,8 +10,8 @@ from server.accounts.services import Scope
 from server.demo.seed import BUILDING_2_LIVING, COMMUNITY_ID, GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
 from server.imports import draft as drafts
 from server.imports.reader import ImportProblem
-from server.reconcile import services
 from server.places.tables import Resident
+from server.reconcile import services
 from server.reconcile.tables import ExpectedResident, ListRow, Reconciliation
 from tests.reconcile.files import csv_list, list_rows, living_in_building, user, xlsx_list
 

@@ -1,0 +1,377 @@
+"""Reconcile pages: upload a list, preview it (nothing saved), save it, then act on who is missing.
+
+The upload, the mapping step and the saving share one multipart form: the preview page carries the parsed list
+(server.imports.draft) so that changing a column's field or saving needs no second upload.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Response, Template
+from openpyxl import Workbook
+
+from server.accounts.services import Scope
+from server.audit.services import record_read
+from server.i18n import translate
+from server.imports import draft as drafts
+from server.imports.columns import FIELDS
+from server.imports.reader import MAX_BYTES, ImportProblem
+from server.places.controllers import found
+from server.reconcile import schemas, services
+from server.web.auth import client_address, current_user, requires_register, scope_of
+from server.web.pages import render, settings_of
+
+# The form may carry a file just under the limit plus the other fields: the reader, not the server, says "too large".
+MAX_REQUEST = MAX_BYTES + 2 * 1024 * 1024
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _values(data: dict[str, Any], key: str) -> list:
+    value = data.get(key, [])
+    return value if isinstance(value, list) else [value]
+
+
+def _uuids(data: dict[str, Any], key: str) -> list[uuid.UUID]:
+    out = []
+    for value in _values(data, key):
+        try:
+            out.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return out
+
+
+def _choices(data: dict[str, Any]) -> dict[int, str]:
+    """The mapping step's selects: one `column` value per column, in order ("" = ignore)."""
+    if "column" not in data:
+        return {}
+    return {index: str(value) if value in FIELDS else "" for index, value in enumerate(_values(data, "column"))}
+
+
+def problem_text(request: Request, problem: ImportProblem) -> str:
+    texts = {
+        "too_large": translate(request, "The file is too large. Lists must be smaller than %(mb)s MB.", mb=50),
+        "empty": translate(request, "The file is empty."),
+        "old_excel": translate(request, "This is an old Excel file (.xls). Save it as .xlsx in Excel and try again."),
+        "not_a_spreadsheet": translate(request, "This file is not a spreadsheet. Choose an .xlsx or .csv file."),
+        "no_rows": translate(request, "The file has a header but no people under it."),
+        "too_many_rows": translate(request, "The list has more than 100,000 rows. Split it by building."),
+        "draft_damaged": translate(request, "The list could not be read back. Upload the file again."),
+    }
+    return texts.get(problem.code) or translate(request, "That did not work. Go back and try again.")
+
+
+def error_text(request: Request, code: str) -> str:
+    texts = {
+        "building_out_of_scope": translate(request, "Choose buildings of your own grid."),
+        "nothing_matched": translate(
+            request,
+            "Nobody on this list is in your register. Is it a list from another community or grid? Nothing was saved.",
+        ),
+        "no_identifying_column": translate(
+            request, "No column holds names, phone numbers or ID numbers. Choose what each column holds below."
+        ),
+        "no_rows": translate(request, "The file has a header but no people under it."),
+        "invalid_reason": translate(request, "Invalid input."),
+        "not_a_candidate": translate(request, "Choose one of the people listed."),
+        "sex_needed": translate(request, "Choose male or female."),
+        "door_not_found": translate(request, "No such door in your grid. Write it like 2-1-301."),
+        "not_open": translate(request, "This row has already been dealt with."),
+        "sweep_not_found": translate(request, "Not found, or not in your grid."),
+        "not_a_person_sweep": translate(request, "Only a sweep of each person can be reconciled."),
+    }
+    return texts.get(code) or translate(request, "That did not work. Go back and try again.")
+
+
+def _reconcile_scope(request: Request) -> Scope:
+    return scope_of(request)
+
+
+async def _index(request: Request, *, error: str | None = None, status_code: int = 200) -> Template:
+    scope = _reconcile_scope(request)
+    return render(
+        request,
+        "reconcile/index.html",
+        status_code=status_code,
+        error=error,
+        buildings=await services.buildings_in_scope(scope),
+        recent=await services.list_reconciliations(scope),
+        sweeps=await services.person_sweeps(scope),
+    )
+
+
+class ReconcileController(Controller):
+    path = "/reconcile"
+    guards = [requires_register]
+
+    @get("/")
+    async def index(self, request: Request) -> Template:
+        return await _index(request)
+
+    @post("/preview", request_max_body_size=MAX_REQUEST)
+    async def preview(self, request: Request, data: Multipart) -> Template:
+        """Read the file (or the draft a preview carried) and show what saving would give. Saves nothing."""
+        scope = _reconcile_scope(request)
+        try:
+            draft = await _draft_of(data)
+            result = await services.preview(scope, draft, _choices(data), _uuids(data, "building_ids"))
+        except ImportProblem as problem:
+            return await _index(request, error=problem_text(request, problem), status_code=400)
+        except services.ReconcileError as error:
+            return await _index(request, error=error_text(request, error.code), status_code=400)
+        return render(request, "reconcile/preview.html", preview=result, fields=FIELDS, error=None)
+
+    @post("/", request_max_body_size=MAX_REQUEST)
+    async def save(self, request: Request, data: Multipart) -> Response:
+        scope = _reconcile_scope(request)
+        try:
+            draft = await _draft_of(data)
+            rec_id = await services.save(
+                current_user(request), scope, draft, _choices(data), _uuids(data, "building_ids"), datetime.now(UTC)
+            )
+        except ImportProblem as problem:
+            return await _index(request, error=problem_text(request, problem), status_code=400)
+        except services.ReconcileError as error:
+            # Saving refused (the register changed, or a crafted form): the preview again, with the reason.
+            result = await services.preview(scope, draft, _choices(data), [])
+            return render(
+                request,
+                "reconcile/preview.html",
+                status_code=400,
+                preview=result,
+                fields=FIELDS,
+                error=error_text(request, error.code),
+            )
+        return Redirect(f"/reconcile/{rec_id}", status_code=303)
+
+    @get("/{rec_id:uuid}")
+    async def result_page(self, request: Request, rec_id: FromPath[uuid.UUID]) -> Template:
+        result = found(await services.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()))
+        # Whole phone numbers are on the page (tap to call): a read of sensitive data, as the household page is.
+        await record_read(current_user(request), "reconcile.view", "reconciliation", rec_id, client_address(request))
+        return render(request, "reconcile/result.html", result=result, reasons=schemas.REASONS)
+
+    @post("/{rec_id:uuid}/reasons")
+    async def record_reason(self, request: Request, rec_id: FromPath[uuid.UUID], data: Form) -> Response:
+        await _visible(request, rec_id)
+        resident_id = _first_uuid(data, "resident_id")
+        reason = str(data.get("reason", ""))
+        if resident_id is None or reason not in (*schemas.REASONS, ""):
+            return _error(request, "invalid_reason", 400)
+        if not await services.record_reason(
+            current_user(request), _reconcile_scope(request), rec_id, resident_id, reason
+        ):
+            raise NotFoundException()
+        return Redirect(f"/reconcile/{rec_id}#m-{resident_id}", status_code=303)
+
+    @post("/{rec_id:uuid}/rows/{row_id:uuid}/decide")
+    async def decide(
+        self, request: Request, rec_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID], data: Form
+    ) -> Response:
+        await _visible(request, rec_id)
+        choice = str(data.get("resident_id", ""))
+        if choice not in ("", "none"):
+            resident_id = _first_uuid(data, "resident_id")
+            if resident_id is None:
+                return _error(request, "not_a_candidate", 400)
+        else:
+            resident_id = None
+            if choice == "":
+                return _error(request, "not_a_candidate", 400)
+        try:
+            done = await services.decide(current_user(request), _reconcile_scope(request), rec_id, row_id, resident_id)
+        except services.ReconcileError as error:
+            return _error(request, error.code, 400)
+        if not done:
+            raise NotFoundException()
+        return Redirect(f"/reconcile/{rec_id}#ambiguous", status_code=303)
+
+    @post("/{rec_id:uuid}/rows/{row_id:uuid}/add")
+    async def add_to_register(
+        self, request: Request, rec_id: FromPath[uuid.UUID], row_id: FromPath[uuid.UUID], data: Form
+    ) -> Response:
+        await _visible(request, rec_id)
+        try:
+            await services.add_to_register(
+                current_user(request),
+                _reconcile_scope(request),
+                rec_id,
+                row_id,
+                str(data.get("door", ""))[:64],
+                str(data.get("sex", "")),
+            )
+        except services.ReconcileError as error:
+            if (
+                error.code == "not_open"
+                and await services.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()) is None
+            ):
+                raise NotFoundException() from None
+            return _error(request, error.code, 400)
+        return Redirect(f"/reconcile/{rec_id}#list-only", status_code=303)
+
+    @post("/{rec_id:uuid}/revisit")
+    async def revisit(self, request: Request, rec_id: FromPath[uuid.UUID]) -> Response:
+        """A revisit sweep of the missing people's buildings, in one tap."""
+        today = settings_of(request).today()
+        scope = _reconcile_scope(request)
+        result = found(await services.get_result(scope, rec_id, today))
+        name = translate(request, "Revisit: %(title)s", title=result.summary.title)
+        sweep_id = await services.revisit_sweep(current_user(request), scope, rec_id, name, today)
+        if sweep_id is None:
+            return _error(request, "nobody_missing", 400)
+        return Redirect(f"/sweeps/{sweep_id}", status_code=303)
+
+    @post("/sweeps/{sweep_id:uuid}")
+    async def from_sweep(self, request: Request, sweep_id: FromPath[uuid.UUID]) -> Response:
+        """Item 5: a person sweep's outcomes reconciled with no file."""
+        try:
+            rec_id = await services.from_sweep(
+                current_user(request), _reconcile_scope(request), sweep_id, datetime.now(UTC)
+            )
+        except services.ReconcileError as error:
+            if error.code in ("sweep_not_found", "building_out_of_scope"):
+                raise NotFoundException() from None
+            return _error(request, error.code, 400)
+        return Redirect(f"/reconcile/{rec_id}", status_code=303)
+
+    @get("/{rec_id:uuid}/export")
+    async def export(self, request: Request, rec_id: FromPath[uuid.UUID]) -> Response:
+        """The result as .xlsx: the missing with reasons, people on the list only, rows to decide, counts. Audited."""
+        user = current_user(request)
+        if user.role not in ("admin", "grid_worker"):
+            raise PermissionDeniedException()
+        result = found(await services.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()))
+        await record_read(user, "reconcile.export", "reconciliation", rec_id, client_address(request))
+        body = _workbook(request, result)
+        suffix = translate(request, "reconciled")
+        filename = quote(f"{result.summary.title.rsplit('.', 1)[0]}-{suffix}.xlsx")
+        return Response(
+            body,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
+        )
+
+
+async def _draft_of(data: dict[str, Any]) -> drafts.Draft:
+    upload = data.get("file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        content = await upload.read(MAX_BYTES)  # never more than the limit into memory; the reader says too large
+        return services.draft_from_upload(content, upload.filename)
+    token = data.get("draft")
+    if isinstance(token, str) and token:
+        return drafts.decode(token)
+    raise ImportProblem("empty")
+
+
+async def _visible(request: Request, rec_id: uuid.UUID) -> None:
+    """Another grid's reconciliation is answered 404 before anything about the form is said."""
+    if not await services.is_visible(_reconcile_scope(request), rec_id):
+        raise NotFoundException()
+
+
+def _first_uuid(data: dict[str, Any], key: str) -> uuid.UUID | None:
+    values = _uuids(data, key)
+    return values[0] if values else None
+
+
+def _error(request: Request, code: str, status: int) -> Template:
+    message = (
+        translate(request, "Nobody is missing: there is no door to revisit.")
+        if code == "nobody_missing"
+        else error_text(request, code)
+    )
+    return render(request, "error.html", status_code=status, status=status, message=message)
+
+
+def reason_text(request: Request, reason: str) -> str:
+    return {
+        "away": translate(request, "Away"),
+        "hospital": translate(request, "In hospital"),
+        "refused": translate(request, "Refused"),
+        "will_come": translate(request, "Will come"),
+    }.get(reason, "")
+
+
+def _workbook(request: Request, result: schemas.Result) -> bytes:
+    book = Workbook(write_only=True)
+    missing = book.create_sheet(translate(request, "Missing"))
+    missing.append(
+        [
+            translate(request, "Name"),
+            translate(request, "Door"),
+            translate(request, "Age"),
+            translate(request, "Phone"),
+            translate(request, "Reason"),
+        ]
+    )
+    for p in result.missing:
+        missing.append([p.name, p.door, p.age, p.phone or "", reason_text(request, p.reason)])
+    counts = book.create_sheet(translate(request, "Counts"))
+    counts.append(
+        [
+            translate(request, "Where"),
+            translate(request, "Expected"),
+            translate(request, "On the list"),
+            translate(request, "Missing"),
+        ]
+    )
+    for group in (result.grids, result.buildings, result.households):
+        for c in group:
+            counts.append([c.name, c.expected, c.present, c.missing])
+    only = book.create_sheet(translate(request, "On the list only"))
+    only.append(
+        [
+            translate(request, "Row"),
+            translate(request, "Name"),
+            translate(request, "Door"),
+            translate(request, "Phone"),
+            translate(request, "Decision"),
+        ]
+    )
+    for r in result.list_only:
+        only.append(
+            [
+                r.line,
+                r.name,
+                r.door_text,
+                r.phone_masked or "",
+                translate(request, "Added") if r.decision == "added" else "",
+            ]
+        )
+    open_rows = book.create_sheet(translate(request, "To decide"))
+    open_rows.append(
+        [
+            translate(request, "Row"),
+            translate(request, "Name"),
+            translate(request, "Door"),
+            translate(request, "Could be"),
+        ]
+    )
+    for r in result.ambiguous:
+        open_rows.append([r.line, r.name, r.door_text, "; ".join(f"{c.name} {c.door}" for c in r.candidates)])
+    away = book.create_sheet(translate(request, "Not expected"))
+    away.append(
+        [
+            translate(request, "Name"),
+            translate(request, "Door"),
+            translate(request, "Status"),
+            translate(request, "On the list"),
+        ]
+    )
+    for p in result.not_expected:
+        status = translate(request, "Away") if p.status == "away" else translate(request, "Moved out")
+        away.append([p.name, p.door, status, translate(request, "yes") if p.line else ""])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

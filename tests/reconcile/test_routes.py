@@ -1,0 +1,173 @@
+"""Reconcile pages through HTTP: upload, preview (nothing saved), save, act on the missing, export."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from openpyxl import load_workbook
+
+from server.audit.tables import AuditEntry
+from server.demo.seed import STORY_RESIDENT_IDS, demo_uuid
+from server.imports.reader import MAX_BYTES
+from server.reconcile.tables import ExpectedResident, Reconciliation
+from server.sweeps.tables import Sweep, SweepArea
+from tests.conftest import log_in
+from tests.reconcile.files import csv_list, list_rows, living_in_building, xlsx_list
+
+WORKER = "13800000002"  # 李雪敏, grid 2: building 2
+OTHER_WORKER = "13800000001"
+BUILDING_2 = str(demo_uuid("building", "2"))
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def story_file() -> bytes:
+    people = await living_in_building(2)
+    return xlsx_list(list_rows([p for p in people if p["name"] not in ("张国强", "李秀英")]))
+
+
+def form(client, **fields) -> dict:
+    return {"_csrf_token": client.cookies["gc_csrf"], **fields}
+
+
+async def upload(client, data: bytes, name: str = "11月24日核酸名单.xlsx", **fields):
+    return await client.post(
+        "/reconcile/preview",
+        data=form(client, building_ids=BUILDING_2, **fields),
+        files={"file": (name, data, XLSX)},
+    )
+
+
+def hidden(page: str, name: str) -> list[str]:
+    return re.findall(rf'name="{name}" value="([^"]*)"', page)
+
+
+async def counts() -> tuple[int, int]:
+    return await Reconciliation.count(), await ExpectedResident.count()
+
+
+async def test_the_story_upload_preview_save_and_the_two_names(client):
+    await log_in(client, WORKER)
+    before = await counts()
+    preview = await upload(client, await story_file())
+    assert preview.status_code == 200, preview.text
+    assert "还没有保存" in preview.text
+    assert re.search(r'data-testid="pv-missing"><strong>2<', preview.text)
+    assert await counts() == before  # the preview saves nothing
+
+    saved = await client.post(
+        "/reconcile/",
+        data=form(client, draft=hidden(preview.text, "draft")[0], building_ids=hidden(preview.text, "building_ids")),
+        files={"none": ("", b"", "application/octet-stream")},  # a multipart body, as the browser sends
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    page = await client.get(saved.headers["location"])
+    assert page.status_code == 200
+    headline = re.search(r'data-testid="headline-text">(.*?)</p>', page.text).group(1)
+    assert headline == "应到 332 人，名单上 330 人；未到：张国强、李秀英 (2-1-301)"
+    assert page.text.count('data-testid="missing-person"') == 2
+    assert 'href="tel:' in page.text  # a grid worker can call them from here
+    assert "登记为外出" in page.text  # away and moved-out residents were not expected, and the page says so
+    rec_id = saved.headers["location"].rsplit("/", 1)[1]
+    assert await AuditEntry.exists().where((AuditEntry.action == "reconcile.view") & (AuditEntry.target_id == rec_id))
+
+    # She calls down 李秀英: will come. The page shows the reason.
+    answer = await client.post(
+        f"/reconcile/{rec_id}/reasons",
+        data=form(client, resident_id=str(STORY_RESIDENT_IDS["李秀英"]), reason="will_come"),
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    page = await client.get(f"/reconcile/{rec_id}")
+    assert re.search(r'data-testid="reason">会来<', page.text)
+
+    # Export: the two missing with the reason, audited.
+    export = await client.get(f"/reconcile/{rec_id}/export")
+    assert export.status_code == 200 and export.headers["content-type"].startswith(XLSX)
+    sheet = load_workbook(io.BytesIO(export.content)).worksheets[0]
+    names = {(row[0], row[1], row[4]) for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert names == {("张国强", "2-1-301", None), ("李秀英", "2-1-301", "会来")}
+    assert await AuditEntry.exists().where(AuditEntry.action == "reconcile.export")
+
+    # A revisit sweep of their doors in one action.
+    answer = await client.post(f"/reconcile/{rec_id}/revisit", data=form(client), follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/sweeps/")
+    sweep_id = answer.headers["location"].rsplit("/", 1)[1]
+    sweep = await Sweep.select().where(Sweep.id == sweep_id).first()
+    assert "2-1-301" in sweep["purpose"]
+    assert [a["building"] for a in await SweepArea.select().where(SweepArea.sweep == sweep_id)] == [
+        demo_uuid("building", "2")
+    ]
+
+    # Another grid's worker: not found (not "forbidden"), and nothing is told.
+    await log_in(client, OTHER_WORKER)
+    assert (await client.get(f"/reconcile/{rec_id}")).status_code == 404
+    assert (await client.get(f"/reconcile/{rec_id}/export")).status_code == 404
+
+
+async def bad_upload(client, data: bytes, name: str) -> str:
+    before = await counts()
+    answer = await upload(client, data, name)
+    assert answer.status_code == 400
+    assert await counts() == before
+    return re.search(r'data-testid="form-error">(.*?)</p>', answer.text, re.S).group(1)
+
+
+async def test_bad_files_get_a_clear_message_and_nothing_is_saved(client):
+    await log_in(client, WORKER)
+    assert "文件是空的" in await bad_upload(client, b"", "empty.csv")
+    assert "不是表格" in await bad_upload(client, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "photo.png")
+    assert "不是表格" in await bad_upload(client, b"PK\x03\x04 broken zip", "broken.xlsx")
+    assert "旧版" in await bad_upload(client, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "old.xls")
+    assert "50 MB" in await bad_upload(client, b"a" * MAX_BYTES, "huge.csv")  # exactly 50 MB
+
+
+async def test_a_list_from_another_community_cannot_be_saved(client):
+    await log_in(client, WORKER)
+    rows = [["1", "欧阳娜娜", "女", "", "13912345678", "9号楼9单元909"], ["2", "司马光", "男", "", "", "8-1-101"]]
+    before = await counts()
+    preview = await client.post(
+        "/reconcile/preview", data=form(client), files={"file": ("other.csv", csv_list(rows), "text/csv")}
+    )
+    assert preview.status_code == 200
+    assert 'data-testid="blocking"' in preview.text and "另一个社区" in preview.text
+    assert 'data-testid="save"' not in preview.text
+    saved = await client.post(
+        "/reconcile/",
+        data=form(client, draft=hidden(preview.text, "draft")[0]),
+        files={"none": ("", b"", "application/octet-stream")},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 400 and "另一个社区" in saved.text
+    assert await counts() == before
+
+
+async def test_the_mapping_step_for_unknown_headers(client):
+    await log_in(client, WORKER)
+    people = await living_in_building(2)
+    data = "\n".join(["人员,门,号码"] + [f"{p['name']},{p['door']},{p['phone'] or ''}" for p in people]).encode()
+    preview = await client.post(
+        "/reconcile/preview",
+        data=form(client, building_ids=BUILDING_2),
+        files={"file": ("odd.csv", data, "text/csv")},
+    )
+    assert 'data-testid="blocking"' in preview.text and 'data-testid="save"' not in preview.text
+    again = await client.post(
+        "/reconcile/preview",
+        data=form(
+            client, draft=hidden(preview.text, "draft")[0], building_ids=BUILDING_2, column=["name", "address", "phone"]
+        ),
+        files={"none": ("", b"", "application/octet-stream")},
+    )
+    assert again.status_code == 200
+    assert 'data-testid="save"' in again.text
+    assert re.search(r'data-testid="pv-missing"><strong>0<', again.text)
+
+
+async def test_home_offers_reconciling_to_grid_workers_and_admins_only(client):
+    await log_in(client, WORKER)
+    assert 'data-testid="reconcile-card"' in (await client.get("/")).text
+    await log_in(client, "13900000001")
+    assert 'data-testid="reconcile-card"' not in (await client.get("/")).text
+    assert (await client.get("/reconcile")).status_code == 403
