@@ -308,7 +308,7 @@ def _workbook(request: Request, result: schemas.Result) -> bytes:
     missing = book.create_sheet(translate(request, "Missing"))
     missing.append(
         [
-            translate(request, "Name"),
+            translate(request, "Full name"),
             translate(request, "Door"),
             translate(request, "Age"),
             translate(request, "Phone"),
@@ -333,7 +333,7 @@ def _workbook(request: Request, result: schemas.Result) -> bytes:
     only.append(
         [
             translate(request, "Row"),
-            translate(request, "Name"),
+            translate(request, "Full name"),
             translate(request, "Door"),
             translate(request, "Phone"),
             translate(request, "Decision"),
@@ -353,7 +353,7 @@ def _workbook(request: Request, result: schemas.Result) -> bytes:
     open_rows.append(
         [
             translate(request, "Row"),
-            translate(request, "Name"),
+            translate(request, "Full name"),
             translate(request, "Door"),
             translate(request, "Could be"),
         ]
@@ -363,7 +363,7 @@ def _workbook(request: Request, result: schemas.Result) -> bytes:
     away = book.create_sheet(translate(request, "Not expected"))
     away.append(
         [
-            translate(request, "Name"),
+            translate(request, "Full name"),
             translate(request, "Door"),
             translate(request, "Status"),
             translate(request, "On the list"),

@@ -1,0 +1,108 @@
+"""Reading uploads: every file is generated here, messy the way real lists are."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from server.imports import columns
+from server.imports.reader import MAX_BYTES, ImportProblem, read_table
+
+ROWS = [["张国强", "男", "２栋１单元３０１室", "138 1234 5678"], ["李秀英", "女", "2号楼1单元301", "+86 13912345678"]]
+
+
+def xlsx(lines: list[list], merges: tuple[str, ...] = ()) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    for line in lines:
+        sheet.append(line)
+    for cells in merges:
+        sheet.merge_cells(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def problem(data: bytes, name: str = "list.csv") -> str:
+    with pytest.raises(ImportProblem) as caught:
+        read_table(data, name)
+    return caught.value.code
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "姓名,性别,住址,联系电话\n张国强,男,２栋１单元３０１室,138 1234 5678\n".encode(),
+        "\ufeff姓名,性别,住址,联系电话\n张国强,男,２栋１单元３０１室,138 1234 5678\n".encode(),
+        "姓名,性别,住址,联系电话\r\n张国强,男,２栋１单元３０１室,138 1234 5678\r\n".encode("gbk"),
+        "姓名\t性别\t住址\t联系电话\n张国强\t男\t２栋１单元３０１室\t138 1234 5678\n".encode("gb18030"),
+    ],
+    ids=["utf-8", "utf-8 with BOM", "gbk", "tab-separated gb18030"],
+)
+def test_csv_encodings_read_the_same(data):
+    table = read_table(data, "list.csv")
+    assert table.headers == ["姓名", "性别", "住址", "联系电话"]
+    assert table.rows[0].cells == ["张国强", "男", "2栋1单元301室", "138 1234 5678"]  # full-width made half-width
+    assert table.mapping == {0: "name", 1: "sex", 2: "address", 3: "phone"}
+
+
+def test_header_below_a_merged_title_and_blank_lines_is_found():
+    data = xlsx(
+        [["2022年11月24日 2号楼核酸检测名单"], [], ["序号", "姓名", "性别", "楼栋", "单元", "门牌号", "手机号"]]
+        + [[1, "张国强", "男", 2, 1, 301, 13812345678], [2, "李秀英", "女", None, None, None, None]],
+        merges=("A1:G1", "D4:D5", "E4:E5", "F4:F5"),  # the family's door written once for both
+    )
+    table = read_table(data, "list.xlsx")
+    assert table.header_line == 3
+    assert {"header_not_first", "merged"} <= set(table.notes)
+    assert table.rows[0].cells == ["1", "张国强", "男", "2", "1", "301", "13812345678"]  # 13812345678.0 -> digits
+    assert table.rows[1].cells[3:6] == ["2", "1", "301"]  # merged cells filled down
+    assert sorted(table.mapping.values()) == ["building", "name", "phone", "room", "sex", "unit"]
+
+
+def test_blank_and_duplicated_rows():
+    data = "姓名,住址\n张国强,2-1-301\n\n李秀英,2-1-301\n,\n张国强,2-1-301\n\n\n".encode()
+    table = read_table(data, "list.csv")
+    assert [row.line for row in table.rows] == [2, 4, 6]
+    assert [row.duplicate_of for row in table.rows] == [None, None, 2]
+    assert table.blank_rows == 2  # between people; the trailing ones are no news
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty"),
+        (b"\n\n  \n", "empty"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(300), "not_a_spreadsheet"),
+        (b"%PDF-1.7\n1 0 obj << >> endobj", "not_a_spreadsheet"),
+        (b"PK\x03\x04not really a zip", "not_a_spreadsheet"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "old_excel"),
+        ("就是一段话，没有表格。\n第二行。".encode(), "not_a_spreadsheet"),
+        ("姓名,住址\n".encode(), "no_rows"),
+        (b"\xff\xfe\xfa\xfb" * 10, "not_a_spreadsheet"),
+    ],
+    ids=["empty", "blank lines", "png", "pdf", "broken zip", "xls", "prose", "header only", "undecodable"],
+)
+def test_unusable_files_say_why(data, code):
+    assert problem(data) == code
+
+
+def test_a_50_mb_file_is_refused_before_reading():
+    assert problem(b"a" * MAX_BYTES) == "too_large"
+    assert read_table(b"a,b\n1,2\n" + b" " * 1000, "small.csv").rows  # well under the limit is read
+
+
+def test_headers_are_recognised_with_decorations_and_unknown_ones_left_for_a_person():
+    assert columns.field_of("身份证号（后6位）") == "id_number"
+    assert columns.field_of("*联系电话:") == "phone"
+    assert columns.field_of("证件号码") == "id_number"
+    assert columns.field_of("楼号") == "building"
+    assert columns.field_of("房号") == "room"
+    assert columns.field_of("检测时间") is None
+    mapping = columns.apply_choices(["人", "门", "号码"], {0: "name", 1: "address", 2: "phone"})
+    assert mapping == {0: "name", 1: "address", 2: "phone"}
+    # One field is never taken by two columns; "" leaves a column unused.
+    assert columns.apply_choices(["姓名", "名字"], {1: "name"}) == {0: "name"}
+    assert columns.apply_choices(["姓名", "电话"], {1: ""}) == {0: "name"}

@@ -1,0 +1,71 @@
+"""The matching rules (docs/decisions/0005-reconcile-matching.md), on a register made here."""
+
+from __future__ import annotations
+
+from server.reconcile.matching import (
+    AMBIGUOUS,
+    INCOMPLETE,
+    MATCHED,
+    REPEATED,
+    UNKNOWN,
+    Listed,
+    Registered,
+    match_rows,
+)
+
+REGISTER = [
+    Registered("王芳", "2-1-301", 2, "13800000301", "140109198001010021"),  # 0
+    Registered("王芳", "2-2-502", 2, "13900000502", "140109199002020042"),  # 1: same name, same building
+    Registered("张国强", "2-1-301", 2, "13812345678", "140109194906250019"),  # 2
+    Registered("李秀英", "2-1-301", 2, None, "140109195110080026"),  # 3
+    Registered("刘洋", "3-1-101", 3, None, None),  # 4
+    Registered("刘洋", "3-1-101", 3, None, "140109201001010011"),  # 5: two of one name at one door
+]
+
+
+def one(**row) -> tuple:
+    result = match_rows(REGISTER, [Listed(line=2, **row)])[0]
+    return result.status, result.resident, result.candidates, result.reason
+
+
+def test_name_and_door_match():
+    assert one(name="张国强", door="2-1-301") == (MATCHED, 2, (), "")
+
+
+def test_two_of_a_name_in_one_building_are_never_guessed():
+    assert one(name="王芳", building=2) == (AMBIGUOUS, None, (0, 1), "same_name")
+    assert one(name="王芳") == (AMBIGUOUS, None, (0, 1), "same_name")
+
+
+def test_a_door_phone_or_id_singles_one_out():
+    assert one(name="王芳", door="2-2-502")[:2] == (MATCHED, 1)
+    assert one(name="王芳", phone="139*0502")[:2] == (MATCHED, 1)
+    assert one(name="王芳", id_number="0021")[:2] == (MATCHED, 0)
+    assert one(name="王芳", id_number="010021")[:2] == (MATCHED, 0)
+
+
+def test_details_that_disagree_go_to_a_person():
+    assert one(name="张国强", door="2-1-301", phone="13800000000")[0] == AMBIGUOUS
+    assert one(name="张国强", door="2-1-301", id_number="9999")[3] == "details_differ"
+    assert one(name="李秀英", door="2-1-301", phone="13800000000")[0] == MATCHED  # no phone registered: no conflict
+
+
+def test_a_name_at_another_door():
+    assert one(name="张国强", door="3-1-101") == (AMBIGUOUS, None, (2,), "door_differs")
+    assert one(name="张国强", door="3-1-101", phone="13812345678")[:2] == (MATCHED, 2)  # the phone confirms him
+
+
+def test_two_of_a_name_at_one_door():
+    assert one(name="刘洋", door="3-1-101")[0] == AMBIGUOUS
+    assert one(name="刘洋", door="3-1-101", id_number="0011")[:2] == (MATCHED, 5)
+
+
+def test_unknown_incomplete_and_repeated():
+    assert one(name="赵新来", door="2-1-301")[0] == UNKNOWN
+    assert one(name="王芳", building=5)[0] == UNKNOWN
+    assert one(name="")[0] == INCOMPLETE
+    assert one(name="", phone="13812345678")[:2] == (MATCHED, 2)  # a list of phone numbers only
+    results = match_rows(
+        REGISTER, [Listed(2, "张国强", "2-1-301"), Listed(3, "张国强", "2-1-301", phone="13812345678")]
+    )
+    assert [(r.status, r.reason) for r in results] == [(MATCHED, ""), (REPEATED, "2")]
