@@ -1,5 +1,5 @@
 """Matching a list's rows to registered residents. Pure and in memory: the register of the scope is loaded in one
-query, then every row is matched here by normalised keys (docs/decisions/0005-reconcile-matching.md).
+query, then every row is matched here by normalised keys (docs/decisions/0006-reconcile-matching.md).
 
 A row matches a resident when its name and door agree and nothing it gives (phone, ID number) disagrees; without a
 door, when its name and what it gives single out one person in scope. Anything that could be two people, or a

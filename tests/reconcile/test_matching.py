@@ -1,4 +1,4 @@
-"""The matching rules (docs/decisions/0005-reconcile-matching.md), on a register made here."""
+"""The matching rules (docs/decisions/0006-reconcile-matching.md), on a register made here."""
 
 from __future__ import annotations
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 
 from server.accounts.services import Scope
+from server.db import insert_in_chunks
 from server.demo.seed import BUILDING_2_LIVING, COMMUNITY_ID, GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
 from server.imports import draft as drafts
 from server.imports.reader import ImportProblem
 from server.places.tables import Resident
 from server.reconcile import services
 from server.reconcile.tables import ExpectedResident, ListRow, Reconciliation
+from server.sweeps.tables import Sweep, SweepArea, SweepTick
 from tests.reconcile.files import csv_list, list_rows, living_in_building, user, xlsx_list
 
 TODAY = date(2022, 11, 24)
@@ -142,3 +145,51 @@ async def test_a_draft_comes_back_whole_or_is_refused():
     assert drafts.decode(drafts.encode(draft)) == draft
     with pytest.raises(ImportProblem):
         drafts.decode("not a draft")
+
+
+async def test_a_person_sweep_is_reconciled_with_no_file():
+    """Item 5: the outcomes of a sweep of each person give the same result as a list would."""
+    worker = await user("13800000002")
+    sweep = Sweep(
+        id=uuid.uuid4(),
+        community=COMMUNITY_ID,
+        name="11月24日逐人核酸",
+        day=TODAY,
+        subject="persons",
+        created_by=worker.id,
+        created_at=NOW,
+    )
+    await sweep.save()
+    await SweepArea.insert(SweepArea(sweep=sweep.id, building=BUILDING_2))
+    people = await Resident.select(Resident.id, Resident.name, Resident.household).where(
+        (Resident.household.building == BUILDING_2) & (Resident.status == "living")
+    )
+    outcome = {"张国强": "not_tested", "李秀英": "away"}
+    ticks = [
+        SweepTick(
+            id=uuid.uuid4(),
+            content_hash="x",
+            sweep=sweep.id,
+            household=p["household"],
+            resident=p["id"],
+            outcome=outcome.get(p["name"], "tested"),
+            volunteer=worker.id,
+            device_time=NOW,
+            received_at=NOW,
+        )
+        for p in people
+    ]
+    await insert_in_chunks(SweepTick, ticks)
+    try:
+        assert [s["id"] for s in await services.person_sweeps(GRID2)] == [sweep.id]
+        assert await services.person_sweeps(GRID1) == []
+        with pytest.raises(services.ReconcileError):
+            await services.from_sweep(await user("13800000001"), GRID1, sweep.id, NOW)  # not grid 1's buildings
+        rec_id = await services.from_sweep(worker, GRID2, sweep.id, NOW)
+        result = await services.get_result(GRID2, rec_id, TODAY)
+        assert (result.summary.source, result.summary.expected, result.summary.present) == ("sweep", 332, 330)
+        assert {(p.name, p.reason) for p in result.missing} == {("张国强", ""), ("李秀英", "away")}
+    finally:
+        await Reconciliation.delete().where(Reconciliation.sweep == sweep.id)
+        await SweepTick.delete().where(SweepTick.sweep == sweep.id)
+        await Sweep.delete().where(Sweep.id == sweep.id)
