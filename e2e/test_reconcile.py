@@ -61,7 +61,9 @@ def test_the_grid_worker_finds_the_two_missing_and_records_a_reason(page_as, liv
 
     her = missing.filter(has_text="李秀英")
     her.get_by_test_id("reason-will_come").click()
-    expect(page.get_by_test_id("missing-person").filter(has_text="李秀英").get_by_test_id("reason")).to_have_text("会来")
+    expect(page.get_by_test_id("missing-person").filter(has_text="李秀英").get_by_test_id("reason")).to_have_text(
+        "会来"
+    )
     with sqlite3.connect(live_server.db_path) as db:
         reasons = db.execute("SELECT name, reason FROM expected_resident WHERE reason <> ''").fetchall()
     assert reasons == [("李秀英", "will_come")]
