@@ -9,7 +9,8 @@ person whose details disagree, is ambiguous: a person decides, the code never gu
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 
 from server.imports.normalize import id_matches, phone_matches
 
@@ -20,20 +21,30 @@ REPEATED = "repeated"  # a person already matched by an earlier row
 INCOMPLETE = "incomplete"  # no name, phone or ID number: nothing to match by
 
 
-@dataclass(slots=True, frozen=True)
+_KEY = attrgetter("key")
+
+
+@dataclass(slots=True)
 class Registered:
-    """A resident as matching sees them: normalised name, door "2-1-301", phone digits, ID number."""
+    """A resident as matching sees them: normalised name, door "2-1-301", phone digits, ID number.
+
+    `key` (name, door) is made once, with the object: matching many lists against one register reuses it.
+    """
 
     name: str
     door: str
     building: int
     phone: str | None
     id_number: str | None
+    key: tuple[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.key = (self.name, self.door)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Listed:
-    """A list's row, normalised (server.imports.normalize)."""
+    """A list's row, normalised (server.imports.normalize); `key` is None without a name or a whole door."""
 
     line: int
     name: str
@@ -41,6 +52,10 @@ class Listed:
     building: int | None = None
     phone: str = ""
     id_number: str = ""
+    key: tuple[str, str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.key = (self.name, self.door) if self.name and self.door else None
 
 
 @dataclass(slots=True)
@@ -74,8 +89,10 @@ class Matcher:
 
     def __init__(self, register: list[Registered]) -> None:
         self.register = register
-        keys = [(person.name, person.door) for person in register]
+        keys = list(map(_KEY, register))
         self.by_name_door: dict[tuple[str, str], int] = dict(zip(keys, range(len(keys)), strict=True))
+        if "" in map(itemgetter(0), keys):  # a nameless register entry must never match a nameless row
+            self.by_name_door = {key: i for key, i in self.by_name_door.items() if key[0]}
         self.shared_door: dict[tuple[str, str], list[int]] = {}  # two people of one name at one door
         if len(self.by_name_door) != len(keys):
             counts = Counter(keys)
@@ -108,42 +125,48 @@ class Matcher:
         costs one dict lookup and a few comparisons, no call and no object (bench/matching.py keeps it honest).
         """
         register = self.register
-        by_name_door = self.by_name_door
         shared = self.shared_door
+        # The lookups of every row at once, in C: the loop below only checks what they found.
+        keys = list(map(_KEY, rows))
+        hits = list(map(self.by_name_door.get, keys))  # a key of None finds nothing
         residents: list[int] = []
+        append = residents.append
         others: dict[int, Match] = {}
-        first_line: dict[int, int] = {}  # resident -> the line that matched them first
-        for position, row in enumerate(rows):
-            found = by_name_door.get((row.name, row.door)) if row.door and row.name else None
-            if found is not None and (row.name, row.door) not in shared:
-                person = register[found]
+        first = [0] * len(register)  # per resident, 1 + the position of the row that matched them first
+        for position, found in enumerate(hits):
+            row = rows[position]
+            if found is not None and not (shared and keys[position] in shared):
                 phone, id_number = row.phone, row.id_number
-                # Inline of _agrees for the common cases; masked or partial values take the full rule.
-                if (phone and person.phone and phone != person.phone and not phone_matches(phone, person.phone)) or (
-                    id_number
-                    and person.id_number
-                    and not person.id_number.endswith(id_number)
-                    and not id_matches(id_number, person.id_number)
-                ):
-                    others[position] = Match(row.line, AMBIGUOUS, candidates=(found,), reason="details_differ")
-                    residents.append(-1)
-                    continue
+                if phone or id_number:
+                    person = register[found]
+                    # Inline of _agrees for the common cases; masked or partial values take the full rule.
+                    if (
+                        phone and person.phone and phone != person.phone and not phone_matches(phone, person.phone)
+                    ) or (
+                        id_number
+                        and person.id_number
+                        and not person.id_number.endswith(id_number)
+                        and not id_matches(id_number, person.id_number)
+                    ):
+                        others[position] = Match(row.line, AMBIGUOUS, candidates=(found,), reason="details_differ")
+                        append(-1)
+                        continue
             else:
                 if found is not None:
-                    result = self._choose(row, shared[(row.name, row.door)], "same_name")
+                    result = self._choose(row, shared[keys[position]], "same_name")
                 else:
                     result = self._without_door(row, door_given=bool(row.door))
                 if result.status != MATCHED:
                     others[position] = result
-                    residents.append(-1)
+                    append(-1)
                     continue
                 found = result.resident
-            if found in first_line:
-                others[position] = Match(row.line, REPEATED, resident=found, reason=str(first_line[found]))
-                residents.append(-1)
+            if first[found]:
+                others[position] = Match(row.line, REPEATED, resident=found, reason=str(rows[first[found] - 1].line))
+                append(-1)
             else:
-                first_line[found] = row.line
-                residents.append(found)
+                first[found] = position + 1
+                append(found)
         return residents, others
 
     def _choose(self, row: Listed, candidates: list[int], reason: str) -> Match:
