@@ -14,7 +14,7 @@ WORKER = "13800000002"  # 李雪敏: building 2 is in her grid
 NARROW = {"viewport": {"width": 360, "height": 780}}
 
 
-def story_list(db_path: Path, folder: Path) -> Path:
+def story_list(db_path: Path, folder: Path, extra: tuple[tuple, ...] = ()) -> Path:
     """The test point's list of building 2: a title above the header, everyone living there but the two."""
     with sqlite3.connect(db_path) as db:
         people = db.execute(
@@ -31,6 +31,8 @@ def story_list(db_path: Path, folder: Path) -> Path:
     for n, (name, phone, door) in enumerate(listed, start=1):
         b, u, r = door.split("-")
         sheet.append([n, name, phone or "", f"{b}号楼{u}单元{r}室"])
+    for row in extra:
+        sheet.append(list(row))
     path = folder / "11月24日核酸名单.xlsx"
     book.save(path)
     return path
@@ -68,3 +70,27 @@ def test_the_grid_worker_finds_the_two_missing_and_records_a_reason(page_as, liv
         reasons = db.execute("SELECT name, reason FROM expected_resident WHERE reason <> ''").fetchall()
     assert reasons == [("李秀英", "will_come")]
     assert_phone_layout(page, "reconcile-reason")
+
+
+def test_rows_for_a_person_to_decide_and_people_not_in_the_register(page_as, live_server, tmp_path) -> None:
+    """张国强 written at another door is not guessed: she decides it is him; 赵新来 is on the list only."""
+    extra = (("331", "张国强", "", "3号楼1单元101室"), ("332", "赵新来", "13612345678", "２栋１单元３０１室"))
+    page: Page = page_as(WORKER, **NARROW)
+    page.goto("/reconcile")
+    page.set_input_files("#file", str(story_list(live_server.db_path, tmp_path, extra)))
+    page.get_by_test_id("check-list").click()
+    expect(page.get_by_test_id("problems")).to_contain_text("赵新来")
+    page.get_by_test_id("save").click()
+
+    expect(page.get_by_test_id("missing-person")).to_have_count(2)
+    row = page.get_by_test_id("ambiguous-row")
+    expect(row).to_contain_text("张国强")
+    expect(page.get_by_test_id("list-only-row")).to_contain_text("赵新来")
+    page.get_by_test_id("list-only").get_by_text("加入台账").click()  # opens the form: door and sex
+    expect(page.get_by_test_id("list-only").locator("input[name=door]")).to_have_value("2-1-301")
+    assert_phone_layout(page, "reconcile-decide")
+
+    row.get_by_label("张国强 2-1-301", exact=False).check()
+    row.get_by_role("button", name="确定").click()
+    expect(page.get_by_test_id("missing-person")).to_have_count(1)
+    expect(page.get_by_test_id("headline-text")).to_have_text("应到 332 人，名单上 331 人；未到：李秀英 (2-1-301)")

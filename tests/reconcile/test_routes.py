@@ -171,3 +171,10 @@ async def test_home_offers_reconciling_to_grid_workers_and_admins_only(client):
     await log_in(client, "13900000001")
     assert 'data-testid="reconcile-card"' not in (await client.get("/")).text
     assert (await client.get("/reconcile")).status_code == 403
+
+
+async def test_a_body_past_the_upload_limit_is_answered_in_words(client):
+    await log_in(client, WORKER)
+    answer = await upload(client, b"a" * (MAX_BYTES + 3 * 1024 * 1024), "huger.csv")
+    assert answer.status_code == 413
+    assert "文件太大了" in answer.text
