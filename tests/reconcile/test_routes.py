@@ -81,6 +81,12 @@ async def test_the_story_upload_preview_save_and_the_two_names(client):
     assert answer.status_code == 303
     page = await client.get(f"/reconcile/{rec_id}")
     assert re.search(r'data-testid="reason">会来<', page.text)
+    # In English, the words of the issue.
+    client.cookies.set("gc_lang", "en")
+    page = await client.get(f"/reconcile/{rec_id}")
+    headline = re.search(r'data-testid="headline-text">(.*?)</p>', page.text).group(1)
+    assert headline == "332 expected, 330 on the list; missing: 张国强, 李秀英 (2-1-301)"
+    client.cookies.set("gc_lang", "zh_CN")
 
     # Export: the two missing with the reason, audited.
     export = await client.get(f"/reconcile/{rec_id}/export")
@@ -89,6 +95,15 @@ async def test_the_story_upload_preview_save_and_the_two_names(client):
     names = {(row[0], row[1], row[4]) for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert names == {("张国强", "2-1-301", None), ("李秀英", "2-1-301", "会来")}
     assert await AuditEntry.exists().where(AuditEntry.action == "reconcile.export")
+
+    # A mis-tap is undone by tapping the chosen reason again (the button then sends no reason).
+    answer = await client.post(
+        f"/reconcile/{rec_id}/reasons",
+        data=form(client, resident_id=str(STORY_RESIDENT_IDS["李秀英"]), reason=""),
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert 'data-testid="reason"' not in (await client.get(f"/reconcile/{rec_id}")).text
 
     # A revisit sweep of their doors in one action.
     answer = await client.post(f"/reconcile/{rec_id}/revisit", data=form(client), follow_redirects=False)
