@@ -13,15 +13,21 @@ _SPACES = re.compile(r"\s+")
 _DOOR_PARTS = re.compile(r"\d+")
 _FLOOR = re.compile(r"\d+\s*(?:层|楼层)")  # "3层" is a floor, already part of the room number
 _MASK = re.compile(r"[*＊xX×]+")
+_PHONE_NOISE = re.compile(r"[\s\-()]+")
+_PHONE_CHARS = re.compile(r"[0-9*]+")
+_ID_MASK = re.compile(r"[*＊×]+")
+_ID_CHARS = re.compile(r"[0-9X*]+")
 
 
 def text(value: object) -> str:
     """A cell as clean text: full-width letters and digits made half-width (NFKC), spaces trimmed."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # 13812345678 read from Excel as 13812345678.0
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    if type(value) is not str:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 13812345678 read from Excel as 13812345678.0
+        value = str(value)
+    return unicodedata.normalize("NFKC", value).strip()
 
 
 def name_key(value: object) -> str:
@@ -38,7 +44,7 @@ def door_key(value: object) -> str | None:
     cleaned = text(value)
     if not cleaned:
         return None
-    parts = _DOOR_PARTS.findall(_FLOOR.sub(" ", cleaned))
+    parts = _DOOR_PARTS.findall(_FLOOR.sub(" ", cleaned) if "层" in cleaned else cleaned)
     if len(parts) < 3:
         return None
     building, unit, room = parts[-3:]
@@ -71,17 +77,14 @@ def phone_key(value: object) -> str:
 
     Returns "" when what is left cannot be compared (too short, or letters).
     """
-    cleaned = _SPACES.sub("", text(value)).replace("-", "").replace("(", "").replace(")", "")
-    cleaned = _MASK.sub("*", cleaned)
+    cleaned = _MASK.sub("*", _PHONE_NOISE.sub("", text(value)))
     if cleaned.startswith("+86"):
         cleaned = cleaned[3:]
     elif cleaned.startswith("0086"):
         cleaned = cleaned[4:]
     elif len(cleaned) == 13 and cleaned.startswith("86"):
         cleaned = cleaned[2:]
-    if not cleaned or not all(ch.isdigit() or ch == "*" for ch in cleaned):
-        return ""
-    if sum(ch.isdigit() for ch in cleaned) < 7:
+    if not _PHONE_CHARS.fullmatch(cleaned) or len(cleaned) - cleaned.count("*") < 7:
         return ""
     return cleaned
 
@@ -104,11 +107,8 @@ def id_key(value: object) -> str:
 
     "140109194906250019", "140109********0019", "0019" (the last 4), "250019" (the last 6).
     """
-    cleaned = _SPACES.sub("", text(value)).upper().replace("＊", "*").replace("×", "*")
-    cleaned = re.sub(r"\*+", "*", cleaned)
-    if not cleaned or not all(ch.isdigit() or ch in "X*" for ch in cleaned):
-        return ""
-    if sum(ch != "*" for ch in cleaned) < 4:
+    cleaned = _ID_MASK.sub("*", _SPACES.sub("", text(value)).upper())
+    if not _ID_CHARS.fullmatch(cleaned) or len(cleaned) - cleaned.count("*") < 4:
         return ""
     return cleaned
 

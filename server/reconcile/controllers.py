@@ -27,7 +27,7 @@ from server.imports import draft as drafts
 from server.imports.columns import FIELDS
 from server.imports.reader import MAX_BYTES, ImportProblem
 from server.places.controllers import found
-from server.reconcile import schemas, services
+from server.reconcile import actions, person_sweeps, results, schemas, services
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, settings_of
 
@@ -106,8 +106,8 @@ async def _index(request: Request, *, error: str | None = None, status_code: int
         status_code=status_code,
         error=error,
         buildings=await services.buildings_in_scope(scope),
-        recent=await services.list_reconciliations(scope),
-        sweeps=await services.person_sweeps(scope),
+        recent=await results.list_reconciliations(scope),
+        sweeps=await person_sweeps.person_sweeps(scope),
     )
 
 
@@ -157,7 +157,7 @@ class ReconcileController(Controller):
 
     @get("/{rec_id:uuid}")
     async def result_page(self, request: Request, rec_id: FromPath[uuid.UUID]) -> Template:
-        result = found(await services.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()))
+        result = found(await results.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()))
         # Whole phone numbers are on the page (tap to call): a read of sensitive data, as the household page is.
         await record_read(current_user(request), "reconcile.view", "reconciliation", rec_id, client_address(request))
         return render(request, "reconcile/result.html", result=result, reasons=schemas.REASONS)
@@ -169,7 +169,7 @@ class ReconcileController(Controller):
         reason = str(data.get("reason", ""))
         if resident_id is None or reason not in (*schemas.REASONS, ""):
             return _error(request, "invalid_reason", 400)
-        if not await services.record_reason(
+        if not await actions.record_reason(
             current_user(request), _reconcile_scope(request), rec_id, resident_id, reason
         ):
             raise NotFoundException()
@@ -190,7 +190,7 @@ class ReconcileController(Controller):
             if choice == "":
                 return _error(request, "not_a_candidate", 400)
         try:
-            done = await services.decide(current_user(request), _reconcile_scope(request), rec_id, row_id, resident_id)
+            done = await actions.decide(current_user(request), _reconcile_scope(request), rec_id, row_id, resident_id)
         except services.ReconcileError as error:
             return _error(request, error.code, 400)
         if not done:
@@ -203,7 +203,7 @@ class ReconcileController(Controller):
     ) -> Response:
         await _visible(request, rec_id)
         try:
-            await services.add_to_register(
+            await actions.add_to_register(
                 current_user(request),
                 _reconcile_scope(request),
                 rec_id,
@@ -214,7 +214,7 @@ class ReconcileController(Controller):
         except services.ReconcileError as error:
             if (
                 error.code == "not_open"
-                and await services.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()) is None
+                and await results.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()) is None
             ):
                 raise NotFoundException() from None
             return _error(request, error.code, 400)
@@ -225,9 +225,9 @@ class ReconcileController(Controller):
         """A revisit sweep of the missing people's buildings, in one tap."""
         today = settings_of(request).today()
         scope = _reconcile_scope(request)
-        result = found(await services.get_result(scope, rec_id, today))
+        result = found(await results.get_result(scope, rec_id, today))
         name = translate(request, "Revisit: %(title)s", title=result.summary.title)
-        sweep_id = await services.revisit_sweep(current_user(request), scope, rec_id, name, today)
+        sweep_id = await actions.revisit_sweep(current_user(request), scope, rec_id, name, today)
         if sweep_id is None:
             return _error(request, "nobody_missing", 400)
         return Redirect(f"/sweeps/{sweep_id}", status_code=303)
@@ -236,7 +236,7 @@ class ReconcileController(Controller):
     async def from_sweep(self, request: Request, sweep_id: FromPath[uuid.UUID]) -> Response:
         """Item 5: a person sweep's outcomes reconciled with no file."""
         try:
-            rec_id = await services.from_sweep(
+            rec_id = await person_sweeps.from_sweep(
                 current_user(request), _reconcile_scope(request), sweep_id, datetime.now(UTC)
             )
         except services.ReconcileError as error:
@@ -251,7 +251,7 @@ class ReconcileController(Controller):
         user = current_user(request)
         if user.role not in ("admin", "grid_worker"):
             raise PermissionDeniedException()
-        result = found(await services.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()))
+        result = found(await results.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()))
         await record_read(user, "reconcile.export", "reconciliation", rec_id, client_address(request))
         body = _workbook(request, result)
         suffix = translate(request, "reconciled")
@@ -276,7 +276,7 @@ async def _draft_of(data: dict[str, Any]) -> drafts.Draft:
 
 async def _visible(request: Request, rec_id: uuid.UUID) -> None:
     """Another grid's reconciliation is answered 404 before anything about the form is said."""
-    if not await services.is_visible(_reconcile_scope(request), rec_id):
+    if not await results.is_visible(_reconcile_scope(request), rec_id):
         raise NotFoundException()
 
 

@@ -13,7 +13,7 @@ from server.demo.seed import BUILDING_2_LIVING, COMMUNITY_ID, GRID_IDS, STORY_RE
 from server.imports import draft as drafts
 from server.imports.reader import ImportProblem
 from server.places.tables import Resident
-from server.reconcile import services
+from server.reconcile import actions, person_sweeps, results, services
 from server.reconcile.tables import ExpectedResident, ListRow, Reconciliation
 from server.sweeps.tables import Sweep, SweepArea, SweepTick
 from tests.reconcile.files import csv_list, list_rows, living_in_building, user, xlsx_list
@@ -45,7 +45,7 @@ async def test_the_story_names_exactly_the_two_who_were_not_tested():
     rec_id = await services.save(await user("13800000002"), GRID2, draft, {}, [BUILDING_2], NOW)
 
     assert await Reconciliation.count() == before + 1
-    result = await services.get_result(GRID2, rec_id, TODAY)
+    result = await results.get_result(GRID2, rec_id, TODAY)
     assert (result.summary.expected, result.summary.present, result.summary.missing) == (332, 330, 2)
     assert {p.name for p in result.missing} == MISSING
     assert {p.door for p in result.missing} == {"2-1-301"}
@@ -108,19 +108,19 @@ async def test_people_on_the_list_only_ambiguous_rows_and_reasons():
     draft = services.draft_from_upload(csv_list(rows + extra), "list.csv")
     worker = await user("13800000002")
     rec_id = await services.save(worker, GRID2, draft, {}, [BUILDING_2], NOW)
-    result = await services.get_result(GRID2, rec_id, TODAY)
+    result = await results.get_result(GRID2, rec_id, TODAY)
     assert [r.name for r in result.list_only] == ["赵新来"]
     assert [(r.name, r.reason) for r in result.ambiguous] == [("张国强", "door_differs")]
     assert [c.resident_id for c in result.ambiguous[0].candidates] == [STORY_RESIDENT_IDS["张国强"]]
 
     # The grid worker decides it is him: he is no longer missing.
-    assert await services.decide(worker, GRID2, rec_id, result.ambiguous[0].id, STORY_RESIDENT_IDS["张国强"])
+    assert await actions.decide(worker, GRID2, rec_id, result.ambiguous[0].id, STORY_RESIDENT_IDS["张国强"])
     # She calls 李秀英: busy with the grandson, will come.
-    assert await services.record_reason(worker, GRID2, rec_id, STORY_RESIDENT_IDS["李秀英"], "will_come")
+    assert await actions.record_reason(worker, GRID2, rec_id, STORY_RESIDENT_IDS["李秀英"], "will_come")
     # 赵新来 lives at 2-1-301 now: added to the register, present on this list.
-    added = await services.add_to_register(worker, GRID2, rec_id, result.list_only[0].id, "２栋１单元３０１", "M")
+    added = await actions.add_to_register(worker, GRID2, rec_id, result.list_only[0].id, "２栋１单元３０１", "M")
     try:
-        result = await services.get_result(GRID2, rec_id, TODAY)
+        result = await results.get_result(GRID2, rec_id, TODAY)
         assert [(p.name, p.reason) for p in result.missing] == [("李秀英", "will_come")]
         assert (result.summary.expected, result.summary.present) == (333, 332)
         assert [r.decision for r in result.list_only] == ["added"]
@@ -132,9 +132,9 @@ async def test_people_on_the_list_only_ambiguous_rows_and_reasons():
             demo_uuid("household", "2-1-301"),
         )
         # Another grid's worker can neither see nor change it.
-        assert await services.get_result(GRID1, rec_id, TODAY) is None
+        assert await results.get_result(GRID1, rec_id, TODAY) is None
         other = await user("13800000001")
-        assert not await services.record_reason(other, GRID1, rec_id, STORY_RESIDENT_IDS["李秀英"], "")
+        assert not await actions.record_reason(other, GRID1, rec_id, STORY_RESIDENT_IDS["李秀英"], "")
     finally:  # the seeded register is shared by every test: building 2 keeps its 332
         await Reconciliation.delete().where(Reconciliation.id == rec_id)
         await Resident.delete().where(Resident.id == added)
@@ -181,12 +181,12 @@ async def test_a_person_sweep_is_reconciled_with_no_file():
     ]
     await insert_in_chunks(SweepTick, ticks)
     try:
-        assert [s["id"] for s in await services.person_sweeps(GRID2)] == [sweep.id]
-        assert await services.person_sweeps(GRID1) == []
+        assert [s["id"] for s in await person_sweeps.person_sweeps(GRID2)] == [sweep.id]
+        assert await person_sweeps.person_sweeps(GRID1) == []
         with pytest.raises(services.ReconcileError):
-            await services.from_sweep(await user("13800000001"), GRID1, sweep.id, NOW)  # not grid 1's buildings
-        rec_id = await services.from_sweep(worker, GRID2, sweep.id, NOW)
-        result = await services.get_result(GRID2, rec_id, TODAY)
+            await person_sweeps.from_sweep(await user("13800000001"), GRID1, sweep.id, NOW)  # not grid 1's buildings
+        rec_id = await person_sweeps.from_sweep(worker, GRID2, sweep.id, NOW)
+        result = await results.get_result(GRID2, rec_id, TODAY)
         assert (result.summary.source, result.summary.expected, result.summary.present) == ("sweep", 332, 330)
         assert {(p.name, p.reason) for p in result.missing} == {("张国强", ""), ("李秀英", "away")}
     finally:

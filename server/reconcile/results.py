@@ -1,0 +1,190 @@
+"""Reading reconciliations, always inside a Scope: the list of them, and one result with what to act on."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from server.accounts.services import Scope
+from server.places.services import age_on, mask_phone
+from server.places.tables import Resident
+from server.reconcile import schemas
+from server.reconcile.tables import ExpectedResident, ListRow, ReconcileArea, Reconciliation
+
+
+async def reconciliation_in_scope(scope: Scope, rec_id: uuid.UUID) -> dict | None:
+    row = (
+        await Reconciliation.select()
+        .where((Reconciliation.id == rec_id) & (Reconciliation.community == scope.community_id))
+        .first()
+    )
+    if row is None:
+        return None
+    if scope.grid_ids is not None and row["grid"] not in scope.grid_ids:
+        return None  # an admin's reconciliation, or another grid's: not this grid worker's to see
+    return row
+
+
+async def is_visible(scope: Scope, rec_id: uuid.UUID) -> bool:
+    return await reconciliation_in_scope(scope, rec_id) is not None
+
+
+async def list_reconciliations(scope: Scope, limit: int = 20) -> list[schemas.ReconcileSummary]:
+    query = Reconciliation.select().where(Reconciliation.community == scope.community_id)
+    if scope.grid_ids is not None:
+        if not scope.grid_ids:
+            return []
+        query = query.where(Reconciliation.grid.is_in(list(scope.grid_ids)))
+    recs = await query.order_by(Reconciliation.created_at, ascending=False).limit(limit)
+    if not recs:
+        return []
+    counts = await ExpectedResident.raw(
+        "SELECT reconciliation, count(*) AS expected, sum(CASE WHEN present THEN 1 ELSE 0 END) AS present "
+        "FROM expected_resident WHERE status = 'living' AND reconciliation IN ("
+        + ", ".join("{}" for _ in recs)
+        + ") GROUP BY reconciliation",
+        *[r["id"] for r in recs],
+    )
+    by_rec = {str(c["reconciliation"]): c for c in counts}
+    return [
+        schemas.ReconcileSummary(
+            id=r["id"],
+            title=r["title"],
+            source=r["source"],
+            created_at=r["created_at"],
+            expected=int(by_rec.get(str(r["id"]), {}).get("expected") or 0),
+            present=int(by_rec.get(str(r["id"]), {}).get("present") or 0),
+        )
+        for r in recs
+    ]
+
+
+def _count(counts: dict, key: str, name: str, present: bool) -> None:
+    entry = counts.setdefault(key, schemas.Count(key=key, name=name, expected=0, present=0))
+    entry.expected += 1
+    entry.present += present
+
+
+def _natural(door: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else 0 for p in door.split("-"))
+
+
+async def get_result(scope: Scope, rec_id: uuid.UUID, today: date) -> schemas.Result | None:
+    rec = await reconciliation_in_scope(scope, rec_id)
+    if rec is None:
+        return None
+    expected = await ExpectedResident.select(
+        ExpectedResident.resident,
+        ExpectedResident.household,
+        ExpectedResident.building,
+        ExpectedResident.building.name.as_alias("building_name"),
+        ExpectedResident.building.number.as_alias("building_number"),
+        ExpectedResident.grid,
+        ExpectedResident.grid.name.as_alias("grid_name"),
+        ExpectedResident.grid.number.as_alias("grid_number"),
+        ExpectedResident.name,
+        ExpectedResident.door,
+        ExpectedResident.status,
+        ExpectedResident.present,
+        ExpectedResident.line,
+        ExpectedResident.reason,
+        ExpectedResident.resident.phone.as_alias("phone"),
+        ExpectedResident.resident.birth_date.as_alias("birth_date"),
+    ).where(ExpectedResident.reconciliation == rec_id)
+    rows = await ListRow.select().where(ListRow.reconciliation == rec_id).order_by(ListRow.line)
+    area = await ReconcileArea.select(ReconcileArea.building.name.as_alias("name")).where(
+        ReconcileArea.reconciliation == rec_id
+    )
+    grids: dict = {}
+    buildings: dict = {}
+    households: dict = {}
+    missing, not_expected = [], []
+    order = sorted(expected, key=lambda e: (e["grid_number"], e["building_number"], _natural(e["door"])))
+    for e in order:
+        person = schemas.Person(
+            resident_id=e["resident"],
+            household_id=e["household"],
+            name=e["name"],
+            door=e["door"],
+            age=age_on(e["birth_date"], today),
+            phone=e["phone"],
+            phone_masked=mask_phone(e["phone"]),
+            status=e["status"],
+            reason=e["reason"],
+            line=e["line"],
+        )
+        if e["status"] != "living":
+            not_expected.append(person)
+            continue
+        _count(grids, str(e["grid"]), e["grid_name"], e["present"])
+        _count(buildings, str(e["building"]), e["building_name"], e["present"])
+        _count(households, e["door"], e["door"], e["present"])
+        if not e["present"]:
+            missing.append(person)
+    candidates = await _candidates(scope, rows, today)
+    open_rows = [_open_row(r, candidates) for r in rows]
+    present = sum(c.present for c in grids.values())
+    total = sum(c.expected for c in grids.values())
+    return schemas.Result(
+        summary=schemas.ReconcileSummary(
+            id=rec["id"],
+            title=rec["title"],
+            source=rec["source"],
+            created_at=rec["created_at"],
+            expected=total,
+            present=present,
+        ),
+        listed=rec["listed"],
+        area=sorted((a["name"] for a in area), key=lambda n: _natural(n.replace("号楼", ""))),
+        grids=list(grids.values()),
+        buildings=list(buildings.values()),
+        households=[h for h in households.values() if h.missing],
+        missing=missing,
+        not_expected=not_expected,
+        ambiguous=[r for r in open_rows if r.status == "ambiguous" and not r.decision],
+        list_only=[r for r in open_rows if r.status == "unknown"],
+        others=[r for r in open_rows if r.status in ("repeated", "incomplete", "outside") or r.decision == "chosen"],
+    )
+
+
+async def _candidates(scope: Scope, rows: list[dict], today: date) -> dict[str, schemas.Candidate]:
+    ids = {c for r in rows for c in r["candidates"].split()} | {str(r["resident"]) for r in rows if r["resident"]}
+    if not ids:
+        return {}
+    people = await Resident.select(
+        Resident.id,
+        Resident.name,
+        Resident.household.door.as_alias("door"),
+        Resident.household.building.grid.as_alias("grid"),
+        Resident.phone,
+        Resident.birth_date,
+    ).where(Resident.id.is_in([uuid.UUID(i) for i in ids]) & (Resident.community == scope.community_id))
+    return {
+        str(p["id"]): schemas.Candidate(
+            resident_id=p["id"],
+            name=p["name"],
+            door=p["door"],
+            age=age_on(p["birth_date"], today),
+            phone_masked=mask_phone(p["phone"]),
+        )
+        for p in people
+        if scope.allows_grid(p["grid"])
+    }
+
+
+def _open_row(row: dict, candidates: dict[str, schemas.Candidate]) -> schemas.OpenRow:
+    resident = candidates.get(str(row["resident"])) if row["resident"] else None
+    return schemas.OpenRow(
+        id=row["id"],
+        line=row["line"],
+        status=row["status"],
+        reason=row["reason"],
+        name=row["name"],
+        sex=row["sex"],
+        door=row["door"],
+        door_text=row["door_text"],
+        phone_masked=mask_phone(row["phone"]) if "*" not in row["phone"] else row["phone"],
+        decision=row["decision"],
+        candidates=[candidates[c] for c in row["candidates"].split() if c in candidates],
+        resident_name=f"{resident.name} ({resident.door})" if resident else "",
+    )
