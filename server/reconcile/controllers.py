@@ -29,7 +29,7 @@ from server.imports.reader import MAX_BYTES, ImportProblem
 from server.places.controllers import found
 from server.reconcile import actions, person_sweeps, results, schemas, services
 from server.web.auth import client_address, current_user, requires_register, scope_of
-from server.web.pages import render, settings_of
+from server.web.pages import render, settings_of, wants_fragment
 
 # The form may carry a file just under the limit plus the other fields: the reader, not the server, says "too large".
 MAX_REQUEST = MAX_BYTES + 2 * 1024 * 1024
@@ -173,6 +173,10 @@ class ReconcileController(Controller):
             current_user(request), _reconcile_scope(request), rec_id, resident_id, reason
         ):
             raise NotFoundException()
+        if wants_fragment(request):  # htmx: only this person's card comes back, at once
+            result = found(await results.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()))
+            person = next(p for p in result.missing if p.resident_id == resident_id)
+            return render(request, "reconcile/_missing_person.html", p=person, rec_id=rec_id, reasons=schemas.REASONS)
         return Redirect(f"/reconcile/{rec_id}#m-{resident_id}", status_code=303)
 
     @post("/{rec_id:uuid}/rows/{row_id:uuid}/decide")

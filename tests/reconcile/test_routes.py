@@ -96,6 +96,14 @@ async def test_the_story_upload_preview_save_and_the_two_names(client):
     assert names == {("张国强", "2-1-301", None), ("李秀英", "2-1-301", "会来")}
     assert await AuditEntry.exists().where(AuditEntry.action == "reconcile.export")
 
+    # With htmx, only her card comes back, with the reason marked.
+    fragment = await client.post(
+        f"/reconcile/{rec_id}/reasons",
+        data=form(client, resident_id=str(STORY_RESIDENT_IDS["李秀英"]), reason="will_come"),
+        headers={"HX-Request": "true"},
+    )
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert fragment.text.count('data-testid="missing-person"') == 1 and 'data-testid="reason">会来<' in fragment.text
     # A mis-tap is undone by tapping the chosen reason again (the button then sends no reason).
     answer = await client.post(
         f"/reconcile/{rec_id}/reasons",
