@@ -48,6 +48,7 @@ class Preview(msgspec.Struct, kw_only=True):
     missing: int
     problems: list[RowProblem]
     blocking: list[str]  # codes: why it cannot be saved (nothing is saved while any is present)
+    mostly_unknown: bool = False  # most rows name nobody of the scope: another community's list, perhaps
 
     @property
     def can_save(self) -> bool:

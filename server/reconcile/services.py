@@ -22,6 +22,8 @@ from server.places.tables import Building, Resident
 from server.reconcile import matching, schemas
 from server.reconcile.tables import ExpectedResident, ListRow, ReconcileArea, Reconciliation
 
+MOSTLY_UNKNOWN_MIN_ROWS = 10
+
 
 class ReconcileError(Exception):
     def __init__(self, code: str) -> None:
@@ -221,6 +223,10 @@ def build_preview(ev: Evaluation) -> schemas.Preview:
         missing=sum(1 for i in expected if i not in present),
         problems=_problems(ev),
         blocking=ev.blocking,
+        # Not blocking (a test point may serve several grids), but said before saving.
+        mostly_unknown=not ev.blocking
+        and len(ev.fields) >= MOSTLY_UNKNOWN_MIN_ROWS
+        and len(present) * 2 < len(ev.fields),
     )
 
 

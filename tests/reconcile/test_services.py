@@ -89,6 +89,14 @@ async def test_the_preview_saves_nothing_and_another_grid_sees_nobody():
     assert (await Reconciliation.count(), await ExpectedResident.count(), await ListRow.count()) == before
 
 
+async def test_a_list_mostly_of_strangers_is_pointed_out():
+    rows = (await story_list())[:3] + [["", f"陌生人{n}", "", "", "", f"9号楼1单元{n}01"] for n in range(1, 9)]
+    preview = await services.preview(GRID2, services.draft_from_upload(csv_list(rows), "x.csv"), {}, [BUILDING_2])
+    assert preview.blocking == [] and preview.mostly_unknown
+    full = await services.preview(GRID2, services.draft_from_upload(csv_list(await story_list()), "x.csv"), {}, [])
+    assert not full.mostly_unknown
+
+
 async def test_unknown_headers_are_mapped_by_a_person():
     rows = await story_list()
     data = "\n".join(["人,门,号码"] + [f"{r[1]},{r[5]},{r[4]}" for r in rows]).encode()
