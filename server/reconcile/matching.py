@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 from server.imports.normalize import id_matches, phone_matches
 
@@ -90,9 +90,8 @@ class Matcher:
     def __init__(self, register: list[Registered]) -> None:
         self.register = register
         keys = list(map(_KEY, register))
+        # A row without a name or a whole door has the key None, which no register entry has.
         self.by_name_door: dict[tuple[str, str], int] = dict(zip(keys, range(len(keys)), strict=True))
-        if "" in map(itemgetter(0), keys):  # a nameless register entry must never match a nameless row
-            self.by_name_door = {key: i for key, i in self.by_name_door.items() if key[0]}
         self.shared_door: dict[tuple[str, str], list[int]] = {}  # two people of one name at one door
         if len(self.by_name_door) != len(keys):
             counts = Counter(keys)
