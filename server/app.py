@@ -21,9 +21,9 @@ from server.home.controllers import home_page
 from server.places.api import PlacesApi, get_me
 from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
+from server.reconcile.controllers import ReconcileController
 from server.register.controllers import RegisterAdminController, RegisterController
 from server.register.services import CHECK_IN
-from server.reconcile.controllers import ReconcileController
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sweeps.controllers import SweepsController
 from server.sweeps.services import TICK

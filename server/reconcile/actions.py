@@ -12,8 +12,7 @@ from server.reconcile import schemas
 from server.reconcile.results import get_result, reconciliation_in_scope
 from server.reconcile.services import ReconcileError
 from server.reconcile.tables import ExpectedResident, ListRow, ReconcileArea
-from server.sweeps.schemas import SweepCreate
-from server.sweeps.services import create_sweep
+from server.sweeps.services import create_door_sweep
 
 
 async def record_reason(
@@ -163,26 +162,13 @@ async def add_to_register(
 
 
 async def revisit_sweep(user: CurrentUser, scope: Scope, rec_id: uuid.UUID, name: str, day: date) -> uuid.UUID | None:
-    """A sweep of the buildings where the missing live, made in one action, its purpose naming their doors.
-
-    sweeps.create_sweep takes whole buildings today; a sweep of single doors is the hook to add there
-    (see the TODO in the report of issue 4): until then volunteers see every door of those buildings.
-    """
+    """A sweep of each person at the doors where someone is missing, in one action (sweeps.create_door_sweep):
+    volunteers see only those doors, and record each person; the sweep can then be reconciled in turn."""
     result = await get_result(scope, rec_id, day)
     if result is None or not result.missing:
         return None
-    doors = list(dict.fromkeys(p.door for p in result.missing))
-    building_ids = list(
-        dict.fromkeys(
-            row["building"]
-            for row in await ExpectedResident.select(ExpectedResident.building).where(
-                (ExpectedResident.reconciliation == rec_id) & (ExpectedResident.door.is_in(doors))
-            )
-        )
-    )
-    purpose = " ".join(doors)
+    doors = {p.household_id: p.door for p in result.missing}
+    purpose = " ".join(dict.fromkeys(doors.values()))
     if len(purpose) > 256:
         purpose = purpose[:250].rsplit(" ", 1)[0] + " …"
-    return await create_sweep(
-        user, scope, SweepCreate(name=name[:64], day=day, building_ids=building_ids, purpose=purpose)
-    )
+    return await create_door_sweep(user, scope, name, day, list(doors), subject="persons", purpose=purpose)

@@ -230,7 +230,7 @@ class ReconcileController(Controller):
         today = settings_of(request).today()
         scope = _reconcile_scope(request)
         result = found(await results.get_result(scope, rec_id, today))
-        name = translate(request, "Revisit: %(title)s", title=result.summary.title)
+        name = translate(request, "Revisit: %(name)s", name=result.summary.title)
         sweep_id = await actions.revisit_sweep(current_user(request), scope, rec_id, name, today)
         if sweep_id is None:
             return _error(request, "nobody_missing", 400)

@@ -17,7 +17,8 @@ from server.sweeps.tables import Sweep, SweepArea, SweepTick
 async def from_sweep(user: CurrentUser, scope: Scope, sweep_id: uuid.UUID, now: datetime) -> uuid.UUID:
     """Reconcile a person sweep: present = each person's last outcome is "tested"; "away" becomes the reason.
 
-    Reads the sweeps tables only. The area is the sweep's buildings that are in the scope.
+    Reads the sweeps tables only. Expected: the people living in what was swept (buildings, units or doors) in
+    the scope.
     """
     sweep = (
         await Sweep.select(Sweep.id, Sweep.name, Sweep.subject)
@@ -26,16 +27,23 @@ async def from_sweep(user: CurrentUser, scope: Scope, sweep_id: uuid.UUID, now: 
     )
     if sweep is None:
         raise ReconcileError("sweep_not_found")
-    area_ids = [
-        row["building"] for row in await SweepArea.select(SweepArea.building).where(SweepArea.sweep == sweep_id)
-    ]
+    areas = await SweepArea.select(SweepArea.building, SweepArea.unit, SweepArea.household).where(
+        SweepArea.sweep == sweep_id
+    )
     register = await load_register(scope)
     in_scope = {row.building for row in register}
-    area_ids = [b for b in dict.fromkeys(area_ids) if b in in_scope]
+    area_ids = [b for b in dict.fromkeys(a["building"] for a in areas) if b in in_scope]
     if not area_ids:
         raise ReconcileError("building_out_of_scope")  # told apart from "not a person sweep" only within scope
     if sweep["subject"] != "persons":
         raise ReconcileError("not_a_person_sweep")
+    # Whole buildings, single units, single doors (a revisit): only the people of what was swept are expected.
+    whole = {a["building"] for a in areas if a["unit"] is None and a["household"] is None}
+    units = {a["unit"] for a in areas if a["unit"] is not None}
+    doors = {a["household"] for a in areas if a["household"] is not None}
+    swept = {
+        i for i, row in enumerate(register) if row.building in whole or row.unit in units or row.household in doors
+    }
     last: dict[uuid.UUID, tuple[int, str]] = {}
     for tick in await SweepTick.select(SweepTick.seq, SweepTick.resident, SweepTick.outcome).where(
         (SweepTick.sweep == sweep_id) & SweepTick.resident.is_not_null()
@@ -43,11 +51,10 @@ async def from_sweep(user: CurrentUser, scope: Scope, sweep_id: uuid.UUID, now: 
         if tick["resident"] not in last or tick["seq"] > last[tick["resident"]][0]:
             last[tick["resident"]] = (tick["seq"], tick["outcome"])
     position = {row.id: i for i, row in enumerate(register)}
-    area_set = set(area_ids)
     residents = [
         position[r]
         for r, (_, outcome) in last.items()
-        if outcome == "tested" and r in position and register[position[r]].building in area_set
+        if outcome == "tested" and r in position and position[r] in swept
     ]
     buildings = {
         row["id"]: row
@@ -62,6 +69,7 @@ async def from_sweep(user: CurrentUser, scope: Scope, sweep_id: uuid.UUID, now: 
         others={},
         area=sorted(buildings.values(), key=lambda b: b["number"]),
         reasons={position[r]: "away" for r, (_, outcome) in last.items() if outcome == "away" and r in position},
+        expected_only=swept,
     )
     return await write_result(
         user, scope, ev, title=sweep["name"], listed=len(residents), now=now, source="sweep", sweep_id=sweep_id

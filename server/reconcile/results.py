@@ -12,16 +12,29 @@ from server.reconcile import schemas
 from server.reconcile.tables import ExpectedResident, ListRow, ReconcileArea, Reconciliation
 
 
+async def _area_grids(rec_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
+    grids: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for row in await ReconcileArea.select(
+        ReconcileArea.reconciliation, ReconcileArea.building.grid.as_alias("grid")
+    ).where(ReconcileArea.reconciliation.is_in(rec_ids or [uuid.UUID(int=0)])):
+        grids.setdefault(row["reconciliation"], set()).add(row["grid"])
+    return grids
+
+
+def _sees(scope: Scope, grids: set[uuid.UUID] | None) -> bool:
+    """Admins see every reconciliation of their community; a grid worker those whose buildings are all in the
+    grids they answer for now (whoever made it: the data is theirs; a grid handed over goes with its results)."""
+    return scope.grid_ids is None or bool(grids) and grids <= set(scope.grid_ids)
+
+
 async def reconciliation_in_scope(scope: Scope, rec_id: uuid.UUID) -> dict | None:
     row = (
         await Reconciliation.select()
         .where((Reconciliation.id == rec_id) & (Reconciliation.community == scope.community_id))
         .first()
     )
-    if row is None:
+    if row is None or not _sees(scope, (await _area_grids([rec_id])).get(rec_id)):
         return None
-    if scope.grid_ids is not None and row["grid"] not in scope.grid_ids:
-        return None  # an admin's reconciliation, or another grid's: not this grid worker's to see
     return row
 
 
@@ -29,13 +42,21 @@ async def is_visible(scope: Scope, rec_id: uuid.UUID) -> bool:
     return await reconciliation_in_scope(scope, rec_id) is not None
 
 
+RECENT_CANDIDATES = 200  # the latest reconciliations of the community, filtered by grid in Python
+
+
 async def list_reconciliations(scope: Scope, limit: int = 20) -> list[schemas.ReconcileSummary]:
-    query = Reconciliation.select().where(Reconciliation.community == scope.community_id)
+    if scope.grid_ids is not None and not scope.grid_ids:
+        return []
+    recs = (
+        await Reconciliation.select()
+        .where(Reconciliation.community == scope.community_id)
+        .order_by(Reconciliation.created_at, ascending=False)
+        .limit(limit if scope.grid_ids is None else RECENT_CANDIDATES)
+    )
     if scope.grid_ids is not None:
-        if not scope.grid_ids:
-            return []
-        query = query.where(Reconciliation.grid.is_in(list(scope.grid_ids)))
-    recs = await query.order_by(Reconciliation.created_at, ascending=False).limit(limit)
+        grids = await _area_grids([r["id"] for r in recs])
+        recs = [r for r in recs if _sees(scope, grids.get(r["id"]))][:limit]
     if not recs:
         return []
     counts = await ExpectedResident.raw(

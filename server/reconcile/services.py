@@ -56,6 +56,7 @@ class RegisterRow:
     name: str
     household: uuid.UUID
     door: str
+    unit: uuid.UUID
     building: uuid.UUID
     building_number: int
     building_name: str
@@ -75,6 +76,7 @@ async def load_register(scope: Scope) -> list[RegisterRow]:
         Resident.name,
         Resident.household,
         Resident.household.door.as_alias("door"),
+        Resident.household.unit.as_alias("unit"),
         Resident.household.building.as_alias("building"),
         Resident.household.building.number.as_alias("building_number"),
         Resident.household.building.name.as_alias("building_name"),
@@ -104,6 +106,7 @@ class Evaluation:
     area: list[dict]  # buildings expected: id, name, number
     blocking: list[str] = field(default_factory=list)
     reasons: dict[int, str] = field(default_factory=dict)  # register index -> why missing, known beforehand
+    expected_only: set[int] | None = None  # a sweep of single units or doors: only their people are expected
 
     def matched_positions(self) -> list[tuple[int, int]]:
         return [(position, resident) for position, resident in enumerate(self.residents) if resident >= 0]
@@ -193,7 +196,11 @@ def _problems(ev: Evaluation) -> list[schemas.RowProblem]:
 
 def _expected_in_area(ev: Evaluation) -> list[int]:
     area_ids = {b["id"] for b in ev.area}
-    return [i for i, row in enumerate(ev.register) if row.building in area_ids]
+    return [
+        i
+        for i, row in enumerate(ev.register)
+        if row.building in area_ids and (ev.expected_only is None or i in ev.expected_only)
+    ]
 
 
 def build_preview(ev: Evaluation) -> schemas.Preview:
@@ -271,7 +278,6 @@ async def write_result(
     rec = Reconciliation(
         id=uuid.uuid4(),
         community=scope.community_id,
-        grid=user.grid_id if user.role == "grid_worker" else None,
         title=title[:128],
         source=source,
         sweep=sweep_id,

@@ -13,10 +13,10 @@ from server.sweeps.tables import Sweep
 
 
 class Reconciliation(Table):
+    """Who may see one follows from its buildings (ReconcileArea): admins all, a grid worker those of their grids."""
+
     id = UUID(primary_key=True)
     community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
-    # A grid worker's reconciliation belongs to their grid (only they and admins see it); an admin's to none.
-    grid = ForeignKey(Grid, on_delete=OnDelete.restrict, null=True, default=None, index=True)
     title = Varchar(length=128)  # the file's name, or the sweep's
     source = Varchar(length=16, default="file")  # file / sweep
     sweep = ForeignKey(Sweep, on_delete=OnDelete.restrict, null=True, default=None)

@@ -118,10 +118,9 @@ async def test_the_story_upload_preview_save_and_the_two_names(client):
     assert answer.status_code == 303 and answer.headers["location"].startswith("/sweeps/")
     sweep_id = answer.headers["location"].rsplit("/", 1)[1]
     sweep = await Sweep.select().where(Sweep.id == sweep_id).first()
-    assert "2-1-301" in sweep["purpose"]
-    assert [a["building"] for a in await SweepArea.select().where(SweepArea.sweep == sweep_id)] == [
-        demo_uuid("building", "2")
-    ]
+    assert (sweep["subject"], sweep["purpose"]) == ("persons", "2-1-301")  # each person at their door
+    areas = await SweepArea.select(SweepArea.building, SweepArea.household).where(SweepArea.sweep == sweep_id)
+    assert areas == [{"building": demo_uuid("building", "2"), "household": demo_uuid("household", "2-1-301")}]
 
     # Another grid's worker: not found (not "forbidden"), and nothing is told.
     await log_in(client, OTHER_WORKER)
