@@ -37,9 +37,11 @@ class Registered:
     phone: str | None
     id_number: str | None
     key: tuple[str, str] = field(init=False, repr=False, compare=False)
+    phone_masked: str | None = field(init=False, repr=False, compare=False)  # as lists mask it: "138*5678"
 
     def __post_init__(self) -> None:
         self.key = (self.name, self.door)
+        self.phone_masked = f"{self.phone[:3]}*{self.phone[-4:]}" if self.phone and len(self.phone) == 11 else None
 
 
 @dataclass(slots=True)
@@ -140,7 +142,11 @@ class Matcher:
                     person = register[found]
                     # Inline of _agrees for the common cases; masked or partial values take the full rule.
                     if (
-                        phone and person.phone and phone != person.phone and not phone_matches(phone, person.phone)
+                        phone
+                        and person.phone
+                        and phone != person.phone
+                        and phone != person.phone_masked
+                        and not phone_matches(phone, person.phone)
                     ) or (
                         id_number
                         and person.id_number
