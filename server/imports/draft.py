@@ -25,7 +25,7 @@ from server.imports.normalize import (
     sex_key,
     text,
 )
-from server.imports.reader import MAX_BYTES, ImportProblem, Table
+from server.imports.reader import MAX_BYTES, MAX_ROWS, ImportProblem, Table
 
 
 class DraftRow(msgspec.Struct, array_like=True):
@@ -45,6 +45,8 @@ class Draft(msgspec.Struct, kw_only=True):
 
 
 def draft_of(table: Table, filename: str) -> Draft:
+    # Some browsers send the whole path ("C:\\Users\\...\\名单.xlsx"): the name alone is the title.
+    filename = filename.replace("\\", "/").rsplit("/", 1)[-1]
     return Draft(
         filename=filename[:128],
         sheet=table.sheet,
@@ -68,9 +70,12 @@ def decode(token: str) -> Draft:
         raw = inflater.decompress(packed, MAX_BYTES)
         if inflater.unconsumed_tail:
             raise ImportProblem("too_large", limit_mb=MAX_BYTES // (1024 * 1024))
-        return msgspec.json.decode(raw, type=Draft)
+        draft = msgspec.json.decode(raw, type=Draft)
     except (binascii.Error, zlib.error, msgspec.DecodeError, msgspec.ValidationError, ValueError):
         raise ImportProblem("draft_damaged") from None
+    if len(draft.rows) > MAX_ROWS:  # the same limits as a file, for a draft made by hand
+        raise ImportProblem("too_many_rows", limit=MAX_ROWS)
+    return draft
 
 
 @dataclass(slots=True)
