@@ -11,8 +11,9 @@ def _engine():
     settings = get_settings()
     if settings.is_sqlite:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        # A busy database waits up to 30 s for a writer instead of failing at once.
-        return SQLiteEngine(path=str(settings.sqlite_path), timeout=30)
+        # A busy database waits up to 30 s for a writer instead of failing at once. check_same_thread=False lets
+        # server.db.RawSQL run a write transaction's hot statements without a hop to aiosqlite's thread.
+        return SQLiteEngine(path=str(settings.sqlite_path), timeout=30, check_same_thread=False)
     return PostgresEngine(config={"dsn": settings.database_url})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -167,20 +168,42 @@ _USER_COLUMNS = (
 )
 
 
+# Sessions read in the last few seconds, by token hash, in this process: a sync round's batches and a volunteer's
+# taps come seconds apart, and each lookup is a query on a new SQLite connection (~1 to 3 ms, STACK_NOTES).
+# Log-out drops its entry here at once, a grid hand-over all entries; another worker process keeps serving a
+# logged-out or deleted session (and the grids it had) for at most SESSION_CACHE_SECONDS, the price of not asking
+# the database on every request (docs/decisions/0005).
+SESSION_CACHE_SECONDS = 5.0
+SESSION_CACHE_SIZE = 10_000
+_clock = time.monotonic
+_recent_sessions: dict[str, tuple[float, datetime, CurrentUser]] = {}  # hash: (good until, session expiry, user)
+
+
 async def user_for_token(token: str | None) -> CurrentUser | None:
     """The user of a live session, in one query; None for a missing, unknown, expired or tampered token."""
     if not token or len(token) > 128:
         return None
+    token_hash = _hash_token(token)
+    recent = _recent_sessions.get(token_hash)
+    if recent is not None and recent[0] > _clock() and recent[1] > _now():
+        return recent[2]
     row = (
-        await UserSession.select(*_USER_COLUMNS)
+        await UserSession.select(*_USER_COLUMNS, UserSession.expires_at)
         .where(
-            (UserSession.token_hash == _hash_token(token))
+            (UserSession.token_hash == token_hash)
             & (UserSession.expires_at > _now())
             & UserSession.user.is_active.eq(True)
         )
         .first()
     )
-    return await _with_grids(_to_current(row, row["session_id"])) if row else None
+    if row is None:
+        _recent_sessions.pop(token_hash, None)  # unknown tokens are not kept: guessing must not fill memory
+        return None
+    user = await _with_grids(_to_current(row, row["session_id"]))
+    if len(_recent_sessions) >= SESSION_CACHE_SIZE:
+        _recent_sessions.clear()
+    _recent_sessions[token_hash] = (_clock() + SESSION_CACHE_SECONDS, row["expires_at"], user)
+    return user
 
 
 async def _with_grids(user: CurrentUser) -> CurrentUser:
@@ -201,7 +224,9 @@ async def _with_grids(user: CurrentUser) -> CurrentUser:
 
 async def log_out(token: str | None) -> None:
     if token:
-        await UserSession.delete().where(UserSession.token_hash == _hash_token(token))
+        token_hash = _hash_token(token)
+        _recent_sessions.pop(token_hash, None)
+        await UserSession.delete().where(UserSession.token_hash == token_hash)
 
 
 async def purge_expired(older_than_days: int = 30) -> None:
@@ -246,3 +271,6 @@ async def hand_over_grid(admin: CurrentUser, grid_id: uuid.UUID, to_user: uuid.U
     await GridCover.delete().where(GridCover.grid == grid_id)
     if worker["grid"] != grid_id:
         await GridCover.insert(GridCover(grid=grid_id, user=to_user, since=now, by=admin.id))
+    # Sessions kept in this process carry the grids they answered for: read them again. (Other worker processes
+    # see the hand-over within SESSION_CACHE_SECONDS.)
+    _recent_sessions.clear()

@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime
 from piccolo.engine.postgres import PostgresEngine
 
 from server.accounts.services import CurrentUser, Scope
-from server.db import insert_in_chunks, write_transaction
+from server.db import RawSQL, insert_in_chunks, write_transaction
 from server.piccolo_conf import DB
-from server.places.tables import Building, Household, Resident, Unit
+from server.places.tables import Building, Household, Unit
 from server.sweeps import rules, team
 from server.sweeps.schemas import SweepCreate, TickPayload
-from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepTick
+from server.sweeps.tables import Sweep, SweepArea
 from server.sync.services import Answer, Incoming, Kind, rejection
 
 DOOR_STATE_NAMESPACE = uuid.UUID("0f6f2c1e-95a4-5d55-8d0c-5f0a3c6b9e01")
@@ -91,42 +91,40 @@ async def _save(user, scope, name, purpose, day, subject, areas, follows=None) -
 
 
 async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) -> dict[uuid.UUID, Answer]:
-    """Store ticks in one pass: a handful of queries whatever the batch size. Ids are unique within `items`."""
+    """Store ticks in one pass: a handful of queries whatever the batch size. Ids are unique within `items`.
+
+    The hot path of every phone's outbox: plain SQL on the batch's own connection (server.db.RawSQL), since
+    Piccolo's objects and query building cost far more here than the database's work (docs/decisions/0005).
+    """
+    sql = RawSQL()
     payloads: list[TickPayload] = [item.payload for item in items]
     ids = [item.id for item in items]
     existing = {
-        row["id"]: row
-        for row in await SweepTick.select(SweepTick.id, SweepTick.content_hash, SweepTick.seq).where(
-            SweepTick.id.is_in(ids)
-        )
+        row["id"]: row for row in await sql.fetch("SELECT id, content_hash, seq FROM sweep_tick WHERE id IN ({*})", ids)
     }
     sweeps = {
         row["id"]: row
-        for row in await Sweep.select(Sweep.id, Sweep.community, Sweep.status, Sweep.subject).where(
-            Sweep.id.is_in(list({p.sweep_id for p in payloads}))
+        for row in await sql.fetch(
+            "SELECT id, community, status, subject FROM sweep WHERE id IN ({*})", list({p.sweep_id for p in payloads})
         )
     }
     households = {
         row["id"]: row
-        for row in await Household.select(
-            Household.id,
-            Household.building,
-            Household.unit,
-            Household.floor,
-            Household.building.grid.as_alias("grid"),
-        ).where(Household.id.is_in(list({p.household_id for p in payloads})))
+        for row in await sql.fetch(
+            "SELECT h.id, h.building, h.unit, h.floor, b.grid FROM household h JOIN building b ON b.id = h.building"
+            " WHERE h.id IN ({*})",
+            list({p.household_id for p in payloads}),
+        )
     }
-    areas: dict[uuid.UUID, list[dict]] = {}
-    for row in await SweepArea.select(SweepArea.sweep, SweepArea.building, SweepArea.unit, SweepArea.household).where(
-        SweepArea.sweep.is_in(list(sweeps) or [uuid.UUID(int=0)])
+    areas: dict[uuid.UUID, list] = {}
+    for row in await sql.fetch(
+        "SELECT sweep, building, unit, household FROM sweep_area WHERE sweep IN ({*})", list(sweeps)
     ):
         areas.setdefault(row["sweep"], []).append(row)
-    person_ids = [p.resident_id for p in payloads if p.resident_id]
+    person_ids = list({p.resident_id for p in payloads if p.resident_id})
     resident_home = {
         row["id"]: row["household"]
-        for row in await Resident.select(Resident.id, Resident.household).where(
-            Resident.id.is_in(person_ids or [uuid.UUID(int=0)])
-        )
+        for row in await sql.fetch("SELECT id, household FROM resident WHERE id IN ({*})", person_ids)
     }
 
     claims = await team.claimed_floors(user.id, list(sweeps)) if user.role == "volunteer" else {}
@@ -156,37 +154,47 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
             fresh[item.id] = item
 
     if fresh:
-        await _serialise_per_sweep({item.payload.sweep_id for item in fresh.values()})
-        rows = [
-            SweepTick(
-                id=item.id,
-                content_hash=item.content_hash,
-                sweep=item.payload.sweep_id,
-                household=item.payload.household_id,
-                resident=item.payload.resident_id,
-                outcome=item.payload.outcome,
-                note=item.payload.note.strip(),
-                help_needed=item.payload.help_needed.strip(),
-                volunteer=user.id,
-                device_time=item.device_time,
-                received_at=now,
-            )
-            for item in fresh.values()
-        ]
+        await _serialise_per_sweep(sql, {item.payload.sweep_id for item in fresh.values()})
         # Another phone's batch may have stored the same id a moment ago: keep theirs, judge below.
-        await insert_in_chunks(SweepTick, rows, skip_existing_ids=True)
+        # Rows go in in batch order, so the server's seq follows the order the phone sent them in.
+        await sql.execute_many(
+            "INSERT INTO sweep_tick (id, content_hash, sweep, household, resident, outcome, note, help_needed,"
+            " volunteer, device_time, received_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+            " ON CONFLICT (id) DO NOTHING",
+            [
+                (
+                    item.id,
+                    item.content_hash,
+                    item.payload.sweep_id,
+                    item.payload.household_id,
+                    item.payload.resident_id,
+                    item.payload.outcome,
+                    item.payload.note.strip(),
+                    item.payload.help_needed.strip(),
+                    user.id,
+                    item.device_time,
+                    now,
+                )
+                for item in fresh.values()
+            ],
+        )
+        # Ids and seqs read as text and integers: on SQLite, Piccolo's converters (UUID; INTEGER through Decimal)
+        # cost more than the query itself.
         stored = {
             row["id"]: row
-            for row in await SweepTick.select(SweepTick.id, SweepTick.seq, SweepTick.content_hash).where(
-                SweepTick.id.is_in(list(fresh))
+            for row in await sql.fetch(
+                "SELECT CAST(id AS TEXT) AS id, CAST(seq AS BIGINT) AS seq, content_hash FROM sweep_tick"
+                " WHERE id IN ({*})",
+                list(fresh),
             )
         }
         for tick_id, item in fresh.items():
-            if stored[tick_id]["content_hash"] == item.content_hash:
-                answers[tick_id] = Answer(id=tick_id, status="accepted", seq=stored[tick_id]["seq"])
+            row = stored[str(tick_id)]
+            if row["content_hash"] == item.content_hash:
+                answers[tick_id] = Answer(id=tick_id, status="accepted", seq=row["seq"])
             else:
                 answers[tick_id] = rejection(tick_id, "id_reused")
-        await _rebuild_door_states({(i.payload.sweep_id, i.payload.household_id) for i in fresh.values()}, now)
+        await _rebuild_door_states(sql, {(i.payload.sweep_id, i.payload.household_id) for i in fresh.values()}, now)
     return answers
 
 
@@ -235,71 +243,85 @@ def _may_use(user: CurrentUser, sweep: dict) -> bool:
     )
 
 
-async def _serialise_per_sweep(sweep_ids: set[uuid.UUID]) -> None:
+async def _serialise_per_sweep(sql: RawSQL, sweep_ids: set[uuid.UUID]) -> None:
     """One batch at a time per sweep on PostgreSQL (SQLite's IMMEDIATE transaction already is one at a time), so
     that two batches for one door cannot each rebuild its state without the other's ticks."""
     if isinstance(DB, PostgresEngine):
         for sweep_id in sorted(sweep_ids):  # always in the same order: no deadlock between two batches
-            await SweepTick.raw("SELECT pg_advisory_xact_lock({})", sweep_id.int & 0x7FFFFFFFFFFFFFFF)
+            await sql.fetch("SELECT pg_advisory_xact_lock({})", sweep_id.int & 0x7FFFFFFFFFFFFFFF)
 
 
-async def _rebuild_door_states(doors: set[tuple[uuid.UUID, uuid.UUID]], now: datetime) -> None:
+async def _rebuild_door_states(sql: RawSQL, doors: set[tuple[uuid.UUID, uuid.UUID]], now: datetime) -> None:
     """Recompute the state of each door that got a tick, from all of that door's ticks (and, in a person sweep,
     from the outcomes of the people registered there)."""
     sweep_ids = list({sweep for sweep, _ in doors})
     household_ids = list({household for _, household in doors})
     person_sweeps = {
         row["id"]
-        for row in await Sweep.select(Sweep.id).where(Sweep.id.is_in(sweep_ids) & (Sweep.subject == "persons"))
+        for row in await sql.fetch(
+            "SELECT CAST(id AS TEXT) AS id FROM sweep WHERE id IN ({*}) AND subject = 'persons'", sweep_ids
+        )
     }
+    # Keys as text, seqs as integers: on SQLite, Piccolo's converters cost more than the query (see above).
+    wanted = {(str(sweep), str(household)): (sweep, household) for sweep, household in doors}
     door_ticks: dict[tuple, list[rules.TickView]] = {key: [] for key in doors}
-    person_ticks: dict[tuple, dict[uuid.UUID, list[rules.TickView]]] = {key: {} for key in doors}
-    for row in await SweepTick.select(
-        SweepTick.seq,
-        SweepTick.sweep,
-        SweepTick.household,
-        SweepTick.resident,
-        SweepTick.outcome,
-        SweepTick.volunteer,
-        SweepTick.volunteer.role.as_alias("role"),
-    ).where(SweepTick.sweep.is_in(sweep_ids) & SweepTick.household.is_in(household_ids)):
-        key = (row["sweep"], row["household"])
-        if key not in doors:
+    person_ticks: dict[tuple, dict[str, list[rules.TickView]]] = {key: {} for key in doors}
+    # By household alone, the sweep checked below: with the sweep in the WHERE, SQLite picks the sweep's index and
+    # reads every tick of the sweep for each batch.
+    for row in await sql.fetch(
+        "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.sweep AS TEXT) AS sweep, CAST(t.household AS TEXT) AS household,"
+        " CAST(t.resident AS TEXT) AS resident, t.outcome, CAST(t.volunteer AS TEXT) AS volunteer, a.role"
+        " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.household IN ({*})",
+        household_ids,
+    ):
+        key = wanted.get((row["sweep"], row["household"]))
+        if key is None:
             continue
         view = rules.TickView(row["seq"], row["outcome"], row["volunteer"], row["role"] in ("admin", "grid_worker"))
         if row["resident"] is None:
             door_ticks[key].append(view)
         else:
             person_ticks[key].setdefault(row["resident"], []).append(view)
-    living: dict[uuid.UUID, set[uuid.UUID]] = {}
+    living: dict[str, set[str]] = {}
     if person_sweeps:
-        for row in await Resident.select(Resident.id, Resident.household).where(
-            Resident.household.is_in(household_ids) & (Resident.status == "living")
+        for row in await sql.fetch(
+            "SELECT CAST(id AS TEXT) AS id, CAST(household AS TEXT) AS household FROM resident"
+            " WHERE household IN ({*}) AND status = 'living'",
+            household_ids,
         ):
             living.setdefault(row["household"], set()).add(row["id"])
-    states = []
+    states, gone = [], []
     for key in doors:
         sweep_id, household_id = key
-        if sweep_id in person_sweeps:
-            state = rules.person_sweep_state(door_ticks[key], person_ticks[key], living.get(household_id, set()))
+        if str(sweep_id) in person_sweeps:
+            state = rules.person_sweep_state(door_ticks[key], person_ticks[key], living.get(str(household_id), set()))
         else:
             state = rules.door_state(door_ticks[key]) if door_ticks[key] else None
         if state is None:
+            gone.append(door_state_id(sweep_id, household_id))
             continue
         states.append(
-            DoorState(
-                id=door_state_id(sweep_id, household_id),
-                sweep=sweep_id,
-                household=household_id,
-                outcome=state.outcome,
-                tick_seq=state.tick_seq,
-                ticks=state.ticks,
-                conflict=state.conflict,
-                updated_at=now,
+            (
+                door_state_id(sweep_id, household_id),
+                sweep_id,
+                household_id,
+                state.outcome,
+                state.tick_seq,
+                state.ticks,
+                state.conflict,
+                now,
             )
         )
-    await DoorState.delete().where(DoorState.id.is_in([door_state_id(*key) for key in doors] or [uuid.UUID(int=0)]))
-    await insert_in_chunks(DoorState, states)
+    if gone:
+        await sql.fetch("DELETE FROM door_state WHERE id IN ({*})", gone)
+    # One row per door, replaced whole: the same as deleting and inserting it, in one statement.
+    await sql.execute_many(
+        "INSERT INTO door_state (id, sweep, household, outcome, tick_seq, ticks, conflict, updated_at)"
+        " VALUES ({}, {}, {}, {}, {}, {}, {}, {}) ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome,"
+        " tick_seq = excluded.tick_seq, ticks = excluded.ticks, conflict = excluded.conflict,"
+        " updated_at = excluded.updated_at",
+        states,
+    )
 
 
 TICK = Kind(name="sweep.tick", payload_type=TickPayload, ingest=ingest_ticks)

@@ -1,0 +1,69 @@
+"""What every benchmark shares: a throw-away database chosen before the app is imported, log-in, timing."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+
+# Piccolo binds its engine at import: the database is chosen here, before anything from server/ is imported.
+# GRIDCARE_BENCH_DATABASE_URL (set by bench/__main__.py for the PostgreSQL run) overrides the fresh SQLite file.
+os.environ["GRIDCARE_DATABASE_URL"] = os.environ.get("GRIDCARE_BENCH_DATABASE_URL") or (
+    f"sqlite:///{tempfile.mkdtemp(prefix='gridcare-bench-')}/bench.sqlite3"
+)
+os.environ["GRIDCARE_DEMO"] = "1"
+
+import httpx  # noqa: E402
+
+from server.app import create_app  # noqa: E402
+from server.db import migrate, open_database  # noqa: E402
+from server.demo.seed import DEMO_PASSWORD, seed_demo  # noqa: E402
+from server.settings import get_settings  # noqa: E402
+
+ADMIN = "13800000000"
+
+
+def backend() -> str:
+    return "SQLite" if get_settings().is_sqlite else "PostgreSQL"
+
+
+async def prepare() -> None:
+    """What `serve` does before the first request (ASGITransport runs no start-up hooks), then the demo data."""
+    await open_database()
+    await migrate()
+    await seed_demo()
+
+
+def client() -> httpx.AsyncClient:
+    """The app in this process and this event loop: server time without a network in between."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()), base_url="http://bench")
+
+
+async def log_in(browser: httpx.AsyncClient, phone: str) -> None:
+    await browser.get("/login")
+    answer = await browser.post(
+        "/login", data={"phone": phone, "password": DEMO_PASSWORD, "_csrf_token": browser.cookies["gc_csrf"]}
+    )
+    assert "gc_session" in browser.cookies, (phone, answer.status_code)
+
+
+async def timed_gets(browser: httpx.AsyncClient, url: str, rounds: int) -> list[float]:
+    """Seconds per request, after one request that warms caches (templates, statements)."""
+    await browser.get(url)
+    return await timed_each(browser, [url] * rounds)
+
+
+async def timed_each(browser: httpx.AsyncClient, urls: list[str]) -> list[float]:
+    """Seconds per request, one request per URL."""
+    samples = []
+    for url in urls:
+        start = time.perf_counter()
+        answer = await browser.get(url)
+        samples.append(time.perf_counter() - start)
+        assert answer.status_code == 200, (url, answer.status_code)
+    return samples
+
+
+def percentile(samples: list[float], p: float) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[int(p) - 1] if p < 100 else max(samples)
