@@ -17,8 +17,10 @@ self.addEventListener("install", (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
-      // cache: "reload" skips the HTTP cache, so the precache holds what the server has now.
-      await cache.addAll([...SHELL, OFFLINE_URL].map((url) => new Request(url, { cache: "reload" })));
+      // A shell URL carries its file's hash (?v=...), so a copy in the HTTP cache is the right one: the files the
+      // page has just loaded are not downloaded a second time. The offline page has no version: cache: "reload"
+      // skips the HTTP cache, so the precache holds what the server has now.
+      await cache.addAll([...SHELL.map((url) => new Request(url)), new Request(OFFLINE_URL, { cache: "reload" })]);
       await self.skipWaiting();
     })(),
   );
