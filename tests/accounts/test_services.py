@@ -81,6 +81,40 @@ async def test_log_out_ends_the_session():
     assert not await UserSession.exists().where(UserSession.user == user.id)
 
 
+async def test_log_out_ends_a_session_read_a_moment_ago_at_once():
+    user = await make_user()
+    token, _ = await services.log_in(settings(), user.phone, "pw-123456", "10.0.0.3")
+    assert await services.user_for_token(token) is not None  # now kept in this process for a few seconds
+    await services.log_out(token)
+    assert await services.user_for_token(token) is None
+
+
+async def test_a_session_ended_by_another_worker_stops_within_the_cache_time(monkeypatch):
+    user = await make_user()
+    token, _ = await services.log_in(settings(), user.phone, "pw-123456", "10.0.0.3")
+    assert await services.user_for_token(token) is not None
+    await UserSession.delete().where(UserSession.user == user.id)  # another process's log-out
+    later = services._clock() + services.SESSION_CACHE_SECONDS + 0.01
+    monkeypatch.setattr(services, "_clock", lambda: later)
+    assert await services.user_for_token(token) is None
+
+
+async def test_a_kept_session_still_ends_at_its_expiry(monkeypatch):
+    user = await make_user()
+    token, _ = await services.log_in(settings(session_hours=1), user.phone, "pw-123456", "10.0.0.3")
+    assert await services.user_for_token(token) is not None
+    in_two_hours = datetime.now(UTC) + timedelta(hours=2)
+    monkeypatch.setattr(services, "_now", lambda: in_two_hours)
+    assert await services.user_for_token(token) is None
+
+
+async def test_unknown_tokens_are_not_kept():
+    before = len(services._recent_sessions)
+    for _ in range(20):
+        assert await services.user_for_token(uuid.uuid4().hex) is None
+    assert len(services._recent_sessions) == before
+
+
 async def test_wrong_password_and_unknown_phone_get_the_same_answer():
     user = await make_user()
     with pytest.raises(services.LoginError) as wrong_password:

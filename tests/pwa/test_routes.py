@@ -49,6 +49,21 @@ async def test_static_files_are_cached_for_long_under_versioned_urls(client):
     assert "max-age=31536000" in answer.headers["cache-control"]
 
 
+async def test_pages_scripts_and_the_service_worker_travel_compressed(client):
+    """Issue 3 budgets a volunteer's first visit at 60 KB: text goes gzipped to whoever asks for it."""
+    page = await client.get("/login")
+    htmx = re.search(r'src="(/static/vendor/htmx.min.js\?v=[0-9a-f]+)"', page.text).group(1)
+    for url in ("/login", htmx, "/sw.js"):
+        async with client.stream("GET", url, headers={"accept-encoding": "gzip"}) as answer:
+            sent = b"".join([chunk async for chunk in answer.aiter_raw()])
+        assert answer.headers["content-encoding"] == "gzip", url
+        assert "Accept-Encoding" in answer.headers["vary"], url
+        plain = await client.get(url, headers={"accept-encoding": "identity"})
+        assert "content-encoding" not in plain.headers and len(sent) < len(plain.content) / 2, url
+    worker = await client.get("/sw.js", headers={"accept-encoding": "gzip"})
+    assert worker.headers["cache-control"] == "no-cache" and "const SHELL = [" in worker.text
+
+
 async def test_offline_page_holds_nothing_about_the_user(client):
     await log_in(client, "13800000002")
     page = await client.get("/offline")

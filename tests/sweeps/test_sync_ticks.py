@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -220,3 +221,18 @@ async def test_a_volunteer_records_only_floors_they_claim_or_claimed(app, sweep)
         [after_release] = await send(client, tick(sweep))
         assert after_release["status"] == "accepted"
     assert await SweepTick.count().where(SweepTick.sweep == sweep) == 1
+
+
+async def test_batches_arriving_at_once_for_one_door_each_count_in_its_state(app, sweep):
+    """Writes take turns (SQLite: one writing connection per process; PostgreSQL: a lock per sweep): a door's state
+    rebuilt by one batch always includes the other's ticks."""
+    async with browser(app) as worker, browser(app) as admin:
+        await log_in(worker, WORKER)
+        await log_in(admin, "13800000000")
+        batches = [[tick(sweep, OTHER_DOOR, "nobody_home") for _ in range(20)] for _ in range(3)]
+        answers = await asyncio.gather(*(send(c, *b) for c, b in zip((worker, admin, worker), batches, strict=True)))
+    assert all(a["status"] == "accepted" for batch in answers for a in batch)
+    seqs = [a["seq"] for batch in answers for a in batch]
+    assert len(set(seqs)) == 60
+    state = await DoorState.objects().get(DoorState.id == door_state_id(sweep, OTHER_DOOR))
+    assert state.ticks == 60 and state.tick_seq == max(seqs)
