@@ -111,8 +111,9 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
     households = {
         row["id"]: row
         for row in await sql.fetch(
-            "SELECT h.id, h.building, h.unit, h.floor, b.grid FROM household h JOIN building b ON b.id = h.building"
-            " WHERE h.id IN ({*})",
+            # floor as BIGINT: on SQLite Piccolo's INTEGER converter goes through Decimal.
+            "SELECT h.id, h.building, h.unit, CAST(h.floor AS BIGINT) AS floor, b.grid FROM household h"
+            " JOIN building b ON b.id = h.building WHERE h.id IN ({*})",
             list({p.household_id for p in payloads}),
         )
     }
