@@ -117,11 +117,12 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
             list({p.household_id for p in payloads}),
         )
     }
-    areas: dict[uuid.UUID, list] = {}
+    # By sweep and building: _check looks through a door's areas for each tick, and a sweep may span 40 buildings.
+    areas: dict[tuple[uuid.UUID, uuid.UUID], list] = {}
     for row in await sql.fetch(
         "SELECT sweep, building, unit, household FROM sweep_area WHERE sweep IN ({*})", list(sweeps)
     ):
-        areas.setdefault(row["sweep"], []).append(row)
+        areas.setdefault((row["sweep"], row["building"]), []).append(row)
     person_ids = list({p.resident_id for p in payloads if p.resident_id})
     resident_home = {
         row["id"]: row["household"]
@@ -140,12 +141,13 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
             else:
                 answers[item.id] = rejection(item.id, "id_reused")
             continue
+        household = households.get(payload.household_id)
         reason = _check(
             user,
             payload,
             sweeps.get(payload.sweep_id),
-            households.get(payload.household_id),
-            areas.get(payload.sweep_id, []),
+            household,
+            areas.get((payload.sweep_id, household["building"]), []) if household else [],
             resident_home,
             claims.get(payload.sweep_id, []),
         )
