@@ -12,7 +12,7 @@ import pytest
 from server.accounts import services
 from server.accounts.passwords import hash_password, verify_password
 from server.accounts.tables import LoginAttempt, User, UserSession
-from server.demo.seed import COMMUNITY_ID, GRID_IDS
+from server.demo.seed import COMMUNITY_ID, GRID_IDS, demo_uuid
 from server.settings import get_settings
 
 
@@ -106,6 +106,21 @@ async def test_a_kept_session_still_ends_at_its_expiry(monkeypatch):
     in_two_hours = datetime.now(UTC) + timedelta(hours=2)
     monkeypatch.setattr(services, "_now", lambda: in_two_hours)
     assert await services.user_for_token(token) is None
+
+
+async def test_a_grid_hand_over_reaches_a_kept_session_at_once():
+    worker = await make_user()  # a grid worker without a grid of their own (one worker per grid)
+    token, _ = await services.log_in(settings(), worker.phone, "pw-123456", "10.0.0.3")
+    assert (await services.user_for_token(token)).grid_ids == ()  # kept for a few seconds now
+    admin = services.CurrentUser(
+        demo_uuid("user", "13800000000"), COMMUNITY_ID, "王磊", "13800000000", "admin", None, None
+    )
+    now = datetime.now(UTC)
+    await services.hand_over_grid(admin, GRID_IDS[5], worker.id, now)
+    try:
+        assert (await services.user_for_token(token)).grid_ids == (GRID_IDS[5],)
+    finally:
+        await services.hand_over_grid(admin, GRID_IDS[5], demo_uuid("user", "13800000006"), now)  # and back
 
 
 async def test_unknown_tokens_are_not_kept():
