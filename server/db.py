@@ -8,8 +8,9 @@ import re
 import sqlite3
 
 import aiosqlite
-from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 
+from server import sqlite_engine
 from server.piccolo_conf import DB
 
 log = logging.getLogger("gridcare.db")
@@ -82,7 +83,7 @@ class _Writer:
         await self.lock.acquire()
         try:
             if self.connection is None:
-                self.connection = await _connect_sqlite()
+                self.connection = await sqlite_engine.connect(DB)
         except BaseException:
             self.lock.release()
             raise
@@ -106,16 +107,6 @@ class _Writer:
 
 
 _WRITER = _Writer()
-
-
-async def _connect_sqlite() -> aiosqlite.Connection:
-    """A connection as Piccolo makes one (SQLiteEngine.get_connection), whose thread does not hold up exit."""
-    connection = aiosqlite.connect(**DB.connection_kwargs)
-    connection._thread.daemon = True  # a connection left by a finished event loop must not keep the process alive
-    await connection
-    connection.row_factory = dict_factory
-    await connection.execute("PRAGMA foreign_keys = 1")
-    return connection
 
 
 async def prepare_database() -> None:
@@ -160,6 +151,8 @@ async def close_database() -> None:
         await DB.close_connection_pool()
         _opened_pool = False
     await _WRITER.close()
+    if isinstance(DB, sqlite_engine.KeptConnectionsSQLiteEngine):
+        await DB.kept.close()
     if _sqlite_anchor is not None:
         _sqlite_anchor.close()
         _sqlite_anchor = None

@@ -2,9 +2,9 @@
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
 from server.settings import get_settings
+from server.sqlite_engine import KeptConnectionsSQLiteEngine
 
 
 def _engine():
@@ -13,7 +13,7 @@ def _engine():
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         # A busy database waits up to 30 s for a writer instead of failing at once. check_same_thread=False lets
         # server.db.RawSQL run a write transaction's hot statements without a hop to aiosqlite's thread.
-        return SQLiteEngine(path=str(settings.sqlite_path), timeout=30, check_same_thread=False)
+        return KeptConnectionsSQLiteEngine(path=str(settings.sqlite_path), timeout=30, check_same_thread=False)
     return PostgresEngine(config={"dsn": settings.database_url})
 
 
