@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from datetime import UTC, datetime
 
@@ -91,3 +92,24 @@ async def test_closing_a_connection_does_not_checkpoint_away_the_log():
         await attempt(uuid.uuid4().hex[:20]).save()
     await LoginAttempt.count()  # a read on a connection of its own, closed after
     assert get_settings().sqlite_path.with_name(get_settings().sqlite_path.name + "-wal").exists()  # noqa: ASYNC240
+
+
+@pytest.mark.skipif(not SQLITE, reason="SQLite's kept connections")
+async def test_queries_outside_transactions_take_turns_on_a_few_kept_connections():
+    from server.piccolo_conf import DB
+    from server.sqlite_engine import READERS
+
+    counts = await asyncio.gather(*(LoginAttempt.count() for _ in range(READERS * 3)))
+    assert len(set(counts)) == 1
+    assert 1 <= len(DB.kept.idle) <= READERS
+
+
+@pytest.mark.skipif(not SQLITE, reason="SQLite's kept connections")
+async def test_a_failed_query_leaves_the_kept_connections_usable():
+    first = attempt(uuid.uuid4().hex[:20])
+    await first.save()
+    twin = attempt(first.phone)
+    twin.id = first.id
+    with pytest.raises(sqlite3.IntegrityError):
+        await twin.save()
+    assert await count(first.phone) == 1
