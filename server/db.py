@@ -34,7 +34,7 @@ class _SQLiteWriteTransaction(SQLiteTransaction):
     """Piccolo's SQLite transaction, on the one connection this process keeps for writing instead of a new one.
 
     A new connection per transaction costs a thread, a connect and reading the schema, a few milliseconds that a
-    batch of ticks otherwise spends on its rows (decision 0006). SQLite writes one transaction at a time anyway
+    batch of ticks otherwise spends on its rows (decision 0007). SQLite writes one transaction at a time anyway
     (IMMEDIATE): this process's writers take turns on the connection (an asyncio lock) and still wait for other
     processes' writers in BEGIN IMMEDIATE, as before. Nested use joins the outer transaction, as Piccolo's does.
     """
@@ -117,7 +117,7 @@ async def prepare_database() -> None:
         await DB.run_ddl("PRAGMA journal_mode=WAL;")
         # Piccolo opens a SQLite connection per query (or transaction) and closes it after. When the last connection
         # to a WAL database closes, SQLite copies the whole log into the database file and deletes it: 10 to 20 ms
-        # of writing and fsync after every write (measured, decision 0006). One connection kept open for the life of
+        # of writing and fsync after every write (measured, decision 0007). One connection kept open for the life of
         # the process, having read once so that it holds the log open, means no close is ever the last.
         if _sqlite_anchor is None:
             _sqlite_anchor = sqlite3.connect(DB.path, check_same_thread=False)
@@ -179,7 +179,7 @@ async def insert_in_chunks(table, rows, *, skip_existing_ids: bool = False) -> i
 
 class RawSQL:
     """Plain SQL on the open write transaction's own connection, for the few hot statements where building Piccolo
-    objects and compiling queries cost far more than the database's work (docs/decisions/0006-fast-writes-on-sqlite.md).
+    objects and compiling queries cost far more than the database's work (docs/decisions/0007-fast-writes-on-sqlite.md).
 
     Statements are written once for both databases in portable SQL, with `{}` for a value (as in Piccolo's raw
     queries) and `{*}` for a list of values (`WHERE id IN ({*})`). Values go through the adapters Piccolo uses (on
@@ -193,7 +193,7 @@ class RawSQL:
         self.sqlite = isinstance(DB, SQLiteEngine)
         if self.sqlite:
             # The sqlite3 connection under aiosqlite's: called directly, a statement costs tens of microseconds,
-            # where each hop to aiosqlite's thread and back costs 0.1 to 0.3 ms (measured; decision 0006). Safe: the
+            # where each hop to aiosqlite's thread and back costs 0.1 to 0.3 ms (measured; decision 0007). Safe: the
             # transaction is ours alone, its thread idles between Piccolo's awaits, and holding the IMMEDIATE lock
             # we never wait on another writer (piccolo_conf opens connections with check_same_thread=False).
             self.connection = transaction.connection._conn

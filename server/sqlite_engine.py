@@ -3,7 +3,7 @@
 Piccolo opens a connection for every query made outside a transaction and closes it after: a thread, a connect,
 reading the schema, four hops to that thread and back, then the close (STACK_NOTES: ~2.7 ms a query). A page makes
 five to ten queries. Here each query borrows one of a few connections kept open per process instead; queries on
-them still run one at a time per connection, in autocommit as before (decision 0006).
+them still run one at a time per connection, in autocommit as before (decision 0007).
 """
 
 from __future__ import annotations

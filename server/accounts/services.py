@@ -172,7 +172,7 @@ _USER_COLUMNS = (
 # taps come seconds apart, and each lookup is a query on a new SQLite connection (~1 to 3 ms, STACK_NOTES).
 # Log-out drops its entry here at once, a grid hand-over all entries; another worker process keeps serving a
 # logged-out or deleted session (and the grids it had) for at most SESSION_CACHE_SECONDS, the price of not asking
-# the database on every request (docs/decisions/0006).
+# the database on every request (docs/decisions/0007).
 SESSION_CACHE_SECONDS = 5.0
 SESSION_CACHE_SIZE = 10_000
 _clock = time.monotonic

@@ -94,7 +94,7 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
     """Store ticks in one pass: a handful of queries whatever the batch size. Ids are unique within `items`.
 
     The hot path of every phone's outbox: plain SQL on the batch's own connection (server.db.RawSQL), since
-    Piccolo's objects and query building cost far more here than the database's work (docs/decisions/0006).
+    Piccolo's objects and query building cost far more here than the database's work (docs/decisions/0007).
     """
     sql = RawSQL()
     payloads: list[TickPayload] = [item.payload for item in items]
