@@ -25,6 +25,7 @@ from server.sweeps.schemas import (
     UnitProgress,
     VolunteerActivity,
 )
+from server.sweeps.services import fold_door_states
 from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepTick
 
 # A door still to be visited: what a revisit sweep covers. Needs help, refused and vacant are answers.
@@ -72,7 +73,8 @@ async def visible_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> dict | None:
 
 
 async def _doors(sweep_id: uuid.UUID, where=None) -> list[dict]:
-    """The doors of a sweep (optionally narrowed), each with its state."""
+    """The doors of a sweep (optionally narrowed), each with its state (new ticks folded in first)."""
+    await fold_door_states(sweep_id)
     areas = await SweepArea.select(SweepArea.building, SweepArea.unit, SweepArea.household).where(
         SweepArea.sweep == sweep_id
     )

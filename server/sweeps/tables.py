@@ -1,6 +1,18 @@
 """Building sweeps (扫楼): what is swept, every tick from the doors, and each door's state derived from them."""
 
-from piccolo.columns import UUID, BigSerial, Boolean, Date, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    UUID,
+    BigInt,
+    BigSerial,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.table import Table
 
 from server.accounts.tables import User
@@ -19,6 +31,8 @@ class Sweep(Table):
     created_at = Timestamptz()
     # A revisit sweep names the sweep whose open doors it goes back to.
     follows = ForeignKey("self", on_delete=OnDelete.set_null, null=True, default=None)
+    # The last tick (SweepTick.seq) whose effect is in DoorState: states are folded in on read (services.fold).
+    folded_seq = BigInt(default=0)
 
 
 class SweepArea(Table):
@@ -91,7 +105,8 @@ class SweepTick(Table):
 
 
 class DoorState(Table):
-    """Derived from SweepTick by sweeps.rules.door_state; rebuilt for a door whenever a tick for it arrives.
+    """Derived from SweepTick by sweeps.rules.door_state; brought up to date with the sweep's new ticks whenever the
+    sweep is read (services.fold_door_states), so that storing a batch of ticks writes the ticks alone.
 
     The id is uuid5(sweep, household), so that each door has one row without a two-column unique constraint.
     """

@@ -11,7 +11,7 @@ import pytest
 from server.accounts.services import Scope, user_for_token
 from server.demo.seed import BUILDING_GRID, COMMUNITY_ID, GRID_IDS, demo_uuid
 from server.sweeps.schemas import SweepCreate
-from server.sweeps.services import create_sweep, door_state_id
+from server.sweeps.services import create_sweep, door_state_id, fold_door_states
 from server.sweeps.tables import DoorState, SweepTick
 from server.sync.tables import SyncRejection
 from tests.conftest import browser, csrf, log_in
@@ -60,6 +60,7 @@ async def test_a_tick_is_stored_once_and_the_door_state_follows(client, sweep):
     [again] = await send(client, write)  # the phone did not hear the answer and sends it again
     assert again == {"id": write["id"], "status": "duplicate", "seq": first["seq"]}
     assert await SweepTick.count().where(SweepTick.id == uuid.UUID(write["id"])) == 1
+    await fold_door_states(sweep)  # states are folded in when the sweep is read
     state = await DoorState.objects().get(DoorState.id == door_state_id(sweep, DOOR))
     assert state.outcome == "done" and state.ticks == 1 and not state.conflict
 
@@ -86,6 +87,7 @@ async def test_two_volunteers_disagreeing_make_a_conflict_and_the_rule_decides(a
             await claim(client, sweep, release=True)  # the first lets go; the second takes the unit over
             [answer] = await send(client, tick(sweep, OTHER_DOOR, outcome))
             assert answer["status"] == "accepted"
+    await fold_door_states(sweep)  # states are folded in when the sweep is read
     state = await DoorState.objects().get(DoorState.id == door_state_id(sweep, OTHER_DOOR))
     assert state.outcome == "done" and state.conflict and state.ticks == 2
 
@@ -204,6 +206,7 @@ async def test_a_volunteer_corrects_a_mis_tap(client, sweep):
     await claim(client, sweep)
     await send(client, tick(sweep, outcome="done"))
     await send(client, tick(sweep, outcome="nobody_home"))
+    await fold_door_states(sweep)  # states are folded in when the sweep is read
     state = await DoorState.objects().get(DoorState.id == door_state_id(sweep, DOOR))
     assert state.outcome == "nobody_home" and state.ticks == 2 and not state.conflict
 
@@ -234,5 +237,26 @@ async def test_batches_arriving_at_once_for_one_door_each_count_in_its_state(app
     assert all(a["status"] == "accepted" for batch in answers for a in batch)
     seqs = [a["seq"] for batch in answers for a in batch]
     assert len(set(seqs)) == 60
+    await fold_door_states(sweep)  # states are folded in when the sweep is read
     state = await DoorState.objects().get(DoorState.id == door_state_id(sweep, OTHER_DOOR))
     assert state.ticks == 60 and state.tick_seq == max(seqs)
+
+
+async def test_door_states_are_folded_in_when_the_sweep_is_read(client, sweep):
+    from server.sweeps.tables import Sweep
+
+    await log_in(client, VOLUNTEERS[0])
+    await claim(client, sweep)
+    first = await send(client, tick(sweep, outcome="nobody_home"), tick(sweep, OTHER_DOOR, "refused"))
+    # Storing a batch writes ticks only; the states wait for the next read.
+    assert not await DoorState.exists().where(DoorState.sweep == sweep)
+    page = await client.get(f"/sweeps/{sweep}")
+    assert "1户要再访" in page.text
+    folded = (await Sweep.objects().get(Sweep.id == sweep)).folded_seq
+    assert folded == max(a["seq"] for a in first)
+    [later] = await send(client, tick(sweep, outcome="done"))  # the volunteer went back: now done
+    await fold_door_states(sweep)
+    await fold_door_states(sweep)  # nothing new: changes nothing
+    state = await DoorState.objects().get(DoorState.id == door_state_id(sweep, DOOR))
+    assert state.outcome == "done" and state.ticks == 2 and state.tick_seq == later["seq"]
+    assert (await Sweep.objects().get(Sweep.id == sweep)).folded_seq == later["seq"]
