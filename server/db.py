@@ -223,6 +223,25 @@ class RawSQL:
             return self.connection.execute(query, values).fetchall()
         return await self.connection.fetch(query, *values)
 
+    async def insert_returning(self, table: str, columns: tuple[str, ...], rows: list[tuple], tail: str) -> list:
+        """One INSERT of many rows with a RETURNING clause in `tail` (both databases have it): the rows stored,
+        read back in the same statement."""
+        if not rows:
+            return []
+        width = len(columns)
+        if self.sqlite:
+            group = "(" + ", ".join("?" * width) + ")"
+            groups = ", ".join([group] * len(rows))
+        else:
+            groups = ", ".join(
+                "(" + ", ".join(f"${n * width + k + 1}" for k in range(width)) + ")" for n in range(len(rows))
+            )
+        query = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {groups} {tail}"  # noqa: S608 (our names only)
+        values = [value for row in rows for value in row]
+        if self.sqlite:
+            return self.connection.execute(query, values).fetchall()
+        return await self.connection.fetch(query, *values)
+
     async def execute_many(self, sql: str, rows: list[tuple]) -> None:
         """One statement (with `{}` only), many rows."""
         if not rows:

@@ -26,7 +26,7 @@ from server.sweeps.schemas import (
     VolunteerActivity,
 )
 from server.sweeps.services import fold_door_states
-from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepTick
+from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepClaim, SweepTick
 
 # A door still to be visited: what a revisit sweep covers. Needs help, refused and vacant are answers.
 OPEN_OUTCOMES = (None, "nobody_home", "come_back", "partial")
@@ -104,12 +104,12 @@ async def _doors(sweep_id: uuid.UUID, where=None) -> list[dict]:
     if where is not None:
         query = query.where(where)
     doors = await query
-    states = {
-        row["household"]: row
-        for row in await DoorState.select(DoorState.household, DoorState.outcome, DoorState.conflict).where(
-            DoorState.sweep == sweep_id
-        )
-    }
+    state_query = DoorState.select(DoorState.household, DoorState.outcome, DoorState.conflict).where(
+        DoorState.sweep == sweep_id
+    )
+    if where is not None:  # a floor: its few doors' states, not the whole sweep's
+        state_query = state_query.where(DoorState.household.is_in([d["id"] for d in doors] or [uuid.UUID(int=0)]))
+    states = {row["household"]: row for row in await state_query}
     for door in doors:
         state = states.get(door["id"])
         door["outcome"] = state["outcome"] if state else None
@@ -316,12 +316,21 @@ async def _floor_holder(user: CurrentUser, sweep_id: uuid.UUID, unit_id: uuid.UU
     """Who holds the floor now, and whether this user may record its doors (a coordinator always may; a volunteer
     inside a claim of theirs, live or past)."""
     now = datetime.now(UTC)
-    holder = next((c for c in await team.live_claims(sweep_id, now) if c.covers(unit_id, floor)), None)
+    here = await SweepClaim.select(
+        SweepClaim.holder,
+        SweepClaim.holder.name.as_alias("name"),
+        SweepClaim.expires_at,
+        SweepClaim.ended_at,
+    ).where(
+        (SweepClaim.sweep == sweep_id)
+        & (SweepClaim.unit == unit_id)
+        & (SweepClaim.floor_from <= floor)
+        & (SweepClaim.floor_to >= floor)
+    )  # every claim on this floor, live or past, in one query
+    holder = next((c["name"] for c in here if c["ended_at"] is None and c["expires_at"] > now), None)
     if user.role != "volunteer":
-        return (holder.holder_name if holder else None), True
-    mine = (await team.claimed_floors(user.id, [sweep_id])).get(sweep_id, [])
-    may_record = any(unit == unit_id and first <= floor <= last for unit, first, last in mine)
-    return (holder.holder_name if holder else None), may_record
+        return holder, True
+    return holder, any(c["holder"] == user.id for c in here)
 
 
 EXPORT_COLUMNS = (

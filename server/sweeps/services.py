@@ -98,50 +98,47 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
     """
     sql = RawSQL()
     payloads: list[TickPayload] = [item.payload for item in items]
-    ids = [item.id for item in items]
-    existing = {
-        row["id"]: row for row in await sql.fetch("SELECT id, content_hash, seq FROM sweep_tick WHERE id IN ({*})", ids)
-    }
     sweeps = {
         row["id"]: row
         for row in await sql.fetch(
             "SELECT id, community, status, subject FROM sweep WHERE id IN ({*})", list({p.sweep_id for p in payloads})
         )
     }
+    # Read as text and integers, keyed by text: Piccolo's converters (UUID; INTEGER through Decimal on SQLite) cost
+    # more than the query itself.
     households = {
         row["id"]: row
         for row in await sql.fetch(
-            # floor as BIGINT: on SQLite Piccolo's INTEGER converter goes through Decimal.
-            "SELECT h.id, h.building, h.unit, CAST(h.floor AS BIGINT) AS floor, b.grid FROM household h"
+            "SELECT CAST(h.id AS TEXT) AS id, CAST(h.building AS TEXT) AS building, CAST(h.unit AS TEXT) AS unit,"
+            " CAST(h.floor AS BIGINT) AS floor, b.grid FROM household h"
             " JOIN building b ON b.id = h.building WHERE h.id IN ({*})",
             list({p.household_id for p in payloads}),
         )
     }
     # By sweep and building: _check looks through a door's areas for each tick, and a sweep may span 40 buildings.
-    areas: dict[tuple[uuid.UUID, uuid.UUID], list] = {}
+    areas: dict[tuple[uuid.UUID, str], list] = {}
     for row in await sql.fetch(
-        "SELECT sweep, building, unit, household FROM sweep_area WHERE sweep IN ({*})", list(sweeps)
+        "SELECT sweep, CAST(building AS TEXT) AS building, CAST(unit AS TEXT) AS unit,"
+        " CAST(household AS TEXT) AS household FROM sweep_area WHERE sweep IN ({*})",
+        list(sweeps),
     ):
         areas.setdefault((row["sweep"], row["building"]), []).append(row)
     person_ids = list({p.resident_id for p in payloads if p.resident_id})
     resident_home = {
         row["id"]: row["household"]
-        for row in await sql.fetch("SELECT id, household FROM resident WHERE id IN ({*})", person_ids)
+        for row in await sql.fetch(
+            "SELECT id, CAST(household AS TEXT) AS household FROM resident WHERE id IN ({*})", person_ids
+        )
     }
-
     claims = await team.claimed_floors(user.id, list(sweeps)) if user.role == "volunteer" else {}
+    if claims:
+        claims = {sweep: [(str(u), first, last) for u, first, last in held] for sweep, held in claims.items()}
 
     answers: dict[uuid.UUID, Answer] = {}
     fresh: dict[uuid.UUID, Incoming] = {}
+    refused: dict[uuid.UUID, str] = {}
     for item, payload in zip(items, payloads, strict=True):
-        earlier = existing.get(item.id)
-        if earlier is not None:
-            if earlier["content_hash"] == item.content_hash:
-                answers[item.id] = Answer(id=item.id, status="duplicate", seq=earlier["seq"])
-            else:
-                answers[item.id] = rejection(item.id, "id_reused")
-            continue
-        household = households.get(payload.household_id)
+        household = households.get(str(payload.household_id))
         reason = _check(
             user,
             payload,
@@ -152,51 +149,78 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
             claims.get(payload.sweep_id, []),
         )
         if reason:
-            answers[item.id] = rejection(item.id, reason)
+            refused[item.id] = reason
         else:
             fresh[item.id] = item
 
+    inserted: dict[str, int] = {}
     if fresh:
         await _serialise_per_sweep(sql, {item.payload.sweep_id for item in fresh.values()})
-        # Another phone's batch may have stored the same id a moment ago: keep theirs, judge below.
-        # Rows go in in batch order, so the server's seq follows the order the phone sent them in.
-        await sql.execute_many(
-            "INSERT INTO sweep_tick (id, content_hash, sweep, household, resident, outcome, note, help_needed,"
-            " volunteer, device_time, received_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
-            " ON CONFLICT (id) DO NOTHING",
-            [
+        # One statement for the batch. A tick id already stored (the phone sent it again, or another phone's batch
+        # a moment ago) is left alone and judged below. Rows go in in batch order, so the server's seq follows the
+        # order the phone sent them in.
+        inserted = {
+            row["id"]: row["seq"]
+            for row in await sql.insert_returning(
+                "sweep_tick",
                 (
-                    item.id,
-                    item.content_hash,
-                    item.payload.sweep_id,
-                    item.payload.household_id,
-                    item.payload.resident_id,
-                    item.payload.outcome,
-                    item.payload.note.strip(),
-                    item.payload.help_needed.strip(),
-                    user.id,
-                    item.device_time,
-                    now,
-                )
-                for item in fresh.values()
-            ],
-        )
-        # Ids and seqs read as text and integers: on SQLite, Piccolo's converters (UUID; INTEGER through Decimal)
-        # cost more than the query itself.
-        stored = {
-            row["id"]: row
-            for row in await sql.fetch(
-                "SELECT CAST(id AS TEXT) AS id, CAST(seq AS BIGINT) AS seq, content_hash FROM sweep_tick"
-                " WHERE id IN ({*})",
-                list(fresh),
+                    "id",
+                    "content_hash",
+                    "sweep",
+                    "household",
+                    "resident",
+                    "outcome",
+                    "note",
+                    "help_needed",
+                    "volunteer",
+                    "device_time",
+                    "received_at",
+                ),
+                [
+                    (
+                        item.id,
+                        item.content_hash,
+                        item.payload.sweep_id,
+                        item.payload.household_id,
+                        item.payload.resident_id,
+                        item.payload.outcome,
+                        item.payload.note.strip(),
+                        item.payload.help_needed.strip(),
+                        user.id,
+                        item.device_time,
+                        now,
+                    )
+                    for item in fresh.values()
+                ],
+                "ON CONFLICT (id) DO NOTHING RETURNING CAST(id AS TEXT) AS id, CAST(seq AS BIGINT) AS seq",
             )
         }
-        for tick_id, item in fresh.items():
-            row = stored[str(tick_id)]
-            if row["content_hash"] == item.content_hash:
-                answers[tick_id] = Answer(id=tick_id, status="accepted", seq=row["seq"])
+    # Ids stored before (resent writes): the same content is a harmless duplicate, other content is refused. Asked
+    # only for the few ticks not stored just now, so a fresh batch costs no lookup of its ids.
+    again = [item.id for item in items if str(item.id) not in inserted]
+    earlier = (
+        {
+            row["id"]: row
+            for row in await sql.fetch(
+                "SELECT CAST(id AS TEXT) AS id, content_hash, CAST(seq AS BIGINT) AS seq FROM sweep_tick"
+                " WHERE id IN ({*})",
+                again,
+            )
+        }
+        if again
+        else {}
+    )
+    for item in items:
+        key = str(item.id)
+        if key in inserted:
+            answers[item.id] = Answer(id=item.id, status="accepted", seq=inserted[key])
+        elif key in earlier:
+            if earlier[key]["content_hash"] == item.content_hash:
+                answers[item.id] = Answer(id=item.id, status="duplicate", seq=earlier[key]["seq"])
             else:
-                answers[tick_id] = rejection(tick_id, "id_reused")
+                answers[item.id] = rejection(item.id, "id_reused")
+        else:
+            answers[item.id] = rejection(item.id, refused.get(item.id, "id_reused"))
         # Door states are not touched here: the next read of the sweep folds these ticks in (fold_door_states).
     return answers
 
@@ -243,11 +267,8 @@ def _check(user, payload: TickPayload, sweep, household, areas, resident_home, c
         return "not_allowed"
     if household is None:
         return "unknown_door"
-    in_areas = (
-        a["building"] == household["building"]
-        and a["unit"] in (None, household["unit"])
-        and a["household"] in (None, household["id"])
-        for a in areas
+    in_areas = (  # ids as text here (read so in ingest_ticks)
+        a["unit"] in (None, household["unit"]) and a["household"] in (None, household["id"]) for a in areas
     )
     if not any(in_areas):
         return "outside_sweep"
@@ -302,12 +323,12 @@ async def _rebuild_door_states(sql: RawSQL, doors: set[tuple[uuid.UUID, uuid.UUI
     wanted = {(str(sweep), str(household)): (sweep, household) for sweep, household in doors}
     door_ticks: dict[tuple, list[rules.TickView]] = {key: [] for key in doors}
     person_ticks: dict[tuple, dict[str, list[rules.TickView]]] = {key: {} for key in doors}
-    # By household alone, the sweep checked below: with the sweep in the WHERE, SQLite picks the sweep's index and
-    # reads every tick of the sweep for each batch.
+    # Both columns: the index is on (sweep, household).
     for row in await sql.fetch(
         "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.sweep AS TEXT) AS sweep, CAST(t.household AS TEXT) AS household,"
         " CAST(t.resident AS TEXT) AS resident, t.outcome, CAST(t.volunteer AS TEXT) AS volunteer, a.role"
-        " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.household IN ({*})",
+        " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.sweep IN ({*}) AND t.household IN ({*})",
+        sweep_ids,
         household_ids,
     ):
         key = wanted.get((row["sweep"], row["household"]))
