@@ -6,7 +6,7 @@ VENV_STAMP := .venv/.installed-$(shell sha256sum requirements.lock | cut -c1-12)
 DEMO_DB ?= var/gridcare.sqlite3
 TEST_PG ?= postgresql://gridcare:gridcare@127.0.0.1:5432/gridcare_test
 
-.PHONY: help run test setup vendor test-sqlite test-postgres test-e2e lint bench lock messages clean
+.PHONY: help run test setup guide-font vendor test-sqlite test-postgres test-e2e lint bench lock messages clean
 
 help:
 	@echo "make run    set up, then serve the demo community at http://127.0.0.1:8000"
@@ -24,16 +24,26 @@ $(VENV_STAMP): requirements.lock
 
 setup: $(VENV_STAMP)
 
-# htmx is vendored (committed) in frontend/static/vendor at the version pinned in frontend/package.json;
-# tests/pwa/test_vendor.py checks that the two agree. After changing the pin: make vendor.
+# The guides' handwriting font (LXGW WenKai, SIL OFL 1.1) from Debian, pinned; guides fall back to the phone's own
+# fonts without it. Not committed: the file is 15 MB, and each guide page serves a subset of it (docs/decisions/0005).
+GUIDE_FONT_DEB := fonts-lxgw-wenkai=1.250+repack-1
+guide-font:
+	@[ -f /usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf ] || { \
+	  if [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(GUIDE_FONT_DEB) >/dev/null; \
+	  else echo "Guides need their font: sudo apt-get install $(GUIDE_FONT_DEB) (or set GRIDCARE_GUIDE_FONT)"; fi; }
+
+# htmx is vendored (committed) in frontend/static/vendor, and axe-core (for the browser tests' accessibility checks,
+# never served) in e2e/vendor, at the versions pinned in frontend/package.json; tests/pwa/test_vendor.py checks that
+# they agree. After changing a pin: make vendor.
 vendor:
 	cd frontend && npm ci --no-audit --no-fund --silent
 	cp frontend/node_modules/htmx.org/dist/htmx.min.js frontend/static/vendor/htmx.min.js
+	cp frontend/node_modules/axe-core/axe.min.js e2e/vendor/axe.min.js
 
 ## Run the demo -----------------------------------------------------------------------------------------------------
 run: export GRIDCARE_DEMO = 1
 run: export GRIDCARE_DATABASE_URL = sqlite:///$(abspath $(DEMO_DB))
-run: setup
+run: setup guide-font
 	$(PY) -m server migrate
 	$(PY) -m server seed
 	$(PY) -m server serve

@@ -6,6 +6,7 @@
 - ticks.py: ticks per second through POST /api/v1/sync against plain sqlite3 executemany (issue 3: >= 0.20).
 - door.py: the door screen of a 400-door building, p50 and p99 against /healthz (issue 3: <= 10x).
 - first_visit.py: bytes a volunteer downloads on the first visit to the door screen (issue 3: <= 60 KB).
+- guide_fonts.py: font bytes a guide page downloads against the whole handwriting font (issue 7: subset <= 100 KB).
 
 All run in process on a fresh SQLite file. With GRIDCARE_BENCH_POSTGRES_URL set (a database that may be dropped and
 made again, e.g. postgresql://gridcare:gridcare@127.0.0.1:5432/gridcare_bench), the ticks run on PostgreSQL too.
@@ -50,6 +51,7 @@ def main() -> None:
     from bench import matching
     from bench.door import door_screen
     from bench.first_visit import first_visit
+    from bench.guide_fonts import guide_fonts
     from bench.pages import pages
     from bench.ticks import ticks
 
@@ -62,6 +64,7 @@ def main() -> None:
         await ticks()
         floor_url = await door_screen()
         await first_visit(floor_url)
+        await guide_fonts()
 
     asyncio.run(run())
     url = os.environ.get("GRIDCARE_BENCH_POSTGRES_URL")

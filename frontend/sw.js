@@ -10,6 +10,12 @@ const SHELL_CACHE = `gridcare-shell-${VERSION}`;
 // outbox on top of the copy.
 const PAGES_CACHE = "gridcare-pages";
 const OFFLINE_PAGES = /^\/(sweeps\/[0-9a-f-]{36}(\/|$)|round$)/;
+// Guides read by link (the page, its pictures, its font subset): a resident's phone keeps the last copy of each,
+// in a cache of their own that log-out does not clear (a guide holds nothing about anyone but its reader).
+// The page's script fills it on the first visit (guide.js), before this worker controls the page; shell files
+// are looked up in every cache, so guide.css and guide.js kept there are found offline too.
+const GUIDES_CACHE = "gridcare-guides";
+const GUIDE_URLS = /^\/(g\/[A-Za-z0-9_-]+|guide-fonts\/)/;
 
 importScripts(SHELL.find((url) => url.startsWith("/static/js/outbox.js")));
 
@@ -45,8 +51,10 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return; // writes are never answered from a cache
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (request.mode === "navigate" && OFFLINE_PAGES.test(url.pathname)) {
-    event.respondWith(networkFirstKeepingACopy(request));
+  if (GUIDE_URLS.test(url.pathname)) {
+    event.respondWith(networkFirstKeepingACopy(request, GUIDES_CACHE));
+  } else if (request.mode === "navigate" && OFFLINE_PAGES.test(url.pathname)) {
+    event.respondWith(networkFirstKeepingACopy(request, PAGES_CACHE));
   } else if (request.mode === "navigate") {
     event.respondWith(networkFirstPage(request));
   } else if (url.pathname.startsWith("/static/")) {
@@ -78,12 +86,14 @@ async function networkFirstPage(request) {
   }
 }
 
-// Strategy "network first, keep a copy": sweep pages open in a stairwell from the last copy seen.
-async function networkFirstKeepingACopy(request) {
-  const cache = await caches.open(PAGES_CACHE);
+// Strategy "network first, keep a copy": sweep pages open in a stairwell from the last copy seen, guides at home.
+async function networkFirstKeepingACopy(request, cacheName) {
+  const cache = await caches.open(cacheName);
   try {
     const response = await fetchWithTimeout(request);
     if (response.ok && !response.redirected) await cache.put(request, response.clone());
+    // A withdrawn guide (410) or one gone (404) must not go on opening from the copy.
+    if (response.status === 404 || response.status === 410) await cache.delete(request, { ignoreSearch: true });
     return response;
   } catch (error) {
     const copy = await cache.match(request, { ignoreSearch: true });

@@ -18,6 +18,8 @@ from litestar.static_files import create_static_files_router
 from server import db
 from server.accounts.controllers import AuthController
 from server.accounts.services import demo_accounts_exist, purge_expired
+from server.guides.controllers import GuidesController
+from server.guides.reading import GuideReader, guide_font
 from server.home.controllers import home_page
 from server.places.api import PlacesApi, get_me
 from server.places.controllers import PlacesController
@@ -94,6 +96,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             JoinController,
             TeamController,
             ReconcileController,
+            GuidesController,
+            GuideReader,
+            guide_font,
             api,
             static,
             pwa.manifest,

@@ -28,5 +28,6 @@ APP_REGISTRY = AppRegistry(
         "server.sweeps.piccolo_app",
         "server.register.piccolo_app",
         "server.reconcile.piccolo_app",
+        "server.guides.piccolo_app",
     ]
 )

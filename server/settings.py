@@ -45,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The community's clock: what "today" and "age" mean on every page.
     timezone: str = "Asia/Shanghai"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # The handwriting font of the guides (LXGW WenKai, SIL OFL; Debian package fonts-lxgw-wenkai). Each guide is
+    # served a subset of it; without the file, guides fall back to the phone's own Kai or serif font.
+    guide_font: str = "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"
 
     @property
     def secure_cookies(self) -> bool:

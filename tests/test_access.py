@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from server.accounts.services import CurrentUser, Scope
 from server.accounts.tables import User
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
+from server.guides.tables import Guide, GuideFont, GuideLink, GuideStep
 from server.reconcile import services as reconcile
 from server.sweeps.tables import Sweep
 from tests.conftest import browser, log_in
+from tests.guides.pictures import png_bytes
 
 ROLES = {
     "admin": "13800000000",
@@ -40,6 +42,9 @@ REGISTER_SEARCH = {**REGISTER, "other_grid_worker": "ok"}  # searching is allowe
 LOGGED_IN = {"anonymous": "login", **dict.fromkeys(ROLES, "ok")}
 COORDINATORS = {**REGISTER_SEARCH}  # admins and grid workers
 SWEEP = {**REGISTER, "volunteer": "ok", "resident": "missing"}  # volunteers tick doors; residents see no sweep
+GUIDE = REGISTER  # a personal guide of a resident of grid 2: writers who may see that resident
+GUIDE_INVALID = {**GUIDE, "admin": "invalid", "own_grid_worker": "invalid"}  # posted without its fields
+GUIDE_WRITE = {**GUIDE, "admin": "back", "own_grid_worker": "back"}
 
 ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/"): LOGGED_IN,
@@ -175,6 +180,35 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/reconcile/{rec_id:uuid}/revisit"): {**REGISTER, "admin": "back", "own_grid_worker": "back"},
     # The sample sweep is of households: only a sweep of each person can be reconciled (400) where it is visible.
     ("POST", "/reconcile/sweeps/{sweep_id:uuid}"): {**REGISTER, "admin": "invalid", "own_grid_worker": "invalid"},
+    ("GET", "/guides"): COORDINATORS,
+    ("GET", "/guides/new"): COORDINATORS,
+    ("POST", "/guides"): {
+        **COORDINATORS,
+        "admin": "invalid",
+        "own_grid_worker": "invalid",
+        "other_grid_worker": "invalid",
+    },
+    ("GET", "/guides/{guide_id:uuid}"): GUIDE,
+    ("POST", "/guides/{guide_id:uuid}"): GUIDE_INVALID,
+    ("POST", "/guides/{guide_id:uuid}/steps"): GUIDE_INVALID,
+    ("GET", "/guides/{guide_id:uuid}/steps/{step_id:uuid}"): GUIDE,
+    ("POST", "/guides/{guide_id:uuid}/steps/{step_id:uuid}"): GUIDE_INVALID,
+    ("GET", "/guides/{guide_id:uuid}/steps/{step_id:uuid}/picture"): GUIDE,
+    # Deleting is asked for a step that does not exist (the sample step must live on for the next visitor).
+    ("POST", "/guides/{guide_id:uuid}/steps/{step_id:uuid}/delete"): {
+        **GUIDE,
+        "admin": "missing",
+        "own_grid_worker": "missing",
+    },
+    ("POST", "/guides/{guide_id:uuid}/steps/{step_id:uuid}/move"): GUIDE_WRITE,
+    # Links are replaced and withdrawn on a second guide, so that the sample link keeps working.
+    ("POST", "/guides/{guide_id:uuid}/link"): GUIDE_WRITE,
+    ("POST", "/guides/{guide_id:uuid}/link/withdraw"): GUIDE_WRITE,
+    ("GET", "/g/{token:str}"): OPEN,  # anyone holding the link
+    ("GET", "/g/{token:str}/print"): OPEN,
+    ("GET", "/g/{token:str}/manifest.webmanifest"): OPEN,
+    ("GET", "/g/{token:str}/pictures/{step_id:uuid}"): OPEN,
+    ("GET", "/guide-fonts/{name:str}"): OPEN,
     ("GET", "/static/{file_path:path}"): OPEN,
     ("GET", "/manifest.webmanifest"): OPEN,
     ("GET", "/sw.js"): OPEN,
@@ -254,7 +288,19 @@ async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
             assert (await log_in(client, ROLES[who])).status_code == 303
         for method, path in sorted(ACCESS, key=lambda key: key == ("POST", "/logout")):
             token = client.cookies.get("gc_csrf", "")
-            if (method, path) == ("POST", "/api/v1/sync"):
+            if path.startswith("/guides/{guide_id:uuid}/link"):
+                answer = await client.post(
+                    concrete(path).replace(SAMPLES["guide_id"], SAMPLES["spare_guide_id"]),
+                    data={"_csrf_token": token},
+                    follow_redirects=False,
+                )
+            elif path.endswith("/delete"):
+                answer = await client.post(
+                    concrete(path).replace(SAMPLES["step_id"], str(uuid.uuid4())),
+                    data={"_csrf_token": token},
+                    follow_redirects=False,
+                )
+            elif (method, path) == ("POST", "/api/v1/sync"):
                 answer = await client.post(path, json={"writes": []}, headers={"x-csrftoken": token})
             elif path.endswith("/reasons"):  # 李秀英 is missing from the sample reconciliation
                 data = {"_csrf_token": token, "resident_id": str(STORY_RESIDENT_IDS["李秀英"]), "reason": "away"}
@@ -285,6 +331,38 @@ async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
     return got
 
 
+async def _sample_guides(app) -> None:
+    """Two personal guides for 张国强 (2-1-301, grid 2) by his grid worker; the first has a step with a picture."""
+    async with browser(app) as client:
+        await log_in(client, ROLES["own_grid_worker"])
+        ids = []
+        for title in ("access guide", "access spare"):
+            answer = await client.post(
+                "/guides/",
+                data={
+                    "_csrf_token": client.cookies["gc_csrf"],
+                    "title": title,
+                    "resident_id": str(STORY_RESIDENT_IDS["张国强"]),
+                },
+            )
+            assert answer.status_code == 303, answer.text
+            ids.append(answer.headers["location"].rsplit("/", 1)[-1])
+        answer = await client.post(
+            f"/guides/{ids[0]}/steps",
+            data={"_csrf_token": client.cookies["gc_csrf"], "text": "打开微信"},
+            files={"picture": ("screen.png", png_bytes(), "image/png")},
+        )
+        assert answer.status_code == 303, answer.text
+    SAMPLES["guide_id"], SAMPLES["spare_guide_id"] = ids
+    step = await GuideStep.select(GuideStep.id).where(GuideStep.guide == ids[0]).first()
+    SAMPLES["step_id"] = str(step["id"])
+    link = await GuideLink.select(GuideLink.token).where(GuideLink.guide == ids[0]).first()
+    SAMPLES["token"] = link["token"]
+    guide = await Guide.select(Guide.font_key).where(Guide.id == ids[0]).first()
+    assert await GuideFont.exists().where(GuideFont.key == guide["font_key"])
+    SAMPLES["name"] = f"{guide['font_key']}.woff2"
+
+
 async def test_access_table(app):
     async with browser(app) as client:  # an open sweep of building 2 (grid 2), made by its grid worker
         await log_in(client, ROLES["own_grid_worker"])
@@ -299,6 +377,7 @@ async def test_access_table(app):
         )
     SAMPLES["sweep_id"] = str((await Sweep.select(Sweep.id).where(Sweep.name == "access").first())["id"])
     SAMPLES["rec_id"] = str(await sample_reconciliation())
+    await _sample_guides(app)
     wrong = []
     for who in WHO:
         got = await outcomes_for(app, who)

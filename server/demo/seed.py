@@ -20,6 +20,8 @@ from server.accounts.passwords import hash_password
 from server.accounts.tables import User
 from server.db import insert_in_chunks, write_transaction
 from server.demo.names import GIVEN_NAMES, SURNAMES, VOLUNTEER_NAMES
+from server.guides import seed as guides_seed
+from server.guides.tables import Guide
 from server.places.tables import (
     Building,
     Community,
@@ -31,6 +33,7 @@ from server.places.tables import (
     Unit,
 )
 from server.register.tables import ElderProfile
+from server.settings import get_settings
 
 # ---------------------------------------------------------------------------------------------------------------
 # Fixed points
@@ -644,6 +647,7 @@ SEEDED_TABLES: list[type[Table]] = [
     Resident,
     User,
     ElderProfile,
+    Guide,
 ]
 
 
@@ -652,6 +656,23 @@ async def seed_demo() -> dict[str, int]:
     inserted = {table._meta.tablename: 0 for table in SEEDED_TABLES}
     # argon2 is slow by design: hash once, for every account, off the event loop.
     password_hash = await anyio.to_thread.run_sync(hash_password, DEMO_PASSWORD)
+    # The starter guides' font subsets take seconds to make: made before the write transaction, not inside it.
+    guides = None
+    if not await Guide.exists().where(Guide.id == guides_seed.seeded()):
+        guides = await guides_seed.guide_rows(
+            community_id=COMMUNITY_ID,
+            author={"id": demo_uuid("user", ADMIN_PHONE), "name": ADMIN_NAME, "phone": ADMIN_PHONE},
+            hao={
+                "resident_id": STORY_RESIDENT_IDS["郝振华"],
+                "worker": {
+                    "id": demo_uuid("user", GRID_WORKER_PHONES[2]),
+                    "name": GRID_WORKER_NAMES[2],
+                    "phone": GRID_WORKER_PHONES[2],
+                },
+            },
+            font_path=get_settings().guide_font,
+            at=SEEDED_AT,
+        )
     async with write_transaction():
         if not await Community.exists().where(Community.id == COMMUNITY_ID):
             for table, rows in _place_rows().items():
@@ -661,6 +682,10 @@ async def seed_demo() -> dict[str, int]:
                     rows = [row for row in rows if row.id not in existing]
                 inserted[table._meta.tablename] += await insert_in_chunks(table, rows)
         inserted[User._meta.tablename] += await insert_in_chunks(User, await _missing_accounts(password_hash))
+        # Written by the demo admin and 郝大爷's grid worker: only where both demo accounts are theirs.
+        authors = [demo_uuid("user", ADMIN_PHONE), demo_uuid("user", GRID_WORKER_PHONES[2])]
+        if guides is not None and await User.count().where(User.id.is_in(authors)) == len(authors):
+            inserted["guide"] = await guides_seed.insert_guide_rows(guides)
     from server.register.seed import seed_register  # the register builds on the places written above
 
     inserted[ElderProfile._meta.tablename] = await seed_register(COMMUNITY_ID, SEEDED_AT, STORY_RESIDENT_IDS)

@@ -6,6 +6,7 @@ from litestar import Request, get
 from litestar.response import Template
 
 from server.accounts.services import Scope
+from server.guides.services import guides_of_resident
 from server.places import services as places
 from server.sweeps import queries as sweep_queries
 from server.web.auth import current_user
@@ -23,4 +24,5 @@ async def home_page(request: Request) -> Template:
         for grid_id in user.grid_ids:  # their own grid, and any they cover for a colleague
             buildings += await places.list_buildings(scope, grid_id) or []
     sweeps = await sweep_queries.list_sweeps(user)
-    return render(request, "home.html", summary=summary, buildings=buildings, sweeps=sweeps)
+    guides = await guides_of_resident(user)
+    return render(request, "home.html", summary=summary, buildings=buildings, sweeps=sweeps, guides=guides)

@@ -20,10 +20,16 @@ SESSION_COOKIE = "gc_session"
 
 
 class SessionMiddleware(ASGIMiddleware):
-    # Static files and the service worker need no user: spare them the query.
+    # Static files, the service worker and guides read by link (residents have no account) need no user: spare
+    # them the query.
     @staticmethod
     def should_bypass_for_scope(scope: Scope) -> bool:
-        return scope["path"].startswith("/static/") or scope["path"] in ("/sw.js", "/manifest.webmanifest", "/healthz")
+        path = scope["path"]
+        return path.startswith(("/static/", "/g/", "/guide-fonts/")) or path in (
+            "/sw.js",
+            "/manifest.webmanifest",
+            "/healthz",
+        )
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection = ASGIConnection(scope)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -140,10 +141,18 @@ async def protect_response(response: Response) -> Response:
     return response
 
 
+# A guide link's token opens the guide: like a password, it stays out of the logs.
+_GUIDE_LINK = re.compile(r"^/g/[^/]+")
+
+
 class DropQueryStrings(logging.Filter):
-    """Access logs keep the path, not the query: a search for a resident's name or phone must not land in a log."""
+    """Access logs keep the path, not the query: a search for a resident's name or phone must not land in a log.
+
+    Nor a guide link's token: /g/<token> is logged as /g/<link>.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
-            record.args = (*record.args[:2], record.args[2].split("?", 1)[0], *record.args[3:])
+            path = _GUIDE_LINK.sub("/g/<link>", record.args[2].split("?", 1)[0])
+            record.args = (*record.args[:2], path, *record.args[3:])
         return True
