@@ -126,7 +126,7 @@ def test_a_worker_writes_a_guide_and_the_resident_reads_it_by_link_even_offline(
     # Read aloud, in Chinese, through the browser's speech API.
     guide.read_aloud.click()
     spoken = page.evaluate("window.__spoken")
-    assert spoken == [{"text": "打开微信，点最下面的“发现”。。提示：微信是绿色的图标。", "lang": "zh-CN"}]
+    assert spoken == [{"text": "打开微信，点最下面的“发现”。 提示：微信是绿色的图标。", "lang": "zh-CN"}]
 
     # Bigger text, remembered on this phone.
     before = guide.step_font_px()
