@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from server.accounts.services import CurrentUser, Scope
+from datetime import timedelta
+
+from server.accounts.services import CurrentUser, Scope, start_session, user_for_token
 from server.accounts.tables import User
 from server.settings import get_settings
 
@@ -13,16 +15,10 @@ FONT = get_settings().guide_font
 
 
 async def user(phone: str) -> CurrentUser:
-    row = await User.select().where(User.phone == phone).first()
-    return CurrentUser(
-        id=row["id"],
-        community_id=row["community"],
-        name=row["name"],
-        phone=row["phone"],
-        role=row["role"],
-        grid_id=row["grid"],
-        resident_id=row["resident"],
-    )
+    """The account as a request sees it after log-in (with the grids it answers for)."""
+    row = await User.select(User.id).where(User.phone == phone).first()
+    token, _ = await start_session(row["id"], timedelta(minutes=5))
+    return await user_for_token(token)
 
 
 async def scope(phone: str) -> Scope:
