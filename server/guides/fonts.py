@@ -2,7 +2,7 @@
 
 The whole font is ~15 MB (29,000 glyphs); a guide uses a few hundred characters. Each guide page downloads a WOFF2
 holding only those glyphs and the glyphs of the reading page's own words, at most MAX_SUBSET_BYTES. The subset is
-keyed by a hash of the font file and of the characters, made when a guide is written (docs/decisions/0005).
+keyed by a hash of the font file and of the characters, made when a guide is written (docs/decisions/0008).
 """
 
 from __future__ import annotations
