@@ -10,7 +10,6 @@ import io
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
@@ -28,6 +27,7 @@ from server.imports.columns import FIELDS
 from server.imports.reader import MAX_BYTES, ImportProblem
 from server.places.controllers import found
 from server.reconcile import actions, person_sweeps, results, schemas, services
+from server.web import downloads
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, settings_of, wants_fragment
 
@@ -259,12 +259,7 @@ class ReconcileController(Controller):
         await record_read(user, "reconcile.export", "reconciliation", rec_id, client_address(request))
         body = _workbook(request, result)
         suffix = translate(request, "reconciled")
-        filename = quote(f"{result.summary.title.rsplit('.', 1)[0]}-{suffix}.xlsx")
-        return Response(
-            body,
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
-        )
+        return downloads.attachment(body, f"{result.summary.title.rsplit('.', 1)[0]}-{suffix}.xlsx")
 
 
 async def _draft_of(data: dict[str, Any]) -> drafts.Draft:

@@ -3,12 +3,10 @@ are in services.py. Only admins and grid workers come here (requires_register), 
 
 from __future__ import annotations
 
-import io
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from itertools import zip_longest
 from typing import Annotated
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -22,6 +20,7 @@ from server.i18n import translate
 from server.places.controllers import found
 from server.register import services
 from server.sync import forms
+from server.web import downloads
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, safe_next, settings_of, wants_fragment
 
@@ -87,6 +86,20 @@ def _profile_form(request: Request, data: dict) -> services.ProfileForm:
     )
 
 
+async def _profile(request: Request, resident_id: uuid.UUID, for_edit: bool = False) -> services.ProfileView:
+    """The profile in the user's scope (404 outside it); the read is audited by the service."""
+    return found(
+        await services.get_profile(
+            scope_of(request),
+            current_user(request),
+            resident_id,
+            settings_of(request).today(),
+            client_address(request),
+            for_edit=for_edit,
+        )
+    )
+
+
 class RegisterController(Controller):
     guards = [requires_register]
 
@@ -139,29 +152,11 @@ class RegisterController(Controller):
 
     @get("/residents/{resident_id:uuid}/profile")
     async def profile_page(self, request: Request, resident_id: FromPath[uuid.UUID]) -> Template:
-        profile = found(
-            await services.get_profile(
-                scope_of(request),
-                current_user(request),
-                resident_id,
-                settings_of(request).today(),
-                client_address(request),
-            )
-        )
-        return render(request, "register/profile.html", p=profile)
+        return render(request, "register/profile.html", p=await _profile(request, resident_id))
 
     @get("/residents/{resident_id:uuid}/profile/edit")
     async def edit_page(self, request: Request, resident_id: FromPath[uuid.UUID]) -> Template:
-        profile = found(
-            await services.get_profile(
-                scope_of(request),
-                current_user(request),
-                resident_id,
-                settings_of(request).today(),
-                client_address(request),
-                for_edit=True,
-            )
-        )
+        profile = await _profile(request, resident_id, for_edit=True)
         return render(request, "register/edit.html", p=profile, form=None, errors={}, conflict=None)
 
     @post("/residents/{resident_id:uuid}/profile")
@@ -187,9 +182,7 @@ class RegisterController(Controller):
             else:
                 found(saved)
                 return Redirect(f"/residents/{resident_id}/profile", status_code=303)
-        profile = found(
-            await services.get_profile(scope, user, resident_id, today, client_address(request), for_edit=True)
-        )
+        profile = await _profile(request, resident_id, for_edit=True)
         return render(
             request,
             "register/edit.html",
@@ -260,27 +253,16 @@ class RegisterAdminController(Controller):
     @get("/register/export.xlsx")
     async def export(self, request: Request, unmasked: Annotated[bool, QueryParameter()] = False) -> Response:
         """The register as .xlsx, phone numbers masked; whole numbers only for an admin, and logged either way."""
-        from openpyxl import Workbook
-
         user = current_user(request)
         rows = await services.export_rows(
             scope_of(request), user, settings_of(request).today(), unmasked, client_address(request)
         )
         if rows is None:
             raise PermissionDeniedException("unmasked exports are for admins")
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(translate(request, "Register of elderly residents")[:31])
-        sheet.append([_export_title(request, c) for c in services.EXPORT_COLUMNS])
-        for row in rows:
-            sheet.append([_export_cell(request, c, row[c]) for c in services.EXPORT_COLUMNS])
-        out = io.BytesIO()
-        workbook.save(out)
-        filename = quote(translate(request, "Register of elderly residents") + ".xlsx")
-        return Response(
-            out.getvalue(),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
-        )
+        title = translate(request, "Register of elderly residents")
+        table = [[_export_title(request, c) for c in services.EXPORT_COLUMNS]]
+        table += [[_export_cell(request, c, row[c]) for c in services.EXPORT_COLUMNS] for row in rows]
+        return downloads.attachment(downloads.xlsx([(title, table)]), f"{title}.xlsx")
 
     @get("/audit")
     async def audit_page(

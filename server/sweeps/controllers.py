@@ -6,11 +6,8 @@ the page's form carries a tick id made when the page was drawn, so a double tap 
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from typing import Annotated, Literal
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -19,7 +16,6 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
-from openpyxl import Workbook
 
 from server.accounts.services import Scope
 from server.audit.services import record_read
@@ -31,6 +27,7 @@ from server.sweeps.schemas import SweepCreate
 from server.sweeps.services import SweepError, create_door_sweep, create_sweep
 from server.sync import forms
 from server.sync import services as sync
+from server.web import downloads
 from server.web.auth import client_address, current_user
 from server.web.pages import render, safe_next, settings_of
 
@@ -277,23 +274,9 @@ class SweepsController(Controller):
         table = [[_column_title(request, c) for c in queries.EXPORT_COLUMNS]] + [
             [_cell(request, c, row[c]) for c in queries.EXPORT_COLUMNS] for row in rows
         ]
-        filename = quote(f"{name}.{fmt}")
-        headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"}
         if fmt == "csv":
-            out = io.StringIO()
-            csv.writer(out).writerows(table)
-            return Response(("\ufeff" + out.getvalue()).encode(), media_type="text/csv; charset=utf-8", headers=headers)
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(name[:31] or "sweep")
-        for line in table:
-            sheet.append(line)
-        out = io.BytesIO()
-        workbook.save(out)
-        return Response(
-            out.getvalue(),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers=headers,
-        )
+            return downloads.attachment(downloads.csv_bytes(table), f"{name}.csv", "text/csv; charset=utf-8")
+        return downloads.attachment(downloads.xlsx([(name, table)]), f"{name}.xlsx")
 
     @post("/{sweep_id:uuid}/floor-ticks")
     async def record_floor(
