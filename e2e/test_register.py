@@ -62,3 +62,81 @@ def test_the_round_online_and_offline_then_the_profile(page_as, live_server) -> 
     worker.get_by_test_id("save-profile").click()
     expect(worker.get_by_test_id("error-birth_date")).to_be_visible()
     assert_phone_layout(worker, "profile-edit-error")
+
+
+def test_two_missed_calls_a_handover_and_who_may_read_a_profile(new_context, own_server) -> None:
+    """Story 4 on a bad day: 郭爷爷 does not answer twice, his grid worker falls ill, a colleague takes the grid."""
+    from e2e.pages import LoginPage
+
+    own_server.start()
+
+    def phone_of(account: str | None) -> Page:
+        page = new_context(base_url=own_server.base_url, viewport={"width": 360, "height": 780}).new_page()
+        if account:
+            LoginPage(page).open().log_in_as(account)
+        return page
+
+    def audit(phone: str, action: str) -> int:
+        with sqlite3.connect(own_server.db_path) as db:
+            return db.execute(
+                "SELECT count(*) FROM audit_entry e JOIN account a ON a.id = e.user WHERE a.phone = ? AND e.action = ?",
+                (phone, action),
+            ).fetchone()[0]
+
+    with sqlite3.connect(own_server.db_path) as db:
+        guo, grid = db.execute(
+            "SELECT r.id, b.grid FROM resident r JOIN household h ON r.household = h.id"
+            " JOIN building b ON h.building = b.id WHERE r.name = '郭德胜'"
+        ).fetchone()
+
+    sick = phone_of("13800000005")  # 美兰菊, grid 5
+
+    def calls_stored() -> int:
+        with sqlite3.connect(own_server.db_path) as db:
+            return db.execute("SELECT count(*) FROM check_in WHERE resident = ?", (guo,)).fetchone()[0]
+
+    sick.goto("/round")
+    for n in (1, 2):
+        row = sick.get_by_test_id("round-row").filter(has_text="郭德胜")
+        row.get_by_role("button", name="未接", exact=True).click()
+        for _ in range(100):  # until the phone has sent it (a wait, not a timing: nothing is measured)
+            if calls_stored() == n:
+                break
+            sick.wait_for_timeout(100)
+        assert calls_stored() == n
+        sick.reload()
+    card = sick.get_by_test_id("follow-up")
+    expect(card).to_contain_text("去看看：郭德胜")
+    assert_phone_layout(sick, "round-follow-up")
+
+    admin = phone_of("13800000000")
+    admin.goto(f"/grids/{grid}")
+    admin.get_by_label("把这个网格转交给").select_option(label="李雪敏")
+    admin.get_by_test_id("handover-submit").click()
+    expect(admin.get_by_text("网格员：李雪敏")).to_be_visible()
+
+    colleague = phone_of(WORKER)  # 李雪敏 answers for grid 5 too now: its round and its task card came along
+    colleague.goto("/round")
+    expect(colleague.get_by_test_id("follow-up")).to_contain_text("去看看：郭德胜")
+    expect(colleague.get_by_test_id("round-row").filter(has_text="郭德胜")).to_be_visible()
+    before = audit(WORKER, "profile.view")
+    colleague.goto(f"/residents/{guo}/profile")
+    expect(colleague.get_by_test_id("profile")).to_contain_text("郭德胜")
+    assert audit(WORKER, "profile.view") == before + 1
+    colleague.goto("/")
+    with colleague.expect_download() as download:
+        colleague.get_by_role("link", name="下载台账（.xlsx，号码已打码）").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    assert audit(WORKER, "register.export") == 1
+
+    sick.goto("/round")
+    expect(sick.get_by_test_id("round-row").filter(has_text="郭德胜")).to_have_count(0)
+    for page, path in (
+        (sick, f"/residents/{guo}/profile"),  # no longer their grid
+        (phone_of("13900000001"), f"/residents/{guo}/profile"),  # a volunteer
+        (phone_of("13900000001"), "/residents/00000000-0000-4000-8000-000000000000/profile"),  # a guessed id
+        (phone_of(None), f"/residents/{guo}/profile"),  # nobody logged in
+    ):
+        page.goto(path)
+        expect(page.locator("main")).not_to_contain_text("郭德胜")
+        expect(page.locator("main")).not_to_contain_text("下象棋")
