@@ -1,9 +1,8 @@
-"""The door screen of a 400-door building (4 units x 25 floors x 4 doors), as a volunteer opens it floor by floor:
+"""The door screen of a 400-door building (the demo's tall building 99), as a volunteer opens it floor by floor:
 server time p50 and p99 against /healthz (goal: 10x or less)."""
 
 from __future__ import annotations
 
-import random
 import uuid
 from datetime import UTC, date, datetime
 
@@ -11,65 +10,23 @@ import msgspec
 
 from bench.common import client, log_in, percentile, timed_each
 from server.accounts.services import Scope, user_for_token
-from server.demo.seed import COMMUNITY_ID, GRID_IDS
-from server.places.tables import Building, Household, Resident, Unit
+from server.demo.seed import COMMUNITY_ID, GRID_IDS, TALL_BUILDING, seed_tall_building
+from server.places.tables import Household, Unit
 from server.sweeps import team
 from server.sweeps.schemas import SweepCreate
 from server.sweeps.services import create_sweep
 from server.sweeps.tables import Sweep
 
-UNITS, FLOORS, DOORS_PER_FLOOR = 4, 25, 4
 WORKER = "13800000002"  # 李雪敏, grid 2: the building goes in her grid
 VOLUNTEER = "13900000001"
 ROUNDS = 200
-SURNAMES = "王李张刘陈杨赵黄周吴"
-
-
-async def make_building() -> uuid.UUID:
-    """A tall building of 400 doors with 1 to 4 residents each, in grid 2 of the demo community."""
-    rng = random.Random(400)
-    building = Building(community=COMMUNITY_ID, grid=GRID_IDS[1], number=400, name="400号楼", address="bench")
-    await building.save()
-    units, households, residents = [], [], []
-    now = datetime.now(UTC)
-    for u in range(1, UNITS + 1):
-        unit = Unit(building=building.id, number=u, floors=FLOORS)
-        units.append(unit)
-        for floor in range(1, FLOORS + 1):
-            for d in range(1, DOORS_PER_FLOOR + 1):
-                room = f"{floor}{d:02d}"
-                household = Household(
-                    community=COMMUNITY_ID,
-                    building=building.id,
-                    unit=unit.id,
-                    floor=floor,
-                    room=room,
-                    door=f"400-{u}-{room}",
-                )
-                households.append(household)
-                for n in range(rng.randint(1, 4)):
-                    residents.append(
-                        Resident(
-                            community=COMMUNITY_ID,
-                            household=household.id,
-                            name=rng.choice(SURNAMES) + "某某",
-                            sex="MF"[n % 2],
-                            relation="head" if n == 0 else "spouse",
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
-    await Unit.insert(*units)
-    for start in range(0, len(households), 200):
-        await Household.insert(*households[start : start + 200])
-    for start in range(0, len(residents), 200):
-        await Resident.insert(*residents[start : start + 200])
-    return building.id
+_, _, SHAPE = TALL_BUILDING
+UNITS, FLOORS, DOORS_PER_FLOOR = SHAPE.units, SHAPE.floors, SHAPE.doors_per_floor
 
 
 async def door_screen() -> str:
     """Prints the figures; returns the URL of one floor, for the first-visit benchmark."""
-    building_id = await make_building()
+    building_id = await seed_tall_building()  # 4 units x 25 floors x 4 doors, in grid 2
     async with client() as worker_browser:
         await log_in(worker_browser, WORKER)
         worker = await user_for_token(worker_browser.cookies["gc_session"])

@@ -53,7 +53,7 @@ def _error_text(request: Request, code: str) -> str:
     return texts.get(code, lambda: translate(request, "Choose one."))()
 
 
-def _profile_form(request: Request, data: dict) -> services.ProfileForm:
+def _profile_form(data: dict) -> services.ProfileForm:
     """The form's flat fields (contact_name, contact_phone... repeated) into one ProfileForm."""
 
     def many(name: str) -> list[str]:
@@ -165,7 +165,7 @@ class RegisterController(Controller):
         data = {key: raw.getall(key) for key in raw}
         scope, user, today = scope_of(request), current_user(request), settings_of(request).today()
         try:
-            form = _profile_form(request, data)
+            form = _profile_form(data)
         except msgspec.ValidationError:
             form = services.ProfileForm()
             errors = {"form": "choose"}

@@ -559,26 +559,28 @@ async def ingest_checkins(user: CurrentUser, items: list[Incoming], now: datetim
 
 async def _escalate(calls: set[tuple[uuid.UUID, date]], residents: dict, user: CurrentUser, now: datetime) -> None:
     """Two unanswered calls on one day, and nobody reached them since: a task card to go and look."""
-    for resident_id, day in calls:
-        today_calls = await (
-            CheckIn.select(CheckIn.outcome)
-            .where((CheckIn.resident == resident_id) & (CheckIn.day == day))
-            .order_by(CheckIn.seq)
+    outcomes: dict[tuple[uuid.UUID, date], list[str]] = {key: [] for key in calls}
+    for row in await CheckIn.select(CheckIn.resident, CheckIn.day, CheckIn.outcome).where(
+        CheckIn.resident.is_in(list({resident for resident, _ in calls}))
+        & CheckIn.day.is_in(list({day for _, day in calls}))
+    ):  # every call of these people on these days, in one query
+        if (row["resident"], row["day"]) in outcomes:
+            outcomes[(row["resident"], row["day"])].append(row["outcome"])
+    cards = [
+        FollowUp(
+            id=follow_up_id(resident_id, day),
+            community=user.community_id,
+            grid=residents[resident_id]["grid"],
+            resident=resident_id,
+            day=day,
+            reason="no_answer",
+            created_at=now,
         )
-        outcomes = [c["outcome"] for c in today_calls]
-        reached = any(o in REACHED for o in outcomes)
-        if outcomes.count("no_answer") >= MISSES_TO_ESCALATE and not reached:
-            await FollowUp.insert(
-                FollowUp(
-                    id=follow_up_id(resident_id, day),
-                    community=user.community_id,
-                    grid=residents[resident_id]["grid"],
-                    resident=resident_id,
-                    day=day,
-                    reason="no_answer",
-                    created_at=now,
-                )
-            ).on_conflict(target=FollowUp.id, action="DO NOTHING")
+        for (resident_id, day), said in outcomes.items()
+        if said.count("no_answer") >= MISSES_TO_ESCALATE and not any(o in REACHED for o in said)
+    ]
+    if cards:
+        await FollowUp.insert(*cards).on_conflict(target=FollowUp.id, action="DO NOTHING")
 
 
 CHECK_IN = Kind(name="checkin.outcome", payload_type=CheckInPayload, ingest=ingest_checkins)

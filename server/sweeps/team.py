@@ -178,10 +178,6 @@ async def is_member(sweep_id: uuid.UUID, user_id: uuid.UUID) -> bool:
     return await SweepMember.exists().where(SweepMember.id == member_id(sweep_id, user_id))
 
 
-async def joined_sweeps(user_id: uuid.UUID) -> set[uuid.UUID]:
-    return {row["sweep"] for row in await SweepMember.select(SweepMember.sweep).where(SweepMember.user == user_id)}
-
-
 async def members(sweep_id: uuid.UUID) -> list[dict]:
     """Volunteers of the sweep a coordinator can hand a claim to."""
     return (
@@ -208,9 +204,6 @@ class ClaimView:
 
     def minutes_left(self, now: datetime) -> int:
         return max(0, int((self.expires_at - now).total_seconds() // 60))
-
-    def covers(self, unit_id: uuid.UUID, floor: int) -> bool:
-        return self.unit_id == unit_id and self.floor_from <= floor <= self.floor_to
 
 
 def _live(now: datetime):
