@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
 PASSWORD = "gridcare-demo"  # noqa: S105 (the published password of every demo account, README.md)
 ROOT = Path(__file__).resolve().parent.parent
@@ -598,3 +598,30 @@ class GuideReader:
               return smallest;
             }"""
         )
+
+
+# Errands -------------------------------------------------------------------------------------------------------
+
+
+class ErrandCard:
+    """One errand card's page. Moves, ticks and money go through the outbox: a tap shows its label at once, then the
+    server's state arrives when the card refreshes after the sync."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.card = page.get_by_test_id("card")
+
+    @property
+    def state(self) -> Locator:
+        return self.card.get_by_test_id("card-state")
+
+    def move(self, to: str) -> None:
+        self.card.get_by_test_id(f"move-{to}").click()
+
+    def wait_for_state(self, label: str) -> None:
+        expect(self.state).to_have_text(label)
+
+    def tick(self, item: str) -> Locator:
+        row = self.card.get_by_test_id("item").filter(has_text=item)
+        row.get_by_test_id("item-check").click()
+        return row

@@ -6,10 +6,10 @@ const SHELL = __SHELL__;
 const OFFLINE_URL = "/offline";
 const SHELL_CACHE = `gridcare-shell-${VERSION}`;
 // Pages people work on offline: the last copy of each sweep page seen (doors, never phone numbers) and a grid
-// worker's round of calls (names, masked numbers, last outcomes); the page re-applies queued writes from the
-// outbox on top of the copy.
+// worker's round of calls (names, masked numbers, last outcomes), the errand board and the cards in hand (doors,
+// items, masked numbers); the page re-applies queued writes from the outbox on top of the copy.
 const PAGES_CACHE = "gridcare-pages";
-const OFFLINE_PAGES = /^\/(sweeps\/[0-9a-f-]{36}(\/|$)|round$)/;
+const OFFLINE_PAGES = /^\/(sweeps\/[0-9a-f-]{36}(\/|$)|round$|errands(\/[0-9a-f-]{36})?$)/;
 // Guides read by link (the page, its pictures, its font subset): a resident's phone keeps the last copy of each,
 // in a cache of their own that log-out does not clear (a guide holds nothing about anyone but its reader).
 // The page's script fills it on the first visit (guide.js), before this worker controls the page; shell files

@@ -18,6 +18,8 @@ from litestar.static_files import create_static_files_router
 from server import db
 from server.accounts.controllers import AuthController
 from server.accounts.services import demo_accounts_exist, purge_expired
+from server.errands.actions import ACTION as ERRAND_ACTION
+from server.errands.controllers import AskController, ErrandsController
 from server.guides.controllers import GuidesController
 from server.guides.reading import GuideReader, guide_font
 from server.home.controllers import home_page
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     sync.register(TICK)  # the kinds of offline write the sync endpoint accepts
     sync.register(CHECK_IN)
+    sync.register(ERRAND_ACTION)
     api = Router(path="/api/v1", route_handlers=[get_me, PlacesApi, sync_writes, csrf_token])
     static = create_static_files_router(
         path="/static",
@@ -97,6 +100,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TeamController,
             ReconcileController,
             GuidesController,
+            ErrandsController,
+            AskController,
             GuideReader,
             guide_font,
             api,

@@ -29,5 +29,6 @@ APP_REGISTRY = AppRegistry(
         "server.register.piccolo_app",
         "server.reconcile.piccolo_app",
         "server.guides.piccolo_app",
+        "server.errands.piccolo_app",
     ]
 )

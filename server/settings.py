@@ -41,6 +41,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     claim_minutes: int = 120
     # How long a session made by joining a sweep with its code lasts.
     join_session_hours: int = 12
+    # An errand card stands out on the board when not delivered within this many minutes (medicine: whichever is
+    # shorter of its own time and its urgency's).
+    errand_medicine_minutes: int = 120
+    errand_urgent_minutes: int = 240
+    errand_today_minutes: int = 720
+    errand_later_minutes: int = 2880
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     # The community's clock: what "today" and "age" mean on every page.
     timezone: str = "Asia/Shanghai"

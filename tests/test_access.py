@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from server.accounts.services import CurrentUser, Scope
 from server.accounts.tables import User
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
+from server.errands.tables import ErrandPhoto
 from server.guides.tables import Guide, GuideFont, GuideLink, GuideStep
 from server.reconcile import services as reconcile
 from server.sweeps.tables import Sweep
@@ -45,6 +46,9 @@ SWEEP = {**REGISTER, "volunteer": "ok", "resident": "missing"}  # volunteers tic
 GUIDE = REGISTER  # a personal guide of a resident of grid 2: writers who may see that resident
 GUIDE_INVALID = {**GUIDE, "admin": "invalid", "own_grid_worker": "invalid"}  # posted without its fields
 GUIDE_WRITE = {**GUIDE, "admin": "back", "own_grid_worker": "back"}
+WORKERS = {**REGISTER_SEARCH, "other_grid_worker": "ok"}  # intake and money: every grid worker, for their own grid
+ERRAND = {**REGISTER, "volunteer": "missing", "resident": "missing"}  # a card of grid 2, handed to nobody
+RESIDENT_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES, "forbidden"), "resident": "ok"}
 
 ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/"): LOGGED_IN,
@@ -134,6 +138,18 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
         "volunteer": "forbidden",
         "resident": "forbidden",
     },
+    ("GET", "/errands"): {**LOGGED_IN, "resident": "back"},  # scoped board; a resident goes to /ask
+    ("GET", "/errands/new"): WORKERS,
+    ("GET", "/errands/residents"): WORKERS,
+    ("POST", "/errands"): {**WORKERS, "admin": "invalid", "own_grid_worker": "invalid", "other_grid_worker": "invalid"},
+    ("GET", "/errands/{errand_id:uuid}"): ERRAND,
+    # "I have called" on a new card: refused in words to those who may see it
+    ("POST", "/errands/{errand_id:uuid}/actions"): {**ERRAND, "admin": "invalid", "own_grid_worker": "invalid"},
+    ("POST", "/errands/{errand_id:uuid}/photos"): {**ERRAND, "admin": "invalid", "own_grid_worker": "invalid"},
+    ("GET", "/errands/photos/{photo_id:uuid}"): ERRAND,
+    ("GET", "/errands/money"): WORKERS,
+    ("GET", "/ask"): RESIDENT_ONLY,
+    ("POST", "/ask"): {**RESIDENT_ONLY, "resident": "invalid"},  # posted without choosing what
     ("GET", "/round"): REGISTER_SEARCH,  # each worker's own round
     ("POST", "/round/calls"): {
         **REGISTER_SEARCH,
@@ -318,6 +334,9 @@ async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
             elif path.endswith("/handover"):
                 data = {"_csrf_token": token, "to_user": str(uuid.uuid4())}
                 answer = await client.post(concrete(path), data=data, follow_redirects=False)
+            elif path.endswith("/actions"):
+                data = {"_csrf_token": token, "write_id": str(uuid.uuid4()), "action": "called"}
+                answer = await client.post(concrete(path), data=data, follow_redirects=False)
             elif path.endswith("/profile") and method == "POST":
                 data = {"_csrf_token": token, "version": "999", "living": "alone"}
                 answer = await client.post(concrete(path), data=data, follow_redirects=False)
@@ -363,6 +382,25 @@ async def _sample_guides(app) -> None:
     SAMPLES["name"] = f"{guide['font_key']}.woff2"
 
 
+async def _sample_errand(app) -> None:
+    """A card for 张国强 (2-1-301, grid 2) by his grid worker, with a photo."""
+    async with browser(app) as client:
+        await log_in(client, ROLES["own_grid_worker"])
+        errand_id = str(uuid.uuid4())
+        data = {"_csrf_token": client.cookies["gc_csrf"], "card_id": errand_id, "items": "米"}
+        answer = await client.post("/errands", data=data | {"resident_id": SAMPLES["resident_id"]})
+        assert answer.status_code == 303, answer.text
+        answer = await client.post(
+            f"/errands/{errand_id}/photos",
+            data={"_csrf_token": client.cookies["gc_csrf"], "role": "receipt"},
+            files={"photo": ("receipt.png", png_bytes(), "image/png")},
+        )
+        assert answer.status_code == 303, answer.text
+    SAMPLES["errand_id"] = errand_id
+    photo = await ErrandPhoto.select(ErrandPhoto.id).where(ErrandPhoto.errand == uuid.UUID(errand_id)).first()
+    SAMPLES["photo_id"] = str(photo["id"])
+
+
 async def test_access_table(app):
     async with browser(app) as client:  # an open sweep of building 2 (grid 2), made by its grid worker
         await log_in(client, ROLES["own_grid_worker"])
@@ -378,6 +416,7 @@ async def test_access_table(app):
     SAMPLES["sweep_id"] = str((await Sweep.select(Sweep.id).where(Sweep.name == "access").first())["id"])
     SAMPLES["rec_id"] = str(await sample_reconciliation())
     await _sample_guides(app)
+    await _sample_errand(app)
     wrong = []
     for who in WHO:
         got = await outcomes_for(app, who)

@@ -187,7 +187,9 @@ class GuidesController(Controller):
             return await self._edit_page(request, guide_id, status=400, guide_error=_error_text(request, exc.code))
         return Redirect(f"/guides/{guide_id}", status_code=303)
 
-    @post("/{guide_id:uuid}/steps", request_max_body_size=UPLOAD_BODY_LIMIT)
+    @post(
+        "/{guide_id:uuid}/steps", request_max_body_size=UPLOAD_BODY_LIMIT, opt={"photo_mb": MAX_UPLOAD_BYTES // 2**20}
+    )
     async def add_step(
         self,
         request: Request,
@@ -223,7 +225,11 @@ class GuidesController(Controller):
         form = StepForm(text=step.text, tip=step.tip)
         return render(request, "guides/step.html", guide=detail, step=step, form=form, error=None)
 
-    @post("/{guide_id:uuid}/steps/{step_id:uuid}", request_max_body_size=UPLOAD_BODY_LIMIT)
+    @post(
+        "/{guide_id:uuid}/steps/{step_id:uuid}",
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+        opt={"photo_mb": MAX_UPLOAD_BYTES // 2**20},
+    )
     async def update_step(
         self,
         request: Request,

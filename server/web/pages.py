@@ -102,6 +102,11 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code >= 500:
         return server_error(request, exc)
     if exc.status_code == 413:  # a body past a route's limit: only uploads come near one
+        photo_mb = request.route_handler.opt.get("photo_mb")  # routes taking a photo say their limit
+        if photo_mb:
+            return _error_page(
+                request, 413, translate(request, "This photo is too large (at most %(mb)s MB).", mb=photo_mb)
+            )
         return _error_page(
             request, 413, translate(request, "The file is too large. Lists must be smaller than %(mb)s MB.", mb=50)
         )

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that the tests need when they are missing: Chromium for the browser tests,
-# CJK fonts so that screenshots show Chinese, PostgreSQL for the second database run, and the guides' handwriting
+# CJK and emoji fonts so that screenshots show what a phone shows, PostgreSQL for the second database run, and the guides' handwriting
 # font (LXGW WenKai, SIL Open Font License 1.1; pinned: font subsets are keyed by the file they come from).
 set -euo pipefail
 GUIDE_FONT_DEB="fonts-lxgw-wenkai=1.250+repack-1"
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || need+=(fonts-noto-cjk)  # not grep -q: pipefail + SIGPIPE
+# Emoji, as every phone has them (the errand kinds' icons): without the font, screenshots show empty boxes.
+fc-list 2>/dev/null | grep -i "Noto Color Emoji" >/dev/null || need+=(fonts-noto-color-emoji)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 [ -f /usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf ] || need+=("$GUIDE_FONT_DEB")
 if [ ${#need[@]} -gt 0 ]; then

@@ -68,6 +68,24 @@
       }
       pending.hidden = !(write && write.status === "queued");
       refused.hidden = !(write && write.status === "rejected");
+      // Say why the server refused it, where the page knows the words for its reasons ("already taken").
+      var reasons = refused.getAttribute("data-reasons");
+      if (!refused.dataset.plain) refused.dataset.plain = refused.textContent;
+      refused.textContent = (write && write.reason && reasons && JSON.parse(reasons)[write.reason])
+        ? "· " + JSON.parse(reasons)[write.reason] : refused.dataset.plain;
+    });
+    showNextSteps(latest);
+  }
+
+  // An errand card's buttons follow its state; a move still queued offline counts as made, so that the next
+  // step can be tapped in the stairwell too (the server checks each move again when it arrives).
+  function showNextSteps(latest) {
+    document.querySelectorAll("[data-card-state]").forEach(function (card) {
+      var write = latest["#" + card.id];
+      var state = write && write.status === "queued" && write.ui.state ? write.ui.state : card.dataset.cardState;
+      card.querySelectorAll("[data-for-states]").forEach(function (element) {
+        element.hidden = element.getAttribute("data-for-states").split(",").indexOf(state) < 0;
+      });
     });
   }
 
@@ -75,12 +93,23 @@
   var retryTimer = null;
   function sync() {
     if (!navigator.onLine) return showStatus();
-    return Outbox.sync()
+    var user = document.body.dataset.userId;
+    var before = 0;
+    return Outbox.all()
+      .then(function (writes) {
+        before = writes.filter(function (w) { return w.user_id === user && w.status === "queued"; }).length;
+        return Outbox.sync();
+      })
       .catch(function () { return 1; /* kept for the next try */ })
       .then(function (left) {
         clearTimeout(retryTimer);
         if (left > 0) retryTimer = setTimeout(sync, RETRY_MS);
         return showStatus();
+      })
+      .then(function (writes) {
+        // Something went out: parts of the page that show the server's state (hx-trigger) fetch it again.
+        if (before > 0) document.body.dispatchEvent(new CustomEvent("gridcare:synced"));
+        return writes;
       });
   }
 
@@ -109,7 +138,11 @@
           one[each] = value;
           return [one, { target: form.getAttribute("data-outbox-target-prefix") + value, label: label }];
         })
-      : [[payload, { target: form.getAttribute("data-outbox-target"), label: label }]];
+      : [[payload, {
+          target: form.getAttribute("data-outbox-target"),
+          label: label,
+          state: form.getAttribute("data-outbox-ui-state") || null,
+        }]];
     writes.reduce(function (chain, write) {
       return chain.then(function () { return Outbox.add(kind, write[0], write[1]); });
     }, Promise.resolve()).then(function () {
@@ -136,7 +169,16 @@
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("#sync-now")) sync();
+    // A resident's pages: the text size they chose, remembered with the guides' (the same key as guide.js).
+    var resize = event.target.closest("[data-size-step]");
+    if (resize) {
+      var now = parseInt(document.documentElement.dataset.size || "2", 10);
+      var next = Math.min(4, Math.max(1, now + parseInt(resize.dataset.sizeStep, 10)));
+      document.documentElement.dataset.size = String(next);
+      try { localStorage.setItem("gridcare-guide-size", String(next)); } catch (error) { /* storage blocked */ }
+    }
   });
+  try { document.documentElement.dataset.size = localStorage.getItem("gridcare-guide-size") || "2"; } catch (error) {}
 
   // The floors a volunteer claimed: keep a copy of each while there is signal, so that all of them open in the
   // stairwell without it (the service worker answers from this cache when offline).
@@ -154,7 +196,15 @@
       document.documentElement.dataset.precached = String(urls.length);  // tests wait for this
     });
   }
+  // For hx-trigger filters: a part of the page that refreshes itself waits while a person is typing in it or has
+  // a form of it open, so that nothing they are entering is swapped away.
+  window.typing = function () {
+    return Boolean(document.querySelector(
+      "[hx-trigger] input:focus, [hx-trigger] textarea:focus, [hx-trigger] select:focus, [hx-trigger] details[open]"));
+  };
   window.addEventListener("online", sync);
+  // A part of the page swapped in by htmx shows the server's state: lay the writes still waiting over it again.
+  document.addEventListener("htmx:afterSwap", function () { showStatus(); });
   document.addEventListener("DOMContentLoaded", function () {
     var user = document.body.dataset.userId || null;
     if (!user && "caches" in window) {

@@ -1,0 +1,198 @@
+"""Errand cards at phone size: 侯奶奶's medicine from the call to the confirmed delivery, two workers racing for a
+card, a move made offline, a rider who never sees a phone number, and a resident's big-button page."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from playwright.sync_api import Page, expect
+
+from e2e.pages import ErrandCard, assert_accessible, assert_phone_layout, wait_until_controlled
+
+WORKER = "13800000002"  # 李雪敏, grid 2: 侯奶奶 (侯秀兰, 2-2-1202) lives alone there, on the priority line
+ADMIN = "13800000000"
+RIDER = "13900000001"  # 赵志刚, a volunteer
+RESIDENT = "13700000001"  # 郝振华 (郝大爷)
+
+
+def _card(live_server, card_id: str) -> dict:
+    with sqlite3.connect(live_server.db_path) as db:
+        db.row_factory = sqlite3.Row
+        row = db.execute(
+            "SELECT e.state, e.advanced_cents, e.called_at, e.confirmed_how, a.name AS assignee"
+            " FROM errand e LEFT JOIN account a ON e.assignee = a.id WHERE e.id = ?",
+            (card_id,),
+        ).fetchone()
+        items = db.execute(
+            "SELECT text, done, substitute FROM errand_item WHERE errand = ? ORDER BY position", (card_id,)
+        ).fetchall()
+        events = db.execute(
+            "SELECT to_state FROM errand_event WHERE errand = ? AND action IN ('created', 'move') ORDER BY seq",
+            (card_id,),
+        ).fetchall()
+    return {**dict(row), "items": [tuple(i) for i in items], "events": [e[0] for e in events]}
+
+
+def _intake(page: Page, who: str, kind: str, items: str, urgency: str = "today") -> str:
+    """Write a card as on the phone: find the person, tap the kind, type the list, save. Returns its id."""
+    page.goto("/errands/new")
+    page.get_by_test_id("find-resident").fill(who)
+    page.get_by_test_id("hit").first.check()
+    page.locator(f"input[name=kind][value={kind}]").check()
+    page.locator("#items").fill(items)
+    page.locator(f"input[name=urgency][value={urgency}]").check()
+    page.get_by_test_id("save-card").click()
+    page.wait_for_url(re.compile(r"/errands/[0-9a-f-]{36}$"))
+    return page.url.rsplit("/", 1)[1]
+
+
+def test_hou_nainai_s_medicine_from_the_call_to_the_confirmed_delivery(page_as, live_server) -> None:
+    worker: Page = page_as(WORKER)
+    worker.goto("/errands/new")
+    assert_phone_layout(worker, "errand intake")
+    # A card of an ordinary neighbour first, so that 侯奶奶's coming first on the board is the board's doing.
+    _intake(worker, "2-1-301", "groceries", "白菜\n鸡蛋 2斤", urgency="urgent")
+    card_id = _intake(worker, "侯秀兰", "medicine", "硝苯地平控释片 1盒\n阿司匹林", urgency="urgent")
+    card = ErrandCard(worker)
+    card.wait_for_state("新")
+    expect(card.card).to_contain_text("一号专线")
+
+    worker.goto("/errands")
+    first = worker.get_by_test_id("card-row").first
+    expect(first).to_contain_text("侯秀兰")  # pinned: priority line, urgent medicine
+    expect(first).to_contain_text("急需药品")
+    assert_phone_layout(worker, "errand board")
+    assert_accessible(worker, "errand board")
+    first.get_by_role("link").click()
+
+    card.move("accepted")
+    card.wait_for_state("已接单")
+    card.move("buying")
+    card.wait_for_state("采购中")
+    expect(card.tick("硝苯地平")).to_have_class(re.compile(r"\bitem-done\b"))  # sent, and the card refreshed
+    row = card.card.get_by_test_id("item").filter(has_text="阿司匹林")
+    row.locator("summary").click()
+    row.get_by_label("换成了：").fill("拜阿司匹灵")
+    row.get_by_role("button", name="保存").click()
+    worker.get_by_test_id("amount").fill("86.5")
+    worker.get_by_test_id("save-money").click()
+    expect(worker.get_by_test_id("advanced")).to_contain_text("86.50")
+    assert_phone_layout(worker, "errand card")
+    assert_accessible(worker, "errand card")
+    card.move("delivering")
+    card.wait_for_state("配送中")
+    expect(worker.get_by_test_id("contactless")).to_contain_text("放下，退后，再打电话")
+    card.move("delivered")
+    card.wait_for_state("已送达")
+    worker.get_by_test_id("called-button").click()
+    expect(worker.get_by_test_id("called")).to_be_visible()
+    card.move("confirmed")
+    card.wait_for_state("已确认")
+
+    stored = _card(live_server, card_id)
+    assert stored["state"] == "confirmed" and stored["confirmed_how"] == "phone" and stored["called_at"]
+    assert stored["advanced_cents"] == 8650 and stored["assignee"] == "李雪敏"
+    assert stored["items"] == [("硝苯地平控释片 1盒", 1, ""), ("阿司匹林", 1, "拜阿司匹灵")]
+    assert stored["events"][:1] == ["new"] and "confirmed" in stored["events"]
+    expect(worker.get_by_test_id("history")).to_contain_text("已确认")
+
+
+def test_two_workers_racing_to_accept_one_gets_it_and_the_other_is_told(page_as, live_server) -> None:
+    worker: Page = page_as(WORKER)
+    admin: Page = page_as(ADMIN)
+    card_id = _intake(worker, "2-1-301", "groceries", "挂面")
+    admin.goto(f"/errands/{card_id}")
+    worker.goto(f"/errands/{card_id}")  # both see it new, both tap 接单
+    ErrandCard(worker).move("accepted")
+    ErrandCard(worker).wait_for_state("已接单")
+    slow = ErrandCard(admin)
+    slow.move("accepted")
+    expect(slow.card.locator("[data-outbox-refused]").first).to_have_text("· 这张卡已被别人接单。")
+    expect(slow.card).to_contain_text("李雪敏 接单")  # the page shows who has it
+    assert _card(live_server, card_id)["assignee"] == "李雪敏"
+
+
+def test_a_move_and_a_tick_made_offline_are_sent_when_the_network_returns(page_as, live_server) -> None:
+    worker: Page = page_as(WORKER)
+    card_id = _intake(worker, "2-1-301", "groceries", "酱油\n醋")
+    card = ErrandCard(worker)
+    card.move("accepted")
+    card.wait_for_state("已接单")
+    wait_until_controlled(worker)
+    worker.goto("/errands?view=mine")  # the board keeps a copy of the cards in hand
+    worker.wait_for_function("document.documentElement.dataset.precached !== undefined")
+    worker.context.set_offline(True)
+    worker.goto(f"/errands/{card_id}")  # in the shop, no signal: the card from the phone's copy
+    card = ErrandCard(worker)
+    card.move("buying")
+    expect(card.card.locator("[data-outbox-pending]").first).to_be_visible()
+    row = card.tick("酱油")
+    expect(row).to_contain_text("待同步")
+    card.move("delivering")  # the next step shows at once, from the queued move
+    expect(worker.get_by_test_id("outbox-count")).to_have_text("3")
+    worker.reload()  # still offline: the queued writes are still shown
+    expect(worker.get_by_test_id("outbox-count")).to_have_text("3")
+    assert _card(live_server, card_id)["state"] == "accepted"
+    worker.context.set_offline(False)
+    expect(worker.get_by_test_id("outbox-status")).to_be_hidden()
+    ErrandCard(worker).wait_for_state("配送中")
+    stored = _card(live_server, card_id)
+    assert stored["state"] == "delivering" and stored["items"][0] == ("酱油", 1, "")
+    assert stored["events"] == ["new", "accepted", "buying", "delivering"]
+
+
+def test_a_rider_delivering_sees_the_door_and_items_but_no_phone_number(page_as, live_server) -> None:
+    worker: Page = page_as(WORKER)
+    card_id = _intake(worker, "侯秀兰", "groceries", "大米 10斤")
+    card = ErrandCard(worker)
+    for to, label in (("accepted", "已接单"), ("buying", "采购中"), ("delivering", "配送中")):
+        card.move(to)
+        card.wait_for_state(label)
+    worker.get_by_test_id("deliverer").select_option(label="赵志刚")
+    worker.get_by_test_id("hand-over").click()
+    expect(card.card).to_contain_text("赵志刚")
+
+    rider: Page = page_as(RIDER)
+    rider.goto("/")
+    rider.get_by_test_id("errands-card").get_by_role("link").click()
+    rider.get_by_test_id("card-row").filter(has_text="2-2-1202").get_by_role("link").click()
+    page = ErrandCard(rider)
+    expect(page.card).to_contain_text("大米 10斤")
+    expect(page.card).to_contain_text("侯**")
+    expect(rider.get_by_test_id("contactless")).to_contain_text("放下，退后，再打电话")
+    html = rider.content()
+    assert "侯秀兰" not in html and "/residents/" not in html and "show-phone" not in html
+    tel = [t for t in re.findall(r'href="tel:(\d+)"', html)]
+    assert tel == ["13800000002"]  # the grid worker's number only, never the resident's
+    assert_phone_layout(rider, "rider's card")
+    page.move("delivered")
+    page.wait_for_state("已送达")
+    assert _card(live_server, card_id)["state"] == "delivered"
+
+
+def test_a_resident_asks_from_big_buttons_and_confirms(page_as, live_server) -> None:
+    elder: Page = page_as(RESIDENT)
+    elder.goto("/")
+    elder.get_by_test_id("ask-link").click()
+    assert_phone_layout(elder, "ask for help", min_target=60)
+    assert_accessible(elder, "ask for help", aaa_contrast=True)
+    size = elder.evaluate("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+    body = elder.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert body >= 20 and size > body
+    elder.get_by_test_id("ask-medicine").click()
+    expect(elder.get_by_test_id("sent")).to_be_visible()
+    expect(elder.get_by_test_id("my-request").first).to_contain_text("新")
+
+    admin: Page = page_as(ADMIN)
+    admin.goto("/errands?view=unassigned")
+    admin.get_by_test_id("card-row").filter(has_text="郝振华").first.get_by_role("link").click()
+    card_id = admin.url.rsplit("/", 1)[1]
+    card = ErrandCard(admin)
+    for to, label in (("accepted", "已接单"), ("delivering", "配送中"), ("delivered", "已送达")):
+        card.move(to)
+        card.wait_for_state(label)
+    elder.reload()
+    elder.get_by_test_id("received").click()
+    expect(elder.get_by_test_id("thanks")).to_be_visible()
+    assert _card(live_server, card_id)["confirmed_how"] == "resident"
