@@ -196,3 +196,17 @@ def test_a_resident_asks_from_big_buttons_and_confirms(page_as, live_server) -> 
     elder.get_by_test_id("received").click()
     expect(elder.get_by_test_id("thanks")).to_be_visible()
     assert _card(live_server, card_id)["confirmed_how"] == "resident"
+
+
+def test_the_board_follows_a_colleague_s_change_without_a_reload(page_as) -> None:
+    worker: Page = page_as(WORKER)
+    admin: Page = page_as(ADMIN)
+    card_id = _intake(worker, "2-1-301", "repair", "水龙头漏水")
+    admin.goto("/errands")
+    row = admin.locator(f'[data-card="{card_id}"]')
+    expect(row.get_by_test_id("card-state")).to_have_text("新")
+    ErrandCard(worker).move("accepted")
+    ErrandCard(worker).wait_for_state("已接单")
+    # No reload on the admin's phone: the board fetches itself again (every 15 s).
+    expect(row.get_by_test_id("card-state")).to_have_text("已接单", timeout=25_000)
+    expect(row).to_contain_text("李雪敏")

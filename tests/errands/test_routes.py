@@ -15,6 +15,7 @@ from server.errands.tables import Errand, ErrandEvent, ErrandItem, ErrandPhoto
 from server.places.tables import Resident
 from server.register.tables import ElderProfile
 from tests.conftest import browser, csrf, log_in
+from tests.sweeps.test_routes import DOOR, make_sweep, tick
 
 HOU = STORY_RESIDENT_IDS["侯秀兰"]  # 侯奶奶, alone in building 2: grid 2, 李雪敏; priority line
 HOU_WORKER = "13800000002"
@@ -319,3 +320,28 @@ async def test_a_resident_asks_with_one_tap_and_confirms_what_reached_them(app):
         assert (await act(elder, card_id, "move", to="confirmed")).status_code == 303
         card = await Errand.objects().get(Errand.id == uuid.UUID(card_id))
         assert card.state == "confirmed" and card.confirmed_how == "resident"
+
+
+async def test_a_sweep_door_that_needs_help_opens_a_prefilled_card_for_the_household(client):
+    sweep_id = await make_sweep(client, "errand from a sweep")  # as grid 2's worker
+    assert (await tick(client, sweep_id, "needs_help", help_needed="老人腿疼，想买膏药")).status_code == 303
+    key = f"sweep:{sweep_id}:{DOOR}"
+    assert f"/errands/new?key={key}" in (await client.get(f"/sweeps/{sweep_id}")).text
+    intake = await client.get(f"/errands/new?key={key}")
+    assert intake.status_code == 200 and "老人腿疼，想买膏药" in intake.text and "2-1-301" in intake.text
+    card_id = re.search(r'name="card_id" value="([0-9a-f-]{36})"', intake.text).group(1)
+    data = form(
+        client,
+        card_id=card_id,
+        resident_id="",
+        household_id=str(DOOR),
+        kind="medicine",
+        items="老人腿疼，想买膏药",
+        source="sweep",
+        source_key=key,
+    )
+    assert card_id_of(await client.post("/errands", data=data, follow_redirects=False)) == uuid.UUID(card_id)
+    card = await Errand.objects().get(Errand.id == uuid.UUID(card_id))
+    assert card.household == DOOR and card.resident is None and card.source_key == key
+    page = await client.get(f"/errands/{card_id}")
+    assert page.status_code == 200 and "2-1-301" in page.text
