@@ -130,6 +130,7 @@ def test_a_move_and_a_tick_made_offline_are_sent_when_the_network_returns(page_a
     row = card.tick("酱油")
     expect(row).to_contain_text("待同步")
     card.move("delivering")  # the next step shows at once, from the queued move
+    expect(worker.get_by_test_id("contactless")).to_be_visible()  # and what to do at the door
     expect(worker.get_by_test_id("outbox-count")).to_have_text("3")
     worker.reload()  # still offline: the queued writes are still shown
     expect(worker.get_by_test_id("outbox-count")).to_have_text("3")

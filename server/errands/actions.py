@@ -16,9 +16,9 @@ import msgspec
 from server.accounts.services import CurrentUser
 from server.accounts.tables import User
 from server.errands import rules
-from server.errands.services import is_worker, visible_to
+from server.errands.services import holds, is_worker, visible_to
 from server.errands.tables import Errand, ErrandEvent, ErrandItem
-from server.sync.services import Answer, Incoming, Kind, rejection
+from server.sync.services import CLOCK_TOLERANCE, Answer, Incoming, Kind, rejection
 
 Text500 = Annotated[str, msgspec.Meta(max_length=500)]
 
@@ -56,11 +56,11 @@ class Handoff(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag="han
 Action = Move | ItemCheck | Money | Called | Handoff
 
 
-def _actor(user: CurrentUser, card: dict) -> rules.Actor:
+async def _actor(user: CurrentUser, card: dict) -> rules.Actor:
     return rules.Actor(
         role=user.role,
         in_scope=is_worker(user),  # the card was read through visible_to: a worker who reads it is in scope
-        is_assignee=card["assignee"] == user.id,
+        is_assignee=await holds(user, card),
         is_deliverer=card["deliverer"] == user.id,
         is_requester=user.resident_id is not None and card["resident"] == user.resident_id,
     )
@@ -69,9 +69,10 @@ def _actor(user: CurrentUser, card: dict) -> rules.Actor:
 Outcome = tuple[str | None, dict, str]  # a refusal, or the card's changed columns and the history line's detail
 
 
-async def _apply(user: CurrentUser, action: Action, card: dict, now: datetime) -> Outcome:
-    """Check one action against the card as read; changes nothing itself."""
-    actor = _actor(user, card)
+async def _apply(user: CurrentUser, action: Action, card: dict, when: datetime) -> Outcome:
+    """Check one action against the card as read; changes nothing itself. `when` is when it was done on the phone
+    (its device time, kept within the clock tolerance): a drop made offline at 10:00 is recorded at 10:00."""
+    actor = await _actor(user, card)
     state = card["state"]
     if isinstance(action, Move):
         refused = rules.refuse_move(actor, state, action.to, action.reason)
@@ -79,26 +80,34 @@ async def _apply(user: CurrentUser, action: Action, card: dict, now: datetime) -
             return refused, {}, ""
         changes: dict = {"state": action.to}
         if action.to == "accepted":
-            changes[Errand.assignee] = user.id
+            changes["assignee"] = user.id
         elif action.to == "new":
-            changes[Errand.assignee] = None
+            changes["assignee"] = None
         elif action.to == "delivered":
-            changes[Errand.delivered_at] = now
+            changes["delivered_at"] = when
         elif action.to == "confirmed":
-            changes[Errand.confirmed_how] = "resident" if actor.is_requester else "phone"
+            changes["confirmed_how"] = "resident" if actor.is_requester else "phone"
         elif action.to == "cancelled":
-            changes[Errand.cancel_reason] = action.reason.strip()
+            changes["cancel_reason"] = action.reason.strip()
         return None, changes, action.reason.strip()
+    if not actor.in_scope:
+        return "not_yours", {}, ""  # the call, the list, the money and the hand-off are the workers' own
+    if isinstance(action, Money):
+        # Also on a closed card: a reimbursement often comes days after the delivery.
+        fen = rules.parse_amount(action.amount)
+        if fen is None:
+            return "bad_amount", {}, ""
+        changes = {"reimbursed": action.reimbursed == "1"}
+        if fen != card["advanced_cents"]:
+            # Who advanced the money and when: only the amount says so, not a later tick of "reimbursed".
+            changes |= {"advanced_cents": fen, "money_by": user.id, "money_at": when}
+        return None, changes, f"¥{fen / 100:.2f}" + (" ✓" if action.reimbursed == "1" else "")
     if state in rules.FINISHED:
         return "finished", {}, ""
     if isinstance(action, Called):
-        if not (actor.in_scope or actor.is_deliverer):
-            return "not_yours", {}, ""
         if state not in ("delivering", "delivered"):
             return "not_allowed_now", {}, ""
-        return None, {"called_at": now}, ""
-    if not actor.in_scope:
-        return "not_yours", {}, ""  # the list, the money and the handoff are the workers' own
+        return None, {"called_at": when}, ""
     if isinstance(action, ItemCheck):
         item = (
             await ErrandItem.select(ErrandItem.text)
@@ -110,23 +119,11 @@ async def _apply(user: CurrentUser, action: Action, card: dict, now: datetime) -
         mark = "✓" if action.done == "1" else "✗"
         swap = f" → {action.substitute.strip()}" if action.substitute.strip() else ""
         return None, {}, f"{mark} {item['text']}{swap}"
-    if isinstance(action, Money):
-        fen = rules.parse_amount(action.amount)
-        if fen is None:
-            return "bad_amount", {}, ""
-        return (
-            None,
-            {
-                "advanced_cents": fen,
-                "reimbursed": action.reimbursed == "1",
-                "money_by": user.id,
-                "money_at": now,
-            },
-            f"¥{fen / 100:.2f}" + (" ✓" if action.reimbursed == "1" else ""),
-        )
     assert isinstance(action, Handoff)
     if action.deliverer_id == "":
         return None, {"deliverer": None}, ""
+    if state == "new":
+        return "take_first", {}, ""  # the rider calls the worker who holds the card: someone must hold it
     try:
         deliverer = uuid.UUID(action.deliverer_id)
     except ValueError:
@@ -138,6 +135,7 @@ async def _apply(user: CurrentUser, action: Action, card: dict, now: datetime) -
             & (User.community == user.community_id)
             & (User.role == "volunteer")
             & User.is_active.eq(True)
+            & User.is_guest.eq(False)  # a one-morning sweep guest is no rider
         )
         .first()
     )
@@ -146,7 +144,7 @@ async def _apply(user: CurrentUser, action: Action, card: dict, now: datetime) -
     return None, {"deliverer": deliverer}, volunteer["name"]
 
 
-async def _apply_once(user: CurrentUser, action: Action, now: datetime) -> str | tuple[dict, dict, str]:
+async def _apply_once(user: CurrentUser, action: Action, now: datetime, when: datetime) -> str | tuple[dict, dict, str]:
     """Check and change the card; a refusal code, or (the card as it was, its changes, the detail).
 
     The row changes only if nobody changed it since it was read (its version). On PostgreSQL another transaction
@@ -154,13 +152,21 @@ async def _apply_once(user: CurrentUser, action: Action, now: datetime) -> str |
     while a tick on the list simply lands after the other change."""
     for _ in range(3):
         card = (
-            await Errand.select(Errand.state, Errand.assignee, Errand.deliverer, Errand.resident, Errand.version)
+            await Errand.select(
+                Errand.state,
+                Errand.assignee,
+                Errand.deliverer,
+                Errand.resident,
+                Errand.grid,
+                Errand.advanced_cents,
+                Errand.version,
+            )
             .where((Errand.id == action.card_id) & visible_to(user))
             .first()
         )
         if card is None:
             return "not_found"
-        refused, changes, detail = await _apply(user, action, card, now)
+        refused, changes, detail = await _apply(user, action, card, when)
         if refused:
             return refused
         changes |= {"version": card["version"] + 1, "updated_at": now}
@@ -193,7 +199,8 @@ async def ingest_actions(user: CurrentUser, items: list[Incoming], now: datetime
             )
             continue
         action: Action = item.payload
-        applied = await _apply_once(user, action, now)
+        when = min(now, max(item.device_time, now - CLOCK_TOLERANCE))  # phone clocks are trusted only so far
+        applied = await _apply_once(user, action, now, when)
         if isinstance(applied, str):
             answers[item.id] = rejection(item.id, applied)
             continue

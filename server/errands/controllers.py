@@ -74,6 +74,8 @@ def refusal_text(request: Request, code: str) -> str:
         "no_such_volunteer": lambda: translate(request, "Choose a volunteer from the list."),
         "not_found": lambda: translate(request, "This card is not yours to change."),
         "changed": lambda: translate(request, "Someone changed the card at the same moment. Try again."),
+        "take_first": lambda: translate(request, "Take the card first: the rider calls the worker who holds it."),
+        "no_such_item": lambda: translate(request, "This item is no longer on the list."),
     }.get(code, lambda: translate(request, "That did not work. Go back and try again."))()
 
 
@@ -91,6 +93,8 @@ REFUSALS = (
     "no_such_volunteer",
     "not_found",
     "changed",
+    "take_first",
+    "no_such_item",
 )
 
 
@@ -282,7 +286,8 @@ class ErrandsController(Controller):
     )
     async def add_photo(self, request: Request, errand_id: FromPath[uuid.UUID]) -> Response:
         raw = await request.form()
-        upload, role = raw.get("photo"), str(raw.get("role", ""))
+        upload, role = raw.get("photo"), str(raw.get("role") or "delivery")
+        found(await services.may_add_photo(current_user(request), errand_id, role) or None)  # before decoding it
         message = None
         if not isinstance(upload, UploadFile) or not upload.filename:
             message = translate(request, "Choose a photo first.")
@@ -304,7 +309,7 @@ class ErrandsController(Controller):
     @get("/errands/photos/{photo_id:uuid}")
     async def photo(self, request: Request, photo_id: FromPath[uuid.UUID]) -> Response:
         data = found(await services.photo_bytes(current_user(request), photo_id))
-        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
     @get("/errands/money", guards=[requires_worker])
     async def money_page(self, request: Request) -> Template:
@@ -328,12 +333,15 @@ class AskController(Controller):
         kind, text = str(raw.get("kind", "")), str(raw.get("text", ""))[:500]
         card_id = _uuid_or_none(str(raw.get("card_id", ""))) or uuid.uuid4()  # drawn with the page: one card per tap
         if kind not in rules.KINDS:
-            board = await services.board(current_user(request), "grid", datetime.now(UTC), _day_start(request))
-            errors = {"kind": translate(request, "Tap what you need.")}
-            return render(
-                request, "errands/ask.html", status_code=400, cards=board.cards, errors=errors, new_id=uuid.uuid4
+            return await self._ask_again(request, {"kind": translate(request, "Tap what you need.")})
+        try:
+            await services.create_own_request(
+                current_user(request), card_id, kind, text, datetime.now(UTC), _times(request)
             )
-        await services.create_own_request(
-            current_user(request), card_id, kind, text, datetime.now(UTC), _times(request)
-        )
+        except services.CardError as exc:
+            return await self._ask_again(request, {"kind": _field_error(request, next(iter(exc.errors.values())))})
         return Redirect("/ask?sent=1", status_code=303)
+
+    async def _ask_again(self, request: Request, errors: dict[str, str]) -> Template:
+        board = await services.board(current_user(request), "grid", datetime.now(UTC), _day_start(request))
+        return render(request, "errands/ask.html", status_code=400, cards=board.cards, errors=errors, new_id=uuid.uuid4)

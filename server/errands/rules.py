@@ -33,23 +33,31 @@ class Actor:
 
     role: str  # admin / grid_worker / volunteer / resident
     in_scope: bool  # a worker of the card's grid (or one covering it), or an admin of its community
-    is_assignee: bool
+    is_assignee: bool  # holds the card: took it, or inherited it with the grid (a handover)
     is_deliverer: bool  # the volunteer or rider the card was handed to
     is_requester: bool  # the resident the card is for
+
+
+# Moves only the card's holder makes: someone else's card is never bought, carried or given up by another
+# worker's tap, nor by their moves queued offline after a 接单 that lost the race.
+HOLDER_MOVES = ("buying", "delivering", "delivered", "new")
 
 
 def refuse_move(actor: Actor, state: str, to: str, reason: str = "") -> str | None:
     """Why this move is refused (a code the page shows in words), or None when it is allowed."""
     if to not in MOVES.get(state, ()):
-        if to == "accepted" and state != "new":
+        if state in FINISHED:
+            return "finished"
+        if to == "accepted":
             # Two workers tapped 接单 on one card: the first to reach the server has it.
             return "already_there" if actor.is_assignee and state == "accepted" else "taken"
         return "already_there" if state == to else "not_allowed_now"
     if to == "cancelled" and not reason.strip():
         return "reason_needed"
-    worker = actor.role in ("admin", "grid_worker") and actor.in_scope
-    if worker:
-        # Taking a card someone else holds goes through "new" (they give it up), never by tapping over them.
+    if actor.role in ("admin", "grid_worker") and actor.in_scope:
+        if to in HOLDER_MOVES and state != "new" and not actor.is_assignee:
+            # An admin may take a card back from whoever holds it (to give it to someone else), nothing more.
+            return None if actor.role == "admin" and to == "new" else "not_yours"
         return None
     if actor.is_deliverer:
         return None if (state, to) == ("delivering", "delivered") else "not_yours"
@@ -64,9 +72,10 @@ def pinned(kind: str, urgency: str, priority: bool) -> bool:
     return priority or (kind == "medicine" and urgency == "urgent")
 
 
-def board_order(kind: str, urgency: str, priority: bool, created_at: datetime) -> tuple:
-    """Pinned first, then urgency, then who has waited longest."""
-    return (not pinned(kind, urgency, priority), URGENCIES.index(urgency), created_at)
+def board_order(kind: str, urgency: str, priority: bool, created_at: datetime, state: str = "new") -> tuple:
+    """Pinned first, then urgency, then who has waited longest; cards already at the door (waiting only for the
+    resident's word) after all that still needs doing."""
+    return (state == "delivered", not pinned(kind, urgency, priority), URGENCIES.index(urgency), created_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +104,16 @@ MAX_ITEMS = 40
 MAX_YUAN = 5000  # more than any household's shopping: a slip of the finger (5000 for 50.00), refused
 
 
+_AMOUNT = re.compile(r"(\d{1,7})(?:\.(\d{1,2}))?", re.ASCII)
+
+
 def parse_amount(text: str) -> int | None:
     """Yuan as people write them ("12.5", "１２", "12元") into fen; None when it is not an amount or is absurd."""
     cleaned = text.strip().translate(str.maketrans("０１２３４５６７８９．", "0123456789.")).removesuffix("元").strip()
-    if not cleaned or cleaned.count(".") > 1 or not cleaned.replace(".", "").isdigit():
+    match = _AMOUNT.fullmatch(cleaned)  # ASCII digits only: "²" or "①" are digits to str.isdigit, not to int()
+    if match is None:
         return None
-    whole, _, part = cleaned.partition(".")
-    if len(part) > 2:
-        return None
-    fen = int(whole or "0") * 100 + int((part + "00")[:2])
+    fen = int(match.group(1)) * 100 + int((match.group(2) or "").ljust(2, "0"))
     return fen if 0 <= fen <= MAX_YUAN * 100 else None
 
 

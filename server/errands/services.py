@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from server.accounts.services import CurrentUser, Scope
-from server.accounts.tables import User
+from server.accounts.tables import GridCover, User
 from server.db import write_transaction
 from server.errands import rules
 from server.errands.tables import Errand, ErrandEvent, ErrandItem, ErrandPhoto
@@ -153,7 +153,12 @@ def validate(form: CardForm) -> tuple[dict[str, str], list[str]]:
     items = rules.split_items(form.items)
     if len(items) > rules.MAX_ITEMS:
         errors["items"] = "too_many_items"
-    elif not items and (form.kind in ("groceries", "medicine", "other") or not form.note.strip()):
+    elif (
+        not items
+        and form.source != "self"
+        and (form.kind in ("groceries", "medicine", "other") or not form.note.strip())
+    ):
+        # An elderly person who taps 买菜 and writes nothing still asked for something: the card says to call back.
         errors["items"] = "no_items"
     if len(form.note) > 500:
         errors["note"] = "too_long"
@@ -204,7 +209,10 @@ async def create_card(
             .returning(Errand.id)
         )
         if not inserted:
-            return form.id  # the same form again (a double tap, a resend): the card exists
+            if await Errand.exists().where(Errand.id == form.id):
+                return form.id  # the same form again (a double tap, a resend): the card exists
+            # A colleague carded the same recorded need a moment ago: theirs is the card.
+            return await carded(form.source_key or "") or form.id
         if items:
             await ErrandItem.insert(
                 *[ErrandItem(id=uuid.uuid4(), errand=form.id, position=n, text=text) for n, text in enumerate(items)]
@@ -231,17 +239,15 @@ async def create_own_request(
     """A resident asks from their big-button page: a card for their own door, new, for their grid worker to take."""
     assert user.role == "resident" and user.resident_id is not None
     scope = Scope(community_id=user.community_id, grid_ids=None)
+    shopping = kind in ("groceries", "medicine", "other")
     form = CardForm(
         id=card_id,
         resident_id=user.resident_id,
         kind=kind,
-        items=text if kind in ("groceries", "medicine", "other") else "",
-        note="" if kind in ("groceries", "medicine", "other") else text,
+        items=text if shopping else "",
+        note="" if shopping else text,
         source="self",
     )
-    if not rules.split_items(text) and kind in ("groceries", "medicine", "other"):
-        # An elderly person who taps 买菜 and nothing else still asked for something: the worker calls back.
-        form = CardForm(id=card_id, resident_id=user.resident_id, kind=kind, items="?", source="self")
     return await create_card(scope, user, form, now, times)
 
 
@@ -302,19 +308,54 @@ def visible_to(user: CurrentUser):
         return in_community & Errand.grid.is_in(list(user.grid_ids) or [uuid.UUID(int=0)])
     if user.role == "resident" and user.resident_id is not None:
         return in_community & (Errand.resident == user.resident_id)
-    return in_community & (Errand.deliverer == user.id)  # volunteers: what was handed to them
+    # Volunteers and riders: what was handed to them, while it is on its way.
+    return in_community & (Errand.deliverer == user.id) & Errand.state.not_in(list(rules.FINISHED))
+
+
+async def holds(user: CurrentUser, card: dict) -> bool:
+    """Whether the user holds this card: they took it, or it came to them with its grid. A worker who is off sick
+    has their grid handed to a colleague (GridCover): the cards they had taken go on with whoever has the grid now."""
+    if card["assignee"] == user.id:
+        return True
+    if card["assignee"] is None or user.role != "grid_worker":
+        return False
+    taker = await User.select(User.role).where(User.id == card["assignee"]).first()
+    if taker is None or taker["role"] != "grid_worker":
+        return False  # an admin who took a card keeps it
+    cover = await GridCover.select(GridCover.user).where(GridCover.grid == card["grid"]).first()
+    if cover is not None:
+        holder = cover["user"]
+    else:
+        owner = await User.select(User.id).where(User.grid == card["grid"]).first()
+        holder = owner["id"] if owner else None
+    return holder == user.id and holder != card["assignee"]
 
 
 def is_worker(user: CurrentUser) -> bool:
     return user.role in ("admin", "grid_worker")
 
 
-async def _priorities(resident_ids: set) -> set:
-    ids = [r for r in resident_ids if r is not None]
-    if not ids:
+async def _pinned_by_priority(rows: list[dict]) -> set:
+    """The cards whose resident is on the priority line; for a household's card (from a sweep door), any resident
+    of the household on it."""
+    residents = {row["resident"] for row in rows if row["resident"] is not None}
+    households = {row["household"] for row in rows if row["resident"] is None}
+    if not residents and not households:
         return set()
-    rows = await ElderProfile.select(ElderProfile.id).where(ElderProfile.id.is_in(ids) & ElderProfile.priority.eq(True))
-    return {row["id"] for row in rows}
+    on_line = await ElderProfile.select(ElderProfile.id, ElderProfile.resident.household.as_alias("household")).where(
+        ElderProfile.priority.eq(True)
+        & (
+            ElderProfile.id.is_in(list(residents) or [uuid.UUID(int=0)])
+            | ElderProfile.resident.household.is_in(list(households) or [uuid.UUID(int=0)])
+        )
+    )
+    people = {row["id"] for row in on_line}
+    homes = {row["household"] for row in on_line}
+    return {
+        row["id"]
+        for row in rows
+        if (row["resident"] in people) or (row["resident"] is None and row["household"] in homes)
+    }
 
 
 async def _items_of(card_ids: list) -> dict[uuid.UUID, list[dict]]:
@@ -362,10 +403,10 @@ class Board:
 async def board(user: CurrentUser, view: str, now: datetime, day_start: datetime) -> Board:
     """The open cards this user may see, pinned first, then by urgency, then by waiting time."""
     rows = await Errand.select(*_CARD_COLUMNS).where(visible_to(user) & Errand.state.not_in(list(rules.FINISHED)))
-    priorities = await _priorities({row["resident"] for row in rows})
+    priorities = await _pinned_by_priority(rows)
     items = await _items_of([row["id"] for row in rows])
-    cards = [_row(user, row, items[row["id"]], row["resident"] in priorities, now) for row in rows]
-    cards.sort(key=lambda c: rules.board_order(c.kind, c.urgency, c.priority, c.created_at))
+    cards = [_row(user, row, items[row["id"]], row["id"] in priorities, now) for row in rows]
+    cards.sort(key=lambda c: rules.board_order(c.kind, c.urgency, c.priority, c.created_at, c.state))
 
     def mine(card: CardRow) -> bool:
         return card.assignee_id == user.id or card.deliverer is not None and user.role == "volunteer"
@@ -412,7 +453,8 @@ class CardView:
     cancel_reason: str
     advanced_cents: int
     reimbursed: bool
-    may_work: bool  # a worker of this card's grid: every move, the list, the money
+    may_work: bool  # a worker of this card's grid: the list, the money, taking or cancelling it
+    is_holder: bool  # took it (or inherited it with the grid): buys, carries, gives it back
     is_deliverer: bool
     is_requester: bool
 
@@ -438,7 +480,7 @@ async def get_card(user: CurrentUser, card_id: uuid.UUID, now: datetime) -> Card
         return None
     worker = is_worker(user)
     items = (await _items_of([card_id]))[card_id]
-    priority = bool(await _priorities({row["resident"]}))
+    priority = bool(await _pinned_by_priority([row]))
     events = (
         await ErrandEvent.select(
             ErrandEvent.action,
@@ -446,6 +488,7 @@ async def get_card(user: CurrentUser, card_id: uuid.UUID, now: datetime) -> Card
             ErrandEvent.to_state,
             ErrandEvent.detail,
             ErrandEvent.by.name.as_alias("by_name"),
+            ErrandEvent.device_time,
             ErrandEvent.received_at,
         )
         .where(ErrandEvent.errand == card_id)
@@ -456,30 +499,40 @@ async def get_card(user: CurrentUser, card_id: uuid.UUID, now: datetime) -> Card
         .where(ErrandPhoto.errand == card_id)
         .order_by(ErrandPhoto.at)
     )
+    # Only the workers and the resident themself read what was written about the person (the note may hold a
+    # relative's number or an illness) and every photo; a rider reads the door, the drop point and the list.
+    close = worker or user.resident_id == row["resident"]
     return CardView(
         row=_row(user, row, items, priority, now),
         resident_id=row["resident"],
         phone_masked=mask_phone(row["phone"]) if worker else None,
         assignee_phone=row["assignee_phone"] if row["deliverer"] == user.id else None,
         payment=row["payment"],
-        note=row["note"],
+        note=row["note"] if close else "",
         source=row["source"],
         items=items,
         history=[
             HistoryLine(
-                e["action"], e["from_state"], e["to_state"], e["detail"], e["by_name"], _as_datetime(e["received_at"])
+                e["action"],
+                e["from_state"],
+                e["to_state"],
+                e["detail"],
+                e["by_name"],
+                # when it was done on the phone (offline work syncs later), never later than its arrival
+                min(_as_datetime(e["device_time"]), _as_datetime(e["received_at"])),
             )
             for e in events
         ]
-        if worker or user.resident_id == row["resident"]
+        if close
         else [],
-        photos=photos,
+        photos=[p for p in photos if close or p["role"] == "delivery"],
         delivered_at=_as_datetime(row["delivered_at"]) if row["delivered_at"] else None,
         called_at=_as_datetime(row["called_at"]) if row["called_at"] else None,
-        cancel_reason=row["cancel_reason"],
+        cancel_reason=row["cancel_reason"] if close else "",
         advanced_cents=row["advanced_cents"] if worker else 0,
         reimbursed=row["reimbursed"],
         may_work=worker,
+        is_holder=await holds(user, row),
         is_deliverer=row["deliverer"] == user.id,
         is_requester=user.resident_id is not None and user.resident_id == row["resident"],
     )
@@ -502,12 +555,22 @@ async def deliverers(user: CurrentUser) -> list[dict]:
 # Photos -------------------------------------------------------------------------------------------------------------
 
 
+async def may_add_photo(user: CurrentUser, card_id: uuid.UUID, role: str) -> bool:
+    """Workers of the card add delivery and receipt photos; the rider only one of the delivery; none on a
+    cancelled card. Checked before the upload is even decoded."""
+    card = await Errand.select(Errand.deliverer, Errand.state).where((Errand.id == card_id) & visible_to(user)).first()
+    if card is None or card["state"] == "cancelled":
+        return False
+    if is_worker(user):
+        return role in ("delivery", "receipt")
+    return card["deliverer"] == user.id and role == "delivery"
+
+
 async def add_photo(
     user: CurrentUser, card_id: uuid.UUID, role: str, picture: tuple[bytes, int, int], now: datetime
 ) -> bool:
-    """Keep a photo (already checked and re-encoded) on a card the user works on or delivers; False if not theirs."""
-    card = await Errand.select(Errand.deliverer, Errand.state).where((Errand.id == card_id) & visible_to(user)).first()
-    if card is None or not (is_worker(user) or card["deliverer"] == user.id) or role not in ("delivery", "receipt"):
+    """Keep a photo (already checked and re-encoded); False if it is not the user's to add."""
+    if not await may_add_photo(user, card_id, role):
         return False
     data, width, height = picture
     async with write_transaction():
@@ -534,8 +597,19 @@ async def add_photo(
 
 
 async def photo_bytes(user: CurrentUser, photo_id: uuid.UUID) -> bytes | None:
-    row = await ErrandPhoto.select(ErrandPhoto.data, ErrandPhoto.errand).where(ErrandPhoto.id == photo_id).first()
-    if row is None or not await Errand.exists().where((Errand.id == row["errand"]) & visible_to(user)):
+    """A photo for those who may see its card; a rider sees only delivery photos (a receipt shows what was bought
+    for whom and what it cost)."""
+    row = (
+        await ErrandPhoto.select(ErrandPhoto.data, ErrandPhoto.errand, ErrandPhoto.role)
+        .where(ErrandPhoto.id == photo_id)
+        .first()
+    )
+    if row is None:
+        return None
+    card = await Errand.select(Errand.resident).where((Errand.id == row["errand"]) & visible_to(user)).first()
+    if card is None:
+        return None
+    if not (is_worker(user) or card["resident"] == user.resident_id or row["role"] == "delivery"):
         return None
     return bytes(row["data"])
 

@@ -116,7 +116,8 @@ async def test_a_forbidden_move_is_refused_in_words_and_changes_nothing(client):
     assert await state(card_id) == "new"
     assert await ErrandEvent.count().where(ErrandEvent.errand == card_id) == 1  # only "created"
     assert (await act(client, card_id, "move", to="cancelled", reason="儿子送来了")).status_code == 303
-    assert (await act(client, card_id, "move", to="accepted")).status_code == 409  # closed
+    closed = await act(client, card_id, "move", to="accepted")
+    assert closed.status_code == 400 and "这张卡已经结束了" in closed.text
     assert await state(card_id) == "cancelled"
 
 
@@ -179,47 +180,131 @@ async def test_an_overdue_card_stands_out(client):
     assert "late" in row.group(1).split() and "超时" in page
 
 
-async def test_a_rider_sees_the_door_and_the_items_never_the_phone(app):
+async def test_a_rider_sees_the_door_and_the_items_never_the_phone_the_note_or_the_receipt(app):
     async with browser(app) as worker, browser(app) as rider:
         await log_in(worker, HOU_WORKER)
         await log_in(rider, RIDER)
-        card_id = card_id_of(await new_card(worker, drop_point="lobby", items="大米 10斤"))
+        note = "糖尿病，女儿电话13912345678"
+        card_id = card_id_of(await new_card(worker, drop_point="lobby", items="大米 10斤", note=note))
         assert (await rider.get(f"/errands/{card_id}")).status_code == 404  # not handed to them yet
         rider_id = (await User.select(User.id).where(User.phone == RIDER).first())["id"]
-        assert f'<option value="{rider_id}"' in (await worker.get(f"/errands/{card_id}")).text
+        refused = await act(worker, card_id, "handoff", deliverer_id=str(rider_id))
+        assert refused.status_code == 400 and "先接单" in refused.text  # someone must hold it: the rider calls them
         for to in ("accepted", "buying", "delivering"):
             assert (await act(worker, card_id, "move", to=to)).status_code == 303
+        assert f'<option value="{rider_id}"' in (await worker.get(f"/errands/{card_id}")).text
         assert (await act(worker, card_id, "handoff", deliverer_id=str(rider_id))).status_code == 303
+        token = {"_csrf_token": csrf(worker)["x-csrftoken"], "role": "receipt"}
+        receipt = await worker.post(
+            f"/errands/{card_id}/photos", data=token, files={"photo": ("r.jpg", jpeg(), "image/jpeg")}
+        )
+        assert receipt.status_code in (200, 303)
         page = await rider.get(f"/errands/{card_id}")
         assert page.status_code == 200
         resident = await Resident.objects().get(Resident.id == HOU)
         assert "2-2-1202" in page.text and "大米 10斤" in page.text and "一楼大厅" in page.text
         assert resident.phone not in page.text and "侯秀兰" not in page.text and "侯**" in page.text
-        assert "/residents/" not in page.text  # no way to the profile
-        assert "放下，退后，再打电话" in page.text
+        assert "糖尿病" not in page.text and "13912345678" not in page.text  # the note is the workers'
+        assert "/residents/" not in page.text and "/errands/photos/" not in page.text
+        assert 'href="tel:13800000002"' in page.text  # the grid worker's number, to say it is at the door
+        photo = await ErrandPhoto.objects().get(ErrandPhoto.errand == card_id)
+        assert (await rider.get(f"/errands/photos/{photo.id}")).status_code == 404
+        rider_token = {"_csrf_token": csrf(rider)["x-csrftoken"]}
+        at_door = await rider.post(
+            f"/errands/{card_id}/photos",
+            data={**rider_token, "role": "delivery"},
+            files={"photo": ("d.jpg", jpeg(), "image/jpeg")},
+            follow_redirects=False,
+        )
+        assert at_door.status_code == 303
         assert (await act(rider, card_id, "move", to="cancelled", reason="x")).status_code == 400
         assert (await act(rider, card_id, "money", amount="20")).status_code == 400
+        assert (await act(rider, card_id, "called")).status_code == 400  # the worker calls the resident
         assert (await act(rider, card_id, "move", to="delivered")).status_code == 303
-        assert (await act(rider, card_id, "called")).status_code == 303
         card = await Errand.objects().get(Errand.id == card_id)
-        assert card.state == "delivered" and card.called_at is not None and card.advanced_cents == 0
+        assert card.state == "delivered" and card.advanced_cents == 0 and card.delivered_at is not None
+        assert (await act(worker, card_id, "move", to="confirmed")).status_code == 303
+        assert (await rider.get(f"/errands/{card_id}")).status_code == 404  # done: no longer theirs to read
 
 
-async def test_money_advanced_adds_up_and_absurd_amounts_are_refused(client):
-    await log_in(client, OTHER_WORKER)
-    before = (await client.get("/errands/money")).text
-    card_id = card_id_of(await new_card(client, resident=GUO))
-    for amount in ("-5", "50000", "十块"):
-        refused = await act(client, card_id, "money", amount=amount)
-        assert refused.status_code == 400 and "5000" in refused.text
-    assert (await Errand.objects().get(Errand.id == card_id)).advanced_cents == 0
-    assert (await act(client, card_id, "money", amount="35.5")).status_code == 303
-    page = (await client.get("/errands/money")).text
-    assert f"/errands/{card_id}" in page and "¥35.50" in page and "未报销" in page
-    assert (await act(client, card_id, "money", amount="35.5", reimbursed="1")).status_code == 303
+async def test_the_loser_of_a_race_cannot_carry_the_winner_s_card_with_moves_queued_offline(app):
+    async with browser(app) as worker, browser(app) as admin:
+        await log_in(worker, HOU_WORKER)
+        await log_in(admin, ADMIN_PHONE)
+        card_id = card_id_of(await new_card(worker))
+        move = {"action": "move", "card_id": str(card_id)}
+        assert (await sync(admin, move | {"to": "accepted"}))[0]["status"] == "accepted"
+        queued = [move | {"to": to} for to in ("accepted", "buying", "delivering")] + [move | {"to": "new"}]
+        answers = await sync(worker, *queued)
+    assert [(a["status"], a.get("reason")) for a in answers] == [
+        ("rejected", "taken"),
+        ("rejected", "not_yours"),
+        ("rejected", "not_yours"),
+        ("rejected", "not_yours"),
+    ]
     card = await Errand.objects().get(Errand.id == card_id)
-    assert card.advanced_cents == 3550 and card.reimbursed
-    assert before != page
+    assert card.state == "accepted" and card.assignee != (await User.objects().get(User.phone == HOU_WORKER)).id
+
+
+async def test_a_card_taken_by_a_sick_worker_goes_on_with_whoever_covers_the_grid(app):
+    async with browser(app) as sick, browser(app) as admin, browser(app) as cover:
+        await log_in(sick, HOU_WORKER)
+        await log_in(admin, ADMIN_PHONE)
+        card_id = card_id_of(await new_card(sick))
+        assert (await act(sick, card_id, "move", to="accepted")).status_code == 303
+        other = await User.objects().get(User.phone == OTHER_WORKER)
+        grid = (await Errand.select(Errand.grid).where(Errand.id == card_id).first())["grid"]
+        handover = await admin.post(
+            f"/grids/{grid}/handover", data=form(admin, to_user=str(other.id)), follow_redirects=False
+        )
+        assert handover.status_code == 303, handover.text
+        try:
+            await log_in(cover, OTHER_WORKER)
+            assert (await act(cover, card_id, "move", to="buying")).status_code == 303
+            assert await state(card_id) == "buying"
+        finally:  # the grid goes back to its worker for the other tests
+            await admin.post(
+                f"/grids/{grid}/handover",
+                data=form(admin, to_user=str((await User.objects().get(User.phone == HOU_WORKER)).id)),
+            )
+
+
+async def test_money_advanced_adds_up_and_absurd_amounts_are_refused(app):
+    async with browser(app) as client, browser(app) as admin:
+        await log_in(client, OTHER_WORKER)
+        await log_in(admin, ADMIN_PHONE)
+
+        async def totals() -> tuple[str, str]:
+            page = (await client.get("/errands/money")).text
+            return tuple(
+                re.search(rf'data-testid="{t}"><strong>¥([\d.]+)<', page).group(1) for t in ("advanced-today", "owed")
+            )
+
+        today, owed = (float(x) for x in await totals())
+        card_id = card_id_of(await new_card(client, resident=GUO))
+        for amount in ("-5", "50000", "十块", "²", "①2"):
+            refused = await act(client, card_id, "money", amount=amount)
+            assert refused.status_code == 400 and "5000" in refused.text
+        assert (await Errand.objects().get(Errand.id == card_id)).advanced_cents == 0
+        assert (await act(client, card_id, "money", amount="35.5")).status_code == 303
+        page = (await client.get("/errands/money")).text
+        assert f"/errands/{card_id}" in page and "¥35.50" in page and "未报销" in page
+        assert await totals() == (f"{today + 35.5:.2f}", f"{owed + 35.5:.2f}")
+        for to in ("accepted", "delivering", "delivered", "confirmed"):
+            assert (await act(client, card_id, "move", to=to)).status_code == 303
+        # Reimbursed days later, by the admin, on the closed card: the money stays the worker's, owed no more.
+        assert (await act(admin, card_id, "money", amount="35.50", reimbursed="1")).status_code == 303
+        card = await Errand.objects().get(Errand.id == card_id)
+        assert card.advanced_cents == 3550 and card.reimbursed
+        assert await totals() == (f"{today + 35.5:.2f}", f"{owed:.2f}")
+
+
+async def test_one_odd_amount_in_a_batch_does_not_hold_up_the_rest(client):
+    await log_in(client, HOU_WORKER)
+    card_id = card_id_of(await new_card(client))
+    base = {"card_id": str(card_id)}
+    answers = await sync(client, base | {"action": "money", "amount": "³"}, base | {"action": "move", "to": "accepted"})
+    assert [(a["status"], a.get("reason")) for a in answers] == [("rejected", "bad_amount"), ("accepted", None)]
 
 
 def jpeg(size=(64, 48)) -> bytes:
@@ -345,3 +430,29 @@ async def test_a_sweep_door_that_needs_help_opens_a_prefilled_card_for_the_house
     assert card.household == DOOR and card.resident is None and card.source_key == key
     page = await client.get(f"/errands/{card_id}")
     assert page.status_code == 200 and "2-1-301" in page.text
+
+
+async def test_a_resident_who_taps_repair_and_writes_nothing_still_asked_and_may_withdraw(client):
+    await log_in(client, RESIDENT_PHONE)
+    card_id = str(uuid.uuid4())
+    tap = form(client, card_id=card_id, kind="repair", text="")
+    assert (await client.post("/ask", data=tap, follow_redirects=False)).status_code == 303
+    card = await Errand.objects().get(Errand.id == uuid.UUID(card_id))
+    assert card.kind == "repair" and card.state == "new" and card.note == ""
+    page = await client.get("/ask")
+    assert 'data-testid="withdraw"' in page.text
+    too_long = form(client, card_id=str(uuid.uuid4()), kind="groceries", text="\n".join("米" * 2 for _ in range(41)))
+    answer = await client.post("/ask", data=too_long)
+    assert answer.status_code == 400 and "最多 40 样" in answer.text
+    withdraw = form(client, write_id=str(uuid.uuid4()), action="move", to="cancelled", reason="不用了", back="/ask")
+    assert (await client.post(f"/errands/{card_id}/actions", data=withdraw, follow_redirects=False)).status_code == 303
+    assert await state(uuid.UUID(card_id)) == "cancelled"
+
+
+async def test_a_household_card_is_pinned_when_someone_there_is_on_the_priority_line(client):
+    await log_in(client, HOU_WORKER)
+    hou_home = (await Resident.select(Resident.household).where(Resident.id == HOU).first())["household"]
+    data = form(client, card_id=str(uuid.uuid4()), resident_id="", household_id=str(hou_home), items="药")
+    card_id = card_id_of(await client.post("/errands", data=data, follow_redirects=False))
+    row = re.search(rf'<li class="([^"]*)"[^>]*data-card="{card_id}"', (await client.get("/errands")).text)
+    assert "pinned" in row.group(1).split()

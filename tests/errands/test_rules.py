@@ -15,18 +15,34 @@ ELDER = rules.Actor(role="resident", in_scope=False, is_assignee=False, is_deliv
 STRANGER = rules.Actor(role="volunteer", in_scope=False, is_assignee=False, is_deliverer=False, is_requester=False)
 
 
-def test_the_path_from_new_to_confirmed_is_allowed_for_a_worker():
+ADMIN = rules.Actor(role="admin", in_scope=True, is_assignee=False, is_deliverer=False, is_requester=False)
+
+
+def test_the_path_from_new_to_confirmed_is_the_holder_s():
     path = ["new", "accepted", "buying", "delivering", "delivered", "confirmed"]
     for state, to in zip(path, path[1:], strict=False):
-        assert rules.refuse_move(WORKER, state, to) is None
+        assert rules.refuse_move(HOLDER, state, to) is None
+
+
+def test_someone_else_s_card_is_not_bought_carried_or_given_up_by_another_worker():
+    for state, to in (
+        ("accepted", "buying"),
+        ("buying", "delivering"),
+        ("delivering", "delivered"),
+        ("accepted", "new"),
+    ):
+        assert rules.refuse_move(WORKER, state, to) == "not_yours"
+        assert rules.refuse_move(ADMIN, state, to) == ("not_yours" if to != "new" else None)  # an admin takes it back
+    assert rules.refuse_move(WORKER, "delivered", "confirmed") is None  # whoever calls the resident confirms
+    assert rules.refuse_move(WORKER, "buying", "cancelled", "家人送来了") is None
 
 
 @pytest.mark.parametrize(
     ("state", "to", "why"),
     [
         ("new", "delivered", "not_allowed_now"),  # skipping the shop and the stairs
-        ("confirmed", "cancelled", "not_allowed_now"),  # a closed card stays closed
-        ("cancelled", "accepted", "taken"),
+        ("confirmed", "cancelled", "finished"),  # a closed card stays closed
+        ("cancelled", "accepted", "finished"),
         ("accepted", "accepted", "taken"),  # another worker got there first
         ("delivered", "buying", "not_allowed_now"),
     ],
@@ -44,6 +60,7 @@ def test_cancelling_needs_a_reason():
     assert rules.refuse_move(WORKER, "new", "cancelled") == "reason_needed"
     assert rules.refuse_move(WORKER, "new", "cancelled", "  ") == "reason_needed"
     assert rules.refuse_move(WORKER, "new", "cancelled", "家人送来了") is None
+    assert rules.refuse_move(WORKER, "delivered", "cancelled", "x") == "not_allowed_now"
 
 
 def test_a_rider_only_delivers_and_a_resident_only_confirms_or_withdraws():
@@ -63,6 +80,7 @@ def test_the_board_puts_priority_and_urgent_medicine_first_then_urgency_then_wai
         "priority line, can wait": ("groceries", "later", True, t0 + timedelta(hours=2)),
         "urgent medicine, newest": ("medicine", "urgent", False, t0 + timedelta(hours=3)),
         "groceries today": ("groceries", "today", False, t0 - timedelta(hours=1)),
+        "priority, at the door, waiting for her word": ("groceries", "urgent", True, t0, "delivered"),
         "groceries, urgent, newer": ("groceries", "urgent", False, t0 + timedelta(minutes=5)),
     }
     order = sorted(cards, key=lambda name: rules.board_order(*cards[name]))
@@ -72,6 +90,7 @@ def test_the_board_puts_priority_and_urgent_medicine_first_then_urgency_then_wai
         "groceries, urgent, waiting longest",
         "groceries, urgent, newer",
         "groceries today",
+        "priority, at the door, waiting for her word",
     ]
 
 
