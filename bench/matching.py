@@ -13,8 +13,8 @@ import random
 import statistics
 import time
 
+from server.imports.matching import Listed, Matcher, Registered
 from server.imports.normalize import door_key, id_key, name_key, phone_key
-from server.reconcile.matching import Listed, Matcher, Registered
 
 SIZE = 100_000
 ROUNDS = 9

@@ -28,6 +28,7 @@ from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
 from server.reconcile.controllers import ReconcileController
 from server.register.controllers import RegisterAdminController, RegisterController
+from server.register.import_controllers import RegisterImportController
 from server.register.services import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sweeps.controllers import SweepsController
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PlacesController,
             RegisterController,
             RegisterAdminController,
+            RegisterImportController,
             SweepsController,
             JoinController,
             TeamController,

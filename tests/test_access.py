@@ -170,6 +170,16 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/residents/{resident_id:uuid}/phone"): REGISTER,
     ("GET", "/register/export.xlsx"): REGISTER_SEARCH,  # each their own grid's register
     ("GET", "/audit"): {**REGISTER, "own_grid_worker": "forbidden", "other_grid_worker": "forbidden"},
+    ("GET", "/register/import"): COORDINATORS,  # each imports for their own scope; volunteers never
+    # Posted without a file or a draft: refused in words (400), nothing saved.
+    ("POST", "/register/import/preview"): {
+        **COORDINATORS,
+        **dict.fromkeys(("admin", "own_grid_worker", "other_grid_worker"), "invalid"),
+    },
+    ("POST", "/register/import"): {
+        **COORDINATORS,
+        **dict.fromkeys(("admin", "own_grid_worker", "other_grid_worker"), "invalid"),
+    },
     ("GET", "/reconcile"): COORDINATORS,
     # Posted without a file or a draft: refused in words (400), nothing saved.
     ("POST", "/reconcile/preview"): {

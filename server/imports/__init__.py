@@ -2,6 +2,7 @@
 
 reader: bytes of an .xlsx or .csv (UTF-8, UTF-8 with BOM, GBK) -> a table of text cells, merged cells filled in.
 columns: which column is which field, from the headers Chinese lists commonly have, plus a person's mapping.
-normalize: the keys people write differently (full-width digits, doors, phones, masked ID numbers).
-The reconcile domain uses it today; the register import (issue 5) is meant to reuse it as is.
+normalize: the keys people write differently (full-width digits, doors, phones, masked ID numbers, dates).
+draft: an upload between its preview and its saving; matching: a list's rows to the residents of a scope.
+Reconciling a list (server/reconcile) and importing the register (server/register/importing.py) both use it.
 """

@@ -25,7 +25,7 @@ from server.imports.normalize import (
     sex_key,
     text,
 )
-from server.imports.reader import MAX_BYTES, MAX_ROWS, ImportProblem, Table
+from server.imports.reader import MAX_BYTES, MAX_ROWS, ImportProblem, Table, read_table
 
 
 class DraftRow(msgspec.Struct, array_like=True):
@@ -58,6 +58,11 @@ def draft_of(table: Table, filename: str) -> Draft:
     )
 
 
+def read_upload(data: bytes, filename: str) -> Draft:
+    """Raises ImportProblem (empty, too large, not a spreadsheet, ...) with nothing stored."""
+    return draft_of(read_table(data, filename), filename or "list")
+
+
 def encode(draft: Draft) -> str:
     return base64.urlsafe_b64encode(zlib.compress(msgspec.json.encode(draft), 6)).decode()
 
@@ -76,6 +81,23 @@ def decode(token: str) -> Draft:
     if len(draft.rows) > MAX_ROWS:  # the same limits as a file, for a draft made by hand
         raise ImportProblem("too_many_rows", limit=MAX_ROWS)
     return draft
+
+
+class Column(msgspec.Struct, kw_only=True):
+    """A column as a preview's mapping step shows it: its header, the field it holds, a value from the first row."""
+
+    index: int
+    header: str
+    field: str | None
+    sample: str = ""
+
+
+def columns_of(draft: Draft, mapping: dict[int, str]) -> list[Column]:
+    samples = draft.rows[0].cells if draft.rows else []
+    return [
+        Column(index=i, header=h, field=mapping.get(i), sample=samples[i] if i < len(samples) else "")
+        for i, h in enumerate(draft.headers)
+    ]
 
 
 @dataclass(slots=True)
@@ -128,5 +150,7 @@ def read_fields(row: DraftRow, mapping: dict[int, str]) -> Fields:
     )
 
 
-def mapping_for(draft: Draft, choices: dict[int, str] | None = None) -> dict[int, str]:
-    return columns.apply_choices(draft.headers, choices or {})
+def mapping_for(
+    draft: Draft, choices: dict[int, str] | None = None, fields: tuple[str, ...] = columns.FIELDS
+) -> dict[int, str]:
+    return columns.apply_choices(draft.headers, choices or {}, fields)

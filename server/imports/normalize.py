@@ -17,6 +17,9 @@ _PHONE_NOISE = re.compile(r"[\s\-()]+")
 _PHONE_CHARS = re.compile(r"[0-9*]+")
 _ID_MASK = re.compile(r"[*＊×]+")
 _ID_CHARS = re.compile(r"[0-9X*]+")
+_TIME = re.compile(r"\s+\d{1,2}:\d{2}(:\d{2})?$")  # an Excel date cell reads "1948-03-12 00:00:00"
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:[-/.月]\s*(\d{1,2})\s*日?|月)?")
+_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})?")
 
 
 def text(value: object) -> str:
@@ -124,6 +127,18 @@ def id_matches(listed: str, registered: str | None) -> bool:
     if len(listed) in (4, 6):
         return registered.endswith(listed)
     return listed == registered
+
+
+def date_parts(value: object) -> tuple[int, int, int | None] | None:
+    """ "1948-03-12", "1948/3/12", "1948.3.12", "1948年3月12日", "19480312", an Excel date -> (1948, 3, 12);
+    "1948.03", "1948年3月", "194803" (出生年月) -> (1948, 3, None); None when it is not written as a date.
+    Whether the day exists (1948-02-30) is for the caller to say."""
+    cleaned = _TIME.sub("", text(value))
+    found = _DATE.fullmatch(cleaned) or _COMPACT_DATE.fullmatch(cleaned)
+    if found is None:
+        return None
+    year, month, day = found.groups()
+    return int(year), int(month), int(day) if day else None
 
 
 def sex_key(value: object) -> str:

@@ -111,15 +111,40 @@ def table_from_lines(lines: list[list[str]], notes: list[str] | None = None, she
 
 
 def _find_header(filled: list[tuple[int, list[str]]]) -> tuple[int, list[str]]:
-    best_line, best_cells, best_score = filled[0][0], filled[0][1], 0
-    for number, cells in filled[:HEADER_SEARCH_ROWS]:
+    best, best_score = 0, 0
+    for position, (_, cells) in enumerate(filled[:HEADER_SEARCH_ROWS]):
         found = columns.score(cells)
         if found > best_score:
-            best_line, best_cells, best_score = number, cells, found
+            best, best_score = position, found
     if best_score < MIN_HEADER_FIELDS:
         # No row names two known fields: the first row with two or more cells is the header, mapped by a person.
         best_line, best_cells = next(((n, c) for n, c in filled if sum(bool(x) for x in c) >= 2), filled[0])
+        return best_line, _trim(best_cells)
+    best_line, best_cells = filled[best]
+    # A header over two rows: 紧急联系人 merged over 姓名 | 关系 | 电话 reads 紧急联系人姓名, 紧急联系人关系, ...
+    for upper, lower in ((best - 1, best), (best, best + 1)):
+        if upper < 0 or lower >= len(filled) or filled[lower][0] != filled[upper][0] + 1:
+            continue
+        combined = _two_row_header(filled[upper][1], filled[lower][1])
+        if combined is not None and columns.score(combined) > best_score:
+            best_line, best_cells, best_score = filled[lower][0], combined, columns.score(combined)
     return best_line, _trim(best_cells)
+
+
+def _two_row_header(upper: list[str], lower: list[str]) -> list[str] | None:
+    """The two rows as one header, if the upper one groups columns of the lower one: a merged title (filled into
+    each of its cells) over two or more different sub-headers. A title over the whole table is no group."""
+    width = max(len(upper), len(lower))
+    upper, lower = upper + [""] * (width - len(upper)), lower + [""] * (width - len(lower))
+    if len({cell for cell in upper if cell}) < 2:
+        return None
+    grouped = any(
+        upper[i] and upper[i] == upper[i + 1] and lower[i] and lower[i + 1] and lower[i] != lower[i + 1]
+        for i in range(width - 1)
+    )
+    if not grouped:
+        return None
+    return [u + d if u and d and u != d else d or u for u, d in zip(upper, lower, strict=True)]
 
 
 def _trim(cells: list[str]) -> list[str]:

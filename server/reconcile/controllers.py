@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath
@@ -22,29 +21,20 @@ from openpyxl import Workbook
 from server.accounts.services import Scope
 from server.audit.services import record_read
 from server.i18n import translate
-from server.imports import draft as drafts
 from server.imports.columns import FIELDS
-from server.imports.reader import MAX_BYTES, ImportProblem
+from server.imports.reader import ImportProblem
 from server.places.controllers import found
 from server.reconcile import actions, person_sweeps, results, schemas, services
-from server.web import downloads
+from server.web import downloads, imports
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, settings_of, wants_fragment
 
-# The form may carry a file just under the limit plus the other fields: the reader, not the server, says "too large".
-MAX_REQUEST = MAX_BYTES + 2 * 1024 * 1024
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-def _values(data: dict[str, Any], key: str) -> list:
-    value = data.get(key, [])
-    return value if isinstance(value, list) else [value]
 
 
 def _uuids(data: dict[str, Any], key: str) -> list[uuid.UUID]:
     out = []
-    for value in _values(data, key):
+    for value in imports.values(data, key):
         try:
             out.append(uuid.UUID(str(value)))
         except ValueError:
@@ -53,23 +43,7 @@ def _uuids(data: dict[str, Any], key: str) -> list[uuid.UUID]:
 
 
 def _choices(data: dict[str, Any]) -> dict[int, str]:
-    """The mapping step's selects: one `column` value per column, in order ("" = ignore)."""
-    if "column" not in data:
-        return {}
-    return {index: str(value) if value in FIELDS else "" for index, value in enumerate(_values(data, "column"))}
-
-
-def problem_text(request: Request, problem: ImportProblem) -> str:
-    texts = {
-        "too_large": translate(request, "The file is too large. Lists must be smaller than %(mb)s MB.", mb=50),
-        "empty": translate(request, "The file is empty."),
-        "old_excel": translate(request, "This is an old Excel file (.xls). Save it as .xlsx in Excel and try again."),
-        "not_a_spreadsheet": translate(request, "This file is not a spreadsheet. Choose an .xlsx or .csv file."),
-        "no_rows": translate(request, "The file has a header but no people under it."),
-        "too_many_rows": translate(request, "The list has more than 100,000 rows. Split it by building."),
-        "draft_damaged": translate(request, "The list could not be read back. Upload the file again."),
-    }
-    return texts.get(problem.code) or translate(request, "That did not work. Go back and try again.")
+    return imports.column_choices(data, FIELDS)
 
 
 def error_text(request: Request, code: str) -> str:
@@ -119,29 +93,29 @@ class ReconcileController(Controller):
     async def index(self, request: Request) -> Template:
         return await _index(request)
 
-    @post("/preview", request_max_body_size=MAX_REQUEST)
-    async def preview(self, request: Request, data: Multipart) -> Template:
+    @post("/preview", request_max_body_size=imports.MAX_REQUEST)
+    async def preview(self, request: Request, data: imports.Multipart) -> Template:
         """Read the file (or the draft a preview carried) and show what saving would give. Saves nothing."""
         scope = _reconcile_scope(request)
         try:
-            draft = await _draft_of(data)
+            draft = await imports.read_draft(data)
             result = await services.preview(scope, draft, _choices(data), _uuids(data, "building_ids"))
         except ImportProblem as problem:
-            return await _index(request, error=problem_text(request, problem), status_code=400)
+            return await _index(request, error=imports.problem_text(request, problem), status_code=400)
         except services.ReconcileError as error:
             return await _index(request, error=error_text(request, error.code), status_code=400)
         return render(request, "reconcile/preview.html", preview=result, fields=FIELDS, error=None)
 
-    @post("/", request_max_body_size=MAX_REQUEST)
-    async def save(self, request: Request, data: Multipart) -> Response:
+    @post("/", request_max_body_size=imports.MAX_REQUEST)
+    async def save(self, request: Request, data: imports.Multipart) -> Response:
         scope = _reconcile_scope(request)
         try:
-            draft = await _draft_of(data)
+            draft = await imports.read_draft(data)
             rec_id = await services.save(
                 current_user(request), scope, draft, _choices(data), _uuids(data, "building_ids"), datetime.now(UTC)
             )
         except ImportProblem as problem:
-            return await _index(request, error=problem_text(request, problem), status_code=400)
+            return await _index(request, error=imports.problem_text(request, problem), status_code=400)
         except services.ReconcileError as error:
             # Saving refused (the register changed, or a crafted form): the preview again, with the reason.
             result = await services.preview(scope, draft, _choices(data), [])
@@ -260,17 +234,6 @@ class ReconcileController(Controller):
         body = _workbook(request, result)
         suffix = translate(request, "reconciled")
         return downloads.attachment(body, f"{result.summary.title.rsplit('.', 1)[0]}-{suffix}.xlsx")
-
-
-async def _draft_of(data: dict[str, Any]) -> drafts.Draft:
-    upload = data.get("file")
-    if isinstance(upload, UploadFile) and upload.filename:
-        content = await upload.read(MAX_BYTES)  # never more than the limit into memory; the reader says too large
-        return services.draft_from_upload(content, upload.filename)
-    token = data.get("draft")
-    if isinstance(token, str) and token:
-        return drafts.decode(token)
-    raise ImportProblem("empty")
 
 
 async def _visible(request: Request, rec_id: uuid.UUID) -> None:

@@ -8,6 +8,8 @@ from typing import Literal
 
 import msgspec
 
+from server.imports.draft import Column
+
 Reason = Literal["away", "hospital", "refused", "will_come"]
 REASONS: tuple[str, ...] = ("away", "hospital", "refused", "will_come")
 
@@ -21,13 +23,6 @@ class RowProblem(msgspec.Struct, kw_only=True):
     name: str = ""
     door: str = ""
     other: str = ""  # the earlier line (duplicate, repeated), the ambiguity's reason, a resident's status
-
-
-class Column(msgspec.Struct, kw_only=True):
-    index: int
-    header: str
-    field: str | None
-    sample: str = ""
 
 
 class Preview(msgspec.Struct, kw_only=True):

@@ -14,12 +14,11 @@ from datetime import date, datetime
 
 from server.accounts.services import CurrentUser, Scope
 from server.db import insert_in_chunks, write_transaction
-from server.imports import columns
+from server.imports import columns, matching
 from server.imports import draft as drafts
 from server.imports.normalize import name_key
-from server.imports.reader import read_table
 from server.places.tables import Building, Resident
-from server.reconcile import matching, schemas
+from server.reconcile import schemas
 from server.reconcile.tables import ExpectedResident, ListRow, ReconcileArea, Reconciliation
 
 MOSTLY_UNKNOWN_MIN_ROWS = 10
@@ -33,7 +32,7 @@ class ReconcileError(Exception):
 
 def draft_from_upload(data: bytes, filename: str) -> drafts.Draft:
     """Raises ImportProblem (empty, too large, not a spreadsheet, ...) with nothing stored."""
-    return drafts.draft_of(read_table(data, filename), filename or "list")
+    return drafts.read_upload(data, filename)
 
 
 async def buildings_in_scope(scope: Scope) -> list[dict]:
@@ -208,14 +207,10 @@ def build_preview(ev: Evaluation) -> schemas.Preview:
     present = {i for i in ev.residents if i >= 0}
     expected = [i for i in in_area if ev.register[i].status == "living"]
     statuses = [m.status for m in ev.others.values()]
-    samples = ev.draft.rows[0].cells if ev.draft.rows else []
     return schemas.Preview(
         filename=ev.draft.filename,
         draft=drafts.encode(ev.draft),
-        columns=[
-            schemas.Column(index=i, header=h, field=ev.mapping.get(i), sample=samples[i] if i < len(samples) else "")
-            for i, h in enumerate(ev.draft.headers)
-        ],
+        columns=drafts.columns_of(ev.draft, ev.mapping),
         header_line=ev.draft.header_line,
         notes=ev.draft.notes,
         rows=len(ev.draft.rows),

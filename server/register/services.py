@@ -252,7 +252,7 @@ def clean_phone(text: str) -> str | None:
     return digits if 7 <= len(digits) <= 12 else None
 
 
-def _validate(form: ProfileForm, today: date) -> tuple[dict, date | None, list[dict]]:
+def validate_profile(form: ProfileForm, today: date) -> tuple[dict, date | None, list[dict]]:
     errors: dict[str, str] = {}
     birth: date | None = None
     if form.birth_date.strip():
@@ -302,7 +302,7 @@ async def save_profile(
     resident = await resident_in_scope(scope, resident_id)
     if resident is None:
         return None
-    errors, birth, contacts = _validate(form, today)
+    errors, birth, contacts = validate_profile(form, today)
     if errors:
         raise ProfileError(errors)
     priority = auto_priority(form.living, form.mobility) if form.priority == "auto" else form.priority == "yes"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.imports.normalize import (
+    date_parts,
     door_from_parts,
     door_key,
     id_key,
@@ -79,3 +80,25 @@ def test_id_numbers_whole_masked_or_by_their_last_characters():
 def test_names_ignore_spaces_and_width():
     assert name_key(" 张 国强 ") == "张国强"
     assert name_key("张　国强") == "张国强"
+
+
+@pytest.mark.parametrize(
+    ("written", "parts"),
+    [
+        ("1948-03-12", (1948, 3, 12)),
+        ("1948/3/12", (1948, 3, 12)),
+        ("1948.3.12", (1948, 3, 12)),
+        ("1948年3月12日", (1948, 3, 12)),
+        ("１９４８－０３－１２", (1948, 3, 12)),
+        ("19480312", (1948, 3, 12)),
+        ("1948-03-12 00:00:00", (1948, 3, 12)),  # an Excel date cell
+        ("1948-02-30", (1948, 2, 30)),  # written as a date; whether the day exists is the caller's to say
+        ("1948.03", (1948, 3, None)),  # 出生年月
+        ("1948年3月", (1948, 3, None)),
+        ("1948", None),
+        ("12/3/1948", None),
+        ("八十岁", None),
+    ],
+)
+def test_dates_as_registers_write_them(written, parts):
+    assert date_parts(written) == parts

@@ -106,3 +106,64 @@ def test_headers_are_recognised_with_decorations_and_unknown_ones_left_for_a_per
     # One field is never taken by two columns; "" leaves a column unused.
     assert columns.apply_choices(["姓名", "名字"], {1: "name"}) == {0: "name"}
     assert columns.apply_choices(["姓名", "电话"], {1: ""}) == {0: "name"}
+
+
+def test_a_register_header_over_two_rows_names_the_contact_columns():
+    """紧急联系人 merged over 姓名 | 关系 | 联系电话, the other headers merged down over both rows."""
+    upper = ["序号", "姓名", "住址", "紧急联系人", None, None, "备注"]
+    lower = [None, None, None, "姓名", "关系", "联系电话", None]
+    data = xlsx(
+        [["老年人台账"], upper, lower, [1, "侯秀兰", "2-3-502", "侯建军", "儿子", "139 0000 1111", ""]],
+        merges=("A1:G1", "D2:F2", "A2:A3", "B2:B3", "C2:C3", "G2:G3"),
+    )
+    table = read_table(data, "台账.xlsx")
+    assert table.header_line == 3 and table.rows[0].cells[1] == "侯秀兰"
+    assert table.headers[3:6] == ["紧急联系人姓名", "紧急联系人关系", "紧急联系人联系电话"]
+    mapping = columns.detect(table.headers, columns.REGISTER_FIELDS)
+    assert [mapping[i] for i in range(1, 7)] == [
+        "name",
+        "address",
+        "contact1_name",
+        "contact1_relation",
+        "contact1_phone",
+        "notes",
+    ]
+
+
+def test_a_title_over_the_whole_table_is_not_a_header_row():
+    data = xlsx(
+        [["11月24日 2号楼核酸检测名单"], ["姓名", "住址", "手机号"], ["张国强", "2-1-301", "13812345678"]], ("A1:C1",)
+    )
+    table = read_table(data, "list.xlsx")
+    assert table.headers == ["姓名", "住址", "手机号"] and table.header_line == 2
+
+
+def test_a_registers_headers_and_its_contacts_in_order():
+    headers = ["姓名", "出生年月", "年龄", "独居/空巢", "行动能力", "慢性病史", "常用药", "爱好", "紧急联系人1"]
+    headers += ["联系电话1", "紧急联系人2", "关系", "联系电话", "备注（其他）"]
+    mapping = columns.detect(headers, columns.REGISTER_FIELDS)
+    assert list(mapping.values()) == [
+        "name",
+        "birth_date",
+        "age",
+        "living",
+        "mobility",
+        "conditions",
+        "medicines",
+        "interests",
+        "contact1_name",
+        "contact1_phone",
+        "contact2_name",
+        "contact2_relation",
+        "contact2_phone",
+        "notes",
+    ]
+    # A list for reconciling keeps its own fields: a contact's phone is not the person's.
+    assert columns.detect(["姓名", "紧急联系人电话", "住址"]) == {0: "name", 2: "address"}
+    # The resident's own phone before the contact, the contact's after it.
+    assert columns.detect(["姓名", "联系电话", "紧急联系人", "联系电话"], columns.REGISTER_FIELDS) == {
+        0: "name",
+        1: "phone",
+        2: "contact1_name",
+        3: "contact1_phone",
+    }

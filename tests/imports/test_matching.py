@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.reconcile.matching import (
+from server.imports.matching import (
     AMBIGUOUS,
     INCOMPLETE,
     MATCHED,

@@ -1,0 +1,137 @@
+"""One row of an imported register, cell by cell: the words registers use for living situation and walking, dates
+as people write them, emergency contacts. Pure functions; the profile's rules are services.validate_profile's."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from server.imports.columns import CONTACTS
+from server.imports.normalize import date_parts, name_key, text
+from server.register import services
+
+TEXTS = ("conditions", "medicines", "interests", "best_time", "notes")
+DEFAULTS = {"living": "family", "mobility": "good", **dict.fromkeys(TEXTS, ""), "priority": False, "in_round": False}
+CONTACT_KEYS = ("name", "relation", "phone", "lives")
+
+# What registers write in a cell that holds nothing.
+_NOTHING = {"无", "/", "-", "—", "——", "暂无", "不详", "空", "none", "n/a"}
+_YES = {"是", "√", "✓", "✔", "y", "yes", "1", "有"}
+_NO = {"否", "×", "n", "no", "0", "不是", "无"}
+# Longest and most specific words first: 不能自理 before 自理, 半自理 before 自理, 独居 before 同住.
+_LIVING = (
+    (("独居", "独自", "一人", "单独", "alone"), "alone"),
+    (("空巢", "配偶", "老伴", "夫妻", "老两口", "两人", "spouse"), "spouse"),
+    (("子女", "家人", "儿", "女", "孙", "同住", "family"), "family"),
+)
+_MOBILITY = (
+    (("卧床", "瘫", "不能自理", "失能", "不能行走", "bedridden"), "bedridden"),
+    (("不便", "困难", "不好", "拐", "轮椅", "半自理", "部分自理", "搀扶", "差", "limited"), "limited"),
+    (("良好", "正常", "自理", "便利", "好", "健康", "能走", "一般", "good"), "good"),
+)
+
+
+class Unreadable(ValueError):
+    pass
+
+
+def says_nothing(cell: str) -> bool:
+    return text(cell).lower() in _NOTHING
+
+
+def living_of(value: str, header: str = "") -> str | None:
+    """alone / spouse / family; None when the cell says no more than "not alone"; Unreadable otherwise.
+    A yes/no column takes its meaning from its header (是否独居, 空巢)."""
+    cleaned = text(value).lower()
+    if cleaned in _YES:
+        if "独居" in header:
+            return "alone"
+        if "空巢" in header:
+            return "spouse"
+        raise Unreadable(value)
+    if cleaned in _NO or cleaned.startswith(("非", "不")):
+        return None
+    for words, code in _LIVING:
+        if any(word in cleaned for word in words):
+            return code
+    raise Unreadable(value)
+
+
+def mobility_of(value: str, header: str = "") -> str:
+    """good / limited / bedridden; a yes/no column by its header (行动不便: yes is limited; 能否自理: yes is good)."""
+    cleaned = text(value).lower()
+    if cleaned in _YES or cleaned in _NO:
+        yes = cleaned in _YES
+        if "不便" in header:
+            return "limited" if yes else "good"
+        if "便利" in header or "自理" in header:
+            return "good" if yes else "limited"
+        raise Unreadable(value)
+    for words, code in _MOBILITY:
+        if any(word in cleaned for word in words):
+            return code
+    raise Unreadable(value)
+
+
+def read_row(
+    values: dict[str, str], headers: dict[str, str], registered_birth: date | None, today: date
+) -> tuple[dict, date | None, list[dict], list[tuple[str, str]]]:
+    """The profile columns a row gives, its birth date, its contacts (cleaned), and its problems as (kind, other):
+    the same rules as the edit form, so a file cannot store what a person could not type."""
+    codes: list[tuple[str, str]] = []
+    given: dict = {}
+    for name, read in (("living", living_of), ("mobility", mobility_of)):
+        if values.get(name):
+            try:
+                code = read(values[name], headers.get(name, ""))
+            except Unreadable:
+                codes.append((f"{name}_unreadable", values[name][:32]))
+            else:
+                if code is not None:
+                    given[name] = code
+    for name in TEXTS:
+        if values.get(name):
+            given[name] = values[name]
+    birth_text = ""
+    if values.get("birth_date"):
+        parts = date_parts(values["birth_date"])
+        if parts is None:
+            codes.append(("bad_date", values["birth_date"][:32]))
+        elif parts[2] is None:  # 出生年月: the day is not known; a registered date of that month stays
+            if not (registered_birth and (registered_birth.year, registered_birth.month) == parts[:2]):
+                codes.append(("birth_partial", values["birth_date"][:32]))
+        else:
+            try:
+                birth_text = date(*parts).isoformat()
+            except ValueError:
+                codes.append(("impossible_birth", values["birth_date"][:32]))
+    form = services.ProfileForm(
+        birth_date=birth_text,
+        living=given.get("living", "family"),
+        mobility=given.get("mobility", "good"),
+        **{name: given.get(name, "") for name in TEXTS},
+        contacts=[
+            services.ContactForm(**{key: values.get(f"contact{n}_{key}", "") for key in CONTACT_KEYS})
+            for n in range(1, CONTACTS + 1)
+        ],
+    )
+    errors, birth, contacts = services.validate_profile(form, today)
+    for key, code in errors.items():
+        # contacts.0.phone is the first contact's: said as "contact 1"
+        codes.append((code, str(int(key.split(".")[1]) + 1) if key.startswith("contacts.") else key))
+    return given, birth, contacts, codes
+
+
+def merge_contacts(current: list[dict], given: list[dict]) -> list[dict]:
+    """An import adds contacts and updates those of the same name; it never deletes one added by hand."""
+    merged = [dict(contact) for contact in current]
+    for contact in given:
+        same = next((c for c in merged if name_key(c["name"]) == name_key(contact["name"])), None)
+        if same is None:
+            merged.append(dict(contact))
+        else:
+            same.update({key: value for key, value in contact.items() if value and key != "name"})
+    return merged
+
+
+def same_contacts(first: list[dict], second: list[dict]) -> bool:
+    return [tuple(c[k] for k in CONTACT_KEYS) for c in first] == [tuple(c[k] for k in CONTACT_KEYS) for c in second]

@@ -1,0 +1,378 @@
+"""Importing a community's register of elderly residents (台账) from .xlsx/.csv, always inside a Scope.
+
+Reading the file, mapping its columns and matching its rows to residents are the reconciliation's (server.imports,
+docs/decisions/0006): a row is a resident of the importer's scope by name and door, never by a guess. What a
+profile may hold is the edit form's rule (services.validate_profile). A preview writes nothing; saving reads
+everything again inside one write transaction and writes every row or none. Knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import msgspec
+
+from server.accounts.services import CurrentUser, Scope
+from server.audit.services import record_read
+from server.db import insert_in_chunks, write_transaction
+from server.imports import columns, matching
+from server.imports import draft as drafts
+from server.imports.normalize import name_key, text
+from server.places.tables import Resident
+from server.register import import_rows, services
+from server.register.tables import Contact, ElderProfile
+
+FIELDS = columns.REGISTER_FIELDS
+PROFILE_COLUMNS = ("living", "mobility", *import_rows.TEXTS, "priority", "in_round")
+# Rows that are for a person to look at but do not stop the saving.
+NOT_BLOCKING = {"duplicate", "not_living", "birth_partial"}
+CHUNK = 1000  # ids per IN (...): far below both databases' limits on bound parameters
+
+
+class RowProblem(msgspec.Struct, kw_only=True):
+    """`kind` picks the words; `other` fills them in (the earlier line, a field, a contact's number)."""
+
+    line: int
+    kind: str
+    name: str = ""
+    door: str = ""
+    other: str = ""
+    blocking: bool = True
+
+
+class Planned(msgspec.Struct, kw_only=True):
+    line: int
+    name: str
+    door: str
+    action: str  # new / update / same
+    changes: list[str] = []  # fields that change: living, mobility, ..., birth_date, contacts
+
+
+class Preview(msgspec.Struct, kw_only=True):
+    filename: str
+    draft: str  # carried by the page to the confirming request
+    columns: list[drafts.Column]
+    header_line: int
+    notes: list[str]
+    rows: int
+    duplicates: int
+    blank_rows: int
+    created: int
+    updated: int
+    unchanged: int
+    unknown: int  # rows naming nobody of the scope
+    skip_unknown: bool
+    problems: list[RowProblem]
+    planned: list[Planned]
+    blocking: list[str]  # codes about the whole file: no_identifying_column, no_rows
+
+    @property
+    def can_save(self) -> bool:
+        return not self.blocking and not any(p.blocking for p in self.problems) and bool(self.created + self.updated)
+
+
+@dataclass(slots=True)
+class Saved:
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+
+
+class ImportRefused(Exception):
+    """Saving found what the preview shows as problems (or someone saved a profile meanwhile): nothing written."""
+
+    def __init__(self, preview: Preview, conflict: bool = False) -> None:
+        super().__init__("conflict" if conflict else "problems")
+        self.preview = preview
+        self.conflict = conflict
+
+
+# The scope's residents, their profiles and contacts: three queries, whatever the size -------------------------
+
+
+@dataclass(slots=True)
+class Person:
+    id: uuid.UUID
+    name: str
+    door: str
+    building_number: int
+    phone: str | None
+    id_number: str | None
+    status: str
+    birth_date: date | None
+    profile: dict | None = None
+    contacts: list[dict] = field(default_factory=list)
+
+
+async def load_people(scope: Scope) -> list[Person]:
+    if scope.grid_ids is not None and not scope.grid_ids:
+        return []
+    query = Resident.select(
+        Resident.id,
+        Resident.name,
+        Resident.household.door.as_alias("door"),
+        Resident.household.building.number.as_alias("building_number"),
+        Resident.phone,
+        Resident.id_number,
+        Resident.status,
+        Resident.birth_date,
+    ).where(Resident.community == scope.community_id)
+    if scope.grid_ids is not None:
+        query = query.where(Resident.household.building.grid.is_in(list(scope.grid_ids)))
+    people = {row["id"]: Person(**row) for row in await query}
+    for profile in await ElderProfile.select().where(ElderProfile.community == scope.community_id):
+        if profile["resident"] in people:
+            people[profile["resident"]].profile = profile
+    for contact in (
+        await Contact.select(Contact.profile, Contact.name, Contact.relation, Contact.phone, Contact.lives)
+        .where(Contact.profile.community == scope.community_id)
+        .order_by(Contact.position)
+    ):
+        person = people.get(contact.pop("profile"))
+        if person is not None:
+            person.contacts.append(contact)
+    return list(people.values())
+
+
+# Evaluating a draft: everything the preview shows and the saving writes -----------------------------------------
+
+
+@dataclass(slots=True)
+class Plan:
+    person: Person
+    line: int
+    values: dict  # the profile's columns after the import
+    contacts: list[dict] | None  # the contacts after the import; None: unchanged
+    birth: date | None  # a birth date to write on the resident
+    changes: list[str]
+
+
+@dataclass
+class Evaluation:
+    draft: drafts.Draft
+    mapping: dict[int, str]
+    problems: list[RowProblem]
+    plans: list[Plan]
+    unknown: int
+    skip_unknown: bool
+    blocking: list[str]
+
+
+def _blank_placeholders(row: drafts.DraftRow) -> drafts.DraftRow:
+    return drafts.DraftRow(
+        row.line, ["" if import_rows.says_nothing(cell) else cell for cell in row.cells], row.duplicate_of
+    )
+
+
+async def evaluate(
+    scope: Scope, draft: drafts.Draft, choices: dict[int, str], today: date, skip_unknown: bool = False
+) -> Evaluation:
+    mapping = drafts.mapping_for(draft, choices, FIELDS)
+    headers = {mapping[i]: draft.headers[i] for i in mapping}
+    rows = [_blank_placeholders(row) for row in draft.rows if row.duplicate_of is None]
+    problems = [
+        RowProblem(line=row.line, kind="duplicate", other=str(row.duplicate_of), blocking=False)
+        for row in draft.rows
+        if row.duplicate_of is not None
+    ]
+    blocking = []
+    if not columns.can_identify(mapping):
+        blocking.append("no_identifying_column")
+    if not rows:
+        blocking.append("no_rows")
+    people = await load_people(scope)
+    if blocking:
+        return Evaluation(draft, mapping, problems, [], 0, skip_unknown, blocking)
+    found = [drafts.read_fields(row, mapping) for row in rows]
+    matcher = matching.Matcher(
+        [
+            matching.Registered(
+                name=name_key(p.name), door=p.door, building=p.building_number, phone=p.phone, id_number=p.id_number
+            )
+            for p in people
+        ]
+    )
+    residents, others = matcher.match_positions(
+        [
+            matching.Listed(
+                line=f.line, name=f.name, door=f.door, building=f.building, phone=f.phone, id_number=f.id_number
+            )
+            for f in found
+        ]
+    )
+    plans, unknown = [], 0
+    for position, (row, f) in enumerate(zip(rows, found, strict=True)):
+        said = [RowProblem(line=f.line, kind=code, name=f.name, door=f.door_text) for code in f.problems]
+        if residents[position] < 0:
+            result = others[position]
+            if result.status == matching.UNKNOWN:
+                unknown += 1
+            if not said:  # a row that cannot be read says so; else why it matched nobody
+                kind = "cannot_identify" if result.status == matching.INCOMPLETE else result.status
+                blocking_row = not (kind == "unknown" and skip_unknown)
+                said.append(
+                    RowProblem(
+                        line=f.line,
+                        kind=kind,
+                        name=f.name,
+                        door=f.door_text,
+                        other=result.reason,
+                        blocking=blocking_row,
+                    )
+                )
+            problems += said
+            continue
+        person = people[residents[position]]
+        values = {mapping[i]: text(row.cells[i]) if i < len(row.cells) else "" for i in mapping}
+        plan, codes = _plan(person, f.line, values, headers, today)
+        said += [RowProblem(line=f.line, kind=k, name=person.name, door=person.door, other=o) for k, o in codes]
+        if person.status != "living":
+            said.append(RowProblem(line=f.line, kind="not_living", name=person.name, door=person.door))
+        for problem in said:
+            problem.blocking = problem.kind not in NOT_BLOCKING
+        problems += said
+        plans.append(plan)
+    problems.sort(key=lambda p: p.line)
+    return Evaluation(draft, mapping, problems, plans, unknown, skip_unknown, blocking)
+
+
+def _plan(
+    person: Person, line: int, values: dict[str, str], headers: dict[str, str], today: date
+) -> tuple[Plan, list[tuple[str, str]]]:
+    """What the row makes of the person's profile, and the problems (kind, other) it has."""
+    given, birth, contacts, codes = import_rows.read_row(values, headers, person.birth_date, today)
+    current = person.profile
+    after = {name: current[name] for name in PROFILE_COLUMNS} if current else dict(import_rows.DEFAULTS)
+    after.update(given)
+    if current is None or not current["priority_set_by_hand"]:
+        after["priority"] = services.auto_priority(after["living"], after["mobility"])
+    if current is None:
+        after["in_round"] = after["priority"]  # as the demo register: the priority line is called every day
+    changes = [
+        name
+        for name in PROFILE_COLUMNS
+        if current is None and name in given or current and after[name] != current[name]
+    ]
+    merged = None
+    if contacts:
+        merged = import_rows.merge_contacts(person.contacts, contacts)
+        if len(merged) > services.MAX_CONTACTS:
+            codes.append(("too_many_contacts", str(services.MAX_CONTACTS)))
+        if import_rows.same_contacts(merged, person.contacts):
+            merged = None
+        else:
+            changes.append("contacts")
+    if birth == person.birth_date:
+        birth = None
+    elif birth is not None:
+        changes.append("birth_date")
+    return Plan(person, line, after, merged, birth, changes), codes
+
+
+def build_preview(ev: Evaluation) -> Preview:
+    created = sum(1 for p in ev.plans if p.person.profile is None)
+    updated = sum(1 for p in ev.plans if p.person.profile is not None and p.changes)
+    return Preview(
+        filename=ev.draft.filename,
+        draft=drafts.encode(ev.draft),
+        columns=drafts.columns_of(ev.draft, ev.mapping),
+        header_line=ev.draft.header_line,
+        notes=ev.draft.notes,
+        rows=len(ev.draft.rows),
+        duplicates=sum(1 for row in ev.draft.rows if row.duplicate_of is not None),
+        blank_rows=ev.draft.blank_rows,
+        created=created,
+        updated=updated,
+        unchanged=len(ev.plans) - created - updated,
+        unknown=ev.unknown,
+        skip_unknown=ev.skip_unknown,
+        problems=ev.problems,
+        planned=[
+            Planned(
+                line=p.line,
+                name=p.person.name,
+                door=p.person.door,
+                action="new" if p.person.profile is None else "update" if p.changes else "same",
+                changes=p.changes,
+            )
+            for p in ev.plans
+        ],
+        blocking=ev.blocking,
+    )
+
+
+async def preview(
+    scope: Scope, draft: drafts.Draft, choices: dict[int, str], today: date, skip_unknown: bool = False
+) -> Preview:
+    """What saving would do, with every row's problem; writes nothing."""
+    return build_preview(await evaluate(scope, draft, choices, today, skip_unknown))
+
+
+# Saving: every row or none ----------------------------------------------------------------------------------------
+
+
+async def save(
+    user: CurrentUser,
+    scope: Scope,
+    draft: drafts.Draft,
+    choices: dict[int, str],
+    today: date,
+    skip_unknown: bool = False,
+    address: str = "",
+) -> Saved:
+    """Raises ImportRefused, with the preview to show again, when any row has a problem or a profile changed
+    under the import; then nothing is written. An updated profile's version goes up, as by the edit form."""
+    now = datetime.now(UTC)
+    async with write_transaction():
+        ev = await evaluate(scope, draft, choices, today, skip_unknown)
+        preview_now = build_preview(ev)
+        if not preview_now.can_save:
+            raise ImportRefused(preview_now)
+        stamp = {"updated_at": now, "updated_by": user.id}
+        new = [p for p in ev.plans if p.person.profile is None]
+        changed = [p for p in ev.plans if p.person.profile is not None and p.changes]
+        await insert_in_chunks(
+            ElderProfile,
+            [
+                ElderProfile(
+                    id=p.person.id, community=scope.community_id, resident=p.person.id, version=1, **p.values, **stamp
+                )
+                for p in new
+            ],
+        )
+        for p in changed:
+            version = p.person.profile["version"]
+            # The version in the WHERE: a profile saved by someone since it was read here is not overwritten.
+            done = (
+                await ElderProfile.update({**p.values, **stamp, "version": version + 1})
+                .where((ElderProfile.id == p.person.id) & (ElderProfile.version == version))
+                .returning(ElderProfile.id)
+            )
+            if not done:
+                raise ImportRefused(preview_now, conflict=True)
+        with_contacts = [p for p in new + changed if p.contacts is not None]
+        ids = [p.person.id for p in with_contacts if p.person.profile is not None]
+        for start in range(0, len(ids), CHUNK):
+            await Contact.delete().where(Contact.profile.is_in(ids[start : start + CHUNK]))
+        await insert_in_chunks(
+            Contact,
+            [
+                Contact(profile=p.person.id, position=n, **contact)
+                for p in with_contacts
+                for n, contact in enumerate(p.contacts)
+            ],
+        )
+        for p in ev.plans:
+            if p.birth is not None:
+                await Resident.update({Resident.birth_date: p.birth, Resident.updated_at: now}).where(
+                    Resident.id == p.person.id
+                )
+        saved = Saved(
+            len(new), len(changed), len(ev.plans) - len(new) - len(changed), ev.unknown if skip_unknown else 0
+        )
+        # In the same transaction: an import that is not written is not logged, and one that is always is.
+        await record_read(user, "register.import", "import", str(saved.created + saved.updated), address)
+    return saved

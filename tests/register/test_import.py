@@ -1,0 +1,203 @@
+"""Importing the register from a spreadsheet, through the pages: preview (nothing saved), every row or none."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from server.audit.tables import AuditEntry
+from server.demo.seed import STORY_RESIDENT_IDS
+from server.places.tables import Resident
+from server.register import importing
+from server.register.tables import Contact, ElderProfile
+from tests.conftest import browser, log_in
+from tests.register.files import csv_register, people_of_building, person, row, xlsx_register
+
+WORKER = "13800000002"  # 李雪敏, grid 2: building 2
+ADMIN = "13800000000"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def form(client, **fields) -> dict:
+    return {"_csrf_token": client.cookies["gc_csrf"], **fields}
+
+
+async def upload(client, data: bytes, name: str = "老年人台账.xlsx", **fields):
+    return await client.post(
+        "/register/import/preview", data=form(client, **fields), files={"file": (name, data, XLSX)}
+    )
+
+
+async def confirm(client, preview_page: str, **fields):
+    draft = re.search(r'name="draft" value="([^"]*)"', preview_page).group(1)
+    return await client.post(
+        "/register/import",
+        data=form(client, draft=draft, **fields),
+        files={"none": ("", b"", "application/octet-stream")},  # a multipart body, as the browser sends
+        follow_redirects=False,
+    )
+
+
+def stat(page: str, testid: str) -> int:
+    return int(re.search(rf'data-testid="{testid}"><strong>(\d+)<', page).group(1))
+
+
+def problems(page: str) -> list[str]:
+    return [re.sub(r"<[^>]+>|\s+", " ", p).strip() for p in re.findall(r'data-testid="problem">(.*?)</li>', page, re.S)]
+
+
+async def snapshot(ids) -> list:
+    """What an import may change, to compare before and after."""
+    profiles = await ElderProfile.select(ElderProfile.id, ElderProfile.version, ElderProfile.living).where(
+        ElderProfile.resident.is_in(ids)
+    )
+    contacts = await Contact.select(Contact.profile, Contact.name, Contact.phone).where(Contact.profile.is_in(ids))
+    births = await Resident.select(Resident.id, Resident.birth_date).where(Resident.id.is_in(ids))
+    key = lambda r: str(r.get("id") or r.get("profile"))  # noqa: E731
+    return [sorted(profiles, key=key), sorted(contacts, key=lambda r: (str(r["profile"]), r["name"])), births]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"), [("utf-8", False), ("utf-8", True), ("gbk", False)], ids=["utf-8", "bom", "gbk"]
+)
+async def test_a_csv_register_in_each_encoding_previews_the_same_and_saves_nothing(app, encoding, bom):
+    people = await people_of_building(7, limit=3)  # building 7: grid 4's
+    rows = [row(n, p) for n, p in enumerate(people, start=1)]
+    async with browser(app) as client:
+        await log_in(client, ADMIN)
+        before = await snapshot([p["id"] for p in people])
+        page = await upload(client, csv_register(rows, encoding, bom), name="台账.csv")
+        assert page.status_code == 200, page.text
+        assert stat(page.text, "pv-rows") == 3 and stat(page.text, "pv-to-fix") == 0
+        assert stat(page.text, "pv-created") + stat(page.text, "pv-updated") == 3
+        assert "还没有保存" in page.text
+        assert await snapshot([p["id"] for p in people]) == before
+
+
+async def test_the_grid_worker_imports_her_grid_merged_headers_full_width_digits_and_duplicates(app):
+    people = await people_of_building(2, limit=3)
+    hou = await person(STORY_RESIDENT_IDS["侯秀兰"])
+    old_hou = await ElderProfile.objects().get(ElderProfile.id == hou["id"])
+    rows = [row(1, hou, 兴趣爱好="养花、听收音机")] + [row(n, p) for n, p in enumerate(people, start=2)]
+    rows.append(list(rows[-1]))  # the same row twice: counted once
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, xlsx_register(rows))
+        assert page.status_code == 200, page.text
+        assert "合并的单元格" in page.text  # merged cells were read, and the page says so
+        assert stat(page.text, "pv-to-fix") == 0, problems(page.text)
+        assert any("只算一次" in p for p in problems(page.text))  # the duplicate, not blocking
+        # The two-row header: 紧急联系人 over 姓名 | 关系 | 联系电话 became the first contact's columns.
+        assert re.search(r'<option value="contact1_phone" selected>', page.text)
+        saved = await confirm(client, page.text)
+        assert saved.status_code == 303, saved.text
+        done = await client.get(saved.headers["location"])
+        assert 'data-testid="import-saved"' in done.text
+
+    hou_now = await ElderProfile.objects().get(ElderProfile.id == hou["id"])
+    assert hou_now.version == old_hou.version + 1 and hou_now.interests == "养花、听收音机"
+    assert hou_now.medicines == "硝苯地平"  # a cell of the file replaces; "无" and blank cells keep what was there
+    for someone in people:
+        profile = await ElderProfile.objects().get(ElderProfile.id == someone["id"])
+        assert (profile.living, profile.mobility, profile.priority) == ("alone", "limited", True)
+        contact = await Contact.objects().get((Contact.profile == someone["id"]) & (Contact.name.like("%小明")))
+        assert (contact.relation, contact.phone) == ("儿子", "13900001111")  # full-width digits and spaces gone
+    assert await Contact.count().where(Contact.profile == hou["id"]) == 2  # one added; the one there before stays
+    entry = (
+        await AuditEntry.objects()
+        .where(AuditEntry.action == "register.import")
+        .order_by(AuditEntry.at, ascending=False)
+        .first()
+    )
+    assert entry.target_id == str(len(people) + 1)
+
+
+async def test_one_bad_row_and_nothing_is_saved_each_problem_said_on_its_row(app):
+    people = await people_of_building(2, limit=6, offset=4)
+    other_grid = (await people_of_building(7, limit=1))[0]  # grid 4: not hers
+    rows = [
+        row(1, people[0]),
+        row(2, people[1], 出生日期="1948-02-30"),
+        row(3, people[2], 联系电话="", **{"联系电话#2": ""}),  # a relative with no way to reach them
+        row(4, people[3], **{"联系电话#2": "139abcd1111"}),
+        row(5, other_grid),
+        row(6, people[4], 居住情况="看情况"),
+        row(7, people[5], 出生日期="2090-01-01"),
+    ]
+    ids = [p["id"] for p in people] + [other_grid["id"]]
+    before = await snapshot(ids)
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, xlsx_register(rows))
+        said = problems(page.text)
+        assert stat(page.text, "pv-to-fix") == 6, said
+        assert 'data-testid="save"' not in page.text
+        expected = {
+            "第 5 行": "出生日期不可能",  # the title and the two-row header come first
+            "第 6 行": "没有电话",
+            "第 7 行": "字母",
+            "第 8 行": "不在你的台账里",
+            "第 9 行": "看情况",
+            "第 10 行": "出生日期不可能",
+        }
+        for line, words in expected.items():
+            assert any(line in p and words in p for p in said), (line, said)
+        assert other_grid["name"] not in page.text.split('data-testid="planned"')[1]  # nothing about another grid
+        refused = await confirm(client, page.text)  # a crafted save: refused the same way
+        assert refused.status_code == 400 and 'data-testid="rows-to-fix"' in refused.text
+    assert await snapshot(ids) == before
+
+
+async def test_rows_of_people_not_in_her_register_can_be_left_out_by_choice(app):
+    people = await people_of_building(2, limit=1, offset=12)
+    stranger = (await people_of_building(7, limit=1))[0]
+    data = xlsx_register([row(1, people[0]), row(2, stranger)])
+    before = await snapshot([stranger["id"]])
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, data)
+        assert 'data-testid="save"' not in page.text and 'data-testid="skip-unknown"' in page.text
+        page = await client.post(
+            "/register/import/preview",
+            data=form(client, draft=re.search(r'name="draft" value="([^"]*)"', page.text).group(1), skip_unknown="1"),
+            files={"none": ("", b"", "application/octet-stream")},
+        )
+        assert 'data-testid="save"' in page.text
+        saved = await confirm(client, page.text, skip_unknown="1")
+        assert saved.status_code == 303 and "skipped=1" in saved.headers["location"]
+    assert await snapshot([stranger["id"]]) == before
+    assert (await ElderProfile.objects().get(ElderProfile.id == people[0]["id"])).living == "alone"
+
+
+async def test_a_file_that_cannot_be_read_says_why(app):
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, b"\xd0\xcf\x11\xe0old excel", name="台账.xls")
+        assert page.status_code == 400 and "xlsx" in page.text
+        page = await upload(client, "序号,备注\n1,无\n".encode(), name="台账.csv")
+        assert 'data-testid="blocking"' in page.text and 'data-testid="save"' not in page.text
+
+
+async def test_a_profile_saved_by_someone_during_the_import_is_not_overwritten(app, monkeypatch):
+    hou = await person(STORY_RESIDENT_IDS["侯秀兰"])
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, xlsx_register([row(1, hou, 兴趣爱好="听戏")]))
+        assert stat(page.text, "pv-to-fix") == 0
+        await ElderProfile.update({ElderProfile.interests: "打太极"}).where(ElderProfile.id == hou["id"])
+        load = importing.load_people
+
+        async def read_before_someone_saved(scope):
+            people = await load(scope)
+            for p in people:
+                if p.id == hou["id"]:
+                    p.profile["version"] -= 1  # as if read just before another save
+            return people
+
+        monkeypatch.setattr(importing, "load_people", read_before_someone_saved)
+        imports_before = await AuditEntry.count().where(AuditEntry.action == "register.import")
+        answer = await confirm(client, page.text)
+        assert answer.status_code == 409 and "保存了其中的档案" in answer.text
+    assert (await ElderProfile.objects().get(ElderProfile.id == hou["id"])).interests == "打太极"
+    assert await AuditEntry.count().where(AuditEntry.action == "register.import") == imports_before

@@ -1,0 +1,96 @@
+"""The words registers use, read cell by cell, with the profile form's own rules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from server.register import import_rows
+
+TODAY = date(2022, 11, 24)
+
+
+@pytest.mark.parametrize(
+    ("value", "header", "code"),
+    [
+        ("独居", "居住情况", "alone"),
+        ("空巢", "居住情况", "spouse"),
+        ("与老伴同住", "居住情况", "spouse"),
+        ("与儿子同住", "居住情况", "family"),
+        ("是", "是否独居", "alone"),
+        ("√", "空巢", "spouse"),
+        ("否", "是否独居", None),  # not alone says no more: what is registered stays
+        ("非独居", "居住情况", None),
+    ],
+)
+def test_living_situation(value, header, code):
+    assert import_rows.living_of(value, header) == code
+
+
+@pytest.mark.parametrize(
+    ("value", "header", "code"),
+    [
+        ("良好", "行动能力", "good"),
+        ("能自理", "自理能力", "good"),
+        ("半自理", "自理能力", "limited"),
+        ("拄拐", "行动情况", "limited"),
+        ("不能自理", "自理能力", "bedridden"),
+        ("卧床", "行动能力", "bedridden"),
+        ("是", "行动不便", "limited"),
+        ("否", "能否自理", "limited"),
+    ],
+)
+def test_walking(value, header, code):
+    assert import_rows.mobility_of(value, header) == code
+
+
+@pytest.mark.parametrize("value", ["看情况", "是"])
+def test_words_not_understood_are_not_guessed(value):
+    with pytest.raises(import_rows.Unreadable):
+        import_rows.living_of(value, "居住情况")
+
+
+def problems(**values) -> list[tuple[str, str]]:
+    return import_rows.read_row(values, {}, date(1948, 3, 12), TODAY)[3]
+
+
+def test_a_row_is_held_to_the_profile_forms_rules():
+    assert problems(birth_date="1948-02-30") == [("impossible_birth", "1948-02-30")]
+    assert problems(birth_date="2090-01-01") == [("impossible_birth", "birth_date")]
+    assert problems(birth_date="八十岁") == [("bad_date", "八十岁")]
+    assert problems(birth_date="1948.03") == []  # the registered date is in that month
+    assert problems(birth_date="1950.03") == [("birth_partial", "1950.03")]
+    assert problems(contact1_name="侯建军", contact1_relation="儿子") == [("contact_unreachable", "1")]
+    assert problems(contact2_name="侯建军", contact2_phone="139abc01111") == [("bad_phone", "2")]
+    assert problems(contact1_phone="13900001111") == [("contact_name", "1")]
+    assert problems(interests="下" * 201) == [("too_long", "interests")]
+    given, birth, contacts, found = import_rows.read_row(
+        {
+            "birth_date": "1948年3月2日",
+            "living": "独居",
+            "contact1_name": "侯建军",
+            "contact1_phone": "+86 139 0000 1111",
+        },
+        {"living": "居住情况"},
+        None,
+        TODAY,
+    )
+    assert (given, birth, found) == ({"living": "alone"}, date(1948, 3, 2), [])
+    assert contacts == [{"name": "侯建军", "relation": "", "phone": "13900001111", "lives": ""}]
+
+
+def test_contacts_are_added_or_updated_never_deleted():
+    there = [{"name": "侯建军", "relation": "儿子", "phone": "13900001111", "lives": "北京"}]
+    merged = import_rows.merge_contacts(
+        there,
+        [
+            {"name": "侯 建军", "relation": "", "phone": "13900002222", "lives": ""},
+            {"name": "王芳", "relation": "邻居", "phone": "13900003333", "lives": ""},
+        ],
+    )
+    assert [(c["name"], c["relation"], c["phone"], c["lives"]) for c in merged] == [
+        ("侯建军", "儿子", "13900002222", "北京"),
+        ("王芳", "邻居", "13900003333", ""),
+    ]
+    assert import_rows.same_contacts(there, there) and not import_rows.same_contacts(there, merged)
