@@ -25,6 +25,7 @@ PAGES = {
     "floor": (WORKER, lambda d: d.floor_2_1_3, "[data-testid=household-list]"),
     "household": (WORKER, lambda d: f"/households/{d.household_2_1_301}", "[data-testid=resident]"),
     "search": (WORKER, lambda d: "/search?q=张国强", "[data-testid=search-results]"),
+    "register-import-form": (WORKER, lambda d: "/register/import", "[data-testid=upload-form]"),
     "error-404": (OTHER_WORKER, lambda d: f"/households/{d.household_2_1_301}", "main [role=alert]"),
     "error-403": (VOLUNTEER, lambda d: f"/buildings/{d.building_2}", "main [role=alert]"),
 }

@@ -6,7 +6,7 @@ import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import assert_phone_layout, wait_until_controlled
+from e2e.pages import AppPage, assert_phone_layout, wait_until_controlled
 
 WORKER = "13800000002"  # 李雪敏, grid 2: 侯奶奶 lives alone in building 2
 
@@ -140,3 +140,41 @@ def test_two_missed_calls_a_handover_and_who_may_read_a_profile(new_context, own
         page.goto(path)
         expect(page.locator("main")).not_to_contain_text("郭德胜")
         expect(page.locator("main")).not_to_contain_text("下象棋")
+
+
+def test_tap_to_call_works_offline_from_the_numbers_kept_for_today(page_as, live_server) -> None:
+    """Issue 5, offline: the round's whole numbers are handed to the grid worker's phone once (logged with the
+    count), a tap without signal shows the kept number, and log-out deletes them (decision 0009)."""
+
+    def handovers() -> int:
+        with sqlite3.connect(live_server.db_path) as db:
+            return db.execute(
+                "SELECT count(*) FROM audit_entry e JOIN account a ON a.id = e.user"
+                " WHERE a.phone = ? AND e.action = 'round.phones_offline'",
+                (WORKER,),
+            ).fetchone()[0]
+
+    with sqlite3.connect(live_server.db_path) as db:
+        hou_phone = db.execute("SELECT phone FROM resident WHERE name = '侯秀兰'").fetchone()[0]
+    before = handovers()
+    worker: Page = page_as(WORKER, viewport={"width": 360, "height": 740})
+    worker.goto("/round")
+    worker.wait_for_function("document.documentElement.dataset.phonesKept > 0")
+    wait_until_controlled(worker)
+    worker.reload()  # the service worker keeps this copy of the round; the numbers are kept already
+    worker.wait_for_function("document.documentElement.dataset.phonesKept > 0")
+    assert handovers() == before + 1  # one hand-over, however often the round is opened
+
+    worker.context.set_offline(True)
+    worker.reload()
+    hou = worker.get_by_test_id("round-row").filter(has_text="侯秀兰")
+    expect(hou).to_contain_text(hou_phone[:3] + "****" + hou_phone[-4:])
+    assert hou_phone not in worker.content()
+    hou.get_by_test_id("show-phone").click()
+    expect(hou.get_by_test_id("call-link")).to_have_attribute("href", f"tel:{hou_phone}")
+    assert_phone_layout(worker, "round-offline-call")
+
+    worker.context.set_offline(False)
+    worker.goto("/")
+    AppPage(worker).log_out()
+    worker.wait_for_function("async () => !(await caches.has('gridcare-pages'))")

@@ -27,7 +27,7 @@ from server.places.api import PlacesApi, get_me
 from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
 from server.reconcile.controllers import ReconcileController
-from server.register.controllers import RegisterAdminController, RegisterController
+from server.register.controllers import RegisterAdminController, RegisterController, round_phones
 from server.register.import_controllers import RegisterImportController
 from server.register.services import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     sync.register(TICK)  # the kinds of offline write the sync endpoint accepts
     sync.register(CHECK_IN)
     sync.register(ERRAND_ACTION)
-    api = Router(path="/api/v1", route_handlers=[get_me, PlacesApi, sync_writes, csrf_token])
+    api = Router(path="/api/v1", route_handlers=[get_me, PlacesApi, sync_writes, csrf_token, round_phones])
     static = create_static_files_router(
         path="/static",
         directories=[STATIC],

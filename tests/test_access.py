@@ -169,6 +169,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/residents/{resident_id:uuid}/profile"): {**REGISTER, "admin": "conflict", "own_grid_worker": "conflict"},
     ("GET", "/residents/{resident_id:uuid}/phone"): REGISTER,
     ("GET", "/register/export.xlsx"): REGISTER_SEARCH,  # each their own grid's register
+    ("GET", "/api/v1/round/phones"): {**REGISTER_SEARCH, "admin": "forbidden"},  # a grid worker's own round only
     ("GET", "/audit"): {**REGISTER, "own_grid_worker": "forbidden", "other_grid_worker": "forbidden"},
     ("GET", "/register/import"): COORDINATORS,  # each imports for their own scope; volunteers never
     # Posted without a file or a draft: refused in words (400), nothing saved.

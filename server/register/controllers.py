@@ -18,7 +18,7 @@ from litestar.response import Redirect, Response, Template
 
 from server.i18n import translate
 from server.places.controllers import found
-from server.register import services
+from server.register import offline, services
 from server.sync import forms
 from server.web import downloads
 from server.web.auth import client_address, current_user, requires_register, scope_of
@@ -109,6 +109,11 @@ class RegisterController(Controller):
         today = settings.today()
         rows = await services.today_round(scope_of(request), today, datetime.now(UTC))
         follow_ups = await services.open_follow_ups(scope_of(request))
+        user = current_user(request)
+        # A grid worker's phone keeps the round's whole numbers for calls without signal (decision 0009).
+        key = None
+        if user.role == "grid_worker":
+            key = offline.offline_key(user.id, today, [r.resident_id for r in rows if r.phone_masked])
         return render(
             request,
             "register/round.html",
@@ -117,6 +122,7 @@ class RegisterController(Controller):
             today=today,
             new_id=uuid.uuid4,
             waiting=sum(1 for r in rows if not r.reached),
+            offline_key=key,
         )
 
     @post("/round/calls")
@@ -210,6 +216,19 @@ class RegisterController(Controller):
         return render(request, template, number=number, resident_id=resident_id)
 
 
+@get("/round/phones", tags=["register"], guards=[requires_register])
+async def round_phones(request: Request) -> dict:
+    """The whole numbers of today's round, for the grid worker's phone to keep offline; one audit entry per hand-over,
+    with the count. Admins, volunteers and residents are refused."""
+    settings = settings_of(request)
+    kept = await offline.round_phones(
+        scope_of(request), current_user(request), settings.today(), settings.timezone, client_address(request)
+    )
+    if kept is None:
+        raise PermissionDeniedException("only a grid worker keeps their round's numbers on the phone")
+    return kept
+
+
 def _export_title(request: Request, column: str) -> str:
     return {
         "name": translate(request, "Full name"),
@@ -295,6 +314,8 @@ AUDIT_ACTIONS = (
     "profile.view",
     "profile.edit",
     "phone.view",
+    offline.AUDIT_ACTION,
+    "register.import",
     "household.view",
     "register.export",
     "register.export_unmasked",

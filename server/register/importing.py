@@ -234,7 +234,8 @@ async def evaluate(
         for problem in said:
             problem.blocking = problem.kind not in NOT_BLOCKING
         problems += said
-        plans.append(plan)
+        if not any(problem.blocking for problem in said):  # a row to fix is counted there, not as saved
+            plans.append(plan)
     problems.sort(key=lambda p: p.line)
     return Evaluation(draft, mapping, problems, plans, unknown, skip_unknown, blocking)
 

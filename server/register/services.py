@@ -253,6 +253,8 @@ def clean_phone(text: str) -> str | None:
 
 
 def validate_profile(form: ProfileForm, today: date) -> tuple[dict, date | None, list[dict]]:
+    """The rules of a profile, for the edit form and the import alike: errors (field -> message code), the birth
+    date, and the contacts cleaned (empty rows dropped, phones as digits)."""
     errors: dict[str, str] = {}
     birth: date | None = None
     if form.birth_date.strip():
@@ -375,9 +377,9 @@ class RoundRow:
         return self.outcome in REACHED
 
 
-async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow]:
-    """Everyone in the round of the scope's grids: not yet reached first (priority line first among them, then
-    those due again, then by door), then those reached today."""
+async def round_people(scope: Scope) -> list[dict]:
+    """The people in the daily round of the scope's grids: in the round, and living at home. Whole phone numbers:
+    callers mask them or audit them."""
     rows = await ElderProfile.select(
         ElderProfile.resident,
         ElderProfile.priority,
@@ -392,7 +394,13 @@ async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow
         ElderProfile.resident.household.door.as_alias("door"),
         ElderProfile.resident.household.building.grid.as_alias("grid"),
     ).where((ElderProfile.community == scope.community_id) & ElderProfile.in_round.eq(True))
-    rows = [r for r in rows if scope.allows_grid(r["grid"]) and r["status"] == "living"]
+    return [r for r in rows if scope.allows_grid(r["grid"]) and r["status"] == "living"]
+
+
+async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow]:
+    """Everyone in the round of the scope's grids: not yet reached first (priority line first among them, then
+    those due again, then by door), then those reached today."""
+    rows = await round_people(scope)
     ids = [r["resident"] for r in rows] or [uuid.UUID(int=0)]
     calls: dict[uuid.UUID, list[dict]] = {}
     for call in (

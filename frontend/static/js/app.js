@@ -202,17 +202,70 @@
     return Boolean(document.querySelector(
       "[hx-trigger] input:focus, [hx-trigger] textarea:focus, [hx-trigger] select:focus, [hx-trigger] details[open]"));
   };
+  // Today's round on a grid worker's phone: the whole numbers of the people to call, kept while there is signal
+  // so that tap-to-call works in a basement or a lift (docs/decisions/0009). The server logs each hand-over with
+  // the count; the copy lives in the pages cache, which log-out deletes, and serves only this user, only today.
+  var PHONES_URL = "/api/v1/round/phones";
+  function keptPhones() {
+    if (!("caches" in window)) return Promise.resolve(null);
+    return caches.open("gridcare-pages").then(function (cache) {
+      return cache.match(PHONES_URL).then(function (response) {
+        return response ? response.json() : null;
+      }).then(function (kept) {
+        if (kept && kept.user === document.body.dataset.userId && Date.now() < kept.until) return kept;
+        if (kept) return cache.delete(PHONES_URL).then(function () { return null; });  // another day or person
+        return null;
+      });
+    }).catch(function () { return null; });
+  }
+  function keepRoundPhones() {
+    var round = document.querySelector("[data-offline-phones]");
+    if (!round || !navigator.onLine || !("caches" in window)) return;
+    keptPhones().then(function (kept) {
+      // The same people as the copy on the phone: no second fetch, and no second entry in the log.
+      if (kept && kept.key === round.dataset.offlineKey) return kept;
+      return fetch(PHONES_URL, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) return null;
+          return caches.open("gridcare-pages").then(function (cache) {
+            return cache.put(PHONES_URL, response.clone());
+          }).then(function () { return response.json(); });
+        });
+    }).then(function (kept) {
+      if (kept) document.documentElement.dataset.phonesKept = String(Object.keys(kept.phones).length);  // tests wait
+    }).catch(function () { /* a weak signal: the taps then need the network, as before */ });
+  }
+  // A tap on a masked number without signal: the number kept for today, as the server's call link would show it.
+  document.addEventListener("htmx:sendError", function (event) {
+    var link = event.detail.elt;
+    var resident = link && link.getAttribute("data-resident");
+    var round = document.querySelector("[data-offline-phones]");
+    if (!resident || !round) return;
+    keptPhones().then(function (kept) {
+      var number = kept && kept.phones[resident];
+      if (!number) return;
+      var call = document.createElement("a");
+      call.className = "btn btn-primary btn-call";
+      call.href = "tel:" + number;
+      call.setAttribute("data-testid", "call-link");
+      call.textContent = "☎ " + round.dataset.callLabel.replace("{number}", number);
+      link.parentNode.replaceChildren(call);
+    });
+  });
+
   window.addEventListener("online", sync);
   // A part of the page swapped in by htmx shows the server's state: lay the writes still waiting over it again.
   document.addEventListener("htmx:afterSwap", function () { showStatus(); });
   document.addEventListener("DOMContentLoaded", function () {
     var user = document.body.dataset.userId || null;
     if (!user && "caches" in window) {
-      // Logged out: the copies of sweep pages kept for offline work go, so the next person cannot open them.
+      // Logged out: the copies of pages kept for offline work go (sweep pages, the round and its numbers), so the
+      // next person cannot open them.
       caches.delete("gridcare-pages").catch(function () {});
     }
     Outbox.setSession(user, csrfToken()).then(sync);
     precache();
+    keepRoundPhones();
     // Ask the browser not to evict the outbox when the phone runs short of space.
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
   });

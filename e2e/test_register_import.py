@@ -1,0 +1,77 @@
+"""Issue 5's import at 360 px: the grid worker uploads the community's Excel register; one bad row stops it all and
+is shown on its row; the corrected file is saved, every row."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from openpyxl import Workbook
+from playwright.sync_api import Page, expect
+
+from e2e.pages import LoginPage, assert_accessible, assert_phone_layout
+
+WORKER = "13800000002"  # 李雪敏, grid 2: building 2
+
+
+def register_file(db_path: Path, path: Path, relative_phone_of_third: str) -> list[str]:
+    """The oldest five of building 2 as the community office wrote them down; the names, in order."""
+    with sqlite3.connect(db_path) as db:
+        people = db.execute(
+            "SELECT r.name, h.door, r.birth_date FROM resident r JOIN household h ON r.household = h.id"
+            " JOIN building b ON h.building = b.id WHERE b.number = 2 AND r.status = 'living'"
+            " AND r.birth_date IS NOT NULL ORDER BY r.birth_date LIMIT 5"
+        ).fetchall()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["铁北社区老年人台账"])
+    sheet.merge_cells("A1:I1")
+    sheet.append(["序号", "姓名", "住址", "出生日期", "居住情况", "兴趣爱好", "紧急联系人", "关系", "联系电话"])
+    for n, (name, door, birth) in enumerate(people, start=1):
+        b, u, r = door.split("-")
+        phone = relative_phone_of_third if n == 3 else "139 0000 1111"
+        sheet.append([n, name, f"{b}号楼{u}单元{r}室", birth, "独居", "下象棋", f"{name[0]}小明", "儿子", phone])
+    book.save(path)
+    return [name for name, _, _ in people]
+
+
+def imported(db_path: Path, names: list[str]) -> int:
+    """How many of them have the file's relative."""
+    with sqlite3.connect(db_path) as db:
+        having = db.execute(
+            "SELECT r.name FROM contact c JOIN resident r ON c.profile = r.id WHERE c.name LIKE '%小明'"
+        ).fetchall()
+    return sum(1 for (name,) in having if name in names)
+
+
+def test_one_bad_row_stops_the_import_and_the_corrected_file_is_saved(new_context, own_server, tmp_path) -> None:
+    own_server.start()
+    page: Page = new_context(base_url=own_server.base_url, viewport={"width": 360, "height": 740}).new_page()
+    LoginPage(page).open().log_in_as(WORKER)
+    page.get_by_test_id("round-card").get_by_test_id("import-link").click()
+    assert_phone_layout(page, "register-import")
+
+    bad = tmp_path / "老年人台账.xlsx"
+    names = register_file(own_server.db_path, bad, relative_phone_of_third="")  # a relative with no way to reach
+    page.set_input_files("#file", str(bad))
+    page.get_by_test_id("check-file").click()
+    expect(page.get_by_test_id("rows-to-fix")).to_be_visible()
+    problem = page.get_by_test_id("problem")
+    expect(problem).to_have_count(1)
+    expect(problem).to_contain_text(f"第 5 行 · {names[2]}")
+    expect(problem).to_contain_text("没有电话")
+    expect(page.get_by_test_id("save")).to_have_count(0)
+    assert_phone_layout(page, "register-import-preview-problem")
+    assert_accessible(page, "register import preview with a row to fix")
+    assert imported(own_server.db_path, names) == 0  # nothing saved, not even the four good rows
+
+    fixed = tmp_path / "老年人台账（改）.xlsx"
+    register_file(own_server.db_path, fixed, relative_phone_of_third="13900002222")
+    page.get_by_test_id("reupload-form").locator("input[type=file]").set_input_files(str(fixed))
+    page.get_by_test_id("reupload-form").get_by_test_id("check-file").click()
+    expect(page.get_by_test_id("pv-to-fix")).to_contain_text("0")
+    assert_phone_layout(page, "register-import-preview")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("import-saved")).to_contain_text("已保存")
+    assert_phone_layout(page, "register-import-saved")
+    assert imported(own_server.db_path, names) == 5
