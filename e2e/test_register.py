@@ -6,7 +6,7 @@ import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import AppPage, assert_phone_layout, wait_until_controlled
+from e2e.pages import AppPage, LoginPage, assert_phone_layout, wait_until_controlled
 
 WORKER = "13800000002"  # 李雪敏, grid 2: 侯奶奶 lives alone in building 2
 
@@ -66,8 +66,6 @@ def test_the_round_online_and_offline_then_the_profile(page_as, live_server) -> 
 
 def test_two_missed_calls_a_handover_and_who_may_read_a_profile(new_context, own_server) -> None:
     """Story 4 on a bad day: 郭爷爷 does not answer twice, his grid worker falls ill, a colleague takes the grid."""
-    from e2e.pages import LoginPage
-
     own_server.start()
 
     def phone_of(account: str | None) -> Page:
@@ -142,7 +140,7 @@ def test_two_missed_calls_a_handover_and_who_may_read_a_profile(new_context, own
         expect(page.locator("main")).not_to_contain_text("下象棋")
 
 
-def test_tap_to_call_works_offline_from_the_numbers_kept_for_today(page_as, live_server) -> None:
+def test_tap_to_call_works_offline_from_the_numbers_kept_for_today(new_context, live_server) -> None:
     """Issue 5, offline: the round's whole numbers are handed to the grid worker's phone once (logged with the
     count), a tap without signal shows the kept number, and log-out deletes them (decision 0009)."""
 
@@ -157,7 +155,9 @@ def test_tap_to_call_works_offline_from_the_numbers_kept_for_today(page_as, live
     with sqlite3.connect(live_server.db_path) as db:
         hou_phone = db.execute("SELECT phone FROM resident WHERE name = '侯秀兰'").fetchone()[0]
     before = handovers()
-    worker: Page = page_as(WORKER, viewport={"width": 360, "height": 740})
+    # A log-in of its own: this test logs out, and other tests share the worker's stored session.
+    worker: Page = new_context(viewport={"width": 360, "height": 740}).new_page()
+    LoginPage(worker).open().log_in_as(WORKER)
     worker.goto("/round")
     worker.wait_for_function("document.documentElement.dataset.phonesKept > 0")
     wait_until_controlled(worker)
