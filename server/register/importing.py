@@ -212,17 +212,8 @@ async def evaluate(
                 unknown += 1
             if not said:  # a row that cannot be read says so; else why it matched nobody
                 kind = "cannot_identify" if result.status == matching.INCOMPLETE else result.status
-                blocking_row = not (kind == "unknown" and skip_unknown)
-                said.append(
-                    RowProblem(
-                        line=f.line,
-                        kind=kind,
-                        name=f.name,
-                        door=f.door_text,
-                        other=result.reason,
-                        blocking=blocking_row,
-                    )
-                )
+                said.append(RowProblem(line=f.line, kind=kind, name=f.name, door=f.door_text, other=result.reason))
+                said[-1].blocking = not (kind == "unknown" and skip_unknown)  # left out by the person's choice
             problems += said
             continue
         person = people[residents[position]]
@@ -252,11 +243,10 @@ def _plan(
         after["priority"] = services.auto_priority(after["living"], after["mobility"])
     if current is None:
         after["in_round"] = after["priority"]  # as the demo register: the priority line is called every day
-    changes = [
-        name
-        for name in PROFILE_COLUMNS
-        if current is None and name in given or current and after[name] != current[name]
-    ]
+    if current is None:
+        changes = [name for name in PROFILE_COLUMNS if name in given]
+    else:
+        changes = [name for name in PROFILE_COLUMNS if after[name] != current[name]]
     merged = None
     if contacts:
         merged = import_rows.merge_contacts(person.contacts, contacts)
