@@ -142,7 +142,7 @@ def test_two_missed_calls_a_handover_and_who_may_read_a_profile(new_context, own
 
 def test_tap_to_call_works_offline_from_the_numbers_kept_for_today(new_context, live_server) -> None:
     """Issue 5, offline: the round's whole numbers are handed to the grid worker's phone once (logged with the
-    count), a tap without signal shows the kept number, and log-out deletes them (decision 0009)."""
+    count), a tap without signal shows the kept number, and log-out deletes them (decision 0010)."""
 
     def handovers() -> int:
         with sqlite3.connect(live_server.db_path) as db:

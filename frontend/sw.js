@@ -8,7 +8,7 @@ const SHELL_CACHE = `gridcare-shell-${VERSION}`;
 // Pages people work on offline: the last copy of each sweep page seen (doors, never phone numbers) and a grid
 // worker's round of calls (names, masked numbers, last outcomes), the errand board and the cards in hand (doors,
 // items, masked numbers); the page re-applies queued writes from the outbox on top of the copy. The round's page
-// script also keeps today's whole numbers here (decision 0009): log-out deletes this cache (app.js).
+// script also keeps today's whole numbers here (decision 0010): log-out deletes this cache (app.js).
 const PAGES_CACHE = "gridcare-pages";
 const OFFLINE_PAGES = /^\/(sweeps\/[0-9a-f-]{36}(\/|$)|round$|errands(\/[0-9a-f-]{36})?$)/;
 // Guides read by link (the page, its pictures, its font subset): a resident's phone keeps the last copy of each,

@@ -110,7 +110,7 @@ class RegisterController(Controller):
         rows = await services.today_round(scope_of(request), today, datetime.now(UTC))
         follow_ups = await services.open_follow_ups(scope_of(request))
         user = current_user(request)
-        # A grid worker's phone keeps the round's whole numbers for calls without signal (decision 0009).
+        # A grid worker's phone keeps the round's whole numbers for calls without signal (decision 0010).
         key = None
         if user.role == "grid_worker":
             key = offline.offline_key(user.id, today, [r.resident_id for r in rows if r.phone_masked])

@@ -1,5 +1,5 @@
 """Today's round on a grid worker's phone without signal: the whole numbers of the people to call, handed over
-once while there is signal and logged as such (docs/decisions/0009-round-numbers-offline.md). Knows nothing of HTTP.
+once while there is signal and logged as such (docs/decisions/0010-round-numbers-offline.md). Knows nothing of HTTP.
 """
 
 from __future__ import annotations

@@ -203,7 +203,7 @@
       "[hx-trigger] input:focus, [hx-trigger] textarea:focus, [hx-trigger] select:focus, [hx-trigger] details[open]"));
   };
   // Today's round on a grid worker's phone: the whole numbers of the people to call, kept while there is signal
-  // so that tap-to-call works in a basement or a lift (docs/decisions/0009). The server logs each hand-over with
+  // so that tap-to-call works in a basement or a lift (docs/decisions/0010). The server logs each hand-over with
   // the count; the copy lives in the pages cache, which log-out deletes, and serves only this user, only today.
   var PHONES_URL = "/api/v1/round/phones";
   function keptPhones() {
