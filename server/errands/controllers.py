@@ -19,7 +19,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from server.accounts.services import Scope
-from server.errands import rules, services
+from server.errands import intake, photos, rules, services
 from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, prepare_picture
 from server.i18n import translate
 from server.places import services as places
@@ -187,9 +187,9 @@ class ErrandsController(Controller):
         prefilled with what was said; once that need has its card, the card opens instead."""
         household, need, source = None, "", "call"
         if key:
-            if existing := await services.carded(key):
+            if existing := await intake.carded(key):
                 return Redirect(f"/errands/{existing}", status_code=303)
-            recorded = await services.recorded_need(Scope.for_user(current_user(request)), key)
+            recorded = await intake.recorded_need(Scope.for_user(current_user(request)), key)
             if recorded is None:
                 key = ""
             else:
@@ -209,7 +209,7 @@ class ErrandsController(Controller):
 
     async def _chosen(self, request: Request, resident: uuid.UUID | None, household: uuid.UUID | None) -> dict | None:
         """Who the card is for, as the form shows them (only inside the worker's scope)."""
-        return await services.chosen(Scope.for_user(current_user(request)), resident, household)
+        return await intake.chosen(Scope.for_user(current_user(request)), resident, household)
 
     @get("/errands/residents", guards=[requires_worker])
     async def find_resident(self, request: Request, q: Annotated[str, QueryParameter(max_length=100)] = "") -> Template:
@@ -222,9 +222,9 @@ class ErrandsController(Controller):
     ) -> Response:
         user = current_user(request)
         key = data.source_key
-        if key and await services.recorded_need(Scope.for_user(user), key) is None:
+        if key and await intake.recorded_need(Scope.for_user(user), key) is None:
             key = ""  # only a need that was recorded, in the worker's scope, names a card
-        form = services.CardForm(
+        form = intake.CardForm(
             id=data.card_id,
             resident_id=_uuid_or_none(data.resident_id),
             household_id=_uuid_or_none(data.household_id),
@@ -238,8 +238,8 @@ class ErrandsController(Controller):
             source_key=key or None,
         )
         try:
-            card_id = await services.create_card(Scope.for_user(user), user, form, datetime.now(UTC), _times(request))
-        except services.CardError as exc:
+            card_id = await intake.create_card(Scope.for_user(user), user, form, datetime.now(UTC), _times(request))
+        except intake.CardError as exc:
             chosen = await self._chosen(request, form.resident_id, form.household_id)
             errors = {k: _field_error(request, v) for k, v in exc.errors.items()}
             return render(request, "errands/new.html", status_code=400, form=data, chosen=chosen, errors=errors)
@@ -287,7 +287,7 @@ class ErrandsController(Controller):
     async def add_photo(self, request: Request, errand_id: FromPath[uuid.UUID]) -> Response:
         raw = await request.form()
         upload, role = raw.get("photo"), str(raw.get("role") or "delivery")
-        found(await services.may_add_photo(current_user(request), errand_id, role) or None)  # before decoding it
+        found(await photos.may_add_photo(current_user(request), errand_id, role) or None)  # before decoding it
         message = None
         if not isinstance(upload, UploadFile) or not upload.filename:
             message = translate(request, "Choose a photo first.")
@@ -301,14 +301,14 @@ class ErrandsController(Controller):
                     else translate(request, "This file is not a photo. Choose a JPEG or PNG picture.")
                 )
         if message is None:
-            stored = await services.add_photo(current_user(request), errand_id, role, picture, datetime.now(UTC))
+            stored = await photos.add_photo(current_user(request), errand_id, role, picture, datetime.now(UTC))
             found(stored or None)
             return Redirect(f"/errands/{errand_id}", status_code=303)
         return await _card_page(request, errand_id, status_code=400, photo_error=message)
 
     @get("/errands/photos/{photo_id:uuid}")
     async def photo(self, request: Request, photo_id: FromPath[uuid.UUID]) -> Response:
-        data = found(await services.photo_bytes(current_user(request), photo_id))
+        data = found(await photos.photo_bytes(current_user(request), photo_id))
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
     @get("/errands/money", guards=[requires_worker])
@@ -335,10 +335,10 @@ class AskController(Controller):
         if kind not in rules.KINDS:
             return await self._ask_again(request, {"kind": translate(request, "Tap what you need.")})
         try:
-            await services.create_own_request(
+            await intake.create_own_request(
                 current_user(request), card_id, kind, text, datetime.now(UTC), _times(request)
             )
-        except services.CardError as exc:
+        except intake.CardError as exc:
             return await self._ask_again(request, {"kind": _field_error(request, next(iter(exc.errors.values())))})
         return Redirect("/ask?sent=1", status_code=303)
 

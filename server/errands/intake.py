@@ -1,0 +1,239 @@
+"""Intake: a call, a WeChat message, a resident's own tap, or a need recorded at a sweep door or in the round
+becomes a card, whole (with its items and its first event) or not at all. No web framework here."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from server.accounts.services import CurrentUser, Scope
+from server.db import write_transaction
+from server.errands import rules
+from server.errands.tables import Errand, ErrandEvent, ErrandItem
+from server.places.tables import Household, Resident
+from server.register.tables import CheckIn
+from server.sweeps.tables import SweepTick
+
+
+class CardError(Exception):
+    """What is wrong with an intake form, per field (codes the page shows in words)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True, slots=True)
+class CardForm:
+    id: uuid.UUID
+    resident_id: uuid.UUID | None = None
+    household_id: uuid.UUID | None = None  # a door from a sweep, where no one resident asked
+    kind: str = "groceries"
+    items: str = ""
+    urgency: str = "today"
+    payment: str = "advance"
+    drop_point: str = "door"
+    note: str = ""
+    source: str = "call"
+    source_key: str | None = None
+
+
+async def _place_in_scope(scope: Scope, resident_id: uuid.UUID | None, household_id: uuid.UUID | None) -> dict | None:
+    """The household (and resident) a card is for, if the scope may see them."""
+    if resident_id is not None:
+        row = await (
+            Resident.select(
+                Resident.id.as_alias("resident"),
+                Resident.household.as_alias("household"),
+                Resident.household.building.grid.as_alias("grid"),
+            )
+            .where((Resident.id == resident_id) & (Resident.community == scope.community_id))
+            .first()
+        )
+    elif household_id is not None:
+        row = await (
+            Household.select(Household.id.as_alias("household"), Household.building.grid.as_alias("grid"))
+            .where((Household.id == household_id) & (Household.community == scope.community_id))
+            .first()
+        )
+        if row is not None:
+            row["resident"] = None
+    else:
+        return None
+    if row is None or not scope.allows_grid(row["grid"]):
+        return None
+    return row
+
+
+async def chosen(scope: Scope, resident_id: uuid.UUID | None, household_id: uuid.UUID | None) -> dict | None:
+    """Who a card being written is for, as the intake form shows them: name and door, inside the scope only."""
+    place = await _place_in_scope(scope, resident_id, household_id)
+    if place is None:
+        return None
+    door = await Household.select(Household.door).where(Household.id == place["household"]).first()
+    name = None
+    if place["resident"] is not None:
+        name = (await Resident.select(Resident.name).where(Resident.id == place["resident"]).first())["name"]
+    return {"resident_id": place["resident"], "household_id": place["household"], "name": name, "door": door["door"]}
+
+
+async def carded(source_key: str) -> uuid.UUID | None:
+    """The card already made for this need, if any."""
+    row = await Errand.select(Errand.id).where(Errand.source_key == source_key).first() if source_key else None
+    return row["id"] if row else None
+
+
+async def recorded_need(scope: Scope, source_key: str) -> tuple[str, dict] | None:
+    """What a sweep door or a check-in said was needed, with the household or resident it is for: the card made
+    from it starts prefilled. Keys: "sweep:<sweep>:<household>", "checkin:<resident>:<day>"."""
+    kind, _, rest = source_key.partition(":")
+    first, _, second = rest.partition(":")
+    try:
+        if kind == "sweep":
+            household = uuid.UUID(second)
+            tick = await (
+                SweepTick.select(SweepTick.help_needed)
+                .where(
+                    (SweepTick.sweep == uuid.UUID(first))
+                    & (SweepTick.household == household)
+                    & (SweepTick.outcome == "needs_help")
+                )
+                .order_by(SweepTick.seq, ascending=False)
+                .first()
+            )
+            place = {"household_id": household}
+            text = tick["help_needed"] if tick else None
+        elif kind == "checkin":
+            resident = uuid.UUID(first)
+            call = await (
+                CheckIn.select(CheckIn.need)
+                .where(
+                    (CheckIn.resident == resident)
+                    & (CheckIn.day == date.fromisoformat(second))
+                    & (CheckIn.outcome == "needs")
+                )
+                .order_by(CheckIn.seq, ascending=False)
+                .first()
+            )
+            place = {"resident_id": resident}
+            text = call["need"] if call else None
+        else:
+            return None
+    except ValueError:
+        return None
+    if text is None or await _place_in_scope(scope, place.get("resident_id"), place.get("household_id")) is None:
+        return None
+    return text, place
+
+
+def validate(form: CardForm) -> tuple[dict[str, str], list[str]]:
+    """Field errors and the item lines. Shopping needs a list; a visit or a repair needs at least a word of what."""
+    errors: dict[str, str] = {}
+    for name, allowed in (
+        ("kind", rules.KINDS),
+        ("urgency", rules.URGENCIES),
+        ("payment", rules.PAYMENTS),
+        ("drop_point", rules.DROP_POINTS),
+    ):
+        if getattr(form, name) not in allowed:
+            errors[name] = "choose"
+    items = rules.split_items(form.items)
+    if len(items) > rules.MAX_ITEMS:
+        errors["items"] = "too_many_items"
+    elif (
+        not items
+        and form.source != "self"
+        and (form.kind in ("groceries", "medicine", "other") or not form.note.strip())
+    ):
+        # An elderly person who taps 买菜 and writes nothing still asked for something: the card says to call back.
+        errors["items"] = "no_items"
+    if len(form.note) > 500:
+        errors["note"] = "too_long"
+    if form.resident_id is None and form.household_id is None:
+        errors["resident"] = "no_resident"
+    return errors, items
+
+
+async def create_card(
+    scope: Scope, user: CurrentUser, form: CardForm, now: datetime, times: rules.DueTimes
+) -> uuid.UUID:
+    """Make the card whole (with its items and its first event) or nothing. Sent twice, it is made once; a need
+    already carded (the same source_key) gives the card made before."""
+    errors, items = validate(form)
+    place = await _place_in_scope(scope, form.resident_id, form.household_id) if not errors else None
+    if not errors and place is None:
+        errors["resident"] = "not_in_scope"
+    if errors:
+        raise CardError(errors)
+    if form.source_key:
+        earlier = await Errand.select(Errand.id).where(Errand.source_key == form.source_key).first()
+        if earlier is not None:
+            return earlier["id"]
+    async with write_transaction():
+        inserted = (
+            await Errand.insert(
+                Errand(
+                    id=form.id,
+                    community=scope.community_id,
+                    grid=place["grid"],
+                    household=place["household"],
+                    resident=place["resident"],
+                    kind=form.kind,
+                    urgency=form.urgency,
+                    payment=form.payment,
+                    drop_point=form.drop_point,
+                    note=form.note.strip(),
+                    source=form.source,
+                    source_key=form.source_key,
+                    state="new",
+                    created_by=user.id,
+                    created_at=now,
+                    due_at=rules.due_at(form.kind, form.urgency, now, times),
+                    updated_at=now,
+                )
+            )
+            .on_conflict(action="DO NOTHING")
+            .returning(Errand.id)
+        )
+        if not inserted:
+            if await Errand.exists().where(Errand.id == form.id):
+                return form.id  # the same form again (a double tap, a resend): the card exists
+            # A colleague carded the same recorded need a moment ago: theirs is the card.
+            return await carded(form.source_key or "") or form.id
+        if items:
+            await ErrandItem.insert(
+                *[ErrandItem(id=uuid.uuid4(), errand=form.id, position=n, text=text) for n, text in enumerate(items)]
+            )
+        await ErrandEvent.insert(
+            ErrandEvent(
+                id=uuid.uuid4(),
+                content_hash="",
+                errand=form.id,
+                action="created",
+                to_state="new",
+                detail=form.source,
+                by=user.id,
+                device_time=now,
+                received_at=now,
+            )
+        )
+    return form.id
+
+
+async def create_own_request(
+    user: CurrentUser, card_id: uuid.UUID, kind: str, text: str, now: datetime, times: rules.DueTimes
+) -> uuid.UUID:
+    """A resident asks from their big-button page: a card for their own door, new, for their grid worker to take."""
+    assert user.role == "resident" and user.resident_id is not None
+    scope = Scope(community_id=user.community_id, grid_ids=None)
+    shopping = kind in ("groceries", "medicine", "other")
+    form = CardForm(
+        id=card_id,
+        resident_id=user.resident_id,
+        kind=kind,
+        items=text if shopping else "",
+        note="" if shopping else text,
+        source="self",
+    )
+    return await create_card(scope, user, form, now, times)

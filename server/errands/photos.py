@@ -1,0 +1,71 @@
+"""Photos of a card: the delivery at the door and the receipt. Checked and re-encoded before (guides' Pillow
+check: no GPS metadata kept); stored in the database, so both backends need no shared disk."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from server.accounts.services import CurrentUser
+from server.db import write_transaction
+from server.errands.services import is_worker, visible_to
+from server.errands.tables import Errand, ErrandEvent, ErrandPhoto
+
+
+async def may_add_photo(user: CurrentUser, card_id: uuid.UUID, role: str) -> bool:
+    """Workers of the card add delivery and receipt photos; the rider only one of the delivery; none on a
+    cancelled card. Checked before the upload is even decoded."""
+    card = await Errand.select(Errand.deliverer, Errand.state).where((Errand.id == card_id) & visible_to(user)).first()
+    if card is None or card["state"] == "cancelled":
+        return False
+    if is_worker(user):
+        return role in ("delivery", "receipt")
+    return card["deliverer"] == user.id and role == "delivery"
+
+
+async def add_photo(
+    user: CurrentUser, card_id: uuid.UUID, role: str, picture: tuple[bytes, int, int], now: datetime
+) -> bool:
+    """Keep a photo (already checked and re-encoded); False if it is not the user's to add."""
+    if not await may_add_photo(user, card_id, role):
+        return False
+    data, width, height = picture
+    async with write_transaction():
+        photo_id = uuid.uuid4()
+        await ErrandPhoto.insert(
+            ErrandPhoto(
+                id=photo_id, errand=card_id, role=role, data=data, width=width, height=height, by=user.id, at=now
+            )
+        )
+        await ErrandEvent.insert(
+            ErrandEvent(
+                id=photo_id,
+                content_hash="",
+                errand=card_id,
+                action="photo",
+                detail=role,
+                by=user.id,
+                device_time=now,
+                received_at=now,
+            )
+        )
+        await Errand.update({Errand.version: Errand.version + 1, Errand.updated_at: now}).where(Errand.id == card_id)
+    return True
+
+
+async def photo_bytes(user: CurrentUser, photo_id: uuid.UUID) -> bytes | None:
+    """A photo for those who may see its card; a rider sees only delivery photos (a receipt shows what was bought
+    for whom and what it cost)."""
+    row = (
+        await ErrandPhoto.select(ErrandPhoto.data, ErrandPhoto.errand, ErrandPhoto.role)
+        .where(ErrandPhoto.id == photo_id)
+        .first()
+    )
+    if row is None:
+        return None
+    card = await Errand.select(Errand.resident).where((Errand.id == row["errand"]) & visible_to(user)).first()
+    if card is None:
+        return None
+    if not (is_worker(user) or card["resident"] == user.resident_id or row["role"] == "delivery"):
+        return None
+    return bytes(row["data"])
