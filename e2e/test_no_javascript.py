@@ -40,3 +40,22 @@ def test_works_without_javascript(new_context, db, demo) -> None:
     home.search.input.fill("没有这个人")
     home.search.button.click()
     expect(search.search.no_results).to_contain_text("没有这个人")
+
+
+def test_an_errand_card_without_javascript(new_context) -> None:
+    """From a resident's profile to a card taken: plain forms posting to /errands and /errands/<id>/actions."""
+    page = new_context(java_script_enabled=False).new_page()
+    LoginPage(page).open().log_in_as("13800000002")
+    page.goto("/search?q=侯秀兰")
+    page.get_by_role("link", name="侯秀兰").first.click()
+    page.get_by_test_id("resident").filter(has_text="侯秀兰").get_by_test_id("new-errand").click()
+    expect(page.get_by_test_id("chosen")).to_contain_text("侯秀兰")
+    page.locator("#items").fill("")
+    page.get_by_test_id("save-card").click()
+    expect(page.get_by_test_id("error-items")).to_be_visible()  # said in place, nothing saved
+    page.locator("#items").fill("小米 2斤")
+    page.get_by_test_id("save-card").click()
+    page.wait_for_url(lambda url: "/errands/" in url and "/new" not in url)
+    expect(page.get_by_test_id("card-state")).to_have_text("新")
+    page.get_by_test_id("move-accepted").click()
+    expect(page.get_by_test_id("card-state")).to_have_text("已接单")
