@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
 from server.accounts.services import CurrentUser, Scope
 from server.db import RawSQL, insert_in_chunks, write_transaction
 from server.piccolo_conf import DB
 from server.places.tables import Building, Household, Unit
-from server.sweeps import rules, team
+from server.sweeps import rules
 from server.sweeps.schemas import SweepCreate, TickPayload
 from server.sweeps.tables import Sweep, SweepArea
 from server.sync.services import Answer, Incoming, Kind, rejection
@@ -95,109 +97,106 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
 
     The hot path of every phone's outbox: plain SQL on the batch's own connection (server.db.RawSQL), since
     Piccolo's objects and query building cost far more here than the database's work (docs/decisions/0007).
+    Ids are handled as text: converted in one call per column (msgspec, in C; `str(UUID)` is Python code and a batch
+    needs hundreds), passed as text (both databases take it for a UUID) and read back as text, not through Piccolo's
+    converters, which cost more than the queries on SQLite.
     """
     sql = RawSQL()
     payloads: list[TickPayload] = [item.payload for item in items]
+    tick_ids: list[str] = msgspec.to_builtins([item.id for item in items])
+    sweep_ids: list[str] = msgspec.to_builtins([p.sweep_id for p in payloads])
+    door_ids: list[str] = msgspec.to_builtins([p.household_id for p in payloads])
+    person_ids: list[str | None] = msgspec.to_builtins([p.resident_id for p in payloads])
     sweeps = {
         row["id"]: row
         for row in await sql.fetch(
-            "SELECT id, community, status, subject FROM sweep WHERE id IN ({*})", list({p.sweep_id for p in payloads})
+            "SELECT CAST(id AS TEXT) AS id, CAST(community AS TEXT) AS community, status, subject FROM sweep"
+            " WHERE id IN ({*})",
+            list(set(sweep_ids)),
         )
     }
-    # Read as text and integers, keyed by text: Piccolo's converters (UUID; INTEGER through Decimal on SQLite) cost
-    # more than the query itself.
     households = {
         row["id"]: row
         for row in await sql.fetch(
             "SELECT CAST(h.id AS TEXT) AS id, CAST(h.building AS TEXT) AS building, CAST(h.unit AS TEXT) AS unit,"
-            " CAST(h.floor AS BIGINT) AS floor, b.grid FROM household h"
+            " CAST(h.floor AS BIGINT) AS floor, CAST(b.grid AS TEXT) AS grid FROM household h"
             " JOIN building b ON b.id = h.building WHERE h.id IN ({*})",
-            list({p.household_id for p in payloads}),
+            list(set(door_ids)),
         )
     }
     # By sweep and building: _check looks through a door's areas for each tick, and a sweep may span 40 buildings.
-    areas: dict[tuple[uuid.UUID, str], list] = {}
+    areas: dict[tuple[str, str], list] = {}
     for row in await sql.fetch(
-        "SELECT sweep, CAST(building AS TEXT) AS building, CAST(unit AS TEXT) AS unit,"
+        "SELECT CAST(sweep AS TEXT) AS sweep, CAST(building AS TEXT) AS building, CAST(unit AS TEXT) AS unit,"
         " CAST(household AS TEXT) AS household FROM sweep_area WHERE sweep IN ({*})",
         list(sweeps),
     ):
         areas.setdefault((row["sweep"], row["building"]), []).append(row)
-    person_ids = list({p.resident_id for p in payloads if p.resident_id})
-    resident_home = {
-        row["id"]: row["household"]
-        for row in await sql.fetch(
-            "SELECT id, CAST(household AS TEXT) AS household FROM resident WHERE id IN ({*})", person_ids
+    persons = list({p for p in person_ids if p})
+    resident_home = {}
+    if persons:
+        resident_home = dict(
+            await sql.fetch("SELECT CAST(id AS TEXT), CAST(household AS TEXT) FROM resident WHERE id IN ({*})", persons)
         )
-    }
-    claims = await team.claimed_floors(user.id, list(sweeps)) if user.role == "volunteer" else {}
-    if claims:
-        claims = {sweep: [(str(u), first, last) for u, first, last in held] for sweep, held in claims.items()}
+    # Every claim a volunteer holds or has held, per sweep: ticks inside any of them are theirs to record, even after
+    # the claim ran out or was handed on (the work was done meanwhile).
+    volunteer = str(user.id)
+    claims: dict[str, list[tuple[str, int, int]]] = {}
+    if user.role == "volunteer":
+        for row in await sql.fetch(
+            "SELECT CAST(sweep AS TEXT) AS sweep, CAST(unit AS TEXT) AS unit, CAST(floor_from AS BIGINT) AS first,"
+            " CAST(floor_to AS BIGINT) AS last FROM sweep_claim WHERE holder = {} AND sweep IN ({*})",
+            volunteer,
+            list(sweeps),
+        ):
+            claims.setdefault(row["sweep"], []).append((row["unit"], row["first"], row["last"]))
 
-    answers: dict[uuid.UUID, Answer] = {}
-    fresh: dict[uuid.UUID, Incoming] = {}
-    refused: dict[uuid.UUID, str] = {}
-    for item, payload in zip(items, payloads, strict=True):
-        household = households.get(str(payload.household_id))
+    caller = _Caller(user.role, str(user.community_id), {str(grid) for grid in user.grid_ids})
+    received_at = sql.timestamp(now)
+    rows: list[tuple] = []
+    refused: dict[str, str] = {}
+    for item, payload, key, sweep_id, door_id, person_id in zip(
+        items, payloads, tick_ids, sweep_ids, door_ids, person_ids, strict=True
+    ):
+        household = households.get(door_id)
         reason = _check(
-            user,
+            caller,
             payload,
-            sweeps.get(payload.sweep_id),
+            sweeps.get(sweep_id),
             household,
-            areas.get((payload.sweep_id, household["building"]), []) if household else [],
-            resident_home,
-            claims.get(payload.sweep_id, []),
+            areas.get((sweep_id, household["building"]), []) if household else [],
+            resident_home.get(person_id) if person_id else None,
+            claims.get(sweep_id, []),
         )
         if reason:
-            refused[item.id] = reason
-        else:
-            fresh[item.id] = item
+            refused[key] = reason
+            continue
+        rows.append(
+            (
+                key,
+                item.content_hash,
+                sweep_id,
+                door_id,
+                person_id,
+                payload.outcome,
+                payload.note.strip(),
+                payload.help_needed.strip(),
+                volunteer,
+                item.device_time,
+                received_at,
+            )
+        )
 
-    inserted: dict[str, int] = {}
-    if fresh:
-        await _serialise_per_sweep(sql, {item.payload.sweep_id for item in fresh.values()})
+    inserted: dict[str, int] = {}  # tick id: seq
+    if rows:
+        await _serialise_per_sweep(sql, {uuid.UUID(sweep_id) for sweep_id in {row[2] for row in rows}})
         # One statement for the batch. A tick id already stored (the phone sent it again, or another phone's batch
         # a moment ago) is left alone and judged below. Rows go in in batch order, so the server's seq follows the
         # order the phone sent them in.
-        inserted = {
-            row["id"]: row["seq"]
-            for row in await sql.insert_returning(
-                "sweep_tick",
-                (
-                    "id",
-                    "content_hash",
-                    "sweep",
-                    "household",
-                    "resident",
-                    "outcome",
-                    "note",
-                    "help_needed",
-                    "volunteer",
-                    "device_time",
-                    "received_at",
-                ),
-                [
-                    (
-                        item.id,
-                        item.content_hash,
-                        item.payload.sweep_id,
-                        item.payload.household_id,
-                        item.payload.resident_id,
-                        item.payload.outcome,
-                        item.payload.note.strip(),
-                        item.payload.help_needed.strip(),
-                        user.id,
-                        item.device_time,
-                        now,
-                    )
-                    for item in fresh.values()
-                ],
-                "ON CONFLICT (id) DO NOTHING RETURNING CAST(id AS TEXT) AS id, CAST(seq AS BIGINT) AS seq",
-            )
-        }
+        inserted = await sql.insert_new("sweep_tick", _TICK_COLUMNS, rows)
     # Ids stored before (resent writes): the same content is a harmless duplicate, other content is refused. Asked
     # only for the few ticks not stored just now, so a fresh batch costs no lookup of its ids.
-    again = [item.id for item in items if str(item.id) not in inserted]
+    again = [key for key in tick_ids if key not in inserted]
     earlier = (
         {
             row["id"]: row
@@ -210,19 +209,35 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
         if again
         else {}
     )
-    for item in items:
-        key = str(item.id)
-        if key in inserted:
-            answers[item.id] = Answer(id=item.id, status="accepted", seq=inserted[key])
+    answers: dict[uuid.UUID, Answer] = {}
+    for item, key in zip(items, tick_ids, strict=True):
+        seq = inserted.get(key)
+        if seq is not None:
+            answers[item.id] = Answer(id=item.id, status="accepted", seq=seq)
         elif key in earlier:
             if earlier[key]["content_hash"] == item.content_hash:
                 answers[item.id] = Answer(id=item.id, status="duplicate", seq=earlier[key]["seq"])
             else:
                 answers[item.id] = rejection(item.id, "id_reused")
         else:
-            answers[item.id] = rejection(item.id, refused.get(item.id, "id_reused"))
+            answers[item.id] = rejection(item.id, refused.get(key, "id_reused"))
         # Door states are not touched here: the next read of the sweep folds these ticks in (fold_door_states).
     return answers
+
+
+_TICK_COLUMNS = (
+    "id",
+    "content_hash",
+    "sweep",
+    "household",
+    "resident",
+    "outcome",
+    "note",
+    "help_needed",
+    "volunteer",
+    "device_time",
+    "received_at",
+)
 
 
 async def fold_door_states(sweep_id: uuid.UUID) -> None:
@@ -258,30 +273,38 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
         await sql.fetch("UPDATE sweep SET folded_seq = {} WHERE id = {}", max(r["seq"] for r in new), sweep_id)
 
 
-def _check(user, payload: TickPayload, sweep, household, areas, resident_home, claims) -> str | None:
-    """Why a tick cannot be stored, as a code the phone shows in words; None when it can.
+@dataclass(frozen=True, slots=True)
+class _Caller:
+    """Who sends the batch, with ids as text to compare with the rows read as text."""
+
+    role: str
+    community: str
+    grids: set[str]
+
+
+def _check(caller: _Caller, payload: TickPayload, sweep, household, areas, person_home, claims) -> str | None:
+    """Why a tick cannot be stored, as a code the phone shows in words; None when it can. Ids are text here (read so
+    in ingest_ticks); person_home is the household of the tick's resident, if any.
 
     Permission is checked first, so that someone who may not use a sweep learns nothing about what is in it.
     """
-    if sweep is None or not _may_use(user, sweep):
+    if sweep is None or not _may_use(caller, sweep):
         return "not_allowed"
     if household is None:
         return "unknown_door"
-    in_areas = (  # ids as text here (read so in ingest_ticks)
-        a["unit"] in (None, household["unit"]) and a["household"] in (None, household["id"]) for a in areas
-    )
+    in_areas = (a["unit"] in (None, household["unit"]) and a["household"] in (None, household["id"]) for a in areas)
     if not any(in_areas):
         return "outside_sweep"
-    if user.role == "grid_worker" and household["grid"] not in user.grid_ids:
+    if caller.role == "grid_worker" and household["grid"] not in caller.grids:
         return "not_allowed"
-    if user.role == "volunteer" and not any(
+    if caller.role == "volunteer" and not any(
         unit == household["unit"] and first <= household["floor"] <= last for unit, first, last in claims
     ):
         return "outside_claim"
     person_outcome = payload.outcome in rules.PERSON_OUTCOMES
     if person_outcome != (payload.resident_id is not None):
         return "invalid"
-    if person_outcome and (sweep["subject"] != "persons" or resident_home.get(payload.resident_id) != household["id"]):
+    if person_outcome and (sweep["subject"] != "persons" or person_home != household["id"]):
         return "invalid"
     if payload.outcome == "done" and sweep["subject"] == "persons":
         return "invalid"  # a person sweep's door is done when each of its people has an outcome
@@ -290,13 +313,13 @@ def _check(user, payload: TickPayload, sweep, household, areas, resident_home, c
     return None
 
 
-def _may_use(user: CurrentUser, sweep: dict) -> bool:
+def _may_use(caller: _Caller, sweep) -> bool:
     """Admins and grid workers of the community (a grid worker: the doors of their grid), and volunteers of the
     community, who may record only the floors they claim or claimed (checked after)."""
     return (
-        sweep["community"] == user.community_id
+        sweep["community"] == caller.community
         and sweep["status"] == "open"
-        and user.role in ("admin", "grid_worker", "volunteer")
+        and caller.role in ("admin", "grid_worker", "volunteer")
     )
 
 

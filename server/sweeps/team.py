@@ -355,14 +355,3 @@ async def reassign(
             claimed_at=now,
             expires_at=now + timedelta(minutes=minutes),
         ).save()
-
-
-async def claimed_floors(user_id: uuid.UUID, sweep_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[tuple]]:
-    """Every claim a volunteer holds or has held, per sweep: (unit, floor_from, floor_to). Ticks inside any of them
-    are theirs to record, even after the claim ran out or was handed on (the work was done meanwhile)."""
-    found: dict[uuid.UUID, list[tuple]] = {}
-    for row in await SweepClaim.select(
-        SweepClaim.sweep, SweepClaim.unit, SweepClaim.floor_from, SweepClaim.floor_to
-    ).where((SweepClaim.holder == user_id) & SweepClaim.sweep.is_in(sweep_ids or [uuid.UUID(int=0)])):
-        found.setdefault(row["sweep"], []).append((row["unit"], row["floor_from"], row["floor_to"]))
-    return found
