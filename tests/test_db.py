@@ -85,6 +85,23 @@ async def test_nested_write_transactions_join_the_outer_one():
     assert await count(phone) == 0
 
 
+async def test_raw_rows_read_by_name_and_as_pairs_and_a_timestamp_stored_as_piccolo_stores_it():
+    phone, at = uuid.uuid4().hex[:20], datetime(2022, 11, 24, 9, 30, 15, 250000, tzinfo=UTC)
+    async with db.write_transaction():
+        sql = db.RawSQL()
+        await sql.execute_many(
+            "INSERT INTO login_attempt (id, phone, address, at, succeeded) VALUES ({}, {}, {}, {}, {})",
+            [(str(uuid.uuid4()), phone, "test-db", sql.timestamp(at), False)],
+        )
+        [row] = await sql.fetch("SELECT phone, address FROM login_attempt WHERE phone = {}", phone)
+        assert (row["phone"], row["address"]) == (phone, "test-db")
+        assert dict([row]) == {phone: "test-db"}
+    [stored] = await LoginAttempt.select(LoginAttempt.at).where(LoginAttempt.phone == phone)
+    assert stored["at"] == at
+    # Compared in SQL with a timestamp Piccolo passes: the text on SQLite has the same form.
+    assert await LoginAttempt.exists().where((LoginAttempt.phone == phone) & (LoginAttempt.at >= at))
+
+
 @pytest.mark.skipif(not SQLITE, reason="SQLite's write-ahead log")
 async def test_closing_a_connection_does_not_checkpoint_away_the_log():
     """The anchor connection: without it, every Piccolo connection closed last copies the log back (10-20 ms)."""

@@ -65,6 +65,24 @@ async def test_a_tick_is_stored_once_and_the_door_state_follows(client, sweep):
     assert state.outcome == "done" and state.ticks == 1 and not state.conflict
 
 
+async def test_a_batch_of_new_and_resent_ticks_numbers_the_new_ones_in_batch_order(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    await claim(client, sweep)
+    resent = tick(sweep, OTHER_DOOR, "nobody_home")
+    [earlier] = await send(client, resent)
+    writes = [tick(sweep, OTHER_DOOR, "nobody_home"), resent, tick(sweep), tick(sweep, OTHER_DOOR, "refused")]
+    answers = await send(client, *writes)
+    assert [a["status"] for a in answers] == ["accepted", "duplicate", "accepted", "accepted"]
+    assert answers[1]["seq"] == earlier["seq"]
+    new = [answers[0]["seq"], answers[2]["seq"], answers[3]["seq"]]
+    assert earlier["seq"] < new[0] < new[1] < new[2]
+    stored = await SweepTick.select(SweepTick.seq, SweepTick.id).where(SweepTick.sweep == sweep)
+    assert {row["seq"]: str(row["id"]) for row in stored} == {
+        earlier["seq"]: resent["id"],
+        **{seq: write["id"] for seq, write in zip(new, [writes[0], writes[2], writes[3]], strict=True)},
+    }
+
+
 async def test_the_same_id_with_other_content_is_refused_and_recorded(client, sweep):
     await log_in(client, VOLUNTEERS[0])
     await claim(client, sweep)
