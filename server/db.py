@@ -17,6 +17,8 @@ from server.piccolo_conf import DB
 log = logging.getLogger("gridcare.db")
 
 _sqlite_anchor: sqlite3.Connection | None = None  # see prepare_database
+# How long a writer waits for another process's write lock (piccolo_conf's timeout), in SQLite's milliseconds.
+_BUSY_TIMEOUT_MS = round(DB.connection_kwargs.get("timeout", 5) * 1000) if isinstance(DB, SQLiteEngine) else 0
 
 
 def write_transaction():
@@ -51,6 +53,23 @@ class _SQLiteWriteTransaction(SQLiteTransaction):
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
+
+    async def begin(self) -> None:
+        """BEGIN IMMEDIATE right here when the write lock is free (the usual case: this process's writers already
+        take turns), instead of a hop to the connection's thread and back (0.1 to 0.3 ms, decision 0007). When
+        another process holds the lock, SQLite answers "busy" at once (no busy timeout for this try) and the
+        waiting happens on the thread as before, with the busy timeout."""
+        connection = self.connection._conn
+        connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        await super().begin()
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent:

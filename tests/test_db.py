@@ -111,6 +111,32 @@ async def test_closing_a_connection_does_not_checkpoint_away_the_log():
     assert get_settings().sqlite_path.with_name(get_settings().sqlite_path.name + "-wal").exists()  # noqa: ASYNC240
 
 
+@pytest.mark.skipif(not SQLITE, reason="SQLite's write lock")
+async def test_a_writer_waits_for_another_process_holding_the_write_lock_then_writes():
+    """BEGIN IMMEDIATE is first tried on the event loop without waiting; a lock held elsewhere (another worker
+    process) sends it to the connection's thread, to wait with the busy timeout as before, not fail."""
+    phone = uuid.uuid4().hex[:20]
+    other = sqlite3.connect(get_settings().sqlite_path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+
+        async def write() -> None:
+            async with db.write_transaction():
+                await attempt(phone).save()
+
+        writer = asyncio.create_task(write())
+        await asyncio.sleep(0.3)  # long enough to have tried, and to have failed if it did not wait
+        assert not writer.done()
+        other.execute("COMMIT")
+        await writer
+    finally:
+        other.close()
+    assert await count(phone) == 1
+    async with db.write_transaction():  # the next writer takes the lock at once, with the busy timeout restored
+        [(timeout,)] = await db.RawSQL().fetch("PRAGMA busy_timeout")
+        assert timeout == 30_000
+
+
 @pytest.mark.skipif(not SQLITE, reason="SQLite's kept connections")
 async def test_queries_outside_transactions_take_turns_on_a_few_kept_connections():
     from server.piccolo_conf import DB
