@@ -32,8 +32,8 @@ from server.register.import_controllers import RegisterImportController
 from server.register.services import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sweeps.controllers import SweepsController
-from server.sweeps.services import TICK
 from server.sweeps.team_controllers import JoinController, TeamController
+from server.sweeps.ticks import TICK
 from server.sync import services as sync
 from server.sync.controllers import csrf_token, sync_writes
 from server.web.auth import SessionMiddleware, requires_login

@@ -1,12 +1,10 @@
-"""Creating sweeps and storing the ticks that phones send (the "sweep.tick" kind of offline write)."""
+"""Creating sweeps, and folding the ticks phones sent (ticks.py stores them) into each door's state."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
 from server.accounts.services import CurrentUser, Scope
@@ -14,9 +12,8 @@ from server.db import RawSQL, insert_in_chunks, write_transaction
 from server.piccolo_conf import DB
 from server.places.tables import Building, Household, Unit
 from server.sweeps import rules
-from server.sweeps.schemas import SweepCreate, TickPayload
+from server.sweeps.schemas import SweepCreate
 from server.sweeps.tables import Sweep, SweepArea
-from server.sync.services import Answer, Incoming, Kind, rejection
 
 DOOR_STATE_NAMESPACE = uuid.UUID("0f6f2c1e-95a4-5d55-8d0c-5f0a3c6b9e01")
 
@@ -92,154 +89,6 @@ async def _save(user, scope, name, purpose, day, subject, areas, follows=None) -
     return sweep.id
 
 
-async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) -> dict[uuid.UUID, Answer]:
-    """Store ticks in one pass: a handful of queries whatever the batch size. Ids are unique within `items`.
-
-    The hot path of every phone's outbox: plain SQL on the batch's own connection (server.db.RawSQL), since
-    Piccolo's objects and query building cost far more here than the database's work (docs/decisions/0007).
-    Ids are handled as text: converted in one call per column (msgspec, in C; `str(UUID)` is Python code and a batch
-    needs hundreds), passed as text (both databases take it for a UUID) and read back as text, not through Piccolo's
-    converters, which cost more than the queries on SQLite.
-    """
-    sql = RawSQL()
-    payloads: list[TickPayload] = [item.payload for item in items]
-    tick_ids: list[str] = msgspec.to_builtins([item.id for item in items])
-    sweep_ids: list[str] = msgspec.to_builtins([p.sweep_id for p in payloads])
-    door_ids: list[str] = msgspec.to_builtins([p.household_id for p in payloads])
-    person_ids: list[str | None] = msgspec.to_builtins([p.resident_id for p in payloads])
-    sweeps = {
-        row["id"]: row
-        for row in await sql.fetch(
-            "SELECT CAST(id AS TEXT) AS id, CAST(community AS TEXT) AS community, status, subject FROM sweep"
-            " WHERE id IN ({*})",
-            list(set(sweep_ids)),
-        )
-    }
-    households = {
-        row["id"]: row
-        for row in await sql.fetch(
-            "SELECT CAST(h.id AS TEXT) AS id, CAST(h.building AS TEXT) AS building, CAST(h.unit AS TEXT) AS unit,"
-            " CAST(h.floor AS BIGINT) AS floor, CAST(b.grid AS TEXT) AS grid FROM household h"
-            " JOIN building b ON b.id = h.building WHERE h.id IN ({*})",
-            list(set(door_ids)),
-        )
-    }
-    # By sweep and building: _check looks through a door's areas for each tick, and a sweep may span 40 buildings.
-    areas: dict[tuple[str, str], list] = {}
-    for row in await sql.fetch(
-        "SELECT CAST(sweep AS TEXT) AS sweep, CAST(building AS TEXT) AS building, CAST(unit AS TEXT) AS unit,"
-        " CAST(household AS TEXT) AS household FROM sweep_area WHERE sweep IN ({*})",
-        list(sweeps),
-    ):
-        areas.setdefault((row["sweep"], row["building"]), []).append(row)
-    persons = list({p for p in person_ids if p})
-    resident_home = {}
-    if persons:
-        resident_home = dict(
-            await sql.fetch("SELECT CAST(id AS TEXT), CAST(household AS TEXT) FROM resident WHERE id IN ({*})", persons)
-        )
-    # Every claim a volunteer holds or has held, per sweep: ticks inside any of them are theirs to record, even after
-    # the claim ran out or was handed on (the work was done meanwhile).
-    volunteer = str(user.id)
-    claims: dict[str, list[tuple[str, int, int]]] = {}
-    if user.role == "volunteer":
-        for row in await sql.fetch(
-            "SELECT CAST(sweep AS TEXT) AS sweep, CAST(unit AS TEXT) AS unit, CAST(floor_from AS BIGINT) AS first,"
-            " CAST(floor_to AS BIGINT) AS last FROM sweep_claim WHERE holder = {} AND sweep IN ({*})",
-            volunteer,
-            list(sweeps),
-        ):
-            claims.setdefault(row["sweep"], []).append((row["unit"], row["first"], row["last"]))
-
-    caller = _Caller(user.role, str(user.community_id), {str(grid) for grid in user.grid_ids})
-    received_at = sql.timestamp(now)
-    rows: list[tuple] = []
-    refused: dict[str, str] = {}
-    for item, payload, key, sweep_id, door_id, person_id in zip(
-        items, payloads, tick_ids, sweep_ids, door_ids, person_ids, strict=True
-    ):
-        household = households.get(door_id)
-        reason = _check(
-            caller,
-            payload,
-            sweeps.get(sweep_id),
-            household,
-            areas.get((sweep_id, household["building"]), []) if household else [],
-            resident_home.get(person_id) if person_id else None,
-            claims.get(sweep_id, []),
-        )
-        if reason:
-            refused[key] = reason
-            continue
-        rows.append(
-            (
-                key,
-                item.content_hash,
-                sweep_id,
-                door_id,
-                person_id,
-                payload.outcome,
-                payload.note.strip(),
-                payload.help_needed.strip(),
-                volunteer,
-                item.device_time,
-                received_at,
-            )
-        )
-
-    inserted: dict[str, int] = {}  # tick id: seq
-    if rows:
-        await _serialise_per_sweep(sql, {uuid.UUID(sweep_id) for sweep_id in {row[2] for row in rows}})
-        # One statement for the batch. A tick id already stored (the phone sent it again, or another phone's batch
-        # a moment ago) is left alone and judged below. Rows go in in batch order, so the server's seq follows the
-        # order the phone sent them in.
-        inserted = await sql.insert_new("sweep_tick", _TICK_COLUMNS, rows)
-    # Ids stored before (resent writes): the same content is a harmless duplicate, other content is refused. Asked
-    # only for the few ticks not stored just now, so a fresh batch costs no lookup of its ids.
-    again = [key for key in tick_ids if key not in inserted]
-    earlier = (
-        {
-            row["id"]: row
-            for row in await sql.fetch(
-                "SELECT CAST(id AS TEXT) AS id, content_hash, CAST(seq AS BIGINT) AS seq FROM sweep_tick"
-                " WHERE id IN ({*})",
-                again,
-            )
-        }
-        if again
-        else {}
-    )
-    answers: dict[uuid.UUID, Answer] = {}
-    for item, key in zip(items, tick_ids, strict=True):
-        seq = inserted.get(key)
-        if seq is not None:
-            answers[item.id] = Answer(id=item.id, status="accepted", seq=seq)
-        elif key in earlier:
-            if earlier[key]["content_hash"] == item.content_hash:
-                answers[item.id] = Answer(id=item.id, status="duplicate", seq=earlier[key]["seq"])
-            else:
-                answers[item.id] = rejection(item.id, "id_reused")
-        else:
-            answers[item.id] = rejection(item.id, refused.get(key, "id_reused"))
-        # Door states are not touched here: the next read of the sweep folds these ticks in (fold_door_states).
-    return answers
-
-
-_TICK_COLUMNS = (
-    "id",
-    "content_hash",
-    "sweep",
-    "household",
-    "resident",
-    "outcome",
-    "note",
-    "help_needed",
-    "volunteer",
-    "device_time",
-    "received_at",
-)
-
-
 async def fold_door_states(sweep_id: uuid.UUID) -> None:
     """Bring the sweep's door states up to its last stored tick, by the rule (rules.py), before anyone reads them.
 
@@ -258,7 +107,7 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
         return
     async with write_transaction():
         sql = RawSQL()
-        await _serialise_per_sweep(sql, {sweep_id})
+        await serialise_per_sweep(sql, {sweep_id})
         [row] = await sql.fetch("SELECT CAST(folded_seq AS BIGINT) AS folded FROM sweep WHERE id = {}", sweep_id)
         new = await sql.fetch(
             "SELECT CAST(household AS TEXT) AS household, CAST(seq AS BIGINT) AS seq FROM sweep_tick"
@@ -273,59 +122,10 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
         await sql.fetch("UPDATE sweep SET folded_seq = {} WHERE id = {}", max(r["seq"] for r in new), sweep_id)
 
 
-@dataclass(frozen=True, slots=True)
-class _Caller:
-    """Who sends the batch, with ids as text to compare with the rows read as text."""
-
-    role: str
-    community: str
-    grids: set[str]
-
-
-def _check(caller: _Caller, payload: TickPayload, sweep, household, areas, person_home, claims) -> str | None:
-    """Why a tick cannot be stored, as a code the phone shows in words; None when it can. Ids are text here (read so
-    in ingest_ticks); person_home is the household of the tick's resident, if any.
-
-    Permission is checked first, so that someone who may not use a sweep learns nothing about what is in it.
-    """
-    if sweep is None or not _may_use(caller, sweep):
-        return "not_allowed"
-    if household is None:
-        return "unknown_door"
-    in_areas = (a["unit"] in (None, household["unit"]) and a["household"] in (None, household["id"]) for a in areas)
-    if not any(in_areas):
-        return "outside_sweep"
-    if caller.role == "grid_worker" and household["grid"] not in caller.grids:
-        return "not_allowed"
-    if caller.role == "volunteer" and not any(
-        unit == household["unit"] and first <= household["floor"] <= last for unit, first, last in claims
-    ):
-        return "outside_claim"
-    person_outcome = payload.outcome in rules.PERSON_OUTCOMES
-    if person_outcome != (payload.resident_id is not None):
-        return "invalid"
-    if person_outcome and (sweep["subject"] != "persons" or person_home != household["id"]):
-        return "invalid"
-    if payload.outcome == "done" and sweep["subject"] == "persons":
-        return "invalid"  # a person sweep's door is done when each of its people has an outcome
-    if payload.outcome == "needs_help" and not payload.help_needed.strip():
-        return "help_not_described"
-    return None
-
-
-def _may_use(caller: _Caller, sweep) -> bool:
-    """Admins and grid workers of the community (a grid worker: the doors of their grid), and volunteers of the
-    community, who may record only the floors they claim or claimed (checked after)."""
-    return (
-        sweep["community"] == caller.community
-        and sweep["status"] == "open"
-        and caller.role in ("admin", "grid_worker", "volunteer")
-    )
-
-
-async def _serialise_per_sweep(sql: RawSQL, sweep_ids: set[uuid.UUID]) -> None:
-    """One batch at a time per sweep on PostgreSQL (SQLite's IMMEDIATE transaction already is one at a time), so
-    that two batches for one door cannot each rebuild its state without the other's ticks."""
+async def serialise_per_sweep(sql: RawSQL, sweep_ids: set[uuid.UUID]) -> None:
+    """One writer at a time per sweep on PostgreSQL (SQLite's IMMEDIATE transaction already is one at a time): a
+    batch of ticks holds it until it commits and a fold takes it too, so no fold passes over a tick not yet
+    committed."""
     if isinstance(DB, PostgresEngine):
         for sweep_id in sorted(sweep_ids):  # always in the same order: no deadlock between two batches
             await sql.fetch("SELECT pg_advisory_xact_lock({})", sweep_id.int & 0x7FFFFFFFFFFFFFFF)
@@ -402,6 +202,3 @@ async def _rebuild_door_states(sql: RawSQL, doors: set[tuple[uuid.UUID, uuid.UUI
         " updated_at = excluded.updated_at",
         states,
     )
-
-
-TICK = Kind(name="sweep.tick", payload_type=TickPayload, ingest=ingest_ticks)

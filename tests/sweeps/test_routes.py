@@ -278,3 +278,4 @@ async def test_a_revisit_sweep_holds_exactly_the_doors_still_open(client):
     floor = await client.get(floor_url(revisit_id))
     assert "2-1-302" in floor.text and "2-1-301" not in floor.text
     assert (await tick(client, revisit_id, "done")).status_code == 400  # 2-1-301 is not in the revisit
+    assert (await tick(client, revisit_id, "done", household_id=str(other))).status_code == 303  # 2-1-302 is
