@@ -256,25 +256,29 @@ class RawSQL:
         return cursor
 
     async def insert_new(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> dict[str, int]:
-        """Insert rows into a table keyed by a unique `id` with an integer primary key `seq`, leaving out those whose
-        id is already stored (sent again, or stored by another writer a moment ago). Returns {id as text: seq} of the
-        rows stored now; seqs follow the order of `rows`."""
+        """Insert rows (their id as text) into a table keyed by a unique `id` with an integer primary key `seq`,
+        leaving out those whose id is already stored (sent again, or stored by another writer a moment ago). Returns
+        {id: seq} of the rows stored now; seqs follow the order of `rows`."""
         if not rows:
             return {}
         names = ", ".join(columns)
         if self.sqlite:
-            # executemany, then the new rows read back by seq: one INSERT of a hundred rows with RETURNING costs
-            # twice the time on SQLite (measured, decision 0007). Exact: the IMMEDIATE transaction holds the write
-            # lock, so nobody else inserts meanwhile, and SQLite gives a new row a rowid above every stored one.
-            [(before,)] = self._cursor(None).execute(f"SELECT max(seq) FROM {table}").fetchall()  # noqa: S608
+            # executemany, not one INSERT ... RETURNING of a hundred rows, which costs twice the time on SQLite
+            # (measured, decision 0007). The IMMEDIATE transaction holds the write lock, so nobody else inserts
+            # meanwhile, and SQLite gives each new row the rowid after the largest: stored whole, the rows took the
+            # seqs after the previous largest, in order; otherwise those stored now are read back above it.
+            [(before,)] = self._cursor(None).execute(f"SELECT coalesce(max(seq), 0) FROM {table}").fetchall()  # noqa: S608
             marks = ", ".join("?" * len(columns))
-            self.connection.executemany(
+            stored = self.connection.executemany(
                 f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING",  # noqa: S608
                 rows,
-            )
+            ).rowcount
+            key = columns.index("id")
+            if stored == len(rows):
+                return {row[key]: before + n for n, row in enumerate(rows, start=1)}
             return dict(
                 self._cursor(None)
-                .execute(f"SELECT CAST(id AS TEXT), CAST(seq AS BIGINT) FROM {table} WHERE seq > ?", (before or 0,))  # noqa: S608
+                .execute(f"SELECT CAST(id AS TEXT), CAST(seq AS BIGINT) FROM {table} WHERE seq > ?", (before,))  # noqa: S608
                 .fetchall()
             )
         width = len(columns)

@@ -76,10 +76,14 @@ async def test_a_batch_of_new_and_resent_ticks_numbers_the_new_ones_in_batch_ord
     assert answers[1]["seq"] == earlier["seq"]
     new = [answers[0]["seq"], answers[2]["seq"], answers[3]["seq"]]
     assert earlier["seq"] < new[0] < new[1] < new[2]
+    fresh = [tick(sweep, OTHER_DOOR, "refused") for _ in range(3)]  # none stored before
+    later = [a["seq"] for a in await send(client, *fresh)]
+    assert new[2] < later[0] < later[1] < later[2]
     stored = await SweepTick.select(SweepTick.seq, SweepTick.id).where(SweepTick.sweep == sweep)
     assert {row["seq"]: str(row["id"]) for row in stored} == {
         earlier["seq"]: resent["id"],
         **{seq: write["id"] for seq, write in zip(new, [writes[0], writes[2], writes[3]], strict=True)},
+        **{seq: write["id"] for seq, write in zip(later, fresh, strict=True)},
     }
 
 
