@@ -57,15 +57,15 @@ class _SQLiteWriteTransaction(SQLiteTransaction):
     async def begin(self) -> None:
         """BEGIN IMMEDIATE right here when the write lock is free (the usual case: this process's writers already
         take turns), instead of a hop to the connection's thread and back (0.1 to 0.3 ms, decision 0007). When
-        another process holds the lock, SQLite answers "busy" at once (no busy timeout for this try) and the
-        waiting happens on the thread as before, with the busy timeout."""
+        another connection holds it (another worker process, a write outside a transaction), SQLite answers "busy"
+        at once (no busy timeout for this try) and the waiting happens on the thread as before, with the timeout."""
         connection = self.connection._conn
         connection.execute("PRAGMA busy_timeout = 0")
         try:
             connection.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # BUSY, or an extended BUSY_* code
                 raise
         finally:
             connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
