@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import io
 import os
+import shutil
 import statistics
 import tempfile
 import time
 
+
 # Piccolo binds its engine at import: the database is chosen here, before anything from server/ is imported.
 # GRIDCARE_BENCH_DATABASE_URL (set by bench/__main__.py for the PostgreSQL run) overrides the fresh SQLite file.
+def scratch_dir(prefix: str) -> str:
+    """A folder for this run's files, removed when the run ends (a run's databases weigh tens of MB)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 os.environ["GRIDCARE_DATABASE_URL"] = os.environ.get("GRIDCARE_BENCH_DATABASE_URL") or (
-    f"sqlite:///{tempfile.mkdtemp(prefix='gridcare-bench-')}/bench.sqlite3"
+    f"sqlite:///{scratch_dir('gridcare-bench-')}/bench.sqlite3"
 )
 os.environ["GRIDCARE_DEMO"] = "1"
 
@@ -31,7 +43,8 @@ def backend() -> str:
 async def prepare() -> None:
     """What `serve` does before the first request (ASGITransport runs no start-up hooks), then the demo data."""
     await open_database()
-    await migrate()
+    with contextlib.redirect_stdout(io.StringIO()):  # Piccolo's migration banners would bury the figures
+        await migrate()
     await seed_demo()
 
 

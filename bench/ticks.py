@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime
 
 import msgspec
 
-from bench.common import ADMIN, backend, client, log_in
+from bench.common import ADMIN, backend, client, log_in, scratch_dir
 from server.accounts.services import Scope, user_for_token
 from server.demo.seed import COMMUNITY_ID, demo_uuid
 from server.places.tables import Household
@@ -31,7 +30,7 @@ class RawSQLite:
     """The ceiling: plain sqlite3, one executemany and one commit per batch, a unique key on the tick id."""
 
     def __init__(self) -> None:
-        path = os.path.join(tempfile.mkdtemp(prefix="gridcare-bench-raw-"), "raw.sqlite3")
+        path = os.path.join(scratch_dir("gridcare-bench-raw-"), "raw.sqlite3")
         self.connection = sqlite3.connect(path)
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute(
