@@ -6,8 +6,9 @@ point one way: domains import this module, never the reverse. The rules every ki
 
 - A write has an id made by the phone. Sending it again with the same content is harmless ("duplicate");
   the same id with other content is refused ("id_reused") and recorded.
-- A write lands whole or not at all. A batch runs in one transaction: if the database fails, no write of the batch
-  lands and each is answered "retry"; the phone keeps them and sends them again.
+- A write lands whole or not at all. A batch runs in one transaction; if it fails, each write is tried alone in a
+  transaction of its own. What fails is answered "retry" (the phone keeps it and sends it again), unless it keeps
+  failing while the rest lands: then it is refused and kept, and the writes queued behind it are not held up.
 - Refused writes are kept in `SyncRejection`: what a person entered is never silently dropped.
 - Phone clocks are not trusted alone: the server's arrival order decides; a device time far off is answered
   with a warning and kept for the record.
@@ -35,6 +36,7 @@ MAX_KEPT_BODY = 4000  # characters of a refused write kept for people to look at
 KEEP_REFUSED_DAYS = 30
 MAX_BATCH = 500  # writes handled per request; the rest are answered "retry" and come in the next batch
 CLOCK_TOLERANCE = timedelta(hours=12)
+FAILURES_BEFORE_REFUSAL = 3  # a write the server failed to store this often, while others landed, is refused
 
 Status = Literal["accepted", "duplicate", "rejected", "retry"]
 
@@ -143,11 +145,10 @@ async def ingest(user: CurrentUser, batch: Batch, now: datetime) -> BatchAnswer:
                 for position, incoming in items:
                     answers[position] = stored[incoming.id]
     except Exception:
-        # Nothing of the batch landed; the phone keeps these writes and sends them again.
-        log.exception("sync batch failed; %d writes answered retry", sum(len(i) for i in by_kind.values()))
-        for items in by_kind.values():
-            for position, incoming in items:
-                answers[position] = Answer(id=incoming.id, status="retry", reason="server_error")
+        # Nothing of the batch landed. Each write is tried alone, so that one the server cannot store does not
+        # hold up the phone's whole outbox.
+        log.exception("sync batch failed; its %d writes are tried one by one", sum(len(i) for i in by_kind.values()))
+        refused += await _one_by_one(user, batch, by_kind, answers, now)
 
     for position in repeats:
         write = batch.writes[position]
@@ -166,6 +167,48 @@ async def ingest(user: CurrentUser, batch: Batch, now: datetime) -> BatchAnswer:
             refused.append((batch.writes[position], answer.reason or "", ""))
     await _record_refused(user, refused, now)
     return BatchAnswer(answers=[answers[i] for i in range(len(batch.writes))], received_at=now)
+
+
+async def _one_by_one(
+    user: CurrentUser, batch: Batch, by_kind: dict[str, list[tuple[int, Incoming]]], answers: dict, now: datetime
+) -> list[tuple[Write, str, str]]:
+    """After a batch failed whole: each write alone, in its own transaction. Returns the failures to record.
+
+    - Alone, it lands: answered as usual.
+    - It fails alone while others of the batch land: the fault is the write's (its content meets a bug). It is
+      answered "retry" and its failure is counted ("failed_retry"); at the FAILURES_BEFORE_REFUSAL-th it is refused
+      ("server_error") and kept, so that the writes queued behind it on that phone go through, and a person sees it.
+    - Every write fails alone: the database itself is down (the disk full, the server unreachable): all retry,
+      nothing is counted against the writes.
+    """
+    failed: list[tuple[int, Incoming]] = []
+    landed = 0
+    for name, items in by_kind.items():
+        for position, incoming in items:
+            try:
+                async with write_transaction():
+                    stored = await REGISTRY[name].ingest(user, [incoming], now)
+            except Exception:
+                log.exception("sync write %s (%s) failed alone", incoming.id, name)
+                failed.append((position, incoming))
+                answers[position] = Answer(id=incoming.id, status="retry", reason="server_error")
+            else:
+                answers[position] = stored[incoming.id]
+                landed += 1
+    if not landed or not failed:
+        return []
+    earlier: dict[uuid.UUID, int] = {}
+    for row in await SyncRejection.select(SyncRejection.write_id).where(
+        SyncRejection.write_id.is_in([incoming.id for _, incoming in failed]) & (SyncRejection.reason == "failed_retry")
+    ):
+        earlier[row["write_id"]] = earlier.get(row["write_id"], 0) + 1
+    counted = []
+    for position, incoming in failed:
+        if earlier.get(incoming.id, 0) + 1 >= FAILURES_BEFORE_REFUSAL:
+            answers[position] = rejection(incoming.id, "server_error")  # kept by the caller, as every refusal
+        else:
+            counted.append((batch.writes[position], "failed_retry", ""))
+    return counted
 
 
 async def _record_refused(user: CurrentUser, refused: list[tuple[Write, str, str]], now: datetime) -> None:

@@ -78,3 +78,42 @@ async def test_refused_writes_are_dropped_after_a_month():
     await services.ingest(USER, services.Batch(writes=[old]), long_ago)
     await services.purge_refused(datetime.now(UTC))
     assert not await SyncRejection.exists().where(SyncRejection.write_id == old.id)
+
+
+@pytest.fixture
+def touchy_kind():
+    """A kind that stores every write but one whose text is "boom" (a bug its content meets)."""
+
+    async def ingest(user, items, now):
+        if any(item.payload.text == "boom" for item in items):
+            raise ValueError("a bug")
+        return {item.id: services.Answer(id=item.id, status="accepted") for item in items}
+
+    services.register(services.Kind("test.touchy", Note, ingest))
+    yield
+    services.REGISTRY.pop("test.touchy")
+
+
+async def test_one_write_the_server_cannot_store_does_not_hold_up_the_others(touchy_kind):
+    boom = write("test.touchy", b'{"text": "boom"}')
+    for attempt in range(1, services.FAILURES_BEFORE_REFUSAL + 1):
+        batch = services.Batch(writes=[write("test.touchy"), boom, write("test.touchy")])
+        answers = (await services.ingest(USER, batch, datetime.now(UTC))).answers
+        assert [answers[0].status, answers[2].status] == ["accepted", "accepted"]  # those around it land
+        if attempt < services.FAILURES_BEFORE_REFUSAL:
+            assert (answers[1].status, answers[1].reason) == ("retry", "server_error")
+        else:  # it keeps failing alone: refused and kept, so the phone goes on with what is behind it
+            assert (answers[1].status, answers[1].reason) == ("rejected", "server_error")
+    kept = await SyncRejection.select(SyncRejection.reason, SyncRejection.body).where(SyncRejection.write_id == boom.id)
+    assert sorted(r["reason"] for r in kept) == ["failed_retry"] * (services.FAILURES_BEFORE_REFUSAL - 1) + [
+        "server_error"
+    ]
+    assert all("boom" in r["body"] for r in kept)
+
+
+async def test_when_every_write_fails_alone_nothing_is_counted_against_them(failing_kind):
+    lone = write("test.fails")
+    for _ in range(services.FAILURES_BEFORE_REFUSAL + 1):
+        answer = await services.ingest(USER, services.Batch(writes=[lone]), datetime.now(UTC))
+        assert answer.answers[0].status == "retry"  # the database is down, not the write at fault
+    assert not await SyncRejection.exists().where(SyncRejection.write_id == lone.id)
