@@ -16,6 +16,7 @@ point one way: domains import this module, never the reverse. The rules every ki
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import uuid
@@ -139,7 +140,7 @@ async def ingest(user: CurrentUser, batch: Batch, now: datetime) -> BatchAnswer:
         by_kind.setdefault(write.kind, []).append((position, Incoming(write.id, write.device_time, payload, digest)))
 
     try:
-        async with write_transaction():
+        async with write_transaction() if by_kind else contextlib.nullcontext():  # nothing to store: no write lock
             for name, items in by_kind.items():
                 stored = await REGISTRY[name].ingest(user, [incoming for _, incoming in items], now)
                 for position, incoming in items:
