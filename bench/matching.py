@@ -1,61 +1,97 @@
 """Matching a 100,000-row list against a 100,000-resident register (issue 4), against a plain dict join.
 
 The baseline is the least any matcher must do: a dict from the register's (name, door) keys and one lookup per
-row of the same keys. The matcher does that and more (people sharing a name at a door, phones and ID numbers that
-must not disagree, people on the list twice). Both are measured here, in this run; issue 4 asks for <= 1 s and
-<= 3x the baseline. Normalising the list's text is measured apart: it is done once per upload, before matching.
+row of the same keys. Measured in this run, in turns with:
+- the matcher alone, on keys already normalised (issue 4: <= 3x the baseline);
+- the whole path a saved list takes: the list's cells as its draft brings them back, normalised (names, doors
+  written four ways, phones with +86, spaces or a masked middle, ID numbers whole, masked or by their last 4 or 6
+  characters), the register's rows as its query gives them, then matching (issue 4: <= 1 s). Every door is
+  different, so nothing is normalised once for several rows, as a household's door on a real list would be.
+Reading the file (.csv parsing) and unpacking the draft are shown apart: they are reading, not matching.
 """
 
 from __future__ import annotations
 
+import csv
 import gc
+import io
+import os
 import random
 import statistics
 import time
+from dataclasses import dataclass
+from datetime import date
 
-from server.imports.matching import Listed, Matcher, Registered
-from server.imports.normalize import door_key, id_key, name_key, phone_key
+from server.imports import draft as drafts
+from server.imports.matching import Listed, Matcher, registered
+from server.imports.reader import read_table
 
 SIZE = 100_000
 ROUNDS = 9
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂"
+HEADERS = ["序号", "姓名", "性别", "身份证号", "联系电话", "住址"]
 
 
-def make(size: int = SIZE, seed: int = 4) -> tuple[list[Registered], list[Listed], list[tuple[int, str, str, str]]]:
+@dataclass(slots=True)
+class Resident:
+    """A row of the register's query (server.reconcile.services.RegisterRow, less what matching does not read)."""
+
+    name: str
+    door: str
+    building_number: int
+    phone: str
+    id_number: str
+    sex: str
+    birth_date: date
+
+
+def make(size: int = SIZE, seed: int = 4) -> tuple[list[Resident], bytes]:
+    """The register, and a list of every one of its people as a messy .csv, shuffled."""
     rng = random.Random(seed)
-    register, raw = [], []
+    register, lines = [], []
     for i in range(size):
         building, unit, floor, door = 1 + i // 400, 1 + (i // 100) % 4, 1 + (i // 4) % 25, 1 + i % 4
         name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
         phone = f"13{rng.randint(0, 999_999_999):09d}"
-        id_number = f"140109{rng.randint(1930, 2020)}0101{rng.randint(0, 9999):04d}"
-        register.append(Registered(name, f"{building}-{unit}-{floor}{door:02d}", building, phone, id_number))
-        # How lists write it: "2号楼1单元301", a masked phone for half of them, the last 6 of the ID for some.
-        listed_phone = phone[:3] + "****" + phone[-4:] if i % 2 else phone
-        raw.append((i + 2, name, f"{building}号楼{unit}单元{floor}{door:02d}", listed_phone, id_number[-6:]))
-    rng.shuffle(raw)
-    rows = [
-        Listed(line, name_key(name), door_key(door), None, phone_key(phone), id_key(id_number))
-        for line, name, door, phone, id_number in raw
-    ]
-    return register, rows, raw
+        born = date(rng.randint(1930, 2020), 1, 1)
+        id_number = f"140109{born:%Y%m%d}{rng.randint(0, 9999):04d}"
+        sex = "MF"[i % 2]
+        room = f"{floor}{door:02d}"
+        register.append(Resident(name, f"{building}-{unit}-{room}", building, phone, id_number, sex, born))
+        way = i % 4  # how lists write it, a quarter each
+        lines.append(
+            [
+                str(i + 1),
+                name if i % 8 else f"{name[0]} {name[1:]}",
+                "男女"[i % 2],
+                (id_number, id_number[-6:], f"{id_number[:6]}********{id_number[-4:]}", id_number[-4:])[way],
+                (phone, f"{phone[:3]}****{phone[-4:]}", f"+86 {phone}", f"{phone[:3]} {phone[3:7]} {phone[7:]}")[way],
+                (
+                    f"{building}号楼{unit}单元{room}",
+                    f"{building}-{unit}-{room}",
+                    f"铁北社区{building}栋{unit}单元{room}室",
+                    f"{building}号楼 {unit}单元 {room}",
+                )[way],
+            ]
+        )
+    rng.shuffle(lines)
+    out = io.StringIO()
+    csv.writer(out).writerows([HEADERS, *lines])
+    return register, out.getvalue().encode()
 
 
 def _timed(fn) -> float:
-    """CPU time of this process, collector off (as timeit does): the machine's other jobs do not count."""
+    """CPU time of this process (the machine's other jobs do not count), with the garbage collector on, as in the
+    server: a path that keeps 100,000 tuples alive pays for a full collection, and that is part of its cost."""
     gc.collect()
-    gc.disable()
-    try:
-        start = time.process_time()
-        fn()
-        return time.process_time() - start
-    finally:
-        gc.enable()
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
 
 
 def _interleaved(*fns) -> list[tuple[float, float]]:
-    """Best and median of each, run in turns: the other engineers' jobs on this machine slow both alike."""
+    """Best and median of each, run in turns: the other engineers' jobs on this machine slow all alike."""
     samples: list[list[float]] = [[] for _ in fns]
     for _ in range(ROUNDS):
         for fn, times in zip(fns, samples, strict=True):
@@ -64,32 +100,44 @@ def _interleaved(*fns) -> list[tuple[float, float]]:
 
 
 def run() -> None:
-    register, rows, raw = make()
+    people, data = make()
+    token = drafts.encode(drafts.draft_of(read_table(data, "list.csv"), "list.csv"))
+    draft = drafts.decode(token)  # as saving gets it back from the preview page
+    mapping = drafts.mapping_for(draft)
+    assert sorted(mapping.values()) == ["address", "id_number", "name", "phone", "sex"], mapping
+    rows = draft.rows
+    register = registered(people)
+    listed: list[Listed] = drafts.read_rows(rows, mapping)
     register_keys = [person.key for person in register]
-    row_keys = [row.key for row in rows]
+    row_keys = [row.key for row in listed]
 
     def dict_join():
         index = dict(zip(register_keys, range(len(register_keys)), strict=True))
         return [index.get(key) for key in row_keys]
 
     def matcher():
-        return Matcher(register).match_positions(rows)
+        return Matcher(register).match_positions(listed)
 
-    def normalise():
-        return [
-            Listed(line, name_key(name), door_key(door), None, phone_key(phone), id_key(id_number))
-            for line, name, door, phone, id_number in raw
-        ]
+    def whole_path():
+        return Matcher(registered(people)).match_positions(drafts.read_rows(rows, mapping))
 
-    matched = sum(resident >= 0 for resident in matcher()[0])
+    matched = sum(resident >= 0 for resident in whole_path()[0])
     assert matched == SIZE, matched
-    (base, base_median), (cost, cost_median) = _interleaved(dict_join, matcher)
-    norm = min(_timed(normalise) for _ in range(3))
-    print(f"matching {SIZE:,} rows against {SIZE:,} residents (best of {ROUNDS} in turns, median in brackets):")
-    print(f"  plain dict join of the same keys: {base * 1000:7.1f} ms ({base_median * 1000:.1f})")
-    print(f"  matcher (all {matched:,} matched):   {cost * 1000:7.1f} ms ({cost_median * 1000:.1f})")
-    print(f"  ratio matcher / dict join: {cost / base:.2f} (issue 4 asks <= 3.0, and <= 1 s)")
-    print(f"  normalising the list's text first: {norm * 1000:.0f} ms ({norm / base:.1f} x the dict join)")
+    assert sum(found is not None for found in dict_join()) == SIZE
+    (base, base_median), (cost, cost_median), (whole, whole_median) = _interleaved(dict_join, matcher, whole_path)
+    reading = min(_timed(lambda: read_table(data, "list.csv")) for _ in range(3))
+    unpacking = min(_timed(lambda: drafts.decode(token)) for _ in range(3))
+    load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
+    print(f"matching {SIZE:,} rows against {SIZE:,} residents: CPU time, best of {ROUNDS} in turns (median)")
+    print(f"  load average {load} on {os.cpu_count()} cores: other jobs on the machine slow every figure")
+    print(f"  plain dict join of the same keys:           {base * 1000:6.0f} ms ({base_median * 1000:.0f})")
+    print(f"  matcher alone, on normalised keys:          {cost * 1000:6.0f} ms ({cost_median * 1000:.0f})")
+    print(f"  whole path: normalise the list, match:      {whole * 1000:6.0f} ms ({whole_median * 1000:.0f})")
+    print(f"  ratio matcher / dict join:    {cost / base:5.2f} ({cost_median / base_median:.2f}; issue 4 asks <= 3)")
+    print(f"  ratio whole path / dict join: {whole / base:5.2f} ({whole_median / base_median:.2f}; all matched)")
+    verdict = "met" if whole <= 1 else "NOT met"
+    print(f"  whole path {whole:.2f} s: issue 4's 1 s {verdict}")
+    print(f"  apart (reading, not matching): the .csv {reading * 1000:.0f} ms, the draft {unpacking * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import unicodedata
 _SPACES = re.compile(r"\s+")
 # Characters that only separate parts of a door: "2号楼1单元301室", "2-1-301", "2栋 1单元 301".
 _DOOR_PARTS = re.compile(r"\d+")
+_DOOR_NUMBERS = re.compile(r"0*(\d+)")  # the same runs of digits, leading zeros left out: "0301" -> "301"
 _FLOOR = re.compile(r"\d+\s*(?:层|楼层)")  # "3层" is a floor, already part of the room number
 _MASK = re.compile(r"[*＊xX×]+")
 _PHONE_NOISE = re.compile(r"[\s\-()]+")
@@ -24,18 +25,23 @@ _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})?")
 
 def text(value: object) -> str:
     """A cell as clean text: full-width letters and digits made half-width (NFKC), spaces trimmed."""
-    if value is None:
-        return ""
     if type(value) is not str:
+        if value is None:
+            return ""
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # 13812345678 read from Excel as 13812345678.0
         value = str(value)
+    if value.isascii():  # NFKC leaves ASCII as it is, and isascii() costs nothing: most phones, IDs, doors
+        return value.strip()
     return unicodedata.normalize("NFKC", value).strip()
 
 
 def name_key(value: object) -> str:
     """Names compare without spaces (张 国强, 张　国强) and without middle dots' variants (阿依·买买提)."""
-    return _SPACES.sub("", text(value)).replace("•", "·").replace("・", "·")
+    name = text(value)
+    if name.isalnum():  # letters only (most names): no space or dot to take out
+        return name
+    return _SPACES.sub("", name).replace("•", "·").replace("・", "·")
 
 
 def door_key(value: object) -> str | None:
@@ -47,10 +53,13 @@ def door_key(value: object) -> str | None:
     cleaned = text(value)
     if not cleaned:
         return None
-    parts = _DOOR_PARTS.findall(_FLOOR.sub(" ", cleaned) if "层" in cleaned else cleaned)
+    parts = _DOOR_NUMBERS.findall(_FLOOR.sub(" ", cleaned) if "层" in cleaned else cleaned)
     if len(parts) < 3:
         return None
-    building, unit, room = parts[-3:]
+    door = "-".join(parts[-3:])
+    if door.isascii():
+        return door
+    building, unit, room = parts[-3:]  # digits of other scripts (٣): int() reads them
     return f"{int(building)}-{int(unit)}-{int(room)}"
 
 
@@ -80,7 +89,20 @@ def phone_key(value: object) -> str:
 
     Returns "" when what is left cannot be compared (too short, or letters).
     """
-    cleaned = _MASK.sub("*", _PHONE_NOISE.sub("", text(value)))
+    cleaned = text(value)
+    if cleaned.isascii():  # the common ways, for which the general rule below comes to this, for less
+        compact = cleaned.replace(" ", "").replace("-", "")
+        if compact.isdigit():  # 13812345678, 138 1234 5678, 0086 138-1234-5678
+            if compact.startswith("0086"):
+                compact = compact[4:]
+            elif len(compact) == 13 and compact.startswith("86"):
+                compact = compact[2:]
+            return compact if len(compact) >= 7 else ""
+        if compact.startswith("+86") and compact[3:].isdigit():  # +86 138 1234 5678
+            return compact[3:] if len(compact) >= 10 else ""
+        if len(compact) == 11 and compact[3:7] == "****" and (compact[:3] + compact[7:]).isdigit():
+            return f"{compact[:3]}*{compact[7:]}"  # 138****5678
+    cleaned = _MASK.sub("*", _PHONE_NOISE.sub("", cleaned))
     if cleaned.startswith("+86"):
         cleaned = cleaned[3:]
     elif cleaned.startswith("0086"):
@@ -110,7 +132,10 @@ def id_key(value: object) -> str:
 
     "140109194906250019", "140109********0019", "0019" (the last 4), "250019" (the last 6).
     """
-    cleaned = _ID_MASK.sub("*", _SPACES.sub("", text(value)).upper())
+    cleaned = text(value)
+    if cleaned.isascii() and cleaned.isdigit():  # whole or partial, written plainly
+        return cleaned if len(cleaned) >= 4 else ""
+    cleaned = _ID_MASK.sub("*", _SPACES.sub("", cleaned).upper())
     if not _ID_CHARS.fullmatch(cleaned) or len(cleaned) - cleaned.count("*") < 4:
         return ""
     return cleaned

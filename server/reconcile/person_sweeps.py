@@ -63,7 +63,7 @@ async def from_sweep(user: CurrentUser, scope: Scope, sweep_id: uuid.UUID, now: 
     ev = Evaluation(
         draft=drafts.Draft(filename=sweep["name"], headers=[], header_line=0, rows=[]),
         mapping={},
-        fields=[drafts.Fields(line=0) for _ in residents],
+        fields=[drafts.Fields(line=0, name="") for _ in residents],
         register=register,
         residents=residents,
         others={},

@@ -16,7 +16,6 @@ from server.accounts.services import CurrentUser, Scope
 from server.db import insert_in_chunks, write_transaction
 from server.imports import columns, matching
 from server.imports import draft as drafts
-from server.imports.normalize import name_key
 from server.places.tables import Building, Resident
 from server.reconcile import schemas
 from server.reconcile.tables import ExpectedResident, ListRow, ReconcileArea, Reconciliation
@@ -63,6 +62,7 @@ class RegisterRow:
     phone: str | None
     id_number: str | None
     status: str
+    sex: str
     birth_date: date | None
 
 
@@ -83,6 +83,7 @@ async def load_register(scope: Scope) -> list[RegisterRow]:
         Resident.phone,
         Resident.id_number,
         Resident.status,
+        Resident.sex,
         Resident.birth_date,
     ).where(Resident.community == scope.community_id)
     if scope.grid_ids is not None:
@@ -111,34 +112,18 @@ class Evaluation:
         return [(position, resident) for position, resident in enumerate(self.residents) if resident >= 0]
 
 
-def _registered(row: RegisterRow) -> matching.Registered:
-    return matching.Registered(
-        name=name_key(row.name),
-        door=row.door,
-        building=row.building_number,
-        phone=row.phone,
-        id_number=row.id_number,
-    )
-
-
 async def evaluate(
     scope: Scope, draft: drafts.Draft, choices: dict[int, str], building_ids: list[uuid.UUID]
 ) -> Evaluation:
     mapping = drafts.mapping_for(draft, choices)
-    fields = [drafts.read_fields(row, mapping) for row in draft.rows if row.duplicate_of is None]
+    fields = drafts.read_rows([row for row in draft.rows if row.duplicate_of is None], mapping)
     register = await load_register(scope)
     blocking = []
     if not columns.can_identify(mapping):
         blocking.append("no_identifying_column")
         residents, others = [-1] * len(fields), {}
     else:
-        listed = [
-            matching.Listed(
-                line=f.line, name=f.name, door=f.door, building=f.building, phone=f.phone, id_number=f.id_number
-            )
-            for f in fields
-        ]
-        residents, others = matching.Matcher([_registered(r) for r in register]).match_positions(listed)
+        residents, others = matching.Matcher(matching.registered(register)).match_positions(fields)
     buildings = {
         row["id"]: row
         for row in await Building.select(Building.id, Building.name, Building.number, Building.grid).where(

@@ -19,7 +19,7 @@ from server.audit.services import record_read
 from server.db import insert_in_chunks, write_transaction
 from server.imports import columns, matching
 from server.imports import draft as drafts
-from server.imports.normalize import name_key, text
+from server.imports.normalize import text
 from server.places.tables import Resident
 from server.register import import_rows, services
 from server.register.tables import Contact, ElderProfile
@@ -102,6 +102,7 @@ class Person:
     phone: str | None
     id_number: str | None
     status: str
+    sex: str
     birth_date: date | None
     profile: dict | None = None
     contacts: list[dict] = field(default_factory=list)
@@ -118,6 +119,7 @@ async def load_people(scope: Scope) -> list[Person]:
         Resident.phone,
         Resident.id_number,
         Resident.status,
+        Resident.sex,
         Resident.birth_date,
     ).where(Resident.community == scope.community_id)
     if scope.grid_ids is not None:
@@ -186,23 +188,9 @@ async def evaluate(
     people = await load_people(scope)
     if blocking:
         return Evaluation(draft, mapping, problems, [], 0, skip_unknown, blocking)
-    found = [drafts.read_fields(row, mapping) for row in rows]
-    matcher = matching.Matcher(
-        [
-            matching.Registered(
-                name=name_key(p.name), door=p.door, building=p.building_number, phone=p.phone, id_number=p.id_number
-            )
-            for p in people
-        ]
-    )
-    residents, others = matcher.match_positions(
-        [
-            matching.Listed(
-                line=f.line, name=f.name, door=f.door, building=f.building, phone=f.phone, id_number=f.id_number
-            )
-            for f in found
-        ]
-    )
+    found = drafts.read_rows(rows, mapping)
+    matcher = matching.Matcher(matching.registered(people))
+    residents, others = matcher.match_positions(found)
     plans, unknown = [], 0
     for position, (row, f) in enumerate(zip(rows, found, strict=True)):
         said = [RowProblem(line=f.line, kind=code, name=f.name, door=f.door_text) for code in f.problems]

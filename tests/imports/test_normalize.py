@@ -102,3 +102,34 @@ def test_names_ignore_spaces_and_width():
 )
 def test_dates_as_registers_write_them(written, parts):
     assert date_parts(written) == parts
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [
+        ("0086 138 1234 5678", "13812345678"),
+        ("86-138-1234-5678", "13812345678"),
+        ("+86 138****5678", "138*5678"),
+        ("138 **** 5678", "138*5678"),
+        ("138****567", ""),  # too few digits to compare
+        ("+86", ""),
+        ("0086", ""),
+        ("(0351) 1234567", "03511234567"),
+    ],
+)
+def test_phones_written_plainly_and_otherwise_by_one_rule(written, key):
+    assert phone_key(written) == key
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [("02-01-0301", "2-1-301"), ("0-0-0", "0-0-0"), ("٢-١-٣٠١", "2-1-301"), ("3号楼2单元5层502", "3-2-502")],
+)
+def test_doors_lose_leading_zeros_and_read_any_digits(written, key):
+    assert door_key(written) == key
+
+
+def test_id_numbers_written_plainly():
+    assert id_key("250019") == "250019"
+    assert id_key("019") == ""
+    assert id_key(140109194906250019) == "140109194906250019"  # an Excel number cell
