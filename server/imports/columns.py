@@ -195,16 +195,31 @@ def _contact_number(header: object) -> int | None:
     return int(found.group()) if found else None
 
 
+def _is_bare_contact(header: object) -> bool:
+    """联系人, 联系人电话, 联系人1: "the one to contact", with no word saying it is someone else (紧急, 监护人, 亲属)."""
+    return _DIGITS.sub("", header_key(header)).startswith("联系人")
+
+
 def detect(headers: list[str], fields: tuple[str, ...] = FIELDS) -> dict[int, str]:
     """Column index -> field for the headers that are recognised among `fields`; a field is taken by its first
-    column only. Contacts' columns are numbered: by the number in the header, else each contact's name column starts
-    the next contact, and a phone, relation or address right after a contact's column is that contact's."""
+    column only.
+
+    A register (fields with contacts): contacts' columns are numbered by the number in the header, else each
+    contact's name column starts the next contact, and a phone, relation or address right after a contact's column
+    is that contact's. A list of people (no contacts, as reconciling reads it): a column naming someone else
+    (紧急联系人电话, or 联系电话 right after 紧急联系人) is never the person's; but 联系人 alone names no one else: on a
+    test point's list, 联系人 | 联系电话 (or 联系人电话) asks for the listed person's own number."""
+    registers_contacts = any(f.startswith("contact") for f in fields)
     mapping: dict[int, str] = {}
     contact, last_contact_column = 0, -2
     for index, header in enumerate(headers):
         field = field_of(header)
         if field is None:
             continue
+        if not registers_contacts and field.startswith("contact_") and _is_bare_contact(header):
+            if field != "contact_phone":
+                continue  # 联系人 itself: left for a person to map; its neighbour stays the person's own
+            field = "phone"
         if last_contact_column == index - 1 and field in _CONTACT_NEIGHBOURS:
             # An address there is the contact's only once the resident's own door has a column.
             if field != "address" or {"address", "room"} & set(mapping.values()):

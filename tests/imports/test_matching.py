@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from server.imports.matching import (
     AMBIGUOUS,
     INCOMPLETE,
@@ -69,3 +71,37 @@ def test_unknown_incomplete_and_repeated():
         REGISTER, [Listed(2, "张国强", "2-1-301"), Listed(3, "张国强", "2-1-301", phone="13812345678")]
     )
     assert [(r.status, r.reason) for r in results] == [(MATCHED, ""), (REPEATED, "2")]
+
+
+# Two of a name, told apart only by what the register knows of their sex and birth date.
+TWINS = [
+    Registered("王芳", "2-1-301", 2, None, None, "F", date(1950, 3, 1)),  # 0
+    Registered("王芳", "2-2-502", 2, None, None, "F", date(1990, 2, 2)),  # 1
+    Registered("刘洋", "3-1-101", 3, None, None, "M", date(1958, 5, 5)),  # 2: father and son of one name, one door
+    Registered("刘洋", "3-1-101", 3, None, None, "M", date(1985, 1, 1)),  # 3
+    Registered("李强", "4-1-101", 4, "13900000101", None, "M", None),  # 4: birth date not registered
+    Registered("李强", "4-2-101", 4, None, None, "F", date(1950, 1, 1)),  # 5
+]
+
+
+def told(**row) -> tuple:
+    result = match_rows(TWINS, [Listed(line=2, **row)])[0]
+    return result.status, result.resident
+
+
+def test_a_birth_date_the_list_gives_settles_two_of_a_name():
+    assert told(name="王芳", building=2, birth=(1990, 2, 2)) == (MATCHED, 1)
+    assert told(name="王芳", birth=(1950, 3, None)) == (MATCHED, 0)  # 出生年月: year and month
+    assert told(name="刘洋", door="3-1-101", birth=(1985, 1, 1)) == (MATCHED, 3)
+
+
+def test_sex_and_birth_date_never_guess():
+    assert told(name="王芳", building=2, sex="F") == (AMBIGUOUS, None)  # both are women
+    assert told(name="王芳", building=2, birth=(1970, 1, 1)) == (AMBIGUOUS, None)  # neither was born then
+    assert told(name="王芳", building=2, sex="M", birth=(1990, 2, 2)) == (AMBIGUOUS, None)  # one agrees, one not
+    assert told(name="王芳", building=2, birth=(1990, 2, 31)) == (AMBIGUOUS, None)  # no such day
+    # The register has no birth date for one 李强: the other's cannot single him out by it ...
+    assert told(name="李强", building=4, birth=(1950, 1, 1)) == (AMBIGUOUS, None)
+    # ... but the sex it has for both can; and a phone that disagrees is never overruled.
+    assert told(name="李强", building=4, sex="M") == (MATCHED, 4)
+    assert told(name="李强", building=4, sex="M", phone="13900000999") == (AMBIGUOUS, None)

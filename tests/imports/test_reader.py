@@ -167,3 +167,37 @@ def test_a_registers_headers_and_its_contacts_in_order():
         2: "contact1_name",
         3: "contact1_phone",
     }
+
+
+def test_contact_columns_read_as_a_list_of_people_and_as_a_register():
+    """A 联系电话 beside 联系人 is the listed person's own number on a test point's list, the contact's in a register;
+    a column that says it is someone else's (紧急联系人, 监护人) is never the person's on either."""
+    for headers, as_list, as_register in [
+        (
+            ["姓名", "住址", "联系人", "联系电话"],
+            {0: "name", 1: "address", 3: "phone"},
+            {0: "name", 1: "address", 2: "contact1_name", 3: "contact1_phone"},
+        ),
+        (
+            ["姓名", "住址", "联系人电话"],
+            {0: "name", 1: "address", 2: "phone"},
+            {0: "name", 1: "address", 2: "contact1_phone"},
+        ),
+        (
+            ["姓名", "紧急联系人电话", "住址"],
+            {0: "name", 2: "address"},
+            {0: "name", 1: "contact1_phone", 2: "address"},
+        ),
+        (
+            ["姓名", "住址", "监护人", "联系电话"],
+            {0: "name", 1: "address"},
+            {0: "name", 1: "address", 2: "contact1_name", 3: "contact1_phone"},
+        ),
+        (
+            ["姓名", "手机号", "紧急联系人", "关系", "联系电话"],
+            {0: "name", 1: "phone"},
+            {0: "name", 1: "phone", 2: "contact1_name", 3: "contact1_relation", 4: "contact1_phone"},
+        ),
+    ]:
+        assert columns.detect(headers) == as_list, headers
+        assert columns.detect(headers, columns.REGISTER_FIELDS) == as_register, headers

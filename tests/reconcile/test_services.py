@@ -12,7 +12,7 @@ from server.db import insert_in_chunks
 from server.demo.seed import BUILDING_2_LIVING, COMMUNITY_ID, GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
 from server.imports import draft as drafts
 from server.imports.reader import ImportProblem
-from server.places.tables import Resident
+from server.places.tables import Household, Resident
 from server.reconcile import actions, person_sweeps, results, services
 from server.reconcile.tables import ExpectedResident, ListRow, Reconciliation
 from server.sweeps.tables import Sweep, SweepArea, SweepTick
@@ -146,6 +146,60 @@ async def test_people_on_the_list_only_ambiguous_rows_and_reasons():
     finally:  # the seeded register is shared by every test: building 2 keeps its 332
         await Reconciliation.delete().where(Reconciliation.id == rec_id)
         await Resident.delete().where(Resident.id == added)
+
+
+async def test_a_birth_date_on_the_list_settles_two_of_a_name_never_a_guess():
+    """Decision 0006: two 李秀英 in building 2; the list's 出生日期 says which one, and only when the register
+    has a birth date for each of them."""
+    household = await Household.select(Household.id).where(Household.door == "2-2-502").first()
+    other = uuid.uuid4()
+    await Resident.insert(
+        Resident(
+            id=other,
+            community=COMMUNITY_ID,
+            household=household["id"],
+            name="李秀英",
+            sex="F",
+            birth_date=date(1980, 5, 5),
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
+    try:
+        for born, found in (("1951-10-08", STORY_RESIDENT_IDS["李秀英"]), ("1980年5月", other), ("", None)):
+            data = f"姓名,楼号,出生日期\n李 秀英,2号楼,{born}\n".encode()
+            ev = await services.evaluate(GRID2, services.draft_from_upload(data, "l.csv"), {}, [BUILDING_2])
+            resident = ev.residents[0]
+            assert (ev.register[resident].id if resident >= 0 else None) == found, born
+            if found is None:
+                assert (ev.others[0].status, ev.others[0].reason) == ("ambiguous", "same_name")
+        # The register's own birth date missing for one of them: nothing to go by.
+        await Resident.update({Resident.birth_date: None}).where(Resident.id == other)
+        data = "姓名,楼号,出生日期\n李秀英,2,1951-10-08\n".encode()
+        ev = await services.evaluate(GRID2, services.draft_from_upload(data, "l.csv"), {}, [BUILDING_2])
+        assert ev.residents == [-1] and ev.others[0].status == "ambiguous"
+    finally:
+        await Resident.delete().where(Resident.id == other)
+
+
+async def test_a_phone_beside_a_contact_is_the_persons_own_unless_the_header_says_otherwise():
+    """联系人 | 联系电话 on a test point's list is the person's own number (a wrong one makes the row a person's to
+    decide); 紧急联系人电话, or 联系电话 after 紧急联系人, is someone else's and is not held against the person."""
+    people = {p["name"]: p for p in await living_in_building(2)}
+    zhang = people["张国强"]
+    for header, expected in (
+        ("姓名,住址,联系人,联系电话", ("ambiguous", "details_differ")),
+        ("姓名,住址,联系人电话", ("ambiguous", "details_differ")),
+        ("姓名,住址,紧急联系人,联系电话", None),
+        ("姓名,住址,紧急联系人电话", None),
+    ):
+        cells = [zhang["name"], zhang["door"]] + (["张伟"] if header.count(",") == 3 else []) + ["13900000000"]
+        data = f"{header}\n{','.join(cells)}\n".encode()
+        ev = await services.evaluate(GRID2, services.draft_from_upload(data, "l.csv"), {}, [BUILDING_2])
+        if expected is None:
+            assert ev.register[ev.residents[0]].id == zhang["id"], header
+        else:
+            assert (ev.others[0].status, ev.others[0].reason) == expected, header
 
 
 async def test_a_draft_comes_back_whole_or_is_refused():

@@ -201,3 +201,18 @@ async def test_a_profile_saved_by_someone_during_the_import_is_not_overwritten(a
         assert answer.status_code == 409 and "保存了其中的档案" in answer.text
     assert (await ElderProfile.objects().get(ElderProfile.id == hou["id"])).interests == "打太极"
     assert await AuditEntry.count().where(AuditEntry.action == "register.import") == imports_before
+
+
+async def test_a_registers_contact_and_its_phone_are_the_contacts(app):
+    """In a register, 联系人 | 联系电话 is the relative to call (a list to reconcile reads it as the person's own)."""
+    someone = (await people_of_building(7, limit=1, offset=3))[0]
+    b, u, r = someone["door"].split("-")
+    data = f"姓名,住址,联系人,关系,联系电话\n{someone['name']},{b}号楼{u}单元{r},吴小明,儿子,13900001111\n".encode()
+    async with browser(app) as client:
+        await log_in(client, ADMIN)
+        page = await upload(client, data, name="台账.csv")
+        assert page.status_code == 200, page.text
+        assert stat(page.text, "pv-to-fix") == 0, problems(page.text)
+        for field in ("contact1_name", "contact1_relation", "contact1_phone"):
+            assert re.search(rf'<option value="{field}" selected>', page.text), field
+        assert not re.search(r'<option value="phone" selected>', page.text)
