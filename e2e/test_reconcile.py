@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import time
 from pathlib import Path
 
 from openpyxl import Workbook
 from playwright.sync_api import Page, expect
 
-from e2e.pages import assert_phone_layout
+from e2e.pages import NewSweepPage, SweepPage, assert_phone_layout, path_of
 
 WORKER = "13800000002"  # 李雪敏: building 2 is in her grid
 NARROW = {"viewport": {"width": 360, "height": 780}}
+
+
+def db_eventually(db_path: Path, sql: str, value: object, timeout: float = 10) -> None:
+    """Poll the database until the query gives the value: the phone's outbox sends on its own time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with sqlite3.connect(db_path) as db:
+            found = db.execute(sql).fetchone()[0]
+        if found == value or time.monotonic() > deadline:
+            assert found == value, (sql, found)
+            return
+        time.sleep(0.1)
 
 
 def story_list(db_path: Path, folder: Path, extra: tuple[tuple, ...] = ()) -> Path:
@@ -58,8 +72,16 @@ def test_the_grid_worker_finds_the_two_missing_and_records_a_reason(page_as, liv
     )
     missing = page.get_by_test_id("missing-person")
     expect(missing).to_have_count(2)
-    assert missing.first.get_by_test_id("call").get_attribute("href").startswith("tel:1")
     assert_phone_layout(page, "reconcile-result")
+    # Tap to call: the number is masked until a tap shows it as a call link, and the server logs who saw it.
+    him = missing.filter(has_text="张国强")
+    expect(him.get_by_test_id("show-phone")).to_contain_text("****")
+    expect(him.get_by_test_id("call-link")).to_have_count(0)
+    him.get_by_test_id("show-phone").click()
+    expect(him.get_by_test_id("call-link")).to_have_attribute("href", re.compile(r"^tel:1\d{10}$"))
+    with sqlite3.connect(live_server.db_path) as db:
+        assert db.execute("SELECT count(*) FROM audit_entry WHERE action = 'phone.view'").fetchone()[0] >= 1
+    assert_phone_layout(page, "reconcile-call")
 
     her = missing.filter(has_text="李秀英")
     her.get_by_test_id("reason-will_come").click()
@@ -94,3 +116,44 @@ def test_rows_for_a_person_to_decide_and_people_not_in_the_register(page_as, liv
     row.get_by_role("button", name="确定").click()
     expect(page.get_by_test_id("missing-person")).to_have_count(1)
     expect(page.get_by_test_id("headline-text")).to_have_text("应到 332 人，名单上 331 人；未到：李秀英 (2-1-301)")
+
+
+def test_a_person_sweep_is_reconciled_from_its_page(page_as, live_server) -> None:
+    """Item 5: no file. The grid worker sweeps each person of 2号楼 1单元, records the five of 2-1-301 (one away),
+    and from the sweep's page asks the register who is missing."""
+    page: Page = page_as(WORKER, **NARROW)
+    NewSweepPage(page).open()
+    page.fill("#name", "1单元每人核酸")
+    page.get_by_label("按人").check()
+    page.get_by_text("只扫2号楼的部分单元").click()
+    page.get_by_label("2号楼 1单元").check()
+    page.get_by_role("button", name="创建扫楼").click()
+    sweep = SweepPage(page)
+    expect(sweep.progress).to_contain_text("共 54")
+    sweep_path = path_of(page)
+    expect(page.get_by_test_id("reconcile-sweep")).to_be_visible()
+
+    screen = sweep.open_floor(3)
+    people = screen.door("2-1-301").get_by_test_id("person-row")
+    expect(people).to_have_count(5)
+    for n in range(5):
+        people.nth(n).get_by_role("button", name="外出" if n == 4 else "已检测", exact=True).click()
+    ticks = "FROM sweep_tick t JOIN sweep s ON t.sweep = s.id JOIN resident r ON t.resident = r.id"
+    ticks += " WHERE s.name = '1单元每人核酸'"
+    db_eventually(live_server.db_path, f"SELECT count(*) {ticks}", 5)  # every tick reached the server
+    page.goto(sweep_path)
+    assert_phone_layout(page, "reconcile-sweep-button")
+    page.get_by_test_id("reconcile-sweep").click()
+
+    expect(page.get_by_test_id("headline-text")).to_contain_text("名单上 4 人")
+    with sqlite3.connect(live_server.db_path) as db:
+        expected = db.execute(
+            "SELECT count(*) FROM resident r JOIN household h ON r.household = h.id JOIN unit u ON h.unit = u.id"
+            " JOIN building b ON h.building = b.id WHERE b.number = 2 AND u.number = 1 AND r.status = 'living'"
+        ).fetchone()[0]
+        assert db.execute("SELECT source FROM reconciliation WHERE title = '1单元每人核酸'").fetchall() == [("sweep",)]
+        (away,) = db.execute(f"SELECT r.name {ticks} AND t.outcome = 'away'")
+    expect(page.get_by_test_id("headline-text")).to_contain_text(f"应到 {expected} 人")
+    card = page.get_by_test_id("missing-person").filter(has_text=away[0])
+    expect(card.get_by_test_id("reason")).to_have_text("外出")  # the sweep's "away" became the reason
+    assert_phone_layout(page, "reconcile-sweep-result")

@@ -196,7 +196,7 @@ def _contact_number(header: object) -> int | None:
 
 
 def _is_bare_contact(header: object) -> bool:
-    """联系人, 联系人电话, 联系人1: "the one to contact", with no word saying it is someone else (紧急, 监护人, 亲属)."""
+    """联系人, 联系人电话, 联系人1: "the one to contact", no word saying it is someone else (紧急, 监护人, 亲属)."""
     return _DIGITS.sub("", header_key(header)).startswith("联系人")
 
 

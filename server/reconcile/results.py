@@ -128,7 +128,6 @@ async def get_result(scope: Scope, rec_id: uuid.UUID, today: date) -> schemas.Re
             name=e["name"],
             door=e["door"],
             age=age_on(e["birth_date"], today),
-            phone=e["phone"],
             phone_masked=mask_phone(e["phone"]),
             status=e["status"],
             reason=e["reason"],

@@ -67,8 +67,7 @@ class Person(msgspec.Struct, kw_only=True):
     name: str
     door: str
     age: int | None
-    phone: str | None  # whole, for tap to call: the result page is audited
-    phone_masked: str | None
+    phone_masked: str | None  # the whole number only on a tap that is logged (/residents/{id}/phone)
     status: str
     reason: str = ""
     line: int | None = None

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from server.audit.tables import AuditEntry
 from server.demo.seed import STORY_RESIDENT_IDS, demo_uuid
 from server.imports.reader import MAX_BYTES
+from server.places.tables import Resident
 from server.reconcile.tables import ExpectedResident, Reconciliation
 from server.sweeps.tables import Sweep, SweepArea
 from tests.conftest import log_in
@@ -67,7 +68,15 @@ async def test_the_story_upload_preview_save_and_the_two_names(client):
     headline = re.search(r'data-testid="headline-text">(.*?)</p>', page.text).group(1)
     assert headline == "应到 332 人，名单上 330 人；未到：张国强、李秀英 (2-1-301)"
     assert page.text.count('data-testid="missing-person"') == 2
-    assert 'href="tel:' in page.text  # a grid worker can call them from here
+    # A grid worker calls them from here: the number masked, whole only on a tap that is logged.
+    zhang = await Resident.select(Resident.phone).where(Resident.id == STORY_RESIDENT_IDS["张国强"]).first()
+    assert zhang["phone"] not in page.text and 'href="tel:' not in page.text
+    assert f'hx-get="/residents/{STORY_RESIDENT_IDS["张国强"]}/phone"' in page.text
+    shown = await client.get(f"/residents/{STORY_RESIDENT_IDS['张国强']}/phone", headers={"HX-Request": "true"})
+    assert f'href="tel:{zhang["phone"]}"' in shown.text
+    assert await AuditEntry.exists().where(
+        (AuditEntry.action == "phone.view") & (AuditEntry.target_id == str(STORY_RESIDENT_IDS["张国强"]))
+    )
     assert "登记为外出" in page.text  # away and moved-out residents were not expected, and the page says so
     rec_id = saved.headers["location"].rsplit("/", 1)[1]
     assert await AuditEntry.exists().where((AuditEntry.action == "reconcile.view") & (AuditEntry.target_id == rec_id))
@@ -94,6 +103,8 @@ async def test_the_story_upload_preview_save_and_the_two_names(client):
     sheet = load_workbook(io.BytesIO(export.content)).worksheets[0]
     names = {(row[0], row[1], row[4]) for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert names == {("张国强", "2-1-301", None), ("李秀英", "2-1-301", "会来")}
+    phones = {row[3] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert zhang["phone"] not in phones and all("****" in p for p in phones if p)  # masked, as the register's
     assert await AuditEntry.exists().where(AuditEntry.action == "reconcile.export")
 
     # With htmx, only her card comes back, with the reason marked.

@@ -279,3 +279,18 @@ async def test_a_revisit_sweep_holds_exactly_the_doors_still_open(client):
     assert "2-1-302" in floor.text and "2-1-301" not in floor.text
     assert (await tick(client, revisit_id, "done")).status_code == 400  # 2-1-301 is not in the revisit
     assert (await tick(client, revisit_id, "done", household_id=str(other))).status_code == 303  # 2-1-302 is
+
+
+async def test_a_person_sweeps_page_offers_its_coordinator_to_reconcile_it(client):
+    """Issue 4, item 5: a sweep of each person is reconciled from its own page; a sweep of doors is not."""
+    sweep_id = await make_person_sweep(client, "核对用", unit_ids=[str(demo_uuid("unit", "2-2"))])
+    page = await client.get(f"/sweeps/{sweep_id}")
+    assert f'action="/reconcile/sweeps/{sweep_id}"' in page.text and 'data-testid="reconcile-sweep"' in page.text
+    answer = await client.post(
+        f"/reconcile/sweeps/{sweep_id}", data={"_csrf_token": client.cookies["gc_csrf"]}, follow_redirects=False
+    )
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/reconcile/")
+    doors = await make_sweep(client, "按户")
+    assert 'data-testid="reconcile-sweep"' not in (await client.get(f"/sweeps/{doors}")).text
+    await log_in(client, VOLUNTEER)
+    assert 'data-testid="reconcile-sweep"' not in (await client.get(f"/sweeps/{sweep_id}")).text
