@@ -307,7 +307,7 @@ def _workbook(request: Request, result: schemas.Result) -> bytes:
             [
                 r.line,
                 r.name,
-                r.door_text,
+                r.door or r.door_text,
                 r.phone_masked or "",
                 translate(request, "Added") if r.decision == "added" else "",
             ]
@@ -322,7 +322,7 @@ def _workbook(request: Request, result: schemas.Result) -> bytes:
         ]
     )
     for r in result.ambiguous:
-        open_rows.append([r.line, r.name, r.door_text, "; ".join(f"{c.name} {c.door}" for c in r.candidates)])
+        open_rows.append([r.line, r.name, r.door or r.door_text, "; ".join(f"{c.name} {c.door}" for c in r.candidates)])
     away = book.create_sheet(translate(request, "Not expected"))
     away.append(
         [

@@ -156,7 +156,7 @@ def _problems(ev: Evaluation) -> list[schemas.RowProblem]:
     ]
     for position, f in enumerate(ev.fields):
         for code in f.problems:
-            problems.append(schemas.RowProblem(line=f.line, kind=code, name=f.name, door=f.door_text))
+            problems.append(schemas.RowProblem(line=f.line, kind=code, name=f.name, door=f.door or f.door_text))
         resident = ev.residents[position]
         if resident >= 0:
             person = ev.register[resident]
@@ -173,7 +173,9 @@ def _problems(ev: Evaluation) -> list[schemas.RowProblem]:
         if result is None or (result.status == matching.INCOMPLETE and "cannot_identify" in f.problems):
             continue
         kind = {matching.INCOMPLETE: "cannot_identify"}.get(result.status, result.status)
-        problems.append(schemas.RowProblem(line=f.line, kind=kind, name=f.name, door=f.door_text, other=result.reason))
+        problems.append(
+            schemas.RowProblem(line=f.line, kind=kind, name=f.name, door=f.door or f.door_text, other=result.reason)
+        )
     problems.sort(key=lambda p: p.line)
     return problems
 

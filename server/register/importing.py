@@ -193,14 +193,16 @@ async def evaluate(
     residents, others = matcher.match_positions(found)
     plans, unknown = [], 0
     for position, (row, f) in enumerate(zip(rows, found, strict=True)):
-        said = [RowProblem(line=f.line, kind=code, name=f.name, door=f.door_text) for code in f.problems]
+        said = [RowProblem(line=f.line, kind=code, name=f.name, door=f.door or f.door_text) for code in f.problems]
         if residents[position] < 0:
             result = others[position]
             if result.status == matching.UNKNOWN:
                 unknown += 1
             if not said:  # a row that cannot be read says so; else why it matched nobody
                 kind = "cannot_identify" if result.status == matching.INCOMPLETE else result.status
-                said.append(RowProblem(line=f.line, kind=kind, name=f.name, door=f.door_text, other=result.reason))
+                said.append(
+                    RowProblem(line=f.line, kind=kind, name=f.name, door=f.door or f.door_text, other=result.reason)
+                )
                 said[-1].blocking = not (kind == "unknown" and skip_unknown)  # left out by the person's choice
             problems += said
             continue
