@@ -24,6 +24,7 @@ from server.imports.normalize import (
     date_parts,
     door_from_parts,
     door_key,
+    door_numbers,
     id_key,
     name_key,
     phone_key,
@@ -149,9 +150,10 @@ def _door(cells: tuple[str, str, str, str]) -> _Door:
 
 def _address_door(address: str) -> _Door:
     door_text = text(address)
-    door = door_key(door_text) if door_text else None
-    number = int(door.split("-", 1)[0]) if door else None
-    return _Door(door, door_text[:128], number, bool(door_text) and door is None)
+    parts = door_numbers(door_text)
+    if parts is None:
+        return _Door(None, door_text[:128], None, bool(door_text))
+    return _Door("-".join(parts), door_text[:128], int(parts[0]), False)
 
 
 def _each_once(function: Callable[[str], T], cells: list[str]) -> list[T]:
@@ -181,16 +183,15 @@ def read_rows(rows: list[DraftRow], mapping: dict[int, str]) -> list[Fields]:
     index = {field: i for i, field in mapping.items()}
     cells = [row.cells for row in rows]
     empty = [""] * len(rows)
-    # Rows are as wide as the header, unless a draft came back short: then each cell is looked up with care.
-    wide = not mapping or min(map(len, cells), default=0) > max(mapping)
 
     def column(field: str) -> list[str]:
         i = index.get(field)
         if i is None:
             return empty
-        if wide:
+        try:
             return list(map(itemgetter(i), cells))
-        return [row[i] if i < len(row) else "" for row in cells]
+        except IndexError:  # rows are as wide as the header, unless a draft came back short
+            return [row[i] if i < len(row) else "" for row in cells]
 
     names = _each_once(name_key, column("name"))
     raw_phones, raw_ids = column("phone"), column("id_number")
@@ -212,14 +213,14 @@ def read_rows(rows: list[DraftRow], mapping: dict[int, str]) -> list[Fields]:
     return list(
         map(
             Fields,  # positionally, which costs least: Listed's fields, then door_text and problems
-            [row.line for row in rows],
+            map(attrgetter("line"), rows),
             names,
             map(attrgetter("door"), doors),
             map(attrgetter("building"), doors),
             phones,
             id_numbers,
-            _each_once(sex_key, column("sex")),
-            _each_once(date_parts, column("birth_date")),
+            _each_once(sex_key, column("sex")) if "sex" in index else repeat(""),
+            _each_once(date_parts, column("birth_date")) if "birth_date" in index else repeat(None),
             repeat(None),  # the key, made by Listed.__post_init__
             map(attrgetter("text"), doors),
             problems,

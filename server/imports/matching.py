@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from itertools import repeat
 from operator import attrgetter
 from typing import Protocol
 
@@ -179,55 +180,61 @@ class Matcher:
         """Per row, the register index of the person it matched, or -1 with a Match saying why in `others`.
 
         The hot loop of a 100,000-row list: the common row (name and door agree, phone and ID do not disagree)
-        costs one dict lookup and a few comparisons, no call and no object (bench/matching.py keeps it honest).
+        costs one dict lookup and a few comparisons, no call, no object and no write (bench/matching.py keeps it
+        honest). People on the list twice are looked for afterwards, all at once.
         """
         register = self.register
         shared = self.shared_door
         # The lookups of every row at once, in C: the loop below only checks what they found.
         keys = list(map(_KEY, rows))
-        hits = list(map(self.by_name_door.get, keys))  # a key of None finds nothing
-        residents: list[int] = []
-        append = residents.append
+        residents = list(map(self.by_name_door.get, keys, repeat(-1)))  # -1: no one; a key of None finds no one
         others: dict[int, Match] = {}
-        first = [0] * len(register)  # per resident, 1 + the position of the row that matched them first
-        for position, (row, found) in enumerate(zip(rows, hits, strict=True)):
-            if found is not None and not (shared and keys[position] in shared):
+        for position, found in enumerate(residents):
+            row = rows[position]
+            if found >= 0 and not (shared and keys[position] in shared):
                 phone, id_number = row.phone, row.id_number
-                if phone or id_number:
-                    person = register[found]
+                if (phone or id_number) and (
                     # Inline of _agrees for the common cases; masked or partial values take the full rule.
-                    if (
+                    (
                         phone
-                        and person.phone
+                        and (person := register[found]).phone
                         and phone != person.phone
                         and phone != person.phone_masked
                         and not phone_matches(phone, person.phone)
-                    ) or (
+                    )
+                    or (
                         id_number
-                        and person.id_number
+                        and (person := register[found]).id_number
                         and not person.id_number.endswith(id_number)
                         and id_number != person.id_masked
                         and not id_matches(id_number, person.id_number)
-                    ):
-                        others[position] = Match(row.line, AMBIGUOUS, candidates=(found,), reason="details_differ")
-                        append(-1)
-                        continue
+                    )
+                ):
+                    others[position] = Match(row.line, AMBIGUOUS, candidates=(found,), reason="details_differ")
+                    residents[position] = -1
+                continue
+            if found >= 0:
+                result = self._choose(row, shared[keys[position]], "same_name")
             else:
-                if found is not None:
-                    result = self._choose(row, shared[keys[position]], "same_name")
-                else:
-                    result = self._without_door(row, door_given=bool(row.door))
-                if result.status != MATCHED:
-                    others[position] = result
-                    append(-1)
+                result = self._without_door(row, door_given=bool(row.door))
+            if result.status == MATCHED:
+                residents[position] = result.resident
+            else:
+                others[position] = result
+                residents[position] = -1
+        unmatched = residents.count(-1)
+        if len(set(residents)) - (unmatched > 0) != len(residents) - unmatched:  # someone was matched twice
+            first: dict[int, int] = {}
+            for position, found in enumerate(residents):
+                if found < 0:
                     continue
-                found = result.resident
-            if first[found]:
-                others[position] = Match(row.line, REPEATED, resident=found, reason=str(rows[first[found] - 1].line))
-                append(-1)
-            else:
-                first[found] = position + 1
-                append(found)
+                if found in first:
+                    line = str(rows[first[found]].line)  # a person counts once, for the first row
+                    others[position] = Match(rows[position].line, REPEATED, resident=found, reason=line)
+                    residents[position] = -1
+                else:
+                    first[found] = position
+            others = dict(sorted(others.items()))
         return residents, others
 
     def _choose(self, row: Listed, candidates: list[int], reason: str) -> Match:

@@ -50,17 +50,22 @@ def door_key(value: object) -> str | None:
     The last three numbers are building, unit and room: an address may start with other words, never with other
     numbers after the door. Fewer than three numbers is not a whole door.
     """
-    cleaned = text(value)
+    parts = door_numbers(text(value))
+    return "-".join(parts) if parts else None
+
+
+def door_numbers(cleaned: str) -> list[str] | None:
+    """door_key's building, unit and room, from text already made clean by `text` (a 100,000-row list does not
+    clean each cell twice): ["2", "1", "301"], or None."""
     if not cleaned:
         return None
     parts = _DOOR_NUMBERS.findall(_FLOOR.sub(" ", cleaned) if "层" in cleaned else cleaned)
     if len(parts) < 3:
         return None
-    door = "-".join(parts[-3:])
-    if door.isascii():
-        return door
-    building, unit, room = parts[-3:]  # digits of other scripts (٣): int() reads them
-    return f"{int(building)}-{int(unit)}-{int(room)}"
+    parts = parts[-3:]
+    if not "".join(parts).isascii():
+        parts = [str(int(part)) for part in parts]  # digits of other scripts (٣): int() reads them
+    return parts
 
 
 def door_from_parts(building: object, unit: object, room: object) -> str | None:
