@@ -12,6 +12,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from server import i18n
+from server.places.services import mask_phone
 from server.settings import ROOT, get_settings
 
 FRONTEND = ROOT / "frontend"
@@ -86,6 +87,7 @@ def make_environment() -> Environment:
         locale=_locale,
         html_lang=lambda loc: i18n.HTML_LANG[loc],
         locale_names=i18n.LOCALE_NAMES,
+        mask_phone=mask_phone,  # numbers on pages are masked; whole on a tap that is logged
     )
     return env
 
