@@ -141,7 +141,7 @@ async def test_the_coordinator_sees_who_is_sweeping_and_when_they_last_synced(cl
     await log_in(client, WORKER)
     page = await client.get(f"/sweeps/{sweep_id}")
     section = page.text.split('data-testid="sweep-volunteers"', 1)[1]
-    assert "登记了 1 户" in section and "最后同步" in section
+    assert "记录了 1 条" in section and "最后同步" in section
     assert 'hx-trigger="every 15s' in page.text  # the progress refreshes itself
 
 
