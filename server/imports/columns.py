@@ -21,6 +21,7 @@ REGISTER_FIELDS = (
     "age",
     "living",
     "mobility",
+    "priority",
     "conditions",
     "medicines",
     "interests",
@@ -35,6 +36,8 @@ ALL_FIELDS = tuple(dict.fromkeys((*FIELDS, *REGISTER_FIELDS)))
 ALIASES: dict[str, str] = {
     **dict.fromkeys(["姓名", "名字", "居民姓名", "人员姓名", "受检人", "受检人姓名", "被检测人", "name"], "name"),
     **dict.fromkeys(["性别", "sex", "gender"], "sex"),
+    # 一号专线: the register's own mark of who is answered first
+    **dict.fromkeys(["一号专线", "是否一号专线", "重点关注", "是否重点关注", "重点对象", "priority"], "priority"),
     **dict.fromkeys(
         ["身份证号", "身份证号码", "身份证", "证件号码", "证件号", "公民身份号码", "身份号码", "idnumber", "id"],
         "id_number",

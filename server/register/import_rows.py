@@ -88,6 +88,13 @@ def read_row(
             else:
                 if code is not None:
                     given[name] = code
+    if values.get("priority"):
+        # The register says it by hand: kept as set by hand, as if a worker had ticked it in the profile.
+        cleaned = text(values["priority"]).lower()
+        if cleaned in _YES or cleaned in _NO:
+            given["priority"] = cleaned in _YES
+        else:
+            codes.append(("priority_unreadable", values["priority"][:32]))
     for name in TEXTS:
         if values.get(name):
             given[name] = values[name]

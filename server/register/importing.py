@@ -229,7 +229,8 @@ def _plan(
     current = person.profile
     after = {name: current[name] for name in PROFILE_COLUMNS} if current else dict(import_rows.DEFAULTS)
     after.update(given)
-    if current is None or not current["priority_set_by_hand"]:
+    by_hand = "priority" in given or bool(current and current["priority_set_by_hand"])
+    if not by_hand:
         after["priority"] = services.auto_priority(after["living"], after["mobility"])
     if current is None:
         after["in_round"] = after["priority"]  # as the demo register: the priority line is called every day
@@ -250,6 +251,8 @@ def _plan(
         birth = None
     elif birth is not None:
         changes.append("birth_date")
+    if "priority" in given:
+        after["priority_set_by_hand"] = True
     return Plan(person, line, after, merged, birth, changes), codes
 
 

@@ -216,3 +216,34 @@ async def test_a_registers_contact_and_its_phone_are_the_contacts(app):
         for field in ("contact1_name", "contact1_relation", "contact1_phone"):
             assert re.search(rf'<option value="{field}" selected>', page.text), field
         assert not re.search(r'<option value="phone" selected>', page.text)
+
+
+async def test_the_register_s_own_priority_line_mark_is_kept_as_set_by_hand(app):
+    """A 一号专线 column says who is answered first: kept, and not recomputed from living and walking."""
+    first, second, third = await people_of_building(8, limit=3, offset=2)
+
+    def line(p, mark):
+        b, u, r = p["door"].split("-")
+        return f"{p['name']},{b}号楼{u}单元{r},独居,{mark}\n"
+
+    data = ("姓名,住址,居住情况,一号专线\n" + line(first, "否") + line(second, "是")).encode()
+    async with browser(app) as client:
+        await log_in(client, ADMIN)
+        bad = await upload(
+            client, ("姓名,住址,一号专线\n" + line(third, "也许").split(",独居")[0] + ",也许\n").encode(), name="a.csv"
+        )
+        assert any("一号专线" in p for p in problems(bad.text)), problems(bad.text)
+        page = await upload(client, data, name="台账.csv")
+        assert stat(page.text, "pv-to-fix") == 0, problems(page.text)
+        assert re.search(r'<option value="priority" selected>', page.text)
+        assert (await confirm(client, page.text)).status_code == 303
+    profiles = {
+        row["id"]: row
+        for row in await ElderProfile.select(
+            ElderProfile.id, ElderProfile.priority, ElderProfile.priority_set_by_hand, ElderProfile.living
+        ).where(ElderProfile.id.is_in([first["id"], second["id"]]))
+    }
+    # Living alone would make both priority by the automatic rule; the register said no for the first.
+    assert profiles[first["id"]]["living"] == "alone"
+    assert (profiles[first["id"]]["priority"], profiles[first["id"]]["priority_set_by_hand"]) == (False, True)
+    assert (profiles[second["id"]]["priority"], profiles[second["id"]]["priority_set_by_hand"]) == (True, True)
