@@ -182,6 +182,11 @@ async def close_database() -> None:
 MAX_PARAMETERS = 4000
 
 
+def as_datetime(value) -> datetime.datetime:
+    """A timestamp as read back: SQLite gives some (aggregates, raw reads) as text, PostgreSQL a datetime."""
+    return value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(value)
+
+
 async def insert_in_chunks(table, rows, *, skip_existing_ids: bool = False) -> int:
     """Insert many rows in as few statements as the databases' parameter limits allow.
 

@@ -16,7 +16,7 @@ import msgspec
 from server.accounts.services import CurrentUser
 from server.accounts.tables import User
 from server.errands import rules
-from server.errands.services import holds, is_worker, visible_to
+from server.errands.services import holds, visible_to
 from server.errands.tables import Errand, ErrandEvent, ErrandItem
 from server.sync.services import CLOCK_TOLERANCE, Answer, Incoming, Kind, rejection
 
@@ -59,7 +59,7 @@ Action = Move | ItemCheck | Money | Called | Handoff
 async def _actor(user: CurrentUser, card: dict) -> rules.Actor:
     return rules.Actor(
         role=user.role,
-        in_scope=is_worker(user),  # the card was read through visible_to: a worker who reads it is in scope
+        in_scope=user.can_read_register,  # the card was read through visible_to: a worker who reads it is in scope
         is_assignee=await holds(user, card),
         is_deliverer=card["deliverer"] == user.id,
         is_requester=user.resident_id is not None and card["resident"] == user.resident_id,

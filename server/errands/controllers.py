@@ -25,16 +25,8 @@ from server.i18n import translate
 from server.places import services as places
 from server.places.controllers import found
 from server.sync import forms
-from server.web.auth import current_user
+from server.web.auth import current_user, requires_register
 from server.web.pages import render, safe_next, settings_of, wants_fragment
-
-
-async def requires_worker(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    user = current_user(connection)
-    if user is None:
-        raise NotAuthorizedException("login required")
-    if not services.is_worker(user):
-        raise PermissionDeniedException("errand intake is for grid workers and admins")
 
 
 async def requires_resident(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -176,7 +168,7 @@ class ErrandsController(Controller):
         precache = [f"/errands/{c.id}" for c in board.cards if c.assignee_id == user.id or user.role == "volunteer"]
         return render(request, template, board=board, view=view, precache=precache)
 
-    @get("/errands/new", guards=[requires_worker])
+    @get("/errands/new", guards=[requires_register])
     async def intake_page(
         self,
         request: Request,
@@ -211,12 +203,12 @@ class ErrandsController(Controller):
         """Who the card is for, as the form shows them (only inside the worker's scope)."""
         return await intake.chosen(Scope.for_user(current_user(request)), resident, household)
 
-    @get("/errands/residents", guards=[requires_worker])
+    @get("/errands/residents", guards=[requires_register])
     async def find_resident(self, request: Request, q: Annotated[str, QueryParameter(max_length=100)] = "") -> Template:
         hits = await places.search_residents(Scope.for_user(current_user(request)), q, settings_of(request).today())
         return render(request, "errands/_resident_hits.html", hits=hits, q=q)
 
-    @post("/errands", guards=[requires_worker])
+    @post("/errands", guards=[requires_register])
     async def create(
         self, request: Request, data: Annotated[IntakeForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
     ) -> Response:
@@ -311,7 +303,7 @@ class ErrandsController(Controller):
         data = found(await photos.photo_bytes(current_user(request), photo_id))
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
-    @get("/errands/money", guards=[requires_worker])
+    @get("/errands/money", guards=[requires_register])
     async def money_page(self, request: Request) -> Template:
         money = await services.money_of(current_user(request), _day_start(request))
         return render(request, "errands/money.html", money=money)

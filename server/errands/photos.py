@@ -8,7 +8,7 @@ from datetime import datetime
 
 from server.accounts.services import CurrentUser
 from server.db import write_transaction
-from server.errands.services import is_worker, visible_to
+from server.errands.services import visible_to
 from server.errands.tables import Errand, ErrandEvent, ErrandPhoto
 
 
@@ -18,7 +18,7 @@ async def may_add_photo(user: CurrentUser, card_id: uuid.UUID, role: str) -> boo
     card = await Errand.select(Errand.deliverer, Errand.state).where((Errand.id == card_id) & visible_to(user)).first()
     if card is None or card["state"] == "cancelled":
         return False
-    if is_worker(user):
+    if user.can_read_register:
         return role in ("delivery", "receipt")
     return card["deliverer"] == user.id and role == "delivery"
 
@@ -66,6 +66,6 @@ async def photo_bytes(user: CurrentUser, photo_id: uuid.UUID) -> bytes | None:
     card = await Errand.select(Errand.resident).where((Errand.id == row["errand"]) & visible_to(user)).first()
     if card is None:
         return None
-    if not (is_worker(user) or card["resident"] == user.resident_id or row["role"] == "delivery"):
+    if not (user.can_read_register or card["resident"] == user.resident_id or row["role"] == "delivery"):
         return None
     return bytes(row["data"])

@@ -13,17 +13,12 @@ from datetime import datetime
 
 from server.accounts.services import CurrentUser
 from server.accounts.tables import GridCover, User
+from server.db import as_datetime
 from server.errands import rules
 from server.errands.tables import Errand, ErrandEvent, ErrandItem, ErrandPhoto
 from server.places.services import mask_phone
 from server.register.tables import ElderProfile
 from server.sweeps.queries import mask_name
-
-
-def _as_datetime(value) -> datetime:
-    # SQLite hands back text for a few aggregate reads; PostgreSQL a datetime.
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
 
 # Reading: the board and one card ----------------------------------------------------------------------------------
 
@@ -105,10 +100,6 @@ async def holds(user: CurrentUser, card: dict) -> bool:
     return holder == user.id and holder != card["assignee"]
 
 
-def is_worker(user: CurrentUser) -> bool:
-    return user.role in ("admin", "grid_worker")
-
-
 async def _pinned_by_priority(rows: list[dict]) -> set:
     """The cards whose resident is on the priority line; for a household's card (from a sweep door), any resident
     of the household on it."""
@@ -149,17 +140,17 @@ def _row(user: CurrentUser, row: dict, items: list[dict], priority: bool, now: d
         urgency=row["urgency"],
         priority=priority,
         pinned=rules.pinned(row["kind"], row["urgency"], priority),
-        late=rules.is_late(row["state"], _as_datetime(row["due_at"]), now),
+        late=rules.is_late(row["state"], as_datetime(row["due_at"]), now),
         door=row["door"],
-        name=name if is_worker(user) or user.resident_id == row["resident"] else (mask_name(name) or ""),
+        name=name if user.can_read_register or user.resident_id == row["resident"] else (mask_name(name) or ""),
         items=[item["text"] for item in items],
         drop_point=row["drop_point"],
         assignee_id=row["assignee"],
         assignee=row["assignee_name"],
         deliverer_id=row["deliverer"],
         deliverer=row["deliverer_name"],
-        created_at=_as_datetime(row["created_at"]),
-        due_at=_as_datetime(row["due_at"]),
+        created_at=as_datetime(row["created_at"]),
+        due_at=as_datetime(row["due_at"]),
         version=row["version"],
     )
 
@@ -252,7 +243,7 @@ async def get_card(user: CurrentUser, card_id: uuid.UUID, now: datetime) -> Card
     )
     if row is None:
         return None
-    worker = is_worker(user)
+    worker = user.can_read_register
     items = (await _items_of([card_id]))[card_id]
     priority = bool(await _pinned_by_priority([row]))
     events = (
@@ -293,15 +284,15 @@ async def get_card(user: CurrentUser, card_id: uuid.UUID, now: datetime) -> Card
                 e["detail"],
                 e["by_name"],
                 # when it was done on the phone (offline work syncs later), never later than its arrival
-                min(_as_datetime(e["device_time"]), _as_datetime(e["received_at"])),
+                min(as_datetime(e["device_time"]), as_datetime(e["received_at"])),
             )
             for e in events
         ]
         if close
         else [],
         photos=[p for p in photos if close or p["role"] == "delivery"],
-        delivered_at=_as_datetime(row["delivered_at"]) if row["delivered_at"] else None,
-        called_at=_as_datetime(row["called_at"]) if row["called_at"] else None,
+        delivered_at=as_datetime(row["delivered_at"]) if row["delivered_at"] else None,
+        called_at=as_datetime(row["called_at"]) if row["called_at"] else None,
         cancel_reason=row["cancel_reason"] if close else "",
         advanced_cents=row["advanced_cents"] if worker else 0,
         reimbursed=row["reimbursed"],
@@ -351,7 +342,7 @@ async def money_of(user: CurrentUser, day_start: datetime) -> MoneyDay:
     )
     summary = MoneyDay()
     for row in rows:
-        at = _as_datetime(row["money_at"]) if row["money_at"] else None
+        at = as_datetime(row["money_at"]) if row["money_at"] else None
         if at is not None and at >= day_start:
             summary.advanced_today += row["advanced_cents"]
         if not row["reimbursed"]:

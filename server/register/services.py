@@ -17,7 +17,7 @@ import msgspec
 
 from server.accounts.services import CurrentUser, Scope
 from server.audit.services import record_read
-from server.db import write_transaction
+from server.db import as_datetime, write_transaction
 from server.places.services import age_on, mask_phone
 from server.places.tables import Resident
 from server.register.tables import CheckIn, Contact, ElderProfile, FollowUp
@@ -436,7 +436,7 @@ async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow
                 birthday_today=bool(birth and (birth.month, birth.day) == (today.month, today.day)),
                 outcome=last["outcome"] if last else None,
                 misses=len(misses),
-                retry_at=_as_datetime(misses[-1]["received_at"]) + RETRY_AFTER if misses else None,
+                retry_at=as_datetime(misses[-1]["received_at"]) + RETRY_AFTER if misses else None,
                 follow_up=r["resident"] in open_cards,
             )
         )
@@ -449,11 +449,6 @@ async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow
         )
     )
     return found
-
-
-def _as_datetime(value) -> datetime:
-    # SQLite may give timestamps back as text.
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 async def open_follow_ups(scope: Scope) -> list[dict]:
