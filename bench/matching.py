@@ -112,9 +112,9 @@ def run() -> None:
     draft = drafts.decode(token)  # as saving gets it back from the preview page
     mapping = drafts.mapping_for(draft)
     assert sorted(mapping.values()) == ["address", "id_number", "name", "phone", "sex"], mapping
-    rows = draft.rows
+    lines, cells = draft.lines, draft.columns
     register = registered(people)
-    listed: list[Listed] = drafts.read_rows(rows, mapping)
+    listed: list[Listed] = drafts.read_rows(lines, cells, mapping)
     register_keys = [person.key for person in register]
     row_keys = [row.key for row in listed]
 
@@ -126,7 +126,7 @@ def run() -> None:
         return Matcher(register).match_positions(listed)
 
     def whole_path():
-        return Matcher(registered(people)).match_positions(drafts.read_rows(rows, mapping))
+        return Matcher(registered(people)).match_positions(drafts.read_rows(lines, cells, mapping))
 
     matched = sum(resident >= 0 for resident in whole_path()[0])
     assert matched == SIZE, matched

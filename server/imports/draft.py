@@ -36,25 +36,30 @@ from server.imports.reader import MAX_BYTES, MAX_ROWS, ImportProblem, Table, rea
 T = TypeVar("T")
 
 
-class DraftRow(msgspec.Struct, array_like=True):
-    line: int
-    cells: list[str]
-    duplicate_of: int | None = None
-
-
 class Draft(msgspec.Struct, kw_only=True):
+    """A table as a preview carries it: column by column, each row once (a row repeated in full is only noted, with
+    the line it repeats). Column by column, a 100,000-row list is read back and normalised a third faster: each
+    field's cells come back as one list, side by side in memory (bench/matching.py)."""
+
     filename: str
     sheet: str = ""
     headers: list[str]
     header_line: int
     blank_rows: int = 0
     notes: list[str] = []
-    rows: list[DraftRow]
+    lines: list[int]  # each row's line as the spreadsheet program shows it
+    columns: list[list[str]]  # one per header, a cell per line
+    duplicates: list[tuple[int, int]] = []  # a repeated row's line, and the line of the row it repeats
+
+    @property
+    def row_count(self) -> int:
+        return len(self.lines) + len(self.duplicates)
 
 
 def draft_of(table: Table, filename: str) -> Draft:
     # Some browsers send the whole path ("C:\\Users\\...\\名单.xlsx"): the name alone is the title.
     filename = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    cells = [row.cells for row in table.rows if row.duplicate_of is None]
     return Draft(
         filename=filename[:128],
         sheet=table.sheet,
@@ -62,7 +67,9 @@ def draft_of(table: Table, filename: str) -> Draft:
         header_line=table.header_line,
         blank_rows=table.blank_rows,
         notes=table.notes,
-        rows=[DraftRow(row.line, row.cells, row.duplicate_of) for row in table.rows],
+        lines=[row.line for row in table.rows if row.duplicate_of is None],
+        columns=[list(map(itemgetter(i), cells)) for i in range(len(table.headers))],
+        duplicates=[(row.line, row.duplicate_of) for row in table.rows if row.duplicate_of is not None],
     )
 
 
@@ -86,8 +93,10 @@ def decode(token: str) -> Draft:
         draft = msgspec.json.decode(raw, type=Draft)
     except (binascii.Error, zlib.error, msgspec.DecodeError, msgspec.ValidationError, ValueError):
         raise ImportProblem("draft_damaged") from None
-    if len(draft.rows) > MAX_ROWS:  # the same limits as a file, for a draft made by hand
+    if draft.row_count > MAX_ROWS:  # the same limits as a file, for a draft made by hand
         raise ImportProblem("too_many_rows", limit=MAX_ROWS)
+    if len(draft.columns) != len(draft.headers) or any(len(column) != len(draft.lines) for column in draft.columns):
+        raise ImportProblem("draft_damaged")
     return draft
 
 
@@ -101,10 +110,9 @@ class Column(msgspec.Struct, kw_only=True):
 
 
 def columns_of(draft: Draft, mapping: dict[int, str]) -> list[Column]:
-    samples = draft.rows[0].cells if draft.rows else []
     return [
-        Column(index=i, header=h, field=mapping.get(i), sample=samples[i] if i < len(samples) else "")
-        for i, h in enumerate(draft.headers)
+        Column(index=i, header=h, field=mapping.get(i), sample=column[0] if column else "")
+        for i, (h, column) in enumerate(zip(draft.headers, draft.columns, strict=True))
     ]
 
 
@@ -114,10 +122,6 @@ class Fields(Listed, gc=False):
 
     door_text: str = ""
     problems: tuple[str, ...] = ()
-
-
-def read_fields(row: DraftRow, mapping: dict[int, str]) -> Fields:
-    return read_rows([row], mapping)[0]
 
 
 class _Door(msgspec.Struct, gc=False):
@@ -175,23 +179,17 @@ def _problems(name: str, phone: str, raw_phone: str, id_number: str, raw_id: str
     )
 
 
-def read_rows(rows: list[DraftRow], mapping: dict[int, str]) -> list[Fields]:
-    """Every row read through the mapping and normalised: what `read_fields` gives for each, made fast for a
-    100,000-row list (bench/matching.py times it with the matching). Column by column, with no Python loop over
-    the rows of its own: each field's cells are taken out at once and normalised by one function, each distinct
-    value of a field whose values repeat (names, sexes, dates) once."""
+def read_rows(lines: list[int], cells: list[list[str]], mapping: dict[int, str]) -> list[Fields]:
+    """Every row (a Draft's lines and columns) read through the mapping and normalised, made fast for a 100,000-row
+    list (bench/matching.py times it with the matching). Column by column, with no Python loop over the rows of
+    its own: each field's cells are normalised by one function, each distinct value of a field whose values repeat
+    (names, sexes, dates) once."""
     index = {field: i for i, field in mapping.items()}
-    cells = [row.cells for row in rows]
-    empty = [""] * len(rows)
+    empty = [""] * len(lines)
 
     def column(field: str) -> list[str]:
         i = index.get(field)
-        if i is None:
-            return empty
-        try:
-            return list(map(itemgetter(i), cells))
-        except IndexError:  # rows are as wide as the header, unless a draft came back short
-            return [row[i] if i < len(row) else "" for row in cells]
+        return empty if i is None else cells[i]
 
     names = _each_once(name_key, column("name"))
     raw_phones, raw_ids = column("phone"), column("id_number")
@@ -202,18 +200,18 @@ def read_rows(rows: list[DraftRow], mapping: dict[int, str]) -> list[Fields]:
         doors = list(map(_address_door, column("address")))
     unreadable = list(map(attrgetter("unreadable"), doors))
     # The few rows with a problem, found without a loop over every row in Python.
-    every = range(len(rows))
+    every = range(len(lines))
     no_phone, no_id = set(compress(every, map(not_, phones))), set(compress(every, map(not_, id_numbers)))
     suspects = {i for i in no_phone if raw_phones[i]} | {i for i in no_id if raw_ids[i]}
     suspects.update(compress(every, unreadable))
     suspects.update(no_phone.intersection(no_id, compress(every, map(not_, names))))
-    problems: list[tuple[str, ...]] = [()] * len(rows)
+    problems: list[tuple[str, ...]] = [()] * len(lines)
     for i in suspects:
         problems[i] = _problems(names[i], phones[i], raw_phones[i], id_numbers[i], raw_ids[i], unreadable[i])
     return list(
         map(
             Fields,  # positionally, which costs least: Listed's fields, then door_text and problems
-            map(attrgetter("line"), rows),
+            lines,
             names,
             map(attrgetter("door"), doors),
             map(attrgetter("building"), doors),
@@ -221,7 +219,9 @@ def read_rows(rows: list[DraftRow], mapping: dict[int, str]) -> list[Fields]:
             id_numbers,
             _each_once(sex_key, column("sex")) if "sex" in index else repeat(""),
             _each_once(date_parts, column("birth_date")) if "birth_date" in index else repeat(None),
-            repeat(None),  # the key, made by Listed.__post_init__
+            repeat(None),  # the key and the probes, made by Listed.__post_init__
+            repeat(""),
+            repeat(""),
             map(attrgetter("text"), doors),
             problems,
         )

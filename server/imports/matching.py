@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from itertools import repeat
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import and_, attrgetter, contains, not_
 from typing import Protocol
 
 import msgspec
@@ -31,14 +31,22 @@ INCOMPLETE = "incomplete"  # no name, phone or ID number: nothing to match by
 
 
 _KEY = attrgetter("key")
+_FORMS = attrgetter("forms")
+_PHONE_PROBE, _ID_PROBE = attrgetter("phone_probe"), attrgetter("id_probe")
 
 
 class Registered(msgspec.Struct, gc=False):
     """A resident as matching sees them: normalised name, door "2-1-301", phone digits, ID number.
 
-    `key` (name, door) and `phone_masked` are made once, with the object: matching many lists against one register
-    reuses them. A Struct, not a dataclass: made in C, it costs half as much over 100,000 people, and holds nothing
-    that could make a cycle, so the garbage collector need not track it.
+    Made once with the object (matching many lists against one register reuses them): `key` (name, door), and
+    `forms`, the phones and ID numbers a row may give that plainly agree with this person: its phone between bars,
+    whole and as lists mask it, then its ID number between hashes, whole, masked and by its last 6 or 4
+    characters, each part ending with the empty form (a row that gives none agrees):
+    "|13812345678|138*5678||#140109194906250019#140109*0019#250019#0019##". A row's Listed.phone_probe ("|...|")
+    and id_probe ("#...#") are looked for in it. A person with no phone registered has "||": a row's phone can
+    then not disagree, but that takes the full rule (`_agrees`).
+    A Struct, not a dataclass: made in C, it costs half as much over 100,000 people, and holds nothing that could
+    make a cycle, so the garbage collector need not track it.
     """
 
     name: str
@@ -49,13 +57,20 @@ class Registered(msgspec.Struct, gc=False):
     sex: str = ""  # "M", "F" or "" (not known)
     birth_date: date | None = None
     key: str = ""  # made by __post_init__
-    phone_masked: str | None = None  # as lists mask it, "138*5678": made by __post_init__
-    id_masked: str | None = None  # as lists mask it, "140109*0019": made by __post_init__
+    forms: str = ""  # made by __post_init__
 
     def __post_init__(self) -> None:
         self.key = f"{self.name} {self.door}"
-        self.phone_masked = f"{self.phone[:3]}*{self.phone[-4:]}" if self.phone and len(self.phone) == 11 else None
-        self.id_masked = f"{self.id_number[:6]}*{self.id_number[-4:]}".upper() if self.id_number else None
+        phone, number = self.phone, self.id_number
+        if phone and len(phone) == 11:  # as lists mask it: "138*5678"
+            phones = f"|{phone}|{phone[:3]}*{phone[-4:]}||"
+        else:
+            phones = f"|{phone}||" if phone else "||"
+        if number:
+            number = number.upper()
+            self.forms = f"{phones}#{number}#{number[:6]}*{number[-4:]}#{number[-6:]}#{number[-4:]}##"
+        else:
+            self.forms = f"{phones}##"
 
 
 class Person(Protocol):
@@ -92,9 +107,14 @@ class Listed(msgspec.Struct, gc=False):
     sex: str = ""  # "M", "F" or "" (not given)
     birth: tuple[int, int, int | None] | None = None  # year, month, day (None for 出生年月)
     key: str | None = None  # made by __post_init__
+    # The phone between bars and the ID number between hashes, as Registered.forms holds them: by __post_init__.
+    phone_probe: str = ""
+    id_probe: str = ""
 
     def __post_init__(self) -> None:
         self.key = f"{self.name} {self.door}" if self.name and self.door else None
+        self.phone_probe = f"|{self.phone}|"
+        self.id_probe = f"#{self.id_number}#"
 
 
 @dataclass(slots=True)
@@ -150,13 +170,18 @@ class Matcher:
         self.register = register
         keys = list(map(_KEY, register))
         # A row without a name or a whole door has the key None, which no register entry has.
-        self.by_name_door: dict[str, int] = dict(zip(keys, range(len(keys)), strict=True))
-        self.shared_door: dict[tuple[str, str], list[int]] = {}  # two people of one name at one door
+        self.by_name_door: dict[str | None, int] = dict(zip(keys, range(len(keys)), strict=True))
+        self.shared_door: dict[str, list[int]] = {}  # two people of one name at one door
+        # Whom the lookup finds for a row that needs a closer look: no one, or two people of one name at one door.
+        # Its forms are "", in which no row's probe is.
+        self.nobody = len(register)
         if len(self.by_name_door) != len(keys):
             counts = Counter(keys)
             for index, key in enumerate(keys):
                 if counts[key] > 1:
                     self.shared_door.setdefault(key, []).append(index)
+                    self.by_name_door[key] = self.nobody
+        self._forms = [*map(_FORMS, register), ""]  # by position; "" is nobody's
         self._by_name: dict[str, list[int]] | None = None
 
     @property
@@ -179,63 +204,47 @@ class Matcher:
     def match_positions(self, rows: list[Listed]) -> tuple[list[int], dict[int, Match]]:
         """Per row, the register index of the person it matched, or -1 with a Match saying why in `others`.
 
-        The hot loop of a 100,000-row list: the common row (name and door agree, phone and ID do not disagree)
-        costs one dict lookup and a few comparisons, no call, no object and no write (bench/matching.py keeps it
-        honest). People on the list twice are looked for afterwards, all at once.
+        The common row of a 100,000-row list (name and door find one person, whose phone and ID number are the
+        row's or as the row masks them) is settled without a line of Python per row: the lookups and the checks
+        run over all rows at once, in C (bench/matching.py keeps it honest). Only the rows left over take the
+        rules one by one; people on the list twice are looked for afterwards, all at once.
         """
-        register = self.register
-        shared = self.shared_door
-        # The lookups of every row at once, in C: the loop below only checks what they found.
+        nobody = self.nobody
         keys = list(map(_KEY, rows))
-        residents = list(map(self.by_name_door.get, keys, repeat(-1)))  # -1: no one; a key of None finds no one
+        residents = list(map(self.by_name_door.get, keys, repeat(nobody)))
+        forms = list(map(self._forms.__getitem__, residents))
+        plain = map(and_, map(contains, forms, map(_PHONE_PROBE, rows)), map(contains, forms, map(_ID_PROBE, rows)))
         others: dict[int, Match] = {}
-        for position, found in enumerate(residents):
-            row = rows[position]
-            if found >= 0 and not (shared and keys[position] in shared):
-                phone, id_number = row.phone, row.id_number
-                if (phone or id_number) and (
-                    # Inline of _agrees for the common cases; masked or partial values take the full rule.
-                    (
-                        phone
-                        and (person := register[found]).phone
-                        and phone != person.phone
-                        and phone != person.phone_masked
-                        and not phone_matches(phone, person.phone)
-                    )
-                    or (
-                        id_number
-                        and (person := register[found]).id_number
-                        and not person.id_number.endswith(id_number)
-                        and id_number != person.id_masked
-                        and not id_matches(id_number, person.id_number)
-                    )
-                ):
-                    others[position] = Match(row.line, AMBIGUOUS, candidates=(found,), reason="details_differ")
-                    residents[position] = -1
-                continue
-            if found >= 0:
-                result = self._choose(row, shared[keys[position]], "same_name")
-            else:
-                result = self._without_door(row, door_given=bool(row.door))
+        for position in compress(range(len(rows)), map(not_, plain)):
+            result = self._closer(rows[position], residents[position])
             if result.status == MATCHED:
                 residents[position] = result.resident
             else:
                 others[position] = result
                 residents[position] = -1
-        unmatched = residents.count(-1)
+        unmatched = len(others)
         if len(set(residents)) - (unmatched > 0) != len(residents) - unmatched:  # someone was matched twice
             first: dict[int, int] = {}
-            for position, found in enumerate(residents):
-                if found < 0:
+            for position, resident in enumerate(residents):
+                if resident < 0:
                     continue
-                if found in first:
-                    line = str(rows[first[found]].line)  # a person counts once, for the first row
-                    others[position] = Match(rows[position].line, REPEATED, resident=found, reason=line)
+                if resident in first:
+                    line = str(rows[first[resident]].line)  # a person counts once, for the first row
+                    others[position] = Match(rows[position].line, REPEATED, resident=resident, reason=line)
                     residents[position] = -1
                 else:
-                    first[found] = position
-            others = dict(sorted(others.items()))
-        return residents, others
+                    first[resident] = position
+        return residents, dict(sorted(others.items()))
+
+    def _closer(self, row: Listed, found: int) -> Match:
+        """A row the quick checks did not settle, by the whole rules."""
+        if found != self.nobody:  # its name and door are one person's; something the row gives is not plainly theirs
+            if _agrees(row, self.register[found]):
+                return Match(row.line, MATCHED, resident=found)
+            return Match(row.line, AMBIGUOUS, candidates=(found,), reason="details_differ")
+        if row.key in self.shared_door:
+            return self._choose(row, self.shared_door[row.key], "same_name")
+        return self._without_door(row, door_given=bool(row.door))
 
     def _choose(self, row: Listed, candidates: list[int], reason: str) -> Match:
         register = self.register

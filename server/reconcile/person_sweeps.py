@@ -61,7 +61,7 @@ async def from_sweep(user: CurrentUser, scope: Scope, sweep_id: uuid.UUID, now: 
         for row in await Building.select(Building.id, Building.name, Building.number).where(Building.id.is_in(area_ids))
     }
     ev = Evaluation(
-        draft=drafts.Draft(filename=sweep["name"], headers=[], header_line=0, rows=[]),
+        draft=drafts.Draft(filename=sweep["name"], headers=[], header_line=0, lines=[], columns=[]),
         mapping={},
         fields=[drafts.Fields(line=0, name="") for _ in residents],
         register=register,

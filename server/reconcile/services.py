@@ -116,7 +116,7 @@ async def evaluate(
     scope: Scope, draft: drafts.Draft, choices: dict[int, str], building_ids: list[uuid.UUID]
 ) -> Evaluation:
     mapping = drafts.mapping_for(draft, choices)
-    fields = drafts.read_rows([row for row in draft.rows if row.duplicate_of is None], mapping)
+    fields = drafts.read_rows(draft.lines, draft.columns, mapping)
     register = await load_register(scope)
     blocking = []
     if not columns.can_identify(mapping):
@@ -150,9 +150,7 @@ async def evaluate(
 def _problems(ev: Evaluation) -> list[schemas.RowProblem]:
     area_ids = {b["id"] for b in ev.area}
     problems = [
-        schemas.RowProblem(line=row.line, kind="duplicate", other=str(row.duplicate_of))
-        for row in ev.draft.rows
-        if row.duplicate_of is not None
+        schemas.RowProblem(line=line, kind="duplicate", other=str(first)) for line, first in ev.draft.duplicates
     ]
     for position, f in enumerate(ev.fields):
         for code in f.problems:
@@ -200,8 +198,8 @@ def build_preview(ev: Evaluation) -> schemas.Preview:
         columns=drafts.columns_of(ev.draft, ev.mapping),
         header_line=ev.draft.header_line,
         notes=ev.draft.notes,
-        rows=len(ev.draft.rows),
-        duplicates=len(ev.draft.rows) - len(ev.fields),
+        rows=ev.draft.row_count,
+        duplicates=len(ev.draft.duplicates),
         blank_rows=ev.draft.blank_rows,
         matched=len(present),
         ambiguous=statuses.count(matching.AMBIGUOUS),

@@ -163,10 +163,8 @@ class Evaluation:
     blocking: list[str]
 
 
-def _blank_placeholders(row: drafts.DraftRow) -> drafts.DraftRow:
-    return drafts.DraftRow(
-        row.line, ["" if import_rows.says_nothing(cell) else cell for cell in row.cells], row.duplicate_of
-    )
+def _blank_placeholders(column: list[str]) -> list[str]:
+    return ["" if import_rows.says_nothing(cell) else cell for cell in column]
 
 
 async def evaluate(
@@ -174,25 +172,23 @@ async def evaluate(
 ) -> Evaluation:
     mapping = drafts.mapping_for(draft, choices, FIELDS)
     headers = {mapping[i]: draft.headers[i] for i in mapping}
-    rows = [_blank_placeholders(row) for row in draft.rows if row.duplicate_of is None]
+    cells = [_blank_placeholders(column) for column in draft.columns]
     problems = [
-        RowProblem(line=row.line, kind="duplicate", other=str(row.duplicate_of), blocking=False)
-        for row in draft.rows
-        if row.duplicate_of is not None
+        RowProblem(line=line, kind="duplicate", other=str(first), blocking=False) for line, first in draft.duplicates
     ]
     blocking = []
     if not columns.can_identify(mapping):
         blocking.append("no_identifying_column")
-    if not rows:
+    if not draft.lines:
         blocking.append("no_rows")
     people = await load_people(scope)
     if blocking:
         return Evaluation(draft, mapping, problems, [], 0, skip_unknown, blocking)
-    found = drafts.read_rows(rows, mapping)
+    found = drafts.read_rows(draft.lines, cells, mapping)
     matcher = matching.Matcher(matching.registered(people))
     residents, others = matcher.match_positions(found)
     plans, unknown = [], 0
-    for position, (row, f) in enumerate(zip(rows, found, strict=True)):
+    for position, f in enumerate(found):
         said = [RowProblem(line=f.line, kind=code, name=f.name, door=f.door or f.door_text) for code in f.problems]
         if residents[position] < 0:
             result = others[position]
@@ -207,7 +203,7 @@ async def evaluate(
             problems += said
             continue
         person = people[residents[position]]
-        values = {mapping[i]: text(row.cells[i]) if i < len(row.cells) else "" for i in mapping}
+        values = {field: text(cells[i][position]) for i, field in mapping.items()}
         plan, codes = _plan(person, f.line, values, headers, today)
         said += [RowProblem(line=f.line, kind=k, name=person.name, door=person.door, other=o) for k, o in codes]
         if person.status != "living":
@@ -265,8 +261,8 @@ def build_preview(ev: Evaluation) -> Preview:
         columns=drafts.columns_of(ev.draft, ev.mapping),
         header_line=ev.draft.header_line,
         notes=ev.draft.notes,
-        rows=len(ev.draft.rows),
-        duplicates=sum(1 for row in ev.draft.rows if row.duplicate_of is not None),
+        rows=ev.draft.row_count,
+        duplicates=len(ev.draft.duplicates),
         blank_rows=ev.draft.blank_rows,
         created=created,
         updated=updated,
