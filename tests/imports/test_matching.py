@@ -50,6 +50,9 @@ def test_details_that_disagree_go_to_a_person():
     assert one(name="张国强", door="2-1-301", phone="13800000000")[0] == AMBIGUOUS
     assert one(name="张国强", door="2-1-301", id_number="9999")[3] == "details_differ"
     assert one(name="李秀英", door="2-1-301", phone="13800000000")[0] == MATCHED  # no phone registered: no conflict
+    # Only the last 4 or 6 characters stand for an ID number; 5 of them are no ID number of this person's.
+    assert one(name="张国强", door="2-1-301", id_number="50019")[3] == "details_differ"
+    assert one(name="张国强", door="2-1-301", id_number="250019", phone="138*5678")[:2] == (MATCHED, 2)
 
 
 def test_a_name_at_another_door():
