@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import http.client
+import http.cookies
 import io
 import os
 import shutil
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 
 # Piccolo binds its engine at import: the database is chosen here, before anything from server/ is imported.
@@ -80,3 +88,68 @@ async def timed_each(browser: httpx.AsyncClient, urls: list[str]) -> list[float]
 
 def percentile(samples: list[float], p: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(p) - 1] if p < 100 else max(samples)
+
+
+class Served:
+    """`python -m server serve` on this run's database, as a deployment runs it (uvicorn, HTTP over a socket), for
+    figures through the real endpoint: the client is then a socket in another process, not an in-process httpx
+    client whose Python work would count as the server's. `with Served() as server:` ... `server.connection()`."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:  # a free port
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Served:
+        env = {**os.environ, "GRIDCARE_PORT": str(self.port), "GRIDCARE_HOST": "127.0.0.1"}
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            [sys.executable, "-m", "server", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as answer:  # noqa: S310
+                    if answer.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.1)  # polling a starting process
+
+    def __exit__(self, *_) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def log_in(self, phone: str) -> dict[str, str]:
+        """Log in as a phone does; returns the headers an outbox sends with each batch."""
+        connection = self.connection()
+        connection.request("GET", "/login")
+        answer = connection.getresponse()
+        answer.read()
+        csrf = _cookies(answer)["gc_csrf"]
+        form = urllib.parse.urlencode({"phone": phone, "password": DEMO_PASSWORD, "_csrf_token": csrf})
+        headers = {"content-type": "application/x-www-form-urlencoded", "cookie": f"gc_csrf={csrf}"}
+        connection.request("POST", "/login", form, headers)
+        answer = connection.getresponse()
+        answer.read()
+        session = _cookies(answer)["gc_session"]
+        connection.close()
+        return {
+            "cookie": f"gc_csrf={csrf}; gc_session={session}",
+            "x-csrftoken": csrf,
+            "content-type": "application/json",
+            "accept-encoding": "gzip",
+        }
+
+
+def _cookies(answer: http.client.HTTPResponse) -> dict[str, str]:
+    jar = http.cookies.SimpleCookie()
+    for header in answer.headers.get_all("set-cookie") or []:
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
