@@ -156,7 +156,9 @@ def _address_door(address: str) -> _Door:
     door_text = text(address)
     parts = door_numbers(door_text)
     if parts is None:
-        return _Door(None, door_text[:128], None, bool(door_text))
+        # "2号楼" alone is no door but says the building: a name is then looked for there (not an unreadable cell).
+        number = building_number(door_text) if door_text else None
+        return _Door(None, door_text[:128], number, bool(door_text) and number is None)
     return _Door("-".join(parts), door_text[:128], int(parts[0]), False)
 
 

@@ -68,6 +68,7 @@ def test_rows_read_together_are_read_as_each_alone():
         ["张国强", "", "12", "无", "2", "", "", ""],  # unreadable ID and phone; a building without a door
         ["", "", "", "", "", "", "", "北京路"],  # nothing to match by, and no door in the address
         ["王芳", "", "", "", "", "", "", ""],
+        ["王芳", "", "", "", "", "", "", "2号楼"],  # the building alone: no door, nothing unreadable
         ["王芳", "F", "", "13800000301", "2", "", "", "2-2-502"],
     ]
     lines = list(range(2, 2 + len(cells)))
@@ -86,5 +87,7 @@ def test_rows_read_together_are_read_as_each_alone():
         ("door_unreadable", "cannot_identify"),
         (),
         (),
+        (),
     ]
+    assert (together[5].door, together[5].building) == (None, 2)
     assert together[0].key == "张国强 2-1-301" and together[4].key is None
