@@ -29,7 +29,7 @@ from server.pwa import controllers as pwa
 from server.reconcile.controllers import ReconcileController
 from server.register.controllers import RegisterAdminController, RegisterController, round_phones
 from server.register.import_controllers import RegisterImportController
-from server.register.services import CHECK_IN
+from server.register.round import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sweeps.controllers import SweepsController
 from server.sweeps.team_controllers import JoinController, TeamController

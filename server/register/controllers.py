@@ -18,7 +18,7 @@ from litestar.response import Redirect, Response, Template
 
 from server.i18n import translate
 from server.places.controllers import found
-from server.register import offline, services
+from server.register import offline, round, services
 from server.sync import forms
 from server.web import downloads
 from server.web.auth import client_address, current_user, requires_register, scope_of
@@ -107,8 +107,8 @@ class RegisterController(Controller):
     async def round_page(self, request: Request) -> Template:
         settings = settings_of(request)
         today = settings.today()
-        rows = await services.today_round(scope_of(request), today, datetime.now(UTC))
-        follow_ups = await services.open_follow_ups(scope_of(request))
+        rows = await round.today_round(scope_of(request), today, datetime.now(UTC))
+        follow_ups = await round.open_follow_ups(scope_of(request))
         user = current_user(request)
         # A grid worker's phone keeps the round's whole numbers for calls without signal (decision 0010).
         key = None
@@ -153,7 +153,7 @@ class RegisterController(Controller):
         card_id: FromPath[uuid.UUID],
         data: Annotated[FollowUpForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response:
-        found(await services.close_follow_up(scope_of(request), current_user(request), card_id, data.outcome) or None)
+        found(await round.close_follow_up(scope_of(request), current_user(request), card_id, data.outcome) or None)
         return Redirect("/round", status_code=303)
 
     @get("/residents/{resident_id:uuid}/profile")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from server.accounts.services import CurrentUser, Scope
 from server.audit.services import record_read
-from server.register.services import round_people
+from server.register.round import round_people
 
 AUDIT_ACTION = "round.phones_offline"
 
