@@ -1,11 +1,13 @@
 """Errand cards at phone size: 侯奶奶's medicine from the call to the confirmed delivery, two workers racing for a
-card, a move made offline, a rider who never sees a phone number, and a resident's big-button page."""
+card, a move made offline, a rider who never sees a phone number, a resident's big-button page, and a photo taken
+at the door without signal."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from e2e.pages import ErrandCard, assert_accessible, assert_phone_layout, wait_until_controlled
@@ -211,3 +213,41 @@ def test_the_board_follows_a_colleague_s_change_without_a_reload(page_as) -> Non
     # No reload on the admin's phone: the board fetches itself again (every 15 s).
     expect(row.get_by_test_id("card-state")).to_have_text("已接单", timeout=25_000)
     expect(row).to_contain_text("李雪敏")
+
+
+def test_a_photo_taken_at_the_door_without_signal_is_kept_and_sent_later(page_as, live_server, tmp_path) -> None:
+    """Contactless delivery in a stairwell: the photo is kept on the phone (shown, counted, still there after a
+    reload without signal) and reaches the card when the network is back, once."""
+    worker: Page = page_as(WORKER)
+    card_id = _intake(worker, "2-1-301", "groceries", "鸡蛋")
+    card = ErrandCard(worker)
+    card.move("accepted")
+    card.wait_for_state("已接单")
+    wait_until_controlled(worker)
+    worker.goto("/errands?view=mine")  # the board keeps a copy of the cards in hand
+    worker.wait_for_function("document.documentElement.dataset.precached !== undefined")
+    picture = tmp_path / "IMG_0001.jpg"
+    Image.new("RGB", (640, 480), "orange").save(picture, "JPEG")
+    worker.context.set_offline(True)
+    worker.goto(f"/errands/{card_id}")
+    form = worker.get_by_test_id("photo-form")
+    form.locator("input[type=file]").set_input_files(picture)
+    form.get_by_role("button", name="添加照片").click()
+    queued = worker.get_by_test_id("queued-photo")
+    expect(queued).to_have_count(1)
+    expect(queued).to_contain_text("待同步")
+    expect(worker.get_by_test_id("outbox-count")).to_have_text("1")
+    assert_phone_layout(worker, "errand-photo-queued")
+    worker.reload()  # still offline: the photo is still on the phone, and shown
+    expect(worker.get_by_test_id("queued-photo")).to_have_count(1)
+    assert _photos(live_server, card_id) == 0
+    worker.context.set_offline(False)
+    expect(worker.get_by_test_id("outbox-status")).to_be_hidden()
+    expect(worker.get_by_test_id("queued-photo")).to_have_count(0)
+    expect(worker.locator("img.photo-thumb[src^='/errands/photos/']")).to_have_count(1)
+    assert _photos(live_server, card_id) == 1
+
+
+def _photos(live_server, card_id: str) -> int:
+    with sqlite3.connect(live_server.db_path) as db:
+        return db.execute("SELECT count(*) FROM errand_photo WHERE errand = ?", (card_id,)).fetchone()[0]

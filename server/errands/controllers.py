@@ -13,7 +13,7 @@ from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
@@ -150,6 +150,7 @@ async def _card_page(request: Request, card_id: uuid.UUID, status_code: int = 20
         reasons={code: refusal_text(request, code) for code in REFUSALS},
         sources=SOURCES,
         photo_error=photo_error,
+        photo_mb=MAX_UPLOAD_BYTES // 2**20,
     )
 
 
@@ -277,25 +278,37 @@ class ErrandsController(Controller):
         opt={"photo_mb": MAX_UPLOAD_BYTES // 2**20},
     )
     async def add_photo(self, request: Request, errand_id: FromPath[uuid.UUID]) -> Response:
+        """A photo from the form, or from a phone's outbox (a photo taken without signal, sent later with the id the
+        phone made for it and Accept: application/json): the outbox gets {"status": ...} instead of the page."""
         raw = await request.form()
         upload, role = raw.get("photo"), str(raw.get("role") or "delivery")
+        from_outbox = "application/json" in request.headers.get("accept", "")
         found(await photos.may_add_photo(current_user(request), errand_id, role) or None)  # before decoding it
-        message = None
+        try:
+            photo_id = uuid.UUID(str(raw["photo_id"])) if raw.get("photo_id") else None
+        except ValueError:
+            raise ValidationException("photo_id is not an id") from None  # the outbox makes valid ones
+        message, reason = None, ""
         if not isinstance(upload, UploadFile) or not upload.filename:
-            message = translate(request, "Choose a photo first.")
+            message, reason = translate(request, "Choose a photo first."), "no_photo"
         else:
             try:
                 picture = prepare_picture(await upload.read())
             except PictureError as exc:
+                reason = exc.code
                 message = (
                     translate(request, "This photo is too large (at most %(mb)s MB).", mb=MAX_UPLOAD_BYTES // 2**20)
                     if exc.code == "picture_too_large"
                     else translate(request, "This file is not a photo. Choose a JPEG or PNG picture.")
                 )
         if message is None:
-            stored = await photos.add_photo(current_user(request), errand_id, role, picture, datetime.now(UTC))
-            found(stored or None)
+            now = datetime.now(UTC)
+            stored = found(await photos.add_photo(current_user(request), errand_id, role, picture, now, photo_id))
+            if from_outbox:
+                return Response({"status": stored}, status_code=200)
             return Redirect(f"/errands/{errand_id}", status_code=303)
+        if from_outbox:
+            return Response({"status": "rejected", "reason": reason, "message": message}, status_code=400)
         return await _card_page(request, errand_id, status_code=400, photo_error=message)
 
     @get("/errands/photos/{photo_id:uuid}")

@@ -24,19 +24,35 @@ async def may_add_photo(user: CurrentUser, card_id: uuid.UUID, role: str) -> boo
 
 
 async def add_photo(
-    user: CurrentUser, card_id: uuid.UUID, role: str, picture: tuple[bytes, int, int], now: datetime
-) -> bool:
-    """Keep a photo (already checked and re-encoded); False if it is not the user's to add."""
+    user: CurrentUser,
+    card_id: uuid.UUID,
+    role: str,
+    picture: tuple[bytes, int, int],
+    now: datetime,
+    photo_id: uuid.UUID | None = None,
+) -> str | None:
+    """Keep a photo (already checked and re-encoded): "accepted", "duplicate" (a phone's outbox sent the photo it
+    made `photo_id` for again, after an answer lost on a weak signal), or None if it is not the user's to add (or
+    the id is another photo's)."""
     if not await may_add_photo(user, card_id, role):
-        return False
+        return None
     data, width, height = picture
+    photo_id = photo_id or uuid.uuid4()
     async with write_transaction():
-        photo_id = uuid.uuid4()
-        await ErrandPhoto.insert(
-            ErrandPhoto(
-                id=photo_id, errand=card_id, role=role, data=data, width=width, height=height, by=user.id, at=now
+        stored = (
+            await ErrandPhoto.insert(
+                ErrandPhoto(
+                    id=photo_id, errand=card_id, role=role, data=data, width=width, height=height, by=user.id, at=now
+                )
             )
+            .on_conflict(target=ErrandPhoto.id, action="DO NOTHING")
+            .returning(ErrandPhoto.id)
         )
+        if not stored:
+            same = await ErrandPhoto.exists().where(
+                (ErrandPhoto.id == photo_id) & (ErrandPhoto.errand == card_id) & (ErrandPhoto.by == user.id)
+            )
+            return "duplicate" if same else None
         await ErrandEvent.insert(
             ErrandEvent(
                 id=photo_id,
@@ -50,7 +66,7 @@ async def add_photo(
             )
         )
         await Errand.update({Errand.version: Errand.version + 1, Errand.updated_at: now}).where(Errand.id == card_id)
-    return True
+    return "accepted"
 
 
 async def photo_bytes(user: CurrentUser, photo_id: uuid.UUID) -> bytes | None:

@@ -342,6 +342,38 @@ async def test_a_photo_must_be_an_image_of_sane_size_and_only_the_card_s_people_
         ).status_code == 404
 
 
+async def test_a_photo_taken_offline_is_sent_later_once_under_the_id_the_phone_made(app):
+    """The outbox sends a photo with the id it made on the phone and asks for JSON; sending it again (its answer lost
+    on a weak signal) stores nothing more; the same id for another card, or from another person, is refused."""
+    async with browser(app) as worker, browser(app) as other:
+        await log_in(worker, HOU_WORKER)
+        await log_in(other, OTHER_WORKER)
+        card_id = card_id_of(await new_card(worker))
+        second_card = card_id_of(await new_card(worker))
+        photo_id = uuid.uuid4()
+        outbox = {**csrf(worker), "accept": "application/json"}
+        form = {"role": "delivery", "photo_id": str(photo_id)}
+
+        async def send(client, card, headers=outbox, picture=None):
+            files = {"photo": ("IMG_0001.jpg", picture or jpeg(), "image/jpeg")}
+            return await client.post(f"/errands/{card}/photos", data=form, files=files, headers=headers)
+
+        first = await send(worker, card_id)
+        assert (first.status_code, first.json()) == (200, {"status": "accepted"})
+        again = await send(worker, card_id)
+        assert (again.status_code, again.json()) == (200, {"status": "duplicate"})
+        assert [p.id for p in await ErrandPhoto.objects().where(ErrandPhoto.errand == card_id)] == [photo_id]
+        assert (await send(worker, second_card)).status_code == 404  # the id is the other card's photo
+        assert (await send(other, card_id, {**csrf(other), "accept": "application/json"})).status_code == 404
+        bad = await send(worker, second_card, picture=b"not an image")
+        assert (
+            bad.status_code == 400 and bad.json()["reason"] == "not_a_picture" and "不是照片" in bad.json()["message"]
+        )
+        assert await ErrandPhoto.count().where(ErrandPhoto.errand == second_card) == 0
+        events = await ErrandEvent.count().where((ErrandEvent.errand == card_id) & (ErrandEvent.action == "photo"))
+        assert events == 1
+
+
 async def someone_in_the_round_of_grid_2():
     """An elderly resident of grid 2 whom no other test calls (a call of the day changes their round)."""
     taken = set(STORY_RESIDENT_IDS.values())

@@ -34,11 +34,16 @@
 
   // The outbox bar: how many writes wait to be sent, and how many the server refused. Always visible when >0.
   function showStatus() {
-    return Outbox.all().then(function (writes) {
+    return Promise.all([Outbox.all(), Outbox.photos()]).then(function (found) {
+      var writes = found[0];
       var user = document.body.dataset.userId;
+      var photos = found[1].filter(function (p) { return p.user_id === user; });
       var mine = writes.filter(function (w) { return w.user_id === user; });
-      var queued = mine.filter(function (w) { return w.status === "queued"; });
-      var rejected = mine.filter(function (w) { return w.status === "rejected"; });
+      var queued = mine.filter(function (w) { return w.status === "queued"; })
+        .concat(photos.filter(function (p) { return p.status === "queued"; }));
+      var rejected = mine.filter(function (w) { return w.status === "rejected"; })
+        .concat(photos.filter(function (p) { return p.status === "rejected"; }));
+      showPhotos(photos);
       var bar = document.getElementById("outbox-status");
       if (!bar) return writes;
       document.getElementById("outbox-count").textContent = queued.length;
@@ -89,15 +94,43 @@
     });
   }
 
+  // Photos still on the phone, under their card's photos: what was taken shows at once, also after a reload
+  // without signal, marked 待同步 until it is sent (or with why the server refused it).
+  var shownPhotos = {};
+  function showPhotos(photos) {
+    document.querySelectorAll("[data-queued-photos]").forEach(function (list) {
+      var card = list.getAttribute("data-queued-photos");
+      var here = photos.filter(function (p) { return p.card === card; });
+      list.replaceChildren.apply(list, here.map(function (photo) {
+        if (!shownPhotos[photo.id]) shownPhotos[photo.id] = URL.createObjectURL(photo.blob);
+        var figure = document.createElement("figure");
+        figure.className = "photo-queued";
+        figure.setAttribute("data-testid", "queued-photo");
+        var image = document.createElement("img");
+        image.className = "photo-thumb";
+        image.src = shownPhotos[photo.id];
+        image.alt = list.dataset.alt;
+        image.width = image.height = 96;
+        var caption = document.createElement("figcaption");
+        caption.textContent = photo.status === "rejected"
+          ? (photo.message || list.dataset.refused) : list.dataset.waiting;
+        if (photo.status === "rejected") caption.className = "error";
+        figure.append(image, caption);
+        return figure;
+      }));
+    });
+  }
+
   // Send what waits; if something is left (no network, the server asked to wait), try again in a while.
   var retryTimer = null;
   function sync() {
     if (!navigator.onLine) return showStatus();
     var user = document.body.dataset.userId;
     var before = 0;
-    return Outbox.all()
-      .then(function (writes) {
-        before = writes.filter(function (w) { return w.user_id === user && w.status === "queued"; }).length;
+    return Promise.all([Outbox.all(), Outbox.photos()])
+      .then(function (found) {
+        before = found[0].concat(found[1])
+          .filter(function (w) { return w.user_id === user && w.status === "queued"; }).length;
         return Outbox.sync();
       })
       .catch(function () { return 1; /* kept for the next try */ })
@@ -162,6 +195,32 @@
       console.warn("outbox unavailable", error);
       form.removeAttribute("data-outbox-kind");
       if (submitter) form.requestSubmit(submitter); else form.requestSubmit();
+    }).finally(function () {
+      delete form.dataset.busy;
+    });
+  });
+
+  // A photo for an errand card goes to the phone first, like every write: taken at a door without signal, it is
+  // kept and sent when the network is back. Without JavaScript the form sends it the plain way (needs signal).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-photo-form")) return;
+    var input = form.querySelector("input[type=file]");
+    var file = input && input.files && input.files[0];
+    if (!file) return;  // the browser (required) or the server says to choose one
+    event.preventDefault();
+    var tooLarge = form.querySelector("[data-photo-too-large]");
+    tooLarge.hidden = file.size <= parseInt(form.dataset.photoMb, 10) * 1024 * 1024;
+    if (!tooLarge.hidden || form.dataset.busy) return;
+    form.dataset.busy = "1";
+    var role = (form.querySelector("input[name=role]:checked") || { value: "delivery" }).value;
+    Outbox.addPhoto(form.dataset.card, role, file).then(function () {
+      input.value = "";
+      return showStatus();
+    }).then(sync).catch(function (error) {
+      console.warn("photo not kept on the phone", error);  // storage full or blocked: the plain way instead
+      form.removeAttribute("data-photo-form");
+      form.requestSubmit();
     }).finally(function () {
       delete form.dataset.busy;
     });

@@ -8,16 +8,21 @@
   var DB_NAME = "gridcare";
   var STORE = "outbox";
   var META = "meta";
+  var PHOTOS = "photos";  // photos taken without signal (an errand's delivery, a receipt), sent after the writes
   var BATCH = 100;
 
   function open() {
     return new Promise(function (resolve, reject) {
-      var request = indexedDB.open(DB_NAME, 1);
+      var request = indexedDB.open(DB_NAME, 2);
       request.onupgradeneeded = function () {
-        var db = request.result;
-        var store = db.createObjectStore(STORE, { keyPath: "id" });
-        store.createIndex("queued_at", "queued_at");
-        db.createObjectStore(META);
+        var db = request.result;  // version 1 had the outbox and meta; 2 adds the photos
+        if (!db.objectStoreNames.contains(STORE)) {
+          db.createObjectStore(STORE, { keyPath: "id" }).createIndex("queued_at", "queued_at");
+          db.createObjectStore(META);
+        }
+        if (!db.objectStoreNames.contains(PHOTOS)) {
+          db.createObjectStore(PHOTOS, { keyPath: "id" }).createIndex("queued_at", "queued_at");
+        }
       };
       request.onsuccess = function () { resolve(request.result); };
       request.onerror = function () { reject(request.error); };
@@ -84,6 +89,28 @@
       return run(STORE, "readonly", function (store) { return store.index("queued_at").getAll(); });
     },
 
+    // Keep a photo on the phone (the file itself, in IndexedDB) until it is sent to its errand card.
+    addPhoto: function (card, role, file, ui) {
+      return meta("user").then(function (user) {
+        var photo = {
+          id: crypto.randomUUID(),
+          card: card,
+          role: role,
+          blob: file,
+          name: file.name || "photo.jpg",
+          user_id: user || null,
+          queued_at: Date.now(),
+          status: "queued",
+          ui: ui || null,
+        };
+        return run(PHOTOS, "readwrite", function (store) { store.put(photo); }).then(function () { return photo; });
+      });
+    },
+
+    photos: function () {
+      return run(PHOTOS, "readonly", function (store) { return store.index("queued_at").getAll(); });
+    },
+
     // Who is logged in on this phone, and the CSRF token of their session: pages set them, the service worker
     // (which can read neither cookies nor pages) uses them. A phone shared by two volunteers sends each one's
     // writes only under their own session.
@@ -97,11 +124,65 @@
     sync: function () {
       return exclusive(function () {
         return Promise.all([meta("user"), meta("csrf")]).then(function (found) {
-          return sendLoop(found[0], found[1], false);
+          return sendLoop(found[0], found[1], false).then(function (left) {
+            // Photos after the writes (the card is taken, on its way, before its photo arrives), one a request.
+            if (left) return waitingPhotos(found[0]).then(function (photos) { return left + photos.length; });
+            return meta("csrf").then(function (token) { return sendPhotos(found[0], token, false); });
+          });
         });
       });
     },
   };
+
+  function freshToken() {
+    return fetch("/api/v1/csrf", { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("not logged in");
+        return response.json();
+      })
+      .then(function (body) { return setMeta("csrf", body.token).then(function () { return body.token; }); });
+  }
+
+  function waitingPhotos(user) {
+    return Outbox.photos().then(function (photos) {
+      return photos.filter(function (p) { return p.status === "queued" && user && p.user_id === user; });
+    });
+  }
+
+  // Each photo to its card, with the id made on the phone (sent twice, it is stored once). A refusal (not a
+  // picture, too large, no longer this person's card) is kept, marked, for the person to see; a failure to reach
+  // the server keeps it queued for the next round. Resolves with how many are still waiting.
+  function sendPhotos(user, token, refreshed) {
+    return waitingPhotos(user).then(function (photos) {
+      if (!photos.length) return 0;
+      var photo = photos[0];
+      var form = new FormData();
+      form.append("photo", photo.blob, photo.name);
+      form.append("role", photo.role);
+      form.append("photo_id", photo.id);
+      return fetch("/errands/" + photo.card + "/photos", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": token || "", Accept: "application/json" },
+        body: form,
+      }).then(function (response) {
+        if (response.status === 403 && !refreshed) {
+          return freshToken().then(function (fresh) { return sendPhotos(user, fresh, true); });
+        }
+        if (response.ok) {
+          return run(PHOTOS, "readwrite", function (store) { store.delete(photo.id); })
+            .then(function () { return sendPhotos(user, token, refreshed); });
+        }
+        if (response.status >= 500 || response.status === 403) throw new Error("photo answered " + response.status);
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          photo.status = "rejected";
+          photo.reason = body.reason || (response.status === 413 ? "picture_too_large" : "not_allowed");
+          photo.message = body.message || "";
+          return run(PHOTOS, "readwrite", function (store) { store.put(photo); });
+        }).then(function () { return sendPhotos(user, token, refreshed); });
+      });
+    });
+  }
 
   function waiting(user) {
     return Outbox.all().then(function (writes) {
@@ -116,13 +197,7 @@
         if (result === "token") {
           // The CSRF token went stale (a restarted browser, a page from the cache): fetch a fresh one, once.
           if (refreshed) throw new Error("sync refused");
-          return fetch("/api/v1/csrf", { credentials: "same-origin" })
-            .then(function (response) {
-              if (!response.ok) throw new Error("not logged in");
-              return response.json();
-            })
-            .then(function (body) { return setMeta("csrf", body.token).then(function () { return body.token; }); })
-            .then(function (fresh) { return sendLoop(user, fresh, true); });
+          return freshToken().then(function (fresh) { return sendLoop(user, fresh, true); });
         }
         if (result === "wait") return waiting(user).then(function (left) { return left.length; });
         return sendLoop(user, token, refreshed);
