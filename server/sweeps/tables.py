@@ -29,6 +29,9 @@ class Sweep(Table):
     status = Varchar(length=16, default="open")  # open / closed
     created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
     created_at = Timestamptz()
+    # The last close (cleared on reopening): ticks received after it are counted apart (docs/decisions/0011).
+    closed_at = Timestamptz(null=True, default=None)
+    closed_by = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
     # A revisit sweep names the sweep whose open doors it goes back to.
     follows = ForeignKey("self", on_delete=OnDelete.set_null, null=True, default=None)
     # The last tick (SweepTick.seq) whose effect is in DoorState: states are folded in on read (services.fold).
@@ -58,13 +61,17 @@ class SweepInvite(Table):
 
 
 class SweepMember(Table):
-    """A volunteer who joined a sweep with its code. The id is uuid5(sweep, user): one row per person and sweep."""
+    """A volunteer who joined a sweep with its code (or claimed floors of it while logged in). The id is
+    uuid5(sweep, user): one row per person and sweep."""
 
     id = UUID(primary_key=True)
     sweep = ForeignKey(Sweep, on_delete=OnDelete.cascade, null=False, index=True)
     user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
+    # The code they last joined with: withdrawing it can sign its guests out (docs/decisions/0011).
     invite = ForeignKey(SweepInvite, on_delete=OnDelete.set_null, null=True, default=None)
     joined_at = Timestamptz()
+    # Signed out by a coordinator with the code they joined by; joining again with a live code clears it.
+    ended_at = Timestamptz(null=True, default=None)
 
 
 class SweepClaim(Table):
@@ -84,7 +91,7 @@ class SweepClaim(Table):
     expires_at = Timestamptz()
     ended_at = Timestamptz(null=True, default=None)
     ended_by = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
-    end_reason = Varchar(length=16, default="")  # released / reassigned
+    end_reason = Varchar(length=16, default="")  # released / reassigned / closed (the sweep) / signed_out
 
 
 class SweepTick(Table):
