@@ -32,6 +32,7 @@ from server.register.import_controllers import RegisterImportController
 from server.register.round import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sweeps.controllers import SweepsController
+from server.sweeps.lifecycle_controllers import LifecycleController
 from server.sweeps.team_controllers import JoinController, TeamController
 from server.sweeps.ticks import TICK
 from server.sync import services as sync
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SweepsController,
             JoinController,
             TeamController,
+            LifecycleController,
             ReconcileController,
             GuidesController,
             ErrandsController,

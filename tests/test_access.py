@@ -43,6 +43,7 @@ REGISTER_SEARCH = {**REGISTER, "other_grid_worker": "ok"}  # searching is allowe
 LOGGED_IN = {"anonymous": "login", **dict.fromkeys(ROLES, "ok")}
 COORDINATORS = {**REGISTER_SEARCH}  # admins and grid workers
 SWEEP = {**REGISTER, "volunteer": "ok", "resident": "missing"}  # volunteers tick doors; residents see no sweep
+CLOSING = {**SWEEP, "volunteer": "forbidden", "resident": "forbidden"}
 GUIDE = REGISTER  # a personal guide of a resident of grid 2: writers who may see that resident
 GUIDE_INVALID = {**GUIDE, "admin": "invalid", "own_grid_worker": "invalid"}  # posted without its fields
 GUIDE_WRITE = {**GUIDE, "admin": "back", "own_grid_worker": "back"}
@@ -138,6 +139,11 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
         "volunteer": "forbidden",
         "resident": "forbidden",
     },
+    # Closing: for coordinators who may close the sweep (grid 2's worker: it is all in grid 2). Posted without the
+    # confirm step's "yes": the step is shown again (400), nothing closed; reopening an open sweep changes nothing.
+    ("GET", "/sweeps/{sweep_id:uuid}/close"): CLOSING,
+    ("POST", "/sweeps/{sweep_id:uuid}/close"): {**CLOSING, "admin": "invalid", "own_grid_worker": "invalid"},
+    ("POST", "/sweeps/{sweep_id:uuid}/reopen"): {**CLOSING, "admin": "back", "own_grid_worker": "back"},
     ("GET", "/errands"): {**LOGGED_IN, "resident": "back"},  # scoped board; a resident goes to /ask
     ("GET", "/errands/new"): WORKERS,
     ("GET", "/errands/residents"): WORKERS,

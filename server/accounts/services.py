@@ -229,6 +229,16 @@ async def log_out(token: str | None) -> None:
         await UserSession.delete().where(UserSession.token_hash == token_hash)
 
 
+async def end_sessions(user_ids: list[uuid.UUID]) -> None:
+    """Sign these accounts out on every phone (a coordinator ended what a sweep's join code gave its guests).
+    Other worker processes may serve a session for SESSION_CACHE_SECONDS more, as after a log-out."""
+    if not user_ids:
+        return
+    for row in await UserSession.select(UserSession.token_hash).where(UserSession.user.is_in(user_ids)):
+        _recent_sessions.pop(row["token_hash"], None)
+    await UserSession.delete().where(UserSession.user.is_in(user_ids))
+
+
 async def purge_expired(older_than_days: int = 30) -> None:
     """Housekeeping: drop dead sessions and old log-in attempts."""
     await UserSession.delete().where(UserSession.expires_at < _now())

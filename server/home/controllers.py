@@ -24,5 +24,6 @@ async def home_page(request: Request) -> Template:
         for grid_id in user.grid_ids:  # their own grid, and any they cover for a colleague
             buildings += await places.list_buildings(scope, grid_id) or []
     sweeps = await sweep_queries.list_sweeps(user)
+    ended = await sweep_queries.ended_sweeps(user)  # a volunteer's: their work there is over
     guides = await guides_of_resident(user)
-    return render(request, "home.html", summary=summary, buildings=buildings, sweeps=sweeps, guides=guides)
+    return render(request, "home.html", summary=summary, buildings=buildings, sweeps=sweeps, ended=ended, guides=guides)

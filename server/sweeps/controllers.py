@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
@@ -22,7 +22,8 @@ from server.audit.services import record_read
 from server.i18n import translate
 from server.places import services as places
 from server.places.controllers import FloorNumber, UnitNumber, found
-from server.sweeps import queries, team
+from server.sweeps import floors, lifecycle, queries, team
+from server.sweeps.export import EXPORT_COLUMNS, export_rows
 from server.sweeps.schemas import SweepCreate
 from server.sweeps.services import SweepError, create_door_sweep, create_sweep
 from server.sync import forms
@@ -107,8 +108,70 @@ def _reason_text(request: Request, reason: str | None) -> str:
         "unknown_door": translate(request, "Door not found."),
         "id_reused": translate(request, "This form was already used. Reload the page."),
         "outside_claim": translate(request, "Claim these floors first: someone else may be sweeping them."),
+        "sweep_closed": translate(
+            request, "The sweep has ended and these floors were not yours. Tell the coordinator what you found."
+        ),
+        "signed_out": translate(
+            request, "The coordinator signed you out of this sweep. Tell them what you found at this door."
+        ),
     }
     return texts.get(reason or "") or translate(request, "That did not work. Go back and try again.")
+
+
+# Why a tick can be refused, said in words on the door screen when the phone's outbox hears it (app.js).
+TICK_REASONS = (
+    "outside_sweep",
+    "not_allowed",
+    "help_not_described",
+    "unknown_door",
+    "id_reused",
+    "outside_claim",
+    "sweep_closed",
+    "signed_out",
+)
+
+
+class SweepEnded(HTTPException):
+    """A volunteer opened a sweep that was closed: say so (410, so the phone drops its copy of the page)."""
+
+    status_code = 410
+
+    def __init__(self, sweep: dict) -> None:
+        super().__init__(detail="sweep ended")
+        self.sweep = sweep
+
+
+def ended_page(request: Request, exc: SweepEnded) -> Response:
+    return render(request, "sweeps/ended.html", status_code=410, ended=exc.sweep)
+
+
+async def found_or_ended(request: Request, value, sweep_id: uuid.UUID):
+    """A sweep's page or data, if the user sees it; else, for a volunteer of a closed sweep, that it has ended."""
+    if value is not None:
+        return value
+    ended = await queries.ended_sweep(current_user(request), sweep_id)
+    if ended is not None:
+        raise SweepEnded(ended)
+    raise NotFoundException()
+
+
+async def progress_page(
+    request: Request, sweep_id: uuid.UUID, detail=None, *, status_code: int = 200, error: str | None = None
+) -> Template:
+    """A sweep's progress page, with `error` at the top when an action on it was refused."""
+    user = current_user(request)
+    detail = detail or await found_or_ended(request, await queries.get_sweep(user, sweep_id), sweep_id)
+    coordinator = user.role in COORDINATORS
+    return render(
+        request,
+        "sweeps/progress.html",
+        status_code=status_code,
+        sweep=detail,
+        coordinator=coordinator,
+        may_close=coordinator and await lifecycle.may_close_sweep(user, sweep_id),
+        members=await team.members(sweep_id, user) if coordinator else [],
+        error=error,
+    )
 
 
 async def _coordinator_scope(request: Request) -> Scope:
@@ -140,6 +203,7 @@ async def _submit_ticks(
 
 class SweepsController(Controller):
     path = "/sweeps"
+    exception_handlers = {SweepEnded: ended_page}
 
     @get("/new")
     async def new_sweep_page(self, request: Request) -> Template:
@@ -207,17 +271,7 @@ class SweepsController(Controller):
 
     @get("/{sweep_id:uuid}")
     async def sweep_page(self, request: Request, sweep_id: FromPath[uuid.UUID]) -> Template:
-        user = current_user(request)
-        detail = found(await queries.get_sweep(user, sweep_id))
-        coordinator = user.role in COORDINATORS
-        return render(
-            request,
-            "sweeps/progress.html",
-            sweep=detail,
-            coordinator=coordinator,
-            members=await team.members(sweep_id) if coordinator else [],
-            error=None,
-        )
+        return await progress_page(request, sweep_id)
 
     @post("/{sweep_id:uuid}/revisit")
     async def revisit(self, request: Request, sweep_id: FromPath[uuid.UUID]) -> Response:
@@ -227,13 +281,11 @@ class SweepsController(Controller):
         detail = found(await queries.get_sweep(user, sweep_id))
         doors = await queries.open_doors(user, sweep_id)
         if not doors:
-            return render(
+            return await progress_page(
                 request,
-                "sweeps/progress.html",
+                sweep_id,
+                detail,
                 status_code=400,
-                sweep=detail,
-                coordinator=True,
-                members=await team.members(sweep_id),
                 error=translate(request, "Every door has an answer: there is nothing to revisit."),
             )
         new_id = await create_door_sweep(
@@ -257,8 +309,17 @@ class SweepsController(Controller):
         unit: UnitNumber,
         floor: FloorNumber,
     ) -> Template:
-        screen = found(await queries.floor_screen(current_user(request), sweep_id, building_id, unit, floor))
-        return render(request, "sweeps/floor.html", screen=screen, new_id=uuid.uuid4, message=None)
+        screen = await found_or_ended(
+            request, await floors.floor_screen(current_user(request), sweep_id, building_id, unit, floor), sweep_id
+        )
+        return render(
+            request,
+            "sweeps/floor.html",
+            screen=screen,
+            new_id=uuid.uuid4,
+            message=None,
+            reasons={reason: _reason_text(request, reason) for reason in TICK_REASONS},
+        )
 
     @get("/{sweep_id:uuid}/export/{fmt:str}")
     async def export(self, request: Request, sweep_id: FromPath[uuid.UUID], fmt: FromPath[str]) -> Response:
@@ -266,13 +327,13 @@ class SweepsController(Controller):
         if fmt not in ("csv", "xlsx"):
             raise NotFoundException()
         user = current_user(request)
-        found_rows = await queries.export_rows(user, sweep_id)
+        found_rows = await export_rows(user, sweep_id)
         if found_rows is None:
             raise NotFoundException()
         name, rows = found_rows
         await record_read(user, "sweep.export", "sweep", sweep_id, client_address(request))
-        table = [[_column_title(request, c) for c in queries.EXPORT_COLUMNS]] + [
-            [_cell(request, c, row[c]) for c in queries.EXPORT_COLUMNS] for row in rows
+        table = [[_column_title(request, c) for c in EXPORT_COLUMNS]] + [
+            [_cell(request, c, row[c]) for c in EXPORT_COLUMNS] for row in rows
         ]
         if fmt == "csv":
             return downloads.attachment(downloads.csv_bytes(table), f"{name}.csv", "text/csv; charset=utf-8")

@@ -1,4 +1,5 @@
-"""Reading sweeps: the list, the progress of one, and the door screen of one floor. Knows nothing of HTTP."""
+"""Reading sweeps: who sees which, the list, and the progress of one (floors.py: the door screen; export.py: the
+spreadsheet). Knows nothing of HTTP."""
 
 from __future__ import annotations
 
@@ -8,16 +9,13 @@ from datetime import UTC, datetime
 import msgspec
 
 from server.accounts.services import CurrentUser
-from server.places.tables import Building, Household, Resident, Unit
+from server.places.tables import Building, Household, Unit
 from server.sweeps import team
 from server.sweeps.schemas import (
     AttentionDoor,
     BuildingProgress,
     ClaimRow,
-    DoorRow,
     FloorProgress,
-    FloorScreen,
-    PersonRow,
     Progress,
     Related,
     SweepDetail,
@@ -26,7 +24,7 @@ from server.sweeps.schemas import (
     VolunteerActivity,
 )
 from server.sweeps.services import fold_door_states
-from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepClaim, SweepTick
+from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepMember, SweepTick
 
 # A door still to be visited: what a revisit sweep covers. Needs help, refused and vacant are answers.
 OPEN_OUTCOMES = (None, "nobody_home", "come_back", "partial")
@@ -54,26 +52,65 @@ def _count(progress: Progress, outcome: str | None, conflict: bool) -> None:
     progress.conflicts += conflict
 
 
+def grids_of(user: CurrentUser) -> tuple[uuid.UUID, ...] | None:
+    """The grids whose buildings a user sees in a sweep: a grid worker's own (and any they cover); None: all."""
+    return tuple(user.grid_ids) if user.role == "grid_worker" else None
+
+
+async def building_grids(sweep_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+    """The grid of each building in the sweep (an admin's sweep may span several)."""
+    return {
+        row["building"]: row["grid"]
+        for row in await SweepArea.select(SweepArea.building, SweepArea.building.grid.as_alias("grid")).where(
+            SweepArea.sweep == sweep_id
+        )
+    }
+
+
 async def visible_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> dict | None:
+    """The sweep if this user takes part in it. Volunteers see open sweeps only (a closed one: ended_sweep)."""
     if user.role not in SWEEP_ROLES:
         return None
     sweep = await Sweep.select().where((Sweep.id == sweep_id) & (Sweep.community == user.community_id)).first()
     if sweep is None or (user.role == "volunteer" and sweep["status"] != "open"):
         return None
     if user.is_guest and not await team.is_member(sweep_id, user.id):
-        return None  # a guest sees only the sweeps they joined with a code
-    if user.role == "grid_worker":
-        grids = {
-            row["building.grid"]
-            for row in await SweepArea.select(SweepArea.building.grid).where(SweepArea.sweep == sweep_id)
-        }
-        if not grids & set(user.grid_ids):
-            return None
+        return None  # a guest sees only the sweeps they joined with a code, until signed out of them
+    if user.role == "grid_worker" and not set((await building_grids(sweep_id)).values()) & set(user.grid_ids):
+        return None
     return sweep
 
 
-async def _doors(sweep_id: uuid.UUID, where=None) -> list[dict]:
-    """The doors of a sweep (optionally narrowed), each with its state (new ticks folded in first)."""
+async def ended_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> dict | None:
+    """A closed sweep of the community, for a volunteer (a guest: one they joined and were not signed out of), to
+    tell them it has ended rather than that it does not exist."""
+    if user.role != "volunteer":
+        return None
+    sweep = (
+        await Sweep.select(Sweep.id, Sweep.name, Sweep.closed_at)
+        .where((Sweep.id == sweep_id) & (Sweep.community == user.community_id) & (Sweep.status == "closed"))
+        .first()
+    )
+    if sweep is None or (user.is_guest and not await team.is_member(sweep_id, user.id)):
+        return None
+    return sweep
+
+
+async def ended_sweeps(user: CurrentUser, limit: int = 5) -> list[dict]:
+    """The latest closed sweeps a volunteer is a member of, for their home page: their work there is over."""
+    if user.role != "volunteer":
+        return []
+    return (
+        await SweepMember.select(SweepMember.sweep.id.as_alias("id"), SweepMember.sweep.name.as_alias("name"))
+        .where((SweepMember.user == user.id) & SweepMember.ended_at.is_null() & (SweepMember.sweep.status == "closed"))
+        .order_by(SweepMember.sweep.closed_at, ascending=False)
+        .limit(limit)
+    )
+
+
+async def sweep_doors(sweep_id: uuid.UUID, where=None, grids: tuple[uuid.UUID, ...] | None = None) -> list[dict]:
+    """The doors of a sweep (optionally narrowed, and to the buildings of some grids), each with its state (new
+    ticks folded in first)."""
     await fold_door_states(sweep_id)
     areas = await SweepArea.select(SweepArea.building, SweepArea.unit, SweepArea.household).where(
         SweepArea.sweep == sweep_id
@@ -103,6 +140,8 @@ async def _doors(sweep_id: uuid.UUID, where=None) -> list[dict]:
     ).where(condition)
     if where is not None:
         query = query.where(where)
+    if grids is not None:
+        query = query.where(Household.building.grid.is_in(list(grids) or [uuid.UUID(int=0)]))
     doors = await query
     state_query = DoorState.select(DoorState.household, DoorState.outcome, DoorState.conflict).where(
         DoorState.sweep == sweep_id
@@ -121,32 +160,46 @@ def _summary(sweep: dict, progress: Progress) -> dict:
     return {k: sweep[k] for k in ("id", "name", "purpose", "day", "subject", "status")} | {"progress": progress}
 
 
-async def list_sweeps(user: CurrentUser) -> list[SweepSummary]:
-    """Open sweeps the user takes part in, newest first, each with its progress."""
+async def list_sweeps(user: CurrentUser, closed: int = 5) -> list[SweepSummary]:
+    """Open sweeps the user takes part in, newest first, each with its progress; then, for coordinators, the
+    latest `closed` closed ones (still read and exported)."""
     if user.role not in SWEEP_ROLES:
         return []
-    rows = (
-        await Sweep.select(Sweep.id)
-        .where((Sweep.community == user.community_id) & (Sweep.status == "open"))
-        .order_by(Sweep.created_at, ascending=False)
-    )
     found = []
-    for row in rows:  # visibility first, then the limit: a grid worker's own sweep is never cut off
-        detail = await get_sweep(user, row["id"])
-        if detail is not None:
-            found.append(SweepSummary(**{field: getattr(detail, field) for field in SweepSummary.__struct_fields__}))
-        if len(found) == 20:
-            break
+    for status, limit in (("open", 20), ("closed", closed if user.role != "volunteer" else 0)):
+        if not limit:
+            continue
+        rows = (
+            await Sweep.select(Sweep.id)
+            .where((Sweep.community == user.community_id) & (Sweep.status == status))
+            .order_by(Sweep.closed_at if status == "closed" else Sweep.created_at, ascending=False)
+        )
+        shown = 0
+        for row in rows:  # visibility first, then the limit: a grid worker's own sweep is never cut off
+            if shown == limit:
+                break
+            detail = await get_sweep(user, row["id"])
+            if detail is not None:
+                found.append(
+                    SweepSummary(**{field: getattr(detail, field) for field in SweepSummary.__struct_fields__})
+                )
+                shown += 1
     return found
 
 
 async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | None:
-    """Building > unit > floor with done/total, who holds which floors, doors to look at and volunteers' activity."""
+    """Building > unit > floor with done/total, who holds which floors, doors to look at and volunteers' activity.
+
+    A grid worker sees the buildings of their own grids only, also in a sweep an admin made over several grids."""
     sweep = await visible_sweep(user, sweep_id)
     if sweep is None:
         return None
     now = datetime.now(UTC)
-    doors = await _doors(sweep_id)
+    grids = grids_of(user)
+    doors = await sweep_doors(sweep_id, grids=grids)
+    hidden = 0
+    if grids is not None:
+        hidden = sum(1 for grid in (await building_grids(sweep_id)).values() if grid not in grids)
     names = {
         row["id"]: row["name"]
         for row in await Building.select(Building.id, Building.name).where(
@@ -164,6 +217,8 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
     claims: dict[uuid.UUID, list[ClaimRow]] = {}
     my_floor_urls = []
     for held in await team.live_claims(sweep_id, now):
+        if held.building_id not in names:
+            continue  # another grid's building
         claims.setdefault(held.unit_id, []).append(
             ClaimRow(
                 id=held.id,
@@ -179,40 +234,21 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
                 f"/sweeps/{sweep_id}/buildings/{held.building_id}/units/{held.unit}/floors/{floor}"
                 for floor in range(held.floor_from, held.floor_to + 1)
             ]
-    activity = await SweepTick.raw(
-        "SELECT a.name, count(*) AS ticks, max(t.received_at) AS last_sync FROM sweep_tick t"
-        " JOIN account a ON t.volunteer = a.id WHERE t.sweep = {} GROUP BY a.id, a.name ORDER BY last_sync DESC",
-        sweep_id,
-    )
-    attention = sorted(
-        (
-            AttentionDoor(
-                household_id=d["id"],
-                door=d["door"],
-                building_id=d["building"],
-                unit=d["unit_number"],
-                floor=d["floor"],
-                outcome=d["outcome"],
-                conflict=d["conflict"],
-            )
-            for d in doors
-            if d["conflict"] or d["outcome"] in ("needs_help", "come_back", "nobody_home", "partial")
-        ),
-        key=lambda a: (a.outcome != "needs_help", not a.conflict, a.door),
-    )
     follows = None
     if sweep["follows"]:
         follows = await Sweep.select(Sweep.id, Sweep.name).where(Sweep.id == sweep["follows"]).first()
     revisits = await Sweep.select(Sweep.id, Sweep.name).where(Sweep.follows == sweep_id).order_by(Sweep.created_at)
     return SweepDetail(
         **_summary(sweep, total),
-        attention=attention[:ATTENTION_LIMIT],
-        # SQLite gives max() of a timestamp back as text: convert reads both.
-        volunteers=msgspec.convert(activity, list[VolunteerActivity], strict=False),
+        attention=_attention(doors)[:ATTENTION_LIMIT],
+        volunteers=await _activity(sweep_id, grids),
         follows=Related(**follows) if follows else None,
-        revisits=[Related(**row) for row in revisits],
+        revisits=[Related(**row) for row in revisits if grids is None or await visible_sweep(user, row["id"])],
         my_floor_urls=my_floor_urls,
         open_doors=sum(1 for d in doors if d["outcome"] in OPEN_OUTCOMES),
+        closed_at=sweep["closed_at"],
+        late_ticks=await _late_ticks(sweep_id, sweep["closed_at"], grids) if sweep["status"] == "closed" else 0,
+        other_grids_buildings=hidden,
         buildings=[
             BuildingProgress(
                 building_id=building_id,
@@ -235,171 +271,60 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
     )
 
 
-async def floor_screen(
-    user: CurrentUser, sweep_id: uuid.UUID, building_id: uuid.UUID, unit: int, floor: int
-) -> FloorScreen | None:
-    sweep = await visible_sweep(user, sweep_id)
-    if sweep is None:
-        return None
-    unit_row = (
-        await Unit.select(Unit.id, Unit.floors, Unit.building.name.as_alias("building_name"))
-        .where((Unit.building == building_id) & (Unit.number == unit))
-        .first()
-    )
-    if unit_row is None or not 1 <= floor <= unit_row["floors"]:
-        return None
-    doors = await _doors(sweep_id, (Household.unit == unit_row["id"]) & (Household.floor == floor))
-    if not doors and not await _doors(sweep_id, Household.unit == unit_row["id"]):
-        return None  # the unit is not in this sweep
-    door_ids = [d["id"] for d in doors] or [uuid.UUID(int=0)]
-    living = await Resident.select(Resident.id, Resident.household, Resident.name, Resident.relation).where(
-        Resident.household.is_in(door_ids) & (Resident.status == "living")
-    )
-    size: dict[uuid.UUID, int] = {}
-    head: dict[uuid.UUID, str] = {}
-    for person in living:
-        size[person["household"]] = size.get(person["household"], 0) + 1
-        if person["relation"] == "head" or person["household"] not in head:
-            head[person["household"]] = person["name"]
-    notes: dict[uuid.UUID, str] = {}
-    person_outcome: dict[uuid.UUID, str] = {}
-    for tick in (
-        await SweepTick.select(SweepTick.household, SweepTick.resident, SweepTick.outcome, SweepTick.note)
-        .where((SweepTick.sweep == sweep_id) & SweepTick.household.is_in(door_ids))
-        .order_by(SweepTick.seq)
-    ):
-        if tick["note"]:
-            notes[tick["household"]] = tick["note"]
-        if tick["resident"]:
-            person_outcome[tick["resident"]] = tick["outcome"]  # the last to arrive counts (rules.person_sweep_state)
-    people: dict[uuid.UUID, list[PersonRow]] = {}
-    if sweep["subject"] == "persons":
-        for person in sorted(living, key=lambda p: (p["relation"] != "head", p["name"])):
-            people.setdefault(person["household"], []).append(
-                PersonRow(
-                    resident_id=person["id"],
-                    masked_name=mask_name(person["name"]),
-                    relation=person["relation"],
-                    outcome=person_outcome.get(person["id"]),
-                )
-            )
-    holder, may_record = await _floor_holder(user, sweep_id, unit_row["id"], floor)
-    return FloorScreen(
-        sweep_id=sweep_id,
-        sweep_name=sweep["name"],
-        building_id=building_id,
-        building_name=unit_row["building_name"],
-        unit=unit,
-        unit_id=unit_row["id"],
-        floor=floor,
-        floors_in_unit=unit_row["floors"],
-        subject=sweep["subject"],
-        may_record=may_record,
-        holder=holder,
-        doors=[
-            DoorRow(
+def _attention(doors: list[dict]) -> list[AttentionDoor]:
+    return sorted(
+        (
+            AttentionDoor(
                 household_id=d["id"],
                 door=d["door"],
-                size=size.get(d["id"], 0),
-                masked_name=mask_name(head.get(d["id"])),
+                building_id=d["building"],
+                unit=d["unit_number"],
+                floor=d["floor"],
                 outcome=d["outcome"],
                 conflict=d["conflict"],
-                note=notes.get(d["id"], ""),
-                people=people.get(d["id"], []),
             )
-            for d in sorted(doors, key=lambda d: d["room"])
-        ],
+            for d in doors
+            if d["conflict"] or d["outcome"] in ("needs_help", "come_back", "nobody_home", "partial")
+        ),
+        key=lambda a: (a.outcome != "needs_help", not a.conflict, a.door),
     )
 
 
-async def _floor_holder(user: CurrentUser, sweep_id: uuid.UUID, unit_id: uuid.UUID, floor: int) -> tuple:
-    """Who holds the floor now, and whether this user may record its doors (a coordinator always may; a volunteer
-    inside a claim of theirs, live or past)."""
-    now = datetime.now(UTC)
-    here = await SweepClaim.select(
-        SweepClaim.holder,
-        SweepClaim.holder.name.as_alias("name"),
-        SweepClaim.expires_at,
-        SweepClaim.ended_at,
-    ).where(
-        (SweepClaim.sweep == sweep_id)
-        & (SweepClaim.unit == unit_id)
-        & (SweepClaim.floor_from <= floor)
-        & (SweepClaim.floor_to >= floor)
-    )  # every claim on this floor, live or past, in one query
-    holder = next((c["name"] for c in here if c["ended_at"] is None and c["expires_at"] > now), None)
-    if user.role != "volunteer":
-        return holder, True
-    return holder, any(c["holder"] == user.id for c in here)
+def _in_grids(grids: tuple[uuid.UUID, ...]) -> tuple[str, list]:
+    """A condition on the building `b` of a tick's door, for raw SQL: one placeholder per grid (a handful)."""
+    return "b.grid IN (" + ", ".join("{}" for _ in grids or (None,)) + ")", list(grids or [uuid.UUID(int=0)])
 
 
-EXPORT_COLUMNS = (
-    "building",
-    "unit",
-    "floor",
-    "door",
-    "people",
-    "outcome",
-    "conflict",
-    "ticks",
-    "last_by",
-    "last_at",
-    "help_needed",
-)
+async def _activity(sweep_id: uuid.UUID, grids: tuple[uuid.UUID, ...] | None) -> list[VolunteerActivity]:
+    """Who recorded how many outcomes and when they last synced; for a grid worker, at the doors of their grids."""
+    sql = (
+        "SELECT a.name, count(*) AS ticks, max(t.received_at) AS last_sync FROM sweep_tick t"
+        " JOIN account a ON t.volunteer = a.id"
+    )
+    args: list = [sweep_id]
+    where = " WHERE t.sweep = {}"
+    if grids is not None:
+        sql += " JOIN household h ON h.id = t.household JOIN building b ON b.id = h.building"
+        condition, values = _in_grids(grids)
+        where += " AND " + condition
+        args += values
+    rows = await SweepTick.raw(sql + where + " GROUP BY a.id, a.name ORDER BY last_sync DESC", *args)
+    # SQLite gives max() of a timestamp back as text: convert reads both.
+    return msgspec.convert(rows, list[VolunteerActivity], strict=False)
 
 
-async def export_rows(user: CurrentUser, sweep_id: uuid.UUID) -> tuple[str, list[dict]] | None:
-    """Every door of the sweep with its state, for a coordinator's spreadsheet; None if not theirs to see."""
-    if user.role not in ("admin", "grid_worker"):
-        return None
-    sweep = await visible_sweep(user, sweep_id)
-    if sweep is None:
-        return None
-    doors = await _doors(sweep_id)
-    ids = [d["id"] for d in doors] or [uuid.UUID(int=0)]
-    names = {
-        row["id"]: row["name"]
-        for row in await Building.select(Building.id, Building.name).where(
-            Building.id.is_in(list({d["building"] for d in doors}) or [uuid.UUID(int=0)])
-        )
-    }
-    people: dict[uuid.UUID, int] = {}
-    for row in await Resident.select(Resident.household).where(
-        Resident.household.is_in(ids) & (Resident.status == "living")
-    ):
-        people[row["household"]] = people.get(row["household"], 0) + 1
-    last: dict[uuid.UUID, dict] = {}
-    counts: dict[uuid.UUID, int] = {}
-    help_needed: dict[uuid.UUID, str] = {}
-    for tick in (
-        await SweepTick.select(
-            SweepTick.household, SweepTick.volunteer.name.as_alias("by"), SweepTick.received_at, SweepTick.help_needed
-        )
-        .where(SweepTick.sweep == sweep_id)
-        .order_by(SweepTick.seq)
-    ):
-        last[tick["household"]] = tick
-        counts[tick["household"]] = counts.get(tick["household"], 0) + 1
-        if tick["help_needed"]:
-            help_needed[tick["household"]] = tick["help_needed"]
-    rows = [
-        {
-            "building": names[d["building"]],
-            "unit": d["unit_number"],
-            "floor": d["floor"],
-            "door": d["door"],
-            "people": people.get(d["id"], 0),
-            "outcome": d["outcome"],
-            "conflict": d["conflict"],
-            "ticks": counts.get(d["id"], 0),
-            "last_by": last.get(d["id"], {}).get("by"),
-            "last_at": last.get(d["id"], {}).get("received_at"),
-            "help_needed": help_needed.get(d["id"], ""),
-        }
-        for d in doors
-    ]
-    rows.sort(key=lambda r: (len(r["building"]), r["building"], r["unit"], r["floor"], r["door"]))
-    return sweep["name"], rows
+async def _late_ticks(sweep_id: uuid.UUID, closed_at: datetime, grids: tuple[uuid.UUID, ...] | None) -> int:
+    """Outcomes received since the sweep was closed: stored like any other (docs/decisions/0011), counted apart."""
+    sql = "SELECT count(*) AS n FROM sweep_tick t"
+    args: list = [sweep_id, closed_at]
+    where = " WHERE t.sweep = {} AND t.received_at > {}"
+    if grids is not None:
+        sql += " JOIN household h ON h.id = t.household JOIN building b ON b.id = h.building"
+        condition, values = _in_grids(grids)
+        where += " AND " + condition
+        args += values
+    [row] = await SweepTick.raw(sql + where, *args)
+    return int(row["n"])
 
 
 async def units_of(building_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]:
@@ -415,17 +340,7 @@ async def units_of(building_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]
 
 
 async def open_doors(user: CurrentUser, sweep_id: uuid.UUID) -> list[uuid.UUID]:
-    """Doors of the sweep still open, for a revisit; a grid worker's revisit covers only their grid's doors."""
+    """Doors of the sweep still open, for a revisit; a grid worker's revisit covers only their grids' doors."""
     if user.role not in ("admin", "grid_worker") or await visible_sweep(user, sweep_id) is None:
         return []
-    doors = [d for d in await _doors(sweep_id) if d["outcome"] in OPEN_OUTCOMES]
-    if user.role == "grid_worker":
-        mine = {
-            row["id"]
-            for row in await Building.select(Building.id).where(
-                Building.id.is_in(list({d["building"] for d in doors}) or [uuid.UUID(int=0)])
-                & Building.grid.is_in(list(user.grid_ids) or [uuid.UUID(int=0)])
-            )
-        }
-        doors = [d for d in doors if d["building"] in mine]
-    return [d["id"] for d in doors]
+    return [d["id"] for d in await sweep_doors(sweep_id, grids=grids_of(user)) if d["outcome"] in OPEN_OUTCOMES]

@@ -66,6 +66,7 @@ class FloorScreen(msgspec.Struct, kw_only=True):
     subject: str = "households"
     may_record: bool = True  # a volunteer records only floors they claim (or claimed)
     holder: str | None = None  # who holds this floor now, if anyone
+    closed: bool = False  # the sweep was closed: a coordinator may still record what they learn
 
 
 class Progress(msgspec.Struct, kw_only=True):
@@ -154,3 +155,6 @@ class SweepDetail(SweepSummary, kw_only=True):
     # Floor pages of the viewer's live claims: the phone keeps copies of them before going up the stairs.
     my_floor_urls: list[str] = []
     open_doors: int = 0  # not visited, nobody home, come back, partial: what a revisit sweep would cover
+    closed_at: datetime | None = None  # when it was closed, if it is
+    late_ticks: int = 0  # outcomes received since it was closed (stored all the same: docs/decisions/0011)
+    other_grids_buildings: int = 0  # buildings of the sweep in other grids, not shown to this grid worker

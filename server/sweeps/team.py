@@ -3,7 +3,8 @@
 A coordinator shows a code (or its QR code); a volunteer types it with their name and phone and gets a session
 that sees only that sweep. A volunteer then claims a unit or a range of its floors, so that two people do not climb
 the same stairs; a claim runs out by itself, can be extended or released, and a coordinator can hand it to someone
-else. Claims decide where a volunteer may record doors (see services._check).
+else. Claims decide where a volunteer may record doors (see ticks._check). Withdrawing a code, and closing the
+sweep: lifecycle.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from server.accounts.tables import LoginAttempt, User
 from server.db import write_transaction
 from server.places.tables import Unit
 from server.settings import Settings
-from server.sweeps.tables import SweepArea, SweepClaim, SweepInvite, SweepMember
+from server.sweeps.tables import Sweep, SweepArea, SweepClaim, SweepInvite, SweepMember, SweepTick
 
 INVITE_HOURS = (1, 2, 4, 8)
 CODE_DIGITS = 6  # typed on a phone's number pad, read out across a stairwell
@@ -64,15 +65,6 @@ async def live_invites(sweep_id: uuid.UUID, now: datetime) -> list[dict]:
         await SweepInvite.select(SweepInvite.id, SweepInvite.code, SweepInvite.expires_at)
         .where((SweepInvite.sweep == sweep_id) & SweepInvite.revoked_at.is_null() & (SweepInvite.expires_at > now))
         .order_by(SweepInvite.created_at, ascending=False)
-    )
-
-
-async def revoke_invite(user: CurrentUser, sweep_id: uuid.UUID, invite_id: uuid.UUID, now: datetime) -> None:
-    """No one joins with the code any more. Those who joined keep their session: their work must not be lost."""
-    if user.role not in COORDINATORS:
-        raise TeamError("not_allowed")
-    await SweepInvite.update({SweepInvite.revoked_at: now}).where(
-        (SweepInvite.id == invite_id) & (SweepInvite.sweep == sweep_id) & SweepInvite.revoked_at.is_null()
     )
 
 
@@ -124,7 +116,9 @@ async def join(
     if invite is None:
         await LoginAttempt(phone="join", address=address[:64], at=now, succeeded=False).save()
         raise TeamError("unknown_code")
-    if invite["revoked_at"] is not None or invite["expires_at"] <= now or invite["status"] != "open":
+    if invite["status"] != "open":
+        raise TeamError("sweep_closed")  # its codes were withdrawn with it; say why
+    if invite["revoked_at"] is not None or invite["expires_at"] <= now:
         raise TeamError("expired_code")
 
     if current is not None:
@@ -169,22 +163,52 @@ async def join(
 
 
 async def _add_member(sweep_id: uuid.UUID, user_id: uuid.UUID, invite_id: uuid.UUID | None, now: datetime) -> None:
-    await SweepMember.insert(
-        SweepMember(id=member_id(sweep_id, user_id), sweep=sweep_id, user=user_id, invite=invite_id, joined_at=now)
-    ).on_conflict(action="DO NOTHING")
+    """Joining with a code records that code (the latest one used) and lets someone signed out back in; claiming
+    floors while logged in only makes sure the volunteer is listed."""
+    member = SweepMember(id=member_id(sweep_id, user_id), sweep=sweep_id, user=user_id, invite=invite_id, joined_at=now)
+    if invite_id is None:
+        await SweepMember.insert(member).on_conflict(action="DO NOTHING")
+        return
+    await SweepMember.insert(member).on_conflict(
+        target=SweepMember.id, action="DO UPDATE", values=[SweepMember.invite, (SweepMember.ended_at, None)]
+    )
 
 
 async def is_member(sweep_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-    return await SweepMember.exists().where(SweepMember.id == member_id(sweep_id, user_id))
+    """Joined (or claimed floors of) the sweep and not signed out of it since."""
+    return await SweepMember.exists().where(
+        (SweepMember.id == member_id(sweep_id, user_id)) & SweepMember.ended_at.is_null()
+    )
 
 
-async def members(sweep_id: uuid.UUID) -> list[dict]:
-    """Volunteers of the sweep a coordinator can hand a claim to."""
-    return (
-        await SweepMember.select(SweepMember.user.id.as_alias("id"), SweepMember.user.name.as_alias("name"))
-        .where(SweepMember.sweep == sweep_id)
+async def members(sweep_id: uuid.UUID, viewer: CurrentUser | None = None) -> list[dict]:
+    """Volunteers of the sweep a coordinator can hand a claim to. A grid worker sees those who joined with a code
+    they made and those who claimed or recorded doors of their grids, not the volunteers of other grids."""
+    rows = (
+        await SweepMember.select(
+            SweepMember.user.id.as_alias("id"),
+            SweepMember.user.name.as_alias("name"),
+            SweepMember.invite.created_by.as_alias("inviter"),
+        )
+        .where((SweepMember.sweep == sweep_id) & SweepMember.ended_at.is_null())
         .order_by(SweepMember.joined_at)
     )
+    if viewer is None or viewer.role != "grid_worker":
+        return rows
+    grids = list(viewer.grid_ids) or [uuid.UUID(int=0)]
+    here = {
+        row["holder"]
+        for row in await SweepClaim.select(SweepClaim.holder).where(
+            (SweepClaim.sweep == sweep_id) & SweepClaim.unit.building.grid.is_in(grids)
+        )
+    }
+    here |= {
+        row["volunteer"]
+        for row in await SweepTick.select(SweepTick.volunteer)
+        .where((SweepTick.sweep == sweep_id) & SweepTick.household.building.grid.is_in(grids))
+        .distinct()
+    }
+    return [row for row in rows if row["inviter"] == viewer.id or row["id"] in here]
 
 
 # Claims ------------------------------------------------------------------------------------------------------------
@@ -271,6 +295,9 @@ async def claim(
     if not 1 <= floor_from <= floor_to <= unit["floors"]:
         raise TeamError("bad_floors", floors=unit["floors"])
     async with write_transaction():
+        # Again inside the transaction: a close that committed meanwhile has ended every claim, and so must this one.
+        if not await Sweep.exists().where((Sweep.id == sweep["id"]) & (Sweep.status == "open")):
+            raise TeamError("sweep_closed")
         await _refuse_overlap(sweep["id"], unit_id, floor_from, floor_to, now)
         await _add_member(sweep["id"], user.id, None, now)
         held = SweepClaim(

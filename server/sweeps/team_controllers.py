@@ -15,9 +15,8 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from server.i18n import translate
-from server.places.controllers import found
-from server.sweeps import queries, team
-from server.sweeps.controllers import COORDINATORS
+from server.sweeps import lifecycle, queries, team
+from server.sweeps.controllers import COORDINATORS, SweepEnded, ended_page, found_or_ended, progress_page
 from server.web.auth import client_address, current_user, session_cookie
 from server.web.pages import render, safe_next, settings_of
 
@@ -37,6 +36,10 @@ class ClaimForm(msgspec.Struct, kw_only=True):
     floor_from: int
     floor_to: int
     back: str = ""
+
+
+class RevokeForm(msgspec.Struct, kw_only=True):
+    sign_out: str = ""  # "yes": the guests who joined with the code leave the sweep too
 
 
 class ClaimActionForm(msgspec.Struct, kw_only=True):
@@ -72,12 +75,19 @@ def team_message(request: Request, error: team.TeamError) -> str:
         "claim_gone": lambda: translate(request, "This claim has ended already."),
         "not_a_member": lambda: translate(request, "Choose another volunteer who joined this sweep."),
         "bad_hours": lambda: translate(request, "Choose how long the code works."),
+        "sweep_closed": lambda: translate(request, "This sweep has ended. Thank you for your help."),
+        "may_not_close": lambda: translate(
+            request, "This sweep covers other grids too: the community admin closes or reopens it."
+        ),
+        "may_not_sign_out": lambda: translate(
+            request, "Volunteers of this code may be working in other grids: its maker or the admin signs them out."
+        ),
     }
     return texts.get(error.code, lambda: translate(request, "You cannot do this in this sweep."))()
 
 
 async def _sweep(request: Request, sweep_id: uuid.UUID) -> dict:
-    return found(await queries.visible_sweep(current_user(request), sweep_id))
+    return await found_or_ended(request, await queries.visible_sweep(current_user(request), sweep_id), sweep_id)
 
 
 def _now() -> datetime:
@@ -129,24 +139,38 @@ class JoinController(Controller):
 
 class TeamController(Controller):
     path = "/sweeps/{sweep_id:uuid}"
+    exception_handlers = {SweepEnded: ended_page}
 
     @get("/invite")
     async def invite_page(self, request: Request, sweep_id: FromPath[uuid.UUID]) -> Template:
-        """The coordinator's phone shows the code big and as a QR code, for volunteers to join on the spot."""
-        if current_user(request).role not in COORDINATORS:
+        """The coordinator's phone shows the code big and as a QR code, for volunteers to join on the spot; and for
+        each code, live or not, how many guests who joined with it are still in, to sign them out."""
+        user = current_user(request)
+        if user.role not in COORDINATORS:
             raise NotFoundException()
         sweep = await _sweep(request, sweep_id)
+        now = _now()
+        guests = await lifecycle.guests_by_code(user, sweep_id, now)
+        none = lifecycle.CodeGuests(code="", live=True, guests=0, may_sign_out=False)
         invites = [
-            invite | {"url": _join_url(request, invite["code"]), "qr": _qr_svg(_join_url(request, invite["code"]))}
-            for invite in await team.live_invites(sweep_id, _now())
+            invite
+            | {
+                "url": _join_url(request, invite["code"]),
+                "qr": _qr_svg(_join_url(request, invite["code"])),
+                "guests": guests.get(invite["id"], none),
+            }
+            for invite in await team.live_invites(sweep_id, now)
         ]
+        # Codes withdrawn or run out whose guests are still in: what they gave can still be ended.
+        past = {invite_id: c for invite_id, c in guests.items() if not c.live and c.may_sign_out}
         return render(
             request,
             "sweeps/invite.html",
             sweep=sweep,
             invites=invites,
+            past=past,
             hours=team.INVITE_HOURS,
-            members=await team.members(sweep_id),
+            members=await team.members(sweep_id, user),
         )
 
     @post("/invites")
@@ -165,11 +189,16 @@ class TeamController(Controller):
 
     @post("/invites/{invite_id:uuid}/revoke")
     async def revoke_invite(
-        self, request: Request, sweep_id: FromPath[uuid.UUID], invite_id: FromPath[uuid.UUID]
+        self,
+        request: Request,
+        sweep_id: FromPath[uuid.UUID],
+        invite_id: FromPath[uuid.UUID],
+        data: Annotated[RevokeForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response:
+        """Withdraw a code; with sign_out=yes, the guests who joined with it leave the sweep too (lifecycle.py)."""
         await _sweep(request, sweep_id)
         try:
-            await team.revoke_invite(current_user(request), sweep_id, invite_id, _now())
+            await lifecycle.withdraw_code(current_user(request), sweep_id, invite_id, data.sign_out == "yes", _now())
         except team.TeamError as error:
             return render(request, "error.html", status_code=403, status=403, message=team_message(request, error))
         return Redirect(f"/sweeps/{sweep_id}/invite", status_code=303)
@@ -220,14 +249,5 @@ class TeamController(Controller):
 
     async def _refused(self, request: Request, sweep_id: uuid.UUID, error: team.TeamError) -> Response:
         """The progress page again, with the reason at the top and nothing changed."""
-        detail = found(await queries.get_sweep(current_user(request), sweep_id))
         status = 403 if error.code == "not_allowed" else 409 if error.code in ("taken", "claim_gone") else 400
-        return render(
-            request,
-            "sweeps/progress.html",
-            status_code=status,
-            sweep=detail,
-            coordinator=current_user(request).role in COORDINATORS,
-            members=await team.members(sweep_id),
-            error=team_message(request, error),
-        )
+        return await progress_page(request, sweep_id, status_code=status, error=team_message(request, error))

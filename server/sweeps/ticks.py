@@ -44,6 +44,8 @@ class _Caller:
     role: str
     community: str
     grids: set[str]
+    # A guest's sweeps (joined with a code and not signed out since); None for everyone else.
+    member_of: set[str] | None = None
 
 
 @dataclass(slots=True)
@@ -58,15 +60,27 @@ class _Covered:
 async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) -> dict[uuid.UUID, Answer]:
     """Store ticks in one pass: a handful of queries whatever the batch size. Ids are unique within `items`."""
     sql = RawSQL()
-    caller = _Caller(user.role, str(user.community_id), {str(grid) for grid in user.grid_ids})
     volunteer = str(user.id)
     payloads: list[TickPayload] = [item.payload for item in items]
     tick_ids: list[str] = msgspec.to_builtins([item.id for item in items])
     sweep_ids: list[str] = msgspec.to_builtins([p.sweep_id for p in payloads])
+    member_of = None
+    if user.is_guest:  # one more query, for guests only
+        member_of = {
+            row["sweep"]
+            for row in await sql.fetch(
+                'SELECT CAST(sweep AS TEXT) AS sweep FROM sweep_member WHERE "user" = {} AND ended_at IS NULL'
+                " AND sweep IN ({*})",
+                volunteer,
+                list(set(sweep_ids)),
+            )
+        }
+    caller = _Caller(user.role, str(user.community_id), {str(grid) for grid in user.grid_ids}, member_of)
     door_ids: list[str] = msgspec.to_builtins([p.household_id for p in payloads])
     person_ids: list[str | None] = msgspec.to_builtins([p.resident_id for p in payloads])
 
     # Only the sweeps this person may use: a tick for any other is refused alike, whether the sweep exists or not.
+    # Closed ones too: outcomes recorded before a close still count when the phone gets signal (decision 0011).
     sweeps = {
         row["id"]: row
         for row in await sql.fetch(
@@ -76,6 +90,7 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
         )
         if _may_use(caller, row)
     }
+
     households = {
         row["id"]: row
         for row in await sql.fetch(
@@ -196,6 +211,8 @@ def _check(caller: _Caller, payload: TickPayload, sweep, household, covered, per
     """
     if sweep is None:
         return "not_allowed"
+    if caller.member_of is not None and sweep["id"] not in caller.member_of:
+        return "signed_out"  # a coordinator ended what the guest's code gave
     if household is None:
         return "unknown_door"
     if covered is None or not (covered.whole or household["unit"] in covered.units or household["id"] in covered.doors):
@@ -205,7 +222,8 @@ def _check(caller: _Caller, payload: TickPayload, sweep, household, covered, per
     if caller.role == "volunteer" and not any(
         unit == household["unit"] and first <= household["floor"] <= last for unit, first, last in claims
     ):
-        return "outside_claim"
+        # Claims end with the sweep and no new one can be made: "claim these floors first" would be no help.
+        return "sweep_closed" if sweep["status"] == "closed" else "outside_claim"
     person_outcome = payload.outcome in rules.PERSON_OUTCOMES
     if person_outcome != (payload.resident_id is not None):
         return "invalid"
@@ -220,12 +238,9 @@ def _check(caller: _Caller, payload: TickPayload, sweep, household, covered, per
 
 def _may_use(caller: _Caller, sweep) -> bool:
     """Admins and grid workers of the community (a grid worker: the doors of their grid), and volunteers of the
-    community, who may record only the floors they claim or claimed (checked after)."""
-    return (
-        sweep["community"] == caller.community
-        and sweep["status"] == "open"
-        and caller.role in ("admin", "grid_worker", "volunteer")
-    )
+    community, who may record only the floors they claim or claimed (checked after), open or closed sweep alike:
+    a closed sweep takes what was recorded before its close (docs/decisions/0011)."""
+    return sweep["community"] == caller.community and caller.role in ("admin", "grid_worker", "volunteer")
 
 
 TICK = Kind(name="sweep.tick", payload_type=TickPayload, ingest=ingest_ticks)

@@ -73,8 +73,10 @@
       }
       pending.hidden = !(write && write.status === "queued");
       refused.hidden = !(write && write.status === "rejected");
-      // Say why the server refused it, where the page knows the words for its reasons ("already taken").
-      var reasons = refused.getAttribute("data-reasons");
+      // Say why the server refused it, where the page knows the words for its reasons ("already taken"), on the
+      // element or once for a whole list (the door screen).
+      var holder = refused.closest("[data-reasons]");
+      var reasons = holder && holder.getAttribute("data-reasons");
       if (!refused.dataset.plain) refused.dataset.plain = refused.textContent;
       refused.textContent = (write && write.reason && reasons && JSON.parse(reasons)[write.reason])
         ? "· " + JSON.parse(reasons)[write.reason] : refused.dataset.plain;

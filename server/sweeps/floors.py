@@ -1,0 +1,115 @@
+"""The door screen of one floor of a sweep: doors, household sizes, masked names. Knows nothing of HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from server.accounts.services import CurrentUser
+from server.places.tables import Household, Resident, Unit
+from server.sweeps.queries import grids_of, mask_name, sweep_doors, visible_sweep
+from server.sweeps.schemas import DoorRow, FloorScreen, PersonRow
+from server.sweeps.tables import SweepClaim, SweepTick
+
+
+async def floor_screen(
+    user: CurrentUser, sweep_id: uuid.UUID, building_id: uuid.UUID, unit: int, floor: int
+) -> FloorScreen | None:
+    sweep = await visible_sweep(user, sweep_id)
+    if sweep is None:
+        return None
+    unit_row = (
+        await Unit.select(
+            Unit.id, Unit.floors, Unit.building.name.as_alias("building_name"), Unit.building.grid.as_alias("grid")
+        )
+        .where((Unit.building == building_id) & (Unit.number == unit))
+        .first()
+    )
+    if unit_row is None or not 1 <= floor <= unit_row["floors"]:
+        return None
+    if grids_of(user) is not None and unit_row["grid"] not in grids_of(user):
+        return None  # another grid's building of a sweep over several grids
+    doors = await sweep_doors(sweep_id, (Household.unit == unit_row["id"]) & (Household.floor == floor))
+    if not doors and not await sweep_doors(sweep_id, Household.unit == unit_row["id"]):
+        return None  # the unit is not in this sweep
+    door_ids = [d["id"] for d in doors] or [uuid.UUID(int=0)]
+    living = await Resident.select(Resident.id, Resident.household, Resident.name, Resident.relation).where(
+        Resident.household.is_in(door_ids) & (Resident.status == "living")
+    )
+    size: dict[uuid.UUID, int] = {}
+    head: dict[uuid.UUID, str] = {}
+    for person in living:
+        size[person["household"]] = size.get(person["household"], 0) + 1
+        if person["relation"] == "head" or person["household"] not in head:
+            head[person["household"]] = person["name"]
+    notes: dict[uuid.UUID, str] = {}
+    person_outcome: dict[uuid.UUID, str] = {}
+    for tick in (
+        await SweepTick.select(SweepTick.household, SweepTick.resident, SweepTick.outcome, SweepTick.note)
+        .where((SweepTick.sweep == sweep_id) & SweepTick.household.is_in(door_ids))
+        .order_by(SweepTick.seq)
+    ):
+        if tick["note"]:
+            notes[tick["household"]] = tick["note"]
+        if tick["resident"]:
+            person_outcome[tick["resident"]] = tick["outcome"]  # the last to arrive counts (rules.person_sweep_state)
+    people: dict[uuid.UUID, list[PersonRow]] = {}
+    if sweep["subject"] == "persons":
+        for person in sorted(living, key=lambda p: (p["relation"] != "head", p["name"])):
+            people.setdefault(person["household"], []).append(
+                PersonRow(
+                    resident_id=person["id"],
+                    masked_name=mask_name(person["name"]),
+                    relation=person["relation"],
+                    outcome=person_outcome.get(person["id"]),
+                )
+            )
+    holder, may_record = await _floor_holder(user, sweep_id, unit_row["id"], floor)
+    return FloorScreen(
+        sweep_id=sweep_id,
+        sweep_name=sweep["name"],
+        closed=sweep["status"] == "closed",
+        building_id=building_id,
+        building_name=unit_row["building_name"],
+        unit=unit,
+        unit_id=unit_row["id"],
+        floor=floor,
+        floors_in_unit=unit_row["floors"],
+        subject=sweep["subject"],
+        may_record=may_record,
+        holder=holder,
+        doors=[
+            DoorRow(
+                household_id=d["id"],
+                door=d["door"],
+                size=size.get(d["id"], 0),
+                masked_name=mask_name(head.get(d["id"])),
+                outcome=d["outcome"],
+                conflict=d["conflict"],
+                note=notes.get(d["id"], ""),
+                people=people.get(d["id"], []),
+            )
+            for d in sorted(doors, key=lambda d: d["room"])
+        ],
+    )
+
+
+async def _floor_holder(user: CurrentUser, sweep_id: uuid.UUID, unit_id: uuid.UUID, floor: int) -> tuple:
+    """Who holds the floor now, and whether this user may record its doors (a coordinator always may; a volunteer
+    inside a claim of theirs, live or past)."""
+    now = datetime.now(UTC)
+    here = await SweepClaim.select(
+        SweepClaim.holder,
+        SweepClaim.holder.name.as_alias("name"),
+        SweepClaim.expires_at,
+        SweepClaim.ended_at,
+    ).where(
+        (SweepClaim.sweep == sweep_id)
+        & (SweepClaim.unit == unit_id)
+        & (SweepClaim.floor_from <= floor)
+        & (SweepClaim.floor_to >= floor)
+    )  # every claim on this floor, live or past, in one query
+    holder = next((c["name"] for c in here if c["ended_at"] is None and c["expires_at"] > now), None)
+    if user.role != "volunteer":
+        return holder, True
+    return holder, any(c["holder"] == user.id for c in here)

@@ -1,0 +1,72 @@
+"""A sweep an admin made over several grids: each grid worker sees the buildings of their own grids, the admin all."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from server.demo.seed import demo_uuid
+from tests.conftest import browser, log_in
+from tests.sweeps.helpers import claim
+from tests.sweeps.test_closing import BUILDING_4, admin_sweep, sync_tick
+from tests.sweeps.test_routes import BUILDING_2, WORKER
+
+WORKER_GRID_1 = "13800000001"  # 郭婷: building 4
+DOOR_4 = demo_uuid("household", "4-1-101")
+
+
+def section(page: str, testid: str) -> str:
+    return page.split(f'data-testid="{testid}"', 1)[1].split("</section>", 1)[0] if testid in page else ""
+
+
+async def export_rows(client, sweep_id: str) -> list[list[str]]:
+    answer = await client.get(f"/sweeps/{sweep_id}/export/csv")
+    assert answer.status_code == 200
+    return list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))[1:]
+
+
+async def test_a_grid_worker_sees_only_their_grids_buildings_of_an_admins_sweep(app):
+    async with browser(app) as admin:
+        sweep_id = await admin_sweep(admin, "两个网格的扫楼", BUILDING_2, BUILDING_4)
+    # Two volunteers disagree about a door of building 4 (grid 1); a third records a door of building 2.
+    for phone, outcome in (("13900000001", "done"), ("13900000002", "refused")):
+        async with browser(app) as volunteer:
+            await log_in(volunteer, phone)
+            await claim(volunteer, sweep_id, unit="4-1", floors=(1, 1), release=True)
+            assert (await sync_tick(volunteer, sweep_id, household=DOOR_4, outcome=outcome))["status"] == "accepted"
+    async with browser(app) as volunteer:
+        await log_in(volunteer, "13900000003")
+        await claim(volunteer, sweep_id, unit="2-1", floors=(3, 3))
+        assert (await sync_tick(volunteer, sweep_id, household=demo_uuid("household", "2-1-301")))["status"] == (
+            "accepted"
+        )
+
+    async with browser(app) as worker:
+        await log_in(worker, WORKER)  # grid 2
+        page = (await worker.get(f"/sweeps/{sweep_id}")).text
+        assert "已完成 1 / 共 108" in page and "2号楼" in page and "4号楼" not in page
+        assert "还包括其他网格的 1 栋楼" in section(page, "sweep-progress")
+        assert "说法不一" not in page and "4-1-101" not in page  # another grid's conflict
+        who = section(page, "sweep-volunteers")
+        assert "记录了 1 条" in who and who.count('class="row"') == 1  # only the one who worked here
+        rows = await export_rows(worker, sweep_id)
+        assert len(rows) == 108 and {row[0] for row in rows} == {"2号楼"}
+        floor = f"/sweeps/{sweep_id}/buildings/{BUILDING_4}/units/1/floors/1"
+        assert (await worker.get(floor)).status_code == 404
+        joined = (await worker.get(f"/sweeps/{sweep_id}/invite")).text.split("已加入的人", 1)[1]
+        assert joined.count('class="row"') == 1  # the volunteer of building 2, not those of building 4
+
+    async with browser(app) as worker:
+        await log_in(worker, WORKER_GRID_1)
+        page = (await worker.get(f"/sweeps/{sweep_id}")).text
+        assert "共 36" in page and "4号楼" in page and "2号楼" not in page
+        assert "4-1-101" in section(page, "sweep-attention") and "1处说法不一" in page
+        assert section(page, "sweep-volunteers").count('class="row"') == 2
+        assert {row[0] for row in await export_rows(worker, sweep_id)} == {"4号楼"}
+
+    async with browser(app) as admin:
+        await log_in(admin, "13800000000")
+        page = (await admin.get(f"/sweeps/{sweep_id}")).text
+        assert "共 144" in page and "4号楼" in page and "2号楼" in page and 'data-testid="other-grids"' not in page
+        assert section(page, "sweep-volunteers").count('class="row"') == 3
+        assert len(await export_rows(admin, sweep_id)) == 144
