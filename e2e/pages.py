@@ -469,6 +469,34 @@ class SweepPage(AppPage):
         self.page.get_by_test_id("make-code").click()
         return self.page.get_by_test_id("join-code").first.inner_text().strip()
 
+    @property
+    def closed_badge(self) -> Locator:
+        return self.page.get_by_test_id("sweep-closed")
+
+    @property
+    def closed_note(self) -> Locator:
+        return self.page.get_by_test_id("closed-note")
+
+    @property
+    def close_confirm(self) -> Locator:
+        """The confirm step: swapped in under the button with htmx, a page of its own without JavaScript."""
+        return self.page.get_by_test_id("close-confirm")
+
+    def ask_to_close(self) -> Locator:
+        self.page.get_by_test_id("close-sweep").click()
+        expect(self.close_confirm).to_be_visible()
+        return self.close_confirm
+
+    def confirm_close(self) -> SweepPage:
+        self.close_confirm.get_by_test_id("close-confirm-button").click()
+        expect(self.closed_badge).to_be_visible()
+        return self
+
+    def reopen(self) -> SweepPage:
+        self.page.get_by_test_id("reopen-sweep").click()
+        expect(self.page.get_by_test_id("close-sweep")).to_be_visible()
+        return self
+
 
 class FloorScreen(AppPage):
     def door(self, number: str) -> Locator:
