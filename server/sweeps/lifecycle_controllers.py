@@ -58,7 +58,9 @@ class LifecycleController(Controller):
         detail = await _closable(request, sweep_id)
         if not isinstance(detail, SweepDetail):
             return detail
-        if detail.status == "closed":
+        if detail.status == "closed":  # closed meanwhile, on another phone: its page says so
+            if wants_fragment(request):  # htmx would put the whole page in the step's place
+                return Response("", headers={"HX-Redirect": f"/sweeps/{sweep_id}"})
             return Redirect(f"/sweeps/{sweep_id}", status_code=303)
         return await _confirm_step(request, detail)
 

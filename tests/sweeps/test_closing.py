@@ -80,6 +80,8 @@ async def test_the_grid_worker_of_the_sweep_closes_it_after_a_confirm_step_and_r
     row = home.text.split(f'href="/sweeps/{sweep_id}"', 1)[1].split("</a>", 1)[0]
     assert "已结束" in row
     assert (await client.get(f"/sweeps/{sweep_id}/close", follow_redirects=False)).status_code == 303
+    htmx = await client.get(f"/sweeps/{sweep_id}/close", headers={"HX-Request": "true"})
+    assert htmx.headers["hx-redirect"] == f"/sweeps/{sweep_id}" and not htmx.text  # a whole page, not in the step
     assert (await close(client, sweep_id)).status_code == 303  # again: nothing changes
 
     assert (await reopen(client, sweep_id)).status_code == 303
