@@ -111,7 +111,7 @@ def _mark_refused(page: Page, screen: FloorScreen, door: str, reason: str) -> No
     target = screen.door(door).get_attribute("id")
     page.evaluate(
         """([target, reason, user]) => new Promise((resolve) => {
-             const open = indexedDB.open("gridcare", 1);
+             const open = indexedDB.open("gridcare");  // whatever version the app made
              open.onsuccess = () => {
                const tx = open.result.transaction("outbox", "readwrite");
                tx.objectStore("outbox").put({ id: crypto.randomUUID(), kind: "sweep.tick", status: "rejected",

@@ -99,7 +99,7 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     # The phone lost the answer and sends the first tick again: it is a duplicate, stored once.
     left = volunteer.evaluate(
         """(write) => new Promise((resolve) => {
-             const open = indexedDB.open("gridcare", 1);
+             const open = indexedDB.open("gridcare");  // whatever version the app made
              open.onsuccess = () => {
                const tx = open.result.transaction("outbox", "readwrite");
                tx.objectStore("outbox").put(write);
