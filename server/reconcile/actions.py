@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+from piccolo.columns.combination import Where
+
 from server.accounts.services import CurrentUser, Scope
 from server.db import write_transaction
 from server.places.tables import Household, Resident
@@ -19,13 +21,25 @@ async def record_reason(
     user: CurrentUser, scope: Scope, rec_id: uuid.UUID, resident_id: uuid.UUID, reason: str
 ) -> bool:
     """Why a missing person is missing ("" clears it). False when the person is not missing in this result."""
+    return await _record(user, scope, rec_id, ExpectedResident.resident == resident_id, reason)
+
+
+async def record_door_reason(
+    user: CurrentUser, scope: Scope, rec_id: uuid.UUID, household_id: uuid.UUID, reason: str
+) -> bool:
+    """One reason for everyone missing at a door ("" clears theirs): a household is often away or in hospital
+    together, and one call says so. False when nobody is missing at that door in this result."""
+    return await _record(user, scope, rec_id, ExpectedResident.household == household_id, reason)
+
+
+async def _record(user: CurrentUser, scope: Scope, rec_id: uuid.UUID, who: Where, reason: str) -> bool:
     if reason and reason not in schemas.REASONS:
         raise ReconcileError("invalid_reason")
     if await reconciliation_in_scope(scope, rec_id) is None:
         return False
     where = (
         (ExpectedResident.reconciliation == rec_id)
-        & (ExpectedResident.resident == resident_id)
+        & who
         & (ExpectedResident.status == "living")
         & (ExpectedResident.present.eq(False))
     )

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 
 from server.accounts.services import Scope
-from server.places.services import age_on, mask_phone
+from server.places.services import RELATIONS, age_on, mask_phone
 from server.places.tables import Resident
 from server.reconcile import schemas
 from server.reconcile.tables import ExpectedResident, ListRow, ReconcileArea, Reconciliation
@@ -90,6 +90,31 @@ def _natural(door: str) -> tuple:
     return tuple(int(p) if p.isdigit() else 0 for p in door.split("-"))
 
 
+def _room(room: str) -> tuple[int, str]:
+    """ "302" before "1202", and "301A" next to "301": the number first, then whatever follows it."""
+    digits = len(room) - len(room.lstrip("0123456789"))
+    return (int(room[:digits]) if digits else 0, room[digits:])
+
+
+_RELATION_ORDER = {r: i for i, r in enumerate(RELATIONS)}
+
+
+def _walking_order(e: dict) -> tuple:
+    """Grid, building, unit, floor, room: the order she walks (or phones) the doors in; in a household the head
+    first, as the household page lists them."""
+    return (
+        e["grid_number"],
+        e["building_number"],
+        e["unit_number"],
+        e["floor"],
+        _room(e["room"]),
+        e["household"],
+        _RELATION_ORDER.get(e["relation"], len(_RELATION_ORDER)),
+        e["birth_date"] or date.max,
+        e["name"],
+    )
+
+
 async def get_result(scope: Scope, rec_id: uuid.UUID, today: date) -> schemas.Result | None:
     rec = await reconciliation_in_scope(scope, rec_id)
     if rec is None:
@@ -111,6 +136,10 @@ async def get_result(scope: Scope, rec_id: uuid.UUID, today: date) -> schemas.Re
         ExpectedResident.reason,
         ExpectedResident.resident.phone.as_alias("phone"),
         ExpectedResident.resident.birth_date.as_alias("birth_date"),
+        ExpectedResident.resident.relation.as_alias("relation"),
+        ExpectedResident.household.unit.number.as_alias("unit_number"),
+        ExpectedResident.household.floor.as_alias("floor"),
+        ExpectedResident.household.room.as_alias("room"),
     ).where(ExpectedResident.reconciliation == rec_id)
     rows = await ListRow.select().where(ListRow.reconciliation == rec_id).order_by(ListRow.line)
     area = await ReconcileArea.select(ReconcileArea.building.name.as_alias("name")).where(
@@ -120,8 +149,7 @@ async def get_result(scope: Scope, rec_id: uuid.UUID, today: date) -> schemas.Re
     buildings: dict = {}
     households: dict = {}
     missing, not_expected = [], []
-    order = sorted(expected, key=lambda e: (e["grid_number"], e["building_number"], _natural(e["door"])))
-    for e in order:
+    for e in sorted(expected, key=_walking_order):
         person = schemas.Person(
             resident_id=e["resident"],
             household_id=e["household"],
@@ -132,6 +160,8 @@ async def get_result(scope: Scope, rec_id: uuid.UUID, today: date) -> schemas.Re
             status=e["status"],
             reason=e["reason"],
             line=e["line"],
+            building_id=e["building"],
+            building=e["building_name"],
         )
         if e["status"] != "living":
             not_expected.append(person)

@@ -71,6 +71,8 @@ class Person(msgspec.Struct, kw_only=True):
     status: str
     reason: str = ""
     line: int | None = None
+    building_id: uuid.UUID | None = None
+    building: str = ""  # the building's name: "3号楼"
 
 
 class Candidate(msgspec.Struct, kw_only=True):
@@ -109,6 +111,43 @@ class ReconcileSummary(msgspec.Struct, kw_only=True):
     @property
     def missing(self) -> int:
         return self.expected - self.present
+
+
+class MissingDoor(msgspec.Struct, kw_only=True):
+    """A household with someone missing: its people are called and visited together."""
+
+    household_id: uuid.UUID
+    door: str
+    people: list[Person]  # the missing people shown (with the filter on, only those not asked yet)
+    missing: int  # everyone missing at this door
+    todo: int  # of them, with no reason recorded yet
+
+
+class MissingBuilding(msgspec.Struct, kw_only=True):
+    building_id: uuid.UUID
+    name: str
+    missing: int
+    todo: int
+    door_count: int  # doors with someone missing (with the filter on, someone not asked yet)
+    doors: list[MissingDoor] = []  # shown: one page of them when open, none when collapsed
+    page: int = 1
+    pages: int = 1
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self.doors)
+
+
+class MissingList(msgspec.Struct, kw_only=True):
+    """The missing people by building, then door: buildings collapsed with their counts, one open a page at a time
+    (a short list is shown whole)."""
+
+    missing: int
+    todo: int  # missing with no reason recorded yet ("还没问到的")
+    todo_only: bool
+    buildings: list[MissingBuilding]  # with the filter on, those where someone is not asked yet
+    whole: bool  # short enough to show every building open
+    open_id: uuid.UUID | None = None  # the building open (not set when the list is shown whole)
 
 
 class Result(msgspec.Struct, kw_only=True):

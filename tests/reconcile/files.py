@@ -109,3 +109,29 @@ async def user(phone: str) -> CurrentUser:
         grid_id=row["grid"],
         resident_id=row["resident"],
     )
+
+
+async def living_in_buildings(*numbers: int) -> list[dict]:
+    """The living residents of some of the demo community's buildings, with where they live."""
+    return await Resident.select(
+        Resident.id,
+        Resident.name,
+        Resident.sex,
+        Resident.phone,
+        Resident.id_number,
+        Resident.household,
+        Resident.household.door.as_alias("door"),
+        Resident.household.floor.as_alias("floor"),
+        Resident.household.building.number.as_alias("building"),
+    ).where(
+        Resident.household.building.is_in([demo_uuid("building", str(n)) for n in numbers])
+        & (Resident.status == "living")
+    )
+
+
+def exact_rows(people: list[dict]) -> list[list[str]]:
+    """Rows that name each person beyond doubt (whole ID number, phone, door): only who is left out is missing."""
+    return [
+        [str(n + 1), p["name"], "男" if p["sex"] == "M" else "女", p["id_number"] or "", p["phone"] or "", p["door"]]
+        for n, p in enumerate(people)
+    ]
