@@ -10,11 +10,12 @@ import io
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from openpyxl import Workbook
 
@@ -24,7 +25,7 @@ from server.i18n import translate
 from server.imports.columns import FIELDS
 from server.imports.reader import ImportProblem
 from server.places.controllers import found
-from server.reconcile import actions, person_sweeps, results, schemas, services
+from server.reconcile import actions, missing, person_sweeps, results, schemas, services
 from server.web import downloads, imports
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, settings_of, wants_fragment
@@ -130,28 +131,63 @@ class ReconcileController(Controller):
         return Redirect(f"/reconcile/{rec_id}", status_code=303)
 
     @get("/{rec_id:uuid}")
-    async def result_page(self, request: Request, rec_id: FromPath[uuid.UUID]) -> Template:
+    async def result_page(
+        self,
+        request: Request,
+        rec_id: FromPath[uuid.UUID],
+        building: FromQuery[str] = "",
+        todo: FromQuery[str] = "",
+        page: FromQuery[str] = "1",
+    ) -> Template:
+        """The result; the missing list with one building open (?building=), a page of its doors (?page=), only
+        those with no reason yet (?todo=1). htmx gets the missing list alone."""
         result = found(await results.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()))
         # Whole phone numbers are on the page (tap to call): a read of sensitive data, as the household page is.
         await record_read(current_user(request), "reconcile.view", "reconciliation", rec_id, client_address(request))
-        return render(request, "reconcile/result.html", result=result, reasons=schemas.REASONS)
+        shown = missing.missing_list(
+            result.missing, open_id=_uuid_or_none(building), todo_only=todo == "1", page=_page(page)
+        )
+        context = {"rec_id": rec_id, "missing": shown, "reasons": schemas.REASONS, "per_page": missing.DOORS_PER_PAGE}
+        if wants_fragment(request):  # a building opened or closed, another page, the filter: the list alone
+            return render(request, "reconcile/_missing.html", **context)
+        return render(
+            request, "reconcile/result.html", result=result, missing_groups=missing.group(result.missing), **context
+        )
 
     @post("/{rec_id:uuid}/reasons")
     async def record_reason(self, request: Request, rec_id: FromPath[uuid.UUID], data: Form) -> Response:
+        """Why someone is missing (resident_id), or everyone missing at a door (household_id)."""
         await _visible(request, rec_id)
         resident_id = _first_uuid(data, "resident_id")
+        household_id = _first_uuid(data, "household_id")
         reason = str(data.get("reason", ""))
-        if resident_id is None or reason not in (*schemas.REASONS, ""):
+        if (resident_id is None) == (household_id is None) or reason not in (*schemas.REASONS, ""):
             return _error(request, "invalid_reason", 400)
-        if not await actions.record_reason(
-            current_user(request), _reconcile_scope(request), rec_id, resident_id, reason
-        ):
+        user, scope = current_user(request), _reconcile_scope(request)
+        if resident_id is not None:
+            done = await actions.record_reason(user, scope, rec_id, resident_id, reason)
+        else:
+            done = await actions.record_door_reason(user, scope, rec_id, household_id, reason)
+        if not done:
             raise NotFoundException()
-        if wants_fragment(request):  # htmx: only this person's card comes back, at once
-            result = found(await results.get_result(_reconcile_scope(request), rec_id, settings_of(request).today()))
-            person = next(p for p in result.missing if p.resident_id == resident_id)
-            return render(request, "reconcile/_missing_person.html", p=person, rec_id=rec_id, reasons=schemas.REASONS)
-        return Redirect(f"/reconcile/{rec_id}#m-{resident_id}", status_code=303)
+        result = found(await results.get_result(scope, rec_id, settings_of(request).today()))
+        person = next((p for p in result.missing if p.resident_id == resident_id), None)
+        groups = missing.group(result.missing)
+        building, door = missing.find_door(groups, person.household_id if person else household_id)
+        todo_only = data.get("todo") == "1"
+        if wants_fragment(request):  # htmx: only this card (or door) comes back, and the counts that changed
+            return render(
+                request,
+                "reconcile/_reason_answer.html",
+                p=person,
+                d=door,
+                b=building,
+                todo=sum(b.todo for b in groups),
+                todo_only=todo_only,
+                rec_id=rec_id,
+                reasons=schemas.REASONS,
+            )
+        return Redirect(_back_to_door(rec_id, building, door, resident_id, todo_only), status_code=303)
 
     @post("/{rec_id:uuid}/rows/{row_id:uuid}/decide")
     async def decide(
@@ -240,6 +276,38 @@ async def _visible(request: Request, rec_id: uuid.UUID) -> None:
     """Another grid's reconciliation is answered 404 before anything about the form is said."""
     if not await results.is_visible(_reconcile_scope(request), rec_id):
         raise NotFoundException()
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:  # a link typed wrong: the list with no building open, not an error
+        return None
+
+
+def _page(value: str) -> int:
+    return int(value) if value.isdigit() and len(value) <= 6 else 1
+
+
+def _back_to_door(
+    rec_id: uuid.UUID,
+    building: schemas.MissingBuilding,
+    door: schemas.MissingDoor,
+    resident_id: uuid.UUID | None,
+    todo_only: bool,
+) -> str:
+    """Without JavaScript the page comes back as she left it: the building open at the page of the door, the
+    filter kept, scrolled to the person (or the door; or the building, when the filter has just hidden the door)."""
+    query: dict[str, Any] = {"building": building.building_id}
+    at = missing.page_of(building, door.household_id, todo_only)
+    if at > 1:
+        query["page"] = at
+    if todo_only:
+        query["todo"] = 1
+        anchor = f"d-{door.household_id}" if door.todo else f"b-{building.building_id}"
+    else:
+        anchor = f"m-{resident_id}" if resident_id else f"d-{door.household_id}"
+    return f"/reconcile/{rec_id}?{urlencode(query)}#{anchor}"
 
 
 def _first_uuid(data: dict[str, Any], key: str) -> uuid.UUID | None:

@@ -211,3 +211,97 @@ async def test_a_body_past_the_upload_limit_is_answered_in_words(client):
     answer = await upload(client, b"a" * (MAX_BYTES + 3 * 1024 * 1024), "huger.csv")
     assert answer.status_code == 413
     assert "文件太大了" in answer.text
+
+
+def titles(page: str) -> list[str]:
+    """The buildings of the missing list, as the rows read: "2号楼 12 人"."""
+    rows = re.findall(r'class="row-title">(.*?)</span>\s*<span class="row-sub"', page, re.S)
+    return [re.sub(r"<[^>]+>|[▸▾]", "", row).strip() for row in rows]
+
+
+async def test_a_long_missing_list_opens_a_building_with_or_without_javascript(client, closed_early):
+    rec_id, gone = closed_early
+    await log_in(client, WORKER)
+    page = await client.get(f"/reconcile/{rec_id}")
+    assert titles(page.text) == ["2号楼 12 人", "14号楼 5 人", "16号楼 44 人"]
+    assert 'data-testid="missing-person"' not in page.text  # 61 people: buildings collapsed, no cards yet
+    assert 'data-testid="count-households"' not in page.text  # their doors are in the list, not a table again
+    # Without JavaScript a plain link opens building 16: the whole page, its 16 doors and 44 people.
+    b16 = demo_uuid("building", "16")
+    assert f'href="/reconcile/{rec_id}?building={b16}#b-{b16}"' in page.text
+    opened = await client.get(f"/reconcile/{rec_id}?building={b16}")
+    assert "<html" in opened.text and 'aria-expanded="true"' in opened.text
+    assert (opened.text.count('data-testid="missing-door"'), opened.text.count('data-testid="missing-person"')) == (
+        16,
+        44,
+    )
+    # htmx gets the list alone, and caches keep the two apart.
+    fragment = await client.get(f"/reconcile/{rec_id}?building={b16}", headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith("<section") and "<html" not in fragment.text
+    assert fragment.text.count('data-testid="missing-person"') == 44 and "HX-Request" in fragment.headers["vary"]
+    # A link typed wrong opens nothing, and is no error.
+    for query in ("?building=not-a-uuid&page=x", f"?building={demo_uuid('building', '1')}", "?page=99999999999"):
+        again = await client.get(f"/reconcile/{rec_id}{query}")
+        assert again.status_code == 200 and 'data-testid="missing-person"' not in again.text, query
+    # Another grid's worker: not found, whatever is asked.
+    await log_in(client, OTHER_WORKER)
+    for query in (f"?building={b16}", "?todo=1"):
+        assert (await client.get(f"/reconcile/{rec_id}{query}", headers={"HX-Request": "true"})).status_code == 404
+
+
+async def test_recording_reasons_updates_the_counts_and_the_filter(client, closed_early):
+    rec_id, gone = closed_early
+    await log_in(client, WORKER)
+    b2, b16 = demo_uuid("building", "2"), demo_uuid("building", "16")
+    someone = next(p for p in gone if p["building"] == 16)
+    # htmx: her card comes back, with the counts that changed swapped in out of band.
+    answer = await client.post(
+        f"/reconcile/{rec_id}/reasons",
+        data=form(client, resident_id=str(someone["id"]), reason="away"),
+        headers={"HX-Request": "true"},
+    )
+    assert answer.status_code == 200 and answer.text.count('data-testid="missing-person"') == 1
+    assert re.search(r'id="todo-count" hx-swap-oob="true"[^>]*>60<', answer.text)
+    assert re.search(rf'id="bc-{b16}" hx-swap-oob="true"[^>]*>还没问到 43 人<', answer.text)
+    assert f'id="dc-{someone["household"]}" hx-swap-oob="true"' in answer.text
+
+    # Without JavaScript, the whole of 2-1-301 at once, with the filter on: the page comes back filtered, at the
+    # building (the door has just left the filtered list).
+    door = demo_uuid("household", "2-1-301")
+    answer = await client.post(
+        f"/reconcile/{rec_id}/reasons",
+        data=form(client, household_id=str(door), reason="hospital", todo="1"),
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/reconcile/{rec_id}?building={b2}&todo=1#b-{b2}"
+    page = await client.get(answer.headers["location"])
+    assert re.search(r'data-testid="todo-count">55<', page.text)
+    assert titles(page.text) == ["2号楼 12 人", "14号楼 5 人", "16号楼 44 人"]
+    assert "2-1-1202" in page.text and "2-1-301" not in page.text.split('id="missing"')[1]
+    assert (
+        await ExpectedResident.count().where(
+            (ExpectedResident.reconciliation == rec_id) & (ExpectedResident.reason == "hospital")
+        )
+        == 5
+    )
+    # A person and a door at once, or a reason that is none of the four: refused, nothing changed.
+    for fields in (
+        {"resident_id": str(someone["id"]), "household_id": str(door), "reason": "away"},
+        {"household_id": str(door), "reason": "asleep"},
+        {"reason": "away"},
+    ):
+        refused = await client.post(f"/reconcile/{rec_id}/reasons", data=form(client, **fields))
+        assert refused.status_code == 400, fields
+    assert (
+        await ExpectedResident.count().where(
+            (ExpectedResident.reconciliation == rec_id) & (ExpectedResident.reason != "")
+        )
+        == 6
+    )
+    # Another grid's worker cannot give a door a reason.
+    await log_in(client, OTHER_WORKER)
+    answer = await client.post(
+        f"/reconcile/{rec_id}/reasons", data=form(client, household_id=str(door), reason=""), follow_redirects=False
+    )
+    assert answer.status_code == 404
