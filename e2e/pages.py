@@ -530,6 +530,46 @@ class JoinPage(AppPage):
         return sweep
 
 
+# Reconciling -------------------------------------------------------------------------------------------------------
+
+
+class MissingList(AppPage):
+    """A reconciliation's missing people: buildings with their counts, one open with its doors and their people."""
+
+    @property
+    def buildings(self) -> Locator:
+        return self.page.get_by_test_id("missing-building")
+
+    def building(self, name: str) -> Locator:
+        # "2号楼 45 人", and not "12号楼 ..."
+        return self.buildings.filter(has_text=re.compile(rf"(^|[\s▸▾]){name} \d+ 人"))
+
+    def open_building(self, name: str) -> Locator:
+        building = self.building(name)
+        building.get_by_test_id("building-link").click()
+        expect(building.get_by_test_id("building-link")).to_have_attribute("aria-expanded", "true")
+        return building
+
+    @property
+    def todo_count(self) -> Locator:
+        """How many missing people have no reason yet (the filter's count)."""
+        return self.page.get_by_test_id("todo-count")
+
+    def todo(self) -> int:
+        return int(self.todo_count.inner_text())
+
+    @property
+    def doors(self) -> Locator:
+        return self.page.get_by_test_id("missing-door")
+
+    def door(self, number: str) -> Locator:
+        return self.doors.filter(has=self.page.get_by_role("link", name=number, exact=True))
+
+    @property
+    def people(self) -> Locator:
+        return self.page.get_by_test_id("missing-person")
+
+
 # Accessibility -----------------------------------------------------------------------------------------------------
 
 AXE = ROOT / "e2e" / "vendor" / "axe.min.js"  # axe-core, pinned in frontend/package.json (make vendor)
