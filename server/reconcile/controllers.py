@@ -145,7 +145,7 @@ class ReconcileController(Controller):
         shown = missing.missing_list(
             result.missing, open_id=_uuid_or_none(building), todo_only=todo == "1", page=_page(page)
         )
-        context = {"rec_id": rec_id, "missing": shown, "reasons": schemas.REASONS, "per_page": missing.DOORS_PER_PAGE}
+        context = {"rec_id": rec_id, "missing": shown, "reasons": schemas.REASONS}
         if wants_fragment(request):  # a building opened or closed, another page, the filter: the list alone
             return render(request, "reconcile/_missing.html", **context)
         return render(

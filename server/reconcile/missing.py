@@ -15,7 +15,7 @@ import msgspec
 from server.reconcile.schemas import MissingBuilding, MissingDoor, MissingList, Person
 
 WHOLE_UP_TO = 20  # people: a list this short is shown whole, every building open, as before
-DOORS_PER_PAGE = 20  # of an open building: a few screens of cards, a small page even for a tall tower
+PEOPLE_PER_PAGE = 20  # of an open building, about: a few screens of cards, whole doors (a household is not split)
 
 
 def group(missing: list[Person]) -> list[MissingBuilding]:
@@ -51,37 +51,51 @@ def _shown_doors(building: MissingBuilding, todo_only: bool) -> list[MissingDoor
     return [d for d in doors if d.people]
 
 
-def _pages(doors: int) -> int:
-    return max(1, -(-doors // DOORS_PER_PAGE))
+def _paged(doors: list[MissingDoor]) -> list[list[MissingDoor]]:
+    """Doors in pages of about PEOPLE_PER_PAGE people shown; a door is never split over two pages."""
+    pages: list[list[MissingDoor]] = [[]]
+    people = 0
+    for door in doors:
+        if pages[-1] and people + len(door.people) > PEOPLE_PER_PAGE:
+            pages.append([])
+            people = 0
+        pages[-1].append(door)
+        people += len(door.people)
+    return pages
 
 
 def missing_list(
     missing: list[Person], *, open_id: uuid.UUID | None = None, todo_only: bool = False, page: int = 1
 ) -> MissingList:
-    """The buildings with their counts; the one asked for open at one page of its doors (a page past the end
-    gives the last). With the filter, only people with no reason yet; a list short enough is shown whole."""
+    """The buildings with their counts; the one asked for (or the only one) open at one page of its doors (a page
+    past the end gives the last). With the filter, only people with no reason yet; a list short enough is shown
+    whole."""
     groups = group(missing)
     todo = sum(b.todo for b in groups)
     whole = (todo if todo_only else len(missing)) <= WHOLE_UP_TO
+    listed = [b for b in groups if b.todo or not todo_only]
+    if len(listed) == 1:  # one building (a sweep of one unit, say): nothing to choose, it is open
+        open_id = listed[0].building_id
     shown: list[MissingBuilding] = []
     opened = None
-    for building in groups:
-        if todo_only and not building.todo:
-            continue
+    for building in listed:
         doors = _shown_doors(building, todo_only)
-        pages = _pages(len(doors))
         building = msgspec.structs.replace(building, door_count=len(doors))
         if whole:
             building = msgspec.structs.replace(building, doors=doors)
         elif building.building_id == open_id:
             opened = open_id
-            at = min(max(page, 1), pages)
-            start = (at - 1) * DOORS_PER_PAGE
+            pages = _paged(doors)
+            at = min(max(page, 1), len(pages))
             building = msgspec.structs.replace(
-                building, doors=doors[start : start + DOORS_PER_PAGE], page=at, pages=pages
+                building,
+                doors=pages[at - 1],
+                page=at,
+                pages=len(pages),
+                first_door=sum(len(p) for p in pages[: at - 1]) + 1,
             )
         else:
-            building = msgspec.structs.replace(building, doors=[], pages=pages)
+            building = msgspec.structs.replace(building, doors=[])
         shown.append(building)
     return MissingList(
         missing=len(missing), todo=todo, todo_only=todo_only, buildings=shown, whole=whole, open_id=opened
@@ -98,11 +112,11 @@ def find_door(groups: list[MissingBuilding], household_id: uuid.UUID) -> tuple[M
 
 def page_of(building: MissingBuilding, household_id: uuid.UUID, todo_only: bool) -> int:
     """The page of the open building where this door is (or, filtered out now, where it was): after a reason is
-    recorded without JavaScript, the page comes back where she was."""
-    before = 0
-    for door in building.doors:
-        if door.household_id == household_id:
-            break
-        if not todo_only or door.todo:
-            before += 1
-    return before // DOORS_PER_PAGE + 1
+    recorded without JavaScript, the page comes back where she was. building: as group() gives it."""
+    position = {door.household_id: n for n, door in enumerate(building.doors)}
+    at = position.get(household_id, 0)
+    pages = _paged(_shown_doors(building, todo_only))
+    for number, doors in enumerate(pages, start=1):
+        if doors and position[doors[-1].household_id] >= at:
+            return number
+    return len(pages)

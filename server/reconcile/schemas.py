@@ -132,6 +132,7 @@ class MissingBuilding(msgspec.Struct, kw_only=True):
     doors: list[MissingDoor] = []  # shown: one page of them when open, none when collapsed
     page: int = 1
     pages: int = 1
+    first_door: int = 1  # the number of the page's first door among the building's
 
     @property
     def is_open(self) -> bool:
@@ -148,6 +149,11 @@ class MissingList(msgspec.Struct, kw_only=True):
     buildings: list[MissingBuilding]  # with the filter on, those where someone is not asked yet
     whole: bool  # short enough to show every building open
     open_id: uuid.UUID | None = None  # the building open (not set when the list is shown whole)
+
+    @property
+    def collapsible(self) -> bool:
+        """Buildings open and close by a tap, unless the list is shown whole or has one building, always open."""
+        return not self.whole and len(self.buildings) > 1
 
 
 class Result(msgspec.Struct, kw_only=True):

@@ -50,7 +50,10 @@ async def test_a_long_list_shows_buildings_collapsed_and_opens_one(closed_early)
     building_16 = demo_uuid("building", "16")
     opened = missing.missing_list(result.missing, open_id=building_16)
     assert opened.open_id == building_16
-    assert [len(b.doors) for b in opened.buildings] == [0, 0, 16]
+    assert [bool(b.doors) for b in opened.buildings] == [False, False, True]
+    first_page = opened.buildings[2]
+    assert (first_page.page, first_page.door_count) == (1, 16)
+    assert sum(len(d.people) for d in first_page.doors) <= missing.PEOPLE_PER_PAGE
     # Another grid's building, or none of this result's: nothing opens.
     for other in (demo_uuid("building", "1"), uuid.uuid4()):
         assert missing.missing_list(result.missing, open_id=other).open_id is None
@@ -123,9 +126,9 @@ def test_an_open_building_is_shown_a_page_of_doors_at_a_time():
     people = [person(5, door, "away" if n % 3 == 0 else "") for n, door in enumerate(doors)]
     building = demo_uuid("building", "5")
     first = missing.missing_list(people, open_id=building).buildings[0]
-    assert (first.page, first.pages, len(first.doors)) == (1, 2, missing.DOORS_PER_PAGE)
+    assert (first.page, first.pages, len(first.doors)) == (1, 2, missing.PEOPLE_PER_PAGE)
     last = missing.missing_list(people, open_id=building, page=9).buildings[0]  # past the end: the last page
-    assert (last.page, [d.door for d in last.doors]) == (2, doors[missing.DOORS_PER_PAGE :])
+    assert (last.page, [d.door for d in last.doors]) == (2, doors[missing.PEOPLE_PER_PAGE :])
     # With the filter, the doors whose people all have a reason are left out of the pages.
     todo = missing.missing_list(people, open_id=building, todo_only=True).buildings[0]
     assert (todo.pages, todo.door_count, len(todo.doors)) == (2, 22, 20)
@@ -135,8 +138,28 @@ def test_an_open_building_is_shown_a_page_of_doors_at_a_time():
     assert missing.page_of(groups[0], demo_uuid("household", doors[25]), todo_only=True) == 1  # 16 doors before it
 
 
+def test_a_page_holds_about_twenty_people_and_never_splits_a_household():
+    doors = [f"14-2-{floor}0{n}" for floor in range(1, 6) for n in (1, 2)]  # 10 doors of 3 people each
+    people = [person(14, door) for door in doors for _ in range(3)]
+    building = demo_uuid("building", "14")
+    pages = [missing.missing_list(people, open_id=building, page=n).buildings[0] for n in (1, 2)]
+    assert [[d.door for d in p.doors] for p in pages] == [doors[:6], doors[6:]]  # 18 people, then 12
+    assert [(p.first_door, p.door_count, p.pages) for p in pages] == [(1, 10, 2), (7, 10, 2)]
+    assert missing.page_of(missing.group(people)[0], demo_uuid("household", doors[6]), todo_only=False) == 2
+
+
 def test_a_short_list_is_shown_whole():
     people = [person(2, "2-1-301"), person(2, "2-1-301"), person(14, "14-1-101", "away")]
     whole = missing.missing_list(people)
     assert whole.whole and [len(b.doors) for b in whole.buildings] == [1, 1]
     assert [d.missing for b in whole.buildings for d in b.doors] == [2, 1]
+
+
+def test_one_building_is_always_open():
+    """A sweep of one unit reconciled: 30 missing, all in 2号楼; no building to choose, its doors are shown."""
+    people = [person(2, f"2-1-{floor}0{n}") for floor in range(1, 11) for n in (1, 2, 3)]
+    alone = missing.missing_list(people)
+    assert (alone.whole, alone.collapsible, alone.open_id) == (False, False, demo_uuid("building", "2"))
+    assert len(alone.buildings[0].doors) == missing.PEOPLE_PER_PAGE
+    two = missing.missing_list([*people, person(14, "14-1-101")])
+    assert two.collapsible and two.open_id is None
