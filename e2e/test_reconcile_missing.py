@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from playwright.sync_api import Page, expect
 
-from e2e.pages import MissingList, assert_phone_layout, path_of
+from e2e.pages import MissingList, assert_accessible, assert_phone_layout, path_of
 
 WORKER = "13800000002"  # 李雪敏, 第二网格: buildings 2 and 14 to 18
 PHONE_360 = {"viewport": {"width": 360, "height": 740}}
@@ -96,6 +96,7 @@ def test_a_long_missing_list_is_worked_building_by_building(page_as, live_server
     doors = missing.doors.locator(".door-head a.door").all_inner_texts()
     assert doors == sorted(doors, key=lambda d: [int(part) for part in d.split("-")])
     assert_phone_layout(page, "reconcile-missing-open")
+    assert_accessible(page, "reconcile-missing-open")
 
     # Tap to call still works in the list.
     zhang = door.get_by_test_id("missing-person").filter(has_text="张国强")
@@ -128,6 +129,7 @@ def test_a_long_missing_list_is_worked_building_by_building(page_as, live_server
     expect(missing.people.get_by_test_id("reason")).to_have_count(0)
     expect(missing.todo_count).to_have_text(str(total - 5))
     assert_phone_layout(page, "reconcile-missing-todo")
+    assert_accessible(page, "reconcile-missing-todo")
 
     # 2号楼 has more doors than a page: the next ones, then the building closed again.
     page.get_by_test_id("next-doors").click()

@@ -171,7 +171,8 @@ class ReconcileController(Controller):
         result = found(await results.get_result(scope, rec_id, settings_of(request).today()))
         person = next((p for p in result.missing if p.resident_id == resident_id), None)
         groups = missing.group(result.missing)
-        building, door = missing.find_door(groups, person.household_id if person else household_id)
+        # found(): someone else may have decided in the meantime that this person was on the list after all.
+        building, door = found(missing.find_door(groups, person.household_id if person else household_id))
         todo_only = data.get("todo") == "1"
         if wants_fragment(request):  # htmx: only this card (or door) comes back, and the counts that changed
             return render(
