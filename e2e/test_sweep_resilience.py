@@ -63,6 +63,10 @@ def test_the_server_killed_in_the_middle_of_a_sync_loses_and_doubles_nothing(new
     volunteer.context.set_offline(False)
     volunteer.wait_for_function("() => document.getElementById('outbox-count').textContent !== ''")
     expect(volunteer.get_by_test_id("outbox-status")).to_be_visible()
+    for _ in range(100):  # the online event starts the sync; its first request is what kills the server
+        if killed:
+            break
+        volunteer.wait_for_timeout(100)
     assert killed
     with sqlite3.connect(own_server.db_path) as db:
         landed = db.execute("SELECT count(*) FROM sweep_tick").fetchone()[0]

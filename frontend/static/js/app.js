@@ -263,6 +263,12 @@
     return Boolean(document.querySelector(
       "[hx-trigger] input:focus, [hx-trigger] textarea:focus, [hx-trigger] select:focus, [hx-trigger] details[open]"));
   };
+  // Asked again when the refreshed part arrives: the person may have started typing while it was on its way (an
+  // amount typed then would be swapped away). The part stays as it is until the next refresh.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var trigger = event.detail.elt && event.detail.elt.getAttribute("hx-trigger");
+    if (trigger && /\bevery\b/.test(trigger) && window.typing()) event.detail.shouldSwap = false;
+  });
   // Today's round on a grid worker's phone: the whole numbers of the people to call, kept while there is signal
   // so that tap-to-call works in a basement or a lift (docs/decisions/0010). The server logs each hand-over with
   // the count; the copy lives in the pages cache, which log-out deletes, and serves only this user, only today.
