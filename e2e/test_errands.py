@@ -115,15 +115,21 @@ def test_two_workers_racing_to_accept_one_gets_it_and_the_other_is_told(page_as,
     assert _card(live_server, card_id)["assignee"] == "李雪敏"
 
 
-def test_a_move_and_a_tick_made_offline_are_sent_when_the_network_returns(page_as, live_server) -> None:
-    worker: Page = page_as(WORKER)
-    card_id = _intake(worker, "2-1-301", "groceries", "酱油\n醋")
+def _taken_and_kept(worker: Page, items: str) -> str:
+    """A card made and taken while there is signal; the board keeps a copy of the cards in hand on the phone."""
+    card_id = _intake(worker, "2-1-301", "groceries", items)
     card = ErrandCard(worker)
     card.move("accepted")
     card.wait_for_state("已接单")
     wait_until_controlled(worker)
-    worker.goto("/errands?view=mine")  # the board keeps a copy of the cards in hand
+    worker.goto("/errands?view=mine")
     worker.wait_for_function("document.documentElement.dataset.precached !== undefined")
+    return card_id
+
+
+def test_a_move_and_a_tick_made_offline_are_sent_when_the_network_returns(page_as, live_server) -> None:
+    worker: Page = page_as(WORKER)
+    card_id = _taken_and_kept(worker, "酱油\n醋")
     worker.context.set_offline(True)
     worker.goto(f"/errands/{card_id}")  # in the shop, no signal: the card from the phone's copy
     card = ErrandCard(worker)
@@ -219,13 +225,7 @@ def test_a_photo_taken_at_the_door_without_signal_is_kept_and_sent_later(page_as
     """Contactless delivery in a stairwell: the photo is kept on the phone (shown, counted, still there after a
     reload without signal) and reaches the card when the network is back, once."""
     worker: Page = page_as(WORKER)
-    card_id = _intake(worker, "2-1-301", "groceries", "鸡蛋")
-    card = ErrandCard(worker)
-    card.move("accepted")
-    card.wait_for_state("已接单")
-    wait_until_controlled(worker)
-    worker.goto("/errands?view=mine")  # the board keeps a copy of the cards in hand
-    worker.wait_for_function("document.documentElement.dataset.precached !== undefined")
+    card_id = _taken_and_kept(worker, "鸡蛋")
     picture = tmp_path / "IMG_0001.jpg"
     Image.new("RGB", (640, 480), "orange").save(picture, "JPEG")
     worker.context.set_offline(True)

@@ -295,35 +295,30 @@ def _in_grids(grids: tuple[uuid.UUID, ...]) -> tuple[str, list]:
     return "b.grid IN (" + ", ".join("{}" for _ in grids or (None,)) + ")", list(grids or [uuid.UUID(int=0)])
 
 
+def _ticks_in_grids(grids: tuple[uuid.UUID, ...] | None) -> tuple[str, str, list]:
+    """The join, the condition and its values that keep ticks `t` to the doors of `grids` (None: every door)."""
+    if grids is None:
+        return "", "", []
+    condition, values = _in_grids(grids)
+    return " JOIN household h ON h.id = t.household JOIN building b ON b.id = h.building", " AND " + condition, values
+
+
 async def _activity(sweep_id: uuid.UUID, grids: tuple[uuid.UUID, ...] | None) -> list[VolunteerActivity]:
     """Who recorded how many outcomes and when they last synced; for a grid worker, at the doors of their grids."""
-    sql = (
-        "SELECT a.name, count(*) AS ticks, max(t.received_at) AS last_sync FROM sweep_tick t"
-        " JOIN account a ON t.volunteer = a.id"
-    )
-    args: list = [sweep_id]
-    where = " WHERE t.sweep = {}"
-    if grids is not None:
-        sql += " JOIN household h ON h.id = t.household JOIN building b ON b.id = h.building"
-        condition, values = _in_grids(grids)
-        where += " AND " + condition
-        args += values
-    rows = await SweepTick.raw(sql + where + " GROUP BY a.id, a.name ORDER BY last_sync DESC", *args)
+    join, condition, values = _ticks_in_grids(grids)
+    sql = "SELECT a.name, count(*) AS ticks, max(t.received_at) AS last_sync FROM sweep_tick t"
+    sql += " JOIN account a ON t.volunteer = a.id" + join + " WHERE t.sweep = {}" + condition
+    rows = await SweepTick.raw(sql + " GROUP BY a.id, a.name ORDER BY last_sync DESC", sweep_id, *values)
     # SQLite gives max() of a timestamp back as text: convert reads both.
     return msgspec.convert(rows, list[VolunteerActivity], strict=False)
 
 
 async def _late_ticks(sweep_id: uuid.UUID, closed_at: datetime, grids: tuple[uuid.UUID, ...] | None) -> int:
     """Outcomes received since the sweep was closed: stored like any other (docs/decisions/0011), counted apart."""
+    join, condition, values = _ticks_in_grids(grids)
     sql = "SELECT count(*) AS n FROM sweep_tick t"
-    args: list = [sweep_id, closed_at]
-    where = " WHERE t.sweep = {} AND t.received_at > {}"
-    if grids is not None:
-        sql += " JOIN household h ON h.id = t.household JOIN building b ON b.id = h.building"
-        condition, values = _in_grids(grids)
-        where += " AND " + condition
-        args += values
-    [row] = await SweepTick.raw(sql + where, *args)
+    sql += join + " WHERE t.sweep = {} AND t.received_at > {}" + condition
+    [row] = await SweepTick.raw(sql, sweep_id, closed_at, *values)
     return int(row["n"])
 
 

@@ -100,6 +100,11 @@
   // without signal, marked 待同步 until it is sent (or with why the server refused it).
   var shownPhotos = {};
   function showPhotos(photos) {
+    var kept = {};
+    photos.forEach(function (photo) { kept[photo.id] = true; });
+    Object.keys(shownPhotos).forEach(function (id) {  // sent: its copy in the page's memory goes too
+      if (!kept[id]) { URL.revokeObjectURL(shownPhotos[id]); delete shownPhotos[id]; }
+    });
     document.querySelectorAll("[data-queued-photos]").forEach(function (list) {
       var card = list.getAttribute("data-queued-photos");
       var here = photos.filter(function (p) { return p.card === card; });
