@@ -13,7 +13,9 @@ from server.errands import rules
 from server.errands.tables import Errand, ErrandEvent, ErrandItem
 from server.places.tables import Household, Resident
 from server.register.tables import CheckIn
-from server.sweeps.tables import SweepTick
+from server.sweeps.rules import MEMORY_DECODER
+from server.sweeps.services import door_state_id, fold_door_states
+from server.sweeps.tables import DoorState
 
 
 class CardError(Exception):
@@ -92,18 +94,14 @@ async def recorded_need(scope: Scope, source_key: str) -> tuple[str, dict] | Non
     try:
         if kind == "sweep":
             household = uuid.UUID(second)
-            tick = await (
-                SweepTick.select(SweepTick.help_needed)
-                .where(
-                    (SweepTick.sweep == uuid.UUID(first))
-                    & (SweepTick.household == household)
-                    & (SweepTick.outcome == "needs_help")
-                )
-                .order_by(SweepTick.seq, ascending=False)
-                .first()
+            sweep = uuid.UUID(first)
+            await fold_door_states(sweep)  # a door's latest ticks may not be folded in yet
+            state = (
+                await DoorState.select(DoorState.memory).where(DoorState.id == door_state_id(sweep, household)).first()
             )
             place = {"household_id": household}
-            text = tick["help_needed"] if tick else None
+            memory = MEMORY_DECODER.decode(state["memory"]) if state and state["memory"] else None
+            text = memory.help if memory and memory.help else None
         elif kind == "checkin":
             resident = uuid.UUID(first)
             call = await (

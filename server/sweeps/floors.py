@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from server.accounts.services import CurrentUser
 from server.places.tables import Household, Resident, Unit
 from server.sweeps.queries import grids_of, mask_name, sweep_doors, visible_sweep
+from server.sweeps.rules import MEMORY_DECODER
 from server.sweeps.schemas import DoorRow, FloorScreen, PersonRow
-from server.sweeps.tables import SweepClaim, SweepTick
+from server.sweeps.services import door_state_id
+from server.sweeps.tables import DoorState, SweepClaim
 
 
 async def floor_screen(
@@ -43,16 +45,14 @@ async def floor_screen(
         if person["relation"] == "head" or person["household"] not in head:
             head[person["household"]] = person["name"]
     notes: dict[uuid.UUID, str] = {}
-    person_outcome: dict[uuid.UUID, str] = {}
-    for tick in (
-        await SweepTick.select(SweepTick.household, SweepTick.resident, SweepTick.outcome, SweepTick.note)
-        .where((SweepTick.sweep == sweep_id) & SweepTick.household.is_in(door_ids))
-        .order_by(SweepTick.seq)
+    person_outcome: dict[str, str] = {}
+    for row in await DoorState.select(DoorState.household, DoorState.memory).where(
+        DoorState.id.is_in([door_state_id(sweep_id, door) for door in door_ids])
     ):
-        if tick["note"]:
-            notes[tick["household"]] = tick["note"]
-        if tick["resident"]:
-            person_outcome[tick["resident"]] = tick["outcome"]  # the last to arrive counts (rules.person_sweep_state)
+        memory = MEMORY_DECODER.decode(row["memory"] or "[]")
+        notes[row["household"]] = memory.note
+        # The last outcome to arrive counts for each person (rules.person_sweep_state).
+        person_outcome.update((person, outcome) for person, (_, outcome) in memory.people.items())
     people: dict[uuid.UUID, list[PersonRow]] = {}
     if sweep["subject"] == "persons":
         for person in sorted(living, key=lambda p: (p["relation"] != "head", p["name"])):
@@ -61,7 +61,7 @@ async def floor_screen(
                     resident_id=person["id"],
                     masked_name=mask_name(person["name"]),
                     relation=person["relation"],
-                    outcome=person_outcome.get(person["id"]),
+                    outcome=person_outcome.get(str(person["id"])),
                 )
             )
     holder, may_record = await _floor_holder(user, sweep_id, unit_row["id"], floor)

@@ -151,7 +151,7 @@ async def sweep_doors(sweep_id: uuid.UUID, where=None, grids: tuple[uuid.UUID, .
     states = {row["household"]: row for row in await state_query}
     for door in doors:
         state = states.get(door["id"])
-        door["outcome"] = state["outcome"] if state else None
+        door["outcome"] = (state["outcome"] or None) if state else None  # "": ticks that give no state yet
         door["conflict"] = bool(state and state["conflict"])
     return doors
 

@@ -6,7 +6,9 @@ See docs/decisions/0004-offline-writes-and-door-state.md.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import msgspec
 
 # Door outcomes, strongest first. A door that needs help stays that way until someone acts on it; a door seen done
 # is done even if another volunteer later found nobody home; and so on down.
@@ -83,3 +85,49 @@ def person_sweep_state(
     if recorded:
         return State("partial", max(t.seq for t in recorded.values()), count, False)
     return None
+
+
+class DoorMemory(msgspec.Struct, array_like=True):
+    """What a door's ticks leave behind that its state, its floor screen and errand intake read: enough to fold new
+    ticks in without reading the old ones again (stored as JSON in DoorState.memory).
+
+    The rule above depends on each volunteer's last word and each person's last outcome only (and the number of
+    ticks), so folding ticks one by one in arrival order gives the state the rule gives on all of them at once
+    (tests/sweeps/test_rules.py checks this on random histories).
+    """
+
+    ticks: int = 0
+    # volunteer -> (seq, outcome, coordinator) of their last door-level tick
+    words: dict[str, tuple[int, str, bool]] = {}
+    # resident -> (seq, outcome) of the last tick about them (person sweeps)
+    people: dict[str, tuple[int, str]] = {}
+    note: str = ""  # the last note left at the door
+    help: str = ""  # what the last "needs help" tick asked for
+
+    def remember(
+        self, seq: int, outcome: str, volunteer: str, coordinator: bool, resident: str | None, note: str, help: str
+    ) -> None:
+        """One more tick, in arrival order (seq larger than any remembered)."""
+        self.ticks += 1
+        if resident is None:
+            self.words[volunteer] = (seq, outcome, coordinator)
+        else:
+            self.people[resident] = (seq, outcome)
+        if note:
+            self.note = note
+        if outcome == "needs_help":
+            self.help = help
+
+    def state(self, person_sweep: bool, residents: Collection) -> State | None:
+        """The rule's state of the door (door_state, or person_sweep_state with the people living there now)."""
+        door_ticks = [TickView(seq, outcome, who, coord) for who, (seq, outcome, coord) in self.words.items()]
+        if person_sweep:
+            person_ticks = {person: [TickView(seq, outcome, None)] for person, (seq, outcome) in self.people.items()}
+            state = person_sweep_state(door_ticks, person_ticks, residents)
+        else:
+            state = door_state(door_ticks) if door_ticks else None
+        return None if state is None else replace(state, ticks=self.ticks)
+
+
+MEMORY_ENCODER = msgspec.json.Encoder()
+MEMORY_DECODER = msgspec.json.Decoder(DoorMemory)

@@ -93,10 +93,11 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
     """Bring the sweep's door states up to its last stored tick, by the rule (rules.py), before anyone reads them.
 
     Storing a batch writes the ticks alone (the phones' sync stays fast); whoever reads the sweep next folds what
-    arrived since the last fold, many batches in one go. Cheap when nothing is new: one query. Safe with several
-    readers and writers: folds run one at a time in a write transaction and re-check inside it; on PostgreSQL the
-    sweep's advisory lock (taken by every batch until it commits) means no tick of this sweep below the last seq
-    can still be uncommitted, so nothing is skipped.
+    arrived since the last fold, many batches in one go, into each door's memory (rules.DoorMemory): only the new
+    ticks are read, by (sweep, seq). Cheap when nothing is new: one query. Safe with several readers and writers:
+    folds run one at a time in a write transaction and re-check inside it; on PostgreSQL the sweep's advisory lock
+    (taken by every batch until it commits) means no tick of this sweep below the last seq can still be
+    uncommitted, so nothing is skipped.
     """
     rows = await Sweep.raw(
         "SELECT s.folded_seq, (SELECT max(t.seq) FROM sweep_tick t WHERE t.sweep = s.id) AS last"
@@ -108,18 +109,22 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
     async with write_transaction():
         sql = RawSQL()
         await serialise_per_sweep(sql, {sweep_id})
-        [row] = await sql.fetch("SELECT CAST(folded_seq AS BIGINT) AS folded FROM sweep WHERE id = {}", sweep_id)
+        [sweep] = await sql.fetch(
+            "SELECT CAST(folded_seq AS BIGINT) AS folded, subject FROM sweep WHERE id = {}", sweep_id
+        )
+        # Keys as text, seqs as integers: on SQLite, Piccolo's converters cost more than the query (decision 0007).
         new = await sql.fetch(
-            "SELECT CAST(household AS TEXT) AS household, CAST(seq AS BIGINT) AS seq FROM sweep_tick"
-            " WHERE sweep = {} AND seq > {}",
+            "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.household AS TEXT) AS household,"
+            " CAST(t.resident AS TEXT) AS resident, t.outcome, t.note, t.help_needed,"
+            " CAST(t.volunteer AS TEXT) AS volunteer, a.role"
+            " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.sweep = {} AND t.seq > {} ORDER BY t.seq",
             sweep_id,
-            row["folded"] or 0,
+            sweep["folded"] or 0,
         )
         if not new:
             return
-        doors = {(sweep_id, uuid.UUID(r["household"])) for r in new}
-        await _rebuild_door_states(sql, doors, datetime.now(UTC))
-        await sql.fetch("UPDATE sweep SET folded_seq = {} WHERE id = {}", max(r["seq"] for r in new), sweep_id)
+        await _fold(sql, sweep_id, sweep["subject"] == "persons", new, datetime.now(UTC))
+        await sql.fetch("UPDATE sweep SET folded_seq = {} WHERE id = {}", new[-1]["seq"], sweep_id)
 
 
 async def serialise_per_sweep(sql: RawSQL, sweep_ids: set[uuid.UUID]) -> None:
@@ -131,74 +136,58 @@ async def serialise_per_sweep(sql: RawSQL, sweep_ids: set[uuid.UUID]) -> None:
             await sql.fetch("SELECT pg_advisory_xact_lock({})", sweep_id.int & 0x7FFFFFFFFFFFFFFF)
 
 
-async def _rebuild_door_states(sql: RawSQL, doors: set[tuple[uuid.UUID, uuid.UUID]], now: datetime) -> None:
-    """Recompute the state of each door that got a tick, from all of that door's ticks (and, in a person sweep,
-    from the outcomes of the people registered there)."""
-    sweep_ids = list({sweep for sweep, _ in doors})
-    household_ids = list({household for _, household in doors})
-    person_sweeps = {
-        row["id"]
-        for row in await sql.fetch(
-            "SELECT CAST(id AS TEXT) AS id FROM sweep WHERE id IN ({*}) AND subject = 'persons'", sweep_ids
-        )
-    }
-    # Keys as text, seqs as integers: on SQLite, Piccolo's converters cost more than the query (see above).
-    wanted = {(str(sweep), str(household)): (sweep, household) for sweep, household in doors}
-    door_ticks: dict[tuple, list[rules.TickView]] = {key: [] for key in doors}
-    person_ticks: dict[tuple, dict[str, list[rules.TickView]]] = {key: {} for key in doors}
-    # Both columns: the index is on (sweep, household).
+async def _fold(sql: RawSQL, sweep_id: uuid.UUID, person_sweep: bool, new: list, now: datetime) -> None:
+    """Fold new ticks (in seq order) into the memory of each door they are about, and store each door's state
+    from it (in a person sweep, with the people registered there now)."""
+    doors = {row["household"] for row in new}
+    ids = {household: door_state_id(sweep_id, uuid.UUID(household)) for household in doors}
+    memories = {household: rules.DoorMemory() for household in doors}
+    by_id = {str(state_id): household for household, state_id in ids.items()}
     for row in await sql.fetch(
-        "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.sweep AS TEXT) AS sweep, CAST(t.household AS TEXT) AS household,"
-        " CAST(t.resident AS TEXT) AS resident, t.outcome, CAST(t.volunteer AS TEXT) AS volunteer, a.role"
-        " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.sweep IN ({*}) AND t.household IN ({*})",
-        sweep_ids,
-        household_ids,
+        "SELECT CAST(id AS TEXT) AS id, memory FROM door_state WHERE id IN ({*})", list(ids.values())
     ):
-        key = wanted.get((row["sweep"], row["household"]))
-        if key is None:
-            continue
-        view = rules.TickView(row["seq"], row["outcome"], row["volunteer"], row["role"] in ("admin", "grid_worker"))
-        if row["resident"] is None:
-            door_ticks[key].append(view)
-        else:
-            person_ticks[key].setdefault(row["resident"], []).append(view)
+        if row["memory"]:
+            memories[by_id[row["id"]]] = rules.MEMORY_DECODER.decode(row["memory"])
+    for row in new:
+        memories[row["household"]].remember(
+            row["seq"],
+            row["outcome"],
+            row["volunteer"],
+            row["role"] in ("admin", "grid_worker"),
+            row["resident"],
+            row["note"],
+            row["help_needed"],
+        )
     living: dict[str, set[str]] = {}
-    if person_sweeps:
+    if person_sweep:
         for row in await sql.fetch(
             "SELECT CAST(id AS TEXT) AS id, CAST(household AS TEXT) AS household FROM resident"
             " WHERE household IN ({*}) AND status = 'living'",
-            household_ids,
+            list(doors),
         ):
             living.setdefault(row["household"], set()).add(row["id"])
-    states, gone = [], []
-    for key in doors:
-        sweep_id, household_id = key
-        if str(sweep_id) in person_sweeps:
-            state = rules.person_sweep_state(door_ticks[key], person_ticks[key], living.get(str(household_id), set()))
-        else:
-            state = rules.door_state(door_ticks[key]) if door_ticks[key] else None
-        if state is None:
-            gone.append(door_state_id(sweep_id, household_id))
-            continue
+    states = []
+    for household, memory in memories.items():
+        state = memory.state(person_sweep, living.get(household, set()))
+        # A door whose ticks give no state yet (only people no longer living there) keeps its memory, outcome "".
         states.append(
             (
-                door_state_id(sweep_id, household_id),
+                ids[household],
                 sweep_id,
-                household_id,
-                state.outcome,
-                state.tick_seq,
-                state.ticks,
-                state.conflict,
+                uuid.UUID(household),
+                state.outcome if state else "",
+                state.tick_seq if state else 0,
+                memory.ticks,
+                bool(state and state.conflict),
+                rules.MEMORY_ENCODER.encode(memory).decode(),
                 now,
             )
         )
-    if gone:
-        await sql.fetch("DELETE FROM door_state WHERE id IN ({*})", gone)
     # One row per door, replaced whole: the same as deleting and inserting it, in one statement.
     await sql.execute_many(
-        "INSERT INTO door_state (id, sweep, household, outcome, tick_seq, ticks, conflict, updated_at)"
-        " VALUES ({}, {}, {}, {}, {}, {}, {}, {}) ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome,"
+        "INSERT INTO door_state (id, sweep, household, outcome, tick_seq, ticks, conflict, memory, updated_at)"
+        " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome,"
         " tick_seq = excluded.tick_seq, ticks = excluded.ticks, conflict = excluded.conflict,"
-        " updated_at = excluded.updated_at",
+        " memory = excluded.memory, updated_at = excluded.updated_at",
         states,
     )

@@ -100,8 +100,9 @@ class SweepTick(Table):
     seq = BigSerial(primary_key=True)  # the server's sequence: arrival order, which decides ties
     id = UUID(unique=True)  # made by the phone; a write sent twice is stored once
     content_hash = Varchar(length=64)
-    # One index on (sweep, household), made by a migration (Piccolo declares single columns only): it serves a
-    # sweep's ticks, a door's ticks within its sweep and the fold of new ticks, for one B-tree write per tick.
+    # One index on (sweep, seq), made by a migration (Piccolo declares single columns only): it serves a sweep's
+    # ticks and the fold of its new ones, and a batch's ticks land together at its end, in a page or two. Nothing
+    # reads one door's ticks: its DoorState remembers what is read per door (decision 0007).
     sweep = ForeignKey(Sweep, on_delete=OnDelete.restrict, null=False)
     household = ForeignKey(Household, on_delete=OnDelete.restrict, null=False)
     resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=True, default=None)  # person sweeps
@@ -116,7 +117,8 @@ class SweepTick(Table):
 
 class DoorState(Table):
     """Derived from SweepTick by sweeps.rules.door_state; brought up to date with the sweep's new ticks whenever the
-    sweep is read (services.fold_door_states), so that storing a batch of ticks writes the ticks alone.
+    sweep is read (services.fold_door_states), so that storing a batch of ticks writes the ticks alone. Its memory
+    holds what the rule needs of the door's ticks, so that a fold reads the new ones only.
 
     The id is uuid5(sweep, household), so that each door has one row without a two-column unique constraint.
     """
@@ -124,8 +126,9 @@ class DoorState(Table):
     id = UUID(primary_key=True)
     sweep = ForeignKey(Sweep, on_delete=OnDelete.cascade, null=False, index=True)
     household = ForeignKey(Household, on_delete=OnDelete.restrict, null=False)
-    outcome = Varchar(length=16)
+    outcome = Varchar(length=16)  # "" while its ticks give no state (only people no longer living there)
     tick_seq = Integer()  # the tick that decided it
     ticks = Integer()
     conflict = Boolean(default=False)
+    memory = Text(default="")  # rules.DoorMemory as JSON: each volunteer's last word, each person's, last note
     updated_at = Timestamptz()

@@ -1,8 +1,19 @@
 """The door-state rule, on its own."""
 
+import random
+
 import pytest
 
-from server.sweeps.rules import DOOR_OUTCOMES, TickView, door_state
+from server.sweeps.rules import (
+    DOOR_OUTCOMES,
+    MEMORY_DECODER,
+    MEMORY_ENCODER,
+    PERSON_OUTCOMES,
+    DoorMemory,
+    TickView,
+    door_state,
+    person_sweep_state,
+)
 
 
 def test_across_volunteers_the_strongest_outcome_wins_whatever_the_order():
@@ -54,8 +65,6 @@ def test_a_coordinators_word_settles_a_conflict():
 
 
 def test_a_person_sweep_door_is_done_only_when_every_resident_has_an_outcome():
-    from server.sweeps.rules import person_sweep_state
-
     residents = {"张国强", "李秀英"}
     one = {"张国强": [TickView(1, "tested", "a")]}
     assert person_sweep_state([], {}, residents) is None
@@ -70,3 +79,58 @@ def test_a_person_sweep_door_is_done_only_when_every_resident_has_an_outcome():
     # Someone no longer living there does not hold the door open, and is not counted as recorded.
     assert person_sweep_state([], {"旧住户": [TickView(6, "tested", "a")]}, residents) is None
     assert person_sweep_state([TickView(7, "vacant", "a")], {}, set()).outcome == "vacant"
+
+
+def _history(rng: random.Random, person_sweep: bool) -> list[dict]:
+    ticks = []
+    for seq in range(1, rng.randint(1, 12) + 1):
+        person = person_sweep and rng.random() < 0.6
+        ticks.append(
+            {
+                "seq": seq * rng.randint(1, 3) + 100 * seq,  # increasing, with gaps (other doors' ticks)
+                "outcome": rng.choice(PERSON_OUTCOMES if person else DOOR_OUTCOMES),
+                "volunteer": rng.choice("abcd"),
+                "coordinator": False,
+                "resident": rng.choice(["p1", "p2", "p3"]) if person else None,
+                "note": rng.choice(["", "", "门铃坏了", "晚上再来"]),
+                "help": "",
+            }
+        )
+        ticks[-1]["coordinator"] = ticks[-1]["volunteer"] == "d"  # d is the grid worker
+        if ticks[-1]["outcome"] == "needs_help":
+            ticks[-1]["help"] = rng.choice(["买药", "送菜"])
+    return ticks
+
+
+def _by_the_rule(ticks: list[dict], person_sweep: bool, residents: set):
+    def view(t):
+        return TickView(t["seq"], t["outcome"], t["volunteer"], t["coordinator"])
+
+    door_ticks = [view(t) for t in ticks if t["resident"] is None]
+    if not person_sweep:
+        return door_state(door_ticks) if door_ticks else None
+    person_ticks: dict[str, list[TickView]] = {}
+    for t in ticks:
+        if t["resident"] is not None:
+            person_ticks.setdefault(t["resident"], []).append(view(t))
+    return person_sweep_state(door_ticks, person_ticks, residents)
+
+
+@pytest.mark.parametrize("person_sweep", [False, True])
+def test_folding_ticks_in_pieces_gives_the_rules_state_on_all_of_them(person_sweep):
+    """The stored memory, folded batch by batch and saved between, must agree with the rule read on every tick."""
+    rng = random.Random(2022_11_24)
+    for _ in range(3000):
+        ticks = _history(rng, person_sweep)
+        residents = set(rng.sample(["p1", "p2", "p3"], rng.randint(0, 3)))
+        memory = DoorMemory()
+        for i, t in enumerate(ticks):
+            memory.remember(
+                t["seq"], t["outcome"], t["volunteer"], t["coordinator"], t["resident"], t["note"], t["help"]
+            )
+            if rng.random() < 0.4 or i == len(ticks) - 1:  # a fold ends here: the memory goes to the database
+                memory = MEMORY_DECODER.decode(MEMORY_ENCODER.encode(memory))
+                seen = ticks[: i + 1]
+                assert memory.state(person_sweep, residents) == _by_the_rule(seen, person_sweep, residents), seen
+                assert memory.note == next((t["note"] for t in reversed(seen) if t["note"]), "")
+                assert memory.help == next((t["help"] for t in reversed(seen) if t["outcome"] == "needs_help"), "")
