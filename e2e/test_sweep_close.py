@@ -123,3 +123,19 @@ def _mark_refused(page: Page, screen: FloorScreen, door: str, reason: str) -> No
         [target, reason, page.evaluate("document.body.dataset.userId")],
     )
     page.reload()
+
+
+def test_a_volunteer_watching_the_sweep_is_told_when_it_closes(page_as, new_context) -> None:
+    coordinator: Page = page_as(WORKER, **SMALL_PHONE)
+    sweep = NewSweepPage(coordinator).open().create(SWEEP, "2号楼")
+    sweep_path = path_of(coordinator)
+    code = sweep.make_code()
+    volunteer = new_context(**SMALL_PHONE).new_page()
+    volunteer.clock.install()  # the page's 15 s refresh, run on the test's time
+    JoinPage(volunteer).join(code, "孙志愿", "15600000021")
+
+    coordinator.goto(sweep_path)
+    SweepPage(coordinator).ask_to_close()
+    SweepPage(coordinator).confirm_close()
+    volunteer.clock.run_for("00:16")  # the next refresh answers 410: the page says the sweep has ended
+    expect(volunteer.get_by_test_id("sweep-ended")).to_contain_text("这次扫楼已结束")

@@ -183,32 +183,37 @@ async def is_member(sweep_id: uuid.UUID, user_id: uuid.UUID) -> bool:
 
 async def members(sweep_id: uuid.UUID, viewer: CurrentUser | None = None) -> list[dict]:
     """Volunteers of the sweep a coordinator can hand a claim to. A grid worker sees those who joined with a code
-    they made and those who claimed or recorded doors of their grids, not the volunteers of other grids."""
+    they made, those who claimed or recorded doors of their grids, and those who joined with the admin's code and
+    have not started anywhere yet (anyone's to send); not the volunteers of other grids."""
     rows = (
         await SweepMember.select(
             SweepMember.user.id.as_alias("id"),
             SweepMember.user.name.as_alias("name"),
             SweepMember.invite.created_by.as_alias("inviter"),
+            SweepMember.invite.created_by.role.as_alias("inviter_role"),
         )
         .where((SweepMember.sweep == sweep_id) & SweepMember.ended_at.is_null())
         .order_by(SweepMember.joined_at)
     )
     if viewer is None or viewer.role != "grid_worker":
         return rows
-    grids = list(viewer.grid_ids) or [uuid.UUID(int=0)]
-    here = {
-        row["holder"]
-        for row in await SweepClaim.select(SweepClaim.holder).where(
-            (SweepClaim.sweep == sweep_id) & SweepClaim.unit.building.grid.is_in(grids)
-        )
-    }
-    here |= {
-        row["volunteer"]
-        for row in await SweepTick.select(SweepTick.volunteer)
-        .where((SweepTick.sweep == sweep_id) & SweepTick.household.building.grid.is_in(grids))
-        .distinct()
-    }
-    return [row for row in rows if row["inviter"] == viewer.id or row["id"] in here]
+    worked = [
+        *await SweepClaim.select(SweepClaim.holder.as_alias("who"), SweepClaim.unit.building.grid.as_alias("grid"))
+        .where(SweepClaim.sweep == sweep_id)
+        .distinct(),
+        *await SweepTick.select(SweepTick.volunteer.as_alias("who"), SweepTick.household.building.grid.as_alias("grid"))
+        .where(SweepTick.sweep == sweep_id)
+        .distinct(),
+    ]
+    here = {row["who"] for row in worked if row["grid"] in viewer.grid_ids}
+    anywhere = {row["who"] for row in worked}
+    return [
+        row
+        for row in rows
+        if row["inviter"] == viewer.id
+        or row["id"] in here
+        or (row["inviter_role"] == "admin" and row["id"] not in anywhere)
+    ]
 
 
 # Claims ------------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from tests.conftest import browser, log_in
 from tests.sweeps.helpers import claim
 from tests.sweeps.test_closing import BUILDING_4, admin_sweep, sync_tick
 from tests.sweeps.test_routes import BUILDING_2, WORKER
+from tests.sweeps.test_team import join, make_code
 
 WORKER_GRID_1 = "13800000001"  # 郭婷: building 4
 DOOR_4 = demo_uuid("household", "4-1-101")
@@ -70,3 +71,18 @@ async def test_a_grid_worker_sees_only_their_grids_buildings_of_an_admins_sweep(
         assert "共 144" in page and "4号楼" in page and "2号楼" in page and 'data-testid="other-grids"' not in page
         assert section(page, "sweep-volunteers").count('class="row"') == 3
         assert len(await export_rows(admin, sweep_id)) == 144
+
+
+async def test_a_volunteer_who_joined_with_the_admins_code_is_anyones_to_send_until_they_start(app):
+    async with browser(app) as admin, browser(app) as guest:
+        sweep_id = await admin_sweep(admin, "两个网格的扫楼", BUILDING_2, BUILDING_4)
+        await join(guest, await make_code(admin, sweep_id), name="新来的", phone="15500000061")
+
+        async def joined(phone: str) -> str:
+            async with browser(app) as worker:
+                await log_in(worker, phone)
+                return (await worker.get(f"/sweeps/{sweep_id}/invite")).text.split("已加入的人", 1)[1]
+
+        assert "新来的" in await joined(WORKER) and "新来的" in await joined(WORKER_GRID_1)
+        await claim(guest, sweep_id, unit="4-1", floors=(2, 2))  # starts in building 4: grid 1's now
+        assert "新来的" not in await joined(WORKER) and "新来的" in await joined(WORKER_GRID_1)

@@ -270,9 +270,13 @@
   };
   // Asked again when the refreshed part arrives: the person may have started typing while it was on its way (an
   // amount typed then would be swapped away). The part stays as it is until the next refresh.
+  // A sweep closed while its page refreshes itself answers 410, which htmx does not swap: the page is loaded
+  // again to say that the sweep has ended (unless the person is typing: the next refresh asks again).
   document.addEventListener("htmx:beforeSwap", function (event) {
     var trigger = event.detail.elt && event.detail.elt.getAttribute("hx-trigger");
-    if (trigger && /\bevery\b/.test(trigger) && window.typing()) event.detail.shouldSwap = false;
+    if (!trigger || !/\bevery\b/.test(trigger)) return;
+    if (window.typing()) event.detail.shouldSwap = false;
+    else if (event.detail.xhr.status === 410) window.location.reload();
   });
   // Today's round on a grid worker's phone: the whole numbers of the people to call, kept while there is signal
   // so that tap-to-call works in a basement or a lift (docs/decisions/0010). The server logs each hand-over with
