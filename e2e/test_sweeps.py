@@ -80,21 +80,28 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     other = volunteer.get_by_test_id("door-row").filter(has_text="2-1-302")
     other.get_by_role("button", name="无人应答").click()
     expect(volunteer.get_by_test_id("outbox-count")).to_have_text("2")
+    needs = volunteer.get_by_test_id("door-row").filter(has_text="2-1-303")
+    needs.get_by_text("需要帮助").click()
+    needs.get_by_label("需要什么帮助？").fill("降压药吃完了")
+    needs.get_by_role("button", name="提交求助").click()
+    expect(needs.get_by_test_id("door-state")).to_contain_text("需要帮助 · 待同步")  # the outcome, not the button
+    expect(volunteer.get_by_test_id("outbox-count")).to_have_text("3")
     assert _ticks(live_server, "离线扫楼") == []  # nothing reached the server
 
     volunteer.reload()  # offline: the page is the worker's copy, the queued ticks come from the outbox
-    expect(volunteer.get_by_test_id("outbox-count")).to_have_text("2")
+    expect(volunteer.get_by_test_id("outbox-count")).to_have_text("3")
     expect(
         volunteer.get_by_test_id("door-row").filter(has_text="2-1-301").get_by_test_id("door-state")
     ).to_contain_text("已完成")
     assert _ticks(live_server, "离线扫楼") == []
 
     queued = volunteer.evaluate("() => GridcareOutbox.all()")
-    assert [w["payload"]["outcome"] for w in queued] == ["done", "nobody_home"]
+    assert [w["payload"]["outcome"] for w in queued] == ["done", "nobody_home", "needs_help"]
 
     volunteer.context.set_offline(False)  # the online event replays the outbox
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
-    assert _ticks(live_server, "离线扫楼") == [("2-1-301", "done"), ("2-1-302", "nobody_home")]
+    sent = [("2-1-301", "done"), ("2-1-302", "nobody_home"), ("2-1-303", "needs_help")]
+    assert _ticks(live_server, "离线扫楼") == sent
 
     # The phone lost the answer and sends the first tick again: it is a duplicate, stored once.
     left = volunteer.evaluate(
@@ -110,7 +117,7 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     )
     assert left == 0
     assert volunteer.evaluate("() => GridcareOutbox.all()") == []
-    assert _ticks(live_server, "离线扫楼") == [("2-1-301", "done"), ("2-1-302", "nobody_home")]
+    assert _ticks(live_server, "离线扫楼") == sent
 
 
 def test_a_person_sweep_of_one_unit_records_each_person_offline(page_as, live_server) -> None:

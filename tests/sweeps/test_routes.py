@@ -264,7 +264,9 @@ async def test_a_sweep_of_single_units_covers_only_those_units(client):
 
 async def test_a_revisit_sweep_holds_exactly_the_doors_still_open(client):
     sweep_id = await make_sweep(client, "首访")
+    assert 'data-testid="make-revisit"' not in (await client.get(f"/sweeps/{sweep_id}")).text  # nothing done yet
     assert (await tick(client, sweep_id, "done")).status_code == 303  # 2-1-301 answered
+    assert "再访还没结果的 107 户" in (await client.get(f"/sweeps/{sweep_id}")).text
     other = demo_uuid("household", "2-1-302")
     assert (await tick(client, sweep_id, "nobody_home", household_id=str(other))).status_code == 303
     answer = await client.post(
