@@ -194,6 +194,7 @@ class ErrandsController(Controller):
             resident_id=str(resident or ""),
             household_id=str(household or ""),
             items=need,
+            kind=rules.guess_kind(need),
             source=source,
             source_key=key,
         )

@@ -78,6 +78,20 @@ def board_order(kind: str, urgency: str, priority: bool, created_at: datetime, s
     return (state == "delivered", not pinned(kind, urgency, priority), URGENCIES.index(urgency), created_at)
 
 
+# The card made from what a sweep door or a check-in said starts with a kind checked by the words used; the worker
+# changes it with one tap. Medicine is looked for first: urgent medicine goes to the top of the board.
+_KIND_WORDS = (
+    ("medicine", re.compile("药")),
+    ("doctor", re.compile("医院|看病|就医|复查|透析|化疗|陪诊")),
+    ("repair", re.compile("修|坏了|漏水|停电|停水|堵了")),
+    ("visit", re.compile("陪|聊天|探望|看看")),
+)
+
+
+def guess_kind(text: str) -> str:
+    return next((kind for kind, words in _KIND_WORDS if words.search(text)), "groceries")
+
+
 @dataclass(frozen=True, slots=True)
 class DueTimes:
     """How long a card may stay open before it stands out (settings: GRIDCARE_ERRAND_*_MINUTES)."""

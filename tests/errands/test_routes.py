@@ -446,6 +446,7 @@ async def test_a_sweep_door_that_needs_help_opens_a_prefilled_card_for_the_house
     assert f"/errands/new?key={key}" in (await client.get(f"/sweeps/{sweep_id}")).text
     intake = await client.get(f"/errands/new?key={key}")
     assert intake.status_code == 200 and "老人腿疼，想买膏药" in intake.text and "2-1-301" in intake.text
+    assert 'value="medicine" checked' in intake.text  # the words say medicine: it starts checked
     card_id = re.search(r'name="card_id" value="([0-9a-f-]{36})"', intake.text).group(1)
     data = form(
         client,

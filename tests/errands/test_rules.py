@@ -131,3 +131,18 @@ def test_items_are_one_per_line_without_list_marks_but_with_their_quantities():
         "降压药 硝苯地平",
         "牛奶 x2",
     ]
+
+
+@pytest.mark.parametrize(
+    ("said", "kind"),
+    [
+        ("高血压的药吃完了，要买硝苯地平", "medicine"),
+        ("明天要去医院透析，没人陪", "doctor"),
+        ("厨房水管漏水了", "repair"),
+        ("老伴走了，想有人来聊聊天", "visit"),
+        ("米和鸡蛋没有了", "groceries"),
+        ("", "groceries"),
+    ],
+)
+def test_a_recorded_need_starts_its_card_with_the_kind_its_words_say(said, kind):
+    assert rules.guess_kind(said) == kind
