@@ -95,11 +95,13 @@ async def recorded_need(scope: Scope, source_key: str) -> tuple[str, dict] | Non
         if kind == "sweep":
             household = uuid.UUID(second)
             sweep = uuid.UUID(first)
-            await fold_door_states(sweep)  # a door's latest ticks may not be folded in yet
+            place = {"household_id": household}
+            if await _place_in_scope(scope, None, household) is None:
+                return None  # before the fold: a door outside the worker's scope sets nothing in motion
+            await fold_door_states(sweep)  # the door's latest ticks may not be folded in yet
             state = (
                 await DoorState.select(DoorState.memory).where(DoorState.id == door_state_id(sweep, household)).first()
             )
-            place = {"household_id": household}
             memory = MEMORY_DECODER.decode(state["memory"]) if state and state["memory"] else None
             text = memory.help if memory and memory.help else None
         elif kind == "checkin":

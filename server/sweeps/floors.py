@@ -45,14 +45,17 @@ async def floor_screen(
         if person["relation"] == "head" or person["household"] not in head:
             head[person["household"]] = person["name"]
     notes: dict[uuid.UUID, str] = {}
-    person_outcome: dict[str, str] = {}
+    last_word: dict[str, tuple[int, str]] = {}
     for row in await DoorState.select(DoorState.household, DoorState.memory).where(
         DoorState.id.is_in([door_state_id(sweep_id, door) for door in door_ids])
     ):
         memory = MEMORY_DECODER.decode(row["memory"] or "[]")
         notes[row["household"]] = memory.note
-        # The last outcome to arrive counts for each person (rules.person_sweep_state).
-        person_outcome.update((person, outcome) for person, (_, outcome) in memory.people.items())
+        # The last outcome to arrive counts for each person (rules.person_sweep_state), also for someone who moved
+        # to another door of this floor during the sweep and was recorded at both.
+        for person, said in memory.people.items():
+            last_word[person] = max(last_word.get(person, said), said)
+    person_outcome = {person: outcome for person, (_, outcome) in last_word.items()}
     people: dict[uuid.UUID, list[PersonRow]] = {}
     if sweep["subject"] == "persons":
         for person in sorted(living, key=lambda p: (p["relation"] != "head", p["name"])):

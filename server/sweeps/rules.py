@@ -96,6 +96,7 @@ class DoorMemory(msgspec.Struct, array_like=True):
     (tests/sweeps/test_rules.py checks this on random histories).
     """
 
+    seq: int = 0  # the last tick folded in: one folded again (or late, out of order) is ignored, not counted twice
     ticks: int = 0
     # volunteer -> (seq, outcome, coordinator) of their last door-level tick
     words: dict[str, tuple[int, str, bool]] = {}
@@ -107,7 +108,10 @@ class DoorMemory(msgspec.Struct, array_like=True):
     def remember(
         self, seq: int, outcome: str, volunteer: str, coordinator: bool, resident: str | None, note: str, help: str
     ) -> None:
-        """One more tick, in arrival order (seq larger than any remembered)."""
+        """One more tick, in arrival order."""
+        if seq <= self.seq:
+            return
+        self.seq = seq
         self.ticks += 1
         if resident is None:
             self.words[volunteer] = (seq, outcome, coordinator)

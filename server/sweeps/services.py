@@ -97,7 +97,9 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
     ticks are read, by (sweep, seq). Cheap when nothing is new: one query. Safe with several readers and writers:
     folds run one at a time in a write transaction and re-check inside it; on PostgreSQL the sweep's advisory lock
     (taken by every batch until it commits) means no tick of this sweep below the last seq can still be
-    uncommitted, so nothing is skipped.
+    uncommitted, so nothing is skipped. (This needs PostgreSQL's default READ COMMITTED: under REPEATABLE READ the
+    fold would read folded_seq as it was before it waited for the lock. A door's memory also ignores a tick it has
+    already folded, so a fold run twice over the same ticks counts nothing twice.)
     """
     rows = await Sweep.raw(
         "SELECT s.folded_seq, (SELECT max(t.seq) FROM sweep_tick t WHERE t.sweep = s.id) AS last"

@@ -130,6 +130,10 @@ def test_folding_ticks_in_pieces_gives_the_rules_state_on_all_of_them(person_swe
             )
             if rng.random() < 0.4 or i == len(ticks) - 1:  # a fold ends here: the memory goes to the database
                 memory = MEMORY_DECODER.decode(MEMORY_ENCODER.encode(memory))
+                again = rng.choice(ticks[: i + 1])  # a tick folded twice changes nothing
+                memory.remember(
+                    again["seq"], "needs_help", "x", True, again["resident"], "又一次", again["help"] or "又一次"
+                )
                 seen = ticks[: i + 1]
                 assert memory.state(person_sweep, residents) == _by_the_rule(seen, person_sweep, residents), seen
                 assert memory.note == next((t["note"] for t in reversed(seen) if t["note"]), "")
