@@ -139,3 +139,42 @@ def test_a_volunteer_watching_the_sweep_is_told_when_it_closes(page_as, new_cont
     SweepPage(coordinator).confirm_close()
     volunteer.clock.run_for("00:16")  # the next refresh answers 410: the page says the sweep has ended
     expect(volunteer.get_by_test_id("sweep-ended")).to_contain_text("这次扫楼已结束")
+
+
+def test_a_guest_signed_out_with_ticks_on_the_phone_is_told_and_sends_them_on_joining_again(
+    page_as, new_context, live_server
+) -> None:
+    coordinator: Page = page_as(WORKER, **SMALL_PHONE)
+    sweep = NewSweepPage(coordinator).open().create(SWEEP, "2号楼")
+    sweep_path = path_of(coordinator)
+    code = sweep.make_code()
+
+    volunteer = new_context(**SMALL_PHONE).new_page()
+    JoinPage(volunteer).join(code, "孙志愿", "15600000031")
+    wait_until_controlled(volunteer)
+    SweepPage(volunteer).claim(3, 3)
+    floor = SweepPage(volunteer).open_floor(3)
+    volunteer.reload()
+    volunteer.context.set_offline(True)
+    floor.tick("2-1-301", "已完成")
+    floor.tick("2-1-302", "无人应答")
+    expect(floor.unsent).to_have_text("2")
+
+    # The coordinator withdraws the code and signs its guests out; the phone comes back to a login page.
+    coordinator.goto(f"{sweep_path}/invite")
+    coordinator.get_by_test_id("sign-out-choice").click()
+    coordinator.get_by_test_id("revoke-code").click()
+    expect(coordinator.get_by_test_id("join-code")).to_have_count(0)
+    volunteer.context.set_offline(False)
+    volunteer.goto("/join")
+    left = volunteer.get_by_test_id("outbox-left")
+    expect(left).to_contain_text("2 条记录还在这部手机上，没有发出")
+    assert_phone_layout(volunteer, "sweep-signed-out-ticks-left")
+    assert _sweep(live_server)[1] == 0
+
+    # A new code, the same phone number: the same person, and what the phone held is sent.
+    coordinator.goto(sweep_path)
+    JoinPage(volunteer).join(SweepPage(coordinator).make_code(), "孙志愿", "15600000031")
+    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect(left).to_have_count(0)
+    assert _sweep(live_server)[1] == 2

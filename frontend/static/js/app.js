@@ -44,6 +44,12 @@
       var rejected = mine.filter(function (w) { return w.status === "rejected"; })
         .concat(photos.filter(function (p) { return p.status === "rejected"; }));
       showPhotos(photos);
+      var left = document.getElementById("outbox-left");  // only on pages for someone not logged in
+      if (left) {
+        var held = writes.concat(found[1]).filter(function (w) { return w.status === "queued"; }).length;
+        document.getElementById("outbox-left-count").textContent = held;
+        left.hidden = held === 0;
+      }
       var bar = document.getElementById("outbox-status");
       if (!bar) return writes;
       document.getElementById("outbox-count").textContent = queued.length;
