@@ -1,10 +1,12 @@
-"""Command line: `python -m server migrate | seed | serve`."""
+"""Command line: `python -m server migrate | seed | serve | check`, and setting a real community up:
+`load-places FILE ...`, `add-user ...`, `reset-password ...` (README: "Setting up a community")."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from server.settings import get_settings
 
@@ -60,14 +62,123 @@ def _serve() -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
+_PROBLEMS = {
+    "no_name": "no name",
+    "no_door": "no door that reads as building-unit-room",
+    "no_grid": "no grid number",
+    "grid_conflict": "the building is in two grids",
+    "bad_phone": "a phone number that is not one",
+    "bad_birth_date": "a birth date that cannot be",
+}
+
+
+async def _load_places(args: argparse.Namespace) -> None:
+    from server.db import close_database, open_database
+    from server.places.loading import LoadError, load_places
+
+    try:
+        data = Path(args.file).read_bytes()  # noqa: ASYNC240 (before the database opens: nothing waits on it)
+    except OSError as exc:
+        raise SystemExit(f"Cannot read {args.file}: {exc.strerror}") from exc
+    await open_database()
+    try:
+        loaded = await load_places(
+            data,
+            args.file,
+            community=args.community,
+            subdistrict=args.subdistrict,
+            district=args.district,
+            city=args.city,
+            dry_run=args.dry_run,
+        )
+    except LoadError as exc:
+        raise SystemExit(f"Nothing loaded: {exc}.") from exc
+    finally:
+        await close_database()
+    if loaded.problems:
+        for problem in loaded.problems[:200]:
+            detail = f" ({problem.detail})" if problem.detail else ""
+            print(f"line {problem.line}: {_PROBLEMS[problem.code]}{detail}", file=sys.stderr)
+        more = len(loaded.problems) - 200
+        raise SystemExit(
+            f"Nothing loaded: {len(loaded.problems)} problems in {loaded.rows} rows"
+            + (f" ({more} more not shown)" if more > 0 else "")
+            + ". Correct the file and load it again."
+        )
+    added = ", ".join(f"{count} {table}" for table, count in loaded.added.items()) or "nothing new"
+    verb = "Would add" if args.dry_run else "Added"
+    print(f"{args.community}: {loaded.rows} rows read. {verb}: {added}.")
+    if loaded.residents_known:
+        print(f"{loaded.residents_known} people were already at their door and are left as they are.")
+
+
+async def _add_user(args: argparse.Namespace) -> None:
+    from server.accounts.provisioning import ProvisioningError, add_user
+    from server.db import close_database, open_database
+
+    await open_database()
+    try:
+        made = await add_user(args.community, args.role, args.phone, args.name, args.grid)
+    except ProvisioningError as exc:
+        raise SystemExit(f"No account made: {exc}.") from exc
+    finally:
+        await close_database()
+    print(f"{args.name} logs in with {made.phone} and this password, shown only now: {made.password}")
+
+
+async def _reset_password(args: argparse.Namespace) -> None:
+    from server.accounts.provisioning import ProvisioningError, reset_password
+    from server.db import close_database, open_database
+
+    await open_database()
+    try:
+        made = await reset_password(args.phone)
+    except ProvisioningError as exc:
+        raise SystemExit(f"No password changed: {exc}.") from exc
+    finally:
+        await close_database()
+    print(f"New password for {made.phone}, shown only now: {made.password} (their sessions have ended)")
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m server", description="Gridcare (格格帮)")
-    parser.add_argument("command", choices=["migrate", "seed", "serve", "check"])
-    command = parser.parse_args(argv).command
-    if command == "serve":
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="bring the database's tables up to date")
+    commands.add_parser("seed", help="add the demo community (demo mode only)")
+    commands.add_parser("serve", help="serve the app")
+    commands.add_parser("check", help="refuse what serve would refuse")
+    load = commands.add_parser(
+        "load-places",
+        help="add a community's buildings, doors and people from its list (.xlsx/.csv, one row a person)",
+    )
+    load.add_argument("file")
+    load.add_argument("--community", required=True, help="e.g. 铁北社区")
+    load.add_argument("--subdistrict", required=True, help="e.g. 柴村街道")
+    load.add_argument("--district", required=True, help="e.g. 尖草坪区")
+    load.add_argument("--city", required=True, help="e.g. 太原市")
+    load.add_argument("--dry-run", action="store_true", help="read and count, write nothing")
+    user = commands.add_parser("add-user", help="an account for the community's admin or a grid worker")
+    user.add_argument("--community", required=True, help="its name (or id, when several share the name)")
+    user.add_argument("--role", required=True, choices=["admin", "grid_worker"])
+    user.add_argument("--phone", required=True, help="their mobile number: what they log in with")
+    user.add_argument("--name", required=True)
+    user.add_argument("--grid", type=int, help="a grid worker's grid number")
+    reset = commands.add_parser("reset-password", help="a new password for someone who lost theirs")
+    reset.add_argument("--phone", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
         _serve()
-    else:
-        asyncio.run({"migrate": _migrate, "seed": _seed, "check": _check}[command]())
+        return
+    simple = {"migrate": _migrate, "seed": _seed, "check": _check}
+    if args.command in simple:
+        asyncio.run(simple[args.command]())
+        return
+    runs = {"load-places": _load_places, "add-user": _add_user, "reset-password": _reset_password}
+    asyncio.run(runs[args.command](args))
 
 
 if __name__ == "__main__":

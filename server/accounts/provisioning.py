@@ -1,0 +1,110 @@
+"""Accounts made by whoever runs Gridcare for a community (`python -m server add-user`, `reset-password`): the
+community's admin and its grid workers. Volunteers join sweeps with a code; residents' accounts are not made here.
+
+A password is made here, shown once to the person running the command, and stored only as its hash: they pass it on
+(in person, or by phone), as communities hand out keys. Knows nothing of the command line.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from server.accounts.passwords import hash_password
+from server.accounts.services import normalize_phone
+from server.accounts.tables import User, UserSession
+from server.db import write_transaction
+from server.places.tables import Community, Grid
+
+ROLES = ("admin", "grid_worker")
+# Easy to read out over the phone: no 0/O, 1/l/I.
+_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+
+
+class ProvisioningError(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    user_id: uuid.UUID
+    phone: str  # as they type it to log in
+    password: str
+
+
+def new_password() -> str:
+    """Twelve characters from 31: about 59 bits, more than enough behind the log-in limits."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(12))
+
+
+async def community_named(name: str) -> uuid.UUID:
+    """The community of that name; several of that name (in other subdistricts) must be told apart by id."""
+    try:
+        return uuid.UUID(name)
+    except ValueError:
+        pass
+    found = await Community.select(Community.id, Community.subdistrict.name.as_alias("subdistrict")).where(
+        Community.name == name
+    )
+    if not found:
+        raise ProvisioningError(f"no community is called {name}: load its places first (load-places)")
+    if len(found) > 1:
+        choices = "; ".join(f"{row['id']} ({row['subdistrict']})" for row in found)
+        raise ProvisioningError(f"several communities are called {name}; give one of these ids instead: {choices}")
+    return found[0]["id"]
+
+
+async def add_user(community: str, role: str, phone: str, name: str, grid: int | None = None) -> Made:
+    """An admin of the community, or the grid worker of one of its grids (each grid has one)."""
+    if role not in ROLES:
+        raise ProvisioningError(f"role must be one of {', '.join(ROLES)}")
+    phone = normalize_phone(phone)
+    name = " ".join(name.split())
+    if len(phone) != 11 or not phone.startswith("1"):
+        raise ProvisioningError("the phone must be an 11-digit mobile number: it is what they log in with")
+    if not 1 <= len(name) <= 32:
+        raise ProvisioningError("give their name (at most 32 characters)")
+    if (role == "grid_worker") != (grid is not None):
+        raise ProvisioningError("a grid worker needs --grid, and only a grid worker has one")
+    community_id = await community_named(community)
+    grid_id = None
+    async with write_transaction():
+        if await User.exists().where(User.phone == phone):
+            raise ProvisioningError(f"{phone} already has an account (reset-password gives it a new password)")
+        if grid is not None:
+            row = await Grid.select(Grid.id).where((Grid.community == community_id) & (Grid.number == grid)).first()
+            if row is None:
+                raise ProvisioningError(f"the community has no grid {grid}")
+            grid_id = row["id"]
+            holder = await User.select(User.name).where(User.grid == grid_id).first()
+            if holder is not None:
+                raise ProvisioningError(f"grid {grid} already has its grid worker, {holder['name']}")
+        password = new_password()
+        user = User(
+            community=community_id,
+            phone=phone,
+            name=name,
+            role=role,
+            grid=grid_id,
+            password_hash=hash_password(password),
+            created_at=datetime.now(UTC),
+        )
+        await user.save()
+    return Made(user_id=user.id, phone=phone, password=password)
+
+
+async def reset_password(phone: str) -> Made:
+    """A new password for someone who lost theirs; their sessions end (a lost phone is logged out too)."""
+    phone = normalize_phone(phone)
+    password = new_password()
+    async with write_transaction():
+        row = await User.select(User.id, User.is_guest).where(User.phone == phone).first()
+        if row is None or row["is_guest"]:
+            raise ProvisioningError(f"{phone} has no account with a password")
+        await User.update({User.password_hash: hash_password(password), User.is_active: True}).where(
+            User.id == row["id"]
+        )
+        await UserSession.delete().where(UserSession.user == row["id"])
+    return Made(user_id=row["id"], phone=phone, password=password)
