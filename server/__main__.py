@@ -62,19 +62,9 @@ def _serve() -> None:
     )
 
 
-_PROBLEMS = {
-    "no_name": "no name",
-    "no_door": "no door that reads as building-unit-room",
-    "no_grid": "no grid number",
-    "grid_conflict": "the building is in two grids",
-    "bad_phone": "a phone number that is not one",
-    "bad_birth_date": "a birth date that cannot be",
-}
-
-
 async def _load_places(args: argparse.Namespace) -> None:
     from server.db import close_database, open_database
-    from server.places.loading import LoadError, load_places
+    from server.places.loading import PROBLEMS, LoadError, load_places
 
     try:
         data = Path(args.file).read_bytes()  # noqa: ASYNC240 (before the database opens: nothing waits on it)
@@ -90,6 +80,7 @@ async def _load_places(args: argparse.Namespace) -> None:
             district=args.district,
             city=args.city,
             dry_run=args.dry_run,
+            another=args.another,
         )
     except LoadError as exc:
         raise SystemExit(f"Nothing loaded: {exc}.") from exc
@@ -98,7 +89,7 @@ async def _load_places(args: argparse.Namespace) -> None:
     if loaded.problems:
         for problem in loaded.problems[:200]:
             detail = f" ({problem.detail})" if problem.detail else ""
-            print(f"line {problem.line}: {_PROBLEMS[problem.code]}{detail}", file=sys.stderr)
+            print(f"line {problem.line}: {PROBLEMS[problem.code]}{detail}", file=sys.stderr)
         more = len(loaded.problems) - 200
         raise SystemExit(
             f"Nothing loaded: {len(loaded.problems)} problems in {loaded.rows} rows"
@@ -109,7 +100,11 @@ async def _load_places(args: argparse.Namespace) -> None:
     verb = "Would add" if args.dry_run else "Added"
     print(f"{args.community}: {loaded.rows} rows read. {verb}: {added}.")
     if loaded.residents_known:
-        print(f"{loaded.residents_known} people were already at their door and are left as they are.")
+        print(f"{loaded.residents_known} people were already there and are left as the app has them.")
+    if loaded.deceased:
+        print(f"{loaded.deceased} rows of people who have died (已故) were not loaded.")
+    if loaded.masked_phones:
+        print(f"{loaded.masked_phones} masked phone numbers (138****5678) were not kept: add them in the app.")
 
 
 async def _add_user(args: argparse.Namespace) -> None:
@@ -140,6 +135,20 @@ async def _reset_password(args: argparse.Namespace) -> None:
     print(f"New password for {made.phone}, shown only now: {made.password} (their sessions have ended)")
 
 
+async def _deactivate_user(args: argparse.Namespace) -> None:
+    from server.accounts.provisioning import ProvisioningError, deactivate_user
+    from server.db import close_database, open_database
+
+    await open_database()
+    try:
+        name = await deactivate_user(args.phone)
+    except ProvisioningError as exc:
+        raise SystemExit(f"Nothing changed: {exc}.") from exc
+    finally:
+        await close_database()
+    print(f"{name} can no longer log in; their sessions have ended and their grid (if any) is free for add-user.")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m server", description="Gridcare (格格帮)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--district", required=True, help="e.g. 尖草坪区")
     load.add_argument("--city", required=True, help="e.g. 太原市")
     load.add_argument("--dry-run", action="store_true", help="read and count, write nothing")
+    load.add_argument("--another", action="store_true", help="a community of that name exists elsewhere: make another")
     user = commands.add_parser("add-user", help="an account for the community's admin or a grid worker")
     user.add_argument("--community", required=True, help="its name (or id, when several share the name)")
     user.add_argument("--role", required=True, choices=["admin", "grid_worker"])
@@ -165,6 +175,8 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--grid", type=int, help="a grid worker's grid number")
     reset = commands.add_parser("reset-password", help="a new password for someone who lost theirs")
     reset.add_argument("--phone", required=True)
+    leave = commands.add_parser("deactivate-user", help="someone leaves: no more log-in, their grid is free")
+    leave.add_argument("--phone", required=True)
     return parser
 
 
@@ -177,7 +189,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.command in simple:
         asyncio.run(simple[args.command]())
         return
-    runs = {"load-places": _load_places, "add-user": _add_user, "reset-password": _reset_password}
+    runs = {
+        "load-places": _load_places,
+        "add-user": _add_user,
+        "reset-password": _reset_password,
+        "deactivate-user": _deactivate_user,
+    }
     asyncio.run(runs[args.command](args))
 
 

@@ -40,20 +40,27 @@ def new_password() -> str:
 
 
 async def community_named(name: str) -> uuid.UUID:
-    """The community of that name; several of that name (in other subdistricts) must be told apart by id."""
-    try:
-        return uuid.UUID(name)
-    except ValueError:
-        pass
-    found = await Community.select(Community.id, Community.subdistrict.name.as_alias("subdistrict")).where(
-        Community.name == name
-    )
+    """The community of that name (or id); several of that name (in other subdistricts) must be told apart by id."""
+    as_id = _as_id(name)
+    found = await Community.select(
+        Community.id,
+        Community.subdistrict.name.as_alias("subdistrict"),
+        Community.subdistrict.district.name.as_alias("district"),
+        Community.subdistrict.district.city.as_alias("city"),
+    ).where((Community.id == as_id) if as_id else (Community.name == name))
     if not found:
         raise ProvisioningError(f"no community is called {name}: load its places first (load-places)")
     if len(found) > 1:
-        choices = "; ".join(f"{row['id']} ({row['subdistrict']})" for row in found)
+        choices = "; ".join(f"{r['id']} ({r['city']} {r['district']} {r['subdistrict']})" for r in found)
         raise ProvisioningError(f"several communities are called {name}; give one of these ids instead: {choices}")
     return found[0]["id"]
+
+
+def _as_id(name: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(name)
+    except ValueError:
+        return None
 
 
 async def add_user(community: str, role: str, phone: str, name: str, grid: int | None = None) -> Made:
@@ -71,7 +78,14 @@ async def add_user(community: str, role: str, phone: str, name: str, grid: int |
     community_id = await community_named(community)
     grid_id = None
     async with write_transaction():
-        if await User.exists().where(User.phone == phone):
+        existing = (
+            await User.select(User.id, User.is_guest, User.is_active, User.community).where(User.phone == phone).first()
+        )
+        # A volunteer who once joined a sweep with this phone has a guest account, someone who came back has a
+        # deactivated one: it becomes this one.
+        if existing is not None and not (
+            (existing["is_guest"] or not existing["is_active"]) and existing["community"] == community_id
+        ):
             raise ProvisioningError(f"{phone} already has an account (reset-password gives it a new password)")
         if grid is not None:
             row = await Grid.select(Grid.id).where((Grid.community == community_id) & (Grid.number == grid)).first()
@@ -82,17 +96,32 @@ async def add_user(community: str, role: str, phone: str, name: str, grid: int |
             if holder is not None:
                 raise ProvisioningError(f"grid {grid} already has its grid worker, {holder['name']}")
         password = new_password()
-        user = User(
-            community=community_id,
-            phone=phone,
-            name=name,
-            role=role,
-            grid=grid_id,
-            password_hash=hash_password(password),
-            created_at=datetime.now(UTC),
-        )
-        await user.save()
-    return Made(user_id=user.id, phone=phone, password=password)
+        if existing is not None:
+            user_id = existing["id"]
+            await User.update(
+                {
+                    User.name: name,
+                    User.role: role,
+                    User.grid: grid_id,
+                    User.password_hash: hash_password(password),
+                    User.is_guest: False,
+                    User.is_active: True,
+                }
+            ).where(User.id == user_id)
+            await UserSession.delete().where(UserSession.user == user_id)  # a guest's session gave less
+        else:
+            user = User(
+                community=community_id,
+                phone=phone,
+                name=name,
+                role=role,
+                grid=grid_id,
+                password_hash=hash_password(password),
+                created_at=datetime.now(UTC),
+            )
+            await user.save()
+            user_id = user.id
+    return Made(user_id=user_id, phone=phone, password=password)
 
 
 async def reset_password(phone: str) -> Made:
@@ -100,11 +129,24 @@ async def reset_password(phone: str) -> Made:
     phone = normalize_phone(phone)
     password = new_password()
     async with write_transaction():
-        row = await User.select(User.id, User.is_guest).where(User.phone == phone).first()
+        row = await User.select(User.id, User.is_guest, User.is_active).where(User.phone == phone).first()
         if row is None or row["is_guest"]:
             raise ProvisioningError(f"{phone} has no account with a password")
-        await User.update({User.password_hash: hash_password(password), User.is_active: True}).where(
-            User.id == row["id"]
-        )
+        if not row["is_active"]:
+            raise ProvisioningError(f"{phone} was deactivated: add-user makes their account again")
+        await User.update({User.password_hash: hash_password(password)}).where(User.id == row["id"])
         await UserSession.delete().where(UserSession.user == row["id"])
     return Made(user_id=row["id"], phone=phone, password=password)
+
+
+async def deactivate_user(phone: str) -> str:
+    """Someone leaves (or a phone is lost for good): no more log-in, sessions end, their grid is free for the next
+    grid worker. What they did stays theirs in every record; their name is returned."""
+    phone = normalize_phone(phone)
+    async with write_transaction():
+        row = await User.select(User.id, User.name).where(User.phone == phone).first()
+        if row is None:
+            raise ProvisioningError(f"{phone} has no account")
+        await User.update({User.is_active: False, User.grid: None, User.password_hash: ""}).where(User.id == row["id"])
+        await UserSession.delete().where(UserSession.user == row["id"])
+    return row["name"]

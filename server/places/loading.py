@@ -22,27 +22,61 @@ from server.places.tables import Building, Community, District, Grid, Household,
 # The grid and the living status have no place in the lists people are reconciled against: read here only, by
 # their exact headers (a "网格员电话" column is not the grid).
 _EXTRA = {
-    **dict.fromkeys(["网格", "所属网格", "网格号", "网格编号", "grid"], "grid"),
+    **dict.fromkeys(["网格", "所属网格", "所在网格", "网格号", "网格编号", "网格名称", "grid"], "grid"),
     **dict.fromkeys(["状态", "居住状态", "人员状态", "在住状态", "status"], "status"),
 }
-_RELATIONS = (
-    ("head", ("户主", "本人", "head")),
-    ("spouse", ("配偶", "妻", "夫", "老伴", "spouse")),
-    ("grandchild", ("孙", "外孙", "grandchild")),
-    ("child", ("子", "女", "儿", "媳", "婿", "child")),
-    ("parent", ("父", "母", "岳", "公公", "婆婆", "parent")),
-    ("sibling", ("兄", "弟", "姐", "妹", "sibling")),
-)
-_STATUSES = (("moved_out", ("迁出", "搬走", "已搬", "moved")), ("away", ("外出", "不在", "外地", "away")))
+_WANTED = set(columns.FIELDS) | {"grid", "status"}
+# Columns about someone or somewhere else, never the person's own: 户主姓名, 网格员电话, 户籍地址, 户号 (a number of
+# the household's registration, not its room), 联系人, 监护人. "与户主关系" is the person's own, by its exact name.
+_NOT_THEIRS = ("户主", "网格员", "联系人", "监护人", "紧急", "亲属", "户籍", "户号", "编号")
+_RELATIONS = {
+    "head": ("户主", "本人"),
+    "spouse": ("配偶", "妻", "妻子", "夫", "丈夫", "老伴", "爱人"),
+    "child": ("子", "女", "儿子", "女儿", "长子", "次子", "三子", "长女", "次女", "三女", "独生子", "独生女")
+    + ("养子", "养女", "继子", "继女", "儿媳", "女婿", "媳妇"),
+    "parent": ("父亲", "母亲", "父", "母", "岳父", "岳母", "公公", "婆婆"),
+    "grandchild": ("孙子", "孙女", "外孙", "外孙子", "外孙女"),
+    "sibling": ("兄", "弟", "姐", "妹", "哥哥", "弟弟", "姐姐", "妹妹"),
+}
+_RELATION_OF = {word: kind for kind, words in _RELATIONS.items() for word in (*words, kind)}
+_STATUS_WORDS = {
+    "living": ("在住", "常住", "居住", "现住", "在家", "正常", "living"),
+    "away": ("外出", "不在", "外地", "暂离", "人户分离", "户在人不在", "away"),
+    "moved_out": ("迁出", "已迁出", "搬走", "已搬走", "moved_out"),
+    "deceased": ("已故", "死亡", "去世", "过世", "病故"),
+}
+_STATUS_OF = {word: kind for kind, words in _STATUS_WORDS.items() for word in words}
+_NO_PHONE = {"无", "没有", "暂无", "-", "/", "——", "none"}
 _CHINESE_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
 _GRID = re.compile(r"\d+|[零一二三四五六七八九十]+")
+# "铁北社区2号楼1单元301室", "2栋1单元301", "2-1-301": building, unit and room, and nothing after the room (301-1,
+# 301、302 and "301室2022年入住" are not one door). The words before may name the community, not a phase or a zone.
+_DOOR = re.compile(r"(\d{1,4})(?:号楼|号|栋|幢|座|-)(\d{1,2})(?:单元|-)(\d{1,6})(?:室|号|户)?")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+MAX_NAME = 32
 
 
 @dataclass(slots=True)
 class Problem:
     line: int
-    code: str  # no_name / no_door / no_grid / grid_conflict / bad_phone / bad_birth_date
+    code: str  # see PROBLEMS
     detail: str = ""
+
+
+# What each problem means, for whoever loads the list (the command line prints these).
+PROBLEMS = {
+    "no_name": "no name",
+    "no_door": "no door that reads as building, unit and room (2号楼1单元301室, 2-1-301)",
+    "no_grid": "no grid number (2, 第二网格)",
+    "grid_conflict": "the building is in two grids",
+    "building_in_other_grid": "the building is already in another grid (a building changes grid in the app)",
+    "bad_phone": "a phone number that is not one",
+    "bad_birth_date": "a birth date that cannot be",
+    "bad_id_number": "an ID number whose check digit is wrong (an ID typed as a number in Excel loses its end)",
+    "unknown_status": "a status that is not living, away (外出), moved out (迁出) or deceased (已故)",
+    "duplicate_person": "the same person at the same door twice",
+    "duplicate_id": "the same ID number on two people",
+}
 
 
 @dataclass(slots=True)
@@ -52,7 +86,9 @@ class Loaded:
     community_id: uuid.UUID | None = None
     rows: int = 0
     added: dict[str, int] = field(default_factory=dict)  # table -> rows added
-    residents_known: int = 0  # already there: left as they are
+    residents_known: int = 0  # already there (same name at the door, or same ID number): left as they are
+    deceased: int = 0  # rows of people who died: not loaded
+    masked_phones: int = 0  # 138****5678: not kept
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -69,31 +105,37 @@ class _Person:
     birth_date: date | None
     phone: str | None
     id_number: str | None
-    relation: str
+    relation: str | None  # None: the list does not say (the first at a door is then the head)
     status: str
 
 
 class LoadError(Exception):
-    """The file as a whole is unusable (unreadable, or no column for names, doors or grids)."""
+    """The file as a whole is unusable (unreadable, or no column for names, doors or grids), or where it goes is."""
 
 
 def grid_number(value: object) -> int | None:
-    """ "2", "第2网格", "第二网格", "十二网格" -> the grid's number."""
+    """ "2", "第2网格", "第二网格", "十二网格" -> the grid's number (1 to 999)."""
     found = _GRID.findall(text(value))
     if len(found) != 1:
         return None
     written = found[0]
     if written.isdigit():
-        return int(written)
-    tens, _, ones = written.rpartition("十")
-    if "十" not in written:
-        return _CHINESE_DIGITS[written] if len(written) == 1 else None
-    return (_CHINESE_DIGITS.get(tens, 0) if tens else 1) * 10 + (_CHINESE_DIGITS.get(ones, 0) if ones else 0)
+        number = int(written)
+    elif "十" not in written:
+        number = _CHINESE_DIGITS[written] if len(written) == 1 else 0
+    else:
+        tens, _, ones = written.rpartition("十")
+        if len(tens) > 1 or len(ones) > 1:
+            return None
+        number = (_CHINESE_DIGITS[tens] if tens else 1) * 10 + (_CHINESE_DIGITS[ones] if ones else 0)
+    return number if 1 <= number <= 999 else None
 
 
 def grid_name(number: int) -> str:
-    """第二网格, as grids are called."""
+    """第二网格, as grids are called (第120网格 past 99)."""
     digits = "零一二三四五六七八九"
+    if number >= 100:
+        return f"第{number}网格"
     if number < 10:
         written = digits[number]
     else:
@@ -102,21 +144,73 @@ def grid_name(number: int) -> str:
     return f"第{written}网格"
 
 
-def _kind(value: str, kinds: tuple, default: str) -> str:
-    cleaned = text(value).lower()
-    return next((kind for kind, words in kinds if any(word in cleaned for word in words)), default)
+def door_of(address: str = "", building: str = "", unit: str = "", room: str = "") -> tuple[int, int, int] | None:
+    """Building, unit and room, read strictly: a door that could be read two ways is not read at all."""
+    if room:
+        numbers = [_single_number(cell) for cell in (building, unit, room)]
+        if None in numbers or numbers[0] > 9999 or numbers[1] > 99 or numbers[2] > 999999:
+            return None
+        return numbers[0], numbers[1], numbers[2]
+    cleaned = "".join(text(address).split())
+    found = _DOOR.search(cleaned)
+    if found is None or cleaned[found.end() :]:
+        return None
+    before = cleaned[: found.start()]
+    if any(ch.isdigit() for ch in before) or before[-1:].isascii() and before[-1:].isalpha():
+        return None  # A2-1-301, 2期: a letter or a number that tells buildings apart
+    if before.endswith("期") or (before.endswith("区") and not before.endswith(("社区", "小区"))):
+        return None  # 一期2号楼, 东区2号楼: two buildings called 2号楼
+    return int(found[1]), int(found[2]), int(found[3])
 
 
-def _birth(row: dict[str, str]) -> date | None | str:
-    """The birth date written, else the one in an 18-digit ID number; "" when written but impossible."""
-    written = row.get("birth_date", "")
+def _single_number(cell: str) -> int | None:
+    found = re.findall(r"\d+", text(cell))
+    return int(found[0]) if len(found) == 1 else None
+
+
+def _mapping(headers: list[str]) -> dict[int, str]:
+    """Column -> field. A header that is exactly a field's name beats one that only contains it (姓名 beats 户主姓名,
+    联系电话 beats 网格员电话), and a column about someone or somewhere else is nobody's."""
+    exact: dict[str, int] = {}
+    loose: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        key = columns.header_key(header)
+        field_name = _EXTRA.get(key) or columns.ALIASES.get(key)
+        if field_name != "relation" and key not in _EXTRA and any(word in key for word in _NOT_THEIRS):
+            continue
+        if field_name in _WANTED:
+            exact.setdefault(field_name, index)
+            continue
+        field_name = columns.field_of(header)
+        if field_name in _WANTED:
+            loose.setdefault(field_name, index)
+    chosen = {**loose, **exact}
+    return {index: name for name, index in chosen.items()}
+
+
+def _id_number(value: str) -> tuple[str | None, bool]:
+    """A whole ID number (15 or 18 characters, the check digit right), or None; and whether it was wrong."""
+    cleaned = normalize.id_key(value)
+    if not cleaned or "*" in cleaned:
+        return None, False  # none, or masked: nothing to keep
+    if len(cleaned) == 15 and cleaned.isdigit():
+        return cleaned, False
+    if len(cleaned) != 18 or not cleaned[:17].isdigit():
+        return None, True
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(cleaned[:17], _ID_WEIGHTS, strict=True)) % 11]
+    return (cleaned, False) if cleaned[17] == check else (None, True)
+
+
+def _birth(written: str, id_number: str | None) -> date | None | str:
+    """The birth date written, else the one in the ID number; "" when written but impossible."""
     parts = normalize.date_parts(written) if written else None
     if parts is None:
-        id_number = normalize.id_key(row.get("id_number", ""))
-        if len(id_number) == 18 and id_number[6:14].isdigit():
-            parts = (int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-        elif written:
+        if written:
             return ""
+        if id_number and len(id_number) == 18:
+            parts = (int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+        elif id_number:
+            parts = (1900 + int(id_number[6:8]), int(id_number[8:10]), int(id_number[10:12]))
         else:
             return None
     year, month, day = parts
@@ -126,23 +220,39 @@ def _birth(row: dict[str, str]) -> date | None | str:
         return ""
 
 
-def read_people(data: bytes, filename: str) -> tuple[list[_Person], list[Problem], int]:
-    """Every row as a person, or the problems of the rows that cannot be; and how many rows were read."""
+def _phone(written: str) -> tuple[str | None, str]:
+    """The first number of a cell (some hold two), or None; and what was wrong: "", "bad" or "masked"."""
+    cleaned = text(written)
+    if not cleaned or cleaned.lower() in _NO_PHONE:
+        return None, ""
+    first = re.split(r"[/,，、;；]", cleaned)[0]
+    phone = normalize.phone_key(first)
+    if "*" in phone:
+        return None, "masked"
+    if not (phone.isdigit() and 7 <= len(phone) <= 12):
+        return None, "bad"
+    return phone, ""
+
+
+def _sex(written: str) -> str:
+    cleaned = text(written)
+    return normalize.sex_key(cleaned[:1] if cleaned[:1] in ("男", "女") else cleaned)
+
+
+def read_people(data: bytes, filename: str) -> tuple[list[_Person], list[Problem], Loaded]:
+    """Every row as a person, or the problems of the rows that cannot be; and what was counted on the way."""
     try:
         table = reader.read_table(data, filename)
     except reader.ImportProblem as exc:
-        raise LoadError(f"the file cannot be read ({exc.code})") from exc
-    mapping = columns.detect(table.headers, columns.FIELDS)
-    for index, header in enumerate(table.headers):
-        extra = _EXTRA.get(columns.header_key(header))
-        if extra and index not in mapping:
-            mapping[index] = extra
+        raise LoadError(_UNREADABLE.get(exc.code, f"the file cannot be read ({exc.code})")) from exc
+    mapping = _mapping(table.headers)
     fields = set(mapping.values())
     if "name" not in fields or "grid" not in fields or not ({"address", "room"} & fields):
         raise LoadError(
-            "the first row must name the columns for each person's name (姓名), door (地址, or 楼号 单元 房号)"
+            "the first row must name the columns for each person's name (姓名), door (现住址, or 楼号 单元 房号)"
             f" and grid (网格); found: {', '.join(h for h in table.headers if h) or 'nothing'}"
         )
+    counted = Loaded(rows=len(table.rows))
     people, problems = [], []
     today = datetime.now(UTC).date()
     for source in table.rows:
@@ -151,65 +261,114 @@ def read_people(data: bytes, filename: str) -> tuple[list[_Person], list[Problem
         row = {name: source.cells[index] if index < len(source.cells) else "" for index, name in mapping.items()}
         line = source.line
         name = text(row.get("name", ""))
-        door = (
-            normalize.door_from_parts(row.get("building"), row.get("unit"), row.get("room"))
-            if row.get("room")
-            else normalize.door_key(row.get("address", ""))
-        )
+        door = door_of(row.get("address", ""), row.get("building", ""), row.get("unit", ""), row.get("room", ""))
         grid = grid_number(row.get("grid", ""))
-        phone = normalize.phone_key(row.get("phone", ""))
-        birth = _birth(row)
-        if not name or len(name) > 32:
-            problems.append(Problem(line, "no_name", name))
+        phone, phone_wrong = _phone(row.get("phone", ""))
+        id_number, id_wrong = _id_number(row.get("id_number", ""))
+        birth = _birth(text(row.get("birth_date", "")), id_number)
+        status_written = text(row.get("status", ""))
+        status = _STATUS_OF.get(status_written.lower(), "living" if not status_written else None)
+        found = []
+        if not name or len(name) > MAX_NAME:
+            found.append(Problem(line, "no_name", name))
         if door is None:
-            problems.append(Problem(line, "no_door", text(row.get("address") or row.get("room", ""))))
+            found.append(
+                Problem(
+                    line,
+                    "no_door",
+                    " ".join(text(row.get(f, "")) for f in ("address", "building", "unit", "room")).strip(),
+                )
+            )
         if grid is None:
-            problems.append(Problem(line, "no_grid", text(row.get("grid", ""))))
-        if row.get("phone") and not (phone.isdigit() and 7 <= len(phone) <= 12):
-            problems.append(Problem(line, "bad_phone", text(row["phone"])))
+            found.append(Problem(line, "no_grid", text(row.get("grid", ""))))
+        if phone_wrong == "bad":
+            found.append(Problem(line, "bad_phone", text(row["phone"])))
+        if id_wrong:
+            found.append(Problem(line, "bad_id_number", text(row["id_number"])))
         if birth == "" or (isinstance(birth, date) and not date(1900, 1, 1) <= birth <= today):
-            problems.append(Problem(line, "bad_birth_date", text(row.get("birth_date") or row.get("id_number", ""))))
-        if door is None or grid is None or not name or birth == "":
+            found.append(Problem(line, "bad_birth_date", text(row.get("birth_date") or row.get("id_number", ""))))
+        if status is None:
+            found.append(Problem(line, "unknown_status", status_written))
+        problems += found
+        if found:
             continue
-        building, unit, room = door.split("-")
-        id_number = normalize.id_key(row.get("id_number", ""))
+        if status == "deceased":
+            counted.deceased += 1
+            continue
+        counted.masked_phones += phone_wrong == "masked"
+        building, unit, room = door
+        relation_written = text(row.get("relation", ""))
         people.append(
             _Person(
                 line=line,
                 grid=grid,
-                building=int(building),
-                unit=int(unit),
-                room=room,
-                floor=int(room[:-2]) if len(room) >= 3 else 1,  # 301 is on floor 3; a bungalow's 1 on floor 1
+                building=building,
+                unit=unit,
+                room=str(room),
+                floor=room // 100 if room >= 100 else 1,  # 301 is on floor 3; a bungalow's 1 on floor 1
                 name=name,
-                sex=normalize.sex_key(row.get("sex", "")),
-                birth_date=birth or None,
-                phone=phone or None,
-                id_number=id_number if len(id_number) in (15, 18) and "*" not in id_number else None,
-                relation=_kind(row.get("relation", ""), _RELATIONS, "head" if not row.get("relation") else "other"),
-                status=_kind(row.get("status", ""), _STATUSES, "living"),
+                sex=_sex(row.get("sex", "")),
+                birth_date=birth,
+                phone=phone,
+                id_number=id_number,
+                relation=_RELATION_OF.get(relation_written, "other") if relation_written else None,
+                status=status,
             )
         )
-    grids_of: dict[int, int] = {}
+    problems += _clashes(people)
+    return people, problems, counted
+
+
+def _clashes(people: list[_Person]) -> list[Problem]:
+    """One grid per building, one person per name at a door, one person per ID number."""
+    problems = []
+    grids: dict[int, int] = {}
+    at_door: dict[tuple, int] = {}
+    ids: dict[str, int] = {}
     for person in people:
-        first = grids_of.setdefault(person.building, person.grid)
+        first = grids.setdefault(person.building, person.grid)
         if first != person.grid:
             problems.append(Problem(person.line, "grid_conflict", f"{person.building}号楼: {first} / {person.grid}"))
-    return people, problems, len(table.rows)
+        key = (person.building, person.unit, person.room, normalize.name_key(person.name))
+        if at_door.setdefault(key, person.line) != person.line:
+            problems.append(Problem(person.line, "duplicate_person", f"{person.name}, line {at_door[key]}"))
+        if person.id_number and ids.setdefault(person.id_number, person.line) != person.line:
+            problems.append(Problem(person.line, "duplicate_id", f"line {ids[person.id_number]}"))
+    return problems
+
+
+_UNREADABLE = {
+    "old_excel": "it is an old Excel file (.xls): open it in Excel or WPS and save it as .xlsx",
+    "empty": "it is empty",
+    "too_large": "it is too large",
+}
 
 
 async def load_places(
-    data: bytes, filename: str, *, community: str, subdistrict: str, district: str, city: str, dry_run: bool = False
+    data: bytes,
+    filename: str,
+    *,
+    community: str,
+    subdistrict: str,
+    district: str,
+    city: str,
+    dry_run: bool = False,
+    another: bool = False,
 ) -> Loaded:
     """Add the community (and its subdistrict and district, found by name or made), its grids, buildings, units,
-    doors and the people the file lists; people already at their door (by name) are left as they are."""
-    people, problems, rows = read_people(data, filename)
-    loaded = Loaded(rows=rows, problems=problems)
+    doors and the people the file lists. People already there (the same name at their door, or the same ID number)
+    are left as they are. `another`: a community of that name exists elsewhere and this is truly another one."""
+    names = {"community": community, "subdistrict": subdistrict, "district": district, "city": city}
+    for what, name in names.items():
+        if not 1 <= len(name.strip()) <= MAX_NAME:
+            raise LoadError(f"the {what}'s name must be 1 to {MAX_NAME} characters")
+    people, problems, loaded = read_people(data, filename)
+    loaded.problems = problems
     if problems:
         return loaded
     async with write_transaction():
         added: dict[str, list] = {}
-        place = await _community(added, community, subdistrict, district, city)
+        place = await _community(added, another, **{k: v.strip() for k, v in names.items()})
         loaded.community_id = place
         grids = {
             row["number"]: row["id"] for row in await Grid.select(Grid.id, Grid.number).where(Grid.community == place)
@@ -217,20 +376,24 @@ async def load_places(
         for number in sorted({p.grid for p in people} - set(grids)):
             grids[number] = _add(added, Grid(community=place, number=number, name=grid_name(number)))
         buildings = {
-            row["number"]: row["id"]
-            for row in await Building.select(Building.id, Building.number).where(Building.community == place)
+            row["number"]: (row["id"], row["grid"])
+            for row in await Building.select(Building.id, Building.number, Building.grid).where(
+                Building.community == place
+            )
         }
         for person in people:
             if person.building not in buildings:
-                buildings[person.building] = _add(
-                    added,
-                    Building(
-                        community=place,
-                        grid=grids[person.grid],
-                        number=person.building,
-                        name=f"{person.building}号楼",
-                    ),
+                made = Building(
+                    community=place, grid=grids[person.grid], number=person.building, name=f"{person.building}号楼"
                 )
+                buildings[person.building] = (_add(added, made), grids[person.grid])
+            elif buildings[person.building][1] != grids[person.grid]:
+                loaded.problems.append(
+                    Problem(person.line, "building_in_other_grid", f"{person.building}号楼, 网格 {person.grid}")
+                )
+        if loaded.problems:
+            loaded.community_id = None
+            return loaded  # nothing written: the transaction has only read
         units = {
             (row["building"], row["number"]): (row["id"], row["floors"])
             for row in await Unit.select(Unit.id, Unit.building, Unit.number, Unit.floors).where(
@@ -240,7 +403,7 @@ async def load_places(
         top: dict[tuple, int] = {}
         taller: list[tuple[uuid.UUID, int]] = []  # units the list shows with more floors than known
         for person in people:
-            key = (buildings[person.building], person.unit)
+            key = (buildings[person.building][0], person.unit)
             top[key] = max(top.get(key, 0), person.floor)
         for key, floors in top.items():
             if key not in units:
@@ -258,35 +421,41 @@ async def load_places(
                     added,
                     Household(
                         community=place,
-                        building=buildings[person.building],
-                        unit=units[(buildings[person.building], person.unit)][0],
+                        building=buildings[person.building][0],
+                        unit=units[(buildings[person.building][0], person.unit)][0],
                         floor=person.floor,
                         room=person.room,
                         door=door,
                     ),
                 )
-        known = {
-            (row["household"], normalize.name_key(row["name"]))
-            for row in await Resident.select(Resident.household, Resident.name).where(Resident.community == place)
-        }
+        known, known_ids, heads = set(), set(), set()
+        for row in await Resident.select(Resident.household, Resident.name, Resident.id_number).where(
+            Resident.community == place
+        ):
+            known.add((row["household"], normalize.name_key(row["name"])))
+            known_ids.add(row["id_number"])
+            heads.add(row["household"])  # a door with people already has its head
         now = datetime.now(UTC)
         for person in people:
-            key = (doors[f"{person.building}-{person.unit}-{person.room}"], normalize.name_key(person.name))
-            if key in known:
+            household = doors[f"{person.building}-{person.unit}-{person.room}"]
+            key = (household, normalize.name_key(person.name))
+            if key in known or (person.id_number and person.id_number in known_ids):
                 loaded.residents_known += 1
                 continue
             known.add(key)
+            relation = person.relation or ("other" if household in heads else "head")
+            heads.add(household)
             _add(
                 added,
                 Resident(
                     community=place,
-                    household=key[0],
+                    household=household,
                     name=person.name,
                     sex=person.sex,  # "" when the list does not say
                     birth_date=person.birth_date,
                     phone=person.phone,
                     id_number=person.id_number,
-                    relation=person.relation,
+                    relation=relation,
                     status=person.status,
                     created_at=now,
                     updated_at=now,
@@ -307,18 +476,34 @@ def _add(added: dict[str, list], row) -> uuid.UUID:
     return row.id
 
 
-async def _community(added: dict[str, list], community: str, subdistrict: str, district: str, city: str) -> uuid.UUID:
-    found = await District.select(District.id).where((District.city == city) & (District.name == district)).first()
-    district_id = found["id"] if found else _add(added, District(city=city, name=district))
-    found = (
+async def _community(
+    added: dict[str, list], another: bool, *, community: str, subdistrict: str, district: str, city: str
+) -> uuid.UUID:
+    found = await Community.select(Community.id).where(
+        (Community.name == community)
+        & (Community.subdistrict.name == subdistrict)
+        & (Community.subdistrict.district.name == district)
+        & (Community.subdistrict.district.city == city)
+    )
+    if found:
+        return found[0]["id"]
+    elsewhere = await Community.select(
+        Community.subdistrict.district.city.as_alias("city"),
+        Community.subdistrict.district.name.as_alias("district"),
+        Community.subdistrict.name.as_alias("subdistrict"),
+    ).where(Community.name == community)
+    if elsewhere and not another:
+        where = "; ".join(f"{r['city']} {r['district']} {r['subdistrict']}" for r in elsewhere)
+        raise LoadError(
+            f"{community} already exists in {where}: check --city, --district and --subdistrict"
+            " (or, if this is truly another community of that name, add --another)"
+        )
+    row = await District.select(District.id).where((District.city == city) & (District.name == district)).first()
+    district_id = row["id"] if row else _add(added, District(city=city, name=district))
+    row = (
         await Subdistrict.select(Subdistrict.id)
         .where((Subdistrict.district == district_id) & (Subdistrict.name == subdistrict))
         .first()
     )
-    subdistrict_id = found["id"] if found else _add(added, Subdistrict(district=district_id, name=subdistrict))
-    found = (
-        await Community.select(Community.id)
-        .where((Community.subdistrict == subdistrict_id) & (Community.name == community))
-        .first()
-    )
-    return found["id"] if found else _add(added, Community(subdistrict=subdistrict_id, name=community))
+    subdistrict_id = row["id"] if row else _add(added, Subdistrict(district=district_id, name=subdistrict))
+    return _add(added, Community(subdistrict=subdistrict_id, name=community))

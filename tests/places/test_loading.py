@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from server.accounts.provisioning import ProvisioningError, add_user, reset_password
+from server.accounts.provisioning import ProvisioningError, add_user, deactivate_user, reset_password
 from server.accounts.tables import User, UserSession
 from server.places.loading import LoadError, grid_name, grid_number, load_places
 from server.places.tables import Building, Grid, Household, Resident, Unit
@@ -21,7 +21,7 @@ PLACE = {"subdistrict": "柴村街道", "district": "尖草坪区", "city": "太
 LIST = """网格,地址,姓名,性别,出生日期,联系电话,与户主关系,身份证号,状态
 第一网格,1号楼1单元101室,王建华,男,1950-03-12,13912345678,户主,,
 第一网格,1号楼1单元101室,李秀梅,女,1952年5月1日,,妻子,,
-1,1-1-502,赵大爷,男,,0351-6012345,户主,140107194001011234,
+1,1-1-502,赵大爷,男,,0351-6012345,户主,140107194001011238,
 第二网格,2号楼2单元1203,孙小红,女,1985/7/9,13700001111,户主,,外出
 2,2栋2单元1203室,孙小明,男,2010.01.03,,儿子,,
 """
@@ -109,6 +109,13 @@ async def test_a_list_with_problems_says_each_by_line_and_writes_nothing():
         + "2,1号楼1单元302,换网格,男,,,,,\n"  # line 8: building 1 is in grid 1
         + "1,1-1-303,坏号码,男,,12ab,,,\n"  # line 9
         + "1,1-1-304,,男,1948-02-30,,,,\n"  # line 10: no name, and no such day
+        + "1,1-1-305,错号,女,,,,140107194001011234,\n"  # line 11: the check digit is wrong
+        + "1,1-1-306,谁,女,,,,,失联\n"  # line 12: a status nobody knows
+        + "第一网格,1-1-101,王建华,男,,,,,\n"  # line 13: 王建华 of line 2 again
+        + "1,1号楼1单元301-1,合租,男,,,,,\n"  # line 14: a door that could be read two ways
+        + "1,A1-1-301,楼号带字母,男,,,,,\n"  # line 15: A1 is not building 1
+        + "1,一期1号楼1单元301,分期,男,,,,,\n"  # line 16: phase one's building 1
+        + "1,1-1-301,同证,男,,,,140107194001011238,\n"  # line 17: 赵大爷's ID number
     )
     loaded = await load(bad, "问题社区")
     assert {(p.line, p.code) for p in loaded.problems} == {
@@ -117,10 +124,69 @@ async def test_a_list_with_problems_says_each_by_line_and_writes_nothing():
         (9, "bad_phone"),
         (10, "no_name"),
         (10, "bad_birth_date"),
+        (11, "bad_id_number"),
+        (12, "unknown_status"),
+        (13, "duplicate_person"),
+        (14, "no_door"),
+        (15, "no_door"),
+        (16, "no_door"),
+        (17, "duplicate_id"),
     }
     assert loaded.community_id is None and loaded.added == {}
     with pytest.raises(LoadError, match="姓名"):
         await load("姓名,电话\n张三,13900000000\n", "问题社区")  # no door, no grid
+    with pytest.raises(LoadError, match=".xlsx"):
+        await load_places(b"\xd0\xcf\x11\xe0" + b"0" * 100, "old.xls", community="问题社区", **PLACE)
+
+
+async def test_columns_about_someone_else_are_not_the_persons_own():
+    """户主姓名 is not the name, 网格员电话 not the phone, 户籍地址 not the door, 户号 not the room."""
+    text = (
+        "户主姓名,姓名,网格员电话,联系电话,户籍地址,现住址,户号,网格,与户主关系,状态\n"
+        "王大,王大,13800000002,13911110001,5号楼3单元602,8号楼1单元201,1400010001,2,户主,\n"
+        "王大,李二,13800000002,,5号楼3单元602,8号楼1单元201,1400010001,2,妻子,\n"
+        "王大,王三,13800000002,,5号楼3单元602,8号楼1单元201,1400010001,2,儿子,人户分离\n"
+        "王大,王四,13800000002,,5号楼3单元602,8号楼1单元201,1400010001,2,次子,已故\n"
+        "王大,王五,13800000002,138****0000,5号楼3单元602,8号楼1单元201,1400010001,2,妹夫,\n"
+    )
+    loaded = await load(text, "户主社区")
+    assert not loaded.problems and loaded.added["resident"] == 4 and loaded.deceased == 1
+    assert loaded.masked_phones == 1
+    people = {
+        r["name"]: r
+        for r in await Resident.select(Resident.name, Resident.phone, Resident.relation, Resident.status).where(
+            Resident.community == loaded.community_id
+        )
+    }
+    assert set(people) == {"王大", "李二", "王三", "王五"}  # 王四 has died
+    assert people["王大"]["phone"] == "13911110001" and people["王五"]["phone"] is None
+    assert people["李二"]["relation"] == "spouse" and people["王五"]["relation"] == "other"  # 妹夫 is not a spouse
+    assert people["王三"]["status"] == "away"
+    assert await Household.count().where((Household.community == loaded.community_id) & (Household.door == "8-1-201"))
+
+
+async def test_a_later_list_adds_only_new_people_and_changes_no_grid():
+    first = await load(LIST, "再来社区")
+    renamed = LIST.replace("赵大爷,男", "赵大伯,男")  # the same ID number: the same person, already there
+    assert (await load(renamed, "再来社区")).added == {}
+    moved = LIST.replace("第二网格,2号楼", "5,2号楼").replace("2,2栋", "5,2栋")
+    refused = await load(moved, "再来社区")
+    assert {p.code for p in refused.problems} == {"building_in_other_grid"} and refused.added == {}
+    assert await Grid.count().where((Grid.community == first.community_id) & (Grid.number == 5)) == 0
+    with pytest.raises(LoadError, match="already exists in 太原市 尖草坪区 柴村街道"):
+        await load_places(
+            LIST.encode(), "list.csv", community="再来社区", subdistrict="柴村街道", district="尖草坪区", city="太原"
+        )  # a typo of the city would have made a second community
+    other = await load_places(
+        LIST.encode(),
+        "l.csv",
+        community="再来社区",
+        subdistrict="兴华街道",
+        district="万柏林区",
+        city="太原市",
+        another=True,
+    )
+    assert other.community_id != first.community_id and other.added["resident"] == 5
 
 
 async def test_accounts_for_the_admin_and_a_grid_worker_who_then_sees_their_grid(app):
@@ -143,6 +209,13 @@ async def test_accounts_for_the_admin_and_a_grid_worker_who_then_sees_their_grid
         with pytest.raises(ProvisioningError, match=refused):
             await add_user(*args)
 
+    guest = User(community=loaded.community_id, phone="13822220009", name="志愿者", role="volunteer", is_guest=True)
+    guest.password_hash, guest.created_at = "", stored.created_at
+    await guest.save()  # joined a sweep once with a code
+    upgraded = await add_user("开户社区", "grid_worker", "13822220009", "老志愿", grid=1)
+    assert upgraded.user_id == guest.id
+    assert (await User.objects().get(User.id == guest.id)).is_guest is False
+
     async with browser(app) as phone:
         assert (await log_in(phone, "13822220002", worker.password)).status_code == 303
         home = (await phone.get("/")).text
@@ -151,6 +224,13 @@ async def test_accounts_for_the_admin_and_a_grid_worker_who_then_sees_their_grid
         assert await UserSession.count().where(UserSession.user == worker.user_id) == 0
         assert (await log_in(phone, "13822220002", worker.password)).status_code != 303
         assert (await log_in(phone, "13822220002", fresh.password)).status_code == 303
+        assert await deactivate_user("13822220002") == "刘网格"  # leaves: the grid is free for the next one
+        assert (await phone.get("/api/v1/me")).status_code == 401
+        with pytest.raises(ProvisioningError, match="deactivated"):
+            await reset_password("13822220002")
+    successor = await add_user("开户社区", "grid_worker", "13822220010", "新网格员", grid=2)
+    async with browser(app) as phone:
+        assert (await log_in(phone, "13822220010", successor.password)).status_code == 303
 
 
 def test_the_command_line_sets_a_community_up_from_its_list(tmp_path: Path):
