@@ -107,45 +107,40 @@ async def _load_places(args: argparse.Namespace) -> None:
         print(f"{loaded.masked_phones} masked phone numbers (138****5678) were not kept: add them in the app.")
 
 
-async def _add_user(args: argparse.Namespace) -> None:
-    from server.accounts.provisioning import ProvisioningError, add_user
+async def _account(refused: str, change) -> object:
+    """One account change on an open database; a refusal is said in words, with nothing changed."""
+    from server.accounts.provisioning import ProvisioningError
     from server.db import close_database, open_database
 
     await open_database()
     try:
-        made = await add_user(args.community, args.role, args.phone, args.name, args.grid)
+        return await change()
     except ProvisioningError as exc:
-        raise SystemExit(f"No account made: {exc}.") from exc
+        raise SystemExit(f"{refused}: {exc}.") from exc
     finally:
         await close_database()
+
+
+async def _add_user(args: argparse.Namespace) -> None:
+    from server.accounts.provisioning import add_user
+
+    made = await _account(
+        "No account made", lambda: add_user(args.community, args.role, args.phone, args.name, args.grid)
+    )
     print(f"{args.name} logs in with {made.phone} and this password, shown only now: {made.password}")
 
 
 async def _reset_password(args: argparse.Namespace) -> None:
-    from server.accounts.provisioning import ProvisioningError, reset_password
-    from server.db import close_database, open_database
+    from server.accounts.provisioning import reset_password
 
-    await open_database()
-    try:
-        made = await reset_password(args.phone)
-    except ProvisioningError as exc:
-        raise SystemExit(f"No password changed: {exc}.") from exc
-    finally:
-        await close_database()
+    made = await _account("No password changed", lambda: reset_password(args.phone))
     print(f"New password for {made.phone}, shown only now: {made.password} (their sessions have ended)")
 
 
 async def _deactivate_user(args: argparse.Namespace) -> None:
-    from server.accounts.provisioning import ProvisioningError, deactivate_user
-    from server.db import close_database, open_database
+    from server.accounts.provisioning import deactivate_user
 
-    await open_database()
-    try:
-        name = await deactivate_user(args.phone)
-    except ProvisioningError as exc:
-        raise SystemExit(f"Nothing changed: {exc}.") from exc
-    finally:
-        await close_database()
+    name = await _account("Nothing changed", lambda: deactivate_user(args.phone))
     print(f"{name} can no longer log in; their sessions have ended and their grid (if any) is free for add-user.")
 
 

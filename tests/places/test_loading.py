@@ -261,3 +261,9 @@ def test_the_command_line_sets_a_community_up_from_its_list(tmp_path: Path):
     assert made.returncode == 0 and "logs in with 13833330001" in made.stdout
     again = run("add-user", "--community", "新华社区", "--role", "admin", "--phone", "13833330001", "--name", "x")
     assert again.returncode != 0 and "already has an account" in again.stderr
+    reset = run("reset-password", "--phone", "13833330001")
+    assert reset.returncode == 0 and "New password for 13833330001" in reset.stdout
+    gone = run("deactivate-user", "--phone", "13833330001")
+    assert gone.returncode == 0 and "刘网格 can no longer log in" in gone.stdout
+    refused = run("reset-password", "--phone", "13833330001")
+    assert refused.returncode != 0 and "No password changed" in refused.stderr and "deactivated" in refused.stderr
