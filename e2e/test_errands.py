@@ -77,6 +77,9 @@ def test_hou_nainai_s_medicine_from_the_call_to_the_confirmed_delivery(page_as, 
     row.locator("summary").click()
     row.get_by_label("换成了：").fill("拜阿司匹灵")
     row.get_by_role("button", name="保存").click()
+    # The card's record comes from the server: the change is sent and the card has refreshed, as a person sees it
+    # before typing on (a refresh landing in the middle of Playwright's fill would replace the field it types in).
+    expect(card.card.get_by_test_id("history")).to_contain_text("阿司匹林 → 拜阿司匹灵")
     worker.get_by_test_id("amount").fill("86.5")
     worker.get_by_test_id("save-money").click()
     expect(worker.get_by_test_id("advanced")).to_contain_text("86.50")
