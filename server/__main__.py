@@ -122,11 +122,12 @@ async def _account(refused: str, change) -> object:
 
 
 async def _add_user(args: argparse.Namespace) -> None:
-    from server.accounts.provisioning import add_user
+    from server.accounts.provisioning import add_user, community_named
 
-    made = await _account(
-        "No account made", lambda: add_user(args.community, args.role, args.phone, args.name, args.grid)
-    )
+    async def make():
+        return await add_user(await community_named(args.community), args.role, args.phone, args.name, args.grid)
+
+    made = await _account("No account made", make)
     print(f"{args.name} logs in with {made.phone} and this password, shown only now: {made.password}")
 
 

@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 
 from server import db
 from server.accounts.controllers import AuthController
+from server.accounts.people_controllers import PeopleController
 from server.accounts.services import demo_accounts_exist, purge_expired
 from server.errands.actions import ACTION as ERRAND_ACTION
 from server.errands.controllers import AskController, ErrandsController
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             AuthController,
+            PeopleController,
             home_page,
             PlacesController,
             RegisterController,

@@ -50,6 +50,7 @@ GUIDE_WRITE = {**GUIDE, "admin": "back", "own_grid_worker": "back"}
 WORKERS = {**REGISTER_SEARCH, "other_grid_worker": "ok"}  # intake and money: every grid worker, for their own grid
 ERRAND = {**REGISTER, "volunteer": "missing", "resident": "missing"}  # a card of grid 2, handed to nobody
 RESIDENT_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES, "forbidden"), "resident": "ok"}
+ADMIN_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES, "forbidden"), "admin": "ok"}
 
 ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/"): LOGGED_IN,
@@ -177,6 +178,11 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/register/export.xlsx"): REGISTER_SEARCH,  # each their own grid's register
     ("GET", "/api/v1/round/phones"): {**REGISTER_SEARCH, "admin": "forbidden"},  # a grid worker's own round only
     ("GET", "/audit"): {**REGISTER, "own_grid_worker": "forbidden", "other_grid_worker": "forbidden"},
+    ("GET", "/people"): ADMIN_ONLY,
+    ("POST", "/people"): {**ADMIN_ONLY, "admin": "invalid"},  # posted without a name: refused in words
+    # An id that is nobody's: no real account is touched by this table.
+    ("POST", "/people/{user_id:uuid}/password"): {**ADMIN_ONLY, "admin": "missing"},
+    ("POST", "/people/{user_id:uuid}/deactivate"): {**ADMIN_ONLY, "admin": "missing"},
     ("GET", "/register/import"): COORDINATORS,  # each imports for their own scope; volunteers never
     # Posted without a file or a draft: refused in words (400), nothing saved.
     ("POST", "/register/import/preview"): {
@@ -255,6 +261,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
 }
 
 SAMPLES = {
+    "user_id": str(uuid.uuid4()),
     "grid_id": str(GRID_IDS[1]),
     "building_id": str(demo_uuid("building", "2")),
     "household_id": str(demo_uuid("household", "2-1-301")),

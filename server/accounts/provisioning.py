@@ -1,5 +1,7 @@
-"""Accounts made by whoever runs Gridcare for a community (`python -m server add-user`, `reset-password`): the
-community's admin and its grid workers. Volunteers join sweeps with a code; residents' accounts are not made here.
+"""The accounts of a community's admin and grid workers: made, given a new password, deactivated. By whoever runs
+Gridcare (`python -m server add-user | reset-password | deactivate-user`) and by the community's admin on the
+people page (accounts/people_controllers.py). Volunteers join sweeps with a code; residents' accounts are not made
+here.
 
 A password is made here, shown once to the person running the command, and stored only as its hash: they pass it on
 (in person, or by phone), as communities hand out keys. Knows nothing of the command line.
@@ -13,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from server.accounts.passwords import hash_password
-from server.accounts.services import normalize_phone
-from server.accounts.tables import User, UserSession
+from server.accounts.services import end_sessions, normalize_phone
+from server.accounts.tables import User
 from server.db import write_transaction
 from server.places.tables import Community, Grid
 
@@ -24,7 +26,11 @@ _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 
 
 class ProvisioningError(Exception):
-    pass
+    """`code` for the admin's page (which says it in their language); the text for the command line."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(text)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +55,12 @@ async def community_named(name: str) -> uuid.UUID:
         Community.subdistrict.district.city.as_alias("city"),
     ).where((Community.id == as_id) if as_id else (Community.name == name))
     if not found:
-        raise ProvisioningError(f"no community is called {name}: load its places first (load-places)")
+        raise ProvisioningError("no_community", f"no community is called {name}: load its places first (load-places)")
     if len(found) > 1:
         choices = "; ".join(f"{r['id']} ({r['city']} {r['district']} {r['subdistrict']})" for r in found)
-        raise ProvisioningError(f"several communities are called {name}; give one of these ids instead: {choices}")
+        raise ProvisioningError(
+            "several_communities", f"several communities are called {name}; give one of these ids instead: {choices}"
+        )
     return found[0]["id"]
 
 
@@ -63,19 +71,18 @@ def _as_id(name: str) -> uuid.UUID | None:
         return None
 
 
-async def add_user(community: str, role: str, phone: str, name: str, grid: int | None = None) -> Made:
+async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, grid: int | None = None) -> Made:
     """An admin of the community, or the grid worker of one of its grids (each grid has one)."""
     if role not in ROLES:
-        raise ProvisioningError(f"role must be one of {', '.join(ROLES)}")
+        raise ProvisioningError("bad_role", f"role must be one of {', '.join(ROLES)}")
     phone = normalize_phone(phone)
     name = " ".join(name.split())
     if len(phone) != 11 or not phone.startswith("1"):
-        raise ProvisioningError("the phone must be an 11-digit mobile number: it is what they log in with")
+        raise ProvisioningError("bad_phone", "the phone must be an 11-digit mobile number: it is what they log in with")
     if not 1 <= len(name) <= 32:
-        raise ProvisioningError("give their name (at most 32 characters)")
+        raise ProvisioningError("bad_name", "give their name (at most 32 characters)")
     if (role == "grid_worker") != (grid is not None):
-        raise ProvisioningError("a grid worker needs --grid, and only a grid worker has one")
-    community_id = await community_named(community)
+        raise ProvisioningError("grid_needed", "a grid worker needs --grid, and only a grid worker has one")
     grid_id = None
     async with write_transaction():
         existing = (
@@ -86,15 +93,17 @@ async def add_user(community: str, role: str, phone: str, name: str, grid: int |
         if existing is not None and not (
             (existing["is_guest"] or not existing["is_active"]) and existing["community"] == community_id
         ):
-            raise ProvisioningError(f"{phone} already has an account (reset-password gives it a new password)")
+            raise ProvisioningError(
+                "phone_taken", f"{phone} already has an account (reset-password gives it a new password)"
+            )
         if grid is not None:
             row = await Grid.select(Grid.id).where((Grid.community == community_id) & (Grid.number == grid)).first()
             if row is None:
-                raise ProvisioningError(f"the community has no grid {grid}")
+                raise ProvisioningError("no_grid", f"the community has no grid {grid}")
             grid_id = row["id"]
             holder = await User.select(User.name).where(User.grid == grid_id).first()
             if holder is not None:
-                raise ProvisioningError(f"grid {grid} already has its grid worker, {holder['name']}")
+                raise ProvisioningError("grid_taken", f"grid {grid} already has its grid worker, {holder['name']}")
         password = new_password()
         if existing is not None:
             user_id = existing["id"]
@@ -108,7 +117,7 @@ async def add_user(community: str, role: str, phone: str, name: str, grid: int |
                     User.is_active: True,
                 }
             ).where(User.id == user_id)
-            await UserSession.delete().where(UserSession.user == user_id)  # a guest's session gave less
+            await end_sessions([user_id])  # a guest's session gave less
         else:
             user = User(
                 community=community_id,
@@ -124,29 +133,54 @@ async def add_user(community: str, role: str, phone: str, name: str, grid: int |
     return Made(user_id=user_id, phone=phone, password=password)
 
 
-async def reset_password(phone: str) -> Made:
-    """A new password for someone who lost theirs; their sessions end (a lost phone is logged out too)."""
+async def reset_password(phone: str, community_id: uuid.UUID | None = None) -> Made:
+    """A new password for someone who lost theirs; their sessions end (a lost phone is logged out too).
+    community_id: only someone of that community (the admin's page)."""
     phone = normalize_phone(phone)
     password = new_password()
     async with write_transaction():
-        row = await User.select(User.id, User.is_guest, User.is_active).where(User.phone == phone).first()
-        if row is None or row["is_guest"]:
-            raise ProvisioningError(f"{phone} has no account with a password")
+        row = (
+            await User.select(User.id, User.is_guest, User.is_active, User.community).where(User.phone == phone).first()
+        )
+        if row is None or row["is_guest"] or community_id not in (None, row["community"]):
+            raise ProvisioningError("no_account", f"{phone} has no account with a password")
         if not row["is_active"]:
-            raise ProvisioningError(f"{phone} was deactivated: add-user makes their account again")
+            raise ProvisioningError("deactivated", f"{phone} was deactivated: add-user makes their account again")
         await User.update({User.password_hash: hash_password(password)}).where(User.id == row["id"])
-        await UserSession.delete().where(UserSession.user == row["id"])
+        await end_sessions([row["id"]])  # also the sessions this process keeps for a few seconds
     return Made(user_id=row["id"], phone=phone, password=password)
 
 
-async def deactivate_user(phone: str) -> str:
+async def deactivate_user(phone: str, community_id: uuid.UUID | None = None) -> str:
     """Someone leaves (or a phone is lost for good): no more log-in, sessions end, their grid is free for the next
-    grid worker. What they did stays theirs in every record; their name is returned."""
+    grid worker. What they did stays theirs in every record; their name is returned. community_id: as above."""
     phone = normalize_phone(phone)
     async with write_transaction():
-        row = await User.select(User.id, User.name).where(User.phone == phone).first()
-        if row is None:
-            raise ProvisioningError(f"{phone} has no account")
+        row = await User.select(User.id, User.name, User.community).where(User.phone == phone).first()
+        if row is None or community_id not in (None, row["community"]):
+            raise ProvisioningError("no_account", f"{phone} has no account")
         await User.update({User.is_active: False, User.grid: None, User.password_hash: ""}).where(User.id == row["id"])
-        await UserSession.delete().where(UserSession.user == row["id"])
+        await end_sessions([row["id"]])  # also the sessions this process keeps for a few seconds
     return row["name"]
+
+
+async def staff(community_id: uuid.UUID) -> tuple[list[dict], list[dict]]:
+    """The community's admins and grid workers (deactivated ones last), and its grids with no grid worker."""
+    people = await (
+        User.select(
+            User.id,
+            User.name,
+            User.phone,
+            User.role,
+            User.is_active,
+            User.grid.number.as_alias("grid_number"),
+            User.grid.name.as_alias("grid_name"),
+        )
+        .where((User.community == community_id) & User.role.is_in(list(ROLES)) & (User.is_guest.eq(False)))
+        .order_by(User.is_active, ascending=False)
+        .order_by(User.role)
+        .order_by(User.grid.number)
+    )
+    taken = {row["grid_number"] for row in people if row["grid_number"] is not None}
+    grids = await Grid.select(Grid.number, Grid.name).where(Grid.community == community_id).order_by(Grid.number)
+    return people, [grid for grid in grids if grid["number"] not in taken]

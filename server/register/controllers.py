@@ -320,4 +320,7 @@ AUDIT_ACTIONS = (
     "register.export",
     "register.export_unmasked",
     "sweep.export",
+    "account.made",
+    "account.password",
+    "account.deactivated",
 )

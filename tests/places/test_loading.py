@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from server.accounts.provisioning import ProvisioningError, add_user, deactivate_user, reset_password
+from server.accounts import provisioning
+from server.accounts.provisioning import ProvisioningError, deactivate_user, reset_password
 from server.accounts.tables import User, UserSession
 from server.places.loading import LoadError, grid_name, grid_number, load_places
 from server.places.tables import Building, Grid, Household, Resident, Unit
@@ -187,6 +188,11 @@ async def test_a_later_list_adds_only_new_people_and_changes_no_grid():
         another=True,
     )
     assert other.community_id != first.community_id and other.added["resident"] == 5
+
+
+async def add_user(community: str, *args, **kwargs):
+    """As the command line does: the community by its name."""
+    return await provisioning.add_user(await provisioning.community_named(community), *args, **kwargs)
 
 
 async def test_accounts_for_the_admin_and_a_grid_worker_who_then_sees_their_grid(app):

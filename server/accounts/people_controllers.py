@@ -1,0 +1,117 @@
+"""The community admin's page of the people who work in Gridcare: the grid workers and admins, a new one added (a
+grid worker who is sick or quarantined is replaced the same day), a new password, someone deactivated. Each change
+is in the audit log. The work itself is accounts/provisioning.py, shared with the command line."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import Body, FromPath
+from litestar.response import Template
+
+from server.accounts import provisioning
+from server.accounts.tables import User
+from server.audit.services import record_read
+from server.i18n import translate
+from server.web.auth import client_address, current_user
+from server.web.pages import render
+
+
+class PersonForm(msgspec.Struct, kw_only=True):
+    name: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=32)] = ""
+    role: Annotated[str, msgspec.Meta(max_length=16)] = "grid_worker"
+    grid: Annotated[str, msgspec.Meta(max_length=8)] = ""
+
+
+def _messages(request: Request) -> dict[str, str]:
+    return {
+        "bad_phone": translate(request, "Type their 11-digit mobile number: it is what they log in with."),
+        "bad_name": translate(request, "Type their name."),
+        "grid_needed": translate(request, "A grid worker needs a grid; an admin has none."),
+        "phone_taken": translate(request, "This number already has an account."),
+        "no_grid": translate(request, "There is no such grid."),
+        "grid_taken": translate(request, "This grid already has its grid worker. Deactivate them first."),
+        "bad_role": translate(request, "Choose grid worker or admin."),
+    }
+
+
+class PeopleController(Controller):
+    path = "/people"
+
+    async def _page(self, request: Request, form: PersonForm | None = None, **context) -> Template:
+        user = current_user(request)
+        people, free_grids = await provisioning.staff(user.community_id)
+        return render(
+            request,
+            "accounts/people.html",
+            status_code=400 if context.get("error") else 200,
+            people=people,
+            free_grids=free_grids,
+            form=form or PersonForm(),
+            **({"shown": None, "deactivated": None, "error": None} | context),
+        )
+
+    @staticmethod
+    def _admin(request: Request):
+        user = current_user(request)
+        if user is None or user.role != "admin":
+            raise PermissionDeniedException("accounts are for the community's admin")
+        return user
+
+    async def _person(self, request: Request, user_id: uuid.UUID) -> dict:
+        row = (
+            await User.select(User.id, User.name, User.phone)
+            .where(
+                (User.id == user_id) & (User.community == self._admin(request).community_id) & User.is_guest.eq(False)
+            )
+            .first()
+        )
+        if row is None:
+            raise NotFoundException()
+        return row
+
+    @get("/")
+    async def people(self, request: Request) -> Template:
+        self._admin(request)
+        return await self._page(request)
+
+    @post("/")
+    async def add(
+        self, request: Request, data: Annotated[PersonForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    ) -> Template:
+        admin = self._admin(request)
+        grid = int(data.grid) if data.role == "grid_worker" and data.grid.isdigit() else None
+        try:
+            made = await provisioning.add_user(admin.community_id, data.role, data.phone, data.name, grid)
+        except provisioning.ProvisioningError as exc:
+            return await self._page(request, data, error=_messages(request).get(exc.code, str(exc)))
+        await record_read(admin, "account.made", "user", made.user_id, client_address(request))
+        name = " ".join(data.name.split())
+        return await self._page(request, shown={"name": name, "phone": made.phone, "password": made.password})
+
+    @post("/{user_id:uuid}/password")
+    async def new_password(self, request: Request, user_id: FromPath[uuid.UUID]) -> Template:
+        admin = self._admin(request)
+        person = await self._person(request, user_id)
+        try:
+            made = await provisioning.reset_password(person["phone"], admin.community_id)
+        except provisioning.ProvisioningError as exc:
+            raise NotFoundException() from exc  # a guest or a deactivated account has no password to renew
+        await record_read(admin, "account.password", "user", user_id, client_address(request))
+        return await self._page(request, shown={"name": person["name"], "phone": made.phone, "password": made.password})
+
+    @post("/{user_id:uuid}/deactivate")
+    async def deactivate(self, request: Request, user_id: FromPath[uuid.UUID]) -> Template:
+        admin = self._admin(request)
+        person = await self._person(request, user_id)
+        if person["id"] == admin.id:
+            raise PermissionDeniedException("an admin does not lock themselves out")
+        await provisioning.deactivate_user(person["phone"], admin.community_id)
+        await record_read(admin, "account.deactivated", "user", user_id, client_address(request))
+        return await self._page(request, deactivated=person["name"])
