@@ -23,8 +23,9 @@ from server.web.pages import render
 
 
 class PersonForm(msgspec.Struct, kw_only=True):
-    name: Annotated[str, msgspec.Meta(max_length=64)] = ""
-    phone: Annotated[str, msgspec.Meta(max_length=32)] = ""
+    # Longer than the rules allow, so that too long a name or number is said in words on the form, not refused whole.
+    name: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=100)] = ""
     role: Annotated[str, msgspec.Meta(max_length=16)] = "grid_worker"
     grid: Annotated[str, msgspec.Meta(max_length=8)] = ""
 
@@ -68,7 +69,10 @@ class PeopleController(Controller):
         row = (
             await User.select(User.id, User.name, User.phone)
             .where(
-                (User.id == user_id) & (User.community == self._admin(request).community_id) & User.is_guest.eq(False)
+                (User.id == user_id)
+                & (User.community == self._admin(request).community_id)
+                & User.role.is_in(list(provisioning.ROLES))  # residents' and volunteers' accounts are not the admin's
+                & User.is_guest.eq(False)
             )
             .first()
         )
@@ -86,7 +90,7 @@ class PeopleController(Controller):
         self, request: Request, data: Annotated[PersonForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
     ) -> Template:
         admin = self._admin(request)
-        grid = int(data.grid) if data.role == "grid_worker" and data.grid.isdigit() else None
+        grid = int(data.grid) if data.role == "grid_worker" and data.grid.isascii() and data.grid.isdigit() else None
         try:
             made = await provisioning.add_user(admin.community_id, data.role, data.phone, data.name, grid)
         except provisioning.ProvisioningError as exc:
@@ -99,6 +103,8 @@ class PeopleController(Controller):
     async def new_password(self, request: Request, user_id: FromPath[uuid.UUID]) -> Template:
         admin = self._admin(request)
         person = await self._person(request, user_id)
+        if person["id"] == admin.id:
+            raise PermissionDeniedException("an admin changes their own password elsewhere")
         try:
             made = await provisioning.reset_password(person["phone"], admin.community_id)
         except provisioning.ProvisioningError as exc:
@@ -112,6 +118,11 @@ class PeopleController(Controller):
         person = await self._person(request, user_id)
         if person["id"] == admin.id:
             raise PermissionDeniedException("an admin does not lock themselves out")
-        await provisioning.deactivate_user(person["phone"], admin.community_id)
+        try:
+            await provisioning.deactivate_user(person["phone"], admin.community_id)
+        except provisioning.ProvisioningError as exc:
+            if exc.code == "last_admin":
+                return await self._page(request, error=translate(request, "The community's last admin stays."))
+            raise NotFoundException() from exc
         await record_read(admin, "account.deactivated", "user", user_id, client_address(request))
         return await self._page(request, deactivated=person["name"])

@@ -14,13 +14,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from piccolo.engine.postgres import PostgresEngine
+
 from server.accounts.passwords import hash_password
-from server.accounts.services import end_sessions, normalize_phone
-from server.accounts.tables import User
+from server.accounts.services import end_sessions, forget_sessions, normalize_phone
+from server.accounts.tables import GridCover, User
 from server.db import write_transaction
+from server.piccolo_conf import DB
 from server.places.tables import Community, Grid
 
 ROLES = ("admin", "grid_worker")
+_ADMINS = "SELECT id FROM account WHERE community = {} AND role = 'admin' AND is_active"
+_ADMINS_LOCKED = _ADMINS + " FOR UPDATE"
 # Easy to read out over the phone: no 0/O, 1/l/I.
 _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 
@@ -72,7 +77,12 @@ def _as_id(name: str) -> uuid.UUID | None:
 
 
 async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, grid: int | None = None) -> Made:
-    """An admin of the community, or the grid worker of one of its grids (each grid has one)."""
+    """An admin of the community, or the grid worker of one of its grids (each grid has one).
+
+    A phone that already has an account is refused, but for two cases where it is the same person: a volunteer who
+    joined a sweep with it (a guest account, which becomes this one), and an admin or grid worker of this community
+    who was deactivated and comes back under the same name (their records stay theirs: another name is refused,
+    so that nobody's history is put under someone else's name)."""
     if role not in ROLES:
         raise ProvisioningError("bad_role", f"role must be one of {', '.join(ROLES)}")
     phone = normalize_phone(phone)
@@ -86,13 +96,11 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
     grid_id = None
     async with write_transaction():
         existing = (
-            await User.select(User.id, User.is_guest, User.is_active, User.community).where(User.phone == phone).first()
+            await User.select(User.id, User.name, User.role, User.is_guest, User.is_active, User.community)
+            .where(User.phone == phone)
+            .first()
         )
-        # A volunteer who once joined a sweep with this phone has a guest account, someone who came back has a
-        # deactivated one: it becomes this one.
-        if existing is not None and not (
-            (existing["is_guest"] or not existing["is_active"]) and existing["community"] == community_id
-        ):
+        if existing is not None and not _comes_back(existing, community_id, name):
             raise ProvisioningError(
                 "phone_taken", f"{phone} already has an account (reset-password gives it a new password)"
             )
@@ -104,6 +112,8 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
             holder = await User.select(User.name).where(User.grid == grid_id).first()
             if holder is not None:
                 raise ProvisioningError("grid_taken", f"grid {grid} already has its grid worker, {holder['name']}")
+            # The grid's new worker answers for it: a colleague who covered it while it had nobody hands it back.
+            await GridCover.delete().where(GridCover.grid == grid_id)
         password = new_password()
         if existing is not None:
             user_id = existing["id"]
@@ -130,37 +140,63 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
             )
             await user.save()
             user_id = user.id
+    forget_sessions()  # sessions kept in this process carry the grids they answered for (a cover may have ended)
     return Made(user_id=user_id, phone=phone, password=password)
+
+
+def _comes_back(existing: dict, community_id: uuid.UUID, name: str) -> bool:
+    if existing["community"] != community_id:
+        return False
+    if existing["is_guest"]:
+        return True
+    return not existing["is_active"] and existing["role"] in ROLES and existing["name"] == name
+
+
+async def _staff_member(phone: str, community_id: uuid.UUID | None) -> dict:
+    """The account of that phone; with a community (the admin's page), only an admin or grid worker of it: residents'
+    and volunteers' accounts are not the admin's to take over."""
+    row = await (
+        User.select(User.id, User.name, User.role, User.is_guest, User.is_active, User.community)
+        .where(User.phone == normalize_phone(phone))
+        .first()
+    )
+    if row is None or (community_id is not None and (row["community"] != community_id or row["role"] not in ROLES)):
+        raise ProvisioningError("no_account", f"{phone} has no account")
+    return row
 
 
 async def reset_password(phone: str, community_id: uuid.UUID | None = None) -> Made:
     """A new password for someone who lost theirs; their sessions end (a lost phone is logged out too).
-    community_id: only someone of that community (the admin's page)."""
-    phone = normalize_phone(phone)
+    community_id: only an admin or grid worker of that community (the admin's page)."""
     password = new_password()
     async with write_transaction():
-        row = (
-            await User.select(User.id, User.is_guest, User.is_active, User.community).where(User.phone == phone).first()
-        )
-        if row is None or row["is_guest"] or community_id not in (None, row["community"]):
+        row = await _staff_member(phone, community_id)
+        if row["is_guest"]:
             raise ProvisioningError("no_account", f"{phone} has no account with a password")
         if not row["is_active"]:
             raise ProvisioningError("deactivated", f"{phone} was deactivated: add-user makes their account again")
         await User.update({User.password_hash: hash_password(password)}).where(User.id == row["id"])
         await end_sessions([row["id"]])  # also the sessions this process keeps for a few seconds
-    return Made(user_id=row["id"], phone=phone, password=password)
+    return Made(user_id=row["id"], phone=normalize_phone(phone), password=password)
 
 
 async def deactivate_user(phone: str, community_id: uuid.UUID | None = None) -> str:
     """Someone leaves (or a phone is lost for good): no more log-in, sessions end, their grid is free for the next
-    grid worker. What they did stays theirs in every record; their name is returned. community_id: as above."""
-    phone = normalize_phone(phone)
+    grid worker, the grids they covered for colleagues go back to nobody's cover. What they did stays theirs in
+    every record; their name is returned. The community's last active admin is not deactivated. community_id: as
+    above."""
     async with write_transaction():
-        row = await User.select(User.id, User.name, User.community).where(User.phone == phone).first()
-        if row is None or community_id not in (None, row["community"]):
-            raise ProvisioningError("no_account", f"{phone} has no account")
+        row = await _staff_member(phone, community_id)
+        if row["role"] == "admin":
+            # Every admin of the community, locked (PostgreSQL) so that two admins deactivating each other at once
+            # cannot both pass; SQLite's write transactions already run one at a time.
+            admins = await User.raw(_ADMINS_LOCKED if isinstance(DB, PostgresEngine) else _ADMINS, row["community"])
+            if not any(admin["id"] != row["id"] for admin in admins):
+                raise ProvisioningError("last_admin", "the community's last admin is not deactivated")
         await User.update({User.is_active: False, User.grid: None, User.password_hash: ""}).where(User.id == row["id"])
-        await end_sessions([row["id"]])  # also the sessions this process keeps for a few seconds
+        await GridCover.delete().where(GridCover.user == row["id"])
+        await end_sessions([row["id"]])
+    forget_sessions()
     return row["name"]
 
 

@@ -74,7 +74,8 @@ def normalize_phone(phone: str) -> str:
     """Phones are typed with spaces, dashes, full-width digits or +86; accounts store 11 plain digits."""
     import unicodedata
 
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch.isdigit())
+    # ASCII digits only: NFKC makes full-width ones ASCII; other scripts' digits (١٣, १३) are not a phone's.
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if "0" <= ch <= "9")
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
     return digits
@@ -239,6 +240,12 @@ async def end_sessions(user_ids: list[uuid.UUID]) -> None:
     await UserSession.delete().where(UserSession.user.is_in(user_ids))
 
 
+def forget_sessions() -> None:
+    """Read every session again from the database: the grids they answer for changed (a hand-over, a new grid
+    worker, someone deactivated). Other worker processes follow within SESSION_CACHE_SECONDS."""
+    _recent_sessions.clear()
+
+
 async def purge_expired(older_than_days: int = 30) -> None:
     """Housekeeping: drop dead sessions and old log-in attempts."""
     await UserSession.delete().where(UserSession.expires_at < _now())
@@ -281,6 +288,4 @@ async def hand_over_grid(admin: CurrentUser, grid_id: uuid.UUID, to_user: uuid.U
     await GridCover.delete().where(GridCover.grid == grid_id)
     if worker["grid"] != grid_id:
         await GridCover.insert(GridCover(grid=grid_id, user=to_user, since=now, by=admin.id))
-    # Sessions kept in this process carry the grids they answered for: read them again. (Other worker processes
-    # see the hand-over within SESSION_CACHE_SECONDS.)
-    _recent_sessions.clear()
+    forget_sessions()  # sessions kept in this process carry the grids they answered for

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+
+import pytest
 
 from server.accounts import provisioning
+from server.accounts.tables import GridCover
 from server.audit.tables import AuditEntry
 from server.demo.seed import demo_uuid
 from server.places.loading import load_places
+from server.places.tables import Grid
 from tests.conftest import browser, csrf, log_in
 from tests.places.test_loading import LIST, PLACE
 
@@ -58,3 +63,35 @@ async def test_an_admin_adds_a_grid_worker_renews_a_password_and_deactivates_the
         elsewhere = demo_uuid("user", "13800000002")  # the demo community's grid worker
         refused = await admin.post(f"/people/{elsewhere}/deactivate", data={"_csrf_token": form["_csrf_token"]})
         assert refused.status_code == 404
+
+
+async def test_the_admin_reaches_no_resident_or_volunteer_account(client):
+    await log_in(client, "13800000000")  # the demo community's admin
+    token = {"_csrf_token": csrf(client)["x-csrftoken"]}
+    for phone in ("13700000001", "13900000001"):  # 郝大爷's own account, a volunteer's
+        for action in ("password", "deactivate"):
+            answer = await client.post(f"/people/{demo_uuid('user', phone)}/{action}", data=token)
+            assert answer.status_code == 404, (phone, action)
+    assert (await client.post(f"/people/{demo_uuid('user', '13800000000')}/password", data=token)).status_code == 403
+
+
+async def test_a_phone_comes_back_only_to_the_same_person_and_the_last_admin_stays():
+    place = PLACE | {"subdistrict": "回来街道", "district": "回来区"}
+    loaded = await load_places(LIST.encode(), "list.csv", community="回来社区", **place)
+    community = loaded.community_id
+    admin = await provisioning.add_user(community, "admin", "13855550001", "唯一的主任")
+    with pytest.raises(provisioning.ProvisioningError, match="last admin"):
+        await provisioning.deactivate_user("13855550001", community)
+    worker = await provisioning.add_user(community, "grid_worker", "13855550002", "刘网格", grid=1)
+    other = await provisioning.add_user(community, "grid_worker", "13855550003", "陈网格", grid=2)
+    cover_of_grid_1 = await Grid.select(Grid.id).where((Grid.community == community) & (Grid.number == 1)).first()
+    await GridCover(grid=cover_of_grid_1["id"], user=other.user_id, since=datetime.now(UTC), by=admin.user_id).save()
+
+    assert await provisioning.deactivate_user("13855550003", community) == "陈网格"
+    assert await GridCover.count().where(GridCover.user == other.user_id) == 0  # grid 1 is 刘网格's again
+    with pytest.raises(provisioning.ProvisioningError, match="already has an account"):
+        await provisioning.add_user(community, "admin", "13855550003", "另一个人")  # not their history to take
+    back = await provisioning.add_user(community, "grid_worker", "13855550003", "陈网格", grid=2)
+    assert back.user_id == other.user_id and worker.user_id != other.user_id
+    with pytest.raises(provisioning.ProvisioningError, match="11-digit"):
+        await provisioning.add_user(community, "admin", "1٣855550009", "异体数字")  # Arabic-Indic digits
