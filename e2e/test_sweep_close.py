@@ -33,15 +33,10 @@ def _sweep(live_server, name: str = SWEEP) -> tuple:
         ).fetchone()
 
 
-def test_a_sweep_closed_while_a_volunteer_is_offline_keeps_their_ticks(page_as, new_context, live_server) -> None:
-    coordinator: Page = page_as(WORKER, **SMALL_PHONE)
-    sweep = NewSweepPage(coordinator).open().create(SWEEP, "2号楼")
-    sweep_path = path_of(coordinator)
-    code = sweep.make_code()
-
-    # A volunteer joins, claims floor 3 and climbs the stairs: no signal, two doors ticked on the phone.
+def _two_doors_ticked_offline(new_context, code: str, phone: str) -> tuple[Page, FloorScreen]:
+    """A guest joins with the code, claims floor 3 of 2号楼 unit 1 and, without signal, ticks 301 and 302."""
     volunteer = new_context(**SMALL_PHONE).new_page()
-    JoinPage(volunteer).join(code, "孙志愿", "15600000021")
+    JoinPage(volunteer).join(code, "孙志愿", phone)
     wait_until_controlled(volunteer)
     SweepPage(volunteer).claim(3, 3)
     floor = SweepPage(volunteer).open_floor(3)
@@ -50,6 +45,17 @@ def test_a_sweep_closed_while_a_volunteer_is_offline_keeps_their_ticks(page_as, 
     floor.tick("2-1-301", "已完成")
     floor.tick("2-1-302", "无人应答")
     expect(floor.unsent).to_have_text("2")
+    return volunteer, floor
+
+
+def test_a_sweep_closed_while_a_volunteer_is_offline_keeps_their_ticks(page_as, new_context, live_server) -> None:
+    coordinator: Page = page_as(WORKER, **SMALL_PHONE)
+    sweep = NewSweepPage(coordinator).open().create(SWEEP, "2号楼")
+    sweep_path = path_of(coordinator)
+    code = sweep.make_code()
+
+    # A volunteer joins, claims floor 3 and climbs the stairs: no signal, two doors ticked on the phone.
+    volunteer, floor = _two_doors_ticked_offline(new_context, code, "15600000021")
 
     # The coordinator could withdraw the code and sign the guest out with it; they close the sweep instead.
     coordinator.goto(f"{sweep_path}/invite")
@@ -149,16 +155,7 @@ def test_a_guest_signed_out_with_ticks_on_the_phone_is_told_and_sends_them_on_jo
     sweep_path = path_of(coordinator)
     code = sweep.make_code()
 
-    volunteer = new_context(**SMALL_PHONE).new_page()
-    JoinPage(volunteer).join(code, "孙志愿", "15600000031")
-    wait_until_controlled(volunteer)
-    SweepPage(volunteer).claim(3, 3)
-    floor = SweepPage(volunteer).open_floor(3)
-    volunteer.reload()
-    volunteer.context.set_offline(True)
-    floor.tick("2-1-301", "已完成")
-    floor.tick("2-1-302", "无人应答")
-    expect(floor.unsent).to_have_text("2")
+    volunteer, floor = _two_doors_ticked_offline(new_context, code, "15600000031")
 
     # The coordinator withdraws the code and signs its guests out; the phone comes back to a login page.
     coordinator.goto(f"{sweep_path}/invite")

@@ -64,7 +64,8 @@ def _serve() -> None:
 
 async def _load_places(args: argparse.Namespace) -> None:
     from server.db import close_database, open_database
-    from server.places.loading import PROBLEMS, LoadError, load_places
+    from server.places.list_rows import PROBLEMS, LoadError
+    from server.places.loading import load_places
 
     try:
         data = Path(args.file).read_bytes()  # noqa: ASYNC240 (before the database opens: nothing waits on it)

@@ -14,7 +14,8 @@ import pytest
 from server.accounts import provisioning
 from server.accounts.provisioning import ProvisioningError, deactivate_user, reset_password
 from server.accounts.tables import User, UserSession
-from server.places.loading import LoadError, grid_name, grid_number, load_places
+from server.places.list_rows import LoadError, grid_name, grid_number
+from server.places.loading import load_places
 from server.places.tables import Building, Grid, Household, Resident, Unit
 from tests.conftest import browser, log_in
 
