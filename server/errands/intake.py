@@ -93,38 +93,34 @@ async def recorded_need(scope: Scope, source_key: str) -> tuple[str, dict] | Non
     first, _, second = rest.partition(":")
     try:
         if kind == "sweep":
-            household = uuid.UUID(second)
-            sweep = uuid.UUID(first)
-            place = {"household_id": household}
-            if await _place_in_scope(scope, None, household) is None:
-                return None  # before the fold: a door outside the worker's scope sets nothing in motion
-            await fold_door_states(sweep)  # the door's latest ticks may not be folded in yet
-            state = (
-                await DoorState.select(DoorState.memory).where(DoorState.id == door_state_id(sweep, household)).first()
-            )
-            memory = MEMORY_DECODER.decode(state["memory"]) if state and state["memory"] else None
-            text = memory.help if memory and memory.help else None
+            sweep, place = uuid.UUID(first), {"household_id": uuid.UUID(second)}
         elif kind == "checkin":
-            resident = uuid.UUID(first)
-            call = await (
-                CheckIn.select(CheckIn.need)
-                .where(
-                    (CheckIn.resident == resident)
-                    & (CheckIn.day == date.fromisoformat(second))
-                    & (CheckIn.outcome == "needs")
-                )
-                .order_by(CheckIn.seq, ascending=False)
-                .first()
-            )
-            place = {"resident_id": resident}
-            text = call["need"] if call else None
+            day, place = date.fromisoformat(second), {"resident_id": uuid.UUID(first)}
         else:
             return None
     except ValueError:
         return None
-    if text is None or await _place_in_scope(scope, place.get("resident_id"), place.get("household_id")) is None:
+    # Before anything is read (or a sweep folded): a need outside the worker's scope sets nothing in motion.
+    if await _place_in_scope(scope, place.get("resident_id"), place.get("household_id")) is None:
         return None
-    return text, place
+    if kind == "sweep":
+        await fold_door_states(sweep)  # the door's latest ticks may not be folded in yet
+        state = (
+            await DoorState.select(DoorState.memory)
+            .where(DoorState.id == door_state_id(sweep, place["household_id"]))
+            .first()
+        )
+        memory = MEMORY_DECODER.decode(state["memory"]) if state and state["memory"] else None
+        text = memory.help if memory and memory.help else None
+    else:
+        call = await (
+            CheckIn.select(CheckIn.need)
+            .where((CheckIn.resident == place["resident_id"]) & (CheckIn.day == day) & (CheckIn.outcome == "needs"))
+            .order_by(CheckIn.seq, ascending=False)
+            .first()
+        )
+        text = call["need"] if call else None
+    return None if text is None else (text, place)
 
 
 def validate(form: CardForm) -> tuple[dict[str, str], list[str]]:
