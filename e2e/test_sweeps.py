@@ -85,6 +85,8 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     needs.get_by_label("需要什么帮助？").fill("降压药吃完了")
     needs.get_by_role("button", name="提交求助").click()
     expect(needs.get_by_test_id("door-state")).to_contain_text("需要帮助 · 待同步")  # the outcome, not the button
+    needs.scroll_into_view_if_needed()
+    assert_phone_layout(volunteer, "sweep-floor-help-queued")
     expect(volunteer.get_by_test_id("outbox-count")).to_have_text("3")
     assert _ticks(live_server, "离线扫楼") == []  # nothing reached the server
 
