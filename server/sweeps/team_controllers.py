@@ -68,6 +68,12 @@ def team_message(request: Request, error: team.TeamError) -> str:
             last=d.get("floor_to"),
             name=d.get("name"),
         ),
+        "yours": lambda: translate(
+            request,
+            "You hold floors %(first)s–%(last)s already.",
+            first=d.get("floor_from"),
+            last=d.get("floor_to"),
+        ),
         "bad_floors": lambda: translate(
             request, "Choose floors from 1 to %(floors)s, lowest first.", floors=d.get("floors")
         ),
@@ -249,5 +255,5 @@ class TeamController(Controller):
 
     async def _refused(self, request: Request, sweep_id: uuid.UUID, error: team.TeamError) -> Response:
         """The progress page again, with the reason at the top and nothing changed."""
-        status = 403 if error.code == "not_allowed" else 409 if error.code in ("taken", "claim_gone") else 400
+        status = 403 if error.code == "not_allowed" else 409 if error.code in ("taken", "yours", "claim_gone") else 400
         return await progress_page(request, sweep_id, status_code=status, error=team_message(request, error))

@@ -104,7 +104,8 @@ async def test_ticking_a_door_from_the_page_is_stored_once(client):
     progress = await client.get(f"/sweeps/{sweep_id}")
     assert "已完成 1 / 共 108" in progress.text
     floors = progress.text.split('data-testid="sweep-floors"', 1)[1].split("</ul>", 1)[0]
-    assert re.search(r"3层</strong>\s*<span>1/3</span>", floors)  # floor 3 of unit 1: one of its three doors
+    # Floor 3 of unit 1: one of its three doors visited, and done.
+    assert re.search(r"3层</strong>\s*<span class=\"floor-figures\">.*1/3 到访.*1 完成", floors)
     assert floors.index("18层") < floors.index("1层<")  # top floor first
 
 
