@@ -55,8 +55,8 @@ def test_a_volunteer_sees_their_floors_first_and_is_offered_the_next_free_ones(p
     mine = page.my_floors
     expect(mine).to_contain_text("2号楼 1单元 · 4–6 层")
     expect(mine.get_by_test_id("time-left")).to_have_text(re.compile(r"还剩 (1 小时 59|2 小时 0) 分"))
-    expect(mine.get_by_test_id("floor-tile")).to_have_count(3)
-    expect(mine.get_by_test_id("floor-tile").nth(1)).to_have_text(re.compile(r"5层\s*3/3 到访 · 0 完成"))
+    expect(mine.locator("a.floor")).to_have_count(3)
+    expect(mine.locator("a.floor").nth(1)).to_have_text(re.compile(r"5层\s*3/3 到访 · 0 完成"))
     assert mine.bounding_box()["y"] < PHONE_HEIGHT / 3
     expect(page.claim_next).to_contain_text("你已认领2号楼 1单元 4–6 层")
     expect(page.claim_next).to_contain_text("下一段空着的：2号楼 1单元 1–3 层")

@@ -163,9 +163,11 @@ async def progress_page(
     status_code: int = 200,
     error: str | None = None,
     open_unit: uuid.UUID | None = None,
+    tried=None,
 ) -> Template:
     """A sweep's progress page, with `error` at the top when an action on it was refused; `open_unit` is shown
-    unfolded (the unit whose claim someone just extended, released or handed over)."""
+    unfolded (the unit whose claim someone just extended, released or handed over); `tried`: a refused claim's
+    unit and floors, shown again in the form they came from."""
     user = current_user(request)
     detail = detail or await found_or_ended(request, await queries.get_sweep(user, sweep_id), sweep_id)
     coordinator = user.role in COORDINATORS
@@ -179,6 +181,7 @@ async def progress_page(
         members=await team.members(sweep_id, user) if coordinator else [],
         error=error,
         open_unit=open_unit,
+        tried=tried,
     )
 
 
