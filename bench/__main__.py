@@ -5,6 +5,7 @@
 - matching.py: issue 4's list-against-register matching, against a plain dict join of the same keys.
 - ticks.py: ticks per second through POST /api/v1/sync against plain sqlite3 executemany (issue 3: >= 0.20).
 - door.py: the door screen of a 400-door building, p50 and p99 against /healthz (issue 3: <= 10x).
+- sweep_page.py: the sweep page of ten buildings (one a 400-door tower) against one building and /healthz (issue 14).
 - first_visit.py: bytes a volunteer downloads on the first visit to the door screen (issue 3: <= 60 KB).
 - guide_fonts.py: font bytes a guide page downloads against the whole handwriting font (issue 7: subset <= 100 KB).
 
@@ -53,6 +54,7 @@ def main() -> None:
     from bench.first_visit import first_visit
     from bench.guide_fonts import guide_fonts
     from bench.pages import pages
+    from bench.sweep_page import sweep_page
     from bench.ticks import ticks
 
     print("Gridcare benchmarks (ratios against a baseline measured in the same run)", file=sys.stderr)
@@ -64,6 +66,7 @@ def main() -> None:
         await ticks()
         floor_url = await door_screen()
         await first_visit(floor_url)
+        await sweep_page()
         await guide_fonts()
 
     asyncio.run(run())

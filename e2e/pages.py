@@ -429,7 +429,9 @@ class NewSweepPage(AppPage):
 
 
 class SweepPage(AppPage):
-    """A sweep's progress: building > unit > floor, claims, and for coordinators the code and the exports."""
+    """A sweep's progress: for a volunteer their own floors and the next free ones first; then building > unit >
+    floor, each folded behind its figures, with the claims; for coordinators the code, the exports and the doors to
+    look at (folded behind their count)."""
 
     @property
     def progress(self) -> Locator:
@@ -443,25 +445,56 @@ class SweepPage(AppPage):
     def error(self) -> Locator:
         return self.page.get_by_test_id("form-error")
 
+    @property
+    def my_floors(self) -> Locator:
+        """A volunteer's own claimed floors, at the top of the page."""
+        return self.page.get_by_test_id("my-floors")
+
+    @property
+    def claim_next(self) -> Locator:
+        """The card proposing the next free floors to a volunteer."""
+        return self.page.get_by_test_id("claim-next")
+
+    def building(self, name: str) -> Locator:
+        return self.page.get_by_test_id("sweep-building").filter(
+            has=self.page.locator(".building-name").get_by_text(name, exact=True)
+        )
+
     def unit(self, number: int) -> Locator:
-        return self.page.locator(f"h3.unit-title:has-text('{number}单元') + .progress-line + .claims")
+        """The nth unit of the page (all buildings counted), unfolded."""
+        return self.unfold(self.page.get_by_test_id("sweep-unit").nth(number - 1))
+
+    def unfold(self, fold: Locator) -> Locator:
+        """Open a folded list (<details>) if it is closed, as a person taps its summary; also its building."""
+        if fold.get_attribute("data-testid") == "sweep-unit":
+            self.unfold(fold.locator("xpath=ancestor::details[@data-testid='sweep-building']"))
+        if fold.get_attribute("open") is None:
+            fold.locator(":scope > summary").click()
+            expect(fold).to_have_attribute("open", "")
+        return fold
 
     def claims(self, unit: int = 1) -> Locator:
-        return self.page.get_by_test_id("claims").nth(unit - 1).get_by_test_id("claim")
+        return self.unit(unit).get_by_test_id("claims").get_by_test_id("claim")
 
     def claim(self, first: int, last: int, unit: int = 1) -> SweepPage:
-        """Claim floors of a unit, then wait until the phone has kept a copy of each claimed floor."""
-        form = self.page.get_by_test_id("claim-form").nth(unit - 1)
+        """Claim floors of a unit, then wait until the phone has kept a copy of each floor it holds."""
+        held = self.page.evaluate(
+            "() => JSON.parse(document.querySelector('[data-precache]')?.getAttribute('data-precache') || '[]').length"
+        )
+        form = self.unit(unit).get_by_test_id("claim-form")
         form.get_by_label("楼层", exact=True).fill(str(first))
         form.get_by_label("到楼层", exact=True).fill(str(last))
         form.get_by_test_id("claim-submit").click()
-        self.page.wait_for_function(f"document.documentElement.dataset.precached === '{last - first + 1}'")
+        self.page.wait_for_function(f"document.documentElement.dataset.precached === '{held + last - first + 1}'")
         return self
 
     def open_floor(self, floor: int, unit: int = 1) -> FloorScreen:
-        self.page.get_by_test_id("sweep-floors").nth(unit - 1).get_by_role(
-            "link", name=re.compile(rf"^{floor}层")
-        ).click()
+        self.unit(unit).get_by_test_id("sweep-floors").get_by_role("link", name=re.compile(rf"^{floor}层")).click()
+        return FloorScreen(self.page)
+
+    def open_my_floor(self, floor: int) -> FloorScreen:
+        """One tap on one of my floors, at the top of the page."""
+        self.my_floors.get_by_role("link", name=re.compile(rf"^{floor}层")).first.click()
         return FloorScreen(self.page)
 
     def make_code(self) -> str:

@@ -66,7 +66,7 @@ def test_two_volunteers_join_by_code_go_offline_and_their_disagreement_reaches_t
 
     second = _volunteer_joins(new_context, code, "钱志愿", "15600000002")
     taken = SweepPage(second)
-    form = second.get_by_test_id("claim-form").first
+    form = taken.unit(1).get_by_test_id("claim-form")
     form.get_by_label("楼层", exact=True).fill("2")
     form.get_by_label("到楼层", exact=True).fill("4")
     form.get_by_test_id("claim-submit").click()

@@ -14,7 +14,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from server.accounts.services import Scope
@@ -156,9 +156,18 @@ async def found_or_ended(request: Request, value, sweep_id: uuid.UUID):
 
 
 async def progress_page(
-    request: Request, sweep_id: uuid.UUID, detail=None, *, status_code: int = 200, error: str | None = None
+    request: Request,
+    sweep_id: uuid.UUID,
+    detail=None,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    open_unit: uuid.UUID | None = None,
+    tried=None,
 ) -> Template:
-    """A sweep's progress page, with `error` at the top when an action on it was refused."""
+    """A sweep's progress page, with `error` at the top when an action on it was refused; `open_unit` is shown
+    unfolded (the unit whose claim someone just extended, released or handed over); `tried`: a refused claim's
+    unit and floors, shown again in the form they came from."""
     user = current_user(request)
     detail = detail or await found_or_ended(request, await queries.get_sweep(user, sweep_id), sweep_id)
     coordinator = user.role in COORDINATORS
@@ -171,6 +180,8 @@ async def progress_page(
         may_close=coordinator and await lifecycle.may_close_sweep(user, sweep_id),
         members=await team.members(sweep_id, user) if coordinator else [],
         error=error,
+        open_unit=open_unit,
+        tried=tried,
     )
 
 
@@ -270,8 +281,10 @@ class SweepsController(Controller):
         return Redirect(f"/sweeps/{sweep_id}", status_code=303)
 
     @get("/{sweep_id:uuid}")
-    async def sweep_page(self, request: Request, sweep_id: FromPath[uuid.UUID]) -> Template:
-        return await progress_page(request, sweep_id)
+    async def sweep_page(
+        self, request: Request, sweep_id: FromPath[uuid.UUID], unit: FromQuery[uuid.UUID | None] = None
+    ) -> Template:
+        return await progress_page(request, sweep_id, open_unit=unit)
 
     @post("/{sweep_id:uuid}/revisit")
     async def revisit(self, request: Request, sweep_id: FromPath[uuid.UUID]) -> Response:

@@ -11,11 +11,13 @@ import msgspec
 from server.accounts.services import CurrentUser
 from server.places.tables import Building, Household, Unit
 from server.sweeps import team
+from server.sweeps.free_floors import free_floors, next_free
 from server.sweeps.schemas import (
     AttentionDoor,
     BuildingProgress,
     ClaimRow,
     FloorProgress,
+    MyClaim,
     Progress,
     Related,
     SweepDetail,
@@ -215,6 +217,7 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
         for progress in (total, building_progress, unit_progress, floor_progress):
             _count(progress, door["outcome"], door["conflict"])
     claims: dict[uuid.UUID, list[ClaimRow]] = {}
+    my_claims: list[MyClaim] = []
     my_floor_urls = []
     for held in await team.live_claims(sweep_id, now):
         if held.building_id not in names:
@@ -230,6 +233,21 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
             )
         )
         if held.holder_id == user.id:
+            _, _, unit_floors = buildings.get(held.building_id, (None, {}))[1].get(held.unit, (None, None, {}))
+            in_claim = [k for k in sorted(unit_floors) if held.floor_from <= k <= held.floor_to]
+            my_claims.append(
+                MyClaim(
+                    id=held.id,
+                    building_id=held.building_id,
+                    building_name=names[held.building_id],
+                    unit_id=held.unit_id,
+                    unit=held.unit,
+                    floor_from=held.floor_from,
+                    floor_to=held.floor_to,
+                    minutes_left=held.minutes_left(now),
+                    floors=[FloorProgress(floor=k, progress=unit_floors[k]) for k in in_claim],
+                )
+            )
             my_floor_urls += [
                 f"/sweeps/{sweep_id}/buildings/{held.building_id}/units/{held.unit}/floors/{floor}"
                 for floor in range(held.floor_from, held.floor_to + 1)
@@ -238,36 +256,43 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
     if sweep["follows"]:
         follows = await Sweep.select(Sweep.id, Sweep.name).where(Sweep.id == sweep["follows"]).first()
     revisits = await Sweep.select(Sweep.id, Sweep.name).where(Sweep.follows == sweep_id).order_by(Sweep.created_at)
+    attention = _attention(doors)
+    walk = list(buildings)  # the buildings in the order the page draws them
+    building_rows = [
+        BuildingProgress(
+            building_id=building_id,
+            name=names[building_id],
+            progress=progress,
+            units=[
+                UnitProgress(
+                    unit_id=first["unit"],
+                    number=n,
+                    floors=first["unit_floors"],
+                    progress=p,
+                    by_floor=[FloorProgress(floor=k, progress=floors[k]) for k in sorted(floors, reverse=True)],
+                    claims=claims.get(first["unit"], []),
+                    free=free_floors(first["unit_floors"], floors, claims.get(first["unit"], [])),
+                )
+                for n, (first, p, floors) in sorted(units.items())
+            ],
+        )
+        for building_id, (progress, units) in buildings.items()
+    ]
     return SweepDetail(
         **_summary(sweep, total),
-        attention=_attention(doors)[:ATTENTION_LIMIT],
+        attention=attention[:ATTENTION_LIMIT],
+        attention_count=len(attention),
         volunteers=await _activity(sweep_id, grids),
         follows=Related(**follows) if follows else None,
         revisits=[Related(**row) for row in revisits if grids is None or await visible_sweep(user, row["id"])],
         my_floor_urls=my_floor_urls,
+        my_claims=sorted(my_claims, key=lambda c: (walk.index(c.building_id), c.unit, c.floor_from)),
+        next_free=next_free(building_rows, user.id) if user.role == "volunteer" else None,
         open_doors=sum(1 for d in doors if d["outcome"] in OPEN_OUTCOMES),
         closed_at=sweep["closed_at"],
         late_ticks=await _late_ticks(sweep_id, sweep["closed_at"], grids) if sweep["status"] == "closed" else 0,
         other_grids_buildings=hidden,
-        buildings=[
-            BuildingProgress(
-                building_id=building_id,
-                name=names[building_id],
-                progress=progress,
-                units=[
-                    UnitProgress(
-                        unit_id=first["unit"],
-                        number=n,
-                        floors=first["unit_floors"],
-                        progress=p,
-                        by_floor=[FloorProgress(floor=k, progress=floors[k]) for k in sorted(floors, reverse=True)],
-                        claims=claims.get(first["unit"], []),
-                    )
-                    for n, (first, p, floors) in sorted(units.items())
-                ],
-            )
-            for building_id, (progress, units) in buildings.items()
-        ],
+        buildings=building_rows,
     )
 
 

@@ -80,7 +80,12 @@ class Progress(msgspec.Struct, kw_only=True):
 
     @property
     def not_visited(self) -> int:
-        return self.total - self.done - self.refused - self.revisit - self.needs_help - self.partial
+        return self.total - self.visited
+
+    @property
+    def visited(self) -> int:
+        """Someone reached the door and recorded any outcome: nobody home counts (the stairs were climbed)."""
+        return self.done + self.refused + self.revisit + self.needs_help + self.partial
 
 
 class FloorProgress(msgspec.Struct, kw_only=True):
@@ -97,6 +102,14 @@ class ClaimRow(msgspec.Struct, kw_only=True):
     minutes_left: int
 
 
+class FreeFloors(msgspec.Struct, kw_only=True):
+    """The next floors of a unit nobody holds and nobody has visited yet: what the claim form proposes."""
+
+    floor_from: int
+    floor_to: int
+    doors: int  # doors not visited yet on them
+
+
 class UnitProgress(msgspec.Struct, kw_only=True):
     unit_id: uuid.UUID
     number: int
@@ -104,6 +117,21 @@ class UnitProgress(msgspec.Struct, kw_only=True):
     progress: Progress
     by_floor: list[FloorProgress] = []  # top floor first, as the building is drawn
     claims: list[ClaimRow] = []
+    free: FreeFloors | None = None  # None: every floor of the unit is held or visited
+
+
+class MyClaim(msgspec.Struct, kw_only=True):
+    """A live claim of the viewer, for the top of their sweep page: each floor one tap from its door screen."""
+
+    id: uuid.UUID
+    building_id: uuid.UUID
+    building_name: str
+    unit_id: uuid.UUID
+    unit: int
+    floor_from: int
+    floor_to: int
+    minutes_left: int
+    floors: list[FloorProgress] = []  # the claimed floors that have doors in the sweep, lowest first
 
 
 class BuildingProgress(msgspec.Struct, kw_only=True):
@@ -141,6 +169,16 @@ class AttentionDoor(msgspec.Struct, kw_only=True):
     conflict: bool
 
 
+class NextFree(msgspec.Struct, kw_only=True):
+    building_id: uuid.UUID
+    building_name: str
+    unit_id: uuid.UUID
+    unit: int
+    floors: int  # of the unit
+    free: FreeFloors
+    mine: list[ClaimRow] = []  # the viewer's claims in that unit
+
+
 class Related(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     name: str
@@ -148,12 +186,15 @@ class Related(msgspec.Struct, kw_only=True):
 
 class SweepDetail(SweepSummary, kw_only=True):
     buildings: list[BuildingProgress]
-    attention: list[AttentionDoor] = []
+    attention: list[AttentionDoor] = []  # the first ATTENTION_LIMIT of them
+    attention_count: int = 0  # all of them
     volunteers: list[VolunteerActivity] = []
     follows: Related | None = None  # the sweep this one revisits
     revisits: list[Related] = []  # sweeps made to revisit this one's open doors
     # Floor pages of the viewer's live claims: the phone keeps copies of them before going up the stairs.
     my_floor_urls: list[str] = []
+    my_claims: list[MyClaim] = []
+    next_free: NextFree | None = None  # the first unit, in walking order, with floors to claim
     open_doors: int = 0  # not visited, nobody home, come back, partial: what a revisit sweep would cover
     closed_at: datetime | None = None  # when it was closed, if it is
     late_ticks: int = 0  # outcomes received since it was closed (stored all the same: docs/decisions/0011)

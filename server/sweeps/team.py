@@ -303,7 +303,7 @@ async def claim(
         # Again inside the transaction: a close that committed meanwhile has ended every claim, and so must this one.
         if not await Sweep.exists().where((Sweep.id == sweep["id"]) & (Sweep.status == "open")):
             raise TeamError("sweep_closed")
-        await _refuse_overlap(sweep["id"], unit_id, floor_from, floor_to, now)
+        await _refuse_overlap(sweep["id"], unit_id, floor_from, floor_to, now, user.id)
         await _add_member(sweep["id"], user.id, None, now)
         held = SweepClaim(
             sweep=sweep["id"],
@@ -319,11 +319,13 @@ async def claim(
 
 
 async def _refuse_overlap(
-    sweep_id: uuid.UUID, unit_id: uuid.UUID, floor_from: int, floor_to: int, now: datetime, ignore=None
+    sweep_id: uuid.UUID, unit_id: uuid.UUID, floor_from: int, floor_to: int, now: datetime, holder: uuid.UUID
 ) -> None:
-    overlap = await (
+    """Refuse floors that a live claim holds already: naming whoever else holds them, or, when it is the one who
+    asks, telling them that they hold those floors themselves (their own name read as a stranger's confused them)."""
+    overlaps = await (
         SweepClaim.select(
-            SweepClaim.id, SweepClaim.holder.name.as_alias("name"), SweepClaim.floor_from, SweepClaim.floor_to
+            SweepClaim.holder, SweepClaim.holder.name.as_alias("name"), SweepClaim.floor_from, SweepClaim.floor_to
         )
         .where(
             (SweepClaim.sweep == sweep_id)
@@ -332,10 +334,14 @@ async def _refuse_overlap(
             & (SweepClaim.floor_from <= floor_to)
             & (SweepClaim.floor_to >= floor_from)
         )
-        .first()
+        .order_by(SweepClaim.floor_from)
     )
-    if overlap is not None and overlap["id"] != ignore:
-        raise TeamError("taken", name=overlap["name"], floor_from=overlap["floor_from"], floor_to=overlap["floor_to"])
+    others = [row for row in overlaps if row["holder"] != holder]
+    if others:
+        first = others[0]
+        raise TeamError("taken", name=first["name"], floor_from=first["floor_from"], floor_to=first["floor_to"])
+    if overlaps:
+        raise TeamError("yours", floor_from=overlaps[0]["floor_from"], floor_to=overlaps[0]["floor_to"])
 
 
 async def _live_claim(sweep_id: uuid.UUID, claim_id: uuid.UUID, now: datetime) -> dict:

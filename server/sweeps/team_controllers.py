@@ -68,6 +68,12 @@ def team_message(request: Request, error: team.TeamError) -> str:
             last=d.get("floor_to"),
             name=d.get("name"),
         ),
+        "yours": lambda: translate(
+            request,
+            "You hold floors %(first)s–%(last)s already.",
+            first=d.get("floor_from"),
+            last=d.get("floor_to"),
+        ),
         "bad_floors": lambda: translate(
             request, "Choose floors from 1 to %(floors)s, lowest first.", floors=d.get("floors")
         ),
@@ -217,7 +223,7 @@ class TeamController(Controller):
                 current_user(request), sweep, data.unit_id, data.floor_from, data.floor_to, _now(), minutes
             )
         except team.TeamError as error:
-            return await self._refused(request, sweep_id, error)
+            return await self._refused(request, sweep_id, error, tried=data)
         return Redirect(safe_next(data.back or f"/sweeps/{sweep_id}#u-{data.unit_id}"), status_code=303)
 
     @post("/claims/{claim_id:uuid}/{action:str}")
@@ -247,7 +253,12 @@ class TeamController(Controller):
             return await self._refused(request, sweep_id, error)
         return Redirect(safe_next(data.back or f"/sweeps/{sweep_id}"), status_code=303)
 
-    async def _refused(self, request: Request, sweep_id: uuid.UUID, error: team.TeamError) -> Response:
-        """The progress page again, with the reason at the top and nothing changed."""
-        status = 403 if error.code == "not_allowed" else 409 if error.code in ("taken", "claim_gone") else 400
-        return await progress_page(request, sweep_id, status_code=status, error=team_message(request, error))
+    async def _refused(
+        self, request: Request, sweep_id: uuid.UUID, error: team.TeamError, tried: ClaimForm | None = None
+    ) -> Response:
+        """The progress page again, with the reason at the top and nothing changed; the floors someone asked for
+        stay in the form they typed them in."""
+        status = 403 if error.code == "not_allowed" else 409 if error.code in ("taken", "yours", "claim_gone") else 400
+        return await progress_page(
+            request, sweep_id, status_code=status, error=team_message(request, error), tried=tried
+        )

@@ -104,7 +104,8 @@ async def test_ticking_a_door_from_the_page_is_stored_once(client):
     progress = await client.get(f"/sweeps/{sweep_id}")
     assert "已完成 1 / 共 108" in progress.text
     floors = progress.text.split('data-testid="sweep-floors"', 1)[1].split("</ul>", 1)[0]
-    assert re.search(r"3层</strong>\s*<span>1/3</span>", floors)  # floor 3 of unit 1: one of its three doors
+    # Floor 3 of unit 1: one of its three doors visited, and done.
+    assert re.search(r"3层</strong>\s*<span class=\"floor-figures\">.*1/3 到访.*1 完成", floors)
     assert floors.index("18层") < floors.index("1层<")  # top floor first
 
 
@@ -210,6 +211,8 @@ async def test_the_coordinator_sees_a_conflict_and_settles_it_by_recording_the_d
     page = await client.get(f"/sweeps/{sweep_id}")
     attention = page.text.split('data-testid="sweep-attention"', 1)[1].split("</section>", 1)[0]
     assert "2-1-301" in attention and "志愿者说法不一" in attention and "1处说法不一" in page.text
+    floors = page.text.split('data-testid="sweep-floors"', 1)[1].split("</ul>", 1)[0]
+    assert "1处说法不一" in floors.split(">3层</strong>", 1)[1].split("</a>", 1)[0]  # in words, not only in red
     assert (await tick(client, sweep_id, "done")).status_code == 303  # 李雪敏 called them: they were tested
     page = await client.get(f"/sweeps/{sweep_id}")
     assert 'data-testid="sweep-attention"' not in page.text and "说法不一" not in page.text

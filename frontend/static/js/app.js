@@ -270,19 +270,37 @@
   }
   // For hx-trigger filters: a part of the page that refreshes itself waits while a person is typing in it or has
   // a form of it open, so that nothing they are entering is swapped away.
+  // A list folded behind its count (details[data-keep-open]) holds nothing typed: it does not stop the refresh.
   window.typing = function () {
     return Boolean(document.querySelector(
-      "[hx-trigger] input:focus, [hx-trigger] textarea:focus, [hx-trigger] select:focus, [hx-trigger] details[open]"));
+      "[hx-trigger] input:focus, [hx-trigger] textarea:focus, [hx-trigger] select:focus, " +
+      "[hx-trigger] details[open]:not([data-keep-open])"));
   };
   // Asked again when the refreshed part arrives: the person may have started typing while it was on its way (an
   // amount typed then would be swapped away). The part stays as it is until the next refresh.
   // A sweep closed while its page refreshes itself answers 410, which htmx does not swap: the page is loaded
   // again to say that the sweep has ended (unless the person is typing: the next refresh asks again).
+  // The lists a person opened or closed (details[data-keep-open] with an id) stay so across the refresh.
+  var keptFolds = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var trigger = event.detail.elt && event.detail.elt.getAttribute("hx-trigger");
     if (!trigger || !/\bevery\b/.test(trigger)) return;
     if (window.typing()) event.detail.shouldSwap = false;
     else if (event.detail.xhr.status === 410) window.location.reload();
+    else {
+      keptFolds = {};
+      event.detail.elt.querySelectorAll("details[data-keep-open][id]").forEach(function (fold) {
+        keptFolds[fold.id] = fold.open;
+      });
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!keptFolds) return;
+    Object.keys(keptFolds).forEach(function (id) {
+      var fold = document.getElementById(id);
+      if (fold && fold.hasAttribute("data-keep-open")) fold.open = keptFolds[id];
+    });
+    keptFolds = null;
   });
   // Today's round on a grid worker's phone: the whole numbers of the people to call, kept while there is signal
   // so that tap-to-call works in a basement or a lift (docs/decisions/0010). The server logs each hand-over with
