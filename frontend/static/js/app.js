@@ -268,12 +268,22 @@
       document.documentElement.dataset.precached = String(urls.length);  // tests wait for this
     });
   }
-  // For hx-trigger filters: a part of the page that refreshes itself waits while a person is typing in it or has
-  // a form of it open, so that nothing they are entering is swapped away.
+  // A part of the page that refreshes itself waits while a person is typing in it or has a form of it open, so
+  // that nothing they are entering is swapped away.
   window.typing = function () {
     return Boolean(document.querySelector(
       "[hx-trigger] input:focus, [hx-trigger] textarea:focus, [hx-trigger] select:focus, [hx-trigger] details[open]"));
   };
+  // Its refresh is not sent meanwhile: data-hold="typing" while typing(), data-hold="focus" while anything in it has
+  // the focus. (Not hx-trigger filters such as [!typing()]: htmx evaluates those as code, which the page's
+  // Content-Security-Policy refuses.)
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var part = event.detail.elt;
+    var hold = part && part.getAttribute && part.getAttribute("data-hold");
+    if (!hold) return;
+    var focused = document.activeElement && document.activeElement !== document.body && part.contains(document.activeElement);
+    if ((hold === "typing" && window.typing()) || (hold === "focus" && focused)) event.preventDefault();
+  });
   // Asked again when the refreshed part arrives: the person may have started typing while it was on its way (an
   // amount typed then would be swapped away). The part stays as it is until the next refresh.
   // A sweep closed while its page refreshes itself answers 410, which htmx does not swap: the page is loaded
