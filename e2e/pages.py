@@ -286,11 +286,11 @@ def wait_until_controlled(page: Page) -> None:
     """Wait for the service worker to be active and to control this page (reloading once if it does not yet)."""
     # Not `await ready` inside evaluate: evaluate has no timeout, so a worker that never installs would hang the run.
     page.evaluate("() => { navigator.serviceWorker.ready.then(() => { window.__e2eWorkerReady = true; }); }")
-    page.wait_for_function("window.__e2eWorkerReady === true")
+    page.wait_for_function("() => window.__e2eWorkerReady === true")
     if not page.evaluate("navigator.serviceWorker.controller !== null"):
         # The worker claims open pages on activation; a page it did not claim in time is controlled after a reload.
         page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 def open_while_offline(page: Page, path: str = "/") -> OfflinePage:
@@ -455,7 +455,7 @@ class SweepPage(AppPage):
         form.get_by_label("楼层", exact=True).fill(str(first))
         form.get_by_label("到楼层", exact=True).fill(str(last))
         form.get_by_test_id("claim-submit").click()
-        self.page.wait_for_function(f"document.documentElement.dataset.precached === '{last - first + 1}'")
+        self.page.wait_for_function(f"() => document.documentElement.dataset.precached === '{last - first + 1}'")
         return self
 
     def open_floor(self, floor: int, unit: int = 1) -> FloorScreen:
