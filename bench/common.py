@@ -138,7 +138,8 @@ class Served:
         connection.request("POST", "/login", form, headers)
         answer = connection.getresponse()
         answer.read()
-        session = _cookies(answer)["gc_session"]
+        cookies = _cookies(answer)
+        session, csrf = cookies["gc_session"], cookies["gc_csrf"]  # the token of the new session
         connection.close()
         return {
             "cookie": f"gc_csrf={csrf}; gc_session={session}",

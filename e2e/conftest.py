@@ -366,20 +366,38 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:120]
 
 
+# Every page reports what its policy refused on the console, where `new_context` looks for it; Chromium also logs
+# "Refused to ..." itself. (An init script is the browser's, not the page's: the policy does not apply to it.)
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.effectiveDirective + " blocked " + (e.blockedURI || "inline") +
+                " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+def _note_csp(page: Page, text: str, errors: list[str]) -> None:
+    if text.startswith("CSP violation") or "Content Security Policy" in text:
+        errors.append(f"{page.url}: {text}")
+
+
 @pytest.fixture
 def new_context(
     browser: Browser, phone: dict, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., BrowserContext]]:
-    """Make phone-sized contexts (options may be overridden); uncaught page errors fail the test."""
+    """Make phone-sized contexts (options may be overridden); uncaught page errors and anything the pages'
+    Content-Security-Policy refused (an inline script or style, a font from elsewhere) fail the test."""
     contexts: list[BrowserContext] = []
     page_errors: list[str] = []
 
     def watch(page: Page) -> None:
         page.on("pageerror", lambda error: page_errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: _note_csp(page, message.text, page_errors))
 
     def make(**overrides: object) -> BrowserContext:
         context = browser.new_context(**{**phone, **overrides})
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(CSP_LISTENER)
         context.on("page", watch)
         contexts.append(context)
         return context
@@ -395,7 +413,7 @@ def new_context(
                 page.screenshot(path=failures / f"{_slug(request.node.name)}-{n}-{m}.png", full_page=True)
         context.close()
     if page_errors and not failed:
-        pytest.fail("uncaught errors in the page:\n" + "\n".join(page_errors), pytrace=False)
+        pytest.fail("uncaught errors or CSP violations in the page:\n" + "\n".join(page_errors), pytrace=False)
 
 
 @pytest.fixture

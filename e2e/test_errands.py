@@ -126,7 +126,7 @@ def _taken_and_kept(worker: Page, items: str) -> str:
     card.wait_for_state("已接单")
     wait_until_controlled(worker)
     worker.goto("/errands?view=mine")
-    worker.wait_for_function("document.documentElement.dataset.precached !== undefined")
+    worker.wait_for_function("() => document.documentElement.dataset.precached !== undefined")
     return card_id
 
 

@@ -159,10 +159,10 @@ def test_tap_to_call_works_offline_from_the_numbers_kept_for_today(new_context, 
     worker: Page = new_context(viewport={"width": 360, "height": 740}).new_page()
     LoginPage(worker).open().log_in_as(WORKER)
     worker.goto("/round")
-    worker.wait_for_function("document.documentElement.dataset.phonesKept > 0")
+    worker.wait_for_function("() => document.documentElement.dataset.phonesKept > 0")
     wait_until_controlled(worker)
     worker.reload()  # the service worker keeps this copy of the round; the numbers are kept already
-    worker.wait_for_function("document.documentElement.dataset.phonesKept > 0")
+    worker.wait_for_function("() => document.documentElement.dataset.phonesKept > 0")
     assert handovers() == before + 1  # one hand-over, however often the round is opened
 
     worker.context.set_offline(True)

@@ -49,7 +49,7 @@ def test_a_volunteer_sees_their_floors_first_and_is_offered_the_next_free_ones(p
     form.get_by_label("楼层", exact=True).fill("4")
     form.get_by_label("到楼层", exact=True).fill("6")
     form.get_by_test_id("claim-next-submit").click()
-    volunteer.wait_for_function("document.documentElement.dataset.precached === '3'")
+    volunteer.wait_for_function("() => document.documentElement.dataset.precached === '3'")
 
     # Their floors are the first thing on the page, on the first screen: one tap each, with the time left.
     mine = page.my_floors

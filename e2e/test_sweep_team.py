@@ -79,7 +79,7 @@ def test_two_volunteers_join_by_code_go_offline_and_their_disagreement_reaches_t
     claim.get_by_test_id("claim-reassign").click()
     expect(SweepPage(coordinator).claims().filter(has_text="钱志愿")).to_contain_text("1–3 层")
     second.goto(sweep_path)
-    second.wait_for_function("document.documentElement.dataset.precached === '3'")
+    second.wait_for_function("() => document.documentElement.dataset.precached === '3'")
 
     # Both in the stairwell, no signal. Pages come from the phone; ticks wait in its outbox.
     floor_path = first.evaluate(  # floor 3, as the phone kept it

@@ -1,5 +1,6 @@
-"""Command line: `python -m server migrate | seed | serve | check`, and setting a real community up:
-`load-places FILE ...`, `add-user ...`, `reset-password ...` (README: "Setting up a community")."""
+"""Command line: `python -m server migrate | seed | serve | check`, setting a real community up: `load-places FILE
+...`, `add-user ...`, `reset-password ...` (README: "Setting up a community"), and keeping its data: `backup`,
+`restore`, `purge` (README: "Backup, restore and retention")."""
 
 from __future__ import annotations
 
@@ -146,6 +147,75 @@ async def _deactivate_user(args: argparse.Namespace) -> None:
     print(f"{name} can no longer log in; their sessions have ended and their grid (if any) is free for add-user.")
 
 
+def _backup(args: argparse.Namespace) -> None:
+    from datetime import datetime
+
+    from server.operations.backup import BackupError, back_up
+
+    settings = get_settings()
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")  # noqa: DTZ005 (the admin's own clock names their file)
+    target = Path(args.file or f"var/backups/gridcare-{stamp}.{'sqlite3' if settings.is_sqlite else 'pgdump'}")
+    try:
+        size = back_up(settings, target)
+    except BackupError as exc:
+        raise SystemExit(f"No backup made: {exc}.") from exc
+    print(f"Backed up to {target} ({size / 1e6:.1f} MB), readable by you only. Keep it as safe as the server.")
+
+
+def _restore(args: argparse.Namespace) -> None:
+    from server.operations.backup import BackupError, restore
+
+    try:
+        restored = restore(get_settings(), Path(args.file), force=args.force)
+    except BackupError as exc:
+        raise SystemExit(f"Nothing restored: {exc}.") from exc
+    print(
+        f"Restored {args.file}: {restored.tables} tables, {restored.rows} rows. "
+        "Run `python -m server migrate` if the backup is older than this version, then start the server."
+    )
+
+
+async def _purge(args: argparse.Namespace) -> None:
+    import logging
+    from datetime import UTC, datetime, timedelta
+
+    from server.db import close_database, open_database
+    from server.operations import retention
+
+    if args.older_than_days < 1:
+        raise SystemExit("Nothing removed: --older-than-days must be 1 or more (today's work is never purged).")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")  # the log line of what went
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(days=args.older_than_days)
+    await open_database()
+    try:
+        who = await retention.purger(args.by, args.community)
+        found = await retention.preview(who.community_id, cutoff)
+        print(f"{who.community}: older than {args.older_than_days} days (before {cutoff:%Y-%m-%d %H:%M} UTC):")
+        print(f"  sweep ticks:   {found.ticks} (of {found.sweeps} sweeps; every door keeps its state)")
+        print(
+            f"  errand photos: {found.photos} ({found.photo_bytes / 1e6:.1f} MB) of finished cards "
+            "(open cards and receipts of money still owed keep theirs)"
+        )
+        print(f"  audit entries: {found.audit} lose whose record was read and from where (who, what, when stay)")
+        if args.dry_run:
+            print("Nothing removed (--dry-run).")
+            return
+        if not found.ticks and not found.photos and not found.audit:
+            print("Nothing to remove.")
+            return
+        if not args.yes:
+            print("Remove them for good? Backups made before keep them: delete those too. Type yes: ", end="")
+            if sys.stdin.readline().strip().lower() != "yes":
+                raise SystemExit("Nothing removed.")
+        gone = await retention.purge(who.community_id, cutoff, who.admin_id, args.older_than_days, now)
+        print(f"Removed {gone.summary()}; recorded in the audit log under {who.name}.")
+    except retention.RetentionError as exc:
+        raise SystemExit(f"Nothing removed: {exc}.") from exc
+    finally:
+        await close_database()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m server", description="Gridcare (格格帮)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +244,19 @@ def _parser() -> argparse.ArgumentParser:
     reset.add_argument("--phone", required=True)
     leave = commands.add_parser("deactivate-user", help="someone leaves: no more log-in, their grid is free")
     leave.add_argument("--phone", required=True)
+    backup = commands.add_parser("backup", help="a consistent copy of the database, also while the app serves")
+    backup.add_argument("file", nargs="?", help="where to write it (default var/backups/gridcare-<time>.*)")
+    restore = commands.add_parser("restore", help="bring a backup back (into an empty database unless --force)")
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
+    purge = commands.add_parser(
+        "purge", help="when an emergency ends: remove sweep ticks, errand photos and audit details older than N days"
+    )
+    purge.add_argument("--older-than-days", type=int, required=True, metavar="N")
+    purge.add_argument("--by", required=True, metavar="PHONE", help="the community admin deciding it (audit log)")
+    purge.add_argument("--community", help="a check: the admin's own community, by name or id")
+    purge.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
+    purge.add_argument("--yes", action="store_true", help="remove without asking")
     return parser
 
 
@@ -181,6 +264,9 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         _serve()
+        return
+    if args.command in ("backup", "restore"):  # no event loop: sqlite3, pg_dump and pg_restore
+        {"backup": _backup, "restore": _restore}[args.command](args)
         return
     simple = {"migrate": _migrate, "seed": _seed, "check": _check}
     if args.command in simple:
@@ -191,6 +277,7 @@ def main(argv: list[str] | None = None) -> None:
         "add-user": _add_user,
         "reset-password": _reset_password,
         "deactivate-user": _deactivate_user,
+        "purge": _purge,
     }
     asyncio.run(runs[args.command](args))
 

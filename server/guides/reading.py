@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from litestar import Controller, Request, get
@@ -29,8 +30,16 @@ def reader_gettext(lang: str):
     return gettext
 
 
+_FONT_KEY = re.compile(r"[0-9a-f]{32}")  # fonts.subset_key
+
+
 def _font_url(key: str) -> str | None:
     return f"/guide-fonts/{key}.woff2" if key else None
+
+
+def _font_css(key: str) -> str | None:
+    """The subset's @font-face as a style sheet of its own: the page's policy allows no inline style."""
+    return f"/guide-fonts/{key}.css" if key else None
 
 
 def _unavailable(request: Request, found: GoneLink | None) -> Template:
@@ -60,6 +69,7 @@ class GuideReader(Controller):
             _=reader_gettext(found.lang),
             reader_lang=HTML_LANG[found.lang],
             font_url=_font_url(found.font_key),
+            font_css=_font_css(found.font_key),
             manifest_url=f"/g/{token}/manifest.webmanifest",
         )
 
@@ -77,6 +87,7 @@ class GuideReader(Controller):
             _=reader_gettext(found.lang),
             reader_lang=HTML_LANG[found.lang],
             font_url=_font_url(found.font_key),
+            font_css=_font_css(found.font_key),
             link=link,
             qr=qr_svg(link),
         )
@@ -117,9 +128,14 @@ class GuideReader(Controller):
 
 @get("/guide-fonts/{name:str}", opt=PUBLIC, include_in_schema=False)
 async def guide_font(name: FromPath[str]) -> Response:
-    """A font subset. Its name is a hash of what it holds, so each URL may be cached for ever."""
+    """A font subset, or its @font-face (`.css`). Its name is a hash of what it holds, so each URL may be cached for
+    ever."""
+    immutable = {"Cache-Control": "public, max-age=31536000, immutable"}
+    if name.endswith(".css") and _FONT_KEY.fullmatch(key := name.removesuffix(".css")):
+        face = f'@font-face{{font-family:"Guide Hand";src:url("{_font_url(key)}") format("woff2");font-display:swap}}'
+        return Response(face, media_type="text/css", headers=immutable)
     key = name.removesuffix(".woff2")
     woff2 = await services.font_subset(key) if name.endswith(".woff2") else None
     if woff2 is None:
         raise NotFoundException()
-    return Response(woff2, media_type="font/woff2", headers={"Cache-Control": "public, max-age=31536000, immutable"})
+    return Response(woff2, media_type="font/woff2", headers=immutable)

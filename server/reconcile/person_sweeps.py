@@ -11,14 +11,16 @@ from server.accounts.services import CurrentUser, Scope
 from server.imports import draft as drafts
 from server.places.tables import Building
 from server.reconcile.services import Evaluation, ReconcileError, load_register, write_result
-from server.sweeps.tables import Sweep, SweepArea, SweepTick
+from server.sweeps.rules import MEMORY_DECODER
+from server.sweeps.services import fold_door_states
+from server.sweeps.tables import DoorState, Sweep, SweepArea
 
 
 async def from_sweep(user: CurrentUser, scope: Scope, sweep_id: uuid.UUID, now: datetime) -> uuid.UUID:
     """Reconcile a person sweep: present = each person's last outcome is "tested"; "away" becomes the reason.
 
-    Reads the sweeps tables only. Expected: the people living in what was swept (buildings, units or doors) in
-    the scope.
+    Reads the sweeps tables only (its door states, brought up to date first). Expected: the people living in what
+    was swept (buildings, units or doors) in the scope.
     """
     sweep = (
         await Sweep.select(Sweep.id, Sweep.name, Sweep.subject)
@@ -44,12 +46,17 @@ async def from_sweep(user: CurrentUser, scope: Scope, sweep_id: uuid.UUID, now: 
     swept = {
         i for i, row in enumerate(register) if row.building in whole or row.unit in units or row.household in doors
     }
+    # Each person's last outcome, as each door's memory keeps it (decision 0007): the same as their last tick, and
+    # still there once old ticks are purged (`python -m server purge`, decision 0016).
+    await fold_door_states(sweep_id)
     last: dict[uuid.UUID, tuple[int, str]] = {}
-    for tick in await SweepTick.select(SweepTick.seq, SweepTick.resident, SweepTick.outcome).where(
-        (SweepTick.sweep == sweep_id) & SweepTick.resident.is_not_null()
-    ):
-        if tick["resident"] not in last or tick["seq"] > last[tick["resident"]][0]:
-            last[tick["resident"]] = (tick["seq"], tick["outcome"])
+    for row in await DoorState.select(DoorState.memory).where(DoorState.sweep == sweep_id):
+        if not row["memory"]:
+            continue
+        for resident, (seq, outcome) in MEMORY_DECODER.decode(row["memory"]).people.items():
+            key = uuid.UUID(resident)
+            if key not in last or seq > last[key][0]:
+                last[key] = (seq, outcome)
     position = {row.id: i for i, row in enumerate(register)}
     residents = [
         position[r]

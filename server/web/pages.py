@@ -21,6 +21,7 @@ from litestar.response import Redirect, Template
 from server.i18n import translate
 from server.settings import Settings
 from server.web.auth import current_user
+from server.web.csrf import CROSS_SITE
 
 log = logging.getLogger("gridcare")
 
@@ -78,7 +79,9 @@ def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
 
 
 def forbidden(request: Request, exc: PermissionDeniedException) -> Response:
-    if "CSRF" in str(exc.detail):
+    if exc.detail == CROSS_SITE:
+        message = translate(request, "This came from another website and was refused. Nothing was changed.")
+    elif "CSRF" in str(exc.detail):
         message = translate(request, "This page has expired. Go back, reload the page and try again.")
     else:
         message = translate(request, "Your account cannot open this page.")
@@ -127,23 +130,6 @@ EXCEPTION_HANDLERS = {
     HTTPException: http_error,
     Exception: server_error,
 }
-
-
-# Sent with every answer. Pages about residents must not outlive a log-out in the browser's cache or history.
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
-    "Referrer-Policy": "same-origin",
-}
-
-
-async def protect_response(response: Response) -> Response:
-    """After every handler: security headers, and no-store unless the handler chose a cache policy itself."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 # A guide link's token opens the guide: like a password, it stays out of the logs.

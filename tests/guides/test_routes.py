@@ -83,7 +83,10 @@ async def test_every_character_a_guide_page_draws_is_in_its_font_subset(client, 
     for path in (f"/g/{token}", f"/g/{token}/print"):
         page = await client.get(path)
         assert page.status_code == 200
-        font_url = re.search(r'url\("(/guide-fonts/\w+\.woff2)"\)', page.text).group(1)
+        # The @font-face is a style sheet of its own (the page's policy allows no inline style).
+        face = await client.get(re.search(r'href="(/guide-fonts/\w+\.css)"', page.text).group(1))
+        assert face.headers["content-type"].startswith("text/css") and "immutable" in face.headers["cache-control"]
+        font_url = re.search(r'url\("(/guide-fonts/\w+\.woff2)"\)', face.text).group(1)
         font = await client.get(font_url)
         assert font.headers["content-type"] == "font/woff2"
         assert "immutable" in font.headers["cache-control"]

@@ -268,14 +268,29 @@
       document.documentElement.dataset.precached = String(urls.length);  // tests wait for this
     });
   }
-  // For hx-trigger filters: a part of the page that refreshes itself waits while a person is typing in it or has
-  // a form of it open, so that nothing they are entering is swapped away.
+  // A part of the page that refreshes itself waits while a person is typing in it or has a form of it open, so
+  // that nothing they are entering is swapped away.
   // A list folded behind its count (details[data-keep-open]) holds nothing typed: it does not stop the refresh.
   window.typing = function () {
     return Boolean(document.querySelector(
       "[hx-trigger] input:focus, [hx-trigger] textarea:focus, [hx-trigger] select:focus, " +
       "[hx-trigger] details[open]:not([data-keep-open])"));
   };
+  // Its refresh is not sent meanwhile: data-hold="typing" while typing(), data-hold="focus" while anything in it has
+  // the focus, data-hold="field" while a field in it has the focus (a folded list's summary, focused once tapped,
+  // must not stop the refresh for good). (Not hx-trigger filters such as [!typing()]: htmx evaluates those as code,
+  // which the page's Content-Security-Policy refuses.)
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var part = event.detail.elt;
+    var hold = part && part.getAttribute && part.getAttribute("data-hold");
+    if (!hold) return;
+    var active = document.activeElement;
+    var focused = active && active !== document.body && part.contains(active);
+    var field = focused && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
+    if ((hold === "typing" && window.typing()) || (hold === "focus" && focused) || (hold === "field" && field)) {
+      event.preventDefault();
+    }
+  });
   // Asked again when the refreshed part arrives: the person may have started typing while it was on its way (an
   // amount typed then would be swapped away). The part stays as it is until the next refresh.
   // A sweep closed while its page refreshes itself answers 410, which htmx does not swap: the page is loaded

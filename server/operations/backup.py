@@ -1,0 +1,238 @@
+"""Backing the database up while the app serves, and bringing a backup back (README: "Backup, restore and
+retention"). Framework-free: the command line (`python -m server backup | restore`) is a thin layer over this.
+
+- SQLite: the online backup API (`sqlite3.Connection.backup`) copies the database in one step, inside one read
+  transaction: a consistent snapshot of what was committed when it began, while the server goes on writing (WAL
+  lets writers work during a read). What a phone was told "accepted" before the backup began is in it; a batch of
+  ticks committed during it is either whole in it or not at all (a batch is one transaction).
+- PostgreSQL: `pg_dump --format=custom`, which reads one snapshot too; `pg_restore --single-transaction` brings it
+  back whole or not at all.
+
+A backup holds everything about every resident: it is written readable by its owner only (0600).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from server.settings import Settings
+
+# Piccolo's own record of the migrations run: present in every Gridcare database, and not "data" when deciding
+# whether a database is empty (`migrate` on a new database fills it).
+MIGRATIONS_TABLE = "migration"
+# Tables every Gridcare database has: a file without them is not a backup of ours.
+OUR_TABLES = {"community", "account", "sweep_tick", MIGRATIONS_TABLE}
+
+
+class BackupError(Exception):
+    """Said to the admin in words; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    tables: int
+    rows: int
+
+
+# Where the data is ----------------------------------------------------------------------------------------------
+
+
+def _postgres_env(url: str) -> dict[str, str]:
+    """libpq's variables for pg_dump and pg_restore: the password stays out of the process list."""
+    parts = urlsplit(url)
+    env = {**os.environ, "PGDATABASE": unquote(parts.path.lstrip("/"))}
+    for name, value in (
+        ("PGHOST", parts.hostname),
+        ("PGPORT", parts.port),
+        ("PGUSER", parts.username),
+        ("PGPASSWORD", parts.password),
+    ):
+        if value:
+            env[name] = unquote(str(value))
+    return env
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(f"{name} is not installed (Debian: apt-get install postgresql-client-15)")
+    return found
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(args, env=env, capture_output=True, text=True, check=False)  # noqa: S603 (our arguments)
+
+
+def _private_temp(beside: Path) -> Path:
+    """A new file next to where the backup goes (so that the final rename stays on one file system), 0600."""
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{beside.name}.", suffix=".part", dir=beside.parent)
+    os.close(handle)
+    os.chmod(name, 0o600)
+    return Path(name)
+
+
+# Backing up ------------------------------------------------------------------------------------------------------
+
+
+def back_up(settings: Settings, target: Path) -> int:
+    """A consistent copy of the database at `target` (not overwritten if it exists); returns its size in bytes.
+    Written under a temporary name and renamed when complete and checked: a backup cut short is never mistaken
+    for one."""
+    if target.exists():
+        raise BackupError(f"{target} exists already; name a new file")
+    part = _private_temp(target)
+    try:
+        if settings.is_sqlite:
+            _sqlite_backup(settings.sqlite_path, part)
+        else:
+            done = _run(
+                [_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={part}"],
+                _postgres_env(settings.database_url),
+            )
+            if done.returncode:
+                raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
+        check_backup(settings, part)
+        part.rename(target)
+    finally:
+        part.unlink(missing_ok=True)
+    return target.stat().st_size
+
+
+def _sqlite_backup(source_path: Path, part: Path) -> None:
+    if not source_path.exists():
+        raise BackupError(f"there is no database at {source_path}")
+    # Read-only: the backup never writes to the live database, nor creates one where the path was mistyped.
+    with closing(sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)) as source:
+        with closing(sqlite3.connect(part)) as copy:
+            # pages=-1: all in one step, one read transaction, one snapshot (in steps, a write by the server in
+            # between would start the copy over).
+            source.backup(copy, pages=-1)
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+
+
+# Checking a backup -----------------------------------------------------------------------------------------------
+
+
+def check_backup(settings: Settings, path: Path) -> None:
+    """Refuse what is not a whole backup of a Gridcare database of this kind, before anything is touched."""
+    if not path.is_file():
+        raise BackupError(f"there is no file {path}")
+    if settings.is_sqlite:
+        try:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as backup:
+                [(verdict,)] = backup.execute("PRAGMA integrity_check").fetchall()[:1]
+                tables = {name for (name,) in backup.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"{path} is not an SQLite backup ({exc})") from exc
+        if verdict != "ok":
+            raise BackupError(f"{path} is damaged: {verdict}")
+    else:
+        listed = _run([_tool("pg_restore"), "--list", str(path)], dict(os.environ))
+        if listed.returncode:
+            raise BackupError(f"{path} is not a PostgreSQL backup of pg_dump's custom format: {listed.stderr.strip()}")
+        # Lines such as "215; 1259 16390 TABLE public sweep_tick gridcare".
+        tables = {line.split()[-2] for line in listed.stdout.splitlines() if " TABLE public " in line}
+    missing = OUR_TABLES - tables
+    if missing:
+        raise BackupError(f"{path} is not a Gridcare backup (no table {', '.join(sorted(missing))})")
+
+
+# Restoring -------------------------------------------------------------------------------------------------------
+
+
+def rows_in(settings: Settings) -> int:
+    """Rows in the database's tables, leaving out the record of migrations: 0 for a new (or only migrated) one."""
+    if settings.is_sqlite:
+        if not settings.sqlite_path.exists():
+            return 0
+        with closing(sqlite3.connect(f"file:{settings.sqlite_path}?mode=ro", uri=True, timeout=30)) as db:
+            names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return sum(
+                db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608 (names from the schema)
+                for name in names
+                if name != MIGRATIONS_TABLE and not name.startswith("sqlite_")
+            )
+    return asyncio.run(_postgres_rows(settings.database_url))
+
+
+async def _postgres_rows(url: str) -> int:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        names = [
+            row["tablename"]
+            for row in await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ]
+        total = 0
+        for name in names:
+            if name != MIGRATIONS_TABLE:
+                total += await connection.fetchval(f'SELECT count(*) FROM public."{name}"')  # noqa: S608
+        return total
+    finally:
+        await connection.close()
+
+
+def restore(settings: Settings, source: Path, *, force: bool) -> Restored:
+    """Bring a backup back into the configured database: checked first; a database holding data is replaced only
+    with `force`; all or nothing."""
+    check_backup(settings, source)
+    held = rows_in(settings)
+    if held and not force:
+        raise BackupError(
+            f"the database holds {held} rows; restoring would replace them. Stop the server, back it up, "
+            "then restore with --force"
+        )
+    if settings.is_sqlite:
+        target = settings.sqlite_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as backup:
+            with closing(sqlite3.connect(target, timeout=30)) as live:
+                # The backup API again, the other way: the target's pages are replaced in one write transaction.
+                backup.backup(live, pages=-1)
+                live.execute("PRAGMA journal_mode=WAL")
+    else:
+        done = _run(
+            [
+                _tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--single-transaction",
+                "--exit-on-error",
+                "--no-owner",
+                "--no-privileges",
+                f"--dbname={_postgres_env(settings.database_url)['PGDATABASE']}",
+                str(source),
+            ],
+            _postgres_env(settings.database_url),
+        )
+        if done.returncode:
+            raise BackupError(f"pg_restore failed, nothing was changed: {done.stderr.strip()}")
+    return Restored(tables=_table_count(settings), rows=rows_in(settings))
+
+
+def _table_count(settings: Settings) -> int:
+    if settings.is_sqlite:
+        with closing(sqlite3.connect(f"file:{settings.sqlite_path}?mode=ro", uri=True)) as db:
+            return db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+
+    async def count() -> int:
+        import asyncpg
+
+        connection = await asyncpg.connect(settings.database_url)
+        try:
+            return await connection.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+        finally:
+            await connection.close()
+
+    return asyncio.run(count())

@@ -1,0 +1,185 @@
+"""Retention: when an emergency ends, personal information is kept no longer than needed (PIPL art. 19). An admin
+purges what is older than N days from their community: sweep ticks, photos of finished errand cards, and the
+details of audit entries (`python -m server purge`, README: "Backup, restore and retention"; decision 0016).
+
+What never goes:
+- Door states. Each keeps the memory its state is computed from (decision 0007); the sweep is folded before its
+  ticks go, and only ticks already folded in (seq <= sweep.folded_seq) are deleted, so no sweep's progress, door
+  screen, errand intake or person-sweep reconciliation changes. (A later change that folds a sweep again from its
+  first tick would now miss the purged ones: such a migration must keep the memories, not rebuild them.)
+- Open errand cards and their photos; the receipt of money advanced and not yet paid back, whatever the card.
+- The register, guides, accounts, and the audit entries themselves: who did what and when stays; whose record
+  they read and from which address goes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from server.audit.tables import AuditEntry
+from server.db import RawSQL, write_transaction
+from server.errands.rules import FINISHED
+from server.piccolo_conf import DB
+from server.sweeps.services import fold_door_states
+
+log = logging.getLogger("gridcare")
+
+PURGE_ACTION = "retention.purge"  # the audit entry of a purge (it keeps its own details)
+
+_TICKS = "FROM sweep_tick AS t WHERE t.received_at < {} AND t.sweep IN (SELECT id FROM sweep WHERE community = {})"
+_FOLDED = " AND t.seq <= (SELECT s.folded_seq FROM sweep s WHERE s.id = t.sweep)"
+# Photos of finished cards (states passed as FINISHED), except the receipt of money advanced and not yet paid back
+# (the worker is still owed it).
+_PHOTOS = (
+    "FROM errand_photo AS p WHERE p.at < {} AND p.errand IN"
+    " (SELECT e.id FROM errand e WHERE e.community = {} AND e.state IN ({*})"
+    "  AND NOT (p.role = 'receipt' AND e.advanced_cents > 0 AND NOT e.reimbursed))"
+)
+_AUDIT = (
+    f"FROM audit_entry AS a WHERE a.community = {{}} AND a.at < {{}} AND a.action <> '{PURGE_ACTION}'"
+    " AND (a.target_id <> '' OR a.address <> '')"
+)
+
+
+class RetentionError(Exception):
+    """Said to the admin in words; nothing was removed."""
+
+
+@dataclass(frozen=True)
+class Purger:
+    admin_id: uuid.UUID
+    name: str
+    community_id: uuid.UUID
+    community: str
+
+
+async def purger(phone: str, community: str | None) -> Purger:
+    """The admin who decides a purge (named in its audit entry) and their community, the only one it touches."""
+    from server.accounts.provisioning import ProvisioningError, community_named, normalize_phone
+    from server.accounts.tables import User
+    from server.places.tables import Community
+
+    row = await (
+        User.select(User.id, User.name, User.role, User.is_active, User.community, User.community.name.as_alias("at"))
+        .where(User.phone == normalize_phone(phone))
+        .first()
+    )
+    if row is None or row["role"] != "admin" or not row["is_active"]:
+        raise RetentionError(f"{phone} is not an active community admin; a purge is an admin's decision")
+    if community is not None:
+        try:
+            named = await community_named(community)
+        except ProvisioningError as exc:
+            raise RetentionError(str(exc)) from exc
+        if named != row["community"]:
+            at = await Community.select(Community.name).where(Community.id == named).first()
+            raise RetentionError(f"{phone} is the admin of {row['at']}, not of {at['name']}")
+    return Purger(admin_id=row["id"], name=row["name"], community_id=row["community"], community=row["at"])
+
+
+@dataclass(frozen=True)
+class Purge:
+    ticks: int
+    sweeps: int  # sweeps those ticks belong to
+    photos: int
+    photo_bytes: int
+    audit: int
+
+    def summary(self) -> str:
+        return (
+            f"{self.ticks} sweep ticks (of {self.sweeps} sweeps), {self.photos} errand photos "
+            f"({self.photo_bytes / 1e6:.1f} MB), details of {self.audit} audit entries"
+        )
+
+
+async def _count(sql: RawSQL, community_id: uuid.UUID, cutoff: datetime, *, folded: bool) -> Purge:
+    at = sql.timestamp(cutoff)
+    [ticks] = await sql.fetch(
+        "SELECT count(*) AS n, count(DISTINCT t.sweep) AS sweeps " + _TICKS + (_FOLDED if folded else ""),
+        at,
+        community_id,
+    )
+    [photos] = await sql.fetch(
+        "SELECT count(*) AS n, coalesce(sum(length(p.data)), 0) AS size " + _PHOTOS, at, community_id, FINISHED
+    )
+    [audit] = await sql.fetch("SELECT count(*) AS n " + _AUDIT, community_id, at)
+    return Purge(
+        ticks=int(ticks["n"]),
+        sweeps=int(ticks["sweeps"]),
+        photos=int(photos["n"]),
+        photo_bytes=int(photos["size"]),
+        audit=int(audit["n"]),
+    )
+
+
+async def preview(community_id: uuid.UUID, cutoff: datetime) -> Purge:
+    """What a purge with this cutoff would remove; nothing is written (the transaction is RawSQL's way of reading,
+    and ends with nothing in it)."""
+    async with write_transaction():
+        return await _count(RawSQL(), community_id, cutoff, folded=False)
+
+
+async def purge(community_id: uuid.UUID, cutoff: datetime, by: uuid.UUID, days: int, now: datetime) -> Purge:
+    """Remove it, all in one transaction, with an audit entry saying what went; then one log line."""
+    async with write_transaction():
+        sql = RawSQL()
+        sweeps = [
+            row["sweep"]
+            for row in await sql.fetch(
+                "SELECT DISTINCT CAST(t.sweep AS TEXT) AS sweep " + _TICKS, sql.timestamp(cutoff), community_id
+            )
+        ]
+    for sweep in sweeps:  # each door's memory takes in every tick before any goes
+        await fold_door_states(uuid.UUID(sweep))
+    async with write_transaction():
+        sql = RawSQL()
+        if sql.sqlite:
+            # Deleted rows are overwritten with zeros, not left in free pages of the file for anyone who copies it.
+            sql.connection.execute("PRAGMA secure_delete = ON")
+        try:
+            gone = await _count(sql, community_id, cutoff, folded=True)
+            at = sql.timestamp(cutoff)
+            await sql.fetch("DELETE " + _TICKS + _FOLDED, at, community_id)
+            await sql.fetch("DELETE " + _PHOTOS, at, community_id, FINISHED)
+            await sql.fetch(
+                "UPDATE audit_entry SET target_id = '', address = '' WHERE id IN (SELECT a.id " + _AUDIT + ")",  # noqa: S608
+                community_id,
+                at,
+            )
+            await AuditEntry.insert(  # on the transaction's connection
+                AuditEntry(
+                    community=community_id,
+                    user=by,
+                    action=PURGE_ACTION,
+                    target_type="older_than_days",
+                    target_id=f"{days}d ticks={gone.ticks} photos={gone.photos} audit={gone.audit}"[:64],
+                    address="",
+                    at=now,
+                )
+            )
+        finally:
+            if sql.sqlite:
+                sql.connection.execute("PRAGMA secure_delete = OFF")
+    await _reclaim()
+    log.info(
+        "retention: purged %s older than %d days (before %s) in community %s, by account %s",
+        gone.summary(),
+        days,
+        cutoff.isoformat(timespec="seconds"),
+        community_id,
+        by,
+    )
+    return gone
+
+
+async def _reclaim() -> None:
+    """What was deleted leaves the files too: SQLite's log is checkpointed into the (zeroed) database file;
+    PostgreSQL's dead rows are vacuumed."""
+    if DB.engine_type == "sqlite":
+        await DB.run_ddl("PRAGMA wal_checkpoint(TRUNCATE);")
+    else:
+        for table in ("sweep_tick", "errand_photo", "audit_entry"):
+            await DB.run_ddl(f"VACUUM {table};")

@@ -1,0 +1,210 @@
+"""`python -m server backup` while the app serves, and `restore`: every acknowledged tick comes back (issue 15)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import uuid
+from contextlib import closing
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from server.accounts.services import Scope, user_for_token
+from server.demo.seed import COMMUNITY_ID, GRID_IDS, demo_uuid
+from server.places.tables import Household
+from server.settings import get_settings
+from server.sweeps.schemas import SweepCreate
+from server.sweeps.services import create_sweep
+from tests.conftest import BACKEND, browser, log_in
+from tests.serving import Served, command
+
+WORKER = "13800000002"  # 李雪敏, grid 2: building 2
+BATCH = 25
+
+
+@pytest.fixture
+async def sweep(app) -> uuid.UUID:
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        worker = await user_for_token(client.cookies["gc_session"])
+    return await create_sweep(
+        worker,
+        Scope(COMMUNITY_ID, (GRID_IDS[1],)),
+        SweepCreate(name="备份时的扫楼", day=date(2022, 11, 24), building_ids=[demo_uuid("building", "2")]),
+    )
+
+
+@pytest.fixture
+async def fresh_database(tmp_path: Path):
+    """The URL of a new, empty database of the run's kind (a new file, or a new PostgreSQL database)."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+        return
+    import asyncpg
+
+    parts = urlsplit(get_settings().database_url)
+    name = parts.path.lstrip("/") + "_restored"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+
+    async def run(*statements: str) -> None:
+        connection = await asyncpg.connect(admin)
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    yield urlunsplit(parts._replace(path=f"/{name}"))
+    await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def stored_ticks(url: str) -> set[str]:
+    """The tick ids in the database at `url`, read as an auditor would (sqlite3, asyncpg: no app code)."""
+    if url.startswith("sqlite:"):
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
+            return {str(uuid.UUID(str(row[0]))) for row in db.execute("SELECT id FROM sweep_tick")}
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        return {str(row["id"]) for row in await connection.fetch("SELECT id FROM sweep_tick")}
+    finally:
+        await connection.close()
+
+
+class Phone(threading.Thread):
+    """A grid worker's phone emptying its outbox into the real server, batch after batch, until told to stop.
+    `acknowledged` holds each batch's tick ids once the server answered "accepted" for all of them."""
+
+    def __init__(self, server: Served, sweep: uuid.UUID, doors: list[uuid.UUID]) -> None:
+        super().__init__(daemon=True)
+        self.client = httpx.Client(base_url=server.url(""), timeout=60)
+        self.client.get("/login")
+        answer = self.client.post(
+            "/login",
+            data={"phone": WORKER, "password": "gridcare-demo", "_csrf_token": self.client.cookies["gc_csrf"]},
+        )
+        assert "gc_session" in self.client.cookies, answer.text
+        self.sweep, self.doors = sweep, doors
+        self.acknowledged: list[list[str]] = []
+        self.lock = threading.Condition()
+        self.stop = threading.Event()
+        self.some_sent = threading.Event()
+        self.failure: str | None = None
+
+    def batch(self, n: int) -> list[dict]:
+        now = datetime.now(UTC).isoformat()
+        return [
+            {
+                "id": str(uuid.uuid4()),
+                "kind": "sweep.tick",
+                "device_time": now,
+                "payload": {
+                    "sweep_id": str(self.sweep),
+                    "household_id": str(self.doors[(n * BATCH + i) % len(self.doors)]),
+                    "outcome": ("done", "nobody_home", "refused")[(n + i) % 3],
+                },
+            }
+            for i in range(BATCH)
+        ]
+
+    def run(self) -> None:
+        n = 0
+        try:
+            while not self.stop.is_set() and n < 2000:  # bounded: a test never runs away
+                writes = self.batch(n)
+                answer = self.client.post(
+                    "/api/v1/sync", json={"writes": writes}, headers={"x-csrftoken": self.client.cookies["gc_csrf"]}
+                )
+                statuses = {a["status"] for a in answer.json()["answers"]} if answer.status_code == 200 else set()
+                if statuses != {"accepted"}:
+                    self.failure = f"batch {n}: {answer.status_code} {answer.text[:300]}"
+                    return
+                with self.lock:
+                    self.acknowledged.append([w["id"] for w in writes])
+                    self.lock.notify_all()
+                n += 1
+                if n >= 5:
+                    self.some_sent.set()
+        finally:
+            self.some_sent.set()
+            self.client.close()
+
+    def so_far(self) -> list[list[str]]:
+        with self.lock:
+            return list(self.acknowledged)
+
+    def one_more(self, than: int) -> bool:
+        """Wait until a batch beyond the first `than` is acknowledged: the phone is still sending."""
+        with self.lock:
+            return self.lock.wait_for(lambda: len(self.acknowledged) > than or self.failure, timeout=120)
+
+
+def opens_sweep(url: str, sweep: uuid.UUID) -> int:
+    """The status of the sweep's page, served from the database at `url`, for its grid worker."""
+    with Served(GRIDCARE_DATABASE_URL=url) as server, httpx.Client(base_url=server.url("")) as client:
+        client.get("/login")
+        form = {"phone": WORKER, "password": "gridcare-demo", "_csrf_token": client.cookies["gc_csrf"]}
+        client.post("/login", data=form)
+        return client.get(f"/sweeps/{sweep}").status_code
+
+
+async def test_a_backup_taken_mid_sync_restores_every_acknowledged_tick(sweep, fresh_database, tmp_path):
+    doors = [
+        row["id"]
+        for row in await Household.select(Household.id).where(Household.building == demo_uuid("building", "2"))
+    ]
+    backup = tmp_path / "backup"
+    with Served() as server:
+        phone = Phone(server, sweep, doors)
+        phone.start()
+        try:
+            assert phone.some_sent.wait(timeout=120) and phone.failure is None, phone.failure
+            before = phone.so_far()  # acknowledged before the backup began
+            made = await asyncio.to_thread(command, "backup", str(backup))
+            # Mid-sync: the phone was sending before the backup began and still is after it ended.
+            assert await asyncio.to_thread(phone.one_more, len(phone.so_far())), phone.failure
+        finally:
+            phone.stop.set()
+            await asyncio.to_thread(phone.join, 120)
+        assert phone.failure is None, phone.failure
+        assert made.returncode == 0, made.stderr
+    assert "Backed up to" in made.stdout and backup.stat().st_mode & 0o777 == 0o600
+    restored = command("restore", str(backup), env={"GRIDCARE_DATABASE_URL": fresh_database})
+    assert restored.returncode == 0, restored.stderr
+    ticks = await stored_ticks(fresh_database)
+    missing = {tick for batch in before for tick in batch} - ticks
+    assert not missing, f"{len(missing)} acknowledged ticks are not in the backup"
+    # Nothing half-written: a batch sent while the backup ran is in it whole, or not at all.
+    for batch in phone.so_far():
+        assert len(ticks.intersection(batch)) in (0, BATCH)
+    # The restored database serves: the sweep is there.
+    assert await asyncio.to_thread(opens_sweep, fresh_database, sweep) == 200
+
+
+async def test_restore_checks_the_backup_and_keeps_a_database_that_holds_data(fresh_database, tmp_path):
+    backup = tmp_path / "backup"
+    assert command("backup", str(backup)).returncode == 0
+    again = command("backup", str(backup))
+    assert again.returncode != 0 and "exists already" in again.stderr  # never overwritten
+    not_a_backup = tmp_path / "notes.txt"
+    not_a_backup.write_text("张国强 2-1-301", encoding="utf-8")
+    refused = command("restore", str(not_a_backup), env={"GRIDCARE_DATABASE_URL": fresh_database})
+    assert refused.returncode != 0 and "Nothing restored" in refused.stderr
+    cut_short = tmp_path / "cut-short"
+    cut_short.write_bytes(backup.read_bytes()[: backup.stat().st_size // 3])
+    refused = command("restore", str(cut_short), env={"GRIDCARE_DATABASE_URL": fresh_database})
+    assert refused.returncode != 0 and "Nothing restored" in refused.stderr
+    assert command("restore", str(backup), env={"GRIDCARE_DATABASE_URL": fresh_database}).returncode == 0
+    # Now it holds data: a second restore is refused without --force, and goes through with it.
+    refused = command("restore", str(backup), env={"GRIDCARE_DATABASE_URL": fresh_database})
+    assert refused.returncode != 0 and "--force" in refused.stderr
+    forced = command("restore", "--force", str(backup), env={"GRIDCARE_DATABASE_URL": fresh_database})
+    assert forced.returncode == 0, forced.stderr
+    assert await stored_ticks(fresh_database) == await stored_ticks(get_settings().database_url)
