@@ -42,6 +42,19 @@ async def test_service_worker_is_served_from_the_root_uncached_and_versioned(cli
         assert (await client.get(url)).status_code == 200
 
 
+async def test_the_service_worker_travels_without_its_comments_and_nothing_else_goes(client):
+    """Half of the worker's compressed bytes were comments, against a first visit budgeted at 60 KB (issue 14)."""
+    from server.web.templating import FRONTEND
+
+    served = (await client.get("/sw.js")).text.splitlines()
+    source = (FRONTEND / "sw.js").read_text(encoding="utf-8").splitlines()
+    code = [line for line in source if not line.lstrip().startswith("//")]
+    assert len(code) < len(source)  # the file explains itself
+    assert not [line for line in served if line.lstrip().startswith("//")]
+    assert len(served) == len(code)  # every line of code is there, in order (the two filled in by the server)
+    assert all(a == b or "__" in b for a, b in zip(served, code, strict=True))
+
+
 async def test_static_files_are_cached_for_long_under_versioned_urls(client):
     page = await client.get("/login")
     css = re.search(r'href="(/static/css/app.css\?v=[0-9a-f]+)"', page.text).group(1)
