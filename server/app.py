@@ -41,6 +41,7 @@ from server.sync import services as sync
 from server.sync.controllers import csrf_token, sync_writes
 from server.web.auth import SessionMiddleware, requires_login
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings, protect_response
+from server.web.static_files import ServedStaticFiles
 from server.web.templating import STATIC, template_config
 
 log = logging.getLogger("gridcare")
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     static = create_static_files_router(
         path="/static",
         directories=[STATIC],
+        file_system=ServedStaticFiles(),  # scripts and styles without their comments
         opt={"public": True},
         # URLs carry a content hash (static_url), so each one may be cached for a year.
         cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True, immutable=True),
