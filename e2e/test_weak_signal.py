@@ -197,6 +197,13 @@ def test_on_2g_and_a_stalling_network_every_tick_lands_once(page_as, browser, li
     volunteer.reload(timeout=STALL_MS)
     expect(screen.state("2-1-202")).to_contain_text("再访 · 待同步")
     expect(screen.unsent).to_have_text("3")
+    # Every claimed floor opens, from its copy, with what waits laid over it.
+    pager = volunteer.locator("nav.pager")
+    pager.get_by_role("link", name="3层").click(timeout=STALL_MS)
+    expect(screen.door("2-1-301")).to_be_visible()
+    volunteer.locator("nav.pager").get_by_role("link", name="2层").click(timeout=STALL_MS)
+    pager.get_by_role("link", name="1层").click(timeout=STALL_MS)
+    expect(screen.state("2-1-101")).to_contain_text("无人应答 · 待同步")
     assert sorted(ticks(live_server, sweep)) == sorted(made[:3])
 
     # The network answers again, the held requests too (late); 2G ends. Everything is sent, each tick once.

@@ -325,7 +325,7 @@
       var mine = last && last.user === document.body.dataset.userId;
       document.getElementById("sync-last").hidden = !mine;
       if (mine) document.getElementById("sync-time").textContent = clock(new Date(last.at));
-    });
+    }).catch(function () {});
   }
   function clock(at) {  // 10:42, or 11-24 10:42 before today, as the server writes times
     var pad = function (n) { return String(n).padStart(2, "0"); };
@@ -342,7 +342,7 @@
     caches.open(PAGES).then(function (cache) {
       return cache.matchAll();
     }).then(function (copies) {
-      return Promise.all(copies.map(function (copy) {
+      return Promise.all(copies.filter(function (copy) { return !/\/api\//.test(copy.url); }).map(function (copy) {
         return copy.text().then(function (html) {
           var path = new URL(copy.url).pathname;
           text.innerHTML = (/<title>([^<]*)/.exec(html) || [0, path])[1];
@@ -354,7 +354,7 @@
       var titles = {}, seen = {};
       pages = pages.filter(function (p) {
         if (p.path === p.group) titles[p.group] = p.title;
-        return !/^\/api\//.test(p.path) && !seen[p.path] && (seen[p.path] = 1);  // one row a page, whatever ?query
+        return !seen[p.path] && (seen[p.path] = 1);  // one row a page, whatever its ?query
       }).sort(function (a, b) {
         return a.group.localeCompare(b.group) || a.path.length - b.path.length ||
           a.title.localeCompare(b.title, undefined, { numeric: true });
@@ -368,7 +368,7 @@
         return row;
       }));
       list.parentNode.hidden = !pages.length;
-    });
+    }).catch(function () { /* nothing listed: 重试 still works */ });
   }
 
   // For hx-trigger filters: a part of the page that refreshes itself waits while a person is typing in it or has
