@@ -293,6 +293,26 @@ def wait_until_controlled(page: Page) -> None:
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
+def wait_until_true(page: Page, predicate: str) -> None:
+    """Wait until an async predicate (JavaScript source, e.g. one asking the Cache API) resolves truthy.
+
+    `page.wait_for_function` does not await a Promise: an async predicate is truthy at once (measured on
+    Playwright 1.65), so a check written that way cannot fail. The predicate is polled in the page instead, and
+    Playwright waits, with its timeout, for the flag it sets."""
+    page.evaluate(
+        """(source) => {
+             window.__e2eTrue = false;
+             const check = eval("(" + source + ")");
+             (async function poll() {
+               if (await check()) window.__e2eTrue = true;
+               else setTimeout(poll, 100);
+             })();
+           }""",
+        predicate,
+    )
+    page.wait_for_function("window.__e2eTrue === true")
+
+
 def open_while_offline(page: Page, path: str = "/") -> OfflinePage:
     """Cut the network (the service worker's fetches too) and navigate: the worker answers with the offline page."""
     page.context.set_offline(True)

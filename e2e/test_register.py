@@ -6,7 +6,7 @@ import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import AppPage, LoginPage, assert_phone_layout, wait_until_controlled
+from e2e.pages import AppPage, LoginPage, assert_phone_layout, wait_until_controlled, wait_until_true
 
 WORKER = "13800000002"  # 李雪敏, grid 2: 侯奶奶 lives alone in building 2
 
@@ -177,4 +177,4 @@ def test_tap_to_call_works_offline_from_the_numbers_kept_for_today(new_context, 
     worker.context.set_offline(False)
     worker.goto("/")
     AppPage(worker).log_out()
-    worker.wait_for_function("async () => !(await caches.has('gridcare-pages'))")
+    wait_until_true(worker, "async () => !(await caches.has('gridcare-pages'))")

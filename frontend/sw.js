@@ -8,7 +8,8 @@ const SHELL_CACHE = `gridcare-shell-${VERSION}`;
 // Pages people work on offline: the last copy of each sweep page seen (doors, never phone numbers) and a grid
 // worker's round of calls (names, masked numbers, last outcomes), the errand board and the cards in hand (doors,
 // items, masked numbers); the page re-applies queued writes from the outbox on top of the copy. The round's page
-// script also keeps today's whole numbers here (decision 0010): log-out deletes this cache (app.js).
+// script also keeps today's whole numbers here (decision 0010). Only log-out, or another person logging in on this
+// phone, deletes this cache (app.js; decision 0014): never a page without a user, such as the offline page.
 const PAGES_CACHE = "gridcare-pages";
 const OFFLINE_PAGES = /^\/(sweeps\/[0-9a-f-]{36}(\/|$)|round$|errands(\/[0-9a-f-]{36})?$)/;
 // Guides read by link (the page, its pictures, its font subset): a resident's phone keeps the last copy of each,
@@ -53,9 +54,9 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (GUIDE_URLS.test(url.pathname)) {
-    event.respondWith(networkFirstKeepingACopy(request, GUIDES_CACHE));
+    event.respondWith(networkFirstKeepingACopy(event, GUIDES_CACHE));
   } else if (request.mode === "navigate" && OFFLINE_PAGES.test(url.pathname)) {
-    event.respondWith(networkFirstKeepingACopy(request, PAGES_CACHE));
+    event.respondWith(networkFirstKeepingACopy(event, PAGES_CACHE));
   } else if (request.mode === "navigate") {
     event.respondWith(networkFirstPage(request));
   } else if (url.pathname.startsWith("/static/")) {
@@ -65,8 +66,12 @@ self.addEventListener("fetch", (event) => {
 
 // Strategy "network first, offline page as fallback": pages hold live data, so a stale copy would mislead.
 // A stairwell often has a signal too weak to load anything: after NAVIGATION_TIMEOUT_MS the offline page is
-// shown rather than a blank screen that never ends.
+// shown rather than a blank screen that never ends. On 2G (~2 s a round trip) a page's first bytes come in 2-5 s.
 const NAVIGATION_TIMEOUT_MS = 10000;
+// A page kept on the phone waits for the network this long only, then opens from its copy: a volunteer on the
+// stairs should not wait 10 s for a floor the phone holds. The network's answer, if it comes, still refreshes the
+// copy for the next visit (decision 0014).
+const KEPT_COPY_AFTER_MS = 3000;
 
 async function fetchWithTimeout(request) {
   const controller = new AbortController();
@@ -78,28 +83,44 @@ async function fetchWithTimeout(request) {
   }
 }
 
+async function offlinePage() {
+  return (await (await caches.open(SHELL_CACHE)).match(OFFLINE_URL)) || Response.error();
+}
+
 async function networkFirstPage(request) {
   try {
     return await fetchWithTimeout(request);
   } catch (error) {
-    const cache = await caches.open(SHELL_CACHE);
-    return (await cache.match(OFFLINE_URL)) || Response.error();
+    return offlinePage();
   }
 }
 
 // Strategy "network first, keep a copy": sweep pages open in a stairwell from the last copy seen, guides at home.
-async function networkFirstKeepingACopy(request, cacheName) {
-  const cache = await caches.open(cacheName);
-  try {
-    const response = await fetchWithTimeout(request);
-    if (response.ok && !response.redirected) await cache.put(request, response.clone());
-    // A withdrawn guide (410) or one gone (404) must not go on opening from the copy.
-    if (response.status === 404 || response.status === 410) await cache.delete(request, { ignoreSearch: true });
-    return response;
-  } catch (error) {
-    const copy = await cache.match(request, { ignoreSearch: true });
-    return copy || (await caches.open(SHELL_CACHE)).match(OFFLINE_URL);
-  }
+// The page is answered as soon as the network's headers arrive (it then loads as usual); the copy is stored once
+// the whole body is in, in the background (waitUntil), so a slow body delays neither the page nor the copy.
+function networkFirstKeepingACopy(event, cacheName) {
+  const request = event.request;
+  const cached = caches.open(cacheName).then((cache) => cache.match(request, { ignoreSearch: true }));
+  const network = fetchWithTimeout(request);
+  event.waitUntil(
+    network
+      .then((response) => {
+        const fresh = response.clone(); // at once, before the page starts reading the body
+        return caches.open(cacheName).then((cache) => {
+          if (response.ok && !response.redirected) return cache.put(request, fresh);
+          // A withdrawn guide (410) or one gone (404) must not go on opening from the copy.
+          if (response.status === 404 || response.status === 410) return cache.delete(request, { ignoreSearch: true });
+        });
+      })
+      .catch(() => {}), // no network: the copy stays as it was
+  );
+  return (async () => {
+    const copy = await cached;
+    if (!copy) return network.catch(offlinePage);
+    const late = new Promise((resolve) => setTimeout(resolve, KEPT_COPY_AFTER_MS));
+    // The network's answer if it comes in time (a 404 or 410 included: the copy must not hide it), else the copy.
+    return (await Promise.race([network.catch(() => null), late])) || copy;
+  })();
 }
 
 // Background Sync: the browser wakes the worker when the network is back, even with the page closed.

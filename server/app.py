@@ -42,6 +42,7 @@ from server.web.auth import SessionMiddleware, requires_login
 from server.web.csrf import CSRFMiddleware
 from server.web.headers import add_security_headers
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings
+from server.web.static_files import ServedStaticFiles
 from server.web.templating import STATIC, template_config
 
 log = logging.getLogger("gridcare")
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     static = create_static_files_router(
         path="/static",
         directories=[STATIC],
+        file_system=ServedStaticFiles(),  # scripts and styles without their comments
         opt={"public": True},
         # URLs carry a content hash (static_url), so each one may be cached for a year.
         cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True, immutable=True),

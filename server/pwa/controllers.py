@@ -11,6 +11,7 @@ from litestar.response import Template
 from server.accounts.tables import User
 from server.i18n import HTML_LANG, locale_of, translate
 from server.web.pages import render
+from server.web.static_files import without_comments
 from server.web.templating import FRONTEND, SHELL_ASSETS, shell_version, static_url
 
 PUBLIC = {"public": True}
@@ -47,7 +48,8 @@ async def manifest(request: Request) -> Response:
 
 @cache
 def _service_worker_source() -> str:
-    source = (FRONTEND / "sw.js").read_text(encoding="utf-8")
+    # Without its comments, as every script is served (half of the worker's compressed bytes).
+    source = without_comments("sw.js", (FRONTEND / "sw.js").read_text(encoding="utf-8"))
     shell = json.dumps([static_url(path) for path in SHELL_ASSETS])
     return source.replace("__VERSION__", shell_version()).replace("__SHELL__", shell)
 

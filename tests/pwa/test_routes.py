@@ -42,6 +42,33 @@ async def test_service_worker_is_served_from_the_root_uncached_and_versioned(cli
         assert (await client.get(url)).status_code == 200
 
 
+async def test_scripts_and_styles_travel_without_their_comments_and_nothing_else_goes(client):
+    """Comments were a third of the shell's compressed bytes, against a first visit budgeted at 60 KB (issue 14)."""
+    from server.web.templating import FRONTEND, STATIC, static_url
+
+    for url, file in (
+        ("/sw.js", FRONTEND / "sw.js"),
+        (static_url("js/app.js"), STATIC / "js/app.js"),
+        (static_url("js/outbox.js"), STATIC / "js/outbox.js"),
+    ):
+        answer = await client.get(url, headers={"accept-encoding": "identity"})
+        served = answer.text.splitlines()
+        source = file.read_text(encoding="utf-8").splitlines()
+        code = [line for line in source if not line.lstrip().startswith("//")]
+        assert len(code) < len(source), url  # the file explains itself
+        assert not [line for line in served if line.lstrip().startswith("//")], url
+        # Every line of code is there, in order (the worker's two filled in by the server).
+        assert all(a == b or "__" in b for a, b in zip(served, code, strict=True)), url
+        assert int(answer.headers["content-length"]) == len(answer.content), url
+
+    css = await client.get(static_url("css/app.css"), headers={"accept-encoding": "identity"})
+    source = (STATIC / "css/app.css").read_text(encoding="utf-8")
+    assert "/*" in source and "/*" not in css.text and "*/" not in css.text
+    assert css.text.count("{") == source.count("{") and ".sync-state {" in css.text  # every rule is there
+    icon = await client.get(static_url("icons/icon-192.png"), headers={"accept-encoding": "identity"})
+    assert icon.content == (STATIC / "icons/icon-192.png").read_bytes()  # other files as they are
+
+
 async def test_static_files_are_cached_for_long_under_versioned_urls(client):
     page = await client.get("/login")
     css = re.search(r'href="(/static/css/app.css\?v=[0-9a-f]+)"', page.text).group(1)

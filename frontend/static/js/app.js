@@ -8,6 +8,7 @@
   function updateBanner() {
     var banner = document.getElementById("offline-banner");
     if (banner && !document.querySelector("[data-testid='offline-page']")) banner.hidden = navigator.onLine;
+    document.documentElement.classList.toggle("offline", !navigator.onLine);  // the sync state's word (app.css)
   }
   window.addEventListener("online", updateBanner);
   window.addEventListener("offline", updateBanner);
@@ -56,6 +57,7 @@
       document.getElementById("outbox-rejected-count").textContent = rejected.length;
       document.getElementById("outbox-rejected").hidden = rejected.length === 0;
       bar.hidden = queued.length === 0 && rejected.length === 0;
+      showSyncState(!bar.hidden);
       markPage(mine);
       return writes;
     });
@@ -140,8 +142,10 @@
     if (!navigator.onLine) return showStatus();
     var user = document.body.dataset.userId;
     var before = 0;
+    var waiting = [];
     return Promise.all([Outbox.all(), Outbox.photos()])
       .then(function (found) {
+        waiting = found[0].filter(function (w) { return w.user_id === user && w.status === "queued"; });
         before = found[0].concat(found[1])
           .filter(function (w) { return w.user_id === user && w.status === "queued"; }).length;
         return Outbox.sync();
@@ -155,6 +159,7 @@
       .then(function (writes) {
         // Something went out: parts of the page that show the server's state (hx-trigger) fetch it again.
         if (before > 0) document.body.dispatchEvent(new CustomEvent("gridcare:synced"));
+        if (window.caches) refreshCopies(waiting, writes);
         return writes;
       });
   }
@@ -254,20 +259,118 @@
 
   // The floors a volunteer claimed: keep a copy of each while there is signal, so that all of them open in the
   // stairwell without it (the service worker answers from this cache when offline).
+  var PAGES = "gridcare-pages";
   function precache() {
     var holder = document.querySelector("[data-precache]");
-    if (!holder || !navigator.onLine || !("caches" in window)) return;
+    if (!holder || !navigator.onLine) return;
     var urls = JSON.parse(holder.getAttribute("data-precache"));
-    caches.open("gridcare-pages").then(function (cache) {
+    keepCopies(urls).then(function () {
+      document.documentElement.dataset.precached = String(urls.length);  // tests wait for this
+    });
+  }
+  function keepCopies(urls) {
+    return caches.open(PAGES).then(function (cache) {
       return Promise.all(urls.map(function (url) {
         return fetch(url, { credentials: "same-origin" }).then(function (response) {
           if (response.ok && !response.redirected) return cache.put(url, response);
         }).catch(function () { /* a weak signal: the floors already opened still work */ });
       }));
-    }).then(function () {
-      document.documentElement.dataset.precached = String(urls.length);  // tests wait for this
+    }).catch(function () {});
+  }
+  // Sent writes leave the outbox: the copies of the pages they were made on (if kept) would show them undone.
+  function refreshCopies(waiting, left) {
+    var still = {}, sent = {};
+    left.forEach(function (w) { still[w.id] = 1; });
+    waiting.forEach(function (w) { if (!still[w.id] && w.page) sent[w.page] = 1; });
+    Object.keys(sent).forEach(function (page) {
+      caches.match(page, { cacheName: PAGES }).then(function (kept) { if (kept) keepCopies([page]); });
     });
   }
+
+  // What the phone keeps for offline work goes only when its person logs out or another person logs in here,
+  // never on a page without a user (the offline page, log-in after a session ended): decision 0014.
+  function forgetPages() {
+    return caches.delete(PAGES).catch(function () {});
+  }
+  function keepPagesFor(user) {
+    var before = null;
+    try {
+      before = localStorage.getItem("gridcare-owner");
+      if (user) localStorage.setItem("gridcare-owner", user);
+    } catch (error) { /* storage blocked: nothing to tell people apart by, nothing dropped */ }
+    return user && before && before !== user ? forgetPages() : Promise.resolve(before);
+  }
+  // Log-out drops them once the server has ended the session; tapped without signal, it says so in place.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.getAttribute("action") !== "/logout") return;
+    event.preventDefault();
+    fetch("/logout", { method: "POST", body: new URLSearchParams(new FormData(form)), redirect: "manual" })
+      .then(function (response) {
+        if (response.type !== "opaqueredirect") return form.submit();  // refused: the server's own answer
+        return Promise.resolve(window.caches && forgetPages()).then(function () { location.assign("/login"); });
+      }, function () {
+        var note = form.querySelector("[data-offline-note]");
+        note.hidden = false;
+        note.scrollIntoView({ block: "nearest" });
+      });
+  });
+
+  // The sync state: on the pages that work offline, and on any page while something waits.
+  function showSyncState(pending) {
+    document.getElementById("sync-state").hidden = !pending &&
+      !document.querySelector("[data-outbox-kind],[data-photo-form],[data-precache],#kept-pages");
+    document.getElementById("sync-done").hidden = pending;
+    Outbox.lastSync().then(function (last) {
+      var mine = last && last.user === document.body.dataset.userId;
+      document.getElementById("sync-last").hidden = !mine;
+      if (mine) document.getElementById("sync-time").textContent = clock(new Date(last.at));
+    }).catch(function () {});
+  }
+  function clock(at) {  // 10:42, or 11-24 10:42 before today, as the server writes times
+    var pad = function (n) { return String(n).padStart(2, "0"); };
+    return (at.toDateString() === new Date().toDateString() ? "" : pad(at.getMonth() + 1) + "-" + pad(at.getDate()) +
+      " ") + pad(at.getHours()) + ":" + pad(at.getMinutes());
+  }
+
+  // The offline page lists what the phone can open without signal, by the kept copies' titles: each sweep, then
+  // its floors in order; the round; the errand board, then its cards.
+  function listKeptPages() {
+    var list = document.getElementById("kept-pages");
+    var suffix = document.title.slice(document.title.lastIndexOf(" · "));
+    var text = document.createElement("textarea");  // decodes a title's entities, never runs markup
+    caches.open(PAGES).then(function (cache) {
+      return cache.matchAll();
+    }).then(function (copies) {
+      return Promise.all(copies.filter(function (copy) { return !/\/api\//.test(copy.url); }).map(function (copy) {
+        return copy.text().then(function (html) {
+          var path = new URL(copy.url).pathname;
+          text.innerHTML = (/<title>([^<]*)/.exec(html) || [0, path])[1];
+          return { path: path, title: text.value.replace(suffix, ""), at: new Date(copy.headers.get("date")),
+            group: /^\/sweeps\/[^/]+|^\/[^/]*/.exec(path)[0] };
+        });
+      }));
+    }).then(function (pages) {
+      var titles = {}, seen = {};
+      pages = pages.filter(function (p) {
+        if (p.path === p.group) titles[p.group] = p.title;
+        return !seen[p.path] && (seen[p.path] = 1);  // one row a page, whatever its ?query
+      }).sort(function (a, b) {
+        return a.group.localeCompare(b.group) || a.path.length - b.path.length ||
+          a.title.localeCompare(b.title, undefined, { numeric: true });
+      });
+      list.replaceChildren.apply(list, pages.map(function (p) {
+        var row = list.previousElementSibling.content.cloneNode(true);
+        row.querySelector("a").href = p.path;
+        row.querySelector(".row-title").textContent = p.title;
+        row.querySelector(".row-sub").textContent = (p.path !== p.group && titles[p.group] ? titles[p.group] + " · " : "") +
+          list.dataset.kept.replace("{time}", clock(p.at));
+        return row;
+      }));
+      list.parentNode.hidden = !pages.length;
+    }).catch(function () { /* nothing listed: 重试 still works */ });
+  }
+
   // A part of the page that refreshes itself waits while a person is typing in it or has a form of it open, so
   // that nothing they are entering is swapped away.
   // A list folded behind its count (details[data-keep-open]) holds nothing typed: it does not stop the refresh.
@@ -323,7 +426,7 @@
   var PHONES_URL = "/api/v1/round/phones";
   function keptPhones() {
     if (!("caches" in window)) return Promise.resolve(null);
-    return caches.open("gridcare-pages").then(function (cache) {
+    return caches.open(PAGES).then(function (cache) {
       return cache.match(PHONES_URL).then(function (response) {
         return response ? response.json() : null;
       }).then(function (kept) {
@@ -342,7 +445,7 @@
       return fetch(PHONES_URL, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) {
           if (!response.ok) return null;
-          return caches.open("gridcare-pages").then(function (cache) {
+          return caches.open(PAGES).then(function (cache) {
             return cache.put(PHONES_URL, response.clone());
           }).then(function () { return response.json(); });
         });
@@ -372,15 +475,22 @@
   // A part of the page swapped in by htmx shows the server's state: lay the writes still waiting over it again.
   document.addEventListener("htmx:afterSwap", function () { showStatus(); });
   document.addEventListener("DOMContentLoaded", function () {
-    var user = document.body.dataset.userId || null;
-    if (!user && "caches" in window) {
-      // Logged out: the copies of pages kept for offline work go (sweep pages, the round and its numbers), so the
-      // next person cannot open them.
-      caches.delete("gridcare-pages").catch(function () {});
+    // The offline page stands in for a page of whoever uses the phone (the service worker shows it wherever the
+    // network fails): their session stays as it was, and it counts their writes waiting.
+    var standIn = document.getElementById("kept-pages");
+    if (standIn) {
+      try { document.body.dataset.userId = localStorage.getItem("gridcare-owner") || ""; } catch (error) {}
+      var left = document.getElementById("outbox-left");  // "log in to send them": not said to someone logged in
+      if (left) left.remove();
     }
-    Outbox.setSession(user, csrfToken()).then(sync);
-    precache();
-    keepRoundPhones();
+    var user = document.body.dataset.userId || null;
+    // What waits is shown at once: a sync may wait behind one the network never answers (Web Locks).
+    (standIn ? Promise.resolve() : Outbox.setSession(user, csrfToken())).then(function () { showStatus(); sync(); });
+    if (window.caches) keepPagesFor(user).then(function () {
+      precache();
+      keepRoundPhones();
+      if (standIn) listKeptPages();
+    });
     // Ask the browser not to evict the outbox when the phone runs short of space.
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
   });

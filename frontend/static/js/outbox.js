@@ -10,6 +10,9 @@
   var META = "meta";
   var PHOTOS = "photos";  // photos taken without signal (an errand's delivery, a receipt), sent after the writes
   var BATCH = 100;
+  // A request the network never answers would hold the one sync of this phone (and every tick after it) for ever;
+  // one given up on is sent again later, which the server makes harmless (a write's id).
+  var SEND_TIMEOUT_MS = 45000;
 
   function open() {
     return new Promise(function (resolve, reject) {
@@ -80,6 +83,7 @@
           queued_at: Date.now(),
           status: "queued",
           ui: ui || null,
+          page: scope.location.pathname,  // its copy on the phone is refreshed once the write is sent (app.js)
         };
         return run(STORE, "readwrite", function (store) { store.put(write); }).then(function () { return write; });
       });
@@ -116,6 +120,11 @@
     // writes only under their own session.
     setSession: function (userId, token) {
       return setMeta("user", userId || null).then(function () { return setMeta("csrf", token || ""); });
+    },
+
+    // When the server last took this user's writes: {user, at} (shown as "last sync" on the pages that write).
+    lastSync: function () {
+      return meta("synced");
     },
 
     // Send this user's queued writes in order, batch after batch, until none is left or the server asks to wait.
@@ -171,6 +180,7 @@
         }
         if (response.ok) {
           return run(PHOTOS, "readwrite", function (store) { store.delete(photo.id); })
+            .then(function () { return synced(user); })
             .then(function () { return sendPhotos(user, token, refreshed); });
         }
         if (response.status >= 500 || response.status === 403) throw new Error("photo answered " + response.status);
@@ -216,6 +226,7 @@
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token || "" },
       body: body,
+      signal: AbortSignal.timeout ? AbortSignal.timeout(SEND_TIMEOUT_MS) : undefined,
     }).then(function (response) {
       if (response.status === 403) return "token";
       if (!response.ok) throw new Error("sync answered " + response.status);
@@ -243,7 +254,12 @@
           mustWait = true;
         }
       });
-    }).then(function () { return mustWait ? "wait" : "sent"; });
+    }).then(function () { return synced(batch[0].user_id); })
+      .then(function () { return mustWait ? "wait" : "sent"; });
+  }
+
+  function synced(user) {
+    return setMeta("synced", { user: user, at: Date.now() });
   }
 
   scope.GridcareOutbox = Outbox;
