@@ -181,6 +181,7 @@ def test_on_2g_and_a_stalling_network_every_tick_lands_once(page_as, browser, li
     volunteer.go_back()
     expect(screen.door("2-1-103")).to_be_visible(timeout=20_000)
     tick("2-1-103", "拒绝", "refused")
+    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden(timeout=30_000)  # sent before the stall begins
 
     # Now the network takes requests and never answers: the page, the worker's fetches and the outbox's sync.
     net.stall()
