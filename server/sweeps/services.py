@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from piccolo.engine.postgres import PostgresEngine
 
 from server.accounts.services import CurrentUser, Scope
-from server.db import RawSQL, insert_in_chunks, write_transaction
+from server.db import RawSQL, as_datetime, insert_in_chunks, write_transaction
 from server.piccolo_conf import DB
 from server.places.tables import Building, Household, Unit
 from server.sweeps import rules
@@ -118,7 +118,7 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
         new = await sql.fetch(
             "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.household AS TEXT) AS household,"
             " CAST(t.resident AS TEXT) AS resident, t.outcome, t.note, t.help_needed,"
-            " CAST(t.volunteer AS TEXT) AS volunteer, a.role"
+            " CAST(t.volunteer AS TEXT) AS volunteer, a.role, t.device_time, t.received_at"
             " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.sweep = {} AND t.seq > {} ORDER BY t.seq",
             sweep_id,
             sweep["folded"] or 0,
@@ -136,6 +136,14 @@ async def serialise_per_sweep(sql: RawSQL, sweep_ids: set[uuid.UUID]) -> None:
     if isinstance(DB, PostgresEngine):
         for sweep_id in sorted(sweep_ids):  # always in the same order: no deadlock between two batches
             await sql.fetch("SELECT pg_advisory_xact_lock({})", sweep_id.int & 0x7FFFFFFFFFFFFFFF)
+
+
+def _seconds(value) -> int:
+    """A stored timestamp as Unix seconds, as door memories keep times (SQLite reads it back as text, in UTC)."""
+    if value is None:
+        return 0
+    moment = as_datetime(value)
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 async def _fold(sql: RawSQL, sweep_id: uuid.UUID, person_sweep: bool, new: list, now: datetime) -> None:
@@ -159,6 +167,8 @@ async def _fold(sql: RawSQL, sweep_id: uuid.UUID, person_sweep: bool, new: list,
             row["resident"],
             row["note"],
             row["help_needed"],
+            _seconds(row["device_time"]),
+            _seconds(row["received_at"]),
         )
     living: dict[str, set[str]] = {}
     if person_sweep:
