@@ -47,13 +47,8 @@ async def door_memories(sweep_id: uuid.UUID, household_ids: list[uuid.UUID]) -> 
 
 async def accounts(ids: set[str]) -> dict[str, dict]:
     """Name and role of the people who recorded doors, by id as memories keep it (text)."""
-    valid = []
-    for text in ids:
-        try:
-            valid.append(uuid.UUID(text))
-        except ValueError:
-            continue
-    rows = await User.select(User.id, User.name, User.role).where(User.id.is_in(valid or [uuid.UUID(int=0)]))
+    wanted = [uuid.UUID(text) for text in ids] or [uuid.UUID(int=0)]
+    rows = await User.select(User.id, User.name, User.role).where(User.id.is_in(wanted))
     return {str(row["id"]): row for row in rows}
 
 

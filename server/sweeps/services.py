@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from piccolo.engine.postgres import PostgresEngine
 
 from server.accounts.services import CurrentUser, Scope
-from server.db import RawSQL, as_datetime, insert_in_chunks, write_transaction
+from server.db import RawSQL, insert_in_chunks, write_transaction
 from server.piccolo_conf import DB
 from server.places.tables import Building, Household, Unit
 from server.sweeps import rules
@@ -116,9 +116,10 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
         )
         # Keys as text, seqs as integers: on SQLite, Piccolo's converters cost more than the query (decision 0007).
         new = await sql.fetch(
-            "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.household AS TEXT) AS household,"
+            "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.household AS TEXT) AS household,"  # noqa: S608 (our expressions)
             " CAST(t.resident AS TEXT) AS resident, t.outcome, t.note, t.help_needed,"
-            " CAST(t.volunteer AS TEXT) AS volunteer, a.role, t.device_time, t.received_at"
+            f" CAST(t.volunteer AS TEXT) AS volunteer, a.role, {_seconds(sql, 't.device_time')} AS device_time,"
+            f" {_seconds(sql, 't.received_at')} AS received_at"
             " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.sweep = {} AND t.seq > {} ORDER BY t.seq",
             sweep_id,
             sweep["folded"] or 0,
@@ -138,12 +139,12 @@ async def serialise_per_sweep(sql: RawSQL, sweep_ids: set[uuid.UUID]) -> None:
             await sql.fetch("SELECT pg_advisory_xact_lock({})", sweep_id.int & 0x7FFFFFFFFFFFFFFF)
 
 
-def _seconds(value) -> int:
-    """A stored timestamp as Unix seconds, as door memories keep times (SQLite reads it back as text, in UTC)."""
-    if value is None:
-        return 0
-    moment = as_datetime(value)
-    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+def _seconds(sql: RawSQL, column: str) -> str:
+    """A timestamp column as Unix seconds, worked out by the database: door memories keep times so. (Read as a
+    timestamp, each value would go through Piccolo's SQLite converter, ~16 us of Python: 3/4 of a fold's time.)"""
+    if sql.sqlite:
+        return f"CAST(strftime('%s', {column}) AS BIGINT)"
+    return f"CAST(extract(epoch FROM {column}) AS BIGINT)"
 
 
 async def _fold(sql: RawSQL, sweep_id: uuid.UUID, person_sweep: bool, new: list, now: datetime) -> None:
@@ -167,8 +168,8 @@ async def _fold(sql: RawSQL, sweep_id: uuid.UUID, person_sweep: bool, new: list,
             row["resident"],
             row["note"],
             row["help_needed"],
-            _seconds(row["device_time"]),
-            _seconds(row["received_at"]),
+            row["device_time"] or 0,
+            row["received_at"] or 0,
         )
     living: dict[str, set[str]] = {}
     if person_sweep:
