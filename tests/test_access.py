@@ -88,6 +88,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     },  # posted empty: refused in words, as 400
     ("GET", "/sweeps/{sweep_id:uuid}"): SWEEP,
     ("GET", "/sweeps/{sweep_id:uuid}/export/{fmt:str}"): {**SWEEP, "volunteer": "missing"},
+    ("GET", "/sweeps/{sweep_id:uuid}/doors/{household_id:uuid}"): {**SWEEP, "volunteer": "missing"},
     ("GET", "/sweeps/{sweep_id:uuid}/buildings/{building_id:uuid}/units/{unit:int}/floors/{floor:int}"): SWEEP,
     ("POST", "/sweeps/{sweep_id:uuid}/floor-ticks"): {
         **SWEEP,

@@ -180,9 +180,10 @@ class ErrandsController(Controller):
         prefilled with what was said; once that need has its card, the card opens instead."""
         household, need, source = None, "", "call"
         if key:
-            if existing := await intake.carded(key):
+            scope = Scope.for_user(current_user(request))
+            if existing := await intake.carded(scope, key):
                 return Redirect(f"/errands/{existing}", status_code=303)
-            recorded = await intake.recorded_need(Scope.for_user(current_user(request)), key)
+            recorded = await intake.recorded_need(scope, key)
             if recorded is None:
                 key = ""
             else:

@@ -80,10 +80,17 @@ async def chosen(scope: Scope, resident_id: uuid.UUID | None, household_id: uuid
     return {"resident_id": place["resident"], "household_id": place["household"], "name": name, "door": door["door"]}
 
 
-async def carded(source_key: str) -> uuid.UUID | None:
-    """The card already made for this need, if any."""
-    row = await Errand.select(Errand.id).where(Errand.source_key == source_key).first() if source_key else None
-    return row["id"] if row else None
+async def carded(scope: Scope, source_key: str) -> uuid.UUID | None:
+    """The card already made for this need, if any and if the scope sees it: to a worker of another grid (or
+    community) a need already carded is as if nothing were there, so that no card id is given away."""
+    if not source_key:
+        return None
+    row = (
+        await Errand.select(Errand.id, Errand.grid)
+        .where((Errand.source_key == source_key) & (Errand.community == scope.community_id))
+        .first()
+    )
+    return row["id"] if row and scope.allows_grid(row["grid"]) else None
 
 
 async def recorded_need(scope: Scope, source_key: str) -> tuple[str, dict] | None:
@@ -196,7 +203,7 @@ async def create_card(
             if await Errand.exists().where(Errand.id == form.id):
                 return form.id  # the same form again (a double tap, a resend): the card exists
             # A colleague carded the same recorded need a moment ago: theirs is the card.
-            return await carded(form.source_key or "") or form.id
+            return await carded(scope, form.source_key or "") or form.id
         if items:
             await ErrandItem.insert(
                 *[ErrandItem(id=uuid.uuid4(), errand=form.id, position=n, text=text) for n, text in enumerate(items)]

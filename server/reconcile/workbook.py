@@ -1,15 +1,14 @@
 """A reconciliation's result as .xlsx, in the reader's language: the missing with their reasons, the counts, people on
-the list only, rows to decide, and who was not expected. Phone numbers masked."""
+the list only, rows to decide, and who was not expected. Phone numbers masked. Names and doors come from an uploaded
+list: downloads.xlsx writes them as text, never as formulas."""
 
 from __future__ import annotations
 
-import io
-
 from litestar import Request
-from openpyxl import Workbook
 
 from server.i18n import translate
 from server.reconcile import schemas
+from server.web import downloads
 
 
 def reason_text(request: Request, reason: str) -> str:
@@ -22,8 +21,7 @@ def reason_text(request: Request, reason: str) -> str:
 
 
 def result_workbook(request: Request, result: schemas.Result) -> bytes:
-    book = Workbook(write_only=True)
-    missing = book.create_sheet(translate(request, "Missing"))
+    missing: list[list] = []
     missing.append(
         [
             translate(request, "Full name"),
@@ -36,7 +34,7 @@ def result_workbook(request: Request, result: schemas.Result) -> bytes:
     for p in result.missing:
         # Masked, as the register's export: a whole number is shown only on a tap that is logged, one at a time.
         missing.append([p.name, p.door, p.age, p.phone_masked or "", reason_text(request, p.reason)])
-    counts = book.create_sheet(translate(request, "Counts"))
+    counts: list[list] = []
     counts.append(
         [
             translate(request, "Where"),
@@ -48,7 +46,7 @@ def result_workbook(request: Request, result: schemas.Result) -> bytes:
     for group in (result.grids, result.buildings, result.households):
         for c in group:
             counts.append([c.name, c.expected, c.present, c.missing])
-    only = book.create_sheet(translate(request, "On the list only"))
+    only: list[list] = []
     only.append(
         [
             translate(request, "Row"),
@@ -68,7 +66,7 @@ def result_workbook(request: Request, result: schemas.Result) -> bytes:
                 translate(request, "Added") if r.decision == "added" else "",
             ]
         )
-    open_rows = book.create_sheet(translate(request, "To decide"))
+    open_rows: list[list] = []
     open_rows.append(
         [
             translate(request, "Row"),
@@ -79,7 +77,7 @@ def result_workbook(request: Request, result: schemas.Result) -> bytes:
     )
     for r in result.ambiguous:
         open_rows.append([r.line, r.name, r.door or r.door_text, "; ".join(f"{c.name} {c.door}" for c in r.candidates)])
-    away = book.create_sheet(translate(request, "Not expected"))
+    away: list[list] = []
     away.append(
         [
             translate(request, "Full name"),
@@ -91,6 +89,12 @@ def result_workbook(request: Request, result: schemas.Result) -> bytes:
     for p in result.not_expected:
         status = translate(request, "Away") if p.status == "away" else translate(request, "Moved out")
         away.append([p.name, p.door, status, translate(request, "yes") if p.line else ""])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return downloads.xlsx(
+        [
+            (translate(request, "Missing"), missing),
+            (translate(request, "Counts"), counts),
+            (translate(request, "On the list only"), only),
+            (translate(request, "To decide"), open_rows),
+            (translate(request, "Not expected"), away),
+        ]
+    )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -22,8 +21,9 @@ from server.audit.services import record_read
 from server.i18n import translate
 from server.places import services as places
 from server.places.controllers import FloorNumber, UnitNumber, found
-from server.sweeps import floors, lifecycle, queries, team
-from server.sweeps.export import EXPORT_COLUMNS, export_rows
+from server.sweeps import floors, lifecycle, queries, team, workbook
+from server.sweeps.door_words import door_words
+from server.sweeps.export import export_rows
 from server.sweeps.schemas import SweepCreate
 from server.sweeps.services import SweepError, create_door_sweep, create_sweep
 from server.sync import forms
@@ -59,45 +59,6 @@ class TickForm(msgspec.Struct, kw_only=True):
     help_needed: str = ""
     note: str = ""
     back: str = "/"  # the floor page to return to
-
-
-def _column_title(request: Request, column: str) -> str:
-    titles = {
-        "building": translate(request, "Building"),
-        "unit": translate(request, "Unit"),
-        "floor": translate(request, "Floor"),
-        "door": translate(request, "Door"),
-        "people": translate(request, "People"),
-        "outcome": translate(request, "Outcome"),
-        "conflict": translate(request, "Volunteers disagree"),
-        "ticks": translate(request, "Times recorded"),
-        "last_by": translate(request, "Last recorded by"),
-        "last_at": translate(request, "Last recorded at"),
-        "help_needed": translate(request, "Help needed"),
-    }
-    return titles[column]
-
-
-def _cell(request: Request, column: str, value):
-    if column == "outcome":
-        return _outcome_text(request, value) if value else translate(request, "Not visited")
-    if column == "conflict":
-        return translate(request, "yes") if value else ""
-    if column == "last_at" and value is not None:
-        return value.astimezone(ZoneInfo(settings_of(request).timezone)).strftime("%Y-%m-%d %H:%M")
-    return value if value is not None else ""
-
-
-def _outcome_text(request: Request, outcome: str) -> str:
-    return {
-        "done": translate(request, "Done"),
-        "nobody_home": translate(request, "Nobody home"),
-        "come_back": translate(request, "Come back later"),
-        "refused": translate(request, "Refused"),
-        "vacant": translate(request, "Vacant"),
-        "needs_help": translate(request, "Needs help"),
-        "partial": translate(request, "Some people still to record"),
-    }.get(outcome, outcome)
 
 
 def _reason_text(request: Request, reason: str | None) -> str:
@@ -334,6 +295,14 @@ class SweepsController(Controller):
             reasons={reason: _reason_text(request, reason) for reason in TICK_REASONS},
         )
 
+    @get("/{sweep_id:uuid}/doors/{household_id:uuid}")
+    async def door_page(
+        self, request: Request, sweep_id: FromPath[uuid.UUID], household_id: FromPath[uuid.UUID]
+    ) -> Template:
+        """One door for its coordinator: each person's last word there, when it was said and heard, their notes."""
+        door = found(await door_words(current_user(request), sweep_id, household_id))
+        return render(request, "sweeps/door.html", door=door)
+
     @get("/{sweep_id:uuid}/export/{fmt:str}")
     async def export(self, request: Request, sweep_id: FromPath[uuid.UUID], fmt: FromPath[str]) -> Response:
         """The results as .xlsx or .csv (UTF-8 with BOM, so that Excel reads the Chinese). Exports are audited."""
@@ -345,9 +314,7 @@ class SweepsController(Controller):
             raise NotFoundException()
         name, rows = found_rows
         await record_read(user, "sweep.export", "sweep", sweep_id, client_address(request))
-        table = [[_column_title(request, c) for c in EXPORT_COLUMNS]] + [
-            [_cell(request, c, row[c]) for c in EXPORT_COLUMNS] for row in rows
-        ]
+        table = workbook.export_table(request, rows)
         if fmt == "csv":
             return downloads.attachment(downloads.csv_bytes(table), f"{name}.csv", "text/csv; charset=utf-8")
         return downloads.attachment(downloads.xlsx([(name, table)]), f"{name}.xlsx")

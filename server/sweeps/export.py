@@ -1,13 +1,21 @@
-"""A sweep's results as rows for a spreadsheet (.xlsx or .csv). Knows nothing of HTTP."""
+"""A sweep's results as rows for a spreadsheet (.xlsx or .csv). Knows nothing of HTTP.
+
+Each door says who recorded it (everyone, with their last word and when), whether they disagree and on what, the
+help asked and the notes left: what the coordinator's page of a door shows (door_words.py), from the same memory.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from server.accounts.services import CurrentUser
 from server.places.tables import Building, Resident
+from server.sweeps.door_words import accounts, moment, recorders
 from server.sweeps.queries import grids_of, sweep_doors, visible_sweep
-from server.sweeps.tables import SweepTick
+from server.sweeps.rules import MEMORY_DECODER, DoorMemory
+from server.sweeps.tables import DoorState
 
 EXPORT_COLUMNS = (
     "building",
@@ -18,15 +26,33 @@ EXPORT_COLUMNS = (
     "outcome",
     "conflict",
     "ticks",
-    "last_by",
+    "recorded_by",
     "last_at",
     "help_needed",
+    "notes",
 )
+
+
+@dataclass(slots=True)
+class Recorder:
+    """One person who recorded a door: their last door-level outcome (None if they recorded people only), how
+    many people they recorded (person sweeps), when they last did, and whether a coordinator's later word settled
+    what they said."""
+
+    name: str
+    outcome: str | None = None
+    people: int = 0
+    seq: int = 0
+    at: datetime | None = None
+    settled: bool = False
 
 
 async def export_rows(user: CurrentUser, sweep_id: uuid.UUID) -> tuple[str, list[dict]] | None:
     """Every door of the sweep with its state, for a coordinator's spreadsheet; None if not theirs to see. A grid
-    worker's holds the doors of their own grids only, as their progress page does."""
+    worker's holds the doors of their own grids only, as their progress page does.
+
+    Values are data, not words: `conflict` the different final answers, `recorded_by` a list of Recorder,
+    `last_at` an instant (UTC), `notes` (name, note) pairs; the controller says them in the reader's language."""
     if user.role not in ("admin", "grid_worker"):
         return None
     sweep = await visible_sweep(user, sweep_id)
@@ -46,37 +72,66 @@ async def export_rows(user: CurrentUser, sweep_id: uuid.UUID) -> tuple[str, list
         Resident.household.is_in(ids) & (Resident.status == "living")
     ):
         people[row["household"]] = people.get(row["household"], 0) + 1
-    last: dict[uuid.UUID, dict] = {}
-    counts: dict[uuid.UUID, int] = {}
-    help_needed: dict[uuid.UUID, str] = {}
-    for tick in (
-        await SweepTick.select(
-            SweepTick.household, SweepTick.volunteer.name.as_alias("by"), SweepTick.received_at, SweepTick.help_needed
+    memories: dict[uuid.UUID, DoorMemory] = {}
+    for row in await DoorState.select(DoorState.household, DoorState.memory).where(DoorState.sweep == sweep_id):
+        if row["household"] in scoped and row["memory"]:  # not a door of another grid
+            memories[row["household"]] = MEMORY_DECODER.decode(row["memory"])
+    who = await accounts(set().union(*(recorders(memory) for memory in memories.values())))
+    rows = []
+    for d in doors:
+        memory = memories.get(d["id"], DoorMemory())
+        rows.append(
+            {
+                "building": names[d["building"]],
+                "unit": d["unit_number"],
+                "floor": d["floor"],
+                "door": d["door"],
+                "people": people.get(d["id"], 0),
+                "outcome": d["outcome"],
+                "conflict": memory.disagreement(),
+                "ticks": memory.ticks,
+                "recorded_by": _recorders(memory, who),
+                "last_at": moment(memory.at),
+                "help_needed": memory.help,
+                "notes": _notes(memory, who),
+            }
         )
-        .where(SweepTick.sweep == sweep_id)
-        .order_by(SweepTick.seq)
-    ):
-        if tick["household"] not in scoped:
-            continue  # a door of another grid
-        last[tick["household"]] = tick
-        counts[tick["household"]] = counts.get(tick["household"], 0) + 1
-        if tick["help_needed"]:
-            help_needed[tick["household"]] = tick["help_needed"]
-    rows = [
-        {
-            "building": names[d["building"]],
-            "unit": d["unit_number"],
-            "floor": d["floor"],
-            "door": d["door"],
-            "people": people.get(d["id"], 0),
-            "outcome": d["outcome"],
-            "conflict": d["conflict"],
-            "ticks": counts.get(d["id"], 0),
-            "last_by": last.get(d["id"], {}).get("by"),
-            "last_at": last.get(d["id"], {}).get("received_at"),
-            "help_needed": help_needed.get(d["id"], ""),
-        }
-        for d in doors
-    ]
     rows.sort(key=lambda r: (len(r["building"]), r["building"], r["unit"], r["floor"], r["door"]))
     return sweep["name"], rows
+
+
+def _name(who: dict[str, dict], user_id: str) -> str:
+    return who.get(user_id, {}).get("name", "?")
+
+
+def _recorders(memory: DoorMemory, who: dict[str, dict]) -> list[Recorder]:
+    """Everyone who recorded the door, in the order of their last word."""
+    counted = memory.counted()
+    found: dict[str, Recorder] = {}
+    for volunteer, said in memory.words.items():
+        found[volunteer] = Recorder(
+            _name(who, volunteer), said.outcome, seq=said.seq, at=moment(said.at), settled=volunteer not in counted
+        )
+    for said in memory.people.values():
+        if not said.by:
+            continue  # remembered before recorders were kept
+        entry = found.setdefault(said.by, Recorder(_name(who, said.by)))
+        entry.people += 1
+        if said.seq > entry.seq:
+            entry.seq, entry.at = said.seq, moment(said.at)
+    return sorted(found.values(), key=lambda r: r.seq)
+
+
+def _notes(memory: DoorMemory, who: dict[str, dict]) -> list[tuple[str, str]]:
+    """The notes left at the door, each with who left it, in the order they were left; the door's last note too
+    when nobody's last word carries it any more."""
+    said = [(s.seq, volunteer, s.note) for volunteer, s in memory.words.items() if s.note]
+    said += [(s.seq, s.by, s.note) for s in memory.people.values() if s.note]
+    notes: list[tuple[str, str]] = []
+    for _, user_id, note in sorted(said):
+        pair = (_name(who, user_id) if user_id else "", note)
+        if pair not in notes:
+            notes.append(pair)
+    if memory.note and all(note != memory.note for _, note in notes):
+        notes.append(("", memory.note))
+    return notes

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from server.accounts.services import CurrentUser
 from server.places.tables import Household, Resident, Unit
 from server.sweeps.queries import grids_of, mask_name, sweep_doors, visible_sweep
-from server.sweeps.rules import MEMORY_DECODER
+from server.sweeps.rules import MEMORY_DECODER, Said
 from server.sweeps.schemas import DoorRow, FloorScreen, PersonRow
 from server.sweeps.services import door_state_id
 from server.sweeps.tables import DoorState, SweepClaim
@@ -45,7 +45,7 @@ async def floor_screen(
         if person["relation"] == "head" or person["household"] not in head:
             head[person["household"]] = person["name"]
     notes: dict[uuid.UUID, str] = {}
-    last_word: dict[str, tuple[int, str]] = {}
+    last_word: dict[str, Said] = {}
     for row in await DoorState.select(DoorState.household, DoorState.memory).where(
         DoorState.id.is_in([door_state_id(sweep_id, door) for door in door_ids])
     ):
@@ -54,8 +54,9 @@ async def floor_screen(
         # The last outcome to arrive counts for each person (rules.person_sweep_state), also for someone who moved
         # to another door of this floor during the sweep and was recorded at both.
         for person, said in memory.people.items():
-            last_word[person] = max(last_word.get(person, said), said)
-    person_outcome = {person: outcome for person, (_, outcome) in last_word.items()}
+            if person not in last_word or said.seq > last_word[person].seq:
+                last_word[person] = said
+    person_outcome = {person: said.outcome for person, said in last_word.items()}
     people: dict[uuid.UUID, list[PersonRow]] = {}
     if sweep["subject"] == "persons":
         for person in sorted(living, key=lambda p: (p["relation"] != "head", p["name"])):

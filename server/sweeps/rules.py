@@ -87,46 +87,107 @@ def person_sweep_state(
     return None
 
 
+class Said(msgspec.Struct, array_like=True):
+    """Someone's last word at a door (or, in a person sweep, about one person living there): what, when, what they
+    wrote. The coordinator's page of one door shows these: who said what, and when.
+
+    Stored as a JSON array whose later fields have defaults, so that memories folded before the times were kept
+    ([seq, outcome, coordinator] for a volunteer's word, [seq, outcome] for a person) still read, with no time (0).
+    """
+
+    seq: int
+    outcome: str
+    coordinator: bool = False  # made by a grid worker or admin: their word settles the door
+    at: int = 0  # the phone's clock when it was recorded, Unix seconds (0: not known)
+    arrived: int = 0  # when it reached the server, Unix seconds (0: not known)
+    note: str = ""  # the latest note this person left at the door (or about this person)
+    help: str = ""  # what a "needs help" word asked for
+    by: str = ""  # who recorded it, about a person (a door-level word is kept under its author)
+
+
 class DoorMemory(msgspec.Struct, array_like=True):
-    """What a door's ticks leave behind that its state, its floor screen and errand intake read: enough to fold new
-    ticks in without reading the old ones again (stored as JSON in DoorState.memory).
+    """What a door's ticks leave behind that its state, its floor screen, its page for the coordinator, the export
+    and errand intake read: enough to fold new ticks in without reading the old ones again (stored as JSON in
+    DoorState.memory).
 
     The rule above depends on each volunteer's last word and each person's last outcome only (and the number of
     ticks), so folding ticks one by one in arrival order gives the state the rule gives on all of them at once
-    (tests/sweeps/test_rules.py checks this on random histories).
+    (tests/sweeps/test_rules.py checks this on random histories). Fields added later go at the end, with defaults:
+    memories stored before them still read.
     """
 
     seq: int = 0  # the last tick folded in: one folded again (or late, out of order) is ignored, not counted twice
     ticks: int = 0
-    # volunteer -> (seq, outcome, coordinator) of their last door-level tick
-    words: dict[str, tuple[int, str, bool]] = {}
-    # resident -> (seq, outcome) of the last tick about them (person sweeps)
-    people: dict[str, tuple[int, str]] = {}
+    # volunteer -> their last door-level word
+    words: dict[str, Said] = {}
+    # resident -> the last word about them (person sweeps)
+    people: dict[str, Said] = {}
     note: str = ""  # the last note left at the door
     help: str = ""  # what the last "needs help" tick asked for
+    # When someone was last at the door: the latest phone time of its ticks, none later than its arrival (a phone
+    # whose clock runs ahead cannot put a visit in the future). Unix seconds, 0: not known.
+    at: int = 0
 
     def remember(
-        self, seq: int, outcome: str, volunteer: str, coordinator: bool, resident: str | None, note: str, help: str
+        self,
+        seq: int,
+        outcome: str,
+        volunteer: str,
+        coordinator: bool,
+        resident: str | None,
+        note: str,
+        help: str,
+        at: int = 0,
+        arrived: int = 0,
     ) -> None:
-        """One more tick, in arrival order."""
+        """One more tick, in arrival order (`at` and `arrived`: the phone's time and the server's, Unix seconds)."""
         if seq <= self.seq:
             return
         self.seq = seq
         self.ticks += 1
         if resident is None:
-            self.words[volunteer] = (seq, outcome, coordinator)
+            before = self.words.get(volunteer)
         else:
-            self.people[resident] = (seq, outcome)
+            before = self.people.get(resident)
+            before = before if before is not None and before.by == volunteer else None
+        said = Said(
+            seq,
+            outcome,
+            coordinator,
+            at,
+            arrived,
+            note or (before.note if before is not None else ""),
+            help if outcome == "needs_help" else "",
+            "" if resident is None else volunteer,
+        )
+        if resident is None:
+            self.words[volunteer] = said
+        else:
+            self.people[resident] = said
         if note:
             self.note = note
         if outcome == "needs_help":
             self.help = help
+        self.at = max(self.at, min(at, arrived) if at and arrived else at or arrived)
+
+    def counted(self) -> dict[str, Said]:
+        """The door-level words that count: those since the latest coordinator's word (door_state's rule)."""
+        settling = max((said.seq for said in self.words.values() if said.coordinator), default=0)
+        return {who: said for who, said in self.words.items() if said.seq >= settling}
+
+    def disagreement(self) -> list[str]:
+        """The different final answers that make the door a conflict, in the order they arrived; [] when none."""
+        finals: dict[str, int] = {}
+        for said in sorted(self.counted().values(), key=lambda s: s.seq):
+            if said.outcome in FINAL_OUTCOMES:
+                finals.setdefault(said.outcome, said.seq)
+        return list(finals) if len(finals) > 1 else []
 
     def state(self, person_sweep: bool, residents: Collection) -> State | None:
         """The rule's state of the door (door_state, or person_sweep_state with the people living there now)."""
-        door_ticks = [TickView(seq, outcome, who, coord) for who, (seq, outcome, coord) in self.words.items()]
+        door_ticks = [TickView(s.seq, s.outcome, who, s.coordinator) for who, s in self.words.items()]
         if person_sweep:
-            person_ticks = {person: [TickView(seq, outcome, None)] for person, (seq, outcome) in self.people.items()}
+            person_ticks = {person: [TickView(s.seq, s.outcome, None)] for person, s in self.people.items()}
             state = person_sweep_state(door_ticks, person_ticks, residents)
         else:
             state = door_state(door_ticks) if door_ticks else None

@@ -199,3 +199,53 @@ class SweepDetail(SweepSummary, kw_only=True):
     closed_at: datetime | None = None  # when it was closed, if it is
     late_ticks: int = 0  # outcomes received since it was closed (stored all the same: docs/decisions/0011)
     other_grids_buildings: int = 0  # buildings of the sweep in other grids, not shown to this grid worker
+
+
+class DoorWord(msgspec.Struct, kw_only=True):
+    """Someone's last word at a door, for its coordinator: who said what, when, and what they wrote."""
+
+    name: str
+    role: str  # their role now: volunteer, grid_worker or admin
+    outcome: str
+    at: datetime | None  # the phone's clock when it was recorded (None: recorded before times were kept)
+    arrived: datetime | None  # when it reached the server
+    late: bool  # arrived well after it was recorded (queued offline), or the phone's clock is off: show both
+    note: str = ""
+    help: str = ""  # what a "needs help" word asked for
+    settles: bool = False  # a coordinator's word: what was said before it counts no more
+    counts: bool = True  # False: a coordinator's later word settled the door
+    decides: bool = False  # the door's state is this word's
+
+
+class PersonWord(msgspec.Struct, kw_only=True):
+    """A registered person in a person sweep's door, as the coordinator's page of it shows them."""
+
+    masked_name: str
+    relation: str
+    outcome: str | None
+    by: str | None = None  # who recorded it
+    at: datetime | None = None
+    arrived: datetime | None = None
+    late: bool = False
+    note: str = ""
+
+
+class DoorWords(msgspec.Struct, kw_only=True):
+    """One door of a sweep, for its coordinator: its state, and each person's last word that made it."""
+
+    sweep_id: uuid.UUID
+    sweep_name: str
+    subject: str
+    household_id: uuid.UUID
+    door: str
+    building_id: uuid.UUID
+    building_name: str
+    unit: int
+    floor: int
+    outcome: str | None
+    conflict: bool
+    disagreement: list[str] = []  # the different final answers, in the order they arrived
+    words: list[DoorWord] = []  # in the order they arrived
+    people: list[PersonWord] = []  # person sweeps
+    ticks: int = 0  # outcomes recorded at this door in all
+    help: str = ""  # what the last "needs help" asked for

@@ -116,9 +116,10 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
         )
         # Keys as text, seqs as integers: on SQLite, Piccolo's converters cost more than the query (decision 0007).
         new = await sql.fetch(
-            "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.household AS TEXT) AS household,"
+            "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.household AS TEXT) AS household,"  # noqa: S608 (our expressions)
             " CAST(t.resident AS TEXT) AS resident, t.outcome, t.note, t.help_needed,"
-            " CAST(t.volunteer AS TEXT) AS volunteer, a.role"
+            f" CAST(t.volunteer AS TEXT) AS volunteer, a.role, {_seconds(sql, 't.device_time')} AS device_time,"
+            f" {_seconds(sql, 't.received_at')} AS received_at"
             " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.sweep = {} AND t.seq > {} ORDER BY t.seq",
             sweep_id,
             sweep["folded"] or 0,
@@ -136,6 +137,14 @@ async def serialise_per_sweep(sql: RawSQL, sweep_ids: set[uuid.UUID]) -> None:
     if isinstance(DB, PostgresEngine):
         for sweep_id in sorted(sweep_ids):  # always in the same order: no deadlock between two batches
             await sql.fetch("SELECT pg_advisory_xact_lock({})", sweep_id.int & 0x7FFFFFFFFFFFFFFF)
+
+
+def _seconds(sql: RawSQL, column: str) -> str:
+    """A timestamp column as Unix seconds, worked out by the database: door memories keep times so. (Read as a
+    timestamp, each value would go through Piccolo's SQLite converter, ~16 us of Python: 3/4 of a fold's time.)"""
+    if sql.sqlite:
+        return f"CAST(strftime('%s', {column}) AS BIGINT)"
+    return f"CAST(extract(epoch FROM {column}) AS BIGINT)"
 
 
 async def _fold(sql: RawSQL, sweep_id: uuid.UUID, person_sweep: bool, new: list, now: datetime) -> None:
@@ -159,6 +168,8 @@ async def _fold(sql: RawSQL, sweep_id: uuid.UUID, person_sweep: bool, new: list,
             row["resident"],
             row["note"],
             row["help_needed"],
+            row["device_time"] or 0,
+            row["received_at"] or 0,
         )
     living: dict[str, set[str]] = {}
     if person_sweep:

@@ -465,6 +465,35 @@ async def test_a_sweep_door_that_needs_help_opens_a_prefilled_card_for_the_house
     assert page.status_code == 200 and "2-1-301" in page.text
 
 
+async def test_a_recorded_need_of_another_grid_gives_away_no_card(client):
+    """Issue 15, item 12: /errands/new?key= answers a worker of another grid as if nothing were there, even once
+    the need has its card (before, it sent them to the card's page, id and all)."""
+    sweep_id = await make_sweep(client, "another grid's card")  # as grid 2's worker
+    assert (await tick(client, sweep_id, "needs_help", help_needed="要买降压药")).status_code == 303
+    key = f"sweep:{sweep_id}:{DOOR}"
+    intake = await client.get(f"/errands/new?key={key}")
+    card_id = re.search(r'name="card_id" value="([0-9a-f-]{36})"', intake.text).group(1)
+    data = form(
+        client, card_id=card_id, household_id=str(DOOR), kind="medicine", items="降压药", source="sweep", source_key=key
+    )
+    assert card_id_of(await client.post("/errands", data=data, follow_redirects=False)) == uuid.UUID(card_id)
+
+    async def only_its_own_grid_sees_it(key_tried: str) -> None:
+        await log_in(client, OTHER_WORKER)  # grid 5: neither the door nor 侯奶奶 is theirs
+        other = await client.get(f"/errands/new?key={key_tried}", follow_redirects=False)
+        assert other.status_code == 200 and card_id not in other.text  # the blank form, as for no card at all
+        assert 'name="source_key" value=""' in other.text and "要买降压药" not in other.text
+        await log_in(client, HOU_WORKER)  # the card's own grid worker still goes to the card
+        mine = await client.get(f"/errands/new?key={key_tried}", follow_redirects=False)
+        assert mine.status_code == 303 and mine.headers["location"] == f"/errands/{card_id}"
+
+    await only_its_own_grid_sees_it(key)
+    # The need of a check-in call alike (a card made from 侯奶奶's call today).
+    call_key = f"checkin:{HOU}:2022-11-24"
+    await Errand.update({Errand.source_key: call_key}).where(Errand.id == uuid.UUID(card_id))
+    await only_its_own_grid_sees_it(call_key)
+
+
 async def test_a_resident_who_taps_repair_and_writes_nothing_still_asked_and_may_withdraw(client):
     await log_in(client, RESIDENT_PHONE)
     card_id = str(uuid.uuid4())

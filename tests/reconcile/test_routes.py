@@ -311,3 +311,31 @@ async def test_recording_reasons_updates_the_counts_and_the_filter(client, close
         f"/reconcile/{rec_id}/reasons", data=form(client, household_id=str(door), reason=""), follow_redirects=False
     )
     assert answer.status_code == 404
+
+
+async def test_names_from_an_uploaded_list_reach_the_export_as_text(client):
+    """Issue 15, item 4: a list from outside is a hostile file; its names come back in the result's .xlsx as text."""
+    import zipfile
+    from datetime import UTC, datetime
+
+    from server.accounts.services import Scope
+    from server.demo.seed import COMMUNITY_ID, GRID_IDS
+    from server.reconcile import services
+    from tests.reconcile.files import user
+
+    hostile = '=HYPERLINK("http://x.cn","点我")'
+    listed = f'姓名,住址\n张国强,2-1-301\n"{hostile.replace(chr(34), chr(34) * 2)}",2-1-301\n'.encode()
+    draft = services.draft_from_upload(listed, "12/7核酸名单.csv")
+    scope = Scope(COMMUNITY_ID, (GRID_IDS[1],))
+    rec_id = await services.save(await user(WORKER), scope, draft, {}, [demo_uuid("building", "2")], datetime.now(UTC))
+    await log_in(client, WORKER)
+    export = await client.get(f"/reconcile/{rec_id}/export")
+    assert export.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(export.content)) as book:
+        sheets = [name for name in book.namelist() if name.startswith("xl/worksheets/sheet")]
+        assert sheets and not any("<f>" in book.read(name).decode() for name in sheets)
+    workbook = load_workbook(io.BytesIO(export.content))
+    only = workbook.worksheets[2]  # on the list only
+    cells = [row[1] for row in only.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == [hostile] and cells[0].data_type == "s"
+    assert "/" not in export.headers["content-disposition"].split("''", 1)[1]

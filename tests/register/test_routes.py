@@ -245,3 +245,30 @@ async def test_an_admin_hands_a_grid_over_with_its_round_and_task_cards(app):
     async with browser(app) as back:
         await log_in(back, GUO_WORKER)
         assert (await back.get(f"/residents/{GUO}/profile")).status_code == 200
+
+
+async def test_the_register_export_writes_notes_as_text_never_as_formulas(app):
+    """Issue 15, item 4: what someone typed (or a list imported) into a profile is shown in Excel, never run."""
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    hostile = {ElderProfile.notes: '=HYPERLINK("http://x.cn","点我")', ElderProfile.interests: "@SUM(1+1)"}
+    before = await ElderProfile.select(ElderProfile.notes, ElderProfile.interests).where(ElderProfile.id == HOU).first()
+    await ElderProfile.update(hostile).where(ElderProfile.id == HOU)
+    try:
+        async with browser(app) as client:
+            await log_in(client, HOU_WORKER)
+            answer = await client.get("/register/export.xlsx")
+            assert answer.status_code == 200
+    finally:
+        await ElderProfile.update(
+            {ElderProfile.notes: before["notes"], ElderProfile.interests: before["interests"]}
+        ).where(ElderProfile.id == HOU)
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as book:
+        assert "<f>" not in book.read("xl/worksheets/sheet1.xml").decode()
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    hou = next(row for row in sheet.iter_rows() if row[0].value == "侯秀兰")
+    cells = {cell.value: cell for cell in hou}
+    assert cells['=HYPERLINK("http://x.cn","点我")'].data_type == "s" and cells["@SUM(1+1)"].data_type == "s"

@@ -193,7 +193,7 @@ async def test_the_results_export_as_csv_and_xlsx_for_coordinators_only(client):
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["楼栋", "单元", "楼层", "门牌"] and len(rows) == 1 + 108
     zhang = next(r for r in rows if r[3] == "2-1-301")
-    assert zhang[5] == "需要帮助" and zhang[-1] == "需要降压药" and zhang[4] == "5"
+    assert zhang[5] == "需要帮助" and zhang[10] == "需要降压药" and zhang[4] == "5"
     assert sum(r[5] == "未上门" for r in rows) == 107
     sheet = load_workbook(io.BytesIO((await client.get(f"/sweeps/{sweep_id}/export/xlsx")).content)).active
     assert sheet.max_row == 1 + 108 and sheet["A1"].value == "楼栋"

@@ -93,6 +93,9 @@ def _history(rng: random.Random, person_sweep: bool) -> list[dict]:
                 "coordinator": False,
                 "resident": rng.choice(["p1", "p2", "p3"]) if person else None,
                 "note": rng.choice(["", "", "门铃坏了", "晚上再来"]),
+                # Phone clocks: mostly right, some late (queued offline), some ahead of the server.
+                "at": 1_669_250_000 + seq * 60 + rng.choice([0, 0, -3600, 7200]),
+                "arrived": 1_669_250_000 + seq * 60,
                 "help": "",
             }
         )
@@ -118,7 +121,8 @@ def _by_the_rule(ticks: list[dict], person_sweep: bool, residents: set):
 
 @pytest.mark.parametrize("person_sweep", [False, True])
 def test_folding_ticks_in_pieces_gives_the_rules_state_on_all_of_them(person_sweep):
-    """The stored memory, folded batch by batch and saved between, must agree with the rule read on every tick."""
+    """The stored memory, folded batch by batch and saved between, must agree with the rule read on every tick, and
+    keep each person's last word with its times and their latest note (the coordinator's page of the door)."""
     rng = random.Random(2022_11_24)
     for _ in range(3000):
         ticks = _history(rng, person_sweep)
@@ -126,15 +130,82 @@ def test_folding_ticks_in_pieces_gives_the_rules_state_on_all_of_them(person_swe
         memory = DoorMemory()
         for i, t in enumerate(ticks):
             memory.remember(
-                t["seq"], t["outcome"], t["volunteer"], t["coordinator"], t["resident"], t["note"], t["help"]
+                t["seq"],
+                t["outcome"],
+                t["volunteer"],
+                t["coordinator"],
+                t["resident"],
+                t["note"],
+                t["help"],
+                t["at"],
+                t["arrived"],
             )
             if rng.random() < 0.4 or i == len(ticks) - 1:  # a fold ends here: the memory goes to the database
                 memory = MEMORY_DECODER.decode(MEMORY_ENCODER.encode(memory))
                 again = rng.choice(ticks[: i + 1])  # a tick folded twice changes nothing
                 memory.remember(
-                    again["seq"], "needs_help", "x", True, again["resident"], "又一次", again["help"] or "又一次"
+                    again["seq"], "needs_help", "x", True, again["resident"], "又一次", again["help"] or "又一次", 1, 1
                 )
                 seen = ticks[: i + 1]
-                assert memory.state(person_sweep, residents) == _by_the_rule(seen, person_sweep, residents), seen
+                state = memory.state(person_sweep, residents)
+                assert state == _by_the_rule(seen, person_sweep, residents), seen
+                assert bool(memory.disagreement()) == bool(state and state.conflict), seen
                 assert memory.note == next((t["note"] for t in reversed(seen) if t["note"]), "")
                 assert memory.help == next((t["help"] for t in reversed(seen) if t["outcome"] == "needs_help"), "")
+                assert memory.at == max(min(t["at"], t["arrived"]) for t in seen)
+                _check_words(memory, seen)
+
+
+def _check_words(memory: DoorMemory, seen: list[dict]) -> None:
+    """Each volunteer's last door-level word (and each person's last word) as the ticks say, times and notes kept."""
+    door_ticks = [t for t in seen if t["resident"] is None]
+    assert set(memory.words) == {t["volunteer"] for t in door_ticks}
+    for who, said in memory.words.items():
+        theirs = [t for t in door_ticks if t["volunteer"] == who]
+        last = theirs[-1]
+        assert (said.seq, said.outcome, said.coordinator, said.at, said.arrived) == (
+            last["seq"],
+            last["outcome"],
+            last["coordinator"],
+            last["at"],
+            last["arrived"],
+        )
+        assert said.note == next((t["note"] for t in reversed(theirs) if t["note"]), "")
+        assert said.help == (last["help"] if last["outcome"] == "needs_help" else "")
+    for person, said in memory.people.items():
+        about = [t for t in seen if t["resident"] == person]
+        last = about[-1]
+        assert (said.seq, said.outcome, said.by, said.at) == (
+            last["seq"],
+            last["outcome"],
+            last["volunteer"],
+            last["at"],
+        )
+        run = []  # the note carries on while the same person keeps recording them
+        for t in reversed(about):
+            if t["volunteer"] != last["volunteer"]:
+                break
+            run.append(t)
+        assert said.note == next((t["note"] for t in run if t["note"]), "")
+
+
+def test_memories_stored_before_times_were_kept_still_read():
+    """A door state folded by the previous code ([seq, outcome, coordinator] per word) reads, with no times."""
+    old = '[9,3,{"a":[4,"done",false],"d":[9,"refused",true]},{"p1":[7,"tested"]},"门铃坏了",""]'.encode()
+    memory = MEMORY_DECODER.decode(old)
+    assert memory.words["a"].outcome == "done" and memory.words["a"].at == 0 and memory.words["d"].coordinator
+    assert memory.people["p1"].outcome == "tested" and memory.note == "门铃坏了" and memory.at == 0
+    assert list(memory.counted()) == ["d"] and memory.state(False, set()).outcome == "refused"
+    memory.remember(10, "done", "b", False, None, "", "", 1_669_254_000, 1_669_254_060)
+    assert memory.words["b"].at == 1_669_254_000 and memory.at == 1_669_254_000
+
+
+def test_who_disagrees_is_said_in_the_order_the_answers_arrived():
+    memory = DoorMemory()
+    memory.remember(1, "nobody_home", "a", False, None, "", "")
+    memory.remember(2, "done", "b", False, None, "", "")
+    assert memory.disagreement() == []  # a revisit, not a disagreement
+    memory.remember(3, "refused", "c", False, None, "", "")
+    assert memory.disagreement() == ["done", "refused"]
+    memory.remember(4, "refused", "d", True, None, "打电话问过了", "")  # the grid worker settles it
+    assert memory.disagreement() == [] and list(memory.counted()) == ["d"]
