@@ -53,10 +53,10 @@ async def from_sweep(user: CurrentUser, scope: Scope, sweep_id: uuid.UUID, now: 
     for row in await DoorState.select(DoorState.memory).where(DoorState.sweep == sweep_id):
         if not row["memory"]:
             continue
-        for resident, (seq, outcome) in MEMORY_DECODER.decode(row["memory"]).people.items():
+        for resident, said in MEMORY_DECODER.decode(row["memory"]).people.items():
             key = uuid.UUID(resident)
-            if key not in last or seq > last[key][0]:
-                last[key] = (seq, outcome)
+            if key not in last or said.seq > last[key][0]:
+                last[key] = (said.seq, said.outcome)
     position = {row.id: i for i, row in enumerate(register)}
     residents = [
         position[r]
