@@ -101,17 +101,24 @@ def invalid(request: Request, exc: ValidationException) -> Response:
 def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code >= 500:
         return server_error(request, exc)
-    if exc.status_code == 413:  # a body past a route's limit: only uploads come near one
-        photo_mb = request.route_handler.opt.get("photo_mb")  # routes taking a photo say their limit
-        if photo_mb:
-            return _error_page(
-                request, 413, translate(request, "This photo is too large (at most %(mb)s MB).", mb=photo_mb)
-            )
-        return _error_page(
-            request, 413, translate(request, "The file is too large. Lists must be smaller than %(mb)s MB.", mb=50)
-        )
+    if exc.status_code == 413:
+        return too_large(request)
     # Litestar's own details are English and technical; a person gets one plain sentence.
     return _error_page(request, exc.status_code, translate(request, "That did not work. Go back and try again."))
+
+
+def too_large(request: Request) -> Response:
+    """A body past its route's limit, said with that limit: a photo's, a list's, or any other request's."""
+    opt = request.route_handler.opt
+    if opt.get("photo_mb"):  # routes taking a photo say their limit
+        message = translate(request, "This photo is too large (at most %(mb)s MB).", mb=opt["photo_mb"])
+    elif opt.get("list_mb"):  # routes taking a list: the file's limit, which is what a person can act on
+        message = translate(request, "The file is too large. Lists must be smaller than %(mb)s MB.", mb=opt["list_mb"])
+    else:
+        limit = request.route_handler.resolve_request_max_body_size() or 0
+        megabytes = f"{limit / 2**20:.1f}".removesuffix(".0")
+        message = translate(request, "This request is too large (at most %(mb)s MB).", mb=megabytes)
+    return _error_page(request, 413, message)
 
 
 def server_error(request: Request, exc: Exception) -> Response:
