@@ -40,6 +40,7 @@ from server.sweeps.ticks import TICK
 from server.sync import services as sync
 from server.sync.controllers import csrf_token, sync_writes
 from server.web.auth import SessionMiddleware, requires_login
+from server.web.input import refuse_nul
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings, protect_response
 from server.web.templating import STATIC, template_config
 
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[HTMXPlugin()],
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=refuse_nul,  # text no database keeps (NUL), refused at the edge (server.web.input)
         after_request=protect_response,
         openapi_config=OpenAPIConfig(
             title="Gridcare API", version="1", path="/api/v1/schema", render_plugins=[SwaggerRenderPlugin()]
