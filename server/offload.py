@@ -7,6 +7,7 @@ such work at a time per process (the others wait their turn): two hostile upload
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -14,6 +15,11 @@ import anyio
 import anyio.to_thread
 
 T = TypeVar("T")
+
+# The worker holds the GIL while its Python code runs (expat calls back into Python for every element); the event
+# loop gets it back at each switch interval. At Python's 5 ms, a request that needs the GIL a few times waited
+# ~30 ms (bench/uploads.py); at 1 ms, a fifth of that. The cost: more switches while two threads want the GIL.
+sys.setswitchinterval(0.001)
 
 _limiter: anyio.CapacityLimiter | None = None
 
