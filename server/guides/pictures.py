@@ -46,8 +46,13 @@ def prepare_picture(data: bytes) -> tuple[bytes, int, int]:
         if pixels > MAX_PIXELS or (whole and pixels > MAX_DECODED_PIXELS):
             raise PictureError("too_many_pixels")
         turned = image.getexif().get(_ORIENTATION) in (5, 6, 7, 8)
-        # Fitted before it is turned upright: a JPEG is then decoded at the smallest scale still above the box.
-        image.thumbnail((BOX[1], BOX[0]) if turned else BOX, Image.Resampling.LANCZOS)
+        # Fitted before it is turned upright, to the size it will have (a landscape photo is fitted by its width):
+        # a JPEG is then decoded at the smallest scale still twice that size, not twice the box.
+        box = (BOX[1], BOX[0]) if turned else BOX
+        scale = min(1.0, box[0] / image.width, box[1] / image.height)
+        image.thumbnail(
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.LANCZOS
+        )
         image = ImageOps.exif_transpose(image)
     except Image.DecompressionBombError:  # Pillow's own limit, at open: twice Image.MAX_IMAGE_PIXELS (179 MP)
         raise PictureError("too_many_pixels") from None
