@@ -2,8 +2,8 @@
 
 Nothing is stored before a person confirms: the preview page carries the table it was made from (compressed, in a
 hidden field), and the confirming request brings it back. The draft is signed with a key made from the server's
-secret: one the server did not make is refused before it is unpacked (a crafted one of 20 MB could unpack to a
-gigabyte of lists in memory). The server still reads it again as untrusted input, exactly as it read the file.
+secret: one the server did not make is refused before it is unpacked (a crafted draft of 85 KB unpacked to 689 MB of
+lists before it was refused). The server still reads it again as untrusted input, exactly as it read the file.
 """
 
 from __future__ import annotations
