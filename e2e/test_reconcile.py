@@ -157,3 +157,24 @@ def test_a_person_sweep_is_reconciled_from_its_page(page_as, live_server) -> Non
     card = page.get_by_test_id("missing-person").filter(has_text=away[0])
     expect(card.get_by_test_id("reason")).to_have_text("外出")  # the sweep's "away" became the reason
     assert_phone_layout(page, "reconcile-sweep-result")
+
+
+def test_a_list_past_the_limits_is_refused_in_place_with_its_limit(page_as, live_server, tmp_path) -> None:
+    """Issue 15: a sheet with a cell on its last row (1,048,576) is refused in words, on the upload page."""
+    page: Page = page_as(WORKER, **NARROW)
+    page.goto("/reconcile")
+    expect(page.get_by_text("不超过 20 MB")).to_be_visible()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "住址"])
+    sheet.append(["张国强", "2-1-301"])
+    sheet.cell(row=1_048_576, column=1, value="格式刷到最后一行")
+    path = tmp_path / "名单.xlsx"
+    book.save(path)
+    page.set_input_files("#file", str(path))
+    page.get_by_test_id("check-list").click()
+    expect(page.get_by_test_id("form-error")).to_contain_text("名单太长：最多 100,000 行。请按楼拆开。")
+    expect(page.locator("#file")).to_be_visible()  # the form is still there, to choose another file
+    assert_phone_layout(page, "reconcile-too-long")
+    with sqlite3.connect(live_server.db_path) as db:
+        assert db.execute("SELECT count(*) FROM reconciliation WHERE title = '名单.xlsx'").fetchone() == (0,)

@@ -41,6 +41,7 @@ from server.sync.controllers import csrf_token, sync_writes
 from server.web.auth import SessionMiddleware, requires_login
 from server.web.csrf import CSRFMiddleware
 from server.web.headers import add_security_headers
+from server.web.input import refuse_nul
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings
 from server.web.static_files import ServedStaticFiles
 from server.web.templating import STATIC, template_config
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[HTMXPlugin()],
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=refuse_nul,  # text no database keeps (NUL), refused at the edge (server.web.input)
         before_send=[add_security_headers],  # errors included (server/web/headers.py)
         openapi_config=OpenAPIConfig(
             title="Gridcare API", version="1", path="/api/v1/schema", render_plugins=[SwaggerRenderPlugin()]

@@ -20,8 +20,9 @@ from litestar.response import Redirect, Response, Template
 
 from server.accounts.services import Scope
 from server.errands import intake, photos, rules, services
-from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, prepare_picture
+from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text, prepare_picture
 from server.i18n import translate
+from server.offload import off_loop
 from server.places import services as places
 from server.places.controllers import found
 from server.sync import forms
@@ -295,14 +296,17 @@ class ErrandsController(Controller):
             message, reason = translate(request, "Choose a photo first."), "no_photo"
         else:
             try:
-                picture = prepare_picture(await upload.read())
+                picture = await off_loop(prepare_picture, await upload.read(MAX_UPLOAD_BYTES + 1))
             except PictureError as exc:
                 reason = exc.code
-                message = (
-                    translate(request, "This photo is too large (at most %(mb)s MB).", mb=MAX_UPLOAD_BYTES // 2**20)
-                    if exc.code == "picture_too_large"
-                    else translate(request, "This file is not a photo. Choose a JPEG or PNG picture.")
-                )
+                if exc.code == "picture_too_large":
+                    message = translate(
+                        request, "This photo is too large (at most %(mb)s MB).", mb=MAX_UPLOAD_BYTES // 2**20
+                    )
+                elif exc.code == "too_many_pixels":
+                    message = pixels_text(request)
+                else:
+                    message = translate(request, "This file is not a photo. Choose a JPEG or PNG picture.")
         if message is None:
             now = datetime.now(UTC)
             stored = found(await photos.add_photo(current_user(request), errand_id, role, picture, now, photo_id))

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from server.accounts.services import Scope
 from server.guides import services
-from server.guides.pictures import MAX_UPLOAD_BYTES
+from server.guides.pictures import MAX_UPLOAD_BYTES, pixels_text
 from server.guides.schemas import GuideCreate, GuideUpdate, StepInput
 from server.guides.services import GuideError
 from server.i18n import translate
@@ -44,8 +44,11 @@ def _error_text(request: Request, code: str) -> str:
         "title_missing": translate(request, "Give the guide a title."),
         "not_a_picture": translate(request, "This file is not a picture. Take a screenshot or a photo and try again."),
         "picture_too_large": translate(
-            request, "This picture is too large (at most 10 MB). Take a screenshot instead."
+            request,
+            "This picture is too large (at most %(mb)s MB). Take a screenshot instead.",
+            mb=MAX_UPLOAD_BYTES // 2**20,
         ),
+        "too_many_pixels": pixels_text(request),
         "too_many_steps": translate(request, "A guide has at most 30 steps. Start a second guide."),
         "too_many_characters": translate(
             request, "This guide uses too many different characters for its large font. Make it shorter or split it."
@@ -90,7 +93,7 @@ class MoveForm(msgspec.Struct, kw_only=True):
 async def _picture_bytes(upload: UploadFile | None) -> bytes | None:
     if upload is None or not upload.filename:
         return None  # the file field left empty
-    return await upload.read()
+    return await upload.read(MAX_UPLOAD_BYTES + 1)  # one byte more than allowed is enough to say "too large"
 
 
 class GuidesController(Controller):

@@ -1,46 +1,79 @@
-"""Pictures of steps: photos or screenshots of a phone, checked and resized on the server with Pillow."""
+"""Pictures of steps and errand photos: checked and resized on the server with Pillow, never decoded whole when big.
+
+A picture's header says its size before anything is decoded: past the limits it is refused there. A small file can
+hold a "decompression bomb" (a 1 MB PNG of one colour unpacks to gigabytes), and what costs memory is the decoded
+pixels, not the file:
+- a JPEG (a phone's photo) is decoded straight at a reduced scale (libjpeg's "draft": 1/2 to 1/8), just above the
+  size kept, whatever its size up to MAX_PIXELS; except a progressive one, which libjpeg holds whole while decoding;
+- anything else (a PNG screenshot, WebP, GIF) is decoded whole: at most MAX_DECODED_PIXELS (a long screenshot
+  of 1080 x 18,500 fits; 80 MB at 4 bytes a pixel).
+Only these formats are opened at all: Pillow knows dozens more, each a parser someone could aim a file at.
+"""
 
 from __future__ import annotations
 
 import io
-import warnings
 
+from litestar import Request
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from server.i18n import translate
+
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a phone's photo is 2-6 MB; more is not a photo of a screen
-MAX_PIXELS = 50_000_000  # refuse "decompression bombs": a small file that unpacks to gigabytes
+MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo, decoded at a reduced scale
+MAX_DECODED_PIXELS = 20_000_000  # a picture decoded whole
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 BOX = (720, 1280)  # a phone screen at reading size; larger only costs the reader's data
 JPEG_QUALITY = 80
+_ORIENTATION = 0x0112  # EXIF: 5 to 8 are turned a quarter, so the stored picture is on its side
 
 
 class PictureError(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
-        self.code = code  # "picture_too_large" | "not_a_picture"
+        self.code = code  # "picture_too_large" (bytes) | "too_many_pixels" | "not_a_picture"
 
 
 def prepare_picture(data: bytes) -> tuple[bytes, int, int]:
-    """The picture as a JPEG fitted into BOX, upright (EXIF orientation applied), without its metadata."""
+    """The picture as a JPEG fitted into BOX, upright (EXIF orientation applied), without its metadata. Slow for a
+    big photo: call it through server.offload.off_loop."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise PictureError("picture_too_large")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > MAX_PIXELS:
-                raise PictureError("picture_too_large")
-            image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        pixels = image.width * image.height
+        whole = image.format != "JPEG" or bool(image.info.get("progressive") or image.info.get("progression"))
+        if pixels > MAX_PIXELS or (whole and pixels > MAX_DECODED_PIXELS):
+            raise PictureError("too_many_pixels")
+        turned = image.getexif().get(_ORIENTATION) in (5, 6, 7, 8)
+        # Fitted before it is turned upright, to the size it will have (a landscape photo is fitted by its width):
+        # a JPEG is then decoded at the smallest scale still twice that size, not twice the box.
+        box = (BOX[1], BOX[0]) if turned else BOX
+        scale = min(1.0, box[0] / image.width, box[1] / image.height)
+        image.thumbnail(
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.LANCZOS
+        )
+        image = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError:  # Pillow's own limit, at open: twice Image.MAX_IMAGE_PIXELS (179 MP)
+        raise PictureError("too_many_pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError, KeyError, EOFError):
         raise PictureError("not_a_picture") from None
-    except Image.DecompressionBombWarning:
-        raise PictureError("picture_too_large") from None
-    image = ImageOps.exif_transpose(image)
     if image.mode not in ("RGB", "L"):
         background = Image.new("RGB", image.size, "white")  # transparent screenshots on white, not black
         rgba = image.convert("RGBA")
         background.paste(rgba, mask=rgba.getchannel("A"))
         image = background
-    image.thumbnail(BOX, Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
     return out.getvalue(), image.width, image.height
+
+
+def pixels_text(request: Request) -> str:
+    """What a person is told of a picture refused for its pixels, with both limits."""
+    return translate(
+        request,
+        "This picture is too big to read (at most %(mp)s million pixels; %(whole)s million for a PNG). "
+        "Take a screenshot or a photo in the camera's usual mode.",
+        mp=MAX_PIXELS // 1_000_000,
+        whole=MAX_DECODED_PIXELS // 1_000_000,
+    )

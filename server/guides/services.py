@@ -28,6 +28,7 @@ from server.guides.schemas import (
     StepInput,
 )
 from server.guides.tables import Guide, GuideFont, GuideLink, GuideStep
+from server.offload import off_loop
 from server.places.tables import Resident
 
 MAX_STEPS = 30
@@ -301,7 +302,7 @@ async def add_step(
 ) -> uuid.UUID:
     await _found(scope, guide_id)
     text, tip = _clean_step(data)
-    prepared = await anyio.to_thread.run_sync(_picture, picture)
+    prepared = await off_loop(_picture, picture)
     guide, steps = await _stored_texts(guide_id)
     if len(steps) >= MAX_STEPS:
         raise GuideError("too_many_steps")
@@ -345,7 +346,7 @@ async def update_step(
     await _found(scope, guide_id)
     await _step_of(guide_id, step_id)
     text, tip = _clean_step(data)
-    prepared = await anyio.to_thread.run_sync(_picture, picture)
+    prepared = await off_loop(_picture, picture)
     guide, steps = await _stored_texts(guide_id)
     steps = [({**s, "text": text, "tip": tip} if s["id"] == step_id else s) for s in steps]
     key, woff2, glyphs = await _subset_for(font_path, _texts(guide, steps))

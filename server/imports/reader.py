@@ -1,33 +1,31 @@
 """From the bytes of an uploaded file to a table of text cells, or a clear reason why not.
 
-.xlsx through openpyxl (merged cells are filled with their top-left value, as a person reads them); .csv in UTF-8,
-UTF-8 with a BOM or GBK (read as GB18030, its superset). The header row is found among the first rows by the
-field names it holds: lists often start with a title ("11月24日核酸检测名单") and a blank line.
+.xlsx in streaming mode (server.imports.xlsx: merged cells are filled with their top-left value, as a person reads
+them); .csv in UTF-8, UTF-8 with a BOM or GBK (read as GB18030, its superset). Both within the limits of
+server.imports.limits, checked as the file is read. The header row is found among the first rows by the field names
+it holds: lists often start with a title ("11月24日核酸检测名单") and a blank line.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-import zipfile
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from server.imports import columns
+from server.imports.limits import MAX_BYTES, MAX_CELLS, MAX_COLUMNS, MAX_LINE, MAX_ROWS, MAX_TEXT, ImportProblem
 from server.imports.normalize import text
+from server.imports.xlsx import read_xlsx
 
-MAX_BYTES = 50 * 1024 * 1024  # a file of 50 MB or more is refused before it is parsed
-MAX_ROWS = 100_000
+__all__ = ["MAX_BYTES", "MAX_ROWS", "ImportProblem", "Row", "Table", "read_table", "table_from_lines"]
+
 HEADER_SEARCH_ROWS = 30  # the header row is looked for among this many first non-blank rows
 MIN_HEADER_FIELDS = 2
-
-
-class ImportProblem(Exception):
-    """The file as a whole cannot be read. `code` picks the message shown to the person; `detail` fills it in."""
-
-    def __init__(self, code: str, **detail: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.detail = detail
+# A row of a .csv longer than this is refused before the csv module splits it: its cells would all be in memory at
+# once (a 20 MB line of commas is ten million of them). 100 columns of 10,000 characters fit.
+MAX_ROW_CHARS = 1_000_000
+_NEWLINE = re.compile(r"\r\n?|\n")
 
 
 @dataclass(slots=True)
@@ -54,14 +52,14 @@ class Table:
 
 def read_table(data: bytes, filename: str = "") -> Table:
     """Read an .xlsx or .csv upload. Raises ImportProblem with a code for every way a file can be unusable."""
-    if len(data) >= MAX_BYTES:
+    if len(data) >= MAX_BYTES:  # the caller reads at most MAX_BYTES: a file of that size may be longer
         raise ImportProblem("too_large", limit_mb=MAX_BYTES // (1024 * 1024))
     if not data.strip():
         raise ImportProblem("empty")
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportProblem("old_excel")  # .xls (Excel 97-2003): openpyxl reads only .xlsx
     if data.startswith(b"PK\x03\x04"):
-        lines, notes, sheet = _xlsx_lines(data)
+        lines, notes, sheet = read_xlsx(data)
     else:
         lines, notes, sheet = _csv_lines(data), [], ""
     return table_from_lines(lines, notes, sheet)
@@ -154,60 +152,68 @@ def _trim(cells: list[str]) -> list[str]:
     return cells[:end]
 
 
-def _xlsx_lines(data: bytes) -> tuple[list[list[str]], list[str], str]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        # Not read-only: merged ranges are only known to a fully loaded sheet. data_only: values, not formulas.
-        workbook = load_workbook(io.BytesIO(data), data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
-        raise ImportProblem("not_a_spreadsheet") from None
-    sheet = _first_sheet_with_data(workbook)
-    notes = []
-    values = [[text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-    merged = list(sheet.merged_cells.ranges)
-    if merged:
-        notes.append("merged")
-    for cell_range in merged:
-        top = values[cell_range.min_row - 1][cell_range.min_col - 1] if cell_range.min_row <= len(values) else ""
-        for r in range(cell_range.min_row, min(cell_range.max_row, len(values)) + 1):
-            line = values[r - 1]
-            for c in range(cell_range.min_col, cell_range.max_col + 1):
-                if c <= len(line):
-                    line[c - 1] = top
-    title = sheet.title
-    workbook.close()
-    return values, notes, title
-
-
-def _first_sheet_with_data(workbook):
-    for sheet in workbook.worksheets:
-        if sheet.max_row > 1 or sheet.max_column > 1 or sheet.cell(1, 1).value is not None:
-            return sheet
-    return workbook.worksheets[0]
-
-
 def _csv_lines(data: bytes) -> list[list[str]]:
-    sample = data[:4096]
-    if b"\x00" in sample:
+    if b"\x00" in data:
         raise ImportProblem("not_a_spreadsheet")  # a binary file (a picture, a PDF's stream, UTF-16 text)
     decoded = _decode(data)
-    if decoded.lstrip().startswith(("%PDF", "<!DOCTYPE", "<html", "<?xml")):
+    if decoded[:4096].lstrip().startswith(("%PDF", "<!DOCTYPE", "<html", "<?xml")):
         raise ImportProblem("not_a_spreadsheet")
     try:
         dialect = csv.Sniffer().sniff(decoded[:4096], delimiters=",\t;")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(io.StringIO(decoded, newline=""), delimiter=delimiter)
+    source = _PhysicalLines(decoded)
+    lines: list[list[str]] = []
+    cells = characters = 0
     try:
-        lines = [[text(cell) for cell in line] for line in reader]
+        for number, raw in enumerate(csv.reader(source, delimiter=delimiter), start=1):
+            source.row_chars = 0
+            line = [text(cell) for cell in raw]
+            while line and not line[-1]:
+                line.pop()  # a row padded with empty cells to the sheet's width (or a line of commas)
+            if not line:
+                if number <= MAX_LINE:
+                    lines.append(line)
+                continue
+            if number > MAX_LINE:
+                raise ImportProblem("too_many_rows", limit=MAX_LINE)
+            if len(line) > MAX_COLUMNS:
+                raise ImportProblem("too_many_columns", limit=MAX_COLUMNS)
+            cells += sum(1 for cell in line if cell)
+            characters += sum(map(len, line))
+            if cells > MAX_CELLS or characters > MAX_TEXT:
+                raise ImportProblem("too_much_text", cells=MAX_CELLS, characters=MAX_TEXT)
+            lines.append(line)
     except csv.Error:
         raise ImportProblem("not_a_spreadsheet") from None
     if not any(len([c for c in line if c]) >= 2 for line in lines):
         raise ImportProblem("not_a_spreadsheet")  # one column of free text is not a list of people
     return lines
+
+
+class _PhysicalLines:
+    """The text's lines one at a time, for csv.reader (a copy of the whole text split in lines would cost ten times
+    its size); refuses a row (one or more lines: a quoted cell may hold line breaks) past MAX_ROW_CHARS."""
+
+    def __init__(self, decoded: str) -> None:
+        self.text = decoded
+        self.position = 0
+        self.row_chars = 0  # set back to 0 by the reader after each row
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        start = self.position
+        if start >= len(self.text):
+            raise StopIteration
+        found = _NEWLINE.search(self.text, start)
+        self.position = found.end() if found else len(self.text)
+        self.row_chars += self.position - start
+        if self.row_chars > MAX_ROW_CHARS:
+            raise ImportProblem("too_many_columns", limit=MAX_COLUMNS)
+        return self.text[start : self.position]
 
 
 def _decode(data: bytes) -> str:

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from server.imports import columns, normalize, reader
+from server.imports import columns, limits, normalize, reader
 from server.imports.normalize import text
 
 # The grid and the living status have no place in the lists people are reconciled against: read here only, by
@@ -336,5 +336,13 @@ def _clashes(people: list[_Person]) -> list[Problem]:
 _UNREADABLE = {
     "old_excel": "it is an old Excel file (.xls): open it in Excel or WPS and save it as .xlsx",
     "empty": "it is empty",
-    "too_large": "it is too large",
+    "too_large": f"it is too large (a list must be smaller than {limits.MAX_BYTES // limits.MB} MB)",
+    "unpacked_too_large": f"it unpacks to more than {limits.MAX_UNPACKED // limits.MB} MB: delete empty sheets and"
+    " pictures, or save it as .csv",
+    "unsafe_xml": "it holds XML a spreadsheet never does (a DTD): open it in Excel or WPS and save it as .xlsx",
+    "too_many_rows": f"it has more than {limits.MAX_ROWS:,} rows: split it by grid",
+    "too_many_columns": f"it has more than {limits.MAX_COLUMNS} columns: delete the ones not needed",
+    "too_much_text": f"it holds more than {limits.MAX_CELLS:,} filled cells or {limits.MAX_TEXT:,} characters:"
+    " split it by grid",
+    "cell_too_long": f"a cell holds more than {limits.MAX_CELL_CHARS:,} characters",
 }

@@ -92,7 +92,7 @@ class ReconcileController(Controller):
     async def index(self, request: Request) -> Template:
         return await _index(request)
 
-    @post("/preview", request_max_body_size=imports.MAX_REQUEST)
+    @post("/preview", request_max_body_size=imports.MAX_REQUEST, opt=imports.LIST_OPT)
     async def preview(self, request: Request, data: imports.Multipart) -> Template:
         """Read the file (or the draft a preview carried) and show what saving would give. Saves nothing."""
         scope = _reconcile_scope(request)
@@ -105,7 +105,7 @@ class ReconcileController(Controller):
             return await _index(request, error=error_text(request, error.code), status_code=400)
         return render(request, "reconcile/preview.html", preview=result, fields=FIELDS, error=None)
 
-    @post("/", request_max_body_size=imports.MAX_REQUEST)
+    @post("/", request_max_body_size=imports.MAX_REQUEST, opt=imports.LIST_OPT)
     async def save(self, request: Request, data: imports.Multipart) -> Response:
         scope = _reconcile_scope(request)
         try:

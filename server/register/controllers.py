@@ -301,6 +301,8 @@ class RegisterAdminController(Controller):
             chosen = date.fromisoformat(day) if day else None
         except ValueError:
             chosen = None
+        if chosen is not None and not AUDIT_YEARS[0] <= chosen.year <= AUDIT_YEARS[1]:
+            chosen = None  # no entry is that old or that new (and year 9999 has no next day to end the window)
         if chosen is not None:
             start = datetime(chosen.year, chosen.month, chosen.day, tzinfo=zone)
             window = (start, start + timedelta(days=1))
@@ -310,6 +312,7 @@ class RegisterAdminController(Controller):
         )
 
 
+AUDIT_YEARS = (2000, 2100)  # the audit log's days, as a filter reads them
 AUDIT_ACTIONS = (
     "profile.view",
     "profile.edit",

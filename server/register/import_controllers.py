@@ -55,7 +55,7 @@ class RegisterImportController(Controller):
         saved = None if created is None else {"created": created, "updated": updated, "skipped": skipped}
         return _index(request, saved=saved)
 
-    @post("/preview", request_max_body_size=imports.MAX_REQUEST)
+    @post("/preview", request_max_body_size=imports.MAX_REQUEST, opt=imports.LIST_OPT)
     async def preview(self, request: Request, data: imports.Multipart) -> Template:
         """Read the file (or the draft a preview carried) and show what saving would do. Saves nothing."""
         try:
@@ -71,7 +71,7 @@ class RegisterImportController(Controller):
         )
         return _preview_page(request, preview)
 
-    @post("/", request_max_body_size=imports.MAX_REQUEST)
+    @post("/", request_max_body_size=imports.MAX_REQUEST, opt=imports.LIST_OPT)
     async def save(self, request: Request, data: imports.Multipart) -> Response:
         try:
             draft = await imports.read_draft(data)

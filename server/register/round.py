@@ -162,6 +162,9 @@ async def close_follow_up(scope: Scope, user: CurrentUser, card_id: uuid.UUID, o
 # Check-ins arrive through the sync layer, online or from the outbox ----------------------------------------------
 
 
+CALL_DAY_TOLERANCE = timedelta(days=31)  # a call's day, as the phone says it, is within this of the server's
+
+
 class CheckInPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     resident_id: uuid.UUID
     outcome: Literal["ok", "needs", "no_answer", "unwell"]
@@ -196,6 +199,8 @@ async def ingest_checkins(user: CurrentUser, items: list[Incoming], now: datetim
             answers[item.id] = (
                 Answer(id=item.id, status="duplicate", seq=earlier["seq"]) if same else rejection(item.id, "id_reused")
             )
+        elif abs(payload.day - now.date()) > CALL_DAY_TOLERANCE:
+            answers[item.id] = rejection(item.id, "invalid")  # no call of today's round, even sent a month late
         elif payload.resident_id not in residents:
             answers[item.id] = rejection(item.id, "not_allowed")
         elif payload.outcome == "needs" and not payload.need.strip():

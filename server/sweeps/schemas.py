@@ -8,6 +8,7 @@ import msgspec
 
 DoorOutcome = Literal["needs_help", "done", "vacant", "refused", "come_back", "nobody_home"]
 PersonOutcome = Literal["tested", "not_tested", "away"]
+SWEEP_YEARS = (2000, 2100)
 
 
 class TickPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -29,6 +30,11 @@ class SweepCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     purpose: Annotated[str, msgspec.Meta(max_length=256)] = ""
     # households: one outcome per door. persons: one per registered resident; the door is done when all have one.
     subject: Literal["households", "persons"] = "households"
+
+    def __post_init__(self) -> None:
+        # A sweep is planned for the days around now (a typo of the year, or a crafted 9999, is not one).
+        if not SWEEP_YEARS[0] <= self.day.year <= SWEEP_YEARS[1]:
+            raise ValueError(f"a sweep's day is between {SWEEP_YEARS[0]} and {SWEEP_YEARS[1]}")
 
 
 class PersonRow(msgspec.Struct, kw_only=True):

@@ -11,7 +11,9 @@ point one way: domains import this module, never the reverse. The rules every ki
   failing while the rest lands: then it is refused and kept, and the writes queued behind it are not held up.
 - Refused writes are kept in `SyncRejection`: what a person entered is never silently dropped.
 - Phone clocks are not trusted alone: the server's arrival order decides; a device time far off is answered
-  with a warning and kept for the record.
+  with a warning and kept for the record. One outside EARLIEST..LATEST is no phone's clock, however wrong: refused.
+- A write the server cannot read (its payload not UTF-8, nested past any sense, or holding a NUL, which no text
+  column takes) is refused alone, and kept: the rest of the batch, and the phone's outbox behind it, go on.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -38,6 +40,11 @@ KEEP_REFUSED_DAYS = 30
 MAX_BATCH = 500  # writes handled per request; the rest are answered "retry" and come in the next batch
 CLOCK_TOLERANCE = timedelta(hours=12)
 FAILURES_BEFORE_REFUSAL = 3  # a write the server failed to store this often, while others landed, is refused
+# A phone whose clock was reset reads 1970 or 1980: still a time to keep. Years 1 and 9999 are crafted (and a time
+# zone's offset past them is no date at all, where the database converts it to UTC).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+_UNREADABLE = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 Status = Literal["accepted", "duplicate", "rejected", "retry"]
 
@@ -96,6 +103,15 @@ def register(kind: Kind) -> Kind:
     return kind
 
 
+def _unreadable(write: Write) -> str | None:
+    """Why a write cannot be stored whatever its kind, or None."""
+    if not EARLIEST <= write.device_time < LATEST:
+        return "device_time is not a time a phone's clock shows"
+    if b"\\u0000" in bytes(write.payload):  # JSON's NUL: no text column of either database keeps one
+        return "a text holds a NUL character"
+    return None
+
+
 def content_hash(kind: str, payload: bytes) -> str:
     """What the person entered: kind and payload. Not the device time, which a form resent by the page restamps."""
     return hashlib.sha256(kind.encode() + b"\0" + payload).hexdigest()
@@ -129,11 +145,15 @@ async def ingest(user: CurrentUser, batch: Batch, now: datetime) -> BatchAnswer:
             answers[position] = rejection(write.id, "unknown_kind")
             refused.append((write, "unknown_kind", ""))
             continue
-        try:
-            payload = msgspec.json.decode(write.payload, type=kind.payload_type)
-        except msgspec.ValidationError as exc:
+        problem = _unreadable(write)
+        if problem is None:
+            try:
+                payload = msgspec.json.decode(write.payload, type=kind.payload_type)
+            except _UNREADABLE as exc:
+                problem = str(exc)
+        if problem is not None:
             answers[position] = rejection(write.id, "invalid")
-            refused.append((write, "invalid", str(exc)))
+            refused.append((write, "invalid", problem))
             continue
         # Hashed re-encoded, so that the same payload with its keys in another order is the same write.
         digest = content_hash(write.kind, msgspec.json.encode(payload))
@@ -219,17 +239,22 @@ async def _record_refused(user: CurrentUser, refused: list[tuple[Write, str, str
         *[
             SyncRejection(
                 write_id=write.id,
-                kind=write.kind[:32],
+                kind=_storable(write.kind)[:32],
                 user=user.id,
                 reason=reason[:32],
-                detail=detail[:2000],
-                body=msgspec.json.encode(write).decode()[:MAX_KEPT_BODY],
-                device_time=write.device_time,
+                detail=_storable(detail)[:2000],
+                # As sent, but storable: a refused payload may be bytes that are no text, or hold a NUL.
+                body=_storable(msgspec.json.encode(write).decode(errors="replace"))[:MAX_KEPT_BODY],
+                device_time=min(max(write.device_time, EARLIEST), LATEST),  # the body keeps the time as sent
                 received_at=now,
             )
             for write, reason, detail in refused
         ]
     )
+
+
+def _storable(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
 
 
 async def purge_refused(now: datetime) -> None:

@@ -12,10 +12,14 @@ from litestar.params import Body
 
 from server.i18n import translate
 from server.imports import draft as drafts
-from server.imports.reader import MAX_BYTES, ImportProblem
+from server.imports import limits
+from server.imports.limits import MAX_BYTES, MB, ImportProblem
+from server.offload import off_loop
 
 # The form may carry a file just under the limit plus the other fields: the reader, not the server, says "too large".
-MAX_REQUEST = MAX_BYTES + 2 * 1024 * 1024
+# A preview's draft comes back in a field of its own: a list at every limit of the reader packs into less than this.
+MAX_REQUEST = MAX_BYTES + 32 * MB
+LIST_OPT = {"list_mb": MAX_BYTES // MB}  # a body past MAX_REQUEST is answered with the file's limit (web.pages)
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
@@ -32,25 +36,63 @@ def column_choices(data: dict[str, Any], fields: tuple[str, ...]) -> dict[int, s
 
 
 async def read_draft(data: dict[str, Any]) -> drafts.Draft:
-    """The uploaded file, or else the draft a preview page carried back."""
+    """The uploaded file, or else the draft a preview page carried back: read outside the event loop."""
     upload = data.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
         content = await upload.read(MAX_BYTES)  # never more than the limit into memory; the reader says too large
-        return drafts.read_upload(content, upload.filename)
+        return await off_loop(drafts.read_upload, content, upload.filename)
     token = data.get("draft")
     if isinstance(token, str) and token:
-        return drafts.decode(token)
+        return await off_loop(drafts.decode, token)
     raise ImportProblem("empty")
 
 
 def problem_text(request: Request, problem: ImportProblem) -> str:
+    """What went wrong with a file, in the person's words, with the limit it passed (server.imports.limits)."""
     texts = {
-        "too_large": translate(request, "The file is too large. Lists must be smaller than %(mb)s MB.", mb=50),
-        "empty": translate(request, "The file is empty."),
-        "old_excel": translate(request, "This is an old Excel file (.xls). Save it as .xlsx in Excel and try again."),
-        "not_a_spreadsheet": translate(request, "This file is not a spreadsheet. Choose an .xlsx or .csv file."),
-        "no_rows": translate(request, "The file has a header but no people under it."),
-        "too_many_rows": translate(request, "The list has more than 100,000 rows. Split it by building."),
-        "draft_damaged": translate(request, "The list could not be read back. Upload the file again."),
+        "too_large": lambda: translate(
+            request, "The file is too large. Lists must be smaller than %(mb)s MB.", mb=MAX_BYTES // MB
+        ),
+        "unpacked_too_large": lambda: translate(
+            request,
+            "The file is too large once unpacked (at most %(mb)s MB). Delete empty sheets and pictures, "
+            "or save it as .csv, and try again.",
+            mb=limits.MAX_UNPACKED // MB,
+        ),
+        "empty": lambda: translate(request, "The file is empty."),
+        "old_excel": lambda: translate(
+            request, "This is an old Excel file (.xls). Save it as .xlsx in Excel and try again."
+        ),
+        "not_a_spreadsheet": lambda: translate(
+            request, "This file is not a spreadsheet. Choose an .xlsx or .csv file."
+        ),
+        "unsafe_xml": lambda: translate(
+            request,
+            "This file holds something a spreadsheet never does, and was not read. "
+            "Open it in Excel or WPS, save it as .xlsx and try again.",
+        ),
+        "no_rows": lambda: translate(request, "The file has a header but no people under it."),
+        "too_many_rows": lambda: translate(
+            request, "The list is too long: at most %(rows)s rows. Split it by building.", rows=f"{limits.MAX_ROWS:,}"
+        ),
+        "too_many_columns": lambda: translate(
+            request,
+            "The list is too wide: at most %(columns)s columns. Delete the columns you do not need.",
+            columns=limits.MAX_COLUMNS,
+        ),
+        "too_much_text": lambda: translate(
+            request,
+            "The list holds too much: at most %(cells)s filled cells and %(characters)s characters. "
+            "Split it by building.",
+            cells=f"{limits.MAX_CELLS:,}",
+            characters=f"{limits.MAX_TEXT:,}",
+        ),
+        "cell_too_long": lambda: translate(
+            request,
+            "A cell holds too much text: at most %(characters)s characters.",
+            characters=f"{limits.MAX_CELL_CHARS:,}",
+        ),
+        "draft_damaged": lambda: translate(request, "The list could not be read back. Upload the file again."),
     }
-    return texts.get(problem.code) or translate(request, "That did not work. Go back and try again.")
+    text = texts.get(problem.code)
+    return text() if text else translate(request, "That did not work. Go back and try again.")

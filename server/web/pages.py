@@ -60,7 +60,8 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
-def _error_page(request: Request, status: int, message: str) -> Response:
+def error_answer(request: Request, status: int, message: str) -> Response:
+    """An error in the person's words: JSON under /api/, else the error page."""
     if is_api(request):
         return Response({"status_code": status, "detail": message}, status_code=status, media_type=MediaType.JSON)
     return render(request, "error.html", status_code=status, status=status, message=message)
@@ -68,7 +69,7 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 
 def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
     if is_api(request):
-        return _error_page(request, 401, translate(request, "Please log in first."))
+        return error_answer(request, 401, translate(request, "Please log in first."))
     target = "/login"
     if request.method == "GET":  # after log-in, the browser GETs `next`: only a page can be returned to
         target += "?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
@@ -85,11 +86,11 @@ def forbidden(request: Request, exc: PermissionDeniedException) -> Response:
         message = translate(request, "This page has expired. Go back, reload the page and try again.")
     else:
         message = translate(request, "Your account cannot open this page.")
-    return _error_page(request, 403, message)
+    return error_answer(request, 403, message)
 
 
 def not_found(request: Request, exc: NotFoundException) -> Response:
-    return _error_page(request, 404, translate(request, "Not found, or not in your grid."))
+    return error_answer(request, 404, translate(request, "Not found, or not in your grid."))
 
 
 def invalid(request: Request, exc: ValidationException) -> Response:
@@ -98,28 +99,43 @@ def invalid(request: Request, exc: ValidationException) -> Response:
             {"status_code": 400, "detail": translate(request, "Invalid input."), "extra": exc.extra},
             status_code=400,
         )
-    return _error_page(request, 400, translate(request, "Invalid input."))
+    return error_answer(request, 400, translate(request, "Invalid input."))
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code >= 500:
         return server_error(request, exc)
-    if exc.status_code == 413:  # a body past a route's limit: only uploads come near one
-        photo_mb = request.route_handler.opt.get("photo_mb")  # routes taking a photo say their limit
-        if photo_mb:
-            return _error_page(
-                request, 413, translate(request, "This photo is too large (at most %(mb)s MB).", mb=photo_mb)
-            )
-        return _error_page(
-            request, 413, translate(request, "The file is too large. Lists must be smaller than %(mb)s MB.", mb=50)
-        )
+    if exc.status_code == 413:
+        return too_large(request)
     # Litestar's own details are English and technical; a person gets one plain sentence.
-    return _error_page(request, exc.status_code, translate(request, "That did not work. Go back and try again."))
+    return error_answer(request, exc.status_code, translate(request, "That did not work. Go back and try again."))
+
+
+def too_large(request: Request) -> Response:
+    """A body past its route's limit, said with that limit: a photo's, a list's, or any other request's."""
+    opt = request.route_handler.opt
+    if opt.get("photo_mb"):  # routes taking a photo say their limit
+        message = translate(request, "This photo is too large (at most %(mb)s MB).", mb=opt["photo_mb"])
+    elif opt.get("list_mb"):  # routes taking a list: the file's limit, which is what a person can act on
+        message = translate(request, "The file is too large. Lists must be smaller than %(mb)s MB.", mb=opt["list_mb"])
+    else:
+        limit = request.route_handler.resolve_request_max_body_size() or 0
+        megabytes = f"{limit / 2**20:.1f}".removesuffix(".0")
+        message = translate(request, "This request is too large (at most %(mb)s MB).", mb=megabytes)
+    return error_answer(request, 413, message)
+
+
+def unreadable_text(request: Request, exc: UnicodeDecodeError) -> Response:
+    """A form or body whose text is not UTF-8 (a crafted request: browsers send UTF-8). Litestar's form parser raises
+    this for a multipart text field, also in the CSRF check before any handler, even on /login."""
+    return error_answer(
+        request, 400, translate(request, "The form sent text that could not be read. Reload the page and try again.")
+    )
 
 
 def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _error_page(request, 500, translate(request, "Something went wrong on our side. Nothing was saved."))
+    return error_answer(request, 500, translate(request, "Something went wrong on our side. Nothing was saved."))
 
 
 EXCEPTION_HANDLERS = {
@@ -128,6 +144,7 @@ EXCEPTION_HANDLERS = {
     NotFoundException: not_found,
     ValidationException: invalid,
     HTTPException: http_error,
+    UnicodeDecodeError: unreadable_text,
     Exception: server_error,
 }
 

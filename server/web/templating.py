@@ -12,6 +12,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from server import i18n
+from server.imports import limits
 from server.places.services import mask_phone
 from server.settings import ROOT, get_settings
 
@@ -88,6 +89,7 @@ def make_environment() -> Environment:
         html_lang=lambda loc: i18n.HTML_LANG[loc],
         locale_names=i18n.LOCALE_NAMES,
         mask_phone=mask_phone,  # numbers on pages are masked; whole on a tap that is logged
+        list_mb=limits.MAX_BYTES // limits.MB,  # the size a list may be, said on each upload form
     )
     return env
 

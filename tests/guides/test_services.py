@@ -64,7 +64,7 @@ async def test_an_empty_step_is_refused_and_nothing_changes():
     [
         (b"%PDF-1.4 not a picture at all", "not_a_picture"),
         (png_bytes()[:200], "not_a_picture"),  # a picture cut short
-        (huge_png(), "picture_too_large"),
+        (huge_png(), "too_many_pixels"),
         (b"\0" * (10 * 1024 * 1024 + 1), "picture_too_large"),
     ],
     ids=["pdf", "truncated", "64-megapixels", "over-10-MB"],

@@ -21,7 +21,11 @@ def test_a_draft_round_trips_and_keeps_only_the_file_name():
     assert draft.row_count == 2
 
 
-@pytest.mark.parametrize("token", ["", "not a draft", base64.urlsafe_b64encode(zlib.compress(b"[1,2]")).decode()])
+@pytest.mark.parametrize(
+    "token",
+    ["", "not a draft", drafts.pack(b"[1,2]"), drafts.pack(b"[" * 100_000 + b"]" * 100_000), "é." + "x" * 43],
+    ids=["empty", "text", "not a draft", "nested 100,000 deep", "not base64"],
+)
 def test_a_damaged_draft_is_refused(token):
     with pytest.raises(ImportProblem) as caught:
         drafts.decode(token)
@@ -29,8 +33,19 @@ def test_a_damaged_draft_is_refused(token):
 
 
 def _token(**draft) -> str:
-    raw = msgspec.json.encode({"filename": "x", "headers": ["姓名"], "header_line": 1, **draft})
-    return base64.urlsafe_b64encode(zlib.compress(raw)).decode()
+    return drafts.pack(msgspec.json.encode({"filename": "x", "headers": ["姓名"], "header_line": 1, **draft}))
+
+
+def test_a_draft_the_server_did_not_sign_is_refused_before_it_is_unpacked():
+    """An 85 KB draft of nine million two-letter cells unpacked to 689 MB of lists before it was refused."""
+    made = drafts.encode(drafts.draft_of(read_table("姓名,住址\n张国强,2-1-301\n".encode(), "list.csv"), "l.csv"))
+    packed, _, signature = made.rpartition(".")
+    raw = b'{"filename":"x","headers":["a"],"header_line":1,"lines":[],"columns":[[' + b'"ab",' * 9_000_000 + b'""]]}'
+    unsigned = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode()
+    for forged in (packed, unsigned, f"{unsigned}.{signature}", f"{packed}x.{signature}"):
+        with pytest.raises(ImportProblem) as caught:
+            drafts.decode(forged)
+        assert caught.value.code == "draft_damaged"
 
 
 def test_a_draft_made_by_hand_has_the_limits_of_a_file():
@@ -38,10 +53,9 @@ def test_a_draft_made_by_hand_has_the_limits_of_a_file():
     with pytest.raises(ImportProblem) as caught:
         drafts.decode(_token(lines=lines, columns=[["x"] * len(lines)]))
     assert caught.value.code == "too_many_rows"
-    bomb = base64.urlsafe_b64encode(zlib.compress(b" " * (60 * 1024 * 1024))).decode()
     with pytest.raises(ImportProblem) as caught:
-        drafts.decode(bomb)
-    assert caught.value.code == "too_large"
+        drafts.decode(drafts.pack(b" " * (drafts.MAX_DRAFT + 1)))  # a signed draft never unpacks past the limit
+    assert caught.value.code == "draft_damaged"
 
 
 @pytest.mark.parametrize(

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
+import zlib
 
 from openpyxl import load_workbook
 
 from server.audit.tables import AuditEntry
 from server.demo.seed import STORY_RESIDENT_IDS, demo_uuid
-from server.imports.reader import MAX_BYTES
+from server.imports.limits import MAX_BYTES, MAX_UNPACKED, MB
 from server.places.tables import Resident
 from server.reconcile.tables import ExpectedResident, Reconciliation
 from server.sweeps.tables import Sweep, SweepArea
+from server.web.imports import MAX_REQUEST
 from tests.conftest import log_in
+from tests.imports import hostile
 from tests.reconcile.files import csv_list, list_rows, living_in_building, xlsx_list
 
 WORKER = "13800000002"  # 李雪敏, grid 2: building 2
@@ -153,7 +157,7 @@ async def test_bad_files_get_a_clear_message_and_nothing_is_saved(client):
     assert "不是表格" in await bad_upload(client, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "photo.png")
     assert "不是表格" in await bad_upload(client, b"PK\x03\x04 broken zip", "broken.xlsx")
     assert "旧版" in await bad_upload(client, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "old.xls")
-    assert "50 MB" in await bad_upload(client, b"a" * MAX_BYTES, "huge.csv")  # exactly 50 MB
+    assert f"{MAX_BYTES // MB} MB" in await bad_upload(client, b"a" * MAX_BYTES, "huge.csv")  # exactly the limit
 
 
 async def test_a_list_from_another_community_cannot_be_saved(client):
@@ -208,9 +212,9 @@ async def test_home_offers_reconciling_to_grid_workers_and_admins_only(client):
 
 async def test_a_body_past_the_upload_limit_is_answered_in_words(client):
     await log_in(client, WORKER)
-    answer = await upload(client, b"a" * (MAX_BYTES + 3 * 1024 * 1024), "huger.csv")
+    answer = await upload(client, b"a" * (MAX_REQUEST + 1), "huger.csv")
     assert answer.status_code == 413
-    assert "文件太大了" in answer.text
+    assert f"文件太大了：名单须小于 {MAX_BYTES // MB} MB" in answer.text
 
 
 def titles(page: str) -> list[str]:
@@ -339,3 +343,28 @@ async def test_names_from_an_uploaded_list_reach_the_export_as_text(client):
     cells = [row[1] for row in only.iter_rows(min_row=2)]
     assert [c.value for c in cells] == [hostile] and cells[0].data_type == "s"
     assert "/" not in export.headers["content-disposition"].split("''", 1)[1]
+
+
+async def test_a_hostile_list_is_refused_in_words_with_the_limit_it_passed(client):
+    """Issue 15: each answered 400 on the upload page, its limit said, nothing saved (tests/imports/test_limits.py
+    has every hostile file; these are the ones a person could also meet by mistake)."""
+    await log_in(client, WORKER)
+    assert "100,000 行" in await bad_upload(client, hostile.rows_bomb(100), "bomb.xlsx")
+    assert "100 列" in await bad_upload(client, hostile.wide_row(), "wide.xlsx")
+    assert f"{MAX_UNPACKED // MB} MB" in await bad_upload(client, hostile.declared_bomb(), "big.xlsx")
+    assert "另存为 .xlsx" in await bad_upload(client, hostile.xxe(), "xxe.xlsx")
+    assert "另存为 .xlsx" in await bad_upload(client, hostile.billion_laughs(), "laughs.xlsx")
+
+
+async def test_a_draft_the_server_did_not_make_is_refused_in_words(client):
+    await log_in(client, WORKER)
+    before = await counts()
+    forged = base64.urlsafe_b64encode(zlib.compress(b'{"columns":' + b"[]," * 1_000_000 + b"[]}")).decode()
+    for path in ("/reconcile/preview", "/reconcile/"):
+        answer = await client.post(
+            path,
+            data=form(client, draft=forged, building_ids=BUILDING_2),
+            files={"none": ("", b"", "application/octet-stream")},
+        )
+        assert answer.status_code == 400 and "重新上传" in answer.text
+    assert await counts() == before

@@ -12,6 +12,7 @@ from server.places.tables import Resident
 from server.register import importing
 from server.register.tables import Contact, ElderProfile
 from tests.conftest import browser, log_in
+from tests.imports import hostile
 from tests.register.files import csv_register, people_of_building, person, row, xlsx_register
 
 WORKER = "13800000002"  # 李雪敏, grid 2: building 2
@@ -177,6 +178,18 @@ async def test_a_file_that_cannot_be_read_says_why(app):
         assert page.status_code == 400 and "xlsx" in page.text
         page = await upload(client, "序号,备注\n1,无\n".encode(), name="台账.csv")
         assert 'data-testid="blocking"' in page.text and 'data-testid="save"' not in page.text
+
+
+async def test_a_hostile_register_is_refused_in_words_and_nothing_is_saved(app):
+    """Issue 15: the register's upload reads as the reconciliation's, with the same limits and words."""
+    before = (await ElderProfile.count(), await Contact.count())
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, hostile.far_cell("A1048576"))
+        assert page.status_code == 400 and "100,000 行" in page.text
+        page = await upload(client, hostile.laughs_in_strings())
+        assert page.status_code == 400 and "另存为 .xlsx" in page.text
+    assert (await ElderProfile.count(), await Contact.count()) == before
 
 
 async def test_a_profile_saved_by_someone_during_the_import_is_not_overwritten(app, monkeypatch):

@@ -1,0 +1,125 @@
+"""Hostile uploads against the server as deployed (issue 15): /healthz keeps answering in < 100 ms while each is
+refused, and the server's peak memory during a refused upload stays < 300 MB.
+
+The server runs as `python -m server serve` (uvicorn, one process). For each file: the process's peak resident memory
+is reset (Linux: /proc/PID/clear_refs), the file is uploaded to /reconcile/preview on one socket while /healthz is
+asked again and again on another, and then the peak is read (VmHWM). /healthz before any upload is the baseline of
+its latency; during an upload it is given as milliseconds and as a multiple of that baseline. A real list of 100,000
+people is read last, for comparison: accepted, its cost is what a large honest list takes.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import statistics
+import threading
+import time
+from pathlib import Path
+
+from bench.common import Served
+from bench.matching import make
+from tests.imports import hostile
+
+WORKER = "13800000002"
+BOUNDARY = "gridcare-bench"
+HEALTHZ_BUDGET_MS = 100
+MEMORY_BUDGET_MB = 300
+
+
+def _memory(pid: int, field: str) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"{field}:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def _healthz(port: int) -> float:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    start = time.perf_counter()
+    connection.request("GET", "/healthz")
+    connection.getresponse().read()
+    elapsed = time.perf_counter() - start
+    connection.close()
+    return elapsed
+
+
+def _upload(port: int, headers: dict[str, str], name: str, data: bytes, done: dict) -> None:
+    body = (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    start = time.perf_counter()
+    connection.request(
+        "POST", "/reconcile/preview", body, {**headers, "content-type": f"multipart/form-data; boundary={BOUNDARY}"}
+    )
+    answer = connection.getresponse()
+    answer.read()
+    done["status"], done["seconds"] = answer.status, time.perf_counter() - start
+    connection.close()
+
+
+def files() -> list[tuple[str, str, bytes]]:
+    _, people = make(100_000)
+    return [
+        ("rows bomb (300 KB -> 100 MiB)", "bomb.xlsx", hostile.rows_bomb(100)),
+        ("declared 300 MiB", "big.xlsx", hostile.declared_bomb()),
+        ("a row of 2 million cells", "wide.xlsx", hostile.wide_row()),
+        ("5 million shared strings", "strings.xlsx", hostile.strings_bomb(5_000_000)),
+        ("billion laughs", "laughs.xlsx", hostile.billion_laughs()),
+        ("csv of 10 million commas", "commas.csv", b"a,b\n" + b"," * 10_000_000 + b"\n"),
+        ("a real list, 100,000 rows", "list.csv", people),
+    ]
+
+
+def uploads() -> None:
+    with Served() as server:
+        pid = server.process.pid
+        headers = {k: v for k, v in server.log_in(WORKER).items() if k in ("cookie", "x-csrftoken")}
+        idle = [_healthz(server.port) for _ in range(50)]
+        baseline = statistics.median(idle)
+        print(f"hostile uploads, the server as deployed: /healthz idle {baseline * 1000:.1f} ms (median of 50)")
+        worst_ms, worst_mb = 0.0, 0.0
+        for label, name, data in files():
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+            before = _memory(pid, "VmRSS")
+            done: dict = {}
+            uploader = threading.Thread(target=_upload, args=(server.port, headers, name, data, done))
+            uploader.start()
+            during = []
+            while uploader.is_alive():
+                during.append(_healthz(server.port))
+            uploader.join()
+            peak, after = _memory(pid, "VmHWM"), _memory(pid, "VmRSS")
+            slowest = max(during) * 1000 if during else 0.0
+            typical = statistics.median(during) * 1000 if during else 0.0
+            p99 = statistics.quantiles(during, n=100)[98] * 1000 if len(during) >= 20 else slowest
+            honest = label.startswith("a real")
+            if not honest:
+                worst_ms, worst_mb = max(worst_ms, p99), max(worst_mb, peak)
+            print(
+                f"  {label:32s} {done['status']} in {done['seconds']:5.1f} s; /healthz x{len(during):4d}: "
+                f"median {typical:5.1f} ms ({typical / 1000 / baseline:4.1f} x idle), p99 {p99:5.1f}, "
+                f"slowest {slowest:6.1f} ms; server memory {before:4.0f} -> peak {peak:4.0f} MB, {after:4.0f} MB after"
+            )
+        load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
+        ms = "met" if worst_ms < HEALTHZ_BUDGET_MS else "NOT met"
+        mb = "met" if worst_mb < MEMORY_BUDGET_MB else "NOT met"
+        print(
+            f"  worst p99 of /healthz during a refused upload {worst_ms:.0f} ms: issue 15's {HEALTHZ_BUDGET_MS} ms {ms}"
+        )
+        print(f"  highest peak during a refused upload {worst_mb:.0f} MB: issue 15's {MEMORY_BUDGET_MB} MB {mb}")
+        print(f"  (load average {load} on {os.cpu_count()} cores: a process waiting for a core is the slowest figure)")
+
+
+if __name__ == "__main__":
+    import asyncio
+
+    from bench.common import prepare
+
+    asyncio.run(prepare())
+    uploads()

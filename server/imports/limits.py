@@ -1,0 +1,33 @@
+"""The limits of an uploaded list, and the one error that says a file is past one (or unusable in another way).
+
+Each limit bounds the memory and time a list may cost the server (docs/decisions/0018): the file's size is checked
+first; an .xlsx's parts and their declared sizes before anything is unpacked; rows, columns and text while the
+sheet streams, so that reading stops at the first cell past a limit. A list of 100,000 people with 15 columns, or
+of 30,000 with 50, stays within every one; the worst file within them costs the server ~150 MB while it is read.
+"""
+
+from __future__ import annotations
+
+MB = 1024 * 1024
+
+MAX_BYTES = 20 * MB  # the file as uploaded: a 100,000-row list is 5 to 15 MB as .xlsx or .csv
+MAX_ROWS = 100_000  # people in one list
+MAX_LINE = MAX_ROWS + 1_000  # no cell below this line: titles, headers and blank lines above and between people
+MAX_COLUMNS = 100  # no cell right of this column
+MAX_CELLS = 1_500_000  # cells holding something: 100,000 rows of 15 columns
+MAX_TEXT = 15_000_000  # characters in all those cells together (a list's cells average under 10)
+MAX_CELL_CHARS = 32_767  # characters in one cell: Excel's own limit
+# An .xlsx is a zip of XML parts: at most this many parts, unpacking to at most this much all together (as the zip
+# declares each part's size: a part that holds more than it declares fails its check when read).
+MAX_PARTS = 1_000
+MAX_UNPACKED = 256 * MB
+MAX_STYLES = 65_000  # cell formats in a workbook (Excel allows 64,000)
+
+
+class ImportProblem(Exception):
+    """The file as a whole cannot be read. `code` picks the message shown to the person; `detail` fills it in."""
+
+    def __init__(self, code: str, **detail: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
