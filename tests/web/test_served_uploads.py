@@ -72,7 +72,9 @@ def log_in(port: int) -> dict[str, str]:
     connection.request("POST", "/login", form, headers)
     answer = connection.getresponse()
     answer.read()
-    session = _cookies(answer)["gc_session"]
+    given = _cookies(answer)
+    session = given["gc_session"]
+    csrf = given.get("gc_csrf", csrf)  # a token is tied to its session: log-in gives a new one
     connection.close()
     return {"cookie": f"gc_csrf={csrf}; gc_session={session}", "x-csrftoken": csrf}
 
