@@ -270,3 +270,24 @@ async def test_ticks_held_by_a_signed_out_guest_are_stored_once_the_same_phone_i
         assert (await phone.post("/api/v1/sync", json={"writes": []}, headers=csrf(phone))).status_code == 401
         assert (await rejoin(phone, await make_code(worker, sweep_id))).status_code == 303
         assert (await sync_tick(phone, sweep_id))["status"] == "accepted"  # the floor they held counts
+
+
+async def test_a_phone_a_guest_joined_on_still_serves_others(app):
+    """A shared phone: the log-in page leads to joining again, but whoever has an account still logs in there, and
+    someone else joins with their own name and number."""
+    async with browser(app) as worker, browser(app) as phone:
+        sweep_id = await make_sweep(worker, "共用手机")
+        code = await make_code(worker, sweep_id)
+        await join(phone, code, name="卫志愿", phone="15300000009")
+        await phone.post("/logout", headers=csrf(phone))
+        assert (await phone.get("/login", follow_redirects=False)).headers["location"] == "/join"
+        page = await phone.get("/login?password=1")
+        assert page.status_code == 200 and 'name="password"' in page.text
+        assert 'name="name"' in (await phone.get("/join?new=1")).text  # the whole form, for someone else
+        answer = await join(phone, code, name="蒋志愿", phone="15300000010")
+        assert answer.status_code == 303 and (await me(phone))["name"] == "蒋志愿"
+        # Both guests are remembered on the phone: the first comes back by it too.
+        await phone.post("/logout", headers=csrf(phone))
+        assert (await join(phone, code, name="卫志愿", phone="15300000009")).status_code == 303
+        assert (await me(phone))["name"] == "卫志愿"
+        assert (await log_in(phone, "13900000004")).status_code == 303  # an account, on the same phone
