@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from server.accounts import attempts, devices
-from server.accounts.services import CurrentUser, normalize_phone, start_session
+from server.accounts.services import CurrentUser, end_sessions, normalize_phone, start_session
 from server.accounts.tables import User
 from server.db import write_transaction
 from server.settings import Settings
@@ -197,6 +197,11 @@ async def _join(
         proven = _proof(account, on_phone)
         if proven is None:
             await _confirmed(invite, account, asking, now)  # or raises, the same for every phone
+            # The coordinator vouched, in person, that this is the number's owner: this phone is theirs now, and
+            # phones that proved it before no longer do (a lost phone; someone who made the guest with a number
+            # not theirs, before its owner came).
+            await devices.forget(account["id"])
+            await end_sessions([account["id"]])
         elif account["community"] != invite["community"]:
             raise TeamError("other_community")  # said only to the phone that proved it is theirs
         else:

@@ -141,7 +141,10 @@ async def test_another_phone_gets_back_in_only_with_the_coordinators_one_time_co
             assert answer.status_code == 400 and "确认码不对" in error_of(answer.text)
             answer = await confirm(second, code, one_time, "周志愿", "15300000003")
             assert answer.status_code == 303 and (await me(second))["id"] == before
-            assert second.cookies.get(DEVICE_COOKIE)  # this phone now proves itself, like the first
+            assert second.cookies.get(DEVICE_COOKIE)  # this phone now proves itself, and the first no longer:
+        assert await me(first) is None  # the coordinator vouched that the number's owner is on the second phone
+        answer = await rejoin(first, code)
+        assert answer.status_code == 400 and 'name="phone"' in answer.text  # whoever it is types name and number
         async with browser(app) as third:  # the code was for one use
             await third.get("/join")
             answer = await confirm(third, code, one_time, "周志愿", "15300000003")
