@@ -16,7 +16,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.i18n import translate
-from server.sweeps import joining, lifecycle, queries, team
+from server.sweeps import invites, lifecycle, queries, team
 from server.sweeps.controllers import COORDINATORS, SweepEnded, ended_page, found_or_ended, progress_page
 from server.web.auth import current_user
 from server.web.pages import render, safe_next, settings_of
@@ -123,13 +123,13 @@ class TeamController(Controller):
         now = _now()
         guests = await lifecycle.guests_by_code(user, sweep_id, now)
         none = lifecycle.CodeGuests(code="", live=True, guests=0, may_sign_out=False)
-        invites = []
-        for invite in await joining.live_invites(sweep_id, now):
+        live = []
+        for invite in await invites.live_invites(sweep_id, now):
             # A code that opens more than the viewer's grids (the admin's, in a sweep over several grids) is not
             # shown to them: joining with it would take them into the other grids (docs/decisions/0013).
-            shown = joining.within_scope(user, invite["grids"])
+            shown = invites.within_scope(user, invite["grids"])
             url = _join_url(request, invite["code"]) if shown else ""
-            invites.append(
+            live.append(
                 invite
                 | {
                     "code": invite["code"] if shown else "",
@@ -145,11 +145,11 @@ class TeamController(Controller):
             request,
             "sweeps/invite.html",
             sweep=sweep,
-            invites=invites,
+            invites=live,
             past=past,
-            hours=joining.INVITE_HOURS,
+            hours=invites.INVITE_HOURS,
             members=await team.members(sweep_id, user),
-            asking=await joining.asking_to_join(user, sweep_id, now),
+            asking=await invites.asking_to_join(user, sweep_id, now),
         )
 
     @post("/invites")
@@ -161,7 +161,7 @@ class TeamController(Controller):
     ) -> Response:
         sweep = await _sweep(request, sweep_id)
         try:
-            await joining.create_invite(current_user(request), sweep, data.hours, _now())
+            await invites.create_invite(current_user(request), sweep, data.hours, _now())
         except team.TeamError as error:
             return render(request, "error.html", status_code=403, status=403, message=team_message(request, error))
         return Redirect(f"/sweeps/{sweep_id}/invite", status_code=303)
