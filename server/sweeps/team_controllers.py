@@ -1,4 +1,4 @@
-"""A sweep's codes (the invite page) and claims on floors. Thin: the rules are in joining.py and team.py; joining
+"""A sweep's codes (the invite page) and claims on floors. Thin: the rules are in invites.py and team.py; joining
 with a code: join_controllers.py."""
 
 from __future__ import annotations
