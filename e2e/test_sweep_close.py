@@ -138,7 +138,9 @@ def test_a_volunteer_watching_the_sweep_is_told_when_it_closes(page_as, new_cont
     code = sweep.make_code()
     volunteer = new_context(**SMALL_PHONE).new_page()
     volunteer.clock.install()  # the page's 15 s refresh, run on the test's time
-    JoinPage(volunteer).join(code, "孙志愿", "15600000021")
+    JoinPage(volunteer).join(
+        code, "孙志愿", "15600000022"
+    )  # a number of its own: another phone with 021 needs confirming
 
     coordinator.goto(sweep_path)
     SweepPage(coordinator).ask_to_close()
