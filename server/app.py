@@ -33,8 +33,9 @@ from server.register.import_controllers import RegisterImportController
 from server.register.round import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sweeps.controllers import SweepsController
+from server.sweeps.join_controllers import JoinController
 from server.sweeps.lifecycle_controllers import LifecycleController
-from server.sweeps.team_controllers import JoinController, TeamController
+from server.sweeps.team_controllers import TeamController
 from server.sweeps.ticks import TICK
 from server.sync import services as sync
 from server.sync.controllers import csrf_token, sync_writes

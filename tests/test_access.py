@@ -18,6 +18,8 @@ from server.reconcile import services as reconcile
 from server.sweeps.tables import Sweep
 from tests.conftest import browser, log_in
 from tests.guides.pictures import png_bytes
+from tests.sweeps.test_routes import make_sweep
+from tests.sweeps.test_team import join, make_code
 
 ROLES = {
     "admin": "13800000000",
@@ -26,7 +28,9 @@ ROLES = {
     "volunteer": "13900000001",
     "resident": "13700000001",
 }
-WHO = ("anonymous", *ROLES)
+# A guest who joined another sweep with its code (no password): the sample sweep is not theirs (issue 15).
+SIGNED_IN = (*ROLES, "guest")
+WHO = ("anonymous", *SIGNED_IN)
 
 # Outcomes: ok = 2xx; login = sent to log in (303 to /login, or 401 from the API); forbidden = 403;
 # missing = 404 (an id outside the user's scope is not admitted to exist); back = 303 somewhere else; bad = 401.
@@ -38,25 +42,27 @@ REGISTER = {
     "other_grid_worker": "missing",
     "volunteer": "forbidden",
     "resident": "forbidden",
+    "guest": "forbidden",
 }
 REGISTER_SEARCH = {**REGISTER, "other_grid_worker": "ok"}  # searching is allowed; the results are scoped
-LOGGED_IN = {"anonymous": "login", **dict.fromkeys(ROLES, "ok")}
+LOGGED_IN = {"anonymous": "login", **dict.fromkeys(SIGNED_IN, "ok")}
 COORDINATORS = {**REGISTER_SEARCH}  # admins and grid workers
-SWEEP = {**REGISTER, "volunteer": "ok", "resident": "missing"}  # volunteers tick doors; residents see no sweep
-CLOSING = {**SWEEP, "volunteer": "forbidden", "resident": "forbidden"}
+# Volunteers tick doors; residents see no sweep; a guest sees only the sweeps they joined.
+SWEEP = {**REGISTER, "volunteer": "ok", "resident": "missing", "guest": "missing"}
+CLOSING = {**SWEEP, "volunteer": "forbidden", "resident": "forbidden", "guest": "forbidden"}
 GUIDE = REGISTER  # a personal guide of a resident of grid 2: writers who may see that resident
 GUIDE_INVALID = {**GUIDE, "admin": "invalid", "own_grid_worker": "invalid"}  # posted without its fields
 GUIDE_WRITE = {**GUIDE, "admin": "back", "own_grid_worker": "back"}
 WORKERS = {**REGISTER_SEARCH, "other_grid_worker": "ok"}  # intake and money: every grid worker, for their own grid
-ERRAND = {**REGISTER, "volunteer": "missing", "resident": "missing"}  # a card of grid 2, handed to nobody
-RESIDENT_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES, "forbidden"), "resident": "ok"}
-ADMIN_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES, "forbidden"), "admin": "ok"}
+ERRAND = {**REGISTER, "volunteer": "missing", "resident": "missing", "guest": "missing"}  # grid 2's, handed to nobody
+RESIDENT_ONLY = {"anonymous": "login", **dict.fromkeys(SIGNED_IN, "forbidden"), "resident": "ok"}
+ADMIN_ONLY = {"anonymous": "login", **dict.fromkeys(SIGNED_IN, "forbidden"), "admin": "ok"}
 
 ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/"): LOGGED_IN,
-    ("GET", "/login"): {"anonymous": "ok", **dict.fromkeys(ROLES, "back")},
+    ("GET", "/login"): {"anonymous": "ok", **dict.fromkeys(SIGNED_IN, "back")},
     ("POST", "/login"): dict.fromkeys(WHO, "bad"),  # posted with a wrong password
-    ("POST", "/logout"): {"anonymous": "login", **dict.fromkeys(ROLES, "back")},
+    ("POST", "/logout"): {"anonymous": "login", **dict.fromkeys(SIGNED_IN, "back")},
     ("POST", "/language"): dict.fromkeys(WHO, "back"),
     ("GET", "/grids/{grid_id:uuid}"): REGISTER,
     # handed to a random id, who is no grid worker: refused, nothing changed
@@ -97,6 +103,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
         "other_grid_worker": "forbidden",
         "volunteer": "forbidden",  # no claim on floor 3 (the claim route below is tried after)
         "resident": "forbidden",
+        "guest": "forbidden",  # not their sweep
     },
     ("POST", "/sweeps/{sweep_id:uuid}/ticks"): {
         **SWEEP,
@@ -105,6 +112,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
         "other_grid_worker": "forbidden",
         "volunteer": "forbidden",
         "resident": "forbidden",
+        "guest": "forbidden",
     },
     ("GET", "/join"): OPEN,
     ("POST", "/join"): dict.fromkeys(WHO, "invalid"),  # posted without a code
@@ -140,6 +148,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
         "own_grid_worker": "back",
         "volunteer": "forbidden",
         "resident": "forbidden",
+        "guest": "forbidden",
     },
     # Closing: for coordinators who may close the sweep (grid 2's worker: it is all in grid 2). Posted without the
     # confirm step's "yes": the step is shown again (400), nothing closed; reopening an open sweep changes nothing.
@@ -325,6 +334,8 @@ async def outcomes_for(app, who: str) -> dict[tuple[str, str], str]:
     async with browser(app) as client:
         if who == "anonymous":
             await client.get("/login")  # a CSRF cookie, as any browser would have
+        elif who == "guest":
+            assert (await join(client, SAMPLES["other_code"], name="访客", phone="15400000001")).status_code == 303
         else:
             assert (await log_in(client, ROLES[who])).status_code == 303
         for method, path in sorted(ACCESS, key=lambda key: key == ("POST", "/logout")):
@@ -439,6 +450,8 @@ async def test_access_table(app):
             },
         )
     SAMPLES["sweep_id"] = str((await Sweep.select(Sweep.id).where(Sweep.name == "access").first())["id"])
+    async with browser(app) as client:  # another sweep, whose code the guest joined with
+        SAMPLES["other_code"] = await make_code(client, await make_sweep(client, "access other"))
     SAMPLES["rec_id"] = str(await sample_reconciliation())
     await _sample_guides(app)
     await _sample_errand(app)
@@ -451,3 +464,71 @@ async def test_access_table(app):
             if got[key] != expected[who]:
                 wrong.append(f"{key[0]} {concrete(key[1])} as {who}: expected {expected[who]}, got {got[key]}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_a_code_in_an_admins_sweep_opens_no_more_than_its_makers_grids(app):
+    """Issue 15, item 3: in an admin's sweep over grids 1 and 2, grid 2's worker sees and hands out codes that open
+    grid 2 only; a guest who joined with one reaches nothing of grid 1, by page, claim or tick."""
+    async with browser(app) as admin:
+        await log_in(admin, ROLES["admin"])
+        answer = await admin.post(
+            "/sweeps/",
+            data={
+                "_csrf_token": admin.cookies["gc_csrf"],
+                "name": "access two grids",
+                "day": "2022-11-24",
+                "building_ids": [str(demo_uuid("building", "2")), str(demo_uuid("building", "4"))],  # grids 2, 1
+            },
+        )
+        sweep_id = answer.headers["location"].rsplit("/", 1)[1]
+        admins_code = await make_code(admin, sweep_id)
+    async with browser(app) as worker, browser(app) as guest:
+        await log_in(worker, ROLES["own_grid_worker"])
+        workers_code = await make_code(worker, sweep_id)
+        invite_page = (await worker.get(f"/sweeps/{sweep_id}/invite")).text
+        assert workers_code in invite_page and admins_code not in invite_page  # the admin's opens grid 1 too
+        assert (await join(guest, workers_code, name="二格访客", phone="15400000002")).status_code == 303
+        token = guest.cookies["gc_csrf"]
+        grid_1, grid_2 = str(demo_uuid("building", "4")), str(demo_uuid("building", "2"))
+        floor = f"/sweeps/{sweep_id}/buildings/{{}}/units/1/floors/1"
+        got = {
+            "progress": (await guest.get(f"/sweeps/{sweep_id}")).status_code,
+            "floor of grid 2": (await guest.get(floor.format(grid_2))).status_code,
+            "floor of grid 1": (await guest.get(floor.format(grid_1))).status_code,
+            "claim in grid 1": (
+                await guest.post(
+                    f"/sweeps/{sweep_id}/claims",
+                    data={
+                        "_csrf_token": token,
+                        "unit_id": str(demo_uuid("unit", "4-1")),
+                        "floor_from": 1,
+                        "floor_to": 1,
+                    },
+                )
+            ).status_code,
+            "tick in grid 1": (
+                await guest.post(
+                    f"/sweeps/{sweep_id}/ticks",
+                    data={
+                        "_csrf_token": token,
+                        "tick_id": str(uuid.uuid4()),
+                        "household_id": str(demo_uuid("household", "4-1-101")),
+                        "outcome": "done",
+                        "back": "/",
+                    },
+                    follow_redirects=False,
+                )
+            ).status_code,
+            "invite page": (await guest.get(f"/sweeps/{sweep_id}/invite")).status_code,
+            "export": (await guest.get(f"/sweeps/{sweep_id}/export/csv")).status_code,
+        }
+        assert "4号楼" not in (await guest.get(f"/sweeps/{sweep_id}")).text
+    assert got == {
+        "progress": 200,
+        "floor of grid 2": 200,
+        "floor of grid 1": 404,
+        "claim in grid 1": 400,
+        "tick in grid 1": 403,
+        "invite page": 404,
+        "export": 404,
+    }

@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Redirect
 
-from server.accounts import services
+from server.accounts import devices, services
 from server.accounts.schemas import LanguageForm, LoginForm
 from server.i18n import LOCALE_COOKIE, translate
 from server.web.auth import SESSION_COOKIE, client_address, current_user, session_cookie
@@ -25,9 +25,14 @@ class AuthController(Controller):
         self,
         request: Request,
         next: Annotated[str, QueryParameter(max_length=512)] = "/",  # noqa: A002 (query name)
+        password: Annotated[bool, QueryParameter()] = False,  # "I have an account" on the join page
     ) -> Response:
         if current_user(request):
             return Redirect(safe_next(next), status_code=303)
+        if not password and await devices.guests_on(devices.tokens_of(request.cookies.get(devices.DEVICE_COOKIE))):
+            # A guest who joined on this phone and was signed out has no password: the join page says what
+            # happened and takes a new code (docs/decisions/0019).
+            return Redirect("/join", status_code=303)
         return render(
             request, "accounts/login.html", demo=settings_of(request).demo, next=safe_next(next), phone="", error=None
         )
@@ -37,7 +42,12 @@ class AuthController(Controller):
         settings = settings_of(request)
         try:
             token, _ = await services.log_in(
-                settings, data.phone, data.password, client_address(request), request.headers.get("user-agent", "")
+                settings,
+                data.phone,
+                data.password,
+                client_address(request),
+                request.headers.get("user-agent", ""),
+                previous_token=request.cookies.get(SESSION_COOKIE),
             )
         except services.LoginError as exc:
             messages = {

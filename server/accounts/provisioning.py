@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from piccolo.engine.postgres import PostgresEngine
 
+from server.accounts import devices
 from server.accounts.passwords import hash_password
 from server.accounts.services import end_sessions, forget_sessions, normalize_phone
 from server.accounts.tables import GridCover, User
@@ -128,6 +129,7 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
                 }
             ).where(User.id == user_id)
             await end_sessions([user_id])  # a guest's session gave less
+            await devices.forget(user_id)  # nor does a phone it joined on prove anything for the account now
         else:
             user = User(
                 community=community_id,

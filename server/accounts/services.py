@@ -10,8 +10,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from server.accounts import attempts
 from server.accounts.passwords import verify_password_async
-from server.accounts.tables import GridCover, LoginAttempt, User, UserSession
+from server.accounts.tables import GridCover, User, UserSession
 from server.settings import Settings
 
 ROLES = ("admin", "grid_worker", "volunteer", "resident")
@@ -89,42 +90,38 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _recent_failures(settings: Settings, phone: str, address: str) -> tuple[int, int]:
-    since = _now() - timedelta(minutes=settings.login_window_minutes)
-    recent = LoginAttempt.succeeded.eq(False) & (LoginAttempt.at >= since)
-    by_phone = await LoginAttempt.count().where(recent & (LoginAttempt.phone == phone))
-    by_address = await LoginAttempt.count().where(recent & (LoginAttempt.address == address))
-    return by_phone, by_address
-
-
 async def log_in(
-    settings: Settings, phone: str, password: str, address: str, user_agent: str = ""
+    settings: Settings, phone: str, password: str, address: str, user_agent: str = "", previous_token: str | None = None
 ) -> tuple[str, CurrentUser]:
-    """Check a phone and password; on success make a session and return its cookie token.
+    """Check a phone and password; on success make a session and return its cookie token. The session this phone
+    had before (`previous_token`, from its cookie) ends: whoever used the phone before is logged out of it, also in
+    the database, not only by a new cookie.
 
-    Failures are counted per phone number and per client address within a sliding window; past the limit even a
-    right password is refused, so guessing gains nothing. The attempt is written *before* it is counted and before
-    the password is checked: requests sent at the same moment each see the ones written before them, so no burst
-    gets more than the limit of guesses (counting first let 30 parallel guesses through a limit of 5).
+    Wrong passwords are counted per phone number and per client address within a sliding window; past the limit even
+    a right password is refused, so guessing gains nothing. Only wrong passwords count: right ones at the same
+    moment wait their turn instead (attempts.py).
     """
     phone = normalize_phone(phone)
-    attempt = LoginAttempt(phone=phone[:20], address=address[:64], at=_now(), succeeded=False)
-    await attempt.save()
-    by_phone, by_address = await _recent_failures(settings, attempt.phone, attempt.address)
-    # This attempt is among those counted: the limit-th failure is still let through to be checked.
-    if by_phone > settings.login_max_failures_per_account or by_address > settings.login_max_failures_per_address:
-        raise LoginError("too_many_attempts", minutes=settings.login_window_minutes)
-
-    # Only an 11-digit mobile number can be an account; anything else is not looked up at all.
-    row = await User.objects().where(User.phone == phone).first() if len(phone) == 11 else None
-    ok = await verify_password_async(row.password_hash if row else None, password)
+    try:
+        attempt = await attempts.begin(settings, "login", phone, address)
+    except attempts.TooManyAttempts as limited:
+        raise LoginError("too_many_attempts", minutes=limited.minutes) from None
+    try:
+        # Only an 11-digit mobile number can be an account; anything else is not looked up at all.
+        row = await User.objects().where(User.phone == phone).first() if len(phone) == 11 else None
+        ok = await verify_password_async(row.password_hash if row else None, password)
+    except BaseException:
+        await attempts.finish(attempt, "failed")  # cut off while checking: counted, as a guess may have been
+        raise
     if not ok or row is None:
+        await attempts.finish(attempt, "failed")
         raise LoginError("bad_credentials")
-    await LoginAttempt.update({LoginAttempt.succeeded: True}).where(LoginAttempt.id == attempt.id)
+    await attempts.finish(attempt, "succeeded")
     if not row.is_active:
         raise LoginError("inactive")
 
     token, session_id = await start_session(row.id, timedelta(hours=settings.session_hours), user_agent)
+    await log_out(previous_token)
     return token, await _with_grids(_to_current(row.to_dict(), session_id))
 
 
@@ -249,7 +246,7 @@ def forget_sessions() -> None:
 async def purge_expired(older_than_days: int = 30) -> None:
     """Housekeeping: drop dead sessions and old log-in attempts."""
     await UserSession.delete().where(UserSession.expires_at < _now())
-    await LoginAttempt.delete().where(LoginAttempt.at < _now() - timedelta(days=older_than_days))
+    await attempts.purge(_now() - timedelta(days=older_than_days))
 
 
 async def demo_accounts_exist() -> bool:

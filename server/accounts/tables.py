@@ -39,11 +39,28 @@ class UserSession(Table):
 
 
 class LoginAttempt(Table):
+    """A log-in or a join by code, kept for the rate limits (accounts/attempts.py)."""
+
     id = UUID(primary_key=True)
     phone = Varchar(length=20, index=True)
     address = Varchar(length=64, index=True)
     at = Timestamptz(index=True)
     succeeded = Boolean(default=False)
+    kind = Varchar(length=8, default="login")  # login / join
+    # pending (being checked) / succeeded / failed (counted) / limited (refused by the limit: not counted)
+    outcome = Varchar(length=16, default="failed")
+
+
+class GuestDevice(Table):
+    """A phone a guest joined a sweep on: the hash of a random secret kept in that phone's join cookie. Showing it
+    proves the phone is the same one, so that the guest can join again as themselves after being signed out, while
+    their phone number alone opens nothing (docs/decisions/0019)."""
+
+    id = UUID(primary_key=True)
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
+    created_at = Timestamptz()
+    used_at = Timestamptz()
 
 
 class GridCover(Table):

@@ -73,7 +73,8 @@ def _reason_text(request: Request, reason: str | None) -> str:
             request, "The sweep has ended and these floors were not yours. Tell the coordinator what you found."
         ),
         "signed_out": translate(
-            request, "The coordinator signed you out of this sweep. Tell them what you found at this door."
+            request,
+            "You were signed out of this sweep: kept on this phone, and sent once you join again with a new code.",
         ),
     }
     return texts.get(reason or "") or translate(request, "That did not work. Go back and try again.")

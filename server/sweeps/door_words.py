@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from server.accounts.services import CurrentUser
 from server.accounts.tables import User
 from server.places.tables import Building, Household, Resident
-from server.sweeps.queries import grids_of, mask_name, sweep_doors, visible_sweep
+from server.sweeps.queries import mask_name, sweep_doors, visible_sweep
 from server.sweeps.rules import MEMORY_DECODER, DoorMemory, Said
 from server.sweeps.schemas import DoorWord, DoorWords, PersonWord
 from server.sweeps.services import door_state_id
@@ -65,7 +65,7 @@ async def door_words(user: CurrentUser, sweep_id: uuid.UUID, household_id: uuid.
     sweep = await visible_sweep(user, sweep_id)
     if sweep is None:
         return None
-    doors = await sweep_doors(sweep_id, Household.id == household_id, grids=grids_of(user))
+    doors = await sweep_doors(sweep_id, Household.id == household_id, grids=sweep["grids"])
     if not doors:
         return None  # not in this sweep, or a door of another grid
     door = doors[0]

@@ -13,7 +13,7 @@ from datetime import datetime
 from server.accounts.services import CurrentUser
 from server.places.tables import Building, Resident
 from server.sweeps.door_words import accounts, moment, recorders
-from server.sweeps.queries import grids_of, sweep_doors, visible_sweep
+from server.sweeps.queries import sweep_doors, visible_sweep
 from server.sweeps.rules import MEMORY_DECODER, DoorMemory
 from server.sweeps.tables import DoorState
 
@@ -58,7 +58,7 @@ async def export_rows(user: CurrentUser, sweep_id: uuid.UUID) -> tuple[str, list
     sweep = await visible_sweep(user, sweep_id)
     if sweep is None:
         return None
-    doors = await sweep_doors(sweep_id, grids=grids_of(user))
+    doors = await sweep_doors(sweep_id, grids=sweep["grids"])
     ids = [d["id"] for d in doors] or [uuid.UUID(int=0)]
     scoped = set(ids)
     names = {

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from server.accounts.services import CurrentUser
 from server.places.tables import Household, Resident, Unit
-from server.sweeps.queries import grids_of, mask_name, sweep_doors, visible_sweep
+from server.sweeps.queries import mask_name, sweep_doors, visible_sweep
 from server.sweeps.rules import MEMORY_DECODER, Said
 from server.sweeps.schemas import DoorRow, FloorScreen, PersonRow
 from server.sweeps.services import door_state_id
@@ -29,8 +29,8 @@ async def floor_screen(
     )
     if unit_row is None or not 1 <= floor <= unit_row["floors"]:
         return None
-    if grids_of(user) is not None and unit_row["grid"] not in grids_of(user):
-        return None  # another grid's building of a sweep over several grids
+    if sweep["grids"] is not None and unit_row["grid"] not in sweep["grids"]:
+        return None  # another grid's building of a sweep over several grids, or not the part a guest's code opens
     doors = await sweep_doors(sweep_id, (Household.unit == unit_row["id"]) & (Household.floor == floor))
     if not doors and not await sweep_doors(sweep_id, Household.unit == unit_row["id"]):
         return None  # the unit is not in this sweep

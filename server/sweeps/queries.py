@@ -70,15 +70,21 @@ async def building_grids(sweep_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
 
 
 async def visible_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> dict | None:
-    """The sweep if this user takes part in it. Volunteers see open sweeps only (a closed one: ended_sweep)."""
+    """The sweep if this user takes part in it. Volunteers see open sweeps only (a closed one: ended_sweep).
+
+    Its "grids" are those whose buildings the user sees in it (None: all): a grid worker's own, and for a guest
+    those of the code they joined with (a grid worker's code opens that grid worker's part only)."""
     if user.role not in SWEEP_ROLES:
         return None
     sweep = await Sweep.select().where((Sweep.id == sweep_id) & (Sweep.community == user.community_id)).first()
     if sweep is None or (user.role == "volunteer" and sweep["status"] != "open"):
         return None
-    if user.is_guest and not await team.is_member(sweep_id, user.id):
-        return None  # a guest sees only the sweeps they joined with a code, until signed out of them
-    if user.role == "grid_worker" and not set((await building_grids(sweep_id)).values()) & set(user.grid_ids):
+    sweep["grids"] = grids_of(user)
+    if user.is_guest:
+        member, sweep["grids"] = await team.guest_grids(sweep_id, user.id)
+        if not member:
+            return None  # a guest sees only the sweeps they joined with a code, until signed out of them
+    if sweep["grids"] is not None and not set((await building_grids(sweep_id)).values()) & set(sweep["grids"]):
         return None
     return sweep
 
@@ -197,7 +203,7 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
     if sweep is None:
         return None
     now = datetime.now(UTC)
-    grids = grids_of(user)
+    grids = sweep["grids"]
     doors = await sweep_doors(sweep_id, grids=grids)
     hidden = 0
     if grids is not None:
@@ -361,6 +367,7 @@ async def units_of(building_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]
 
 async def open_doors(user: CurrentUser, sweep_id: uuid.UUID) -> list[uuid.UUID]:
     """Doors of the sweep still open, for a revisit; a grid worker's revisit covers only their grids' doors."""
-    if user.role not in ("admin", "grid_worker") or await visible_sweep(user, sweep_id) is None:
+    sweep = await visible_sweep(user, sweep_id) if user.role in ("admin", "grid_worker") else None
+    if sweep is None:
         return []
-    return [d["id"] for d in await sweep_doors(sweep_id, grids=grids_of(user)) if d["outcome"] in OPEN_OUTCOMES]
+    return [d["id"] for d in await sweep_doors(sweep_id, grids=sweep["grids"]) if d["outcome"] in OPEN_OUTCOMES]

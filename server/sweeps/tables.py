@@ -58,6 +58,24 @@ class SweepInvite(Table):
     created_at = Timestamptz()
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
+    # What the code opens: the grids its maker answered for when making it (a grid worker's code in an admin's sweep
+    # over several grids opens their own part only), comma-separated ids; "" for the whole sweep (an admin's code).
+    grids = Text(default="")
+
+
+class JoinRequest(Table):
+    """Someone joined with a live code and the phone number of a guest of the community, on a phone that cannot
+    prove it is theirs (a new phone, a cleared browser). The code's coordinator sees a one-time code for that guest
+    on the invite page and tells it, in person, to the right one (docs/decisions/0019)."""
+
+    id = UUID(primary_key=True)
+    invite = ForeignKey(SweepInvite, on_delete=OnDelete.cascade, null=False, index=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
+    code = Varchar(length=8)
+    typed_name = Varchar(length=32, default="")  # the name given with the request, if not the guest's own
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
 
 
 class SweepMember(Table):

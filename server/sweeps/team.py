@@ -1,28 +1,22 @@
-"""Who sweeps what: join codes, the volunteers who joined, and their claims on floors. Knows nothing of HTTP.
+"""Who sweeps what: the volunteers of a sweep and their claims on floors. Knows nothing of HTTP.
 
-A coordinator shows a code (or its QR code); a volunteer types it with their name and phone and gets a session
-that sees only that sweep. A volunteer then claims a unit or a range of its floors, so that two people do not climb
-the same stairs; a claim runs out by itself, can be extended or released, and a coordinator can hand it to someone
-else. Claims decide where a volunteer may record doors (see ticks._check). Withdrawing a code, and closing the
-sweep: lifecycle.py.
+Volunteers join with a code (joining.py). A volunteer then claims a unit or a range of its floors, so that two people
+do not climb the same stairs; a claim runs out by itself, can be extended or released, and a coordinator can hand it
+to someone else. Claims decide where a volunteer may record doors (see ticks._check). Withdrawing a code, and closing
+the sweep: lifecycle.py.
 """
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from server.accounts.services import CurrentUser, normalize_phone, start_session
-from server.accounts.tables import LoginAttempt, User
+from server.accounts.services import CurrentUser
 from server.db import write_transaction
 from server.places.tables import Unit
-from server.settings import Settings
-from server.sweeps.tables import Sweep, SweepArea, SweepClaim, SweepInvite, SweepMember, SweepTick
+from server.sweeps.tables import Sweep, SweepArea, SweepClaim, SweepMember, SweepTick
 
-INVITE_HOURS = (1, 2, 4, 8)
-CODE_DIGITS = 6  # typed on a phone's number pad, read out across a stairwell
 MEMBER_NAMESPACE = uuid.UUID("6b1f5d0e-2a8c-5e59-9c7d-1f3e0b7a4c21")
 COORDINATORS = ("admin", "grid_worker")
 
@@ -40,129 +34,7 @@ def member_id(sweep_id: uuid.UUID, user_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(MEMBER_NAMESPACE, f"{sweep_id}:{user_id}")
 
 
-# Invites -----------------------------------------------------------------------------------------------------------
-
-
-async def create_invite(user: CurrentUser, sweep: dict, hours: int, now: datetime) -> SweepInvite:
-    """A new code for a sweep the coordinator can see (the caller checked that). Codes are unique among all."""
-    if user.role not in COORDINATORS or sweep["status"] != "open":
-        raise TeamError("not_allowed")
-    if hours not in INVITE_HOURS:
-        raise TeamError("bad_hours")
-    for _ in range(20):
-        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
-        if not await SweepInvite.exists().where(SweepInvite.code == code):
-            break
-    invite = SweepInvite(
-        sweep=sweep["id"], code=code, created_by=user.id, created_at=now, expires_at=now + timedelta(hours=hours)
-    )
-    await invite.save()
-    return invite
-
-
-async def live_invites(sweep_id: uuid.UUID, now: datetime) -> list[dict]:
-    return (
-        await SweepInvite.select(SweepInvite.id, SweepInvite.code, SweepInvite.expires_at)
-        .where((SweepInvite.sweep == sweep_id) & SweepInvite.revoked_at.is_null() & (SweepInvite.expires_at > now))
-        .order_by(SweepInvite.created_at, ascending=False)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Joined:
-    sweep_id: uuid.UUID
-    token: str | None  # a new session's cookie token, for someone who was not logged in
-
-
-async def join(
-    settings: Settings,
-    code: str,
-    name: str,
-    phone: str,
-    address: str,
-    now: datetime,
-    current: CurrentUser | None = None,
-    user_agent: str = "",
-) -> Joined:
-    """Join the sweep of a live code. A logged-in volunteer joins as themselves; anyone else gives a name and a
-    phone and gets a guest account with a session for this sweep only.
-
-    Wrong codes are counted per client address like failed log-ins: six digits are too few to stand guessing.
-    """
-    since = now - timedelta(minutes=settings.login_window_minutes)
-    failures = await LoginAttempt.count().where(
-        (LoginAttempt.address == address[:64])
-        & (LoginAttempt.phone == "join")
-        & LoginAttempt.succeeded.eq(False)
-        & (LoginAttempt.at >= since)
-    )
-    if failures >= settings.login_max_failures_per_address:
-        raise TeamError("too_many_attempts", minutes=settings.login_window_minutes)
-    code = normalize_phone(code)  # the same digit clean-up: full-width digits, spaces
-    invite = (
-        await SweepInvite.select(
-            SweepInvite.id,
-            SweepInvite.sweep,
-            SweepInvite.expires_at,
-            SweepInvite.revoked_at,
-            SweepInvite.sweep.community.as_alias("community"),
-            SweepInvite.sweep.status.as_alias("status"),
-        )
-        .where(SweepInvite.code == code)
-        .first()
-        if len(code) == CODE_DIGITS
-        else None
-    )
-    if invite is None:
-        await LoginAttempt(phone="join", address=address[:64], at=now, succeeded=False).save()
-        raise TeamError("unknown_code")
-    if invite["status"] != "open":
-        raise TeamError("sweep_closed")  # its codes were withdrawn with it; say why
-    if invite["revoked_at"] is not None or invite["expires_at"] <= now:
-        raise TeamError("expired_code")
-
-    if current is not None:
-        if current.role != "volunteer" or current.community_id != invite["community"]:
-            raise TeamError("not_a_volunteer")
-        await _add_member(invite["sweep"], current.id, invite["id"], now)
-        return Joined(sweep_id=invite["sweep"], token=None)
-
-    name = " ".join(name.split())
-    phone = normalize_phone(phone)
-    if not 1 <= len(name) <= 32:
-        raise TeamError("bad_name")
-    if len(phone) != 11 or not phone.startswith("1"):
-        raise TeamError("bad_phone")
-    async with write_transaction():
-        account = await User.select(User.id, User.is_guest).where(User.phone == phone).first()
-        if account is not None and not account["is_guest"]:
-            # Someone with a real account logs in with it: a code must not open another person's account.
-            raise TeamError("has_account")
-        if account is None:
-            user_id = uuid.uuid4()
-            await User.insert(
-                User(
-                    id=user_id,
-                    community=invite["community"],
-                    phone=phone,
-                    name=name,
-                    role="volunteer",
-                    password_hash="",
-                    is_guest=True,
-                    created_at=now,
-                )
-            )
-        else:
-            user_id = account["id"]
-            await User.update({User.name: name, User.community: invite["community"], User.is_active: True}).where(
-                User.id == user_id
-            )
-        await _add_member(invite["sweep"], user_id, invite["id"], now)
-    token, _ = await start_session(user_id, timedelta(hours=settings.join_session_hours), user_agent)
-    return Joined(sweep_id=invite["sweep"], token=token)
-
-
-async def _add_member(sweep_id: uuid.UUID, user_id: uuid.UUID, invite_id: uuid.UUID | None, now: datetime) -> None:
+async def add_member(sweep_id: uuid.UUID, user_id: uuid.UUID, invite_id: uuid.UUID | None, now: datetime) -> None:
     """Joining with a code records that code (the latest one used) and lets someone signed out back in; claiming
     floors while logged in only makes sure the volunteer is listed."""
     member = SweepMember(id=member_id(sweep_id, user_id), sweep=sweep_id, user=user_id, invite=invite_id, joined_at=now)
@@ -170,7 +42,9 @@ async def _add_member(sweep_id: uuid.UUID, user_id: uuid.UUID, invite_id: uuid.U
         await SweepMember.insert(member).on_conflict(action="DO NOTHING")
         return
     await SweepMember.insert(member).on_conflict(
-        target=SweepMember.id, action="DO UPDATE", values=[SweepMember.invite, (SweepMember.ended_at, None)]
+        target=SweepMember.id,
+        action="DO UPDATE",
+        values=[SweepMember.invite, SweepMember.joined_at, (SweepMember.ended_at, None)],
     )
 
 
@@ -179,6 +53,24 @@ async def is_member(sweep_id: uuid.UUID, user_id: uuid.UUID) -> bool:
     return await SweepMember.exists().where(
         (SweepMember.id == member_id(sweep_id, user_id)) & SweepMember.ended_at.is_null()
     )
+
+
+def parse_grids(text: str | None) -> tuple[uuid.UUID, ...] | None:
+    """A code's grids as stored (SweepInvite.grids): None for the whole sweep."""
+    if not text:
+        return None
+    return tuple(uuid.UUID(part) for part in text.split(",") if part and part != "none")
+
+
+async def guest_grids(sweep_id: uuid.UUID, user_id: uuid.UUID) -> tuple[bool, tuple[uuid.UUID, ...] | None]:
+    """Whether a guest is in the sweep (joined, not signed out since), and the grids of the code they last joined
+    with: a grid worker's code opens that grid worker's part of the sweep only (None: all of it)."""
+    row = (
+        await SweepMember.select(SweepMember.invite.grids.as_alias("grids"))
+        .where((SweepMember.id == member_id(sweep_id, user_id)) & SweepMember.ended_at.is_null())
+        .first()
+    )
+    return (False, None) if row is None else (True, parse_grids(row["grids"]))
 
 
 async def members(sweep_id: uuid.UUID, viewer: CurrentUser | None = None) -> list[dict]:
@@ -270,7 +162,11 @@ async def live_claims(sweep_id: uuid.UUID, now: datetime) -> list[ClaimView]:
 
 
 async def _unit_in_sweep(sweep_id: uuid.UUID, unit_id: uuid.UUID) -> dict | None:
-    unit = await Unit.select(Unit.id, Unit.building, Unit.floors).where(Unit.id == unit_id).first()
+    unit = (
+        await Unit.select(Unit.id, Unit.building, Unit.floors, Unit.building.grid.as_alias("grid"))
+        .where(Unit.id == unit_id)
+        .first()
+    )
     if unit is None:
         return None
     in_sweep = await SweepArea.exists().where(
@@ -295,8 +191,8 @@ async def claim(
     if user.role != "volunteer" or sweep["status"] != "open":
         raise TeamError("not_allowed")
     unit = await _unit_in_sweep(sweep["id"], unit_id)
-    if unit is None:
-        raise TeamError("not_in_sweep")
+    if unit is None or (sweep.get("grids") is not None and unit["grid"] not in sweep["grids"]):
+        raise TeamError("not_in_sweep")  # or not in the part of it the guest's code opens
     if not 1 <= floor_from <= floor_to <= unit["floors"]:
         raise TeamError("bad_floors", floors=unit["floors"])
     async with write_transaction():
@@ -304,7 +200,7 @@ async def claim(
         if not await Sweep.exists().where((Sweep.id == sweep["id"]) & (Sweep.status == "open")):
             raise TeamError("sweep_closed")
         await _refuse_overlap(sweep["id"], unit_id, floor_from, floor_to, now, user.id)
-        await _add_member(sweep["id"], user.id, None, now)
+        await add_member(sweep["id"], user.id, None, now)
         held = SweepClaim(
             sweep=sweep["id"],
             holder=user.id,

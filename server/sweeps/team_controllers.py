@@ -1,4 +1,5 @@
-"""Joining a sweep by code or QR code, and claiming floors. Thin: the rules are in team.py."""
+"""A sweep's codes (the invite page) and claims on floors. Thin: the rules are in invites.py and team.py; joining
+with a code: join_controllers.py."""
 
 from __future__ import annotations
 
@@ -11,20 +12,14 @@ import segno
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.i18n import translate
-from server.sweeps import lifecycle, queries, team
+from server.sweeps import invites, lifecycle, queries, team
 from server.sweeps.controllers import COORDINATORS, SweepEnded, ended_page, found_or_ended, progress_page
-from server.web.auth import client_address, current_user, session_cookie
+from server.web.auth import current_user
 from server.web.pages import render, safe_next, settings_of
-
-
-class JoinForm(msgspec.Struct, kw_only=True):
-    code: str = ""
-    name: str = ""
-    phone: str = ""
 
 
 class InviteForm(msgspec.Struct, kw_only=True):
@@ -53,13 +48,23 @@ def team_message(request: Request, error: team.TeamError) -> str:
         "unknown_code": lambda: translate(request, "No sweep has this code. Check the 6 digits with the coordinator."),
         "expired_code": lambda: translate(request, "This code has expired or was withdrawn. Ask for a new one."),
         "too_many_attempts": lambda: translate(
-            request, "Too many wrong codes. Wait %(minutes)s minutes, then try again.", minutes=d.get("minutes", 15)
+            request, "Too many wrong tries. Wait %(minutes)s minutes, then try again.", minutes=d.get("minutes", 15)
         ),
         "bad_name": lambda: translate(request, "Write your name."),
         "bad_phone": lambda: translate(request, "Write your 11-digit mobile number."),
-        "has_account": lambda: translate(
-            request, "This phone number has an account. Log in with it, then enter the code."
+        # The same words whether the number is a guest's or an account's: /join does not tell which numbers exist.
+        "confirm_needed": lambda: translate(
+            request,
+            "This phone number cannot join with the code alone. Ask the coordinator for the confirmation code on "
+            "their invite page and type it below. If you have an account with a password, log in first.",
         ),
+        "wrong_confirmation": lambda: translate(
+            request, "This confirmation code is wrong or no longer works. Ask the coordinator again."
+        ),
+        "other_community": lambda: translate(
+            request, "This phone number joined in another community; it cannot join a sweep here."
+        ),
+        "who_are_you": lambda: translate(request, "Write your name and your phone number."),
         "not_a_volunteer": lambda: translate(request, "Only volunteers join a sweep with a code."),
         "taken": lambda: translate(
             request,
@@ -109,40 +114,6 @@ def _qr_svg(url: str) -> str:
     return segno.make_qr(url, error="m").svg_inline(scale=6, border=2, omitsize=True)
 
 
-class JoinController(Controller):
-    path = "/join"
-
-    @get("/", opt={"public": True})
-    async def join_page(self, request: Request, code: Annotated[str, QueryParameter(max_length=16)] = "") -> Template:
-        return render(request, "sweeps/join.html", form=JoinForm(code=code), error=None)
-
-    @post("/", opt={"public": True})
-    async def join(
-        self, request: Request, data: Annotated[JoinForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
-    ) -> Response:
-        settings = settings_of(request)
-        try:
-            joined = await team.join(
-                settings,
-                data.code[:16],
-                data.name[:64],
-                data.phone[:32],
-                client_address(request),
-                _now(),
-                current=current_user(request),
-                user_agent=request.headers.get("user-agent", ""),
-            )
-        except team.TeamError as error:
-            status = {"too_many_attempts": 429, "not_a_volunteer": 403}.get(error.code, 400)
-            return render(
-                request, "sweeps/join.html", status_code=status, form=data, error=team_message(request, error)
-            )
-        response = Redirect(f"/sweeps/{joined.sweep_id}", status_code=303)
-        if joined.token:
-            response.set_cookie(session_cookie(joined.token, settings.join_session_hours, settings.secure_cookies))
-        return response
-
-
 class TeamController(Controller):
     path = "/sweeps/{sweep_id:uuid}"
     exception_handlers = {SweepEnded: ended_page}
@@ -158,25 +129,33 @@ class TeamController(Controller):
         now = _now()
         guests = await lifecycle.guests_by_code(user, sweep_id, now)
         none = lifecycle.CodeGuests(code="", live=True, guests=0, may_sign_out=False)
-        invites = [
-            invite
-            | {
-                "url": _join_url(request, invite["code"]),
-                "qr": _qr_svg(_join_url(request, invite["code"])),
-                "guests": guests.get(invite["id"], none),
-            }
-            for invite in await team.live_invites(sweep_id, now)
-        ]
+        live = []
+        for invite in await invites.live_invites(sweep_id, now):
+            # A code that opens more than the viewer's grids (the admin's, in a sweep over several grids) is not
+            # shown to them: joining with it would take them into the other grids (docs/decisions/0019).
+            shown = invites.within_scope(user, invite["grids"])
+            url = _join_url(request, invite["code"]) if shown else ""
+            live.append(
+                invite
+                | {
+                    "code": invite["code"] if shown else "",
+                    "shown": shown,
+                    "url": url,
+                    "qr": _qr_svg(url) if shown else "",
+                    "guests": guests.get(invite["id"], none),
+                }
+            )
         # Codes withdrawn or run out whose guests are still in: what they gave can still be ended.
         past = {invite_id: c for invite_id, c in guests.items() if not c.live and c.may_sign_out}
         return render(
             request,
             "sweeps/invite.html",
             sweep=sweep,
-            invites=invites,
+            invites=live,
             past=past,
-            hours=team.INVITE_HOURS,
+            hours=invites.INVITE_HOURS,
             members=await team.members(sweep_id, user),
+            asking=await invites.asking_to_join(user, sweep_id, now),
         )
 
     @post("/invites")
@@ -188,7 +167,7 @@ class TeamController(Controller):
     ) -> Response:
         sweep = await _sweep(request, sweep_id)
         try:
-            await team.create_invite(current_user(request), sweep, data.hours, _now())
+            await invites.create_invite(current_user(request), sweep, data.hours, _now())
         except team.TeamError as error:
             return render(request, "error.html", status_code=403, status=403, message=team_message(request, error))
         return Redirect(f"/sweeps/{sweep_id}/invite", status_code=303)

@@ -44,8 +44,10 @@ class _Caller:
     role: str
     community: str
     grids: set[str]
-    # A guest's sweeps (joined with a code and not signed out since); None for everyone else.
+    # A guest's sweeps (joined with a code and not signed out since), and those they were signed out of; None for
+    # everyone else.
     member_of: set[str] | None = None
+    signed_out_of: set[str] | None = None
 
 
 @dataclass(slots=True)
@@ -64,18 +66,17 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
     payloads: list[TickPayload] = [item.payload for item in items]
     tick_ids: list[str] = msgspec.to_builtins([item.id for item in items])
     sweep_ids: list[str] = msgspec.to_builtins([p.sweep_id for p in payloads])
-    member_of = None
+    member_of = signed_out_of = None
     if user.is_guest:  # one more query, for guests only
-        member_of = {
-            row["sweep"]
-            for row in await sql.fetch(
-                'SELECT CAST(sweep AS TEXT) AS sweep FROM sweep_member WHERE "user" = {} AND ended_at IS NULL'
-                " AND sweep IN ({*})",
-                volunteer,
-                list(set(sweep_ids)),
-            )
-        }
-    caller = _Caller(user.role, str(user.community_id), {str(grid) for grid in user.grid_ids}, member_of)
+        member_of, signed_out_of = set(), set()
+        for row in await sql.fetch(
+            "SELECT CAST(sweep AS TEXT) AS sweep, CASE WHEN ended_at IS NULL THEN 0 ELSE 1 END AS ended"
+            ' FROM sweep_member WHERE "user" = {} AND sweep IN ({*})',
+            volunteer,
+            list(set(sweep_ids)),
+        ):
+            (signed_out_of if row["ended"] else member_of).add(row["sweep"])
+    caller = _Caller(user.role, str(user.community_id), {str(grid) for grid in user.grid_ids}, member_of, signed_out_of)
     door_ids: list[str] = msgspec.to_builtins([p.household_id for p in payloads])
     person_ids: list[str | None] = msgspec.to_builtins([p.resident_id for p in payloads])
 
@@ -212,7 +213,8 @@ def _check(caller: _Caller, payload: TickPayload, sweep, household, covered, per
     if sweep is None:
         return "not_allowed"
     if caller.member_of is not None and sweep["id"] not in caller.member_of:
-        return "signed_out"  # a coordinator ended what the guest's code gave
+        # A coordinator ended what the guest's code gave; a sweep they never joined is not theirs at all.
+        return "signed_out" if sweep["id"] in caller.signed_out_of else "not_allowed"
     if household is None:
         return "unknown_door"
     if covered is None or not (covered.whole or household["unit"] in covered.units or household["id"] in covered.doors):

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import msgspec
 
-from server.accounts.tables import LoginAttempt, UserSession
+from server.accounts.passwords import hash_password
+from server.accounts.tables import LoginAttempt, User, UserSession
 from server.app import create_app
+from server.demo.seed import COMMUNITY_ID
 from server.settings import get_settings
 from tests.conftest import browser, csrf, log_in
 
@@ -181,3 +187,58 @@ async def test_a_wrong_method_is_answered_in_the_persons_language(client):
     await log_in(client, WORKER)
     answer = await client.get("/logout")
     assert answer.status_code == 405 and "没有办成" in answer.text and "Method Not Allowed" not in answer.text
+
+
+async def test_a_log_in_on_a_phone_ends_the_session_that_phone_had_before(app):
+    async with browser(app) as phone:
+        await log_in(phone, "13900000004")
+        first = phone.cookies["gc_session"]
+        assert (await log_in(phone, "13900000005")).status_code == 303  # someone else, on the same phone
+        second = phone.cookies["gc_session"]
+        assert (await log_in(phone, "13900000005")).status_code == 303  # and again, the same person
+    for token in (first, second):
+        async with browser(app) as other:
+            other.cookies.set("gc_session", token)
+            assert (await other.get("/api/v1/me")).status_code == 401  # not a session somewhere any more
+
+
+async def test_correct_log_ins_at_the_same_moment_from_one_address_all_get_in():
+    """A community's workers behind one NAT log in together at 8:00 (issue 15, item 6): with the real limits, 32
+    right passwords at once from one address all get in, none is counted as a failure, and the address is not
+    locked afterwards."""
+    limits = msgspec.structs.replace(
+        get_settings(), login_max_failures_per_address=20, login_max_failures_per_account=5
+    )
+    app = create_app(limits)
+    address = f"10.99.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"  # one NAT, this test's own
+    stored = hash_password("eight-oclock")
+    phones = []
+    for n in range(8):  # eight workers, each logging in on four phones at once
+        phone = "1" + str(uuid.uuid4().int)[:10]
+        await User(
+            community=COMMUNITY_ID,
+            phone=phone,
+            name=f"早班{n}",
+            role="volunteer",
+            password_hash=stored,
+            created_at=datetime.now(UTC),
+        ).save()
+        phones.append(phone)
+
+    async def one(n: int) -> int:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000 + n))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as phone:
+            await phone.get("/login")
+            answer = await phone.post(
+                "/login",
+                data={"phone": phones[n % 8], "password": "eight-oclock", "_csrf_token": csrf(phone)["x-csrftoken"]},
+                follow_redirects=False,
+            )
+            return answer.status_code
+
+    codes = await asyncio.gather(*(one(n) for n in range(32)))
+    assert codes == [303] * 32
+    assert (
+        await LoginAttempt.count().where((LoginAttempt.address == address) & (LoginAttempt.outcome != "succeeded")) == 0
+    )
+    assert await one(0) == 303  # the address is not locked

@@ -246,3 +246,24 @@ async def test_impossible_phone_numbers_are_refused_without_a_lookup():
         await services.log_in(settings(), "1" * 30, "x", "10.8.0.1")
     assert refused.value.code == "bad_credentials"
     assert await LoginAttempt.exists().where(LoginAttempt.phone == "1" * 20)  # kept, cut to the column's size
+
+
+async def test_a_refusal_by_the_limit_is_not_a_failure():
+    """Only wrong passwords count (issue 15, item 6): tries refused with 429 add nothing to the count, so the lock
+    ends when the window passes the wrong passwords, however often someone tried meanwhile."""
+    user = await make_user()
+    limited = settings(login_max_failures_per_account=2, login_max_failures_per_address=1000)
+    for _ in range(2):
+        with pytest.raises(services.LoginError):
+            await services.log_in(limited, user.phone, "wrong", "10.9.0.1")
+    for _ in range(3):
+        with pytest.raises(services.LoginError) as refused:
+            await services.log_in(limited, user.phone, "pw-123456", "10.9.0.1")
+        assert refused.value.code == "too_many_attempts"
+    outcomes = await LoginAttempt.select(LoginAttempt.outcome).where(LoginAttempt.phone == user.phone)
+    assert sorted(row["outcome"] for row in outcomes) == ["failed", "failed", "limited", "limited", "limited"]
+    # The two wrong passwords leave the window: the right one gets in at once.
+    await LoginAttempt.update({LoginAttempt.at: datetime.now(UTC) - timedelta(minutes=16)}).where(
+        (LoginAttempt.phone == user.phone) & (LoginAttempt.outcome == "failed")
+    )
+    await services.log_in(limited, user.phone, "pw-123456", "10.9.0.1")

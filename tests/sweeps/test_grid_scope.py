@@ -86,3 +86,36 @@ async def test_a_volunteer_who_joined_with_the_admins_code_is_anyones_to_send_un
         assert "新来的" in await joined(WORKER) and "新来的" in await joined(WORKER_GRID_1)
         await claim(guest, sweep_id, unit="4-1", floors=(2, 2))  # starts in building 4: grid 1's now
         assert "新来的" not in await joined(WORKER) and "新来的" in await joined(WORKER_GRID_1)
+
+
+async def test_a_grid_workers_code_in_an_admins_sweep_opens_only_their_grids(app):
+    """Issue 15, item 3: a grid worker makes a code of an admin's sweep and joins it as a guest on another phone
+    number; what the code opens is the grid worker's own part of the sweep, not the other grids'."""
+    async with browser(app) as admin:
+        sweep_id = await admin_sweep(admin, "跨网格的码", BUILDING_2, BUILDING_4)
+    async with browser(app) as worker, browser(app) as guest:
+        await log_in(worker, WORKER)  # grid 2 (building 2); building 4 is grid 1's
+        await join(guest, await make_code(worker, sweep_id), name="格二的人", phone="15500000071")
+        page = (await guest.get(f"/sweeps/{sweep_id}")).text
+        assert "2号楼" in page and "4号楼" not in page
+        floor_4 = f"/sweeps/{sweep_id}/buildings/{BUILDING_4}/units/1/floors/1"
+        assert (await guest.get(floor_4)).status_code == 404
+        refused = await guest.post(
+            f"/sweeps/{sweep_id}/claims",
+            data={
+                "_csrf_token": guest.cookies["gc_csrf"],
+                "unit_id": str(demo_uuid("unit", "4-1")),
+                "floor_from": 1,
+                "floor_to": 1,
+            },
+        )
+        assert refused.status_code == 400
+        assert (await sync_tick(guest, sweep_id, household=DOOR_4))["status"] == "rejected"
+        await claim(guest, sweep_id, unit="2-1", floors=(1, 1))  # their own grid's floors: fine
+        assert (await guest.get(f"/sweeps/{sweep_id}/export/csv")).status_code == 404
+    # The admin's code opens the whole sweep (the admin's scope).
+    async with browser(app) as admin, browser(app) as guest:
+        await log_in(admin, "13800000000")
+        await join(guest, await make_code(admin, sweep_id), name="全楼的人", phone="15500000072")
+        page = (await guest.get(f"/sweeps/{sweep_id}")).text
+        assert "2号楼" in page and "4号楼" in page

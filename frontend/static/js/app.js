@@ -33,13 +33,35 @@
     }
   }
 
+  // Signed out while this page was open (or it came from the phone's copy): the server answered 401. What waits
+  // is not accepted, and stays on the phone; the banner says so and gives the way back in (base.html).
+  var signedOut = false;
+  function showSignedOut() {
+    signedOut = true;
+    var banner = document.getElementById("signed-out");
+    if (banner) banner.hidden = false;
+  }
+  function heldWhileSignedOut(write) {
+    return signedOut && write.status === "queued" ? Object.assign({}, write, { status: "rejected", reason: "signed_out" })
+      : write;
+  }
+
+  // A guest back in a sweep after being signed out of it (join_controllers.py sets the cookie once): what the
+  // server refused as "signed_out" meanwhile goes back in the queue and is sent now.
+  function requeueAfterJoining(user) {
+    var found = document.cookie.match(/(?:^|; )gc_joined=([0-9a-f-]+)/);
+    if (!user || !found) return Promise.resolve();
+    document.cookie = "gc_joined=; Max-Age=0; Path=/; SameSite=Lax";
+    return Outbox.requeue(user, "signed_out", { sweep_id: found[1] }).catch(function () {});
+  }
+
   // The outbox bar: how many writes wait to be sent, and how many the server refused. Always visible when >0.
   function showStatus() {
     return Promise.all([Outbox.all(), Outbox.photos()]).then(function (found) {
       var writes = found[0];
       var user = document.body.dataset.userId;
-      var photos = found[1].filter(function (p) { return p.user_id === user; });
-      var mine = writes.filter(function (w) { return w.user_id === user; });
+      var photos = found[1].filter(function (p) { return p.user_id === user; }).map(heldWhileSignedOut);
+      var mine = writes.filter(function (w) { return w.user_id === user; }).map(heldWhileSignedOut);
       var queued = mine.filter(function (w) { return w.status === "queued"; })
         .concat(photos.filter(function (p) { return p.status === "queued"; }));
       var rejected = mine.filter(function (w) { return w.status === "rejected"; })
@@ -47,7 +69,9 @@
       showPhotos(photos);
       var left = document.getElementById("outbox-left");  // only on pages for someone not logged in
       if (left) {
-        var held = writes.concat(found[1]).filter(function (w) { return w.status === "queued"; }).length;
+        var held = writes.concat(found[1]).filter(function (w) {
+          return w.status === "queued" || w.reason === "signed_out";
+        }).length;
         document.getElementById("outbox-left-count").textContent = held;
         left.hidden = held === 0;
       }
@@ -150,7 +174,10 @@
           .filter(function (w) { return w.user_id === user && w.status === "queued"; }).length;
         return Outbox.sync();
       })
-      .catch(function () { return 1; /* kept for the next try */ })
+      .catch(function (error) {
+        if (error && error.signedOut) showSignedOut();
+        return 1;  /* kept for the next try */
+      })
       .then(function (left) {
         clearTimeout(retryTimer);
         if (left > 0) retryTimer = setTimeout(sync, RETRY_MS);
@@ -485,7 +512,9 @@
     }
     var user = document.body.dataset.userId || null;
     // What waits is shown at once: a sync may wait behind one the network never answers (Web Locks).
-    (standIn ? Promise.resolve() : Outbox.setSession(user, csrfToken())).then(function () { showStatus(); sync(); });
+    (standIn ? Promise.resolve() : Outbox.setSession(user, csrfToken()).then(function () {
+      return requeueAfterJoining(user);
+    })).then(function () { showStatus(); sync(); });
     if (window.caches) keepPagesFor(user).then(function () {
       precache();
       keepRoundPhones();

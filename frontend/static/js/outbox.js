@@ -127,6 +127,27 @@
       return meta("synced");
     },
 
+    // Writes of this user the server refused for `reason` go back in the queue, where `payload` matches: a guest
+    // signed out of a sweep and back in it sends what was refused meanwhile (it was never accepted).
+    requeue: function (userId, reason, payload) {
+      return run(STORE, "readwrite", function (store) {
+        store.index("queued_at").openCursor().onsuccess = function (event) {
+          var cursor = event.target.result;
+          if (!cursor) return;
+          var write = cursor.value;
+          var matches = Object.keys(payload || {}).every(function (key) {
+            return write.payload && write.payload[key] === payload[key];
+          });
+          if (write.user_id === userId && write.status === "rejected" && write.reason === reason && matches) {
+            write.status = "queued";
+            delete write.reason;
+            cursor.update(write);
+          }
+          cursor.continue();
+        };
+      });
+    },
+
     // Send this user's queued writes in order, batch after batch, until none is left or the server asks to wait.
     // Accepted and duplicate writes leave the outbox; rejected ones stay, marked, for the person to see.
     // Resolves with what is still waiting (0 when all is sent).
@@ -143,9 +164,18 @@
     },
   };
 
+  // The server no longer knows this phone's session (it ran out, or a coordinator signed the guest out): nothing is
+  // sent, nothing is refused; the writes wait, and the page says so (app.js).
+  function signedOut() {
+    var error = new Error("signed out");
+    error.signedOut = true;
+    return error;
+  }
+
   function freshToken() {
     return fetch("/api/v1/csrf", { credentials: "same-origin" })
       .then(function (response) {
+        if (response.status === 401) throw signedOut();
         if (!response.ok) throw new Error("not logged in");
         return response.json();
       })
@@ -175,6 +205,7 @@
         headers: { "X-CSRFToken": token || "", Accept: "application/json" },
         body: form,
       }).then(function (response) {
+        if (response.status === 401) throw signedOut();
         if (response.status === 403 && !refreshed) {
           return freshToken().then(function (fresh) { return sendPhotos(user, fresh, true); });
         }
@@ -228,6 +259,7 @@
       body: body,
       signal: AbortSignal.timeout ? AbortSignal.timeout(SEND_TIMEOUT_MS) : undefined,
     }).then(function (response) {
+      if (response.status === 401) throw signedOut();
       if (response.status === 403) return "token";
       if (!response.ok) throw new Error("sync answered " + response.status);
       return response.json().then(function (result) { return record(batch, result.answers); });

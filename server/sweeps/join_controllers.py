@@ -1,0 +1,139 @@
+"""Joining a sweep by code or QR code, and joining again after being signed out. Thin: the rules are in
+joining.py, the phone's join cookie in accounts/devices.py (docs/decisions/0019)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, QueryParameter
+from litestar.response import Redirect, Response, Template
+
+from server.accounts import devices
+from server.accounts.services import log_out
+from server.sweeps import joining
+from server.sweeps.team import TeamError
+from server.sweeps.team_controllers import team_message
+from server.web.auth import SESSION_COOKIE, client_address, current_user, session_cookie
+from server.web.pages import render, settings_of
+
+# A guest back in a sweep: the phone's outbox sends again what the server refused while they were signed out of it
+# (app.js reads this cookie once, then deletes it).
+JOINED_COOKIE = "gc_joined"
+
+
+class JoinForm(msgspec.Struct, kw_only=True):
+    code: str = ""
+    name: str = ""
+    phone: str = ""
+    confirm: str = ""  # the one-time code the coordinator tells someone joining again from another phone
+    again: str = ""  # "1": as the guest this phone joined as before (the code alone)
+
+
+@dataclass(frozen=True, slots=True)
+class Back:
+    """The guest this phone joined as, and what became of their last sweep: said on the join page."""
+
+    name: str
+    last: joining.LastSweep | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _back(request: Request, tokens: list[str]) -> Back | None:
+    if current_user(request) is not None:
+        return None
+    on_phone = await devices.guests_on(tokens)
+    if not on_phone:
+        return None
+    return Back(name=on_phone[0]["name"], last=await joining.last_sweep(on_phone[0]["id"]))
+
+
+def _device_cookie(value: str, secure: bool) -> Cookie:
+    """The phone's join secrets: sent only to this site, read by no script, kept for a year."""
+    return Cookie(
+        key=devices.DEVICE_COOKIE,
+        value=value,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        max_age=devices.DEVICE_DAYS * 24 * 3600,
+        path="/",
+    )
+
+
+def _with_secret(request: Request, response: Response, tokens: list[str]) -> Response:
+    """A phone that has no join secret yet gets one before anyone joins on it: a second tap on "join" then proves
+    the same phone as the first (devices.remember)."""
+    if current_user(request) is None and not tokens:
+        response.set_cookie(_device_cookie(devices.new_token(), settings_of(request).secure_cookies))
+    return response
+
+
+class JoinController(Controller):
+    path = "/join"
+
+    @get("/", opt={"public": True})
+    async def join_page(
+        self,
+        request: Request,
+        code: Annotated[str, QueryParameter(max_length=16)] = "",
+        new: Annotated[bool, QueryParameter()] = False,  # someone else on a phone a guest joined on
+    ) -> Template:
+        tokens = devices.tokens_of(request.cookies.get(devices.DEVICE_COOKIE))
+        back = None if new else await _back(request, tokens)
+        page = render(request, "sweeps/join.html", form=JoinForm(code=code), error=None, back=back, confirming=False)
+        return _with_secret(request, page, tokens)
+
+    @post("/", opt={"public": True})
+    async def join(
+        self, request: Request, data: Annotated[JoinForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    ) -> Response:
+        settings = settings_of(request)
+        tokens = devices.tokens_of(request.cookies.get(devices.DEVICE_COOKIE))
+        asking = joining.JoinAsking(
+            name=data.name[:64],
+            phone=data.phone[:32],
+            confirm=data.confirm[:16],
+            again=data.again == "1",
+            device_tokens=tuple(tokens),
+            user_agent=request.headers.get("user-agent", ""),
+        )
+        try:
+            joined = await joining.join(
+                settings, data.code[:16], client_address(request), _now(), current_user(request), asking
+            )
+        except TeamError as error:
+            status = {"too_many_attempts": 429, "not_a_volunteer": 403}.get(error.code, 400)
+            back = await _back(request, tokens) if asking.again and error.code != "who_are_you" else None
+            page = render(
+                request,
+                "sweeps/join.html",
+                status_code=status,
+                form=data,
+                error=team_message(request, error),
+                back=back,
+                confirming=error.code in ("confirm_needed", "wrong_confirmation"),
+            )
+            return _with_secret(request, page, tokens)
+        response = Redirect(f"/sweeps/{joined.sweep_id}", status_code=303)
+        if joined.token:
+            await log_out(request.cookies.get(SESSION_COOKIE))  # a session this phone still had ends here
+            response.set_cookie(session_cookie(joined.token, settings.join_session_hours, settings.secure_cookies))
+        response.set_cookie(_joined_cookie(joined.sweep_id, settings.secure_cookies))
+        if joined.device_token:
+            value = devices.cookie_value(tokens, joined.device_token)
+            response.set_cookie(_device_cookie(value, settings.secure_cookies))
+        return response
+
+
+def _joined_cookie(sweep_id: uuid.UUID, secure: bool) -> Cookie:
+    return Cookie(key=JOINED_COOKIE, value=str(sweep_id), max_age=600, samesite="lax", secure=secure, path="/")

@@ -1,0 +1,280 @@
+"""Joining a sweep by code, and who a guest is. Knows nothing of HTTP.
+
+A coordinator shows a code (invites.py); a volunteer types it with their name and phone and gets a session
+that sees only that sweep, or only the part of it its maker answers for. A phone number is no secret: joining never
+hands over an identity that a phone number already has. The phone that joined proves itself with the secret in its
+join cookie (accounts/devices.py); another phone needs a one-time code that the coordinator sees on the invite page
+and tells the right person. Why, and what an attacker and a volunteer who changed phones each meet:
+docs/decisions/0019-guest-identity.md. Claims on floors: team.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from server.accounts import attempts, devices
+from server.accounts.services import CurrentUser, end_sessions, normalize_phone, start_session
+from server.accounts.tables import User
+from server.db import write_transaction
+from server.settings import Settings
+from server.sweeps.invites import CODE_DIGITS, digits
+from server.sweeps.tables import JoinRequest, SweepInvite, SweepMember
+from server.sweeps.team import TeamError, add_member
+
+CONFIRM_MINUTES = 15  # a one-time code to join again from another phone
+# Refusals counted like wrong passwords: each is a guess (a code, a confirmation) or asks about a phone number.
+COUNTED = ("unknown_code", "confirm_needed", "wrong_confirmation")
+
+
+# Joining -----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    sweep_id: uuid.UUID
+    token: str | None = None  # a new session's cookie token, for someone who was not logged in
+    device_token: str | None = None  # the secret that proves this phone for the guest: first in its join cookie
+
+
+@dataclass(frozen=True, slots=True)
+class JoinAsking:
+    """What a person not logged in typed, and what their phone holds."""
+
+    name: str = ""
+    phone: str = ""
+    confirm: str = ""  # the one-time code the coordinator told them
+    again: bool = False  # "join again as the one this phone joined as": the code alone
+    device_tokens: tuple[str, ...] = ()  # from the join cookie, newest first
+    user_agent: str = ""
+
+
+async def join(
+    settings: Settings,
+    code: str,
+    address: str,
+    now: datetime,
+    current: CurrentUser | None = None,
+    asking: JoinAsking = JoinAsking(),
+) -> Joined:
+    """Join the sweep of a live code. A logged-in volunteer joins as themselves; anyone else gives a name and a
+    phone (or, on a phone a guest joined on before, the code alone) and gets a guest's session for this sweep.
+
+    Limited like log-in, per phone number and per client address (six digits are too few to stand guessing); only
+    wrong codes and refusals count (COUNTED), never a refusal by the limit itself.
+    """
+    on_phone = await devices.guests_on(list(asking.device_tokens)) if current is None else []
+    if current is not None:
+        phone = current.phone
+    elif asking.again:
+        phone = on_phone[0]["phone"] if on_phone else ""
+    else:
+        phone = normalize_phone(asking.phone)
+    try:
+        attempt = await attempts.begin(settings, "join", phone, address)
+    except attempts.TooManyAttempts as limited:
+        raise TeamError("too_many_attempts", minutes=limited.minutes) from None
+    try:
+        joined = await _join(settings, normalize_phone(code), phone, now, current, asking, on_phone)
+    except TeamError as refused:
+        await attempts.finish(attempt, "failed" if refused.code in COUNTED else "invalid")
+        raise
+    except BaseException:
+        await attempts.finish(attempt, "failed")
+        raise
+    await attempts.finish(attempt, "succeeded")
+    return joined
+
+
+async def _live_invite(code: str, now: datetime) -> dict:
+    invite = (
+        await SweepInvite.select(
+            SweepInvite.id,
+            SweepInvite.sweep,
+            SweepInvite.expires_at,
+            SweepInvite.revoked_at,
+            SweepInvite.sweep.community.as_alias("community"),
+            SweepInvite.sweep.status.as_alias("status"),
+        )
+        .where(SweepInvite.code == code)
+        .first()
+        if len(code) == CODE_DIGITS  # normalize_phone's digit clean-up: full-width digits, spaces
+        else None
+    )
+    if invite is None:
+        raise TeamError("unknown_code")
+    if invite["status"] != "open":
+        raise TeamError("sweep_closed")  # its codes were withdrawn with it; say why
+    if invite["revoked_at"] is not None or invite["expires_at"] <= now:
+        raise TeamError("expired_code")
+    return invite
+
+
+async def _join(
+    settings: Settings,
+    code: str,
+    phone: str,
+    now: datetime,
+    current: CurrentUser | None,
+    asking: JoinAsking,
+    on_phone: list[dict],
+) -> Joined:
+    invite = await _live_invite(code, now)
+    if current is not None:
+        if current.role != "volunteer":
+            raise TeamError("not_a_volunteer")
+        if current.community_id != invite["community"]:
+            raise TeamError("other_community")
+        await add_member(invite["sweep"], current.id, invite["id"], now)
+        return Joined(sweep_id=invite["sweep"])
+
+    if asking.again and not on_phone:
+        raise TeamError("who_are_you")  # the phone forgot who joined on it: the whole form
+    name = on_phone[0]["name"] if asking.again else " ".join(asking.name.split())
+    if not 1 <= len(name) <= 32:
+        raise TeamError("bad_name")
+    if len(phone) != 11 or not phone.startswith("1"):
+        raise TeamError("bad_phone")
+
+    tokens = list(asking.device_tokens)
+    account = await devices.guest_of_phone(phone)
+    device_token = None
+    if account is None:
+        account, device_token = await _new_guest(invite, name, phone, tokens, now)
+    else:
+        proven = _proof(account, on_phone)
+        if proven is None:
+            await _confirmed(invite, account, asking, now)  # or raises, the same for every phone
+            # The coordinator vouched, in person, that this is the number's owner: this phone is theirs now, and
+            # phones that proved it before no longer do (a lost phone; someone who made the guest with a number
+            # not theirs, before its owner came).
+            await devices.forget(account["id"])
+            await end_sessions([account["id"]])
+        elif account["community"] != invite["community"]:
+            raise TeamError("other_community")  # said only to the phone that proved it is theirs
+        else:
+            device_token = proven["token"]
+    async with write_transaction():
+        await add_member(invite["sweep"], account["id"], invite["id"], now)
+        if device_token is None:  # confirmed by the coordinator: this phone proves itself from now on
+            device_token = await devices.remember(account["id"], tokens, now)
+        else:
+            await devices.used(device_token, now)
+    token, _ = await start_session(account["id"], timedelta(hours=settings.join_session_hours), asking.user_agent)
+    return Joined(sweep_id=invite["sweep"], token=token, device_token=device_token)
+
+
+async def _new_guest(invite: dict, name: str, phone: str, tokens: list[str], now: datetime) -> tuple[dict, str]:
+    """A guest account for a phone number nobody has, with this phone's secret bound to it in the same
+    transaction; if another join made the account a moment ago, this phone's proof for it."""
+    user_id = uuid.uuid4()
+    async with write_transaction():
+        await User.insert(
+            User(
+                id=user_id,
+                community=invite["community"],
+                phone=phone,
+                name=name,
+                role="volunteer",
+                password_hash="",
+                is_guest=True,
+                created_at=now,
+            )
+        ).on_conflict(target=User.phone, action="DO NOTHING")
+        account = await devices.guest_of_phone(phone)
+        if account["id"] == user_id:
+            return account, await devices.remember(user_id, tokens, now)
+    # A second tap on "join" while the first was on its way: the first bound this phone's secret to the guest.
+    proven = _proof(account, await devices.guests_on(tokens))
+    if proven is None or account["community"] != invite["community"]:
+        raise TeamError("confirm_needed")
+    return account, proven["token"]
+
+
+def _proof(account: dict, on_phone: list[dict]) -> dict | None:
+    """This phone's join cookie holds the guest's secret: the same phone they joined on."""
+    return next((guest for guest in on_phone if guest["id"] == account["id"]), None)
+
+
+def _may_ask(invite: dict, account: dict) -> bool:
+    """Only a guest of the code's community can be confirmed by its coordinator. An account with a password, a
+    switched-off one, a guest of another community: nobody is asked, and the phone hears the same as for a guest."""
+    return account["is_guest"] and account["is_active"] and account["community"] == invite["community"]
+
+
+async def _confirmed(invite: dict, account: dict, asking: JoinAsking, now: datetime) -> None:
+    """Another phone with a guest's number: through with the coordinator's one-time code, used up here. Without
+    one, the coordinator is asked (a request on the invite page), and the phone is told to ask them in person."""
+    typed = normalize_phone(asking.confirm)
+    if typed:
+        if _may_ask(invite, account) and len(typed) == CODE_DIGITS:
+            used = (
+                await JoinRequest.update({JoinRequest.used_at: now})
+                .where(
+                    (JoinRequest.invite == invite["id"])
+                    & (JoinRequest.user == account["id"])
+                    & (JoinRequest.code == typed)
+                    & JoinRequest.used_at.is_null()
+                    & (JoinRequest.expires_at > now)
+                )
+                .returning(JoinRequest.id)
+            )
+            if used:
+                return
+        raise TeamError("wrong_confirmation")
+    if _may_ask(invite, account):
+        await _ask_coordinator(invite, account, now, " ".join(asking.name.split())[:32])
+    raise TeamError("confirm_needed")
+
+
+async def _ask_coordinator(invite: dict, account: dict, now: datetime, typed_name: str = "") -> None:
+    """One live request per guest and code: asking again keeps the code the coordinator may already have said."""
+    if await JoinRequest.exists().where(
+        (JoinRequest.invite == invite["id"])
+        & (JoinRequest.user == account["id"])
+        & JoinRequest.used_at.is_null()
+        & (JoinRequest.expires_at > now)
+    ):
+        return
+    await JoinRequest(
+        invite=invite["id"],
+        user=account["id"],
+        code=digits(CODE_DIGITS),
+        typed_name=typed_name,
+        created_at=now,
+        expires_at=now + timedelta(minutes=CONFIRM_MINUTES),
+    ).save()
+
+
+# A guest signed out ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LastSweep:
+    """What became of the last sweep a guest joined, to tell them in words why they are signed out."""
+
+    name: str
+    why: str  # signed_out (a coordinator withdrew the code with its guests) / closed / ended (time ran out)
+    at: datetime | None
+
+
+async def last_sweep(user_id: uuid.UUID) -> LastSweep | None:
+    row = (
+        await SweepMember.select(
+            SweepMember.sweep.name.as_alias("name"),
+            SweepMember.sweep.status.as_alias("status"),
+            SweepMember.sweep.closed_at.as_alias("closed_at"),
+            SweepMember.ended_at,
+        )
+        .where(SweepMember.user == user_id)
+        .order_by(SweepMember.joined_at, ascending=False)
+        .first()
+    )
+    if row is None:
+        return None
+    if row["ended_at"] is not None:
+        return LastSweep(name=row["name"], why="signed_out", at=row["ended_at"])
+    if row["status"] == "closed":
+        return LastSweep(name=row["name"], why="closed", at=row["closed_at"])
+    return LastSweep(name=row["name"], why="ended", at=None)
