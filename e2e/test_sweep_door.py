@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.pages import NewSweepPage, assert_accessible, assert_phone_layout, path_of
+from e2e.pages import NewSweepPage, SweepPage, assert_accessible, assert_phone_layout, path_of
 
 WORKER = "13800000002"  # 李雪敏: building 2 is in her grid
 SWEEP = "谁说了什么"
@@ -96,6 +96,7 @@ def test_the_coordinator_opens_a_disputed_door_and_sees_who_said_what_and_when(p
     )
 
     coordinator.goto(f"/sweeps/{sweep_id}")
+    SweepPage(coordinator).unfold(coordinator.get_by_test_id("sweep-attention"))  # folded behind its count
     link = coordinator.get_by_test_id("attention-door").filter(has_text="2-1-301")
     door_path = link.get_attribute("href")
     assert door_path == f"/sweeps/{sweep_id}/doors/{db.household_id('2-1-301')}"
