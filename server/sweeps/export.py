@@ -51,14 +51,20 @@ async def export_rows(user: CurrentUser, sweep_id: uuid.UUID) -> tuple[str, list
     help_needed: dict[uuid.UUID, str] = {}
     for tick in (
         await SweepTick.select(
-            SweepTick.household, SweepTick.volunteer.name.as_alias("by"), SweepTick.received_at, SweepTick.help_needed
+            SweepTick.household,
+            SweepTick.volunteer.name.as_alias("by"),
+            SweepTick.received_at,
+            SweepTick.help_needed,
+            SweepTick.bulk,
         )
         .where(SweepTick.sweep == sweep_id)
         .order_by(SweepTick.seq)
     ):
         if tick["household"] not in scoped:
             continue  # a door of another grid
-        last[tick["household"]] = tick
+        # A whole floor's "nobody home" is set aside at a door recorded one by one (decision 0013): not its last word.
+        if not tick["bulk"] or last.get(tick["household"], {}).get("bulk", True):
+            last[tick["household"]] = tick
         counts[tick["household"]] = counts.get(tick["household"], 0) + 1
         if tick["help_needed"]:
             help_needed[tick["household"]] = tick["help_needed"]

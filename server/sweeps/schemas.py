@@ -19,6 +19,9 @@ class TickPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     resident_id: uuid.UUID | None = None
     note: Annotated[str, msgspec.Meta(max_length=500)] = ""
     help_needed: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    # One of the ticks of "nobody home on the whole floor": it stands only at a door that nobody recorded one by
+    # one, before or after (docs/decisions/0013). Nobody home only.
+    bulk: bool = False
 
 
 class SweepCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

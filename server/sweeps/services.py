@@ -117,7 +117,7 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
         # Keys as text, seqs as integers: on SQLite, Piccolo's converters cost more than the query (decision 0007).
         new = await sql.fetch(
             "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.household AS TEXT) AS household,"
-            " CAST(t.resident AS TEXT) AS resident, t.outcome, t.note, t.help_needed,"
+            " CAST(t.resident AS TEXT) AS resident, t.outcome, t.note, t.help_needed, t.bulk,"
             " CAST(t.volunteer AS TEXT) AS volunteer, a.role"
             " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.sweep = {} AND t.seq > {} ORDER BY t.seq",
             sweep_id,
@@ -159,6 +159,7 @@ async def _fold(sql: RawSQL, sweep_id: uuid.UUID, person_sweep: bool, new: list,
             row["resident"],
             row["note"],
             row["help_needed"],
+            bool(row["bulk"]),  # SQLite gives 0 or 1
         )
     living: dict[str, set[str]] = {}
     if person_sweep:

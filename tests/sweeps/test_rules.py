@@ -81,19 +81,47 @@ def test_a_person_sweep_door_is_done_only_when_every_resident_has_an_outcome():
     assert person_sweep_state([TickView(7, "vacant", "a")], {}, set()).outcome == "vacant"
 
 
+def test_a_whole_floor_nobody_home_never_overwrites_a_recorded_door():
+    """Issue 14, defect 2: a door ticked done, then the floor's "nobody home" from the same phone (a stale button),
+    from another volunteer's phone synced later, or from the coordinator's: the door stays done."""
+    done = TickView(1, "done", "a")
+    for bulk in (TickView(2, "nobody_home", "a", bulk=True), TickView(2, "nobody_home", "b", bulk=True)):
+        assert door_state([done, bulk]).outcome == "done"
+    coordinator = TickView(2, "nobody_home", "c", coordinator=True, bulk=True)
+    state = door_state([done, coordinator])
+    assert state.outcome == "done" and state.tick_seq == 1 and state.ticks == 2  # stored, and counted, all the same
+    # Whatever arrives first: a floor's answer synced before the door's own tick is set aside when that arrives.
+    assert door_state([TickView(1, "nobody_home", "b", bulk=True), TickView(2, "refused", "a")]).outcome == "refused"
+    assert door_state([coordinator, TickView(3, "come_back", "a")]).outcome == "come_back"
+    # Until then it is the door's answer: nobody opened.
+    only = door_state([TickView(1, "nobody_home", "b", bulk=True)])
+    assert only.outcome == "nobody_home" and only.tick_seq == 1
+
+
+def test_in_a_person_sweep_a_whole_floor_nobody_home_stands_only_where_nobody_was_recorded():
+    residents = {"p1", "p2"}
+    bulk = TickView(5, "nobody_home", "b", bulk=True)
+    assert person_sweep_state([bulk], {}, residents).outcome == "nobody_home"
+    one = {"p1": [TickView(2, "tested", "a")]}
+    assert person_sweep_state([bulk], one, residents).outcome == "partial"  # someone goes back for p2
+    assert person_sweep_state([bulk, TickView(6, "refused", "a")], one, residents).outcome == "refused"
+
+
 def _history(rng: random.Random, person_sweep: bool) -> list[dict]:
     ticks = []
     for seq in range(1, rng.randint(1, 12) + 1):
         person = person_sweep and rng.random() < 0.6
+        bulk = not person and rng.random() < 0.3  # the whole floor's "nobody home", from anyone
         ticks.append(
             {
                 "seq": seq * rng.randint(1, 3) + 100 * seq,  # increasing, with gaps (other doors' ticks)
-                "outcome": rng.choice(PERSON_OUTCOMES if person else DOOR_OUTCOMES),
+                "outcome": "nobody_home" if bulk else rng.choice(PERSON_OUTCOMES if person else DOOR_OUTCOMES),
                 "volunteer": rng.choice("abcd"),
                 "coordinator": False,
                 "resident": rng.choice(["p1", "p2", "p3"]) if person else None,
-                "note": rng.choice(["", "", "门铃坏了", "晚上再来"]),
+                "note": "" if bulk else rng.choice(["", "", "门铃坏了", "晚上再来"]),
                 "help": "",
+                "bulk": bulk,
             }
         )
         ticks[-1]["coordinator"] = ticks[-1]["volunteer"] == "d"  # d is the grid worker
@@ -104,7 +132,7 @@ def _history(rng: random.Random, person_sweep: bool) -> list[dict]:
 
 def _by_the_rule(ticks: list[dict], person_sweep: bool, residents: set):
     def view(t):
-        return TickView(t["seq"], t["outcome"], t["volunteer"], t["coordinator"])
+        return TickView(t["seq"], t["outcome"], t["volunteer"], t["coordinator"], bulk=t["bulk"])
 
     door_ticks = [view(t) for t in ticks if t["resident"] is None]
     if not person_sweep:
@@ -126,7 +154,7 @@ def test_folding_ticks_in_pieces_gives_the_rules_state_on_all_of_them(person_swe
         memory = DoorMemory()
         for i, t in enumerate(ticks):
             memory.remember(
-                t["seq"], t["outcome"], t["volunteer"], t["coordinator"], t["resident"], t["note"], t["help"]
+                t["seq"], t["outcome"], t["volunteer"], t["coordinator"], t["resident"], t["note"], t["help"], t["bulk"]
             )
             if rng.random() < 0.4 or i == len(ticks) - 1:  # a fold ends here: the memory goes to the database
                 memory = MEMORY_DECODER.decode(MEMORY_ENCODER.encode(memory))
