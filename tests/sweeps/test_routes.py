@@ -113,6 +113,17 @@ async def test_the_door_screen_reaches_any_floor_and_the_next_one_to_sweep(clien
     assert 'data-testid="next-floor">每层都有结果了' in (await client.get(floor_url(sweep_id, 4))).text
 
 
+async def test_the_door_screen_goes_brotli_compressed_to_a_phone_that_asks(client):
+    """A weak signal: a floor of 12 doors is ~50 KB of HTML; brotli (asked for by every browser over https) sends a
+    fifth less than gzip, which stays for the others (decision 0013)."""
+    sweep_id = await make_sweep(client, "bytes")
+    sizes = {}
+    for encoding in ("gzip, deflate, br", "gzip"):
+        async with client.stream("GET", floor_url(sweep_id), headers={"accept-encoding": encoding}) as answer:
+            sizes[answer.headers["content-encoding"]] = len(b"".join([chunk async for chunk in answer.aiter_raw()]))
+    assert set(sizes) == {"br", "gzip"} and sizes["br"] < sizes["gzip"]
+
+
 async def test_ticking_a_door_from_the_page_is_stored_once(client):
     sweep_id = await make_sweep(client, "ticks")
     await log_in(client, VOLUNTEER)
