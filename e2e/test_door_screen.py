@@ -14,6 +14,7 @@ from e2e.pages import (
     LoginPage,
     NewSweepPage,
     SweepPage,
+    assert_accessible,
     assert_phone_layout,
     path_of,
     wait_until_controlled,
@@ -71,6 +72,7 @@ def test_a_volunteer_sweeps_the_400_door_tower_with_one_thumb(page_as, live_serv
     assert per_door <= 100, per_door
     volunteer.screenshot(path="test-artifacts/screenshots/door-screen-12-doors-screen.png")
     assert_phone_layout(volunteer, "door-screen-12-doors")
+    assert_accessible(volunteer, "door-screen-12-doors")
 
     # 已完成 and 无人应答: one tap each. 拒绝 (and the rest): two, through the door's sheet; a note rides along.
     screen.tick("42-1-2501", "已完成")
@@ -92,6 +94,7 @@ def test_a_volunteer_sweeps_the_400_door_tower_with_one_thumb(page_as, live_serv
     )
     volunteer.screenshot(path="test-artifacts/screenshots/door-screen-confirm-screen.png")
     assert_phone_layout(volunteer, "door-screen-confirm")
+    assert_accessible(volunteer, "door-screen-confirm")  # the sheets open, a door answered and one waiting
     screen.confirm_nobody_home()
     expect(screen.state("42-1-2512")).to_contain_text("无人应答")
     expect(screen.nobody_home).to_be_hidden()
