@@ -183,11 +183,13 @@ async def nobody_home_left(
     """
     doors = list(dict.fromkeys(household_ids))
     ticks = {door: uuid.uuid5(form_token, str(door)) for door in doors}
+    everything = [(ticks[door], door) for door in doors], []  # the sync refuses them in words, nothing is said here
     if await visible_sweep(user, sweep_id) is None:
-        return [(ticks[door], door) for door in doors], []  # the sync refuses them, and nothing is said of the doors
-    recorded = {
-        d["id"] for d in await sweep_doors(sweep_id, Household.id.is_in(doors or [uuid.UUID(int=0)])) if d["outcome"]
-    }
+        return everything
+    found = await sweep_doors(sweep_id, Household.id.is_in(doors or [uuid.UUID(int=0)]))
+    if user.role == "volunteer" and not await _claimed(user, sweep_id, found):
+        return everything  # a door recorded or not, the floors must be theirs to record (decision 0005)
+    recorded = {d["id"] for d in found if d["outcome"]}
     sent_before = (
         {row["id"] for row in await SweepTick.select(SweepTick.id).where(SweepTick.id.is_in(list(ticks.values())))}
         if recorded
@@ -195,3 +197,13 @@ async def nobody_home_left(
     )
     kept = [door for door in doors if door in recorded and ticks[door] not in sent_before]
     return [(ticks[door], door) for door in doors if door not in kept], kept
+
+
+async def _claimed(user: CurrentUser, sweep_id: uuid.UUID, doors: list[dict]) -> bool:
+    """Whether every one of these doors lies in a claim this volunteer holds or held in the sweep."""
+    claims = await SweepClaim.select(SweepClaim.unit, SweepClaim.floor_from, SweepClaim.floor_to).where(
+        (SweepClaim.sweep == sweep_id) & (SweepClaim.holder == user.id)
+    )
+    return all(
+        any(c["unit"] == d["unit"] and c["floor_from"] <= d["floor"] <= c["floor_to"] for c in claims) for d in doors
+    )
