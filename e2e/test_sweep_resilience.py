@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from e2e.pages import LoginPage, NewSweepPage, SweepPage, assert_phone_layout, path_of, wait_until_controlled
 
 WORKER = "13800000002"  # 李雪敏, grid 2
+TOWER_WORKER = "13800000006"  # 紫锦木, grid 6: the tower
 VOLUNTEER = "13900000001"
 QUEUED = 1200  # twelve batches of the outbox
 
@@ -84,10 +85,10 @@ def test_the_server_killed_in_the_middle_of_a_sync_loses_and_doubles_nothing(new
 
 
 def test_a_building_of_400_doors_stays_fluent_on_a_small_phone(new_context, own_server) -> None:
-    own_server.start()  # the demo's tower, 42号楼: 392 doors on 33 floors of one unit
+    own_server.start()  # the demo's tower, 42号楼: 392 doors on 33 floors of one unit, in grid 6
     coordinator = _phone_on(new_context, own_server)
-    LoginPage(coordinator).open().log_in_as(WORKER)
-    NewSweepPage(coordinator).open().create("高层扫楼", "42号楼")
+    LoginPage(coordinator).open().log_in_as(TOWER_WORKER)
+    NewSweepPage(coordinator).open().create("高层扫楼", "42号楼")  # in grid 6
     sweep = SweepPage(coordinator)
     expect(sweep.progress).to_contain_text("已完成 0 / 共 392")
     assert_phone_layout(coordinator, "sweep-400-doors")
