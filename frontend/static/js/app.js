@@ -209,9 +209,13 @@
   }
 
   function saveWrites(form, kind, writes, submitter) {
+    var saved = [];
     return writes.reduce(function (chain, write) {
-      return chain.then(function () { return Outbox.add(kind, write[0], write[1]); });
+      return chain.then(function () {
+        return Outbox.add(kind, write[0], write[1]).then(function (one) { saved.push(one); });
+      });
     }, Promise.resolve()).then(function () {
+      showSaved(saved);
       var details = (submitter && submitter.closest("details")) || form.closest("details");
       if (details) details.open = false;
       // A note goes with the answer it was written for, not with every later one.
@@ -237,6 +241,20 @@
   // waiting on the phone, none sent from this page since (issue 14: it counted ticked doors and overwrote them).
   var seen = {};  // id of a write seen waiting -> its door; once it has left the outbox, the server has it
   var sent = {};  // doors whose write was sent from this page (a refused write stays in the outbox)
+  // Said at once where a tap was made: a sync already under way may send it before the outbox is read again.
+  function showSaved(writes) {
+    writes.forEach(function (write) {
+      var target = write.ui && write.ui.target && document.querySelector(write.ui.target);
+      var state = target && target.querySelector("[data-outbox-state]");
+      if (state) {
+        state.hidden = false;
+        state.querySelector("[data-outbox-label]").textContent = write.ui.label;
+      }
+      var door = target && target.closest(".door-row");
+      if (door) seen[write.id] = door.id;  // sent by then, the door still counts as answered
+    });
+  }
+
   function markFloor(writes) {
     var form = document.querySelector("form[data-bulk]");
     if (!form) return;
