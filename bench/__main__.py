@@ -6,6 +6,7 @@
 - ticks.py: ticks per second through POST /api/v1/sync against plain sqlite3 executemany (issue 3: >= 0.20).
 - door.py: the door screen of a 400-door building, p50 and p99 against /healthz (issue 3: <= 10x).
 - sweep_page.py: the sweep page of ten buildings (one a 400-door tower) against one building and /healthz (issue 14).
+- door_height.py: the door screen's height per door at 360 px in Chromium (issue 14: <= 100 px, 8 doors a screen).
 - first_visit.py: bytes a volunteer downloads on the first visit to the door screen (issue 3: <= 60 KB).
 - guide_fonts.py: font bytes a guide page downloads against the whole handwriting font (issue 7: subset <= 100 KB).
 - uploads.py: hostile uploads against the server as deployed: /healthz while each is refused (issue 15: < 100 ms)
@@ -53,6 +54,7 @@ def postgres_ticks(url: str) -> None:
 def main() -> None:
     from bench import matching
     from bench.door import door_screen
+    from bench.door_height import door_height
     from bench.first_visit import first_visit
     from bench.guide_fonts import guide_fonts
     from bench.pages import pages
@@ -70,6 +72,7 @@ def main() -> None:
         floor_url = await door_screen()
         await first_visit(floor_url)
         await sweep_page()
+        await door_height(floor_url)
         await guide_fonts()
 
     asyncio.run(run())

@@ -552,15 +552,36 @@ class SweepPage(AppPage):
 
 
 class FloorScreen(AppPage):
+    """The door screen: a compact list of doors; 已完成 and 无人应答 on the row, the rest in the door's "更多" sheet;
+    a floor picker and the next floor to sweep; "nobody home" for the doors left, with a confirm step."""
+
+    QUICK = ("已完成", "无人应答")
+
     def door(self, number: str) -> Locator:
         return self.page.get_by_test_id("door-row").filter(has_text=number)
 
+    @property
+    def doors(self) -> Locator:
+        return self.page.get_by_test_id("door-row")
+
+    def more(self, number: str) -> Locator:
+        """Open the door's sheet (one tap) and return the door."""
+        door = self.door(number)
+        door.locator(".door-more > summary").click()
+        return door
+
     def tick(self, number: str, outcome: str, note: str | None = None) -> None:
         door = self.door(number)
+        if note is not None or outcome not in self.QUICK:
+            self.more(number)
         if note is not None:
-            door.get_by_test_id("note-toggle").click()
-            door.get_by_role("textbox").fill(note)
+            door.get_by_role("textbox").first.fill(note)
         door.get_by_role("button", name=outcome, exact=True).click()
+
+    def ask_help(self, number: str, what: str) -> None:
+        door = self.more(number)
+        door.get_by_label("需要什么帮助？").fill(what)
+        door.get_by_role("button", name="提交求助").click()
 
     def state(self, number: str) -> Locator:
         return self.door(number).get_by_test_id("door-state")
@@ -568,6 +589,35 @@ class FloorScreen(AppPage):
     @property
     def unsent(self) -> Locator:
         return self.page.get_by_test_id("outbox-count")
+
+    @property
+    def picker(self) -> Locator:
+        return self.page.get_by_test_id("floor-picker")
+
+    def go_to_floor(self, floor: int) -> FloorScreen:
+        """Two taps: the picker, then the floor."""
+        self.picker.click()
+        self.page.get_by_test_id("floor-picker-sheet").get_by_role("link").filter(
+            has=self.page.locator("b", has_text=re.compile(rf"^{floor}$"))
+        ).click()
+        self.page.wait_for_url(re.compile(rf"/floors/{floor}$"))
+        return self
+
+    @property
+    def next_floor(self) -> Locator:
+        return self.page.get_by_test_id("next-floor").first
+
+    @property
+    def nobody_home(self) -> Locator:
+        """The whole floor's "nobody home" button (it opens the confirm step)."""
+        return self.page.get_by_test_id("floor-nobody-home")
+
+    @property
+    def nobody_home_doors(self) -> Locator:
+        return self.page.get_by_test_id("bulk-door")
+
+    def confirm_nobody_home(self) -> None:
+        self.page.get_by_test_id("floor-nobody-home-yes").click()
 
 
 class JoinPage(AppPage):

@@ -1,4 +1,4 @@
-"""A sweep under stress: the server killed in the middle of a sync, and a building of 400 doors on a small phone."""
+"""A sweep under stress: the server killed in the middle of a sync, and the demo's 392-door tower on a small phone."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from e2e.pages import LoginPage, NewSweepPage, SweepPage, assert_phone_layout, path_of, wait_until_controlled
 
 WORKER = "13800000002"  # 李雪敏, grid 2
+TOWER_WORKER = "13800000006"  # 紫锦木, grid 6: the tower
 VOLUNTEER = "13900000001"
 QUEUED = 1200  # twelve batches of the outbox
 
@@ -84,18 +85,15 @@ def test_the_server_killed_in_the_middle_of_a_sync_loses_and_doubles_nothing(new
 
 
 def test_a_building_of_400_doors_stays_fluent_on_a_small_phone(new_context, own_server) -> None:
-    own_server.run_python(
-        "-c", "import asyncio; from server.demo.seed import seed_tall_building; asyncio.run(seed_tall_building())"
-    )
-    own_server.start()
+    own_server.start()  # the demo's tower, 42号楼: 392 doors on 33 floors of one unit, in grid 6
     coordinator = _phone_on(new_context, own_server)
-    LoginPage(coordinator).open().log_in_as(WORKER)
-    NewSweepPage(coordinator).open().create("高层扫楼", "99号楼")
+    LoginPage(coordinator).open().log_in_as(TOWER_WORKER)
+    NewSweepPage(coordinator).open().create("高层扫楼", "42号楼")  # in grid 6
     sweep = SweepPage(coordinator)
-    expect(sweep.progress).to_contain_text("已完成 0 / 共 400")
+    expect(sweep.progress).to_contain_text("已完成 0 / 共 392")
     assert_phone_layout(coordinator, "sweep-400-doors")
-    # The progress of 400 doors is drawn floor by floor (100 floor tiles), never door by door.
-    assert coordinator.locator("a.floor").count() == 100
+    # The progress of 392 doors is drawn floor by floor (33 floor tiles), never door by door.
+    assert coordinator.locator("a.floor").count() == 33
     assert coordinator.evaluate("document.getElementsByTagName('*').length") < 2500
     html_bytes = coordinator.evaluate("performance.getEntriesByType('navigation')[0].decodedBodySize")
     assert html_bytes < 200_000, html_bytes
@@ -103,13 +101,13 @@ def test_a_building_of_400_doors_stays_fluent_on_a_small_phone(new_context, own_
     volunteer = _phone_on(new_context, own_server)
     LoginPage(volunteer).open().log_in_as(VOLUNTEER)
     volunteer.goto(path_of(coordinator))
-    SweepPage(volunteer).claim(20, 25, unit=4)
-    screen = SweepPage(volunteer).open_floor(25, unit=4)
-    assert screen.page.get_by_test_id("door-row").count() == 4
-    for door in ("99-4-2501", "99-4-2502", "99-4-2503", "99-4-2504"):
+    SweepPage(volunteer).claim(20, 25)
+    screen = SweepPage(volunteer).open_floor(25)
+    assert screen.page.get_by_test_id("door-row").count() == 12
+    for door in ("42-1-2501", "42-1-2502", "42-1-2503", "42-1-2504"):
         screen.tick(door, "已完成")
         expect(screen.state(door)).to_contain_text("已完成")
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
     assert_phone_layout(volunteer, "sweep-400-doors-floor")
     coordinator.reload()
-    expect(sweep.progress).to_contain_text("已完成 4 / 共 400")
+    expect(sweep.progress).to_contain_text("已完成 4 / 共 392")

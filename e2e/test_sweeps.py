@@ -6,7 +6,7 @@ import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import NewSweepPage, SweepPage, assert_phone_layout, path_of, wait_until_controlled
+from e2e.pages import FloorScreen, NewSweepPage, SweepPage, assert_phone_layout, path_of, wait_until_controlled
 
 WORKER = "13800000002"  # 李雪敏: building 2 is in her grid
 VOLUNTEER = "13900000004"
@@ -81,9 +81,7 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     other.get_by_role("button", name="无人应答").click()
     expect(volunteer.get_by_test_id("outbox-count")).to_have_text("2")
     needs = volunteer.get_by_test_id("door-row").filter(has_text="2-1-303")
-    needs.get_by_text("需要帮助").click()
-    needs.get_by_label("需要什么帮助？").fill("降压药吃完了")
-    needs.get_by_role("button", name="提交求助").click()
+    FloorScreen(volunteer).ask_help("2-1-303", "降压药吃完了")  # in the door's 更多 sheet
     expect(needs.get_by_test_id("door-state")).to_contain_text("需要帮助 · 待同步")  # the outcome, not the button
     needs.scroll_into_view_if_needed()
     assert_phone_layout(volunteer, "sweep-floor-help-queued")

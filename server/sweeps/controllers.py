@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -51,8 +52,16 @@ class FloorTickForm(msgspec.Struct, kw_only=True):
     back: str = "/"
 
 
+def _tick_id(token: uuid.UUID, payload: dict) -> uuid.UUID:
+    """The id of an answer sent by a page's plain form: made of the page's token and what the answer says. The same
+    form sent twice (a double tap, a resend after a lost answer) is stored once; another answer sent from the same
+    page, before its redirect came back, is another tick (issue 14: a second tap is recorded, never refused as a
+    form used twice)."""
+    return uuid.uuid5(token, msgspec.json.encode(payload).decode())
+
+
 class TickForm(msgspec.Struct, kw_only=True):
-    tick_id: uuid.UUID
+    tick_id: uuid.UUID  # the page's token (see _tick_id)
     household_id: uuid.UUID
     outcome: str
     resident_id: uuid.UUID | None = None  # a person sweep's answer for one person
@@ -78,6 +87,18 @@ def _reason_text(request: Request, reason: str | None) -> str:
         ),
     }
     return texts.get(reason or "") or translate(request, "That did not work. Go back and try again.")
+
+
+def _door_ids(text: str) -> set[uuid.UUID]:
+    """Doors named in a query parameter (?kept=id,id: left as they were by the whole floor's nobody-home); the page
+    names only those of its own floor, so a crafted link can make it say nothing else."""
+    ids = set()
+    for part in text.split(",")[:50]:
+        try:
+            ids.add(uuid.UUID(part))
+        except ValueError:
+            continue
+    return ids
 
 
 # Why a tick can be refused, said in words on the door screen when the phone's outbox hears it (app.js).
@@ -165,6 +186,8 @@ async def _buildings_in_scope(request: Request, scope: Scope) -> list:
 async def _submit_ticks(
     request: Request, sweep_id: uuid.UUID, ticks: list[tuple[uuid.UUID, dict]], back: str
 ) -> Response:
+    if not ticks:
+        return Redirect(safe_next(back), status_code=303)
     refused = await forms.submit(request, "sweep.tick", [(i, {"sweep_id": str(sweep_id), **p}) for i, p in ticks])
     if refused is None:
         return Redirect(safe_next(back), status_code=303)
@@ -293,7 +316,9 @@ class SweepsController(Controller):
             screen=screen,
             new_id=uuid.uuid4,
             message=None,
-            reasons={reason: _reason_text(request, reason) for reason in TICK_REASONS},
+            # As JSON with the Chinese as it is (tojson writes \uXXXX, six bytes a character): 0.4 KB less a page.
+            reasons=msgspec.json.encode({reason: _reason_text(request, reason) for reason in TICK_REASONS}).decode(),
+            kept=_door_ids(request.query_params.get("kept", "")),
         )
 
     @get("/{sweep_id:uuid}/doors/{household_id:uuid}")
@@ -327,13 +352,17 @@ class SweepsController(Controller):
         sweep_id: FromPath[uuid.UUID],
         data: Annotated[FloorTickForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response:
-        """ "Whole floor nobody home" in one tap: one tick per door still unvisited when the page was drawn."""
+        """ "Whole floor nobody home", confirmed: one tick per door that still has no outcome when the form arrives.
+        Doors recorded since the page was drawn keep their outcome, and the floor page names them."""
         doors = data.household_id if isinstance(data.household_id, list) else [data.household_id]
-        ticks = [
-            (uuid.uuid5(data.form_token, str(door)), {"household_id": str(door), "outcome": data.outcome})
-            for door in doors[: sync.MAX_BATCH]
-        ]
-        return await _submit_ticks(request, sweep_id, ticks, data.back)
+        send, kept = await floors.nobody_home_left(
+            current_user(request), sweep_id, doors[: sync.MAX_BATCH], data.form_token
+        )
+        ticks = [(tick, {"household_id": str(door), "outcome": data.outcome, "bulk": True}) for tick, door in send]
+        back = safe_next(data.back)
+        if kept:
+            back += ("&" if "?" in back else "?") + urlencode({"kept": ",".join(str(door) for door in kept)})
+        return await _submit_ticks(request, sweep_id, ticks, back)
 
     @post("/{sweep_id:uuid}/ticks")
     async def record_tick(
@@ -350,4 +379,5 @@ class SweepsController(Controller):
         }
         if data.resident_id:
             payload["resident_id"] = str(data.resident_id)
-        return await _submit_ticks(request, sweep_id, [(data.tick_id, payload)], data.back)
+        back = data.back if "#" in data.back else f"{data.back}#d-{data.household_id}"  # back at the door just recorded
+        return await _submit_ticks(request, sweep_id, [(_tick_id(data.tick_id, payload), payload)], back)

@@ -54,7 +54,7 @@ async def accounts(ids: set[str]) -> dict[str, dict]:
 
 def recorders(memory: DoorMemory) -> set[str]:
     """Everyone whose word is in the memory: volunteers' door-level words and who recorded each person."""
-    return set(memory.words) | {said.by for said in memory.people.values() if said.by}
+    return set(memory.words) | set(memory.floor_words) | {said.by for said in memory.people.values() if said.by}
 
 
 async def door_words(user: CurrentUser, sweep_id: uuid.UUID, household_id: uuid.UUID) -> DoorWords | None:

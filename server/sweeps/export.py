@@ -112,6 +112,13 @@ def _recorders(memory: DoorMemory, who: dict[str, dict]) -> list[Recorder]:
         found[volunteer] = Recorder(
             _name(who, volunteer), said.outcome, seq=said.seq, at=moment(said.at), settled=volunteer not in counted
         )
+    # A whole floor's "nobody home" counts only at a door nobody recorded one by one (decision 0020).
+    set_aside = bool(memory.words or memory.people)
+    for volunteer, said in memory.floor_words.items():
+        if volunteer not in found:
+            found[volunteer] = Recorder(
+                _name(who, volunteer), said.outcome, seq=said.seq, at=moment(said.at), settled=set_aside
+            )
     for said in memory.people.values():
         if not said.by:
             continue  # remembered before recorders were kept

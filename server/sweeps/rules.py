@@ -26,6 +26,9 @@ class TickView:
     outcome: str
     volunteer: object
     coordinator: bool = False  # made by a grid worker or admin: their word settles the door
+    # "Nobody home on the whole floor", one tap for the doors left: a fallback that stands only at a door nobody
+    # recorded one by one (docs/decisions/0020), so it never overwrites a recorded door, whatever arrives first.
+    bulk: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +46,16 @@ def door_state(ticks: Sequence[TickView]) -> State:
     Device times are not used: phone clocks are often wrong, and a queued tick arrives hours after it was made.
     A conflict is two volunteers whose last words are different final answers (done against refused, say): the
     coordinator sees it and resolves it by recording the door themselves: ticks before a coordinator's count no more.
+
+    A whole-floor "nobody home" (bulk) counts only while the door has no tick of its own: one arriving after a door
+    was recorded is set aside, and so is one that arrived before a door's own tick (decision 0020).
     """
     if not ticks:
         raise ValueError("a door state needs at least one tick")
     count = len(ticks)
+    one_by_one = [tick for tick in ticks if not tick.bulk]
+    if one_by_one:
+        ticks = one_by_one
     settled = [tick for tick in ticks if tick.coordinator]
     if settled:
         # A coordinator who went to the door (or called) settles what came before; what comes after still counts
@@ -70,11 +79,14 @@ def person_sweep_state(
     Each person's outcome is the one that reached the server last (tested after not-tested is a correction or a
     second visit). A door-level answer (nobody home, refused, vacant, needs help) stands until everyone is
     recorded, except "needs help", which stays until a coordinator settles it; with only some people recorded the
-    door is "partial": someone has to go back for the others. None: nothing recorded yet.
+    door is "partial": someone has to go back for the others. None: nothing recorded yet. A whole-floor "nobody
+    home" is set aside once anyone at the door was recorded one by one (decision 0020).
     """
+    count = len(door_ticks) + sum(len(ticks) for ticks in person_ticks.values())
+    if person_ticks:
+        door_ticks = [tick for tick in door_ticks if not tick.bulk]
     door = door_state(door_ticks) if door_ticks else None
     recorded = {p: max(ticks, key=lambda t: t.seq) for p, ticks in person_ticks.items() if p in residents}
-    count = len(door_ticks) + sum(len(ticks) for ticks in person_ticks.values())
     conflict = bool(door and door.conflict)
     if door and door.outcome == "needs_help":
         return State(door.outcome, door.tick_seq, count, conflict)
@@ -127,6 +139,8 @@ class DoorMemory(msgspec.Struct, array_like=True):
     # When someone was last at the door: the latest phone time of its ticks, none later than its arrival (a phone
     # whose clock runs ahead cannot put a visit in the future). Unix seconds, 0: not known.
     at: int = 0
+    # volunteer -> their last whole-floor "nobody home" here: read only while `words` and `people` are empty
+    floor_words: dict[str, Said] = {}
 
     def remember(
         self,
@@ -139,6 +153,7 @@ class DoorMemory(msgspec.Struct, array_like=True):
         help: str,
         at: int = 0,
         arrived: int = 0,
+        bulk: bool = False,
     ) -> None:
         """One more tick, in arrival order (`at` and `arrived`: the phone's time and the server's, Unix seconds)."""
         if seq <= self.seq:
@@ -146,7 +161,7 @@ class DoorMemory(msgspec.Struct, array_like=True):
         self.seq = seq
         self.ticks += 1
         if resident is None:
-            before = self.words.get(volunteer)
+            before = (self.floor_words if bulk else self.words).get(volunteer)
         else:
             before = self.people.get(resident)
             before = before if before is not None and before.by == volunteer else None
@@ -161,7 +176,7 @@ class DoorMemory(msgspec.Struct, array_like=True):
             "" if resident is None else volunteer,
         )
         if resident is None:
-            self.words[volunteer] = said
+            (self.floor_words if bulk else self.words)[volunteer] = said
         else:
             self.people[resident] = said
         if note:
@@ -186,6 +201,10 @@ class DoorMemory(msgspec.Struct, array_like=True):
     def state(self, person_sweep: bool, residents: Collection) -> State | None:
         """The rule's state of the door (door_state, or person_sweep_state with the people living there now)."""
         door_ticks = [TickView(s.seq, s.outcome, who, s.coordinator) for who, s in self.words.items()]
+        if not door_ticks and not self.people:  # nobody recorded the door itself: the whole floor's answer stands
+            door_ticks = [
+                TickView(s.seq, s.outcome, who, s.coordinator, bulk=True) for who, s in self.floor_words.items()
+            ]
         if person_sweep:
             person_ticks = {person: [TickView(s.seq, s.outcome, None)] for person, s in self.people.items()}
             state = person_sweep_state(door_ticks, person_ticks, residents)

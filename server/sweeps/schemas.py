@@ -20,6 +20,9 @@ class TickPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     resident_id: uuid.UUID | None = None
     note: Annotated[str, msgspec.Meta(max_length=500)] = ""
     help_needed: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    # One of the ticks of "nobody home on the whole floor": it stands only at a door that nobody recorded one by
+    # one, before or after (docs/decisions/0020). Nobody home only.
+    bulk: bool = False
 
 
 class SweepCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -52,11 +55,21 @@ class DoorRow(msgspec.Struct, kw_only=True):
     household_id: uuid.UUID
     door: str
     size: int
+    room: str = ""  # what the door plate says on this floor ("301"); `door` is the whole address ("2-1-301")
     masked_name: str | None
     outcome: str | None
     conflict: bool
     note: str = ""  # the latest note a volunteer left at this door ("dog: knock loudly")
     people: list[PersonRow] = []  # person sweeps only
+
+
+class FloorTile(msgspec.Struct, kw_only=True):
+    """A floor of the unit in the door screen's floor picker."""
+
+    floor: int
+    doors: int  # doors of this floor in the sweep
+    left: int  # of them with no outcome yet
+    mine: bool = False  # inside a live claim of the viewer
 
 
 class FloorScreen(msgspec.Struct, kw_only=True):
@@ -73,6 +86,11 @@ class FloorScreen(msgspec.Struct, kw_only=True):
     may_record: bool = True  # a volunteer records only floors they claim (or claimed)
     holder: str | None = None  # who holds this floor now, if anyone
     closed: bool = False  # the sweep was closed: a coordinator may still record what they learn
+    tiles: list[FloorTile] = []  # every floor of the unit with doors in the sweep, top floor first
+    # The nearest other floor with a door still to visit: in the viewer's live claims here, or anywhere in the unit
+    # for someone without one. None: nothing left there.
+    next_floor: int | None = None
+    all_answered: bool = False  # every door of those floors (this one too) has an answer
 
 
 class Progress(msgspec.Struct, kw_only=True):

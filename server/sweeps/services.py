@@ -117,7 +117,7 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
         # Keys as text, seqs as integers: on SQLite, Piccolo's converters cost more than the query (decision 0007).
         new = await sql.fetch(
             "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.household AS TEXT) AS household,"  # noqa: S608 (our expressions)
-            " CAST(t.resident AS TEXT) AS resident, t.outcome, t.note, t.help_needed,"
+            " CAST(t.resident AS TEXT) AS resident, t.outcome, t.note, t.help_needed, t.bulk,"
             f" CAST(t.volunteer AS TEXT) AS volunteer, a.role, {_seconds(sql, 't.device_time')} AS device_time,"
             f" {_seconds(sql, 't.received_at')} AS received_at"
             " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.sweep = {} AND t.seq > {} ORDER BY t.seq",
@@ -170,6 +170,7 @@ async def _fold(sql: RawSQL, sweep_id: uuid.UUID, person_sweep: bool, new: list,
             row["help_needed"],
             row["device_time"] or 0,
             row["received_at"] or 0,
+            bool(row["bulk"]),  # SQLite gives 0 or 1
         )
     living: dict[str, set[str]] = {}
     if person_sweep:

@@ -127,6 +127,8 @@ class SweepTick(Table):
     outcome = Varchar(length=16)
     note = Text(default="")
     help_needed = Text(default="")  # what help a "needs help" door asked for; errands turn it into a card
+    # Sent by "nobody home on the whole floor": stands only at a door nobody recorded one by one (decision 0020).
+    bulk = Boolean(default=False)
     # No index: nothing looks ticks up by volunteer alone, and every index costs each batch of ticks.
     volunteer = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
     device_time = Timestamptz()
@@ -138,7 +140,8 @@ class DoorState(Table):
     sweep is read (services.fold_door_states), so that storing a batch of ticks writes the ticks alone. Its memory
     holds what the rule needs of the door's ticks, so that a fold reads the new ones only.
 
-    The id is uuid5(sweep, household), so that each door has one row without a two-column unique constraint.
+    The id is uuid5(sweep, household), so that each door has one row without a two-column unique constraint. An
+    index on (sweep, household), made by a migration, serves the door screen's read of a whole unit.
     """
 
     id = UUID(primary_key=True)

@@ -31,6 +31,7 @@ _COLUMNS = (
     "outcome",
     "note",
     "help_needed",
+    "bulk",
     "volunteer",
     "device_time",
     "received_at",
@@ -163,6 +164,7 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
                 payload.outcome,
                 payload.note.strip(),
                 payload.help_needed.strip(),
+                payload.bulk,
                 volunteer,
                 item.device_time,
                 received_at,
@@ -233,6 +235,8 @@ def _check(caller: _Caller, payload: TickPayload, sweep, household, covered, per
         return "invalid"
     if payload.outcome == "done" and sweep["subject"] == "persons":
         return "invalid"  # a person sweep's door is done when each of its people has an outcome
+    if payload.bulk and (payload.outcome != "nobody_home" or person_outcome):
+        return "invalid"  # the whole floor's answer is "nobody home", about the door
     if payload.outcome == "needs_help" and not payload.help_needed.strip():
         return "help_not_described"
     return None

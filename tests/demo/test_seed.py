@@ -29,7 +29,9 @@ from server.demo.seed import (
     RESIDENT_PHONE,
     STORY_DOORS,
     STORY_RESIDENT_IDS,
+    STREET_HOUSEHOLDS,
     TOTAL_HOUSEHOLDS,
+    TOWER_NUMBER,
     age_on,
     build_register,
     demo_uuid,
@@ -74,16 +76,33 @@ async def test_buildings_and_households(seeded):
     households = await Household.select(
         Household.door, Household.floor, Household.room, Household.building.number, Household.building.grid
     ).where(Household.community == COMMUNITY_ID)
-    assert len(households) == TOTAL_HOUSEHOLDS
+    assert len(households) == TOTAL_HOUSEHOLDS == STREET_HOUSEHOLDS + 392
     assert len({h["door"] for h in households}) == TOTAL_HOUSEHOLDS
     per_grid: dict[str, int] = defaultdict(int)
     for h in households:
         building, _unit, room = h["door"].split("-")
         assert int(building) == h["building.number"]
         assert room == h["room"] == f"{h['floor']}{room[-2:]}"
-        per_grid[h["building.grid"]] += 1
+        if h["building.number"] != TOWER_NUMBER:
+            per_grid[h["building.grid"]] += 1
     assert sorted(per_grid) == sorted(GRID_IDS)
-    assert all(350 <= count <= 400 for count in per_grid.values()), per_grid
+    assert all(350 <= count <= 400 for count in per_grid.values()), per_grid  # the street, as in the source
+
+
+async def test_the_tower_has_392_doors_on_33_floors_for_big_building_sweeps(seeded):
+    """Issue 14: one tower of about 400 doors, 12 a floor (8 beside the lobby), with people at its doors."""
+    doors = await Household.select(Household.floor, Household.door).where(
+        Household.building == demo_uuid("building", str(TOWER_NUMBER))
+    )
+    per_floor: dict[int, int] = defaultdict(int)
+    for door in doors:
+        per_floor[door["floor"]] += 1
+    assert len(doors) == 392 and per_floor == {1: 8, **{floor: 12 for floor in range(2, 34)}}
+    assert {d["door"] for d in doors} >= {f"{TOWER_NUMBER}-1-2501", f"{TOWER_NUMBER}-1-3312", f"{TOWER_NUMBER}-1-108"}
+    tower = await Building.select(Building.grid, Building.name).where(Building.number == TOWER_NUMBER).first()
+    assert tower == {"grid": GRID_IDS[5], "name": f"{TOWER_NUMBER}号楼"}
+    people = await Resident.count().where(Resident.household.building.number == TOWER_NUMBER)
+    assert 2.5 * 392 < people < 3.5 * 392
 
 
 async def test_each_grid_has_one_grid_worker(seeded):
@@ -126,7 +145,8 @@ async def _residents() -> list[dict]:
 
 async def test_residents(seeded):
     residents = await _residents()
-    assert 6900 <= len(residents) <= 7200
+    street = [r for r in residents if r["household.building.number"] != TOWER_NUMBER]
+    assert 6900 <= len(street) <= 7200  # "7,000+ residents" in the source; the tower's come on top
     statuses = defaultdict(int)
     for r in residents:
         statuses[r["status"]] += 1

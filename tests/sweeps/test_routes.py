@@ -81,12 +81,47 @@ async def test_the_door_screen_shows_doors_not_people(client):
     sweep_id = await make_sweep(client, "privacy")
     await log_in(client, VOLUNTEER)
     page = await client.get(floor_url(sweep_id))
-    assert page.status_code == 200 and "2-1-301" in page.text
+    assert page.status_code == 200 and "2-1-301" in re.sub(r"<[^>]+>", "", page.text)  # the plate says 301
     assert "张**" in page.text and "张国强" not in page.text
     zhang = await Resident.select(Resident.phone).where(Resident.id == STORY_RESIDENT_IDS["张国强"]).first()
     assert zhang["phone"] not in page.text and "tel:" not in page.text
     assert not re.search(r"\d+岁", page.text)  # no ages
     assert "5人" in page.text  # household size: 张大爷, his wife, son, daughter-in-law, grandson
+
+
+async def test_the_door_screen_reaches_any_floor_and_the_next_one_to_sweep(client):
+    """Issue 14: every floor of the unit in the picker (the claimed ones first, with the doors left on each), and
+    the nearest claimed floor with a door still open one tap away; nothing claims the floors done while one is open."""
+    sweep_id = await make_sweep(client, "floors")
+    await log_in(client, VOLUNTEER)
+    await claim(client, sweep_id, floors=(3, 5))
+    page = (await client.get(floor_url(sweep_id, 4))).text
+    picker = page.split('data-testid="floor-picker-sheet"', 1)[1].split("</details>", 1)[0]
+    assert re.findall(r'href="(\d+)"', picker) == ["5", "4", "3"] + [str(f) for f in range(18, 5, -1)] + ["2", "1"]
+    assert "你认领的楼层" in picker and picker.count("剩3") == 18 and 'aria-current="page"' in picker
+    assert re.search(r'data-testid="next-floor">下个没扫的：3层', page)  # nearest, the lower of two
+    for door in ("2-1-301", "2-1-302", "2-1-303", "2-1-501", "2-1-502", "2-1-503"):
+        assert (await tick(client, sweep_id, "done", household_id=str(demo_uuid("household", door)))).status_code == 303
+    page = (await client.get(floor_url(sweep_id, 4))).text
+    assert "下个没扫的" not in page and "每层都有结果了" not in page  # floor 4 itself is still open
+    picker = page.split('data-testid="floor-picker-sheet"', 1)[1].split("</details>", 1)[0]
+    assert re.search(r'class="floor-tile done" href="3"><b>3</b>✓', picker)
+    for door in ("2-1-401", "2-1-402", "2-1-403"):
+        assert (
+            await tick(client, sweep_id, "vacant", household_id=str(demo_uuid("household", door)))
+        ).status_code == 303
+    assert 'data-testid="next-floor">每层都有结果了' in (await client.get(floor_url(sweep_id, 4))).text
+
+
+async def test_the_door_screen_goes_brotli_compressed_to_a_phone_that_asks(client):
+    """A weak signal: a floor of 12 doors is ~50 KB of HTML; brotli (asked for by every browser over https) sends a
+    fifth less than gzip, which stays for the others (decision 0020)."""
+    sweep_id = await make_sweep(client, "bytes")
+    sizes = {}
+    for encoding in ("gzip, deflate, br", "gzip"):
+        async with client.stream("GET", floor_url(sweep_id), headers={"accept-encoding": encoding}) as answer:
+            sizes[answer.headers["content-encoding"]] = len(b"".join([chunk async for chunk in answer.aiter_raw()]))
+    assert set(sizes) == {"br", "gzip"} and sizes["br"] < sizes["gzip"]
 
 
 async def test_ticking_a_door_from_the_page_is_stored_once(client):
@@ -95,7 +130,7 @@ async def test_ticking_a_door_from_the_page_is_stored_once(client):
     await claim(client, sweep_id)
     tick_id = str(uuid.uuid4())
     first = await tick(client, sweep_id, "done", tick_id)
-    assert first.status_code == 303 and first.headers["location"] == floor_url(sweep_id)
+    assert first.status_code == 303 and first.headers["location"] == floor_url(sweep_id) + f"#d-{DOOR}"
     again = await tick(client, sweep_id, "done", tick_id)  # a double tap, or the form sent again
     assert again.status_code == 303
     assert await SweepTick.count().where(SweepTick.sweep == uuid.UUID(sweep_id)) == 1
@@ -107,6 +142,21 @@ async def test_ticking_a_door_from_the_page_is_stored_once(client):
     # Floor 3 of unit 1: one of its three doors visited, and done.
     assert re.search(r"3层</strong>\s*<span class=\"floor-figures\">.*1/3 到访.*1 完成", floors)
     assert floors.index("18层") < floors.index("1层<")  # top floor first
+
+
+async def test_a_second_different_tap_from_the_same_page_is_recorded_not_refused(client):
+    """Issue 14, defect 6, without JavaScript: 已完成 then 无人应答 tapped on one page before its redirect came back
+    (both forms carry the page's token). Both are stored, in order; the same answer sent twice is stored once."""
+    sweep_id = await make_sweep(client, "two taps")
+    await log_in(client, VOLUNTEER)
+    await claim(client, sweep_id)
+    page_token = str(uuid.uuid4())
+    for outcome in ("done", "nobody_home", "nobody_home"):
+        answer = await tick(client, sweep_id, outcome, page_token)
+        assert answer.status_code == 303, answer.text
+    ticks = await SweepTick.select(SweepTick.outcome).where(SweepTick.sweep == uuid.UUID(sweep_id))
+    assert [t["outcome"] for t in ticks] == ["done", "nobody_home"]
+    assert "1户要再访" in (await client.get(f"/sweeps/{sweep_id}")).text  # the last tap is the door's answer
 
 
 async def test_needs_help_asks_what_help(client):
@@ -146,15 +196,21 @@ async def test_the_coordinator_sees_who_is_sweeping_and_when_they_last_synced(cl
     assert 'hx-trigger="every 15s' in page.text  # the progress refreshes itself
 
 
-async def test_whole_floor_nobody_home_is_one_tap_and_one_tick_per_door(client):
+def _floor_form(page: str, sweep_id: str) -> tuple[str, list[str], str]:
+    """The whole floor's "nobody home" form of a floor page: its text (tags dropped), doors and token."""
+    form = page.split('action="/sweeps/' + sweep_id + '/floor-ticks"', 1)[1].split("</form>", 1)[0]
+    doors = re.findall(r'name="household_id" value="([0-9a-f-]+)"', form)
+    token = re.search(r'name="form_token" value="([0-9a-f-]+)"', form).group(1)
+    return re.sub(r"<[^>]+>", "", form), doors, token
+
+
+async def test_whole_floor_nobody_home_is_one_tick_per_door_after_a_confirm_naming_them(client):
     sweep_id = await make_sweep(client, "floor")
     await log_in(client, VOLUNTEER)
     await claim(client, sweep_id)
-    page = await client.get(floor_url(sweep_id))
-    form = page.text.split('action="/sweeps/' + sweep_id + '/floor-ticks"', 1)[1].split("</form>", 1)[0]
-    doors = re.findall(r'name="household_id" value="([0-9a-f-]+)"', form)
-    token = re.search(r'name="form_token" value="([0-9a-f-]+)"', form).group(1)
-    assert len(doors) == 3 and "整层无人应答（3 户）" in form
+    text, doors, token = _floor_form((await client.get(floor_url(sweep_id))).text, sweep_id)
+    assert len(doors) == 3 and "整层无人应答（3 户）" in text
+    assert "301" in text and "302" in text and "303" in text and "确认：这 3 户无人应答" in text  # the confirm step
     data = {
         "_csrf_token": client.cookies["gc_csrf"],
         "form_token": token,
@@ -164,12 +220,45 @@ async def test_whole_floor_nobody_home_is_one_tap_and_one_tick_per_door(client):
     }
     for _ in range(2):  # the second is a resend of the same form
         answer = await client.post(f"/sweeps/{sweep_id}/floor-ticks", data=data, follow_redirects=False)
-        assert answer.status_code == 303
-    ticks = await SweepTick.select(SweepTick.outcome).where(SweepTick.sweep == uuid.UUID(sweep_id))
-    assert [t["outcome"] for t in ticks] == ["nobody_home"] * 3
+        assert answer.status_code == 303 and answer.headers["location"] == floor_url(sweep_id)  # nothing "kept"
+    ticks = await SweepTick.select(SweepTick.outcome, SweepTick.bulk).where(SweepTick.sweep == uuid.UUID(sweep_id))
+    assert ticks == [{"outcome": "nobody_home", "bulk": True}] * 3
     progress = await client.get(f"/sweeps/{sweep_id}")
     assert "3户要再访" in progress.text
     assert 'data-testid="floor-nobody-home"' not in (await client.get(floor_url(sweep_id))).text
+
+
+async def test_a_stale_whole_floor_nobody_home_leaves_a_door_recorded_since_as_it_is(client):
+    """Issue 14, defect 2: the page was drawn with three doors open; 301 was ticked done since (another tab, the
+    phone's outbox); the old form sent now records nobody home at 302 and 303 only, and says so."""
+    sweep_id = await make_sweep(client, "stale floor")
+    await log_in(client, VOLUNTEER)
+    await claim(client, sweep_id)
+    _, doors, token = _floor_form((await client.get(floor_url(sweep_id))).text, sweep_id)
+    assert str(DOOR) in doors
+    assert (await tick(client, sweep_id, "done")).status_code == 303
+    answer = await client.post(
+        f"/sweeps/{sweep_id}/floor-ticks",
+        data={
+            "_csrf_token": client.cookies["gc_csrf"],
+            "form_token": token,
+            "household_id": doors,
+            "outcome": "nobody_home",
+            "back": floor_url(sweep_id),
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    progress = await client.get(f"/sweeps/{sweep_id}")
+    assert "已完成 1 / 共 108" in progress.text and "2户要再访" in progress.text
+    ticks = await SweepTick.select(SweepTick.household, SweepTick.outcome).where(SweepTick.sweep == uuid.UUID(sweep_id))
+    assert sorted((str(t["household"]), t["outcome"]) for t in ticks) == sorted(
+        [(str(DOOR), "done")] + [(door, "nobody_home") for door in doors if door != str(DOOR)]
+    )
+    assert answer.headers["location"] == floor_url(sweep_id) + f"?kept={DOOR}"
+    page = await client.get(answer.headers["location"])
+    assert re.search(r'data-testid="floor-kept">[^<]*2-1-301', page.text)  # named: it kept its answer
+    assert re.search(rf'class="door-row door-done[^"]*" id="d-{DOOR}"', page.text)
 
 
 async def test_the_results_export_as_csv_and_xlsx_for_coordinators_only(client):
@@ -238,7 +327,7 @@ async def make_person_sweep(client, name: str, **extra) -> str:
 async def test_a_person_sweep_counts_a_door_done_when_each_person_has_an_outcome(client):
     sweep_id = await make_person_sweep(client, "每人核酸", unit_ids=[str(demo_uuid("unit", "2-1"))])
     page = await client.get(floor_url(sweep_id))
-    zhang_row = page.text.split('id="d-' + str(DOOR), 1)[1].split('data-testid="door-row"', 1)[0]
+    zhang_row = page.text.split('id="d-' + str(DOOR), 1)[1].split('<li class="door-row', 1)[0]
     people = re.findall(r'name="resident_id" value="([0-9a-f-]+)"', zhang_row)
     assert len(people) == 5 and "张**" in zhang_row and "张国强" not in zhang_row
     assert 'value="done"' not in zhang_row  # the door is done by its people, not by one tap

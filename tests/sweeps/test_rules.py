@@ -81,22 +81,50 @@ def test_a_person_sweep_door_is_done_only_when_every_resident_has_an_outcome():
     assert person_sweep_state([TickView(7, "vacant", "a")], {}, set()).outcome == "vacant"
 
 
+def test_a_whole_floor_nobody_home_never_overwrites_a_recorded_door():
+    """Issue 14, defect 2: a door ticked done, then the floor's "nobody home" from the same phone (a stale button),
+    from another volunteer's phone synced later, or from the coordinator's: the door stays done."""
+    done = TickView(1, "done", "a")
+    for bulk in (TickView(2, "nobody_home", "a", bulk=True), TickView(2, "nobody_home", "b", bulk=True)):
+        assert door_state([done, bulk]).outcome == "done"
+    coordinator = TickView(2, "nobody_home", "c", coordinator=True, bulk=True)
+    state = door_state([done, coordinator])
+    assert state.outcome == "done" and state.tick_seq == 1 and state.ticks == 2  # stored, and counted, all the same
+    # Whatever arrives first: a floor's answer synced before the door's own tick is set aside when that arrives.
+    assert door_state([TickView(1, "nobody_home", "b", bulk=True), TickView(2, "refused", "a")]).outcome == "refused"
+    assert door_state([coordinator, TickView(3, "come_back", "a")]).outcome == "come_back"
+    # Until then it is the door's answer: nobody opened.
+    only = door_state([TickView(1, "nobody_home", "b", bulk=True)])
+    assert only.outcome == "nobody_home" and only.tick_seq == 1
+
+
+def test_in_a_person_sweep_a_whole_floor_nobody_home_stands_only_where_nobody_was_recorded():
+    residents = {"p1", "p2"}
+    bulk = TickView(5, "nobody_home", "b", bulk=True)
+    assert person_sweep_state([bulk], {}, residents).outcome == "nobody_home"
+    one = {"p1": [TickView(2, "tested", "a")]}
+    assert person_sweep_state([bulk], one, residents).outcome == "partial"  # someone goes back for p2
+    assert person_sweep_state([bulk, TickView(6, "refused", "a")], one, residents).outcome == "refused"
+
+
 def _history(rng: random.Random, person_sweep: bool) -> list[dict]:
     ticks = []
     for seq in range(1, rng.randint(1, 12) + 1):
         person = person_sweep and rng.random() < 0.6
+        bulk = not person and rng.random() < 0.3  # the whole floor's "nobody home", from anyone
         ticks.append(
             {
                 "seq": seq * rng.randint(1, 3) + 100 * seq,  # increasing, with gaps (other doors' ticks)
-                "outcome": rng.choice(PERSON_OUTCOMES if person else DOOR_OUTCOMES),
+                "outcome": "nobody_home" if bulk else rng.choice(PERSON_OUTCOMES if person else DOOR_OUTCOMES),
                 "volunteer": rng.choice("abcd"),
                 "coordinator": False,
                 "resident": rng.choice(["p1", "p2", "p3"]) if person else None,
-                "note": rng.choice(["", "", "门铃坏了", "晚上再来"]),
+                "note": "" if bulk else rng.choice(["", "", "门铃坏了", "晚上再来"]),
                 # Phone clocks: mostly right, some late (queued offline), some ahead of the server.
                 "at": 1_669_250_000 + seq * 60 + rng.choice([0, 0, -3600, 7200]),
                 "arrived": 1_669_250_000 + seq * 60,
                 "help": "",
+                "bulk": bulk,
             }
         )
         ticks[-1]["coordinator"] = ticks[-1]["volunteer"] == "d"  # d is the grid worker
@@ -107,7 +135,7 @@ def _history(rng: random.Random, person_sweep: bool) -> list[dict]:
 
 def _by_the_rule(ticks: list[dict], person_sweep: bool, residents: set):
     def view(t):
-        return TickView(t["seq"], t["outcome"], t["volunteer"], t["coordinator"])
+        return TickView(t["seq"], t["outcome"], t["volunteer"], t["coordinator"], bulk=t["bulk"])
 
     door_ticks = [view(t) for t in ticks if t["resident"] is None]
     if not person_sweep:
@@ -139,6 +167,7 @@ def test_folding_ticks_in_pieces_gives_the_rules_state_on_all_of_them(person_swe
                 t["help"],
                 t["at"],
                 t["arrived"],
+                t["bulk"],
             )
             if rng.random() < 0.4 or i == len(ticks) - 1:  # a fold ends here: the memory goes to the database
                 memory = MEMORY_DECODER.decode(MEMORY_ENCODER.encode(memory))
@@ -158,20 +187,8 @@ def test_folding_ticks_in_pieces_gives_the_rules_state_on_all_of_them(person_swe
 
 def _check_words(memory: DoorMemory, seen: list[dict]) -> None:
     """Each volunteer's last door-level word (and each person's last word) as the ticks say, times and notes kept."""
-    door_ticks = [t for t in seen if t["resident"] is None]
-    assert set(memory.words) == {t["volunteer"] for t in door_ticks}
-    for who, said in memory.words.items():
-        theirs = [t for t in door_ticks if t["volunteer"] == who]
-        last = theirs[-1]
-        assert (said.seq, said.outcome, said.coordinator, said.at, said.arrived) == (
-            last["seq"],
-            last["outcome"],
-            last["coordinator"],
-            last["at"],
-            last["arrived"],
-        )
-        assert said.note == next((t["note"] for t in reversed(theirs) if t["note"]), "")
-        assert said.help == (last["help"] if last["outcome"] == "needs_help" else "")
+    for bulk, words in ((False, memory.words), (True, memory.floor_words)):  # a whole floor's answers kept apart
+        _check_door_words(words, [t for t in seen if t["resident"] is None and t["bulk"] == bulk])
     for person, said in memory.people.items():
         about = [t for t in seen if t["resident"] == person]
         last = about[-1]
@@ -187,6 +204,22 @@ def _check_words(memory: DoorMemory, seen: list[dict]) -> None:
                 break
             run.append(t)
         assert said.note == next((t["note"] for t in run if t["note"]), "")
+
+
+def _check_door_words(words: dict, door_ticks: list[dict]) -> None:
+    assert set(words) == {t["volunteer"] for t in door_ticks}
+    for who, said in words.items():
+        theirs = [t for t in door_ticks if t["volunteer"] == who]
+        last = theirs[-1]
+        assert (said.seq, said.outcome, said.coordinator, said.at, said.arrived) == (
+            last["seq"],
+            last["outcome"],
+            last["coordinator"],
+            last["at"],
+            last["arrived"],
+        )
+        assert said.note == next((t["note"] for t in reversed(theirs) if t["note"]), "")
+        assert said.help == (last["help"] if last["outcome"] == "needs_help" else "")
 
 
 def test_memories_stored_before_times_were_kept_still_read():

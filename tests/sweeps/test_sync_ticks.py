@@ -233,6 +233,50 @@ async def test_a_volunteer_corrects_a_mis_tap(client, sweep):
     assert state.outcome == "nobody_home" and state.ticks == 2 and not state.conflict
 
 
+async def test_a_whole_floor_nobody_home_never_overwrites_a_recorded_door_whoever_syncs_first(app, sweep):
+    """Issue 14, defect 2, through the sync path. 301: done by a volunteer, then the whole floor's "nobody home"
+    from the same volunteer (a stale count), from the grid worker (whose word otherwise settles a door) and from a
+    second volunteer's phone synced late. 302: the floor's "nobody home" arrives first, then a volunteer's refused
+    made earlier on a phone without signal. Each door keeps the answer recorded for it."""
+    floor = [DOOR, OTHER_DOOR, demo_uuid("household", "2-1-303")]
+    async with browser(app) as first:
+        await log_in(first, VOLUNTEERS[0])
+        await claim(first, sweep, floors=(3, 3), release=True)  # the floor is free for the second volunteer later
+        [done] = await send(first, tick(sweep, DOOR, "done"))
+        bulk = [tick(sweep, door, "nobody_home", bulk=True) for door in floor]
+        assert [a["status"] for a in await send(first, *bulk)] == ["accepted"] * 3
+    async with browser(app) as worker:
+        await log_in(worker, WORKER)
+        [settling] = await send(worker, tick(sweep, DOOR, "nobody_home", bulk=True))
+        assert settling["status"] == "accepted"
+    async with browser(app) as second:
+        await log_in(second, VOLUNTEERS[1])
+        await claim(second, sweep, floors=(3, 3))
+        late = [tick(sweep, OTHER_DOOR, "refused", minutes_ago=60), tick(sweep, DOOR, "nobody_home", bulk=True)]
+        assert [a["status"] for a in await send(second, *late)] == ["accepted"] * 2
+    await fold_door_states(sweep)
+    states = {
+        row["household"]: row
+        for row in await DoorState.select().where(DoorState.id.is_in([door_state_id(sweep, d) for d in floor]))
+    }
+    assert states[DOOR]["outcome"] == "done" and states[DOOR]["tick_seq"] == done["seq"] and states[DOOR]["ticks"] == 4
+    assert not states[DOOR]["conflict"]
+    assert states[OTHER_DOOR]["outcome"] == "refused"
+    assert states[floor[2]]["outcome"] == "nobody_home"  # nobody recorded it one by one: the floor's answer stands
+
+
+async def test_only_nobody_home_can_be_a_whole_floors_answer(client, sweep):
+    await log_in(client, VOLUNTEERS[0])
+    await claim(client, sweep)
+    answers = await send(
+        client,
+        tick(sweep, outcome="done", bulk=True),
+        tick(sweep, outcome="tested", bulk=True, resident_id=str(demo_uuid("resident", "2-1-301/0"))),
+    )
+    assert [(a["status"], a["reason"]) for a in answers] == [("rejected", "invalid")] * 2
+    assert await SweepTick.count().where(SweepTick.sweep == sweep) == 0
+
+
 async def test_a_volunteer_records_only_floors_they_claim_or_claimed(app, sweep):
     async with browser(app) as client:
         await log_in(client, VOLUNTEERS[0])

@@ -114,6 +114,7 @@
         ? "· " + JSON.parse(reasons)[write.reason] : refused.dataset.plain;
     });
     showNextSteps(latest);
+    markFloor(writes);
   }
 
   // An errand card's buttons follow its state; a move still queued offline counts as made, so that the next
@@ -191,41 +192,66 @@
       });
   }
 
-  // Forms marked data-outbox-kind go to the outbox instead of the network: a tap is saved on the phone at once.
+  // Forms marked data-outbox-kind go to the outbox instead of the network: a tap is saved on the phone at once,
+  // in the order made; a tap while an earlier one is being saved waits its turn (issue 14: 5 of 102 fast taps were
+  // dropped). Only the same answer tapped again on the same form within a second (a double tap) is merged.
+  var DOUBLE_TAP_MS = 1000;
+  var saving = Promise.resolve();
+  var lastTaps = new WeakMap();
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var kind = form.getAttribute("data-outbox-kind");
     if (!kind) return;
     if (!form.checkValidity()) return;  // let the browser say what is missing
     event.preventDefault();
-    if (form.dataset.busy) return;  // a double tap while the first is being saved
-    form.dataset.busy = "1";
-    var data = new FormData(form);
     var submitter = event.submitter;
+    var writes = outboxWrites(form, submitter);  // read now: the form may change before its turn comes
+    var key = JSON.stringify(writes.map(function (write) { return write[0]; }));
+    var now = Date.now();
+    var last = lastTaps.get(form);
+    if (last && last.key === key && now - last.at < DOUBLE_TAP_MS) return;  // a double tap: stored once
+    lastTaps.set(form, { key: key, at: now });
+    saving = saving.then(function () { return saveWrites(form, kind, writes, submitter); });
+  });
+
+  // A tap's writes: [payload, where the page shows it]. data-outbox-each: one write per value of that field (each
+  // door left on a floor); data-outbox-bulk marks them as the whole floor's answer.
+  function outboxWrites(form, submitter) {
+    var data = new FormData(form);
     if (submitter && submitter.name) data.set(submitter.name, submitter.value);
     var payload = {};
     form.getAttribute("data-outbox-fields").split(",").forEach(function (name) {
       if (data.has(name)) payload[name] = data.get(name);
     });
     var label = form.getAttribute("data-outbox-label") || (submitter ? submitter.textContent.trim() : "");
-    // data-outbox-each: one write per value of that field (e.g. every unvisited door of a floor).
     var each = form.getAttribute("data-outbox-each");
-    var writes = each
-      ? data.getAll(each).map(function (value) {
-          var one = Object.assign({}, payload);
-          one[each] = value;
-          return [one, { target: form.getAttribute("data-outbox-target-prefix") + value, label: label }];
-        })
-      : [[payload, {
-          target: form.getAttribute("data-outbox-target"),
-          label: label,
-          state: form.getAttribute("data-outbox-ui-state") || null,
-        }]];
-    writes.reduce(function (chain, write) {
-      return chain.then(function () { return Outbox.add(kind, write[0], write[1]); });
+    if (!each) {
+      return [[payload, {
+        target: form.getAttribute("data-outbox-target"),
+        label: label,
+        state: form.getAttribute("data-outbox-ui-state") || null,
+      }]];
+    }
+    return data.getAll(each).map(function (value) {
+      var one = Object.assign({}, payload);
+      one[each] = value;
+      if (form.hasAttribute("data-outbox-bulk")) one.bulk = true;
+      return [one, { target: form.getAttribute("data-outbox-target-prefix") + value, label: label }];
+    });
+  }
+
+  function saveWrites(form, kind, writes, submitter) {
+    var saved = [];
+    return writes.reduce(function (chain, write) {
+      return chain.then(function () {
+        return Outbox.add(kind, write[0], write[1]).then(function (one) { saved.push(one); });
+      });
     }, Promise.resolve()).then(function () {
-      var details = form.closest("details");
+      showSaved(saved);
+      var details = (submitter && submitter.closest("details")) || form.closest("details");
       if (details) details.open = false;
+      // A note goes with the answer it was written for, not with every later one.
+      Array.prototype.forEach.call(form.elements, function (field) { if (field.name === "note") field.value = ""; });
       return showStatus();
     }).then(function () {
       // Background Sync sends the outbox even if the page is closed, where the browser has it.
@@ -234,16 +260,88 @@
           if (registration.sync) return registration.sync.register("gridcare-outbox");
         }).catch(function () {});
       }
-      return sync();
+      sync();  // not awaited: the next tap is saved while this one is on its way
     }).catch(function (error) {
       // The phone could not save it (storage full, private mode): send the form the plain way instead.
       console.warn("outbox unavailable", error);
       form.removeAttribute("data-outbox-kind");
       if (submitter) form.requestSubmit(submitter); else form.requestSubmit();
-    }).finally(function () {
-      delete form.dataset.busy;
     });
+  }
+
+  // "Nobody home on the whole floor" counts and sends only doors with no answer: none drawn by the server, none
+  // waiting on the phone, none sent from this page since (issue 14: it counted ticked doors and overwrote them).
+  var seen = {};  // id of a write seen waiting -> its door; once it has left the outbox, the server has it
+  var sent = {};  // doors whose write was sent from this page (a refused write stays in the outbox)
+  // Said at once where a tap was made: a sync already under way may send it before the outbox is read again.
+  function showSaved(writes) {
+    writes.forEach(function (write) {
+      var target = write.ui && write.ui.target && document.querySelector(write.ui.target);
+      var state = target && target.querySelector("[data-outbox-state]");
+      if (state) {
+        state.hidden = false;
+        state.querySelector("[data-outbox-label]").textContent = write.ui.label;
+      }
+      var door = target && target.closest(".door-row");
+      if (door) seen[write.id] = door.id;  // sent by then, the door still counts as answered
+    });
+  }
+
+  function markFloor(writes) {
+    var form = document.querySelector("form[data-bulk]");
+    if (!form) return;
+    var waiting = {};
+    var present = {};
+    writes.forEach(function (write) {
+      present[write.id] = true;
+      var target = write.ui && write.ui.target && document.querySelector(write.ui.target);
+      var door = target && target.closest(".door-row");
+      if (door && write.status === "queued") waiting[door.id] = seen[write.id] = door.id;
+    });
+    Object.keys(seen).forEach(function (id) {
+      if (!present[id]) { sent[seen[id]] = true; delete seen[id]; }
+    });
+    var left = 0;
+    form.querySelectorAll("[data-bulk-door]").forEach(function (item) {
+      var id = item.getAttribute("data-bulk-door");
+      var door = document.getElementById(id);
+      var answered = Boolean(door.hasAttribute("data-answered") || waiting[id] || sent[id]);
+      item.hidden = item.querySelector("input").disabled = answered;
+      if (!answered) left += 1;
+    });
+    form.querySelectorAll("[data-bulk-count]").forEach(function (count) { count.textContent = String(left); });
+    form.hidden = left === 0;
+  }
+
+  // The door screen's copy on the phone (shown on a reload without signal) is fetched again once writes have gone
+  // out: a door ticked and sent is no longer in the outbox, and the older copy would show it open.
+  var copiesKept = 0;
+  function keepFloorCopy() {
+    if (!document.querySelector(".door-row") || !navigator.onLine || !("caches" in window)) return;
+    var url = location.pathname;
+    fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok || response.redirected) return;
+      return caches.open("gridcare-pages").then(function (cache) {
+        return cache.delete(url, { ignoreSearch: true }).then(function () { return cache.put(url, response); });
+      }).then(function () {
+        document.documentElement.dataset.floorCopies = String(++copiesKept);  // tests wait for this
+      });
+    }).catch(function () { /* a weak signal: the copy made when the page was opened stays */ });
+  }
+  var copyTimer = null;
+  document.body.addEventListener("gridcare:synced", function () {
+    clearTimeout(copyTimer);  // a run of taps: one fetch once they are all out
+    copyTimer = setTimeout(keepFloorCopy, 500);
   });
+
+  // A sheet opened low on the screen (a door's 更多, the floor's confirm step) comes into view, not below the fold.
+  // (toggle does not bubble: listened for while capturing.)
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details.open || !details.hasAttribute || !details.hasAttribute("data-reveal")) return;
+    var sheet = details.lastElementChild;
+    if (sheet && sheet.scrollIntoView) sheet.scrollIntoView({ block: "nearest" });
+  }, true);
 
   // A photo for an errand card goes to the phone first, like every write: taken at a door without signal, it is
   // kept and sent when the network is back. Without JavaScript the form sends it the plain way (needs signal).

@@ -69,6 +69,14 @@
     return work();
   }
 
+  // The outbox is sent in queued_at order: it must grow with every write, also for taps in the same millisecond
+  // (the same ms would order them by their random ids, and a door's last word could be an earlier tap).
+  var lastQueued = 0;
+  function queuedAt() {
+    lastQueued = Math.max(Date.now(), lastQueued + 0.001);
+    return lastQueued;
+  }
+
   var Outbox = {
     // Queue a write of the logged-in user. Resolves once it is safely on the device; sending happens later.
     // `ui` stays on the phone: where the page shows the write while it waits.
@@ -80,7 +88,7 @@
           device_time: localIsoTime(new Date()),
           payload: payload,
           user_id: user || null,
-          queued_at: Date.now(),
+          queued_at: queuedAt(),
           status: "queued",
           ui: ui || null,
           page: scope.location.pathname,  // its copy on the phone is refreshed once the write is sent (app.js)
