@@ -85,9 +85,28 @@ async def door_words(user: CurrentUser, sweep_id: uuid.UUID, household_id: uuid.
             settles=said.coordinator,
             counts=volunteer in counted,
             decides=door["outcome"] is not None and said.seq == deciding,
+            seq=said.seq,
         )
         for volunteer, said in sorted(memory.words.items(), key=lambda item: item[1].seq)
     ]
+    # A whole floor's "nobody home" stands only while nobody recorded the door itself (decision 0020): say which.
+    own = bool(memory.words or memory.people)
+    words += [
+        DoorWord(
+            name=who.get(volunteer, {}).get("name", "?"),
+            role=who.get(volunteer, {}).get("role", "volunteer"),
+            outcome=said.outcome,
+            at=moment(said.at),
+            arrived=moment(said.arrived),
+            late=is_late(said),
+            whole_floor=True,
+            counts=not own,
+            decides=not own and door["outcome"] is not None and said.seq == deciding,
+            seq=said.seq,
+        )
+        for volunteer, said in sorted(memory.floor_words.items(), key=lambda item: item[1].seq)
+    ]
+    words.sort(key=lambda word: word.seq)
     people = []
     if sweep["subject"] == "persons":
         living = await Resident.select(Resident.id, Resident.name, Resident.relation).where(

@@ -239,6 +239,8 @@ class DoorWord(msgspec.Struct, kw_only=True):
     settles: bool = False  # a coordinator's word: what was said before it counts no more
     counts: bool = True  # False: a coordinator's later word settled the door
     decides: bool = False  # the door's state is this word's
+    whole_floor: bool = False  # sent by "nobody home on the whole floor": stands only if nobody recorded the door
+    seq: int = 0  # arrival order
 
 
 class PersonWord(msgspec.Struct, kw_only=True):

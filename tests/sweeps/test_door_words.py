@@ -141,3 +141,18 @@ async def test_a_person_sweep_door_shows_who_recorded_each_person(client):
     zhang_row = next(p for p in persons if "张**" in p and "已检测" in p)
     assert "李雪敏" in zhang_row and "在阳台上" in zhang_row and "张国强" not in page.text
     assert sum("还没登记" in p for p in persons) == len(people) - 1
+
+
+async def test_a_whole_floors_nobody_home_is_named_and_said_to_be_set_aside(app, client):
+    """A door recorded on its own keeps its answer over the floor's nobody-home (decision 0020); the coordinator
+    sees both, and which one counts."""
+    story = await two_guests_disagree(app, "整层与单户", second_outcome="nobody_home", second_extra={"bulk": True})
+    await log_in(client, WORKER)
+    page = await client.get(f"/sweeps/{story['sweep_id']}/doors/{DOOR}")
+    assert page.status_code == 200
+    words = section(page.text, "door-words")
+    assert "赵志愿" in words and "钱志愿" in words
+    floor_word = words.split("钱志愿", 1)[1].split("</li>", 1)[0]
+    assert "整层一起登记的" in floor_word and "不算：这户单独登记过。" in floor_word
+    assert "不算" not in words.split("赵志愿", 1)[1].split("</li>", 1)[0]  # the door's own word stands
+    assert "已完成" in section(page.text, "door-state")
