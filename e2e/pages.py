@@ -310,7 +310,7 @@ def wait_until_true(page: Page, predicate: str) -> None:
            }""",
         predicate,
     )
-    page.wait_for_function("window.__e2eTrue === true")
+    page.wait_for_function("() => window.__e2eTrue === true")
 
 
 def open_while_offline(page: Page, path: str = "/") -> OfflinePage:
@@ -594,13 +594,13 @@ class FloorScreen(AppPage):
     def picker(self) -> Locator:
         return self.page.get_by_test_id("floor-picker")
 
-    def go_to_floor(self, floor: int) -> FloorScreen:
-        """Two taps: the picker, then the floor."""
+    def go_to_floor(self, floor: int, timeout: float | None = None) -> FloorScreen:
+        """Two taps: the picker, then the floor (`timeout`: how long the floor may take to open, in ms)."""
         self.picker.click()
         self.page.get_by_test_id("floor-picker-sheet").get_by_role("link").filter(
             has=self.page.locator("b", has_text=re.compile(rf"^{floor}$"))
-        ).click()
-        self.page.wait_for_url(re.compile(rf"/floors/{floor}$"))
+        ).click(timeout=timeout)
+        self.page.wait_for_url(re.compile(rf"/floors/{floor}$"), timeout=timeout)
         return self
 
     @property

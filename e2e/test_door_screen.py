@@ -119,6 +119,7 @@ def test_a_volunteer_sweeps_the_400_door_tower_with_one_thumb(page_as, live_serv
     ground = FloorScreen(coordinator).go_to_floor(1)
     expect(ground.doors).to_have_count(8)
     whole, _ = _rows_on_first_screen(coordinator)
+    coordinator.screenshot(path="test-artifacts/screenshots/door-screen-ground-floor-screen.png")
     assert whole == 8, whole
     coordinator.screenshot(path="test-artifacts/screenshots/door-screen-8-doors-screen.png")
     assert_phone_layout(coordinator, "door-screen-8-doors")
@@ -149,7 +150,7 @@ def test_nobody_home_for_the_floor_counts_and_sends_only_the_doors_left_also_off
     screen.tick("42-1-1001", "已完成")  # sent at once: the server has it
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
     expect(screen.nobody_home).to_contain_text("（11 户）")
-    volunteer.wait_for_function("document.documentElement.dataset.floorCopies === '1'")  # the phone's copy: 1001 done
+    volunteer.wait_for_function("() => document.documentElement.dataset.floorCopies === '1'")  # the phone's copy: 1001 done
 
     volunteer.context.set_offline(True)
     screen.tick("42-1-1002", "拒绝")  # waits on the phone

@@ -71,7 +71,7 @@ def test_the_offline_page_keeps_the_floors_and_lists_them_one_tap_away(page_as, 
     volunteer.locator("header.topbar a.brand").click()
     offline = OfflinePage(volunteer)
     expect(offline.card).to_be_visible()
-    volunteer.wait_for_function("document.readyState === 'complete'")  # its script has run
+    volunteer.wait_for_function("() => document.readyState === 'complete'")  # its script has run
     assert kept_pages(volunteer) == kept  # main: 4 -> 0, and every floor then opened as 您现在离线
     rows = volunteer.get_by_test_id("kept-page")
     expect(rows).to_have_count(4)
@@ -199,11 +199,10 @@ def test_on_2g_and_a_stalling_network_every_tick_lands_once(page_as, browser, li
     expect(screen.state("2-1-202")).to_contain_text("再访 · 待同步")
     expect(screen.unsent).to_have_text("3")
     # Every claimed floor opens, from its copy, with what waits laid over it.
-    pager = volunteer.locator("nav.pager")
-    pager.get_by_role("link", name="3层").click(timeout=STALL_MS)
+    screen.go_to_floor(3, timeout=STALL_MS)
     expect(screen.door("2-1-301")).to_be_visible()
-    volunteer.locator("nav.pager").get_by_role("link", name="2层").click(timeout=STALL_MS)
-    pager.get_by_role("link", name="1层").click(timeout=STALL_MS)
+    screen.go_to_floor(2, timeout=STALL_MS)
+    screen.go_to_floor(1, timeout=STALL_MS)
     expect(screen.state("2-1-101")).to_contain_text("无人应答 · 待同步")
     assert sorted(ticks(live_server, sweep)) == sorted(made[:3])
 
@@ -237,7 +236,7 @@ def test_only_log_out_or_another_person_clears_what_the_phone_keeps(new_context,
     # The session ends (12 hours passed): the log-in page has no user, and keeps them.
     volunteer.context.clear_cookies()
     LoginPage(volunteer).open()
-    volunteer.wait_for_function("document.readyState === 'complete'")
+    volunteer.wait_for_function("() => document.readyState === 'complete'")
     assert kept_pages(volunteer) == kept
 
     # Another person logs in on this phone: what the first one kept goes.
