@@ -150,7 +150,8 @@ def test_nobody_home_for_the_floor_counts_and_sends_only_the_doors_left_also_off
     screen.tick("42-1-1001", "已完成")  # sent at once: the server has it
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
     expect(screen.nobody_home).to_contain_text("（11 户）")
-    volunteer.wait_for_function("() => document.documentElement.dataset.floorCopies === '1'")  # the phone's copy: 1001 done
+    # The phone's copy: 1001 done.
+    volunteer.wait_for_function("() => document.documentElement.dataset.floorCopies === '1'")
 
     volunteer.context.set_offline(True)
     screen.tick("42-1-1002", "拒绝")  # waits on the phone
