@@ -1,13 +1,15 @@
 """Retention: when an emergency ends, personal information is kept no longer than needed (PIPL art. 19). An admin
-purges what is older than N days from their community: sweep ticks, photos of finished errand cards, and the
-details of audit entries (`python -m server purge`, README: "Backup, restore and retention"; decision 0016).
+purges what is older than N days from their community: sweep ticks and what the doors remembered of them (who,
+when, notes, help), photos of finished errand cards, the details of audit entries, refused writes and requests to
+join (`python -m server purge`, README: "Backup, restore and retention"; decision 0016 lists every column).
 
 What never goes:
 - Door states. Each keeps the memory its state is computed from (decision 0007); the sweep is folded before its
-  ticks go, and only ticks already folded in (seq <= sweep.folded_seq) are deleted, so no sweep's progress, door
-  screen, errand intake or person-sweep reconciliation changes. (A later change that folds a sweep again from its
-  first tick would now miss the purged ones: such a migration must keep the memories, not rebuild them.)
-- Open errand cards and their photos; the receipt of money advanced and not yet paid back, whatever the card.
+  ticks go, and only ticks already folded in (seq <= sweep.folded_seq) are deleted. The memory is rewritten
+  without the purged ticks' who, when, notes and help (rules.DoorMemory.forget), keeping their outcomes, so no
+  sweep's progress, door state or person-sweep reconciliation changes. (A later change that folds a sweep again
+  from its first tick would now miss the purged ones: such a migration must keep the memories, not rebuild them.)
+- Errand cards, open cards' photos; the receipt of money advanced and not yet paid back, whatever the card.
 - The register, guides, accounts, and the audit entries themselves: who did what and when stays; whose record
   they read and from which address goes.
 """
