@@ -192,16 +192,20 @@ async def _purge(args: argparse.Namespace) -> None:
         who = await retention.purger(args.by, args.community)
         found = await retention.preview(who.community_id, cutoff)
         print(f"{who.community}: older than {args.older_than_days} days (before {cutoff:%Y-%m-%d %H:%M} UTC):")
-        print(f"  sweep ticks:   {found.ticks} (of {found.sweeps} sweeps; every door keeps its state)")
+        print(
+            f"  sweep ticks:   {found.ticks} (of {found.sweeps} sweeps; every door keeps its state, "
+            "no longer who recorded it, when, nor their notes)"
+        )
         print(
             f"  errand photos: {found.photos} ({found.photo_bytes / 1e6:.1f} MB) of finished cards "
             "(open cards and receipts of money still owed keep theirs)"
         )
         print(f"  audit entries: {found.audit} lose whose record was read and from where (who, what, when stay)")
+        print(f"  refused writes and requests to join: {found.refused} (what was typed in them)")
         if args.dry_run:
             print("Nothing removed (--dry-run).")
             return
-        if not found.ticks and not found.photos and not found.audit:
+        if not (found.ticks or found.photos or found.audit or found.refused):
             print("Nothing to remove.")
             return
         if not args.yes:

@@ -72,6 +72,13 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(args, env=env, capture_output=True, text=True, check=False)  # noqa: S603 (our arguments)
 
 
+def _read_only(path: Path, timeout: float = 5) -> sqlite3.Connection:
+    """An SQLite file opened read-only: never written to, nor created where the path was mistyped. Through a URI
+    built by pathlib, which escapes what a URI would read otherwise: in `/mnt/a#b/x` or `/mnt/a?b/x`, an unescaped
+    `#` or `?` would end the path, and SQLite would open (and create, read-write) `/mnt/a` instead."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+
+
 def _private_temp(beside: Path) -> Path:
     """A new file next to where the backup goes (so that the final rename stays on one file system), 0600."""
     beside.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +119,7 @@ def _sqlite_backup(source_path: Path, part: Path) -> None:
     if not source_path.exists():
         raise BackupError(f"there is no database at {source_path}")
     # Read-only: the backup never writes to the live database, nor creates one where the path was mistyped.
-    with closing(sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)) as source:
+    with closing(_read_only(source_path, timeout=30)) as source:
         with closing(sqlite3.connect(part)) as copy:
             # pages=-1: all in one step, one read transaction, one snapshot (in steps, a write by the server in
             # between would start the copy over).
@@ -129,7 +136,7 @@ def check_backup(settings: Settings, path: Path) -> None:
         raise BackupError(f"there is no file {path}")
     if settings.is_sqlite:
         try:
-            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as backup:
+            with closing(_read_only(path)) as backup:
                 [(verdict,)] = backup.execute("PRAGMA integrity_check").fetchall()[:1]
                 tables = {name for (name,) in backup.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
@@ -155,7 +162,7 @@ def rows_in(settings: Settings) -> int:
     if settings.is_sqlite:
         if not settings.sqlite_path.exists():
             return 0
-        with closing(sqlite3.connect(f"file:{settings.sqlite_path}?mode=ro", uri=True, timeout=30)) as db:
+        with closing(_read_only(settings.sqlite_path, timeout=30)) as db:
             names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
             return sum(
                 db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608 (names from the schema)
@@ -196,7 +203,7 @@ def restore(settings: Settings, source: Path, *, force: bool) -> Restored:
     if settings.is_sqlite:
         target = settings.sqlite_path
         target.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as backup:
+        with closing(_read_only(source)) as backup:
             with closing(sqlite3.connect(target, timeout=30)) as live:
                 # The backup API again, the other way: the target's pages are replaced in one write transaction.
                 backup.backup(live, pages=-1)
@@ -223,7 +230,7 @@ def restore(settings: Settings, source: Path, *, force: bool) -> Restored:
 
 def _table_count(settings: Settings) -> int:
     if settings.is_sqlite:
-        with closing(sqlite3.connect(f"file:{settings.sqlite_path}?mode=ro", uri=True)) as db:
+        with closing(_read_only(settings.sqlite_path)) as db:
             return db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
 
     async def count() -> int:

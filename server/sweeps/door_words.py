@@ -53,8 +53,13 @@ async def accounts(ids: set[str]) -> dict[str, dict]:
 
 
 def recorders(memory: DoorMemory) -> set[str]:
-    """Everyone whose word is in the memory: volunteers' door-level words and who recorded each person."""
-    return set(memory.words) | set(memory.floor_words) | {said.by for said in memory.people.values() if said.by}
+    """Everyone whose word is in the memory: volunteers' door-level words and who recorded each person (not the
+    words a purge left nameless)."""
+    return (
+        {who for who, said in memory.words.items() if not said.purged}
+        | {who for who, said in memory.floor_words.items() if not said.purged}
+        | {said.by for said in memory.people.values() if said.by}
+    )
 
 
 async def door_words(user: CurrentUser, sweep_id: uuid.UUID, household_id: uuid.UUID) -> DoorWords | None:
@@ -76,6 +81,7 @@ async def door_words(user: CurrentUser, sweep_id: uuid.UUID, household_id: uuid.
         DoorWord(
             name=who.get(volunteer, {}).get("name", "?"),
             role=who.get(volunteer, {}).get("role", "volunteer"),
+            removed=said.purged,
             outcome=said.outcome,
             at=moment(said.at),
             arrived=moment(said.arrived),
@@ -95,6 +101,7 @@ async def door_words(user: CurrentUser, sweep_id: uuid.UUID, household_id: uuid.
         DoorWord(
             name=who.get(volunteer, {}).get("name", "?"),
             role=who.get(volunteer, {}).get("role", "volunteer"),
+            removed=said.purged,
             outcome=said.outcome,
             at=moment(said.at),
             arrived=moment(said.arrived),
@@ -124,6 +131,7 @@ async def door_words(user: CurrentUser, sweep_id: uuid.UUID, household_id: uuid.
                     arrived=moment(said.arrived) if said else None,
                     late=is_late(said) if said else False,
                     note=said.note if said else "",
+                    removed=bool(said and said.purged),
                 )
             )
     building = await Building.select(Building.name).where(Building.id == door["building"]).first()

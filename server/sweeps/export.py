@@ -108,14 +108,17 @@ def _recorders(memory: DoorMemory, who: dict[str, dict]) -> list[Recorder]:
     """Everyone who recorded the door, in the order of their last word."""
     counted = memory.counted()
     found: dict[str, Recorder] = {}
+    # Words a purge left nameless name no one (retention, decision 0016): the door's outcome and conflict say them.
     for volunteer, said in memory.words.items():
+        if said.purged:
+            continue
         found[volunteer] = Recorder(
             _name(who, volunteer), said.outcome, seq=said.seq, at=moment(said.at), settled=volunteer not in counted
         )
     # A whole floor's "nobody home" counts only at a door nobody recorded one by one (decision 0020).
     set_aside = bool(memory.words or memory.people)
     for volunteer, said in memory.floor_words.items():
-        if volunteer not in found:
+        if volunteer not in found and not said.purged:
             found[volunteer] = Recorder(
                 _name(who, volunteer), said.outcome, seq=said.seq, at=moment(said.at), settled=set_aside
             )

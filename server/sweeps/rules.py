@@ -115,6 +115,8 @@ class Said(msgspec.Struct, array_like=True):
     note: str = ""  # the latest note this person left at the door (or about this person)
     help: str = ""  # what a "needs help" word asked for
     by: str = ""  # who recorded it, about a person (a door-level word is kept under its author)
+    # Its tick was purged (retention, decision 0016): the outcome stays, who said it, when, and what they wrote go.
+    purged: bool = False
 
 
 class DoorMemory(msgspec.Struct, array_like=True):
@@ -211,6 +213,44 @@ class DoorMemory(msgspec.Struct, array_like=True):
         else:
             state = door_state(door_ticks) if door_ticks else None
         return None if state is None else replace(state, ticks=self.ticks)
+
+    def forget(self, gone: Collection[int], kept: DoorMemory) -> DoorMemory:
+        """This memory once the ticks `gone` (their seqs) are purged (retention, decision 0016). The words they made
+        stay as outcomes only (seq, outcome, a coordinator's or not): under no one's name, with no time, note or
+        help, so that the door's state, its disagreement and its counts stay as they were. The words of ticks that
+        stay, and the door's last note, help and time, come from `kept`, the door's remaining ticks folded afresh:
+        a word whose tick stays may carry a note from an earlier, purged one."""
+
+        def blank(said: Said) -> Said:
+            return Said(said.seq, said.outcome, said.coordinator, purged=True)
+
+        def words(said_by: dict[str, Said], fresh: dict[str, Said]) -> dict[str, Said]:
+            found = {}
+            for who, said in said_by.items():
+                if said.purged:  # by an earlier purge
+                    found[who] = said
+                elif said.seq in gone:
+                    found[f"~{said.seq}"] = blank(said)  # still one word per (former) volunteer, named by nobody
+                else:
+                    found[who] = fresh.get(who, said)
+            return found
+
+        people = {}
+        for resident, said in self.people.items():  # kept under the resident: the register stays
+            if said.purged or said.seq not in gone:
+                people[resident] = said if said.purged else kept.people.get(resident, said)
+            else:
+                people[resident] = blank(said)
+        return DoorMemory(
+            seq=self.seq,
+            ticks=self.ticks,
+            words=words(self.words, kept.words),
+            people=people,
+            note=kept.note,
+            help=kept.help,
+            at=kept.at,
+            floor_words=words(self.floor_words, kept.floor_words),
+        )
 
 
 MEMORY_ENCODER = msgspec.json.Encoder()

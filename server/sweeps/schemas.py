@@ -231,6 +231,8 @@ class DoorWord(msgspec.Struct, kw_only=True):
     name: str
     role: str  # their role now: volunteer, grid_worker or admin
     outcome: str
+    # Its tick was purged (retention, decision 0016): the outcome stays; who, when and their note are gone.
+    removed: bool = False
     at: datetime | None  # the phone's clock when it was recorded (None: recorded before times were kept)
     arrived: datetime | None  # when it reached the server
     late: bool  # arrived well after it was recorded (queued offline), or the phone's clock is off: show both
@@ -254,6 +256,7 @@ class PersonWord(msgspec.Struct, kw_only=True):
     arrived: datetime | None = None
     late: bool = False
     note: str = ""
+    removed: bool = False  # purged (retention): who recorded it and when are gone
 
 
 class DoorWords(msgspec.Struct, kw_only=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 
 from piccolo.engine.postgres import PostgresEngine
@@ -115,15 +116,7 @@ async def fold_door_states(sweep_id: uuid.UUID) -> None:
             "SELECT CAST(folded_seq AS BIGINT) AS folded, subject FROM sweep WHERE id = {}", sweep_id
         )
         # Keys as text, seqs as integers: on SQLite, Piccolo's converters cost more than the query (decision 0007).
-        new = await sql.fetch(
-            "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.household AS TEXT) AS household,"  # noqa: S608 (our expressions)
-            " CAST(t.resident AS TEXT) AS resident, t.outcome, t.note, t.help_needed, t.bulk,"
-            f" CAST(t.volunteer AS TEXT) AS volunteer, a.role, {_seconds(sql, 't.device_time')} AS device_time,"
-            f" {_seconds(sql, 't.received_at')} AS received_at"
-            " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.sweep = {} AND t.seq > {} ORDER BY t.seq",
-            sweep_id,
-            sweep["folded"] or 0,
-        )
+        new = await sql.fetch(_ticks(sql) + " AND t.seq > {} ORDER BY t.seq", sweep_id, sweep["folded"] or 0)
         if not new:
             return
         await _fold(sql, sweep_id, sweep["subject"] == "persons", new, datetime.now(UTC))
@@ -137,6 +130,46 @@ async def serialise_per_sweep(sql: RawSQL, sweep_ids: set[uuid.UUID]) -> None:
     if isinstance(DB, PostgresEngine):
         for sweep_id in sorted(sweep_ids):  # always in the same order: no deadlock between two batches
             await sql.fetch("SELECT pg_advisory_xact_lock({})", sweep_id.int & 0x7FFFFFFFFFFFFFFF)
+
+
+def _ticks(sql: RawSQL) -> str:
+    """A sweep's ticks as a fold reads them (the sweep's id its first parameter)."""
+    return (
+        "SELECT CAST(t.seq AS BIGINT) AS seq, CAST(t.household AS TEXT) AS household,"  # noqa: S608 (our expressions)
+        " CAST(t.resident AS TEXT) AS resident, t.outcome, t.note, t.help_needed, t.bulk,"
+        f" CAST(t.volunteer AS TEXT) AS volunteer, a.role, {_seconds(sql, 't.device_time')} AS device_time,"
+        f" {_seconds(sql, 't.received_at')} AS received_at"
+        " FROM sweep_tick t JOIN account a ON a.id = t.volunteer WHERE t.sweep = {}"
+    )
+
+
+def _remember(memory: rules.DoorMemory, row: dict) -> None:
+    memory.remember(
+        row["seq"],
+        row["outcome"],
+        row["volunteer"],
+        row["role"] in ("admin", "grid_worker"),
+        row["resident"],
+        row["note"],
+        row["help_needed"],
+        row["device_time"] or 0,
+        row["received_at"] or 0,
+        bool(row["bulk"]),  # SQLite gives 0 or 1
+    )
+
+
+async def fold_afresh(sql: RawSQL, sweep_id: uuid.UUID, households: Collection[str]) -> dict[str, rules.DoorMemory]:
+    """The memory of each of these doors (ids as text) from the ticks the sweep still stores, folded from the first:
+    what a purge leaves a door's memory to keep (retention, decision 0016). Only ticks already folded into the door
+    states are read (those above `folded_seq` are the next fold's)."""
+    memories = {household: rules.DoorMemory() for household in households}
+    for row in await sql.fetch(
+        _ticks(sql) + " AND t.seq <= (SELECT s.folded_seq FROM sweep s WHERE s.id = t.sweep) ORDER BY t.seq",  # noqa: S608
+        sweep_id,
+    ):
+        if row["household"] in memories:
+            _remember(memories[row["household"]], row)
+    return memories
 
 
 def _seconds(sql: RawSQL, column: str) -> str:
@@ -160,18 +193,7 @@ async def _fold(sql: RawSQL, sweep_id: uuid.UUID, person_sweep: bool, new: list,
         if row["memory"]:
             memories[by_id[row["id"]]] = rules.MEMORY_DECODER.decode(row["memory"])
     for row in new:
-        memories[row["household"]].remember(
-            row["seq"],
-            row["outcome"],
-            row["volunteer"],
-            row["role"] in ("admin", "grid_worker"),
-            row["resident"],
-            row["note"],
-            row["help_needed"],
-            row["device_time"] or 0,
-            row["received_at"] or 0,
-            bool(row["bulk"]),  # SQLite gives 0 or 1
-        )
+        _remember(memories[row["household"]], row)
     living: dict[str, set[str]] = {}
     if person_sweep:
         for row in await sql.fetch(

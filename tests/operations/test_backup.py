@@ -208,3 +208,47 @@ async def test_restore_checks_the_backup_and_keeps_a_database_that_holds_data(fr
     forced = command("restore", "--force", str(backup), env={"GRIDCARE_DATABASE_URL": fresh_database})
     assert forced.returncode == 0, forced.stderr
     assert await stored_ticks(fresh_database) == await stored_ticks(get_settings().database_url)
+
+
+async def test_a_backup_and_a_restore_take_any_path_and_leave_nothing_stray(fresh_database, tmp_path):
+    """A folder named with `#` or `?` (which end a URI's path), spaces and Chinese: the backup is made there,
+    nothing else appears anywhere, and it comes back (issue 15, a stranger's review)."""
+    folder = tmp_path / "a#b?c 备份 目录"
+    folder.mkdir()
+    backup = folder / "格格帮 1124#1?.sqlite3"
+    made = command("backup", str(backup))
+    assert made.returncode == 0, made.stderr
+    assert sorted(tmp_path.rglob("*")) == [folder, backup]  # no temporary left, no stray file beside the folder
+    if BACKEND == "sqlite":
+        # The database itself lives at such a path: restored there, then backed up from there.
+        fresh_database = f"sqlite:///{folder / '社区 数据#2?.sqlite3'}"
+    restored = command("restore", str(backup), env={"GRIDCARE_DATABASE_URL": fresh_database})
+    assert restored.returncode == 0, restored.stderr
+    assert await stored_ticks(fresh_database) == await stored_ticks(get_settings().database_url)
+    if BACKEND == "sqlite":
+        again = folder / "again#.sqlite3"
+        copied = command("backup", str(again), env={"GRIDCARE_DATABASE_URL": fresh_database})
+        assert copied.returncode == 0, copied.stderr
+        assert await stored_ticks(f"sqlite:///{again}") == await stored_ticks(fresh_database)
+        assert not list(tmp_path.glob("a")) and not list(tmp_path.glob("a#b")), list(tmp_path.iterdir())
+
+
+async def test_restore_refuses_what_is_not_a_gridcare_backup_and_changes_nothing(tmp_path):
+    """Even with --force, into the database that holds data: a foreign SQLite file, a text file, no file."""
+    foreign = tmp_path / "another-app.sqlite3"
+    with closing(sqlite3.connect(foreign)) as other:
+        other.execute("CREATE TABLE notes (text TEXT)")
+        other.execute("INSERT INTO notes VALUES ('张国强 2-1-301')")
+        other.commit()
+    text = tmp_path / "notes.txt"
+    text.write_text("张国强 2-1-301", encoding="utf-8")
+    url = get_settings().database_url
+    before = await stored_ticks(url)
+    for path, says in (
+        (foreign, "not a Gridcare backup" if BACKEND == "sqlite" else "not a PostgreSQL backup"),
+        (text, "not an SQLite backup" if BACKEND == "sqlite" else "not a PostgreSQL backup"),
+        (tmp_path / "missing.sqlite3", "there is no file"),
+    ):
+        refused = command("restore", "--force", str(path))
+        assert refused.returncode != 0 and "Nothing restored" in refused.stderr and says in refused.stderr, refused
+    assert await stored_ticks(url) == before

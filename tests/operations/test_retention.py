@@ -3,12 +3,16 @@ states, open cards and the register do not (issue 15, retention)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from server.accounts.services import Scope, user_for_token
+from server.accounts.tables import User
 from server.audit.tables import AuditEntry
 from server.db import insert_in_chunks
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, demo_uuid
@@ -20,9 +24,12 @@ from server.reconcile.tables import Reconciliation
 from server.sweeps import rules
 from server.sweeps.schemas import SweepCreate
 from server.sweeps.services import create_sweep, fold_door_states
-from server.sweeps.tables import DoorState, Sweep, SweepTick
+from server.sweeps.tables import DoorState, JoinRequest, Sweep, SweepInvite, SweepTick
+from server.sync.tables import SyncRejection
 from tests.conftest import browser, log_in
 from tests.serving import command
+from tests.sweeps.test_door_words import two_guests_disagree
+from tests.sweeps.test_routes import DOOR
 
 ADMIN = "13800000000"
 WORKER = "13800000002"  # 李雪敏, grid 2: building 2
@@ -73,8 +80,7 @@ def by_rule(ticks: list[dict]) -> dict[uuid.UUID, tuple]:
         memory = memories.setdefault(t["household"], rules.DoorMemory())
         memory.remember(t["seq"], t["outcome"], str(t["volunteer"]), t["coordinator"], None, t["note"], "")
     return {
-        door: (m.state(False, set()).outcome, m.ticks, m.state(False, set()).conflict, m.note)
-        for door, m in memories.items()
+        door: (m.state(False, set()).outcome, m.ticks, m.state(False, set()).conflict) for door, m in memories.items()
     }
 
 
@@ -113,11 +119,11 @@ async def test_purging_old_ticks_changes_no_sweeps_progress(app):
 
     left = await SweepTick.select(SweepTick.household).where(SweepTick.sweep == sweep)
     assert [t["household"] for t in left] == [doors[11]]  # only today's
-    states = {
-        s["household"]: (s["outcome"], s["ticks"], s["conflict"], rules.MEMORY_DECODER.decode(s["memory"]).note)
-        for s in await DoorState.select().where(DoorState.sweep == sweep)
-    }
+    stored = await DoorState.select().where(DoorState.sweep == sweep)
+    states = {s["household"]: (s["outcome"], s["ticks"], s["conflict"]) for s in stored}
     assert states == expected  # the evening's unread ticks were folded in before they went
+    # Their notes went with them: no door remembers one (the only tick left had none).
+    assert {rules.MEMORY_DECODER.decode(s["memory"]).note for s in stored} == {""}
     assert states[doors[0]][0] == "refused" and states[doors[3]][0] == "vacant"
     # The sweep's page still shows its progress from the door states.
     async with browser(app) as client:
@@ -272,3 +278,136 @@ async def _no_sweeps_left_behind():
         await Reconciliation.delete().where(Reconciliation.sweep.is_in(ours))
         await SweepTick.delete().where(SweepTick.sweep.is_in(ours))
         await Sweep.delete().where(Sweep.id.is_in(ours))
+
+
+# Distinctive strings, searched for in every byte of the exports and the door page.
+GONE_NAME, KEPT_NAME = "蒲公英乙QX8", "蒲公英甲QX7"
+OLD_NOTE, GONE_NOTE, GONE_HELP = "旧备注ZQ-alpha-1", "旧备注ZQ-beta-2", "需要胰岛素ZQ-help-3"
+SECRETS = (GONE_NAME, OLD_NOTE, GONE_NOTE, GONE_HELP)
+
+
+async def everything_shown(client, sweep_id: str) -> tuple[str, list[list[str]]]:
+    """All a coordinator can read of the sweep's door 2-1-301: the door page, the .csv, every part of the .xlsx
+    (unzipped); and the .csv's rows."""
+    page = await client.get(f"/sweeps/{sweep_id}/doors/{DOOR}")
+    sheet = await client.get(f"/sweeps/{sweep_id}/export/csv")
+    book = await client.get(f"/sweeps/{sweep_id}/export/xlsx")
+    assert page.status_code == sheet.status_code == book.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(book.content)) as parts:
+        unzipped = "".join(parts.read(name).decode("utf-8", "replace") for name in parts.namelist())
+    text = sheet.content.decode("utf-8-sig")
+    return page.text + text + unzipped, list(csv.reader(io.StringIO(text)))
+
+
+async def test_after_a_purge_no_export_nor_door_page_says_who_said_what_when_and_the_counts_stay(app):
+    """Issue 15 (a stranger's review): the door memory kept names, notes, help and times after their ticks went."""
+    story = await two_guests_disagree(
+        app,
+        "疫情结束后清理",
+        first=KEPT_NAME,
+        second=GONE_NAME,
+        second_outcome="needs_help",
+        first_note=OLD_NOTE,
+        second_note=GONE_NOTE,
+        second_extra={"help_needed": GONE_HELP},
+    )
+    sweep_id = story["sweep_id"]
+    await SweepTick.update({SweepTick.received_at: OLD, SweepTick.device_time: OLD}).where(
+        SweepTick.sweep == uuid.UUID(sweep_id)
+    )
+    # The first volunteer came back to the door this week: that tick stays (and once carried her old note).
+    first = await User.select(User.id).where(User.name == KEPT_NAME).first()
+    await insert_in_chunks(SweepTick, ticks_of(uuid.UUID(sweep_id), [(DOOR, None, "done", first["id"], "")], NOW))
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        before, rows_before = await everything_shown(client, sweep_id)
+        for secret in (*SECRETS, KEPT_NAME):
+            assert secret in before  # what the purge must remove was there to see
+        states = await DoorState.select(DoorState.household, DoorState.outcome, DoorState.ticks, DoorState.conflict)
+
+        gone = await retention.purge(COMMUNITY_ID, CUTOFF, (await account(app, ADMIN)).id, 30, NOW)
+        assert gone.ticks == 2
+
+        after, rows_after = await everything_shown(client, sweep_id)
+        for secret in SECRETS:
+            assert secret not in after, secret
+        assert KEPT_NAME in after  # her word of this week stays, with its time
+        page = (await client.get(f"/sweeps/{sweep_id}/doors/{DOOR}")).text
+        assert page.count('data-testid="word-removed"') == 1 and page.count('data-testid="word-time"') == 1
+    # What the door and the sweep count stays: state, disagreement, how often recorded, each door of the export.
+    assert await DoorState.select(DoorState.household, DoorState.outcome, DoorState.ticks, DoorState.conflict) == states
+    assert [row[:8] for row in rows_after] == [row[:8] for row in rows_before]
+    row = next(row for row in rows_after if row[3] == "2-1-301")
+    assert row[5:8] == ["需要帮助", "说法不一：需要帮助 / 已完成", "3"]
+    # Nor does the database hold them anywhere in the door's memory.
+    memory = (await DoorState.select(DoorState.memory).where(DoorState.household == DOOR).first())["memory"]
+    assert not any(secret in memory for secret in SECRETS)
+
+
+def test_a_memory_forgets_purged_words_of_people_too_and_keeps_their_outcomes():
+    """A person sweep: who recorded each person, when and their note go with the tick; the state stays."""
+    memory = rules.DoorMemory()
+    memory.remember(1, "tested", "v1", False, "r1", "注意他耳背", "", 100, 110)
+    memory.remember(2, "away", "v2", False, "r2", "住院了", "", 200, 210)
+    memory.remember(3, "nobody_home", "v2", False, None, "", "", 300, 310)
+    memory.remember(4, "tested", "v1", False, "r1", "", "", 400, 410)  # stays; carried the note of tick 1
+    kept = rules.DoorMemory()
+    kept.remember(4, "tested", "v1", False, "r1", "", "", 400, 410)
+    forgot = memory.forget({1, 2, 3}, kept)
+    assert forgot.state(True, {"r1", "r2"}) == memory.state(True, {"r1", "r2"})
+    assert (forgot.seq, forgot.ticks, forgot.at, forgot.note) == (4, 4, 400, "")
+    assert forgot.people["r1"] == rules.Said(4, "tested", False, 400, 410, "", "", "v1")
+    assert forgot.people["r2"] == rules.Said(2, "away", purged=True)
+    assert list(forgot.words.values()) == [rules.Said(3, "nobody_home", purged=True)] and "v2" not in forgot.words
+    again = rules.MEMORY_DECODER.decode(rules.MEMORY_ENCODER.encode(forgot)).forget({4}, rules.DoorMemory())
+    assert again.people["r1"].purged and again.words == forgot.words  # a second purge keeps the first's blanks
+
+
+async def test_refused_writes_and_requests_to_join_go_too(app):
+    worker = await account(app, WORKER)
+    sweep = await make_sweep(app)
+    refused = {}
+    for at in (OLD, NOW):
+        refused[at] = uuid.uuid4()
+        await SyncRejection.insert(
+            SyncRejection(
+                id=refused[at],
+                write_id=uuid.uuid4(),
+                kind="sweep.tick",
+                user=worker.id,
+                reason="outside",
+                body='{"note": "' + OLD_NOTE + '"}',
+                received_at=at,
+            )
+        )
+    invite = uuid.uuid4()
+    await SweepInvite.insert(
+        SweepInvite(
+            id=invite,
+            sweep=sweep,
+            code=f"{uuid.uuid4().int % 10**8:08d}",
+            created_by=worker.id,
+            created_at=OLD,
+            expires_at=OLD + timedelta(hours=8),
+        )
+    )
+    request = uuid.uuid4()
+    await JoinRequest.insert(
+        JoinRequest(
+            id=request,
+            invite=invite,
+            user=worker.id,
+            code="123456",
+            typed_name=GONE_NAME,
+            created_at=OLD,
+            expires_at=OLD + timedelta(minutes=10),
+        )
+    )
+    gone = await retention.purge(COMMUNITY_ID, CUTOFF, (await account(app, ADMIN)).id, 30, NOW)
+    assert gone.refused >= 2
+    assert [
+        r["id"]
+        for r in await SyncRejection.select(SyncRejection.id).where(SyncRejection.id.is_in(list(refused.values())))
+    ] == [refused[NOW]]
+    assert await JoinRequest.count().where(JoinRequest.id == request) == 0
+    await SyncRejection.delete().where(SyncRejection.id == refused[NOW])
