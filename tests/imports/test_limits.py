@@ -148,8 +148,9 @@ def test_a_sheet_the_workbook_lists_many_times_is_read_once(monkeypatch):
         opened.append(name if isinstance(name, str) else name.filename)
         return original(archive, name, *args, **kwargs)
 
+    data = hostile.sheet_listed(20, 1)
     monkeypatch.setattr(zipfile.ZipFile, "open", counting)
-    assert refused(hostile.sheet_listed(20, 1))[0] == "empty"
+    assert refused(data)[0] == "empty"
     assert opened.count(hostile.SHEET) == 1
 
 
