@@ -2,11 +2,11 @@
 refused, and the server's peak memory during a refused upload stays < 300 MB.
 
 The server runs as `python -m server serve` (uvicorn, one process). Two requests come first, sent without logging
-in (a form of 2.4 million fields, a multipart of 200,000 parts), then the files. For each: the process's peak resident memory
-is reset (Linux: /proc/PID/clear_refs), the file is uploaded to /reconcile/preview on one socket while /healthz is
-asked again and again on another, and then the peak is read (VmHWM). /healthz before any upload is the baseline of
-its latency; during an upload it is given as milliseconds and as a multiple of that baseline. A real list of 100,000
-people is read last, for comparison: accepted, its cost is what a large honest list takes.
+in (a form of 2.4 million fields, a multipart of 200,000 parts), then the files. For each: the process's peak
+resident memory is reset (Linux: /proc/PID/clear_refs), it is sent (a file to /reconcile/preview) on one socket while
+/healthz is asked again and again on another, and then the peak is read (VmHWM). /healthz before any upload is the
+baseline of its latency; during an upload it is given as milliseconds and as a multiple of that baseline. A real
+list of 100,000 people is read last, for comparison: accepted, its cost is what a large honest list takes.
 """
 
 from __future__ import annotations
