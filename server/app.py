@@ -40,6 +40,7 @@ from server.sweeps.ticks import TICK
 from server.sync import services as sync
 from server.sync.controllers import csrf_token, sync_writes
 from server.web.auth import SessionMiddleware, requires_login
+from server.web.bodies import MAX_BODY, MAX_FIELDS, FormLimits
 from server.web.csrf import CSRFMiddleware
 from server.web.headers import add_security_headers
 from server.web.input import refuse_nul
@@ -130,8 +131,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             pwa.healthz,
         ],
         guards=[requires_login],
-        # CSRF after the session, which its tokens are tied to (server/web/csrf.py).
-        middleware=[SessionMiddleware(), CSRFMiddleware(settings.secret_key, settings.secure_cookies)],
+        # A form's fields counted before anything parses it; CSRF after the session, which its tokens are tied to
+        # (server/web/bodies.py, server/web/csrf.py).
+        middleware=[FormLimits(), SessionMiddleware(), CSRFMiddleware(settings.secret_key, settings.secure_cookies)],
+        # Any request taking no file: at most MAX_BODY bytes, MAX_FIELDS fields (routes taking a list or a photo set
+        # a larger body of their own). Refused with 413 before it is parsed (server/web/bodies.py).
+        request_max_body_size=MAX_BODY,
+        multipart_form_part_limit=MAX_FIELDS,
         # A phone on a weak signal downloads a third of the bytes (issue 3 budgets the first visit at 60 KB).
         # Brotli (quality 5: no more CPU than gzip 6) where the browser asks for it, as every browser does over https:
         # a first visit of the door screen 57 KB instead of 60, its page a fifth smaller (decision 0020). gzip at

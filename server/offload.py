@@ -7,6 +7,8 @@ such work at a time per process (the others wait their turn): two hostile upload
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import sys
 from collections.abc import Callable
 from typing import TypeVar
@@ -24,9 +26,29 @@ sys.setswitchinterval(0.001)
 _limiter: anyio.CapacityLimiter | None = None
 
 
+def _libc_trim() -> Callable[[], object]:
+    """glibc's malloc_trim: what a large read freed goes back to the system, not kept by the allocator for later
+    (after a refused upload the server stayed hundreds of MB larger). A no-op where there is no glibc."""
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: trim(0)
+
+
+_trim = _libc_trim()
+
+
+def _then_trim(function: Callable[..., T], *args: object) -> T:
+    try:
+        return function(*args)
+    finally:
+        _trim()
+
+
 async def off_loop(function: Callable[..., T], *args: object) -> T:
     """`function(*args)` in a worker thread, after the heavy work already running (if any) has ended."""
     global _limiter
     if _limiter is None:  # made in the event loop: anyio asks which one when a limiter is made
         _limiter = anyio.CapacityLimiter(1)
-    return await anyio.to_thread.run_sync(function, *args, limiter=_limiter)
+    return await anyio.to_thread.run_sync(_then_trim, function, *args, limiter=_limiter)

@@ -22,6 +22,14 @@ MAX_CELL_CHARS = 32_767  # characters in one cell: Excel's own limit
 MAX_PARTS = 1_000
 MAX_UNPACKED = 256 * MB
 MAX_STYLES = 65_000  # cell formats in a workbook (Excel allows 64,000)
+# The work one .xlsx may cost, however its parts are arranged (a workbook may list one sheet part a thousand times,
+# or fill a sheet with empty cells): each part is read at most once, and all parts read together may unpack to at
+# most MAX_READ bytes, hold at most MAX_ELEMENTS XML elements, and MAX_CELLS_SEEN cells, empty ones included (and each
+# row a merged range covers). The largest list within the limits above (100,000 rows of 15 columns, its text in a
+# shared table) is ~90 MB of XML, 6 million elements and 1.5 million cells: a file past these costs no more than it.
+MAX_READ = 160 * MB
+MAX_ELEMENTS = 10_000_000
+MAX_CELLS_SEEN = 2 * MAX_CELLS
 
 
 class ImportProblem(Exception):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from server.imports import columns
 from server.imports.limits import MAX_BYTES, MAX_CELLS, MAX_COLUMNS, MAX_LINE, MAX_ROWS, MAX_TEXT, ImportProblem
 from server.imports.normalize import text
-from server.imports.xlsx import read_xlsx
+from server.imports.xlsx import SEP, read_xlsx
 
 __all__ = ["MAX_BYTES", "MAX_ROWS", "ImportProblem", "Row", "Table", "read_table", "table_from_lines"]
 
@@ -65,24 +65,32 @@ def read_table(data: bytes, filename: str = "") -> Table:
     return table_from_lines(lines, notes, sheet)
 
 
-def table_from_lines(lines: list[list[str]], notes: list[str] | None = None, sheet: str = "") -> Table:
-    """Header detection, blank and duplicate rows, from rows of cells (line numbers are positions + 1)."""
+def table_from_lines(lines: list[str], notes: list[str] | None = None, sheet: str = "") -> Table:
+    """Header detection, blank and duplicate rows, from packed rows (SEP between cells; line numbers are positions
+    + 1). Rows become lists of cells only once the file is known to be within every limit: one refused holds none."""
     notes = list(notes or [])
-    filled = [(number, cells) for number, cells in enumerate(lines, start=1) if any(cells)]
+    filled = [(number, packed) for number, packed in enumerate(lines, start=1) if packed.strip(SEP)]
     if not filled:
         raise ImportProblem("empty")
     header_line, headers = _find_header(filled)
     if header_line != filled[0][0]:
         notes.append("header_not_first")
     width = len(headers)
+
+    def people() -> Iterator[tuple[int, list[str]]]:
+        for number, packed in enumerate(lines[header_line:], start=header_line + 1):
+            if not packed:
+                continue
+            cells = packed.split(SEP)
+            cells = (cells + [""] * width)[:width] if len(cells) != width else cells
+            if any(cells) and cells != headers:  # blank, or a header repeated on each printed page
+                yield number, cells
+
+    if sum(1 for _ in people()) > MAX_ROWS:  # counted before the rows are made: one at a time
+        raise ImportProblem("too_many_rows", limit=MAX_ROWS)
     rows: list[Row] = []
     seen: dict[tuple[str, ...], int] = {}
-    for number, cells in enumerate(lines[header_line:], start=header_line + 1):
-        cells = (cells + [""] * width)[:width] if len(cells) != width else cells
-        if not any(cells):
-            continue
-        if cells == headers:
-            continue  # a header repeated on each printed page
+    for number, cells in people():
         row = Row(line=number, cells=cells)
         key = tuple(cells)
         if key in seen:
@@ -90,13 +98,11 @@ def table_from_lines(lines: list[list[str]], notes: list[str] | None = None, she
         else:
             seen[key] = number
         rows.append(row)
-        if len(rows) > MAX_ROWS:
-            raise ImportProblem("too_many_rows", limit=MAX_ROWS)
     if not rows:
         raise ImportProblem("no_rows")
     # Trailing blank rows (a sheet formatted far down) are no news; blank rows between people are.
     last = rows[-1].line
-    blank = sum(1 for number in range(header_line + 1, last) if not any(lines[number - 1]))
+    blank = sum(1 for number in range(header_line + 1, last) if not lines[number - 1].strip(SEP))
     return Table(
         headers=headers,
         rows=rows,
@@ -108,7 +114,8 @@ def table_from_lines(lines: list[list[str]], notes: list[str] | None = None, she
     )
 
 
-def _find_header(filled: list[tuple[int, list[str]]]) -> tuple[int, list[str]]:
+def _find_header(packed: list[tuple[int, str]]) -> tuple[int, list[str]]:
+    filled = [(number, line.split(SEP)) for number, line in packed[: HEADER_SEARCH_ROWS + 1]]
     best, best_score = 0, 0
     for position, (_, cells) in enumerate(filled[:HEADER_SEARCH_ROWS]):
         found = columns.score(cells)
@@ -116,7 +123,8 @@ def _find_header(filled: list[tuple[int, list[str]]]) -> tuple[int, list[str]]:
             best, best_score = position, found
     if best_score < MIN_HEADER_FIELDS:
         # No row names two known fields: the first row with two or more cells is the header, mapped by a person.
-        best_line, best_cells = next(((n, c) for n, c in filled if sum(bool(x) for x in c) >= 2), filled[0])
+        rows = ((n, line.split(SEP)) for n, line in packed)
+        best_line, best_cells = next(((n, c) for n, c in rows if sum(bool(x) for x in c) >= 2), filled[0])
         return best_line, _trim(best_cells)
     best_line, best_cells = filled[best]
     # A header over two rows: 紧急联系人 merged over 姓名 | 关系 | 电话 reads 紧急联系人姓名, 紧急联系人关系, ...
@@ -152,7 +160,8 @@ def _trim(cells: list[str]) -> list[str]:
     return cells[:end]
 
 
-def _csv_lines(data: bytes) -> list[list[str]]:
+def _csv_lines(data: bytes) -> list[str]:
+    """Rows packed as .xlsx rows are (SEP between cells: a .csv holding one is refused)."""
     if b"\x00" in data:
         raise ImportProblem("not_a_spreadsheet")  # a binary file (a picture, a PDF's stream, UTF-16 text)
     decoded = _decode(data)
@@ -164,8 +173,9 @@ def _csv_lines(data: bytes) -> list[list[str]]:
     except csv.Error:
         delimiter = ","
     source = _PhysicalLines(decoded)
-    lines: list[list[str]] = []
+    lines: list[str] = []
     cells = characters = 0
+    wide = False  # a row of two or more cells: one column of free text is not a list of people
     try:
         for number, raw in enumerate(csv.reader(source, delimiter=delimiter), start=1):
             source.row_chars = 0
@@ -174,7 +184,7 @@ def _csv_lines(data: bytes) -> list[list[str]]:
                 line.pop()  # a row padded with empty cells to the sheet's width (or a line of commas)
             if not line:
                 if number <= MAX_LINE:
-                    lines.append(line)
+                    lines.append("")
                 continue
             if number > MAX_LINE:
                 raise ImportProblem("too_many_rows", limit=MAX_LINE)
@@ -184,10 +194,11 @@ def _csv_lines(data: bytes) -> list[list[str]]:
             characters += sum(map(len, line))
             if cells > MAX_CELLS or characters > MAX_TEXT:
                 raise ImportProblem("too_much_text", cells=MAX_CELLS, characters=MAX_TEXT)
-            lines.append(line)
+            wide = wide or sum(1 for cell in line if cell) >= 2
+            lines.append(SEP.join(line))
     except csv.Error:
         raise ImportProblem("not_a_spreadsheet") from None
-    if not any(len([c for c in line if c]) >= 2 for line in lines):
+    if not wide:
         raise ImportProblem("not_a_spreadsheet")  # one column of free text is not a list of people
     return lines
 

@@ -5,8 +5,13 @@ declared sizes at most MAX_UNPACKED together (zipfile never unpacks more than a 
 fails its CRC check), compressed as Excel does. Then each part that is read streams through expat 64 KB at a time:
 - a DTD is refused where it starts. An .xlsx never has one, and a DTD is how XML attacks: entities that read the
   server's files (XXE) or grow a few bytes into gigabytes ("billion laughs");
-- cells are counted as they come, and the first one past a limit stops the reading.
-What is kept is the first sheet's values, as text, one list per row; formats only say which numbers are dates.
+- cells are counted as they come, and the first one past a limit stops the reading;
+- the work of the whole file is counted too (limits.MAX_READ, MAX_ELEMENTS, MAX_CELLS_SEEN), and each part is read
+  at most once, however often the workbook lists it.
+What is kept is the first sheet's values, as text, one row at a time packed into one string (cells joined by NUL,
+which no XML holds): 4 bytes a character at worst and one object a row, where a list of cells cost ~60 bytes more a
+cell. A file refused at its last cell thus never held its rows as objects (1.5 million cells of emoji took 200 MB).
+Formats only say which numbers are dates.
 
 Why not openpyxl's reader: it builds a whole row before looking at it (a row of two million cells took 6 GB),
 keeps every row's formatting, forgets merged cells in its read-only mode, and took 5 times as long over a
@@ -30,9 +35,12 @@ from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_I
 from server.imports.limits import (
     MAX_CELL_CHARS,
     MAX_CELLS,
+    MAX_CELLS_SEEN,
     MAX_COLUMNS,
+    MAX_ELEMENTS,
     MAX_LINE,
     MAX_PARTS,
+    MAX_READ,
     MAX_STYLES,
     MAX_TEXT,
     MAX_UNPACKED,
@@ -41,6 +49,7 @@ from server.imports.limits import (
 from server.imports.normalize import text
 
 CHUNK = 64 * 1024
+SEP = "\x00"  # between the cells of a packed row: XML 1.0 cannot hold it, so no cell does
 _END = struct.Struct("<4s4H2LH")  # the zip's end record: where its directory is, how large, how many parts
 _END_SIGNATURE = b"PK\x05\x06"
 _ZIP64_LOCATOR = b"PK\x06\x07"
@@ -62,8 +71,9 @@ _UNREADABLE = (
 )
 
 
-def read_xlsx(data: bytes) -> tuple[list[list[str]], list[str], str]:
-    """The first sheet holding something: its rows of text (row n at position n - 1), notes ("merged"), its name."""
+def read_xlsx(data: bytes) -> tuple[list[str], list[str], str]:
+    """The first sheet holding something: its rows of text, each packed (SEP between cells; row n at position n - 1),
+    notes ("merged"), its name."""
     try:
         archive = _open_archive(data)
         with archive:
@@ -101,25 +111,57 @@ def _refuse_dtd(*_: object) -> None:
     raise ImportProblem("unsafe_xml")
 
 
+def _too_much_work() -> ImportProblem:
+    return ImportProblem("too_much_work", cells=MAX_CELLS_SEEN)
+
+
+class _Work:
+    """What reading one file has cost so far, against the limits of the whole file: bytes unpacked and parsed, XML
+    elements, cells seen (empty ones too). The sheet and the shared strings count their own elements (the hot path);
+    the small parts' are counted by `_stream`."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self.elements = 0
+        self.cells = 0
+        self.parts: set[str] = set()  # read already: a part is read once, however often it is listed
+
+    def counting(self, start: Callable[[str, dict[str, str]], None]) -> Callable[[str, dict[str, str]], None]:
+        def counted(tag: str, attrs: dict[str, str]) -> None:
+            self.elements += 1
+            if self.elements > MAX_ELEMENTS:
+                raise _too_much_work()
+            start(tag, attrs)
+
+        return counted
+
+
 def _stream(
     archive: zipfile.ZipFile,
+    work: _Work,
     name: str,
     start: Callable[[str, dict[str, str]], None],
     end: Callable[[str], None] | None = None,
     characters: Callable[[str], None] | None = None,
+    *,
+    counts_elements: bool = False,
 ) -> None:
     """Parse one part as it unpacks. The handlers get element names as written: `local` drops a prefix."""
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.StartDoctypeDeclHandler = _refuse_dtd
     parser.EntityDeclHandler = _refuse_dtd
-    parser.StartElementHandler = start
+    parser.StartElementHandler = start if counts_elements else work.counting(start)
     if end is not None:
         parser.EndElementHandler = end
     if characters is not None:
         parser.CharacterDataHandler = characters
+    work.parts.add(name)
     with archive.open(name) as part:
         while chunk := part.read(CHUNK):
+            work.read += len(chunk)
+            if work.read > MAX_READ:
+                raise _too_much_work()
             parser.Parse(chunk, False)
     parser.Parse(b"", True)
 
@@ -129,7 +171,7 @@ def local(tag: str) -> str:
     return tag[tag.find(":") + 1 :]
 
 
-def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+def _relationships(archive: zipfile.ZipFile, work: _Work, part: str) -> dict[str, tuple[str, str]]:
     """A part's relationships: id -> (type's last word, path of the target in the zip)."""
     folder, name = posixpath.split(part)
     rels = posixpath.join(folder, "_rels", name + ".rels")
@@ -143,27 +185,30 @@ def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, 
             path = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
             found[attrs.get("Id", "")] = (attrs.get("Type", "").rsplit("/", 1)[-1], path)
 
-    _stream(archive, rels, start)
+    _stream(archive, work, rels, start)
     return found
 
 
 class _Workbook:
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self.archive = archive
-        root = _relationships(archive, "")
+        self.work = _Work()
+        root = _relationships(archive, self.work, "")
         self.path = next((path for kind, path in root.values() if kind == "officeDocument"), "xl/workbook.xml")
         self.sheets: list[tuple[str, str]] = []  # (name, relationship id), in the workbook's order
         self.epoch = WINDOWS_EPOCH
-        _stream(archive, self.path, self._workbook_element)
-        self.parts = _relationships(archive, self.path)
+        _stream(archive, self.work, self.path, self._workbook_element)
+        self.parts = _relationships(archive, self.work, self.path)
         self.strings = _Strings()
         self.dates: set[int] = set()  # cell formats that show a number as a date
         self.durations: set[int] = set()  # ... as a duration ([h]:mm)
         for kind, path in self.parts.values():
+            if path in self.work.parts:
+                continue  # listed twice
             if kind == "sharedStrings":
-                self.strings = _shared_strings(archive, path)
+                self.strings = _shared_strings(archive, self.work, path)
             elif kind == "styles":
-                self.dates, self.durations = _date_styles(archive, path)
+                self.dates, self.durations = _date_styles(archive, self.work, path)
 
     def _workbook_element(self, tag: str, attrs: dict[str, str]) -> None:
         tag = local(tag)
@@ -173,24 +218,31 @@ class _Workbook:
         elif tag == "workbookPr" and attrs.get("date1904", "").lower() in ("1", "true"):
             self.epoch = MAC_EPOCH
 
-    def first_sheet_with_data(self) -> tuple[list[list[str]], list[str], str]:
+    def first_sheet_with_data(self) -> tuple[list[str], list[str], str]:
         worksheets = [
             (name, self.parts[rid][1]) for name, rid in self.sheets if self.parts.get(rid, ("",))[0] == "worksheet"
         ]
         if not worksheets:
             raise ImportProblem("not_a_spreadsheet")
         for name, path in worksheets:
+            if path in self.work.parts:
+                continue  # a sheet listed again: read once (a workbook listing one part 20 times took 17 s)
             sheet = _Sheet(self)
-            _stream(self.archive, path, sheet.start, sheet.end, sheet.characters)
+            try:
+                _stream(self.archive, self.work, path, sheet.start, sheet.end, sheet.characters, counts_elements=True)
+            finally:
+                sheet.close()
             if sheet.lines:
                 return sheet.lines, ["merged"] if sheet.merged else [], name
         return [], [], worksheets[0][0]
 
 
-def _shared_strings(archive: zipfile.ZipFile, path: str) -> _Strings:
+def _shared_strings(archive: zipfile.ZipFile, work: _Work, path: str) -> _Strings:
     """Every shared string (what most text cells point to), within the limits on cells and text."""
     strings = _Strings()
-    _stream(archive, path, strings.start, strings.end, strings.characters)
+    strings.elements_left = MAX_ELEMENTS - work.elements
+    _stream(archive, work, path, strings.start, strings.end, strings.characters, counts_elements=True)
+    work.elements = MAX_ELEMENTS - strings.elements_left
     strings.close()
     return strings
 
@@ -210,6 +262,7 @@ class _Strings:
         self.parts: list[str] = []
         self.in_item = self.keep = self.phonetic = False
         self.size = self.total = 0
+        self.elements_left = MAX_ELEMENTS
         self.recent: dict[int, str] = {}  # strings already looked up: 男, 女, 2号楼 are on every other row
 
     def __getitem__(self, index: int) -> str:
@@ -230,6 +283,9 @@ class _Strings:
             self.pending.clear()
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.elements_left -= 1
+        if self.elements_left < 0:
+            raise _too_much_work()
         tag = local(tag)
         if tag == "si":
             if self.count >= MAX_CELLS:
@@ -269,7 +325,7 @@ class _Strings:
             self.parts.append(data)
 
 
-def _date_styles(archive: zipfile.ZipFile, path: str) -> tuple[set[int], set[int]]:
+def _date_styles(archive: zipfile.ZipFile, work: _Work, path: str) -> tuple[set[int], set[int]]:
     """Which cell formats (by position in cellXfs) show numbers as dates, and which as durations."""
     custom: dict[int, str] = {}
     formats: list[int] = []
@@ -290,7 +346,7 @@ def _date_styles(archive: zipfile.ZipFile, path: str) -> tuple[set[int], set[int
         if local(tag) == "cellXfs":
             where["cellXfs"] = False
 
-    _stream(archive, path, start, end)
+    _stream(archive, work, path, start, end)
     dates, durations = set(), set()
     for index, number in enumerate(formats):
         code = custom.get(number) or builtin_format_code(number)
@@ -302,11 +358,17 @@ def _date_styles(archive: zipfile.ZipFile, path: str) -> tuple[set[int], set[int
 
 
 class _Sheet:
-    """One worksheet's values as they stream: handlers for expat, and the limits checked cell by cell."""
+    """One worksheet's values as they stream: handlers for expat, and the limits checked cell by cell. The row being
+    filled is a list; every other is packed (SEP between its cells)."""
 
     def __init__(self, book: _Workbook) -> None:
         self.book = book
-        self.lines: list[list[str]] = []
+        self.work = book.work
+        self.elements_left = MAX_ELEMENTS - self.work.elements
+        self.cells_seen = self.work.cells
+        self.lines: list[str] = []  # packed rows; "" for a row with nothing
+        self.current: list[str] = []  # the cells of row `open_row`, being filled
+        self.open_row = 0
         self.cells = 0  # cells holding something
         self.characters_read = 0
         self.merged = False
@@ -320,10 +382,22 @@ class _Sheet:
         self.inline = False  # inside an inline string (<is>)
         self.phonetic = False
 
+    def close(self) -> None:
+        """The sheet is read (or refused): its last row packed, its work added to the file's."""
+        self._pack()
+        self.work.elements = MAX_ELEMENTS - self.elements_left
+        self.work.cells = self.cells_seen
+
     def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.elements_left -= 1
+        if self.elements_left < 0:
+            raise _too_much_work()
         if ":" in tag:
             tag = local(tag)
         if tag == "c":
+            self.cells_seen += 1
+            if self.cells_seen > MAX_CELLS_SEEN:
+                raise _too_much_work()
             reference = attrs.get("r")
             if reference:
                 self.row, self.column = _cell(reference)
@@ -401,13 +475,28 @@ class _Sheet:
         self.characters_read += len(cell)
         if self.cells > MAX_CELLS or self.characters_read > MAX_TEXT:
             raise ImportProblem("too_much_text", cells=MAX_CELLS, characters=MAX_TEXT)
-        lines = self.lines
-        if len(lines) < row:
-            lines.extend([] for _ in range(row - len(lines)))
-        line = lines[row - 1]
+        if row != self.open_row:
+            self._open(row)
+        line = self.current
         if len(line) < column:
             line.extend([""] * (column - len(line)))
         line[column - 1] = cell
+
+    def _open(self, row: int) -> None:
+        """Make `row` the row being filled: the one before is packed. Rows come in order in every file a program
+        writes; a file that goes back to an earlier row unpacks it again (its cells were counted once)."""
+        self._pack()
+        self.open_row = row
+        packed = self.lines[row - 1] if row <= len(self.lines) else ""
+        self.current = packed.split(SEP) if packed else []
+
+    def _pack(self) -> None:
+        if self.open_row and self.current:
+            lines = self.lines
+            if len(lines) < self.open_row:
+                lines.extend([""] * (self.open_row - len(lines)))
+            lines[self.open_row - 1] = SEP.join(self.current)
+        self.open_row, self.current = 0, []
 
     def _count(self, cells: int, characters: int) -> None:
         self.cells += cells
@@ -417,10 +506,12 @@ class _Sheet:
 
     def _merge(self, reference: str) -> None:
         """A merged range reads as its top-left value in every cell, as a person reads it. Merged ranges come after
-        the values in a sheet: all are known by now. Each cell a range covers counts as a cell read."""
+        the values in a sheet: all are known by now. Each cell a range covers counts as a cell read, and each row
+        it covers as a cell seen (a range over empty rows fills nothing, but each row is looked at)."""
         first, _, last = reference.partition(":")
         if not first:
             return
+        self._pack()
         top, left = _cell(first)
         bottom, right = _cell(last) if last else (top, left)
         self.merged = True
@@ -428,15 +519,21 @@ class _Sheet:
         lines = self.lines
         if top > len(lines) or left > MAX_COLUMNS:
             return
-        value = lines[top - 1][left - 1] if left <= len(lines[top - 1]) else ""
+        self.cells_seen += max(0, min(bottom, len(lines)) - top + 1)
+        if self.cells_seen > MAX_CELLS_SEEN:
+            raise _too_much_work()
+        first_row = lines[top - 1].split(SEP) if lines[top - 1] else []
+        value = first_row[left - 1] if left <= len(first_row) else ""
         right = min(right, MAX_COLUMNS)
-        for line in lines[top - 1 : min(bottom, len(lines))]:
+        for index in range(top - 1, min(bottom, len(lines))):
+            line = lines[index].split(SEP) if lines[index] else []
             if value and len(line) < right:
                 line.extend([""] * (right - len(line)))
             covered = min(right, len(line)) - left + 1
             if covered > 0:
                 line[left - 1 : left - 1 + covered] = [value] * covered
                 self._count(covered, len(value) * covered)
+                lines[index] = SEP.join(line)
 
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

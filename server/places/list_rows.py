@@ -345,4 +345,6 @@ _UNREADABLE = {
     "too_much_text": f"it holds more than {limits.MAX_CELLS:,} filled cells or {limits.MAX_TEXT:,} characters:"
     " split it by grid",
     "cell_too_long": f"a cell holds more than {limits.MAX_CELL_CHARS:,} characters",
+    "too_much_work": f"it holds more than {limits.MAX_CELLS_SEEN:,} cells, empty ones included, or more XML than a"
+    " list of that size: delete empty rows and columns, or save it as .csv",
 }

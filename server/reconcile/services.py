@@ -16,6 +16,7 @@ from server.accounts.services import CurrentUser, Scope
 from server.db import insert_in_chunks, write_transaction
 from server.imports import columns, matching
 from server.imports import draft as drafts
+from server.offload import off_loop
 from server.places.tables import Building, Resident
 from server.reconcile import schemas
 from server.reconcile.tables import ExpectedResident, ListRow, ReconcileArea, Reconciliation
@@ -116,14 +117,12 @@ async def evaluate(
     scope: Scope, draft: drafts.Draft, choices: dict[int, str], building_ids: list[uuid.UUID]
 ) -> Evaluation:
     mapping = drafts.mapping_for(draft, choices)
-    fields = drafts.read_rows(draft.lines, draft.columns, mapping)
     register = await load_register(scope)
     blocking = []
+    # Normalising and matching 100,000 rows is seconds of CPU: outside the event loop, as the file's reading.
+    fields, residents, others = await off_loop(_read_and_match, draft, mapping, register)
     if not columns.can_identify(mapping):
         blocking.append("no_identifying_column")
-        residents, others = [-1] * len(fields), {}
-    else:
-        residents, others = matching.Matcher(matching.registered(register)).match_positions(fields)
     buildings = {
         row["id"]: row
         for row in await Building.select(Building.id, Building.name, Building.number, Building.grid).where(
@@ -145,6 +144,16 @@ async def evaluate(
     if not fields:
         blocking.append("no_rows")
     return Evaluation(draft, mapping, fields, register, residents, others, area, blocking)
+
+
+def _read_and_match(
+    draft: drafts.Draft, mapping: dict[int, str], register: list[RegisterRow]
+) -> tuple[list[drafts.Fields], list[int], dict[int, matching.Match]]:
+    fields = drafts.read_rows(draft.lines, draft.columns, mapping)
+    if not columns.can_identify(mapping):
+        return fields, [-1] * len(fields), {}
+    residents, others = matching.Matcher(matching.registered(register)).match_positions(fields)
+    return fields, residents, others
 
 
 def _problems(ev: Evaluation) -> list[schemas.RowProblem]:
@@ -187,14 +196,15 @@ def _expected_in_area(ev: Evaluation) -> list[int]:
     ]
 
 
-def build_preview(ev: Evaluation) -> schemas.Preview:
+def build_preview(ev: Evaluation, draft: str) -> schemas.Preview:
+    """`draft`: ev.draft encoded (drafts.encode: compressing a large list is CPU, done off the event loop)."""
     in_area = _expected_in_area(ev)
     present = {i for i in ev.residents if i >= 0}
     expected = [i for i in in_area if ev.register[i].status == "living"]
     statuses = [m.status for m in ev.others.values()]
     return schemas.Preview(
         filename=ev.draft.filename,
-        draft=drafts.encode(ev.draft),
+        draft=draft,
         columns=drafts.columns_of(ev.draft, ev.mapping),
         header_line=ev.draft.header_line,
         notes=ev.draft.notes,
@@ -221,7 +231,8 @@ async def preview(
     scope: Scope, draft: drafts.Draft, choices: dict[int, str], building_ids: list[uuid.UUID]
 ) -> schemas.Preview:
     """What saving would give, with every row problem; writes nothing."""
-    return build_preview(await evaluate(scope, draft, choices, building_ids))
+    evaluation = await evaluate(scope, draft, choices, building_ids)
+    return build_preview(evaluation, await off_loop(drafts.encode, draft))
 
 
 # ---------------------------------------------------------------------------------------------------------------

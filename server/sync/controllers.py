@@ -74,8 +74,8 @@ async def sync_writes(request: Request) -> services.BatchAnswer:
     and a malformed batch is refused whole (400) before anything is stored.
     """
     try:
-        batch = msgspec.json.decode(await request.body(), type=services.Batch)
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
-        # RecursionError: JSON nested past msgspec's depth (a crafted body; a phone's is three levels deep).
-        raise ValidationException(str(exc)[:200]) from None
-    return await services.ingest(current_user(request), batch, datetime.now(UTC))
+        batch, unreadable = services.decode_batch(await request.body())
+    except services.BatchUnreadable as exc:
+        # Also JSON nested past msgspec's depth (a crafted body; a phone's is three levels deep).
+        raise ValidationException(str(exc)) from None
+    return await services.ingest(current_user(request), batch, datetime.now(UTC), unreadable)

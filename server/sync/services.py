@@ -12,14 +12,16 @@ point one way: domains import this module, never the reverse. The rules every ki
 - Refused writes are kept in `SyncRejection`: what a person entered is never silently dropped.
 - Phone clocks are not trusted alone: the server's arrival order decides; a device time far off is answered
   with a warning and kept for the record. One outside EARLIEST..LATEST is no phone's clock, however wrong: refused.
-- A write the server cannot read (its payload not UTF-8, nested past any sense, or holding a NUL, which no text
-  column takes) is refused alone, and kept: the rest of the batch, and the phone's outbox behind it, go on.
+- A write the server cannot read (its payload not UTF-8, nested past any sense, holding a NUL or half of a character
+  (a lone surrogate, "\\ud800"), which no text column takes) is refused alone, and kept: the rest of the batch, and
+  the phone's outbox behind it, go on.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -103,6 +105,61 @@ def register(kind: Kind) -> Kind:
     return kind
 
 
+class BatchUnreadable(ValueError):
+    """The body is no batch at all: refused whole, before anything is stored."""
+
+
+LONE_SURROGATE = "a text holds half of a character (a lone surrogate)"
+
+
+def decode_batch(body: bytes) -> tuple[Batch, dict[int, str]]:
+    """The batch, and the positions of writes that are readable JSON yet hold no storable text, with why.
+
+    msgspec refuses a whole body in which one string holds half of a character ("\\ud800", which JSON allows and
+    no database keeps): one such write would refuse the batch, and hold up every write queued behind it on the
+    phone. Such a body is read again by Python's parser, which keeps the half character; each write holding one is
+    then refused alone (and kept, escaped as it came), the others go on as usual.
+    """
+    try:
+        return msgspec.json.decode(body, type=Batch), {}
+    except msgspec.DecodeError as exc:
+        first_error: Exception = exc
+    except _UNREADABLE as exc:
+        raise BatchUnreadable(str(exc)[:200]) from None
+    try:
+        items = json.loads(body)["writes"]
+        if not isinstance(items, list):
+            raise TypeError
+    except (ValueError, TypeError, KeyError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise BatchUnreadable(str(first_error)[:200]) from None
+    writes: list[Write] = []
+    unreadable: dict[int, str] = {}
+    for position, item in enumerate(items):
+        try:
+            raw = json.dumps(item, ensure_ascii=False).encode()  # a lone surrogate cannot be UTF-8
+        except UnicodeEncodeError:
+            if not isinstance(item, dict):
+                raise BatchUnreadable(LONE_SURROGATE) from None
+            # Kept as it came, escaped. Only the payload may hold such text: in the write's id, kind or time, no
+            # write is known to answer.
+            payload = json.dumps(item.get("payload"), ensure_ascii=True).encode()
+            try:
+                raw = json.dumps({**item, "payload": None}, ensure_ascii=False).encode()
+            except UnicodeEncodeError:
+                raise BatchUnreadable(LONE_SURROGATE) from None
+            unreadable[position] = LONE_SURROGATE
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise BatchUnreadable(str(exc)[:200]) from None
+        else:
+            payload = None
+        try:
+            write = msgspec.json.decode(raw, type=Write)
+        except _UNREADABLE as exc:
+            raise BatchUnreadable(str(exc)[:200]) from None
+        writes.append(write if payload is None else msgspec.structs.replace(write, payload=msgspec.Raw(payload)))
+    return Batch(writes=writes), unreadable
+
+
 def _unreadable(write: Write) -> str | None:
     """Why a write cannot be stored whatever its kind, or None."""
     if not EARLIEST <= write.device_time < LATEST:
@@ -121,8 +178,11 @@ def rejection(write_id: uuid.UUID, reason: str) -> Answer:
     return Answer(id=write_id, status="rejected", reason=reason)
 
 
-async def ingest(user: CurrentUser, batch: Batch, now: datetime) -> BatchAnswer:
-    """Store a batch of writes from one phone; answer each, in the order they came."""
+async def ingest(
+    user: CurrentUser, batch: Batch, now: datetime, unreadable: dict[int, str] | None = None
+) -> BatchAnswer:
+    """Store a batch of writes from one phone; answer each, in the order they came. `unreadable`: the positions of
+    writes already known to hold no storable text (decode_batch), refused alone."""
     answers: dict[int, Answer] = {}
     refused: list[tuple[Write, str, str]] = []
     by_kind: dict[str, list[tuple[int, Incoming]]] = {}
@@ -145,7 +205,7 @@ async def ingest(user: CurrentUser, batch: Batch, now: datetime) -> BatchAnswer:
             answers[position] = rejection(write.id, "unknown_kind")
             refused.append((write, "unknown_kind", ""))
             continue
-        problem = _unreadable(write)
+        problem = (unreadable or {}).get(position) or _unreadable(write)
         if problem is None:
             try:
                 payload = msgspec.json.decode(write.payload, type=kind.payload_type)

@@ -87,6 +87,12 @@ def problem_text(request: Request, problem: ImportProblem) -> str:
             cells=f"{limits.MAX_CELLS:,}",
             characters=f"{limits.MAX_TEXT:,}",
         ),
+        "too_much_work": lambda: translate(
+            request,
+            "The file holds too many cells, even empty ones (at most %(cells)s), and was not read. "
+            "Delete empty rows and columns, or save it as .csv, and try again.",
+            cells=f"{limits.MAX_CELLS_SEEN:,}",
+        ),
         "cell_too_long": lambda: translate(
             request,
             "A cell holds too much text: at most %(characters)s characters.",

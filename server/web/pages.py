@@ -21,6 +21,7 @@ from litestar.response import Redirect, Template
 from server.i18n import translate
 from server.settings import Settings
 from server.web.auth import current_user
+from server.web.bodies import MAX_FIELDS, too_many_fields
 from server.web.csrf import CROSS_SITE
 
 log = logging.getLogger("gridcare")
@@ -105,6 +106,12 @@ def invalid(request: Request, exc: ValidationException) -> Response:
 def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code >= 500:
         return server_error(request, exc)
+    if too_many_fields(exc):
+        return error_answer(
+            request,
+            413,
+            translate(request, "This form has too many fields (at most %(count)s).", count=f"{MAX_FIELDS:,}"),
+        )
     if exc.status_code == 413:
         return too_large(request)
     # Litestar's own details are English and technical; a person gets one plain sentence.

@@ -149,6 +149,52 @@ def long_cell(characters: int = 50 * MB) -> bytes:
     )
 
 
+def sheet_listed(times: int = 20, mib: int = 4) -> bytes:
+    """A few KB: a workbook listing one sheet part `times` times, the part `mib` MiB of empty cells in one row (the
+    stranger's mk_sheets.py: each listing was read again, 17 s of CPU for 20)."""
+    base = workbook()
+    book = zipfile.ZipFile(io.BytesIO(base)).read("xl/workbook.xml")
+    listed = re.sub(rb"<sheet [^>]*/>", lambda found: found.group(0) * times, book, count=1)
+    return with_part(
+        SHEET,
+        _repeated(b"<c/>", mib * MB, HEAD + b"<row>", b"</row>" + TAIL),
+        with_part("xl/workbook.xml", [listed], base),
+    )
+
+
+def empty_cells(count: int) -> bytes:
+    """One row of `count` empty cells: nothing to keep, but each is an element to look at (one16.xlsx)."""
+    return with_part(SHEET, _repeated(b"<c/>", count * 4 + 256 * 1024, HEAD + b"<row>", b"</row>" + TAIL))
+
+
+def junk_elements(count: int, unit: bytes = b"<x/>") -> bytes:
+    """A sheet of `count` elements no sheet has."""
+    return with_part(SHEET, [HEAD, unit * count, TAIL])
+
+
+def blank_space(mib: int) -> bytes:
+    """A sheet of `mib` MiB of spaces between its elements: few elements, many bytes to unpack and parse."""
+    return with_part(SHEET, _repeated(b" " * 1024, mib * MB))
+
+
+def emoji_cells(rows: int = 15_000, columns: int = 100, extra: bool = True) -> bytes:
+    """Every cell ten emoji (4 bytes a character in memory): 1.5 million cells and 15 million characters, the limits
+    exactly, and one cell more if `extra` (the stranger's mk_mem.py: refused at that last cell, after the reader had
+    held all the others as 200 MB of objects)."""
+    cell = ('<c t="inlineStr"><is><t>%s</t></is></c>' % ("\U0001f600" * 10)).encode()
+    row = b"<row>" + cell * columns + b"</row>"
+
+    def chunks() -> Iterable[bytes]:
+        yield HEAD
+        for _ in range(rows):
+            yield row
+        if extra:
+            yield b"<row>" + cell + b"</row>"
+        yield TAIL
+
+    return with_part(SHEET, chunks())
+
+
 def many_parts(count: int = 100_000) -> bytes:
     """A zip of 100,000 empty parts: its directory alone is megabytes of entries to read."""
     out = io.BytesIO()

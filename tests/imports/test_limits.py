@@ -6,9 +6,12 @@ request), far under what a refused upload may cost the whole server (300 MB; ben
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 
 from server.imports import limits
+from server.imports import xlsx as xlsx_reader
 from server.imports.reader import ImportProblem, read_table
 from tests.imports import hostile
 from tests.imports.test_reader import xlsx
@@ -38,6 +41,11 @@ def refused(data: bytes, name: str = "list.xlsx") -> tuple[str, float]:
         (hostile.xxe, "unsafe_xml", 5),
         (hostile.billion_laughs, "unsafe_xml", 5),
         (hostile.laughs_in_strings, "unsafe_xml", 5),
+        # At the limits of cells and characters, and one cell more: every cell ten emoji. The reader held 200 MB of
+        # cells before that last one; packed, 4 bytes a character.
+        (hostile.emoji_cells, "too_much_text", 100),
+        (lambda: hostile.empty_cells(limits.MAX_CELLS_SEEN + 1), "too_much_work", 5),
+        (lambda: hostile.blank_space(limits.MAX_READ // MB + 1), "too_much_work", 5),
     ],
     ids=[
         "rows bomb",
@@ -52,6 +60,9 @@ def refused(data: bytes, name: str = "list.xlsx") -> tuple[str, float]:
         "xxe",
         "billion laughs",
         "laughs in shared strings",
+        "emoji",
+        "empty cells",
+        "blank space",
     ],
 )
 def test_a_hostile_xlsx_is_refused_within_a_few_mb(make, code, most_mb):
@@ -126,3 +137,25 @@ def test_a_hostile_csv_is_refused_as_it_streams(data, code):
     found, peak = refused(data, "list.csv")
     assert found == code
     assert peak < 3 * len(data) / MB + 60, f"{peak:.0f} MB"  # the decoded text, and rows up to the limit
+
+
+def test_a_sheet_the_workbook_lists_many_times_is_read_once(monkeypatch):
+    """The stranger's mk_sheets.py: 5 KB listing one sheet of 4 MiB of empty cells 20 times took 17 s of CPU."""
+    opened: list[str] = []
+    original = zipfile.ZipFile.open
+
+    def counting(archive, name, *args, **kwargs):
+        opened.append(name if isinstance(name, str) else name.filename)
+        return original(archive, name, *args, **kwargs)
+
+    data = hostile.sheet_listed(20, 1)
+    monkeypatch.setattr(zipfile.ZipFile, "open", counting)
+    assert refused(data)[0] == "empty"
+    assert opened.count(hostile.SHEET) == 1
+
+
+def test_the_elements_of_all_parts_together_are_counted(monkeypatch):
+    """Elements no sheet has cost as much to look at as cells: within a budget for the whole file."""
+    monkeypatch.setattr(xlsx_reader, "MAX_ELEMENTS", 1_000)
+    assert read_table(hostile.workbook(), "list.xlsx").rows  # an ordinary workbook's parts: ~100 elements
+    assert refused(hostile.junk_elements(1_000))[0] == "too_much_work"

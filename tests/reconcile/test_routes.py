@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import threading
 import zlib
 
 from openpyxl import load_workbook
@@ -354,6 +355,8 @@ async def test_a_hostile_list_is_refused_in_words_with_the_limit_it_passed(clien
     assert f"{MAX_UNPACKED // MB} MB" in await bad_upload(client, hostile.declared_bomb(), "big.xlsx")
     assert "另存为 .xlsx" in await bad_upload(client, hostile.xxe(), "xxe.xlsx")
     assert "另存为 .xlsx" in await bad_upload(client, hostile.billion_laughs(), "laughs.xlsx")
+    # A sheet of 3 million empty cells (the stranger's one16.xlsx): past the work one file may cost.
+    assert "空格子也算，最多 3,000,000 个" in await bad_upload(client, hostile.empty_cells(3_000_001), "one16.xlsx")
 
 
 async def test_a_draft_the_server_did_not_make_is_refused_in_words(client):
@@ -368,3 +371,28 @@ async def test_a_draft_the_server_did_not_make_is_refused_in_words(client):
         )
         assert answer.status_code == 400 and "重新上传" in answer.text
     assert await counts() == before
+
+
+async def test_the_list_is_normalised_matched_and_packed_outside_the_event_loop(client, monkeypatch):
+    """Issue 15: the preview of an honest 100,000-row list took seconds of CPU in the event loop after its reading
+    had been moved out; every request waited. Each step runs in the worker thread (server.offload)."""
+    from server.imports import draft as drafts
+    from server.imports import matching
+
+    threads: dict[str, int] = {}
+
+    def spy(name, function):
+        def spied(*args, **kwargs):
+            threads[name] = threading.get_ident()
+            return function(*args, **kwargs)
+
+        return spied
+
+    monkeypatch.setattr(drafts, "read_rows", spy("normalise", drafts.read_rows))
+    monkeypatch.setattr(matching.Matcher, "match_positions", spy("match", matching.Matcher.match_positions))
+    monkeypatch.setattr(drafts, "encode", spy("pack", drafts.encode))
+    await log_in(client, WORKER)
+    answer = await upload(client, await story_file())
+    assert answer.status_code == 200
+    assert set(threads) == {"normalise", "match", "pack"}
+    assert threading.get_ident() not in threads.values()  # the test's thread runs the app's event loop

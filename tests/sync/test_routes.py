@@ -55,10 +55,12 @@ def call(note: bytes = b"", day: date | None = None) -> bytes:
     [
         (b"\xff\xfe", b""),  # a note that is no UTF-8
         (b"\\u0000", b""),  # a NUL, which PostgreSQL refuses in text
+        (b"\\ud800", b""),  # half of a character (a lone surrogate): no text of either database keeps it
+        (b"\\udc00\\ud83d", b""),  # both halves, in the wrong order
         (b"", b"0001-01-01T00:00:00+14:00"),  # no date in UTC at all
         (b"", b"9999-12-31T23:59:59-14:00"),
     ],
-    ids=["bad utf-8", "nul", "year 1", "year 9999"],
+    ids=["bad utf-8", "nul", "lone surrogate", "halves reversed", "year 1", "year 9999"],
 )
 async def test_a_write_the_server_cannot_read_is_refused_alone_and_kept(client, note, device_time):
     """Each is a call that would otherwise be stored (the last write shows it), sent with one that is refused."""
@@ -98,9 +100,9 @@ async def test_a_call_on_a_day_far_from_today_is_refused(client, day):
 
 async def test_a_body_past_the_limit_is_answered_with_the_limit(client):
     await log_in(client, VOLUNTEER)
-    answer = await post(client, b" " * 10_000_001)
+    answer = await post(client, b" " * 1_048_577)
     assert answer.status_code == 413
-    assert answer.json()["detail"] == "提交的内容太大了（最多 9.5 MB）。"
+    assert answer.json()["detail"] == "提交的内容太大了（最多 1 MB）。"
 
 
 async def test_the_openapi_schema_describes_the_batch(client):
@@ -113,3 +115,10 @@ async def test_the_openapi_schema_describes_the_batch(client):
     payloads = {p.get("title") for p in write["properties"]["payload"]["anyOf"]}
     assert {"TickPayload", "CheckInPayload"} <= payloads
     assert "$ref" not in str(body_schema)  # every name resolved within the document
+
+
+async def test_half_a_character_outside_a_payload_refuses_the_batch_in_words(client):
+    """In a write's kind there is no write to refuse alone: the batch is refused whole, as any malformed one."""
+    await log_in(client, WORKER)
+    answer = await post(client, body(call(), b"checkin.outcome\\ud800"))
+    assert answer.status_code == 400 and answer.json()["detail"] == "输入有误，请检查后再试。"

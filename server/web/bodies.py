@@ -1,0 +1,53 @@
+"""How large a request may be before anything reads it (issue 15; docs/decisions/0018).
+
+Any request that takes no file (a form, the sync endpoint's JSON) may carry at most MAX_BODY bytes: Litestar refuses
+a larger one with 413 from its Content-Length, before reading it, or, sent in chunks, as soon as it passes the limit
+(`request_max_body_size`, set on the app; the routes taking a list or a photo set a larger one of their own). A
+form may carry at most MAX_FIELDS fields: Litestar's multipart parser stops at the first past it
+(`multipart_form_part_limit`), and a URL-encoded form is counted here, before anything parses it. A 9.5 MB form of
+2.4 million fields sent to /login, without logging in, was parsed in the event loop: the whole server stopped for
+seconds and took 450 MB.
+"""
+
+from __future__ import annotations
+
+from litestar.connection import Request
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+# The largest body a phone sends is a sync batch: 100 writes (outbox.js BATCH), each at most ~6.5 KB (two texts of
+# 500 characters, 3 bytes each in UTF-8, some escaped as \uXXXX in JSON, and the write's ids): ~650 KB.
+MAX_BODY = 1024 * 1024
+# The largest form a page sends: a sweep of a whole community's buildings and units, a few hundred checkboxes.
+# Parsing 2,000 fields takes ~3 ms; 250,000 (1 MB of "a=1&") took 4 s.
+MAX_FIELDS = 2_000
+TOO_MANY_FIELDS = "too many form fields"  # the detail server.web.pages tells apart
+_MULTIPART_LIMIT = "Request Entity Too Large"  # Litestar's detail when multipart_form_part_limit is passed
+
+
+class TooManyFields(HTTPException):
+    status_code = 413
+
+    def __init__(self) -> None:
+        super().__init__(detail=TOO_MANY_FIELDS)
+
+
+def too_many_fields(exc: HTTPException) -> bool:
+    """A form past MAX_FIELDS: counted here (URL-encoded), or by Litestar's multipart parser (which says 400)."""
+    return exc.detail == TOO_MANY_FIELDS or (exc.status_code == 400 and exc.detail == _MULTIPART_LIMIT)
+
+
+class FormLimits(ASGIMiddleware):
+    """Counts a URL-encoded form's fields before the CSRF check, a before_request hook or a handler parses it. The
+    body read here (within the route's size limit) is kept by the request: nothing reads it twice."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
+            request: Request = Request(scope, receive)
+            if request.content_type[0] == RequestEncodingType.URL_ENCODED:
+                body = await request.body()
+                if body.count(b"&") >= MAX_FIELDS:
+                    raise TooManyFields
+        await next_app(scope, receive, send)
