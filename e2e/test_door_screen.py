@@ -164,6 +164,11 @@ def test_nobody_home_for_the_floor_counts_and_sends_only_the_doors_left_also_off
     screen.confirm_nobody_home()
     expect(screen.unsent).to_have_text("11")
     expect(screen.nobody_home).to_be_hidden()
+    # Eleven doors waiting on the phone keep the compact rows: 8 of them on one screen, as in the stairwell.
+    volunteer.evaluate("window.scrollTo(0, 0)")
+    volunteer.screenshot(path="test-artifacts/screenshots/door-screen-floor-waiting-screen.png")
+    _, per_door = _rows_on_first_screen(volunteer)
+    assert per_door <= 68, per_door
     expect(screen.state("42-1-1001")).to_contain_text("已完成")
     queued = volunteer.evaluate("() => GridcareOutbox.all()")
     assert [w["payload"].get("bulk", False) for w in queued] == [False] + [True] * 10
