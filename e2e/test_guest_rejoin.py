@@ -31,7 +31,7 @@ def _ticks(live_server, sweep: str) -> int:
 
 def _guest_id(live_server, phone: str) -> str:
     with sqlite3.connect(live_server.db_path) as db:
-        return db.execute("SELECT id FROM account WHERE phone = ?", (phone,)).fetchone()[0]
+        return db.execute("SELECT id FROM account WHERE guest_phone = ?", (phone,)).fetchone()[0]
 
 
 def _wait_for_ticks(page: Page, live_server, sweep: str, count: int) -> None:
