@@ -228,10 +228,6 @@ def _check(caller: _Caller, payload: TickPayload, sweep, household, covered, per
         return "signed_out" if sweep["id"] in caller.signed_out_of else "not_allowed"
     if household is None:
         return "unknown_door"
-    if sweep["id"] in caller.opens and household["grid"] not in caller.opens[sweep["id"]]:
-        # The guest's code no longer opens this grid (its maker's cover ended, or its maker left): kept on the phone
-        # and sent again once they join with a code that does, as after being signed out.
-        return "signed_out"
     if covered is None or not (covered.whole or household["unit"] in covered.units or household["id"] in covered.doors):
         return "outside_sweep"
     if caller.role == "grid_worker" and household["grid"] not in caller.grids:
@@ -241,6 +237,11 @@ def _check(caller: _Caller, payload: TickPayload, sweep, household, covered, per
     ):
         # Claims end with the sweep and no new one can be made: "claim these floors first" would be no help.
         return "sweep_closed" if sweep["status"] == "closed" else "outside_claim"
+    if sweep["id"] in caller.opens and household["grid"] not in caller.opens[sweep["id"]]:
+        # Floors claimed while the guest's code opened their grid, which it no longer does (its maker's cover ended,
+        # or its maker left): kept on the phone and sent again once they join with a code that does, as after being
+        # signed out.
+        return "signed_out"
     person_outcome = payload.outcome in rules.PERSON_OUTCOMES
     if person_outcome != (payload.resident_id is not None):
         return "invalid"

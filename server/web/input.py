@@ -89,9 +89,9 @@ def _clean_json(request: Request, body: bytes) -> None:
         if not (FORMAT_CHARACTERS.search(body.decode("utf-8")) or b"\\u" in body):
             return
         value = msgspec.json.decode(body)
-    except (UnicodeDecodeError, msgspec.DecodeError):
-        return  # the handler answers a malformed body in words
-    cleaned = clean_structure(value)
+        cleaned = clean_structure(value)
+    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
+        return  # the handler answers a malformed (or absurdly deep) body in words
     if cleaned != value:
         _replace_body(request, msgspec.json.encode(cleaned))
 
