@@ -277,13 +277,19 @@ class Database:
         """The phone of the account a session cookie logs in, or None when no such session row exists."""
         token_hash = hashlib.sha256(token.encode()).hexdigest()
         rows = self.rows(
-            "SELECT a.phone FROM user_session s JOIN account a ON a.id = s.user WHERE s.token_hash = ?", token_hash
+            "SELECT COALESCE(a.guest_phone, a.phone) FROM user_session s JOIN account a ON a.id = s.user"
+            " WHERE s.token_hash = ?",
+            token_hash,
         )
         return rows[0][0] if rows else None
 
     def sessions_of(self, phone: str) -> int:
         return int(
-            self.value("SELECT count(*) FROM user_session s JOIN account a ON a.id = s.user WHERE a.phone = ?", phone)
+            self.value(
+                "SELECT count(*) FROM user_session s JOIN account a ON a.id = s.user"
+                " WHERE ? IN (a.phone, a.guest_phone)",
+                phone,
+            )
         )
 
     def failed_logins(self, phone: str) -> int:

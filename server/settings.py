@@ -37,6 +37,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
     login_window_minutes: int = 15
+    # New guests (a phone number joining a sweep for the first time) made within the login window, per client address
+    # and per join code: above these, joining with a new number waits (a 429), so one script cannot fill a sweep
+    # with made-up volunteers. A community's volunteers behind one address at 8:00 must stay well under them.
+    join_max_new_guests_per_address: int = 30
+    join_max_new_guests_per_code: int = 80
     # A volunteer's hold on a unit or floors of a sweep lasts this long unless extended.
     claim_minutes: int = 120
     # How long a session made by joining a sweep with its code lasts.

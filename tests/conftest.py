@@ -44,6 +44,7 @@ os.environ["GRIDCARE_DATABASE_URL"] = _url
 os.environ["GRIDCARE_DEMO"] = "1"
 # Route tests all come from one client address; the per-address limit has its own service test.
 os.environ["GRIDCARE_LOGIN_MAX_FAILURES_PER_ADDRESS"] = "100000"
+os.environ["GRIDCARE_JOIN_MAX_NEW_GUESTS_PER_ADDRESS"] = "100000"
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402

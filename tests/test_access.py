@@ -116,6 +116,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     },
     ("GET", "/join"): OPEN,
     ("POST", "/join"): dict.fromkeys(WHO, "invalid"),  # posted without a code
+    ("GET", "/join/confirm"): dict.fromkeys(WHO, "back"),  # nothing typed that needs confirming: to /join
     ("GET", "/sweeps/{sweep_id:uuid}/invite"): {**SWEEP, "volunteer": "missing"},
     ("POST", "/sweeps/{sweep_id:uuid}/invites"): {
         **SWEEP,

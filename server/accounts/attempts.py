@@ -48,16 +48,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def begin(settings: Settings, kind: str, phone: str, address: str) -> Attempt:
+async def begin(settings: Settings, kind: str, phone: str, address: str, per_phone: bool = True) -> Attempt:
     """Record an attempt (`kind`: "login" or "join") once the limits let it be checked.
 
     Per phone number (of its kind: a wrong join code does not lock someone's log-in) and per client address (log-in
     and join together: one budget of guesses per address). A phone that is not 11 digits has no bucket of its own:
     it cannot be an account, and is not looked up. Raises TooManyAttempts, with the attempt recorded as `limited`.
+    per_phone=False: the phone's own join cookie proved the number is theirs, so others' wrong guesses at it do not
+    lock its owner out (the address's limit still holds).
     """
     phone, address = phone[:20], address[:64]
     buckets = [(LoginAttempt.address == address, settings.login_max_failures_per_address)]
-    if len(phone) == 11:
+    if len(phone) == 11 and per_phone:
         buckets.append(
             ((LoginAttempt.kind == kind) & (LoginAttempt.phone == phone), settings.login_max_failures_per_account)
         )
@@ -89,6 +91,26 @@ async def begin(settings: Settings, kind: str, phone: str, address: str) -> Atte
             raise TooManyAttempts(settings.login_window_minutes)
         await asyncio.sleep(pause)  # others are being checked: nothing of this one is written until its turn
         pause = min(LONGEST_WAIT_SECONDS, pause * 1.5)
+
+
+async def new_guest(settings: Settings, code: str, address: str) -> None:
+    """Count a new guest made with this code from this address, or raise TooManyAttempts when either has made its
+    limit of them within the window. Called inside the write transaction that makes the guest, so that a burst
+    cannot pass the limit (the same lock as begin's). Rows of kind "guest" keep the code where others keep a phone;
+    they are never failures, and log-in's limits do not count them."""
+    if isinstance(DB, PostgresEngine):
+        await LoginAttempt.raw("SELECT pg_advisory_xact_lock({})", _LOCK)
+    since = _now() - timedelta(minutes=settings.login_window_minutes)
+    made = (LoginAttempt.kind == "guest") & (LoginAttempt.at >= since)
+    for bucket, limit in (
+        (LoginAttempt.address == address[:64], settings.join_max_new_guests_per_address),
+        (LoginAttempt.phone == code[:20], settings.join_max_new_guests_per_code),
+    ):
+        if await LoginAttempt.count().where(made & bucket) >= limit:
+            raise TooManyAttempts(settings.login_window_minutes)
+    await LoginAttempt(
+        kind="guest", phone=code[:20], address=address[:64], at=_now(), outcome="succeeded", succeeded=True
+    ).save()
 
 
 async def _count(settings: Settings, bucket) -> tuple[int, int]:

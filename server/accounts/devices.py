@@ -47,7 +47,7 @@ async def guests_on(tokens: list[str]) -> list[dict]:
         GuestDevice.token_hash,
         GuestDevice.user.id.as_alias("id"),
         GuestDevice.user.name.as_alias("name"),
-        GuestDevice.user.phone.as_alias("phone"),
+        GuestDevice.user.guest_phone.as_alias("phone"),
         GuestDevice.user.community.as_alias("community"),
     ).where(
         GuestDevice.token_hash.is_in(list(order))
@@ -88,10 +88,16 @@ async def forget(user_id: uuid.UUID) -> None:
     await GuestDevice.delete().where(GuestDevice.user == user_id)
 
 
-async def guest_of_phone(phone: str) -> dict | None:
-    """The account of a phone number, for joining: id, name, community, is_guest, is_active."""
+def stand_in(user_id: uuid.UUID) -> str:
+    """What a guest holds in `account.phone` (unique, NOT NULL): never eleven digits, so never a log-in number."""
+    return "g" + user_id.hex[:19]
+
+
+async def guest_of_phone(community_id: uuid.UUID, phone: str) -> dict | None:
+    """The community's guest of a phone number, for joining: id, name, community, is_guest, is_active. Another
+    community's guest of the same number is another identity; an account's log-in number is not a guest's."""
     return (
         await User.select(User.id, User.name, User.community, User.is_guest, User.is_active)
-        .where(User.phone == phone)
+        .where((User.community == community_id) & (User.guest_phone == phone))
         .first()
     )

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 from piccolo.engine.postgres import PostgresEngine
 
-from server.accounts import devices
 from server.accounts.passwords import hash_password
 from server.accounts.services import end_sessions, forget_sessions, normalize_phone
 from server.accounts.tables import GridCover, User
@@ -80,10 +79,12 @@ def _as_id(name: str) -> uuid.UUID | None:
 async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, grid: int | None = None) -> Made:
     """An admin of the community, or the grid worker of one of its grids (each grid has one).
 
-    A phone that already has an account is refused, but for two cases where it is the same person: a volunteer who
-    joined a sweep with it (a guest account, which becomes this one), and an admin or grid worker of this community
-    who was deactivated and comes back under the same name (their records stay theirs: another name is refused,
-    so that nobody's history is put under someone else's name)."""
+    A phone that already has an account is refused, but for an admin or grid worker of this community who was
+    deactivated and comes back under the same name (their records stay theirs: another name is refused, so that
+    nobody's history is put under someone else's name). A guest who joined a sweep with the number, here or in
+    another community, takes nothing: a guest is an identity of a community, not a log-in number, and stays a guest
+    apart from the new account, their records theirs (docs/decisions/0019). Making a guest into this account would
+    hand whoever typed the number first (perhaps not its owner) the account's records, or the account theirs."""
     if role not in ROLES:
         raise ProvisioningError("bad_role", f"role must be one of {', '.join(ROLES)}")
     phone = normalize_phone(phone)
@@ -124,12 +125,10 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
                     User.role: role,
                     User.grid: grid_id,
                     User.password_hash: hash_password(password),
-                    User.is_guest: False,
                     User.is_active: True,
                 }
             ).where(User.id == user_id)
-            await end_sessions([user_id])  # a guest's session gave less
-            await devices.forget(user_id)  # nor does a phone it joined on prove anything for the account now
+            await end_sessions([user_id])
         else:
             user = User(
                 community=community_id,
@@ -147,10 +146,8 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
 
 
 def _comes_back(existing: dict, community_id: uuid.UUID, name: str) -> bool:
-    if existing["community"] != community_id:
+    if existing["community"] != community_id or existing["is_guest"]:
         return False
-    if existing["is_guest"]:
-        return True
     return not existing["is_active"] and existing["role"] in ROLES and existing["name"] == name
 
 

@@ -144,7 +144,7 @@ def _to_current(row: dict, session_id: uuid.UUID | None = None) -> CurrentUser:
         id=row["id"],
         community_id=row["community"],
         name=row["name"],
-        phone=row["phone"],
+        phone=(row.get("guest_phone") or "") if row.get("is_guest") else row["phone"],  # a guest's: not a log-in
         role=row["role"],
         grid_id=row["grid"],
         resident_id=row["resident"],
@@ -163,6 +163,7 @@ _USER_COLUMNS = (
     UserSession.user.grid.as_alias("grid"),
     UserSession.user.resident.as_alias("resident"),
     UserSession.user.is_guest.as_alias("is_guest"),
+    UserSession.user.guest_phone.as_alias("guest_phone"),
 )
 
 
@@ -208,16 +209,18 @@ async def _with_grids(user: CurrentUser) -> CurrentUser:
     """Add the grids a grid worker answers for: one small query, for grid workers only."""
     if user.role != "grid_worker":
         return user
+    return dataclasses.replace(user, grid_ids=await answered_for(user.id, user.grid_id))
+
+
+async def answered_for(user_id: uuid.UUID, grid_id: uuid.UUID | None) -> tuple[uuid.UUID, ...]:
+    """The grids a grid worker answers for now: their own (unless handed to a colleague) and any they cover. Also
+    what a join code they made still opens (sweeps/team.code_opens): a code opens its maker's scope of today."""
     covers = await GridCover.select(GridCover.grid, GridCover.user).where(
-        (GridCover.user == user.id) | (GridCover.grid == user.grid_id) if user.grid_id else GridCover.user == user.id
+        (GridCover.user == user_id) | (GridCover.grid == grid_id) if grid_id else GridCover.user == user_id
     )
-    own = (
-        ()
-        if not user.grid_id or any(c["grid"] == user.grid_id and c["user"] != user.id for c in covers)
-        else (user.grid_id,)
-    )
-    covered = tuple(c["grid"] for c in covers if c["user"] == user.id and c["grid"] != user.grid_id)
-    return dataclasses.replace(user, grid_ids=own + covered)
+    own = () if not grid_id or any(c["grid"] == grid_id and c["user"] != user_id for c in covers) else (grid_id,)
+    covered = tuple(c["grid"] for c in covers if c["user"] == user_id and c["grid"] != grid_id)
+    return own + covered
 
 
 async def log_out(token: str | None) -> None:

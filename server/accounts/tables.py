@@ -21,6 +21,10 @@ class User(Table, tablename="account"):
     is_demo = Boolean(default=False)
     # Joined a sweep with its code (name and phone, no password): sees only the sweeps joined, until the session ends.
     is_guest = Boolean(default=False)
+    # A guest's phone number. A guest is an identity of one community (the same number may be a guest in two, and an
+    # account's login number too): `phone` holds a unique stand-in for them, never eleven digits, so that it opens
+    # no log-in and takes no number from anyone; unique with `community` (an index made by a migration).
+    guest_phone = Varchar(length=20, null=True, default=None, index=True)
     created_at = Timestamptz()
 
 

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 from server.accounts.services import CurrentUser
 from server.sweeps.lifecycle import may_sign_out
+from server.sweeps.queries import building_grids
 from server.sweeps.tables import JoinRequest, SweepInvite
-from server.sweeps.team import COORDINATORS, TeamError, parse_grids
+from server.sweeps.team import COORDINATORS, TeamError, code_opens, maker_of, parse_grids
 
 INVITE_HOURS = (1, 2, 4, 8)
 CODE_DIGITS = 6  # typed on a phone's number pad, read out across a stairwell
@@ -54,12 +55,30 @@ def within_scope(user: CurrentUser, grids: str) -> bool:
     return opens is not None and set(opens) <= set(user.grid_ids)
 
 
+MAKER = (
+    SweepInvite.created_by.as_alias("maker_id"),
+    SweepInvite.created_by.role.as_alias("maker_role"),
+    SweepInvite.created_by.grid.as_alias("maker_grid"),
+    SweepInvite.created_by.is_active.as_alias("maker_active"),
+)
+
+
+async def code_works(sweep_id: uuid.UUID, row: dict) -> bool:
+    """Whether a live code still opens some of the sweep: its maker, as they are now, still answers for a grid of
+    it (`row` has the code's grids and MAKER's columns). A deactivated maker's codes open nothing."""
+    opens = await code_opens(row["grids"], maker_of(row))
+    return opens is None or bool(set(opens) & set((await building_grids(sweep_id)).values()))
+
+
 async def live_invites(sweep_id: uuid.UUID, now: datetime) -> list[dict]:
-    return (
-        await SweepInvite.select(SweepInvite.id, SweepInvite.code, SweepInvite.expires_at, SweepInvite.grids)
+    """The sweep's codes not withdrawn nor run out, each with `works`: False once its maker no longer answers for
+    what it opened (the invite page says so instead of showing the digits)."""
+    rows = await (
+        SweepInvite.select(SweepInvite.id, SweepInvite.code, SweepInvite.expires_at, SweepInvite.grids, *MAKER)
         .where((SweepInvite.sweep == sweep_id) & SweepInvite.revoked_at.is_null() & (SweepInvite.expires_at > now))
         .order_by(SweepInvite.created_at, ascending=False)
     )
+    return [row | {"works": await code_works(sweep_id, row)} for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +102,14 @@ async def asking_to_join(user: CurrentUser, sweep_id: uuid.UUID, now: datetime) 
         JoinRequest.expires_at,
         JoinRequest.typed_name,
         JoinRequest.user.name.as_alias("name"),
-        JoinRequest.user.phone.as_alias("phone"),
+        JoinRequest.user.guest_phone.as_alias("phone"),
         JoinRequest.invite.created_by.as_alias("maker"),
     ).where((JoinRequest.invite.sweep == sweep_id) & JoinRequest.used_at.is_null() & (JoinRequest.expires_at > now))
     return [
         Asking(
             id=row["id"],
             name=row["name"],
-            phone_tail=row["phone"][-4:],
+            phone_tail=(row["phone"] or "")[-4:],
             code=row["code"],
             expires_at=row["expires_at"],
             typed_name=row["typed_name"] if row["typed_name"] != row["name"] else "",

@@ -3,6 +3,7 @@ joining.py, the phone's join cookie in accounts/devices.py (docs/decisions/0019)
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ from server.web.pages import render, settings_of
 # A guest back in a sweep: the phone's outbox sends again what the server refused while they were signed out of it
 # (app.js reads this cookie once, then deletes it).
 JOINED_COOKIE = "gc_joined"
+# What someone typed who must confirm with the coordinator's one-time code (code, name, phone), for the step's page.
+CONFIRM_COOKIE = "gc_confirm"
 
 
 class JoinForm(msgspec.Struct, kw_only=True):
@@ -93,6 +96,17 @@ class JoinController(Controller):
         page = render(request, "sweeps/join.html", form=JoinForm(code=code), error=None, back=back, confirming=False)
         return _with_secret(request, page, tokens)
 
+    @get("/confirm", opt={"public": True})
+    async def confirm_page(self, request: Request) -> Response:
+        """Joining with a number this phone cannot prove is its own: the coordinator's one-time code, said in person."""
+        form = _typed(request.cookies.get(CONFIRM_COOKIE))
+        if form is None:
+            return Redirect("/join", status_code=303)  # nothing typed, or it was long ago: the whole form
+        tokens = devices.tokens_of(request.cookies.get(devices.DEVICE_COOKIE))
+        notice = team_message(request, TeamError("confirm_needed"))
+        page = render(request, "sweeps/join.html", form=form, error=None, notice=notice, back=None, confirming=True)
+        return _with_secret(request, page, tokens)
+
     @post("/", opt={"public": True})
     async def join(
         self, request: Request, data: Annotated[JoinForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -112,7 +126,13 @@ class JoinController(Controller):
                 settings, data.code[:16], client_address(request), _now(), current_user(request), asking
             )
         except TeamError as error:
-            status = {"too_many_attempts": 429, "not_a_volunteer": 403}.get(error.code, 400)
+            if error.code == "confirm_needed":
+                # The same answer as a join that went through, a 303 (docs/decisions/0019): the confirmation step
+                # is a page of its own, which keeps what was typed in a short cookie of this phone.
+                step = Redirect("/join/confirm", status_code=303)
+                step.set_cookie(_confirm_cookie(data, settings.secure_cookies))
+                return _with_secret(request, step, tokens)
+            status = {"too_many_attempts": 429, "too_many_guests": 429, "not_a_volunteer": 403}.get(error.code, 400)
             back = await _back(request, tokens) if asking.again and error.code != "who_are_you" else None
             page = render(
                 request,
@@ -129,10 +149,36 @@ class JoinController(Controller):
             await log_out(request.cookies.get(SESSION_COOKIE))  # a session this phone still had ends here
             response.set_cookie(session_cookie(joined.token, settings.join_session_hours, settings.secure_cookies))
         response.set_cookie(_joined_cookie(joined.sweep_id, settings.secure_cookies))
+        if CONFIRM_COOKIE in request.cookies:
+            response.delete_cookie(CONFIRM_COOKIE, path="/join")
         if joined.device_token:
             value = devices.cookie_value(tokens, joined.device_token)
             response.set_cookie(_device_cookie(value, settings.secure_cookies))
         return response
+
+
+def _confirm_cookie(data: JoinForm, secure: bool) -> Cookie:
+    typed = msgspec.json.encode([data.code[:16], data.name[:64], data.phone[:32]])
+    return Cookie(
+        key=CONFIRM_COOKIE,
+        value=base64.urlsafe_b64encode(typed).decode(),
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        max_age=joining.CONFIRM_MINUTES * 60,
+        path="/join",
+    )
+
+
+def _typed(value: str | None) -> JoinForm | None:
+    """What the confirm cookie keeps; None when it is missing or not ours."""
+    try:
+        code, name, phone = msgspec.json.decode(
+            base64.urlsafe_b64decode((value or "")[:512]), type=tuple[str, str, str]
+        )
+    except (ValueError, msgspec.DecodeError):
+        return None
+    return JoinForm(code=code[:16], name=name[:64], phone=phone[:32]) if value else None
 
 
 def _joined_cookie(sweep_id: uuid.UUID, secure: bool) -> Cookie:

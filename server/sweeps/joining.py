@@ -11,7 +11,7 @@ docs/decisions/0019-guest-identity.md. Claims on floors: team.py.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from server.accounts import attempts, devices
@@ -19,9 +19,10 @@ from server.accounts.services import CurrentUser, end_sessions, normalize_phone,
 from server.accounts.tables import User
 from server.db import write_transaction
 from server.settings import Settings
-from server.sweeps.invites import CODE_DIGITS, digits
+from server.sweeps.invites import CODE_DIGITS, MAKER, code_works, digits
 from server.sweeps.tables import JoinRequest, SweepInvite, SweepMember
 from server.sweeps.team import TeamError, add_member
+from server.text import clean_name
 
 CONFIRM_MINUTES = 15  # a one-time code to join again from another phone
 # Refusals counted like wrong passwords: each is a guess (a code, a confirmation) or asks about a phone number.
@@ -62,8 +63,21 @@ async def join(
     phone (or, on a phone a guest joined on before, the code alone) and gets a guest's session for this sweep.
 
     Limited like log-in, per phone number and per client address (six digits are too few to stand guessing); only
-    wrong codes and refusals count (COUNTED), never a refusal by the limit itself.
+    wrong codes and refusals count (COUNTED), never a refusal by the limit itself. A number that this phone's join
+    cookie proves is its own is not held up by others' wrong guesses at it. New guests are limited per address and
+    per code (attempts.new_guest): a 429 that counts as nothing.
     """
+    if current is not None and current.is_guest:
+        # A guest of one community with another's code: they join there as that community's guest of their number
+        # (another identity: guests never cross communities), proven by this phone as anyone would be.
+        community = (
+            await SweepInvite.select(SweepInvite.sweep.community.as_alias("community"))
+            .where(SweepInvite.code == normalize_phone(code))
+            .first()
+        )
+        if community is not None and community["community"] != current.community_id:
+            asking = replace(asking, name=current.name, phone=current.phone, again=False)
+            current = None
     on_phone = await devices.guests_on(list(asking.device_tokens)) if current is None else []
     if current is not None:
         phone = current.phone
@@ -71,14 +85,16 @@ async def join(
         phone = on_phone[0]["phone"] if on_phone else ""
     else:
         phone = normalize_phone(asking.phone)
+    proven = current is None and any(guest["phone"] == phone for guest in on_phone)
     try:
-        attempt = await attempts.begin(settings, "join", phone, address)
+        attempt = await attempts.begin(settings, "join", phone, address, per_phone=not proven)
     except attempts.TooManyAttempts as limited:
         raise TeamError("too_many_attempts", minutes=limited.minutes) from None
     try:
-        joined = await _join(settings, normalize_phone(code), phone, now, current, asking, on_phone)
+        joined = await _join(settings, normalize_phone(code), phone, now, current, asking, on_phone, address)
     except TeamError as refused:
-        await attempts.finish(attempt, "failed" if refused.code in COUNTED else "invalid")
+        outcome = "failed" if refused.code in COUNTED else "limited" if refused.code == "too_many_guests" else "invalid"
+        await attempts.finish(attempt, outcome)
         raise
     except BaseException:
         await attempts.finish(attempt, "failed")
@@ -96,6 +112,8 @@ async def _live_invite(code: str, now: datetime) -> dict:
             SweepInvite.revoked_at,
             SweepInvite.sweep.community.as_alias("community"),
             SweepInvite.sweep.status.as_alias("status"),
+            SweepInvite.grids,
+            *MAKER,
         )
         .where(SweepInvite.code == code)
         .first()
@@ -108,6 +126,10 @@ async def _live_invite(code: str, now: datetime) -> dict:
         raise TeamError("sweep_closed")  # its codes were withdrawn with it; say why
     if invite["revoked_at"] is not None or invite["expires_at"] <= now:
         raise TeamError("expired_code")
+    # What the code opens is its maker's scope of now: a cover that ended, a maker who was deactivated, and the code
+    # opens less, or nothing (docs/decisions/0019).
+    if not await code_works(invite["sweep"], invite):
+        raise TeamError("code_no_longer_valid")
     return invite
 
 
@@ -119,6 +141,7 @@ async def _join(
     current: CurrentUser | None,
     asking: JoinAsking,
     on_phone: list[dict],
+    address: str,
 ) -> Joined:
     invite = await _live_invite(code, now)
     if current is not None:
@@ -131,17 +154,20 @@ async def _join(
 
     if asking.again and not on_phone:
         raise TeamError("who_are_you")  # the phone forgot who joined on it: the whole form
-    name = on_phone[0]["name"] if asking.again else " ".join(asking.name.split())
+    if asking.again:  # the guest this phone joined as in the code's community, if any: their number, their name
+        here = next((guest for guest in on_phone if guest["community"] == invite["community"]), on_phone[0])
+        phone = here["phone"]
+    name = here["name"] if asking.again else clean_name(asking.name)
     if not 1 <= len(name) <= 32:
         raise TeamError("bad_name")
     if len(phone) != 11 or not phone.startswith("1"):
         raise TeamError("bad_phone")
 
     tokens = list(asking.device_tokens)
-    account = await devices.guest_of_phone(phone)
+    account = await devices.guest_of_phone(invite["community"], phone)
     device_token = None
     if account is None:
-        account, device_token = await _new_guest(invite, name, phone, tokens, now)
+        account, device_token = await _new_guest(settings, invite, code, address, name, phone, tokens, now)
     else:
         proven = _proof(account, on_phone)
         if proven is None:
@@ -151,8 +177,6 @@ async def _join(
             # not theirs, before its owner came).
             await devices.forget(account["id"])
             await end_sessions([account["id"]])
-        elif account["community"] != invite["community"]:
-            raise TeamError("other_community")  # said only to the phone that proved it is theirs
         else:
             device_token = proven["token"]
     async with write_transaction():
@@ -165,29 +189,44 @@ async def _join(
     return Joined(sweep_id=invite["sweep"], token=token, device_token=device_token)
 
 
-async def _new_guest(invite: dict, name: str, phone: str, tokens: list[str], now: datetime) -> tuple[dict, str]:
-    """A guest account for a phone number nobody has, with this phone's secret bound to it in the same
-    transaction; if another join made the account a moment ago, this phone's proof for it."""
+async def _new_guest(
+    settings: Settings,
+    invite: dict,
+    code: str,
+    address: str,
+    name: str,
+    phone: str,
+    tokens: list[str],
+    now: datetime,
+) -> tuple[dict, str]:
+    """A guest of the code's community for a phone number it has no guest of, with this phone's secret bound to it
+    in the same transaction; if another join made the guest a moment ago, this phone's proof for it. Within the
+    limits of new guests per client address and per code (attempts.new_guest)."""
     user_id = uuid.uuid4()
     async with write_transaction():
+        try:
+            await attempts.new_guest(settings, code, address)
+        except attempts.TooManyAttempts as limited:
+            raise TeamError("too_many_guests", minutes=limited.minutes) from None
         await User.insert(
             User(
                 id=user_id,
                 community=invite["community"],
-                phone=phone,
+                phone=devices.stand_in(user_id),
+                guest_phone=phone,
                 name=name,
                 role="volunteer",
                 password_hash="",
                 is_guest=True,
                 created_at=now,
             )
-        ).on_conflict(target=User.phone, action="DO NOTHING")
-        account = await devices.guest_of_phone(phone)
+        ).on_conflict(action="DO NOTHING")  # the community's guest of this number, made a moment ago
+        account = await devices.guest_of_phone(invite["community"], phone)
         if account["id"] == user_id:
             return account, await devices.remember(user_id, tokens, now)
     # A second tap on "join" while the first was on its way: the first bound this phone's secret to the guest.
     proven = _proof(account, await devices.guests_on(tokens))
-    if proven is None or account["community"] != invite["community"]:
+    if proven is None:
         raise TeamError("confirm_needed")
     return account, proven["token"]
 
@@ -224,7 +263,7 @@ async def _confirmed(invite: dict, account: dict, asking: JoinAsking, now: datet
                 return
         raise TeamError("wrong_confirmation")
     if _may_ask(invite, account):
-        await _ask_coordinator(invite, account, now, " ".join(asking.name.split())[:32])
+        await _ask_coordinator(invite, account, now, clean_name(asking.name)[:32])
     raise TeamError("confirm_needed")
 
 

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from server.accounts.services import CurrentUser
+from server.accounts.services import CurrentUser, answered_for
 from server.db import write_transaction
 from server.places.tables import Unit
 from server.sweeps.tables import Sweep, SweepArea, SweepClaim, SweepMember, SweepTick
@@ -62,15 +62,53 @@ def parse_grids(text: str | None) -> tuple[uuid.UUID, ...] | None:
     return tuple(uuid.UUID(part) for part in text.split(",") if part and part != "none")
 
 
+async def code_opens(grids: str | None, maker: dict) -> tuple[uuid.UUID, ...] | None:
+    """What a code opens now (None: the whole sweep; (): nothing): the grids stored with it (its maker's when they
+    made it) that its maker still answers for. A deactivated maker's codes open nothing, and a grid worker's code
+    no longer opens a grid whose cover ended (docs/decisions/0019). `maker`: role, grid, is_active of its maker."""
+    if maker is None or not maker.get("is_active"):
+        return ()
+    stored = parse_grids(grids)
+    if maker["role"] == "admin":
+        return stored
+    if maker["role"] != "grid_worker":
+        return ()
+    now = await answered_for(maker["id"], maker["grid"])
+    return tuple(grid for grid in (now if stored is None else stored) if grid in now)
+
+
 async def guest_grids(sweep_id: uuid.UUID, user_id: uuid.UUID) -> tuple[bool, tuple[uuid.UUID, ...] | None]:
-    """Whether a guest is in the sweep (joined, not signed out since), and the grids of the code they last joined
-    with: a grid worker's code opens that grid worker's part of the sweep only (None: all of it)."""
+    """Whether a guest is in the sweep (joined, not signed out since), and the grids the code they last joined with
+    opens now: a grid worker's code opens that grid worker's part of the sweep only, as it is at each use."""
     row = (
-        await SweepMember.select(SweepMember.invite.grids.as_alias("grids"))
+        await SweepMember.select(
+            SweepMember.invite.as_alias("invite"),
+            SweepMember.invite.grids.as_alias("grids"),
+            SweepMember.invite.created_by.as_alias("maker_id"),
+            SweepMember.invite.created_by.role.as_alias("maker_role"),
+            SweepMember.invite.created_by.grid.as_alias("maker_grid"),
+            SweepMember.invite.created_by.is_active.as_alias("maker_active"),
+        )
         .where((SweepMember.id == member_id(sweep_id, user_id)) & SweepMember.ended_at.is_null())
         .first()
     )
-    return (False, None) if row is None else (True, parse_grids(row["grids"]))
+    if row is None:
+        return False, None
+    if row["invite"] is None:
+        return True, None  # in the sweep by a claim made while logged in with an account (no code)
+    return True, await code_opens(row["grids"], maker_of(row))
+
+
+def maker_of(row: dict) -> dict | None:
+    """A code's maker from a row that selected maker_id, maker_role, maker_grid and maker_active."""
+    if row["maker_id"] is None:
+        return None
+    return {
+        "id": row["maker_id"],
+        "role": row["maker_role"],
+        "grid": row["maker_grid"],
+        "is_active": row["maker_active"],
+    }
 
 
 async def members(sweep_id: uuid.UUID, viewer: CurrentUser | None = None) -> list[dict]:

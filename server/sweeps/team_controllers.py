@@ -47,8 +47,19 @@ def team_message(request: Request, error: team.TeamError) -> str:
     texts = {
         "unknown_code": lambda: translate(request, "No sweep has this code. Check the 6 digits with the coordinator."),
         "expired_code": lambda: translate(request, "This code has expired or was withdrawn. Ask for a new one."),
+        "code_no_longer_valid": lambda: translate(
+            request,
+            "This code no longer works: whoever made it no longer answers for this place. "
+            "Ask the coordinator for a new code.",
+        ),
         "too_many_attempts": lambda: translate(
             request, "Too many wrong tries. Wait %(minutes)s minutes, then try again.", minutes=d.get("minutes", 15)
+        ),
+        "too_many_guests": lambda: translate(
+            request,
+            "Many new volunteers have just joined from this network or with this code. Wait %(minutes)s minutes, "
+            "then try again, or ask the coordinator.",
+            minutes=d.get("minutes", 15),
         ),
         "bad_name": lambda: translate(request, "Write your name."),
         "bad_phone": lambda: translate(request, "Write your 11-digit mobile number."),
@@ -133,7 +144,7 @@ class TeamController(Controller):
         for invite in await invites.live_invites(sweep_id, now):
             # A code that opens more than the viewer's grids (the admin's, in a sweep over several grids) is not
             # shown to them: joining with it would take them into the other grids (docs/decisions/0019).
-            shown = invites.within_scope(user, invite["grids"])
+            shown = invites.within_scope(user, invite["grids"]) and invite["works"]
             url = _join_url(request, invite["code"]) if shown else ""
             live.append(
                 invite

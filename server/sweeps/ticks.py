@@ -17,7 +17,7 @@ import msgspec
 
 from server.accounts.services import CurrentUser
 from server.db import RawSQL
-from server.sweeps import rules
+from server.sweeps import rules, team
 from server.sweeps.schemas import TickPayload
 from server.sweeps.services import serialise_per_sweep
 from server.sync.services import Answer, Incoming, Kind, rejection
@@ -49,6 +49,8 @@ class _Caller:
     # everyone else.
     member_of: set[str] | None = None
     signed_out_of: set[str] | None = None
+    # A guest's grids in each of their sweeps, as their code opens them now (a sweep not here: all of it).
+    opens: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -77,7 +79,14 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
             list(set(sweep_ids)),
         ):
             (signed_out_of if row["ended"] else member_of).add(row["sweep"])
-    caller = _Caller(user.role, str(user.community_id), {str(grid) for grid in user.grid_ids}, member_of, signed_out_of)
+    opens = {}
+    for sweep_id in member_of or ():  # what the guest's code opens now: its maker's scope today (decision 0019)
+        grids = (await team.guest_grids(uuid.UUID(sweep_id), user.id))[1]
+        if grids is not None:
+            opens[sweep_id] = {str(grid) for grid in grids}
+    caller = _Caller(
+        user.role, str(user.community_id), {str(grid) for grid in user.grid_ids}, member_of, signed_out_of, opens
+    )
     door_ids: list[str] = msgspec.to_builtins([p.household_id for p in payloads])
     person_ids: list[str | None] = msgspec.to_builtins([p.resident_id for p in payloads])
 
@@ -228,6 +237,11 @@ def _check(caller: _Caller, payload: TickPayload, sweep, household, covered, per
     ):
         # Claims end with the sweep and no new one can be made: "claim these floors first" would be no help.
         return "sweep_closed" if sweep["status"] == "closed" else "outside_claim"
+    if sweep["id"] in caller.opens and household["grid"] not in caller.opens[sweep["id"]]:
+        # Floors claimed while the guest's code opened their grid, which it no longer does (its maker's cover ended,
+        # or its maker left): kept on the phone and sent again once they join with a code that does, as after being
+        # signed out.
+        return "signed_out"
     person_outcome = payload.outcome in rules.PERSON_OUTCOMES
     if person_outcome != (payload.resident_id is not None):
         return "invalid"

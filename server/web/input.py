@@ -5,13 +5,23 @@ but refused by PostgreSQL, which answered a 500 from deep inside whichever query
 it is refused here for every path, query, form and JSON body, so that no domain has to think of it. The sync
 endpoint's writes are the exception: a phone's batch must not fail whole for one write, so server.sync refuses such
 a write alone (and keeps it).
+
+Then every text a form or JSON body brings is cleaned of invisible format characters (server/text.py: bidi
+controls such as U+202E reorder the page around a name), here for all routes, so that no form that stores a name or
+a note can forget it: the handler parses the cleaned body.
 """
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
+import msgspec
 from litestar import Request, Response
+from litestar.datastructures import FormMultiDict
+from litestar.utils.scope.state import ScopeState
 
 from server.i18n import translate
+from server.text import FORMAT_CHARACTERS, clean_structure, clean_text
 from server.web.pages import error_answer
 
 _SYNC = "/api/v1/sync"
@@ -28,14 +38,62 @@ async def refuse_nul(request: Request) -> Response | None:
         body = await request.body()  # kept by the request: the handler parses the same bytes
         if b"%00" in body or b"\x00" in body:
             return _refused(request)
+        _clean_form(request)
+        _clean_url_encoded(request, body)
     elif content_type == "multipart/form-data":
         form = await request.form()  # parsed once: the handler gets this same form
         if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
             return _refused(request)
-    elif content_type.endswith("json") and request.scope["path"] != _SYNC:
-        if b"\\u0000" in await request.body():
+        _clean_form(request)
+    elif content_type.endswith("json"):
+        body = await request.body()
+        if request.scope["path"] != _SYNC and b"\\u0000" in body:
             return _refused(request)
+        _clean_json(request, body)
     return None
+
+
+def _replace_body(request: Request, body: bytes) -> None:
+    """The handler (a new Request on the same scope) reads the body kept in the scope's state."""
+    state = ScopeState.from_scope(request.scope)
+    state.body = body
+    request._body = body
+
+
+def _clean_form(request: Request) -> None:
+    """A form parsed already (the CSRF check reads its token field) is cleaned where it is kept."""
+    form = ScopeState.from_scope(request.scope).form
+    if not isinstance(form, dict):
+        return
+    for key, value in form.items():
+        if isinstance(value, str):
+            form[key] = clean_text(value)
+        elif isinstance(value, list):
+            form[key] = [clean_text(item) if isinstance(item, str) else item for item in value]
+    request._form = FormMultiDict.from_form_data(form)
+
+
+def _clean_url_encoded(request: Request, body: bytes) -> None:
+    try:
+        text = body.decode("ascii")
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        return  # not a form anyone's browser sends: the handler refuses it in words
+    if any(FORMAT_CHARACTERS.search(key) or FORMAT_CHARACTERS.search(value) for key, value in pairs):
+        _replace_body(request, urlencode([(clean_text(key), clean_text(value)) for key, value in pairs]).encode())
+
+
+def _clean_json(request: Request, body: bytes) -> None:
+    """Only a body holding a format character (as UTF-8, or escaped as \\uXXXX) is decoded and written again."""
+    try:
+        if not (FORMAT_CHARACTERS.search(body.decode("utf-8")) or b"\\u" in body):
+            return
+        value = msgspec.json.decode(body)
+        cleaned = clean_structure(value)
+    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
+        return  # the handler answers a malformed (or absurdly deep) body in words
+    if cleaned != value:
+        _replace_body(request, msgspec.json.encode(cleaned))
 
 
 def _refused(request: Request) -> Response:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup
 
 from server import i18n
 from server.imports import limits
@@ -82,6 +83,9 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
     )
     i18n.install(env)
+    # A name a person gave, isolated from the text around it: right-to-left letters in one name cannot reorder its
+    # neighbours (a phone number's tail beside it). Format characters are removed when text comes in (server/text.py).
+    env.filters["bdi"] = lambda value: Markup("<bdi>{}</bdi>").format(value)
     env.globals.update(
         static_url=static_url,
         local_time=_local_time,

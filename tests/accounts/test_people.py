@@ -95,3 +95,29 @@ async def test_a_phone_comes_back_only_to_the_same_person_and_the_last_admin_sta
     assert back.user_id == other.user_id and worker.user_id != other.user_id
     with pytest.raises(provisioning.ProvisioningError, match="11-digit"):
         await provisioning.add_user(community, "admin", "1٣855550009", "异体数字")  # Arabic-Indic digits
+
+
+async def test_a_number_a_guest_joined_with_is_no_obstacle_to_a_real_account(app):
+    """Someone joined a sweep with a number (theirs or not, here or in another community): the admin still makes
+    the account for that number, and the guest stays a guest apart, with what they recorded (decision 0019)."""
+    from server.accounts.tables import User
+    from tests.sweeps.test_routes import make_sweep
+    from tests.sweeps.test_team import join, make_code
+
+    place = PLACE | {"subdistrict": "号码街道", "district": "号码区"}
+    loaded = await load_places(LIST.encode(), "list.csv", community="号码社区", **place)
+    admin_account = await provisioning.add_user(loaded.community_id, "admin", "13866660001", "钱主任")
+    async with browser(app) as worker, browser(app) as squatter:
+        code = await make_code(worker, await make_sweep(worker, "占号"))  # in the demo community
+        assert (await join(squatter, code, name="占号的人", phone="13866660002")).status_code == 303
+        squatter_id = (await squatter.get("/api/v1/me")).json()["id"]
+    async with browser(app) as admin, browser(app) as real:
+        await log_in(admin, "13866660001", admin_account.password)
+        form = {"_csrf_token": csrf(admin)["x-csrftoken"], "name": "孙网格", "phone": "13866660002", "grid": "1"}
+        made = await admin.post("/people", data=form | {"role": "grid_worker"})
+        assert made.status_code == 200 and "13866660002" in made.text, made.text
+        assert (await log_in(real, "13866660002", password_on(made.text))).status_code == 303
+        me = (await real.get("/api/v1/me")).json()
+        assert me["id"] != squatter_id and me["role"] == "grid_worker" and me["name"] == "孙网格"
+    guest = await User.objects().get(User.id == squatter_id)
+    assert guest.is_guest and guest.guest_phone == "13866660002" and guest.name == "占号的人"

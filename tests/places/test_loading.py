@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from server.accounts import provisioning
+from server.accounts.devices import stand_in
 from server.accounts.provisioning import ProvisioningError, deactivate_user, reset_password
 from server.accounts.tables import User, UserSession
 from server.places.list_rows import LoadError, grid_name, grid_number
@@ -216,12 +218,14 @@ async def test_accounts_for_the_admin_and_a_grid_worker_who_then_sees_their_grid
         with pytest.raises(ProvisioningError, match=refused):
             await add_user(*args)
 
-    guest = User(community=loaded.community_id, phone="13822220009", name="志愿者", role="volunteer", is_guest=True)
+    guest_id = uuid.uuid4()  # joined a sweep once with a code: a guest of the number, apart from log-in numbers
+    guest = User(id=guest_id, community=loaded.community_id, phone=stand_in(guest_id), guest_phone="13822220009")
+    guest.name, guest.role, guest.is_guest = "志愿者", "volunteer", True
     guest.password_hash, guest.created_at = "", stored.created_at
-    await guest.save()  # joined a sweep once with a code
-    upgraded = await add_user("开户社区", "grid_worker", "13822220009", "老志愿", grid=1)
-    assert upgraded.user_id == guest.id
-    assert (await User.objects().get(User.id == guest.id)).is_guest is False
+    await guest.save()
+    account = await add_user("开户社区", "grid_worker", "13822220009", "老志愿", grid=1)
+    assert account.user_id != guest.id  # the account is made; the guest stays a guest, its records its own
+    assert (await User.objects().get(User.id == guest.id)).is_guest is True
 
     async with browser(app) as phone:
         assert (await log_in(phone, "13822220002", worker.password)).status_code == 303

@@ -23,7 +23,7 @@ async def withdraw(client, sweep_id: str, code: str, sign_out: bool):
 
 
 async def sessions(phone: str) -> int:
-    user = await User.objects().get(User.phone == phone)
+    user = await User.objects().get(User.guest_phone == phone)
     return await UserSession.count().where(UserSession.user == user.id)
 
 
@@ -90,7 +90,7 @@ async def test_signing_out_a_codes_guests_spares_volunteers_with_accounts_and_ot
             assert (await sync_tick(first, sweep_id, household=demo_uuid("household", "2-1-201")))[
                 "status"
             ] == "accepted"
-    guest = await User.objects().get(User.phone == "15500000042")
+    guest = await User.objects().get(User.guest_phone == "15500000042")
     assert await SweepMember.count().where(SweepMember.user == guest.id) == 1
 
 

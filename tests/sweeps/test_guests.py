@@ -8,6 +8,8 @@ import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import httpx
+import msgspec
 import pytest
 
 from server.accounts.passwords import hash_password
@@ -26,6 +28,20 @@ DEVICE_COOKIE = "gc_device"
 
 def error_of(page: str) -> str:
     found = re.search(r'data-testid="form-error">(.*?)</p>', page, re.S)
+    return found.group(1).strip() if found else ""
+
+
+async def confirm_step(client, answer) -> str:
+    """A join that needs the coordinator's one-time code: answered like a join that went through (a 303), to a step
+    of its own that keeps what was typed and asks for the code. The step's page."""
+    assert answer.status_code == 303 and answer.headers["location"] == "/join/confirm", answer.text
+    page = await client.get("/join/confirm")
+    assert page.status_code == 200 and 'name="confirm"' in page.text
+    return page.text
+
+
+def notice_of(page: str) -> str:
+    found = re.search(r'data-testid="confirm-notice">(.*?)</p>', page, re.S)
     return found.group(1).strip() if found else ""
 
 
@@ -75,13 +91,13 @@ async def test_a_phone_number_and_any_live_code_do_not_take_over_a_guest(app):
 
     async with browser(app) as attacker:  # knows her number and holds a live code of another sweep
         answer = await join(attacker, other_code, name="坏人", phone="15300000001")
-        assert answer.status_code == 400 and "确认码" in error_of(answer.text)
+        assert "确认码" in notice_of(await confirm_step(attacker, answer))
         assert "gc_session" not in attacker.cookies and await me(attacker) is None
         assert (await attacker.get(f"/sweeps/{hers}", follow_redirects=False)).status_code == 303  # to log in
         # Nor does a tick get stored under her name.
         assert (await attacker.post("/api/v1/sync", json={"writes": []}, headers=csrf(attacker))).status_code == 401
 
-    victim = await User.objects().get(User.phone == "15300000001")
+    victim = await User.objects().get(User.guest_phone == "15300000001")
     assert str(victim.id) == victim_id and victim.name == "甲"
     assert not await SweepMember.exists().where(
         (SweepMember.user == victim.id) & (SweepMember.sweep == uuid.UUID(other))
@@ -118,7 +134,7 @@ async def test_the_same_phone_comes_back_as_the_same_person_by_its_join_cookie(a
         await phone.post("/logout", headers=csrf(phone))
         answer = await join(phone, await make_code(worker, other), name="孙二", phone="15300000002")
         assert answer.status_code == 303 and (await me(phone))["id"] == before
-    assert (await User.objects().get(User.phone == "15300000002")).name == "孙志愿"
+    assert (await User.objects().get(User.guest_phone == "15300000002")).name == "孙志愿"
 
 
 async def test_another_phone_gets_back_in_only_with_the_coordinators_one_time_code(app):
@@ -132,8 +148,8 @@ async def test_another_phone_gets_back_in_only_with_the_coordinators_one_time_co
 
         async with browser(app) as second:  # the same volunteer on a new phone (or a cleared browser)
             refused = await join(second, code, name="周志愿", phone="15300000003")
-            assert refused.status_code == 400 and "确认码" in error_of(refused.text)
-            assert 'name="confirm"' in refused.text and 'value="15300000003"' in refused.text
+            step = await confirm_step(second, refused)
+            assert "确认码" in notice_of(step) and 'value="15300000003"' in step and 'value="周志愿"' in step
             one_time = await one_time_code(worker, sweep_id, "周志愿")
             assert "尾号 0003" in (await worker.get(f"/sweeps/{sweep_id}/invite")).text
             wrong = "000000" if one_time != "000000" else "111111"
@@ -153,20 +169,19 @@ async def test_another_phone_gets_back_in_only_with_the_coordinators_one_time_co
         assert 'data-testid="rejoin-request"' not in page  # used: gone from the coordinator's page
 
 
-async def test_the_refusal_does_not_tell_whether_a_phone_has_an_account(app):
+async def test_the_answer_does_not_tell_whether_a_phone_is_known(app):
     async with browser(app) as worker:
         sweep_id = await make_sweep(worker, "不告诉")
         code = await make_code(worker, sweep_id)
     async with browser(app) as guest:
         await join(guest, code, name="吴志愿", phone="15300000004")
     answers = []
-    for phone in ("13800000001", "15300000004"):  # a grid worker's account; a guest's
+    for phone in ("13800000001", "15300000014", "15300000004"):  # a grid worker's account; a new number; a guest's
         async with browser(app) as stranger:
             answer = await join(stranger, code, name="某人", phone=phone)
-            answers.append((answer.status_code, error_of(answer.text)))
-            assert "gc_session" not in stranger.cookies
-    assert answers[0] == answers[1] and answers[0][0] == 400
-    assert "已有账号" not in answers[0][1]
+            answers.append((answer.status_code, answer.text))
+    # The same answer, a 303 with nothing in it (a known number's goes to the confirmation step).
+    assert len(set(answers)) == 1 and answers[0] == (303, "")
     # Only the guest's request reaches the coordinator; an account's is never handed out as a guest's.
     async with browser(app) as worker:
         await log_in(worker, "13800000002")
@@ -179,17 +194,23 @@ async def test_join_refusals_are_limited_per_phone_and_a_429_is_not_counted(app)
     async with browser(app) as worker:
         sweep_id = await make_sweep(worker, "限次")
         code = await make_code(worker, sweep_id)
-    async with browser(app) as guest:
-        await join(guest, code, name="郑志愿", phone="15300000005")
-    limit = app.state.settings.login_max_failures_per_account
-    async with browser(app) as stranger:
-        for _ in range(limit):
-            assert (await join(stranger, code, name="某人", phone="15300000005")).status_code == 400
-        for _ in range(3):
-            answer = await join(stranger, code, name="某人", phone="15300000005")
-            assert answer.status_code == 429 and "太多" in error_of(answer.text)
-        # Another phone number from the same address is not held up by this one.
-        assert (await join(stranger, code, name="王新人", phone="15300000006")).status_code == 303
+    async with browser(app) as owner:
+        await join(owner, code, name="郑志愿", phone="15300000005")
+        await owner.post("/logout", headers=csrf(owner))
+        limit = app.state.settings.login_max_failures_per_account
+        async with browser(app) as stranger:
+            for _ in range(limit):
+                answer = await join(stranger, code, name="某人", phone="15300000005")
+                assert answer.headers["location"] == "/join/confirm"
+            for _ in range(3):
+                answer = await join(stranger, code, name="某人", phone="15300000005")
+                assert answer.status_code == 429 and "太多" in error_of(answer.text)
+            # Another phone number from the same address is not held up by this one.
+            assert (await join(stranger, code, name="王新人", phone="15300000006")).status_code == 303
+        # The number's owner, on the phone its join cookie proves, is not locked out by someone else's tries.
+        answer = await join(owner, code, name="郑志愿", phone="15300000005")
+        assert answer.status_code == 303 and answer.headers["location"] == f"/sweeps/{sweep_id}"
+        assert (await me(owner))["name"] == "郑志愿"
     failed = await LoginAttempt.count().where(
         (LoginAttempt.phone == "15300000005") & (LoginAttempt.outcome == "failed")
     )
@@ -232,27 +253,29 @@ async def far_code():
     return code
 
 
-async def test_a_guest_never_crosses_communities(app, far_code):
+async def test_the_same_number_is_a_guest_apart_in_each_community(app, far_code):
+    """A volunteer helps two communities with one number: two identities, and neither opens the other's sweeps."""
     async with browser(app) as worker, browser(app) as phone:
         sweep_id = await make_sweep(worker, "本社区")
         await join(phone, await make_code(worker, sweep_id), name="冯志愿", phone="15300000007")
-        tiebei = (await me(phone))["community_id"]
-        await phone.post("/logout", headers=csrf(phone))
-        # From their own phone (the join cookie proves it is them): told why, in words.
-        answer = await join(phone, far_code, name="冯志愿", phone="15300000007")
-        assert answer.status_code == 400 and "别的社区" in error_of(answer.text)
-        # Logged in as the guest: the same.
-        await join(phone, await make_code(worker, sweep_id), name="冯志愿", phone="15300000007")
+        home = await me(phone)
+        # Logged in as this community's guest, with the other community's code: its own guest of the number.
         answer = await phone.post(
             "/join", data={"_csrf_token": csrf(phone)["x-csrftoken"], "code": far_code}, follow_redirects=False
         )
-        assert answer.status_code == 400 and "别的社区" in error_of(answer.text)
-    async with browser(app) as stranger:  # from any other phone: the refusal that tells nothing
+        assert answer.status_code == 303
+        far = await me(phone)
+        assert far["id"] != home["id"] and far["community_id"] != home["community_id"] and far["name"] == "冯志愿"
+        assert (await phone.get(f"/sweeps/{sweep_id}", follow_redirects=False)).status_code in (303, 404)
+        # Back home from the same phone, its join cookie proves the first identity: the same person as before.
+        await phone.post("/logout", headers=csrf(phone))
+        await join(phone, await make_code(worker, sweep_id), name="冯志愿", phone="15300000007")
+        assert (await me(phone))["id"] == home["id"]
+    async with browser(app) as stranger:  # from any other phone, each is a number known in its community
         answer = await join(stranger, far_code, name="冯志愿", phone="15300000007")
-        assert answer.status_code == 400 and "确认码" in error_of(answer.text)
-    guest = await User.objects().get(User.phone == "15300000007")
-    assert str(guest.community) == tiebei
-    assert await JoinRequest.count().where(JoinRequest.user == guest.id) == 0  # not shown to another community
+        assert answer.headers["location"] == "/join/confirm" and await me(stranger) is None
+    guests = await User.select(User.id, User.community).where(User.guest_phone == "15300000007")
+    assert len(guests) == 2 and len({row["community"] for row in guests}) == 2
 
 
 async def test_ticks_held_by_a_signed_out_guest_are_stored_once_the_same_phone_is_back(app):
@@ -294,3 +317,53 @@ async def test_a_phone_a_guest_joined_on_still_serves_others(app):
         assert (await join(phone, code, name="卫志愿", phone="15300000009")).status_code == 303
         assert (await me(phone))["name"] == "卫志愿"
         assert (await log_in(phone, "13900000004")).status_code == 303  # an account, on the same phone
+
+
+def phone_at(app, address: str) -> httpx.AsyncClient:
+    """A phone whose requests come from `address` (a mobile network's, a NAT's)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
+
+
+async def test_new_guests_are_limited_per_address_and_per_code_and_a_429_counts_for_nothing(app):
+    """One script cannot fill a sweep with made-up volunteers (issue 15: 60 guests from one address in a burst)."""
+    async with browser(app) as worker:
+        sweep_id = await make_sweep(worker, "占号")
+        code = await make_code(worker, sweep_id)
+    settings = app.state.settings
+    app.state.settings = msgspec.structs.replace(
+        settings, join_max_new_guests_per_address=3, join_max_new_guests_per_code=5
+    )
+    try:
+        first = phone_at(app, "203.0.113.7")
+        assert (await join(first, code, name="占号0", phone="15600000000")).status_code == 303
+        for n in range(1, 3):
+            async with phone_at(app, "203.0.113.7") as squatter:
+                assert (await join(squatter, code, name=f"占号{n}", phone=f"1560000000{n}")).status_code == 303
+        async with phone_at(app, "203.0.113.7") as squatter:
+            answer = await join(squatter, code, name="占号3", phone="15600000003")
+            assert answer.status_code == 429 and "新志愿者太多" in error_of(answer.text)
+            assert "gc_session" not in squatter.cookies
+        assert await User.count().where(User.guest_phone == "15600000003") == 0
+        assert (
+            await LoginAttempt.count().where((LoginAttempt.phone == "15600000003") & (LoginAttempt.outcome == "failed"))
+            == 0
+        )  # the 429 is not a wrong guess: it locks nobody out
+        # Someone who joined before, back on their own phone from the same address, is no new guest.
+        await first.post("/logout", headers=csrf(first))
+        answer = await join(first, code, name="占号0", phone="15600000000")
+        assert answer.status_code == 303 and answer.headers["location"] == f"/sweeps/{sweep_id}"
+        await first.aclose()
+        # Other addresses go on until the code's own limit.
+        for n, address in ((4, "198.51.100.1"), (5, "198.51.100.2")):
+            async with phone_at(app, address) as volunteer:
+                assert (await join(volunteer, code, name="志愿", phone=f"1560000000{n}")).status_code == 303
+        async with phone_at(app, "198.51.100.3") as volunteer:
+            assert (await join(volunteer, code, name="志愿", phone="15600000006")).status_code == 429
+        # Another code of the same sweep is not held up by this one.
+        async with browser(app) as worker, phone_at(app, "198.51.100.4") as volunteer:
+            await log_in(worker, "13800000002")
+            other = await make_code(worker, sweep_id)
+            assert (await join(volunteer, other, name="志愿", phone="15600000007")).status_code == 303
+    finally:
+        app.state.settings = settings

@@ -60,7 +60,7 @@ async def test_a_volunteer_joins_by_code_and_sees_only_that_sweep(app):
         assert (await phone.get(f"/sweeps/{other_sweep}")).status_code == 404  # a guest sees what they joined
         assert "not joined" not in (await phone.get("/")).text
         assert (await phone.get(f"/buildings/{demo_uuid('building', '2')}")).status_code == 403  # no register
-    guest = await User.objects().get(User.phone == "15500000001")
+    guest = await User.objects().get(User.guest_phone == "15500000001")
     assert guest.is_guest and guest.password_hash == ""
     async with browser(app) as client:  # a guest account has no password: it can never log in with one
         await client.get("/login")
@@ -101,16 +101,22 @@ async def test_joining_with_the_phone_of_an_account_opens_nothing(app):
     async with browser(app) as coordinator:
         sweep_id = await make_sweep(coordinator, "account phone")
         code = await make_code(coordinator, sweep_id)
+    worker = await User.objects().get(User.phone == "13800000002")
     async with browser(app) as phone:
         answer = await join(phone, code, phone="13800000002")  # 李雪敏's own number: the code must not open it
-        # Said as for any number already known, a guest's too: the page does not tell which numbers have accounts.
-        assert answer.status_code == 400 and "确认码" in answer.text and "有密码账号的，请先登录" in answer.text
-        assert "gc_session" not in phone.cookies
+        # A guest is not a log-in number: this is a guest of the number, apart from the account, as for any new
+        # number (the answer does not tell that the number has an account), and it sees none of the account's.
+        assert answer.status_code == 303 and answer.headers["location"] == f"/sweeps/{sweep_id}"
+        me = (await phone.get("/api/v1/me")).json()
+        assert me["id"] != str(worker.id) and me["role"] == "volunteer" and me["name"] == "王志愿"
+        assert (await phone.get("/register", follow_redirects=False)).status_code in (403, 404)
+        await phone.post("/logout", headers=csrf(phone))
         await log_in(phone, "13900000004")  # a volunteer with an account enters the code only
         answer = await phone.post(
             "/join", data={"_csrf_token": csrf(phone)["x-csrftoken"], "code": code}, follow_redirects=False
         )
         assert answer.status_code == 303
+    assert (await User.objects().get(User.phone == "13800000002")).name == worker.name
     volunteer = await User.objects().get(User.phone == "13900000004")
     assert await SweepMember.exists().where(
         (SweepMember.sweep == uuid.UUID(sweep_id)) & (SweepMember.user == volunteer.id)
