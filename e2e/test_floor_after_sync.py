@@ -108,6 +108,7 @@ def test_a_newer_answer_from_someone_else_is_not_hidden_by_what_this_phone_sent(
     screen = _claimed_floor(page_as, sweep, 15)
     volunteer = screen.page
     screen.tick("42-1-1501", "已完成")
+    expect(screen.state("42-1-1501")).to_contain_text("已完成")  # on the phone (a reload before may lose a tap)
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
     volunteer.reload()
     expect(screen.state("42-1-1501")).to_have_text("已完成", use_inner_text=True)
