@@ -87,7 +87,15 @@ async function offlinePage() {
   return (await (await caches.open(SHELL_CACHE)).match(OFFLINE_URL)) || Response.error();
 }
 
+// The browser knows it has no network (navigator.onLine false: flight mode, no signal at all): a page is answered
+// from what the phone holds at once, not after a fetch that can only fail (the timeouts are for a network that
+// answers slowly, or not at all, while the phone believes it is online).
+function knownOffline() {
+  return self.navigator && self.navigator.onLine === false;
+}
+
 async function networkFirstPage(request) {
+  if (knownOffline()) return offlinePage();
   try {
     return await fetchWithTimeout(request);
   } catch (error) {
@@ -101,6 +109,7 @@ async function networkFirstPage(request) {
 function networkFirstKeepingACopy(event, cacheName) {
   const request = event.request;
   const cached = caches.open(cacheName).then((cache) => cache.match(request, { ignoreSearch: true }));
+  if (knownOffline()) return cached.then((copy) => copy || offlinePage());
   const network = fetchWithTimeout(request);
   event.waitUntil(
     network
@@ -136,14 +145,16 @@ self.addEventListener("sync", (event) => {
 });
 
 // Strategy "cache first": static URLs carry a content hash (?v=...), so a cached copy is never stale.
+// A page copy kept from before an update asks for an older ?v= of a shell file: the current one will do, rather
+// than a page without its script (whose taps would then be lost, and whose waiting writes would not be shown).
+// Such a file waits for the network as long as a kept page does, no longer: a stalled request never fails by
+// itself, and the page's scripts would wait for it for ever (seen in issue 14: a floor opened with no sync state).
 async function cacheFirst(request) {
   const cached = await caches.match(request);
   if (cached) return cached;
-  try {
-    return await fetch(request);
-  } catch (error) {
-    // Offline, a page copy kept from before an update asks for an older ?v= of a shell file: the current one
-    // will do, rather than a page without its script (whose taps would then be lost).
-    return (await caches.match(request, { ignoreSearch: true })) || Response.error();
-  }
+  const current = await caches.match(request, { ignoreSearch: true });
+  if (!current) return fetch(request).catch(() => Response.error());
+  if (knownOffline()) return current;
+  const late = new Promise((resolve) => setTimeout(resolve, KEPT_COPY_AFTER_MS));
+  return (await Promise.race([fetch(request).catch(() => null), late])) || current;
 }

@@ -45,6 +45,9 @@ class Recorder:
     seq: int = 0
     at: datetime | None = None
     settled: bool = False
+    # Their whole floor's "nobody home" here, set aside because the door was recorded on its own: before or after
+    # it, whoever did (decision 0020), so neither "since" nor "by a coordinator" may be said of it.
+    set_aside: bool = False
 
 
 async def export_rows(user: CurrentUser, sweep_id: uuid.UUID) -> tuple[str, list[dict]] | None:
@@ -120,7 +123,7 @@ def _recorders(memory: DoorMemory, who: dict[str, dict]) -> list[Recorder]:
     for volunteer, said in memory.floor_words.items():
         if volunteer not in found and not said.purged:
             found[volunteer] = Recorder(
-                _name(who, volunteer), said.outcome, seq=said.seq, at=moment(said.at), settled=set_aside
+                _name(who, volunteer), said.outcome, seq=said.seq, at=moment(said.at), set_aside=set_aside
             )
     for said in memory.people.values():
         if not said.by:

@@ -21,6 +21,7 @@ from server.sweeps.tables import SweepClaim, SweepTick
 _FLOORS_SQL = (
     "SELECT CAST(h.floor AS BIGINT) AS floor, count(*) AS doors,"
     " sum(CASE WHEN s.outcome IS NULL OR s.outcome = '' THEN 1 ELSE 0 END) AS open_doors,"
+    " sum(CASE WHEN s.outcome IN ('nobody_home', 'come_back', 'partial') THEN 1 ELSE 0 END) AS revisit,"
     " CAST(u.id AS TEXT) AS unit_id, CAST(u.floors AS BIGINT) AS floors, b.name AS building_name,"
     " CAST(b.grid AS TEXT) AS grid"
     " FROM unit u JOIN building b ON b.id = u.building JOIN household h ON h.unit = u.id"
@@ -80,12 +81,14 @@ async def floor_screen(
         if person["relation"] == "head" or person["id"] not in head:
             head[person["id"]] = person["name"]
     notes: dict[str, str] = {}
+    seqs: dict[str, int] = {}
     last_word: dict[str, Said] = {}
     for door in here:
         if not door["memory"]:
             continue
         memory = MEMORY_DECODER.decode(door["memory"])
         notes[door["id"]] = memory.note
+        seqs[door["id"]] = memory.seq
         # The last outcome to arrive counts for each person (rules.person_sweep_state), also for someone who moved
         # to another door of this floor during the sweep and was recorded at both.
         for person, said in memory.people.items():
@@ -104,7 +107,13 @@ async def floor_screen(
             )
     holder, may_record, mine = await _claims_here(user, sweep_id, unit_id, floor)
     tiles = [
-        FloorTile(floor=row["floor"], doors=int(row["doors"]), left=int(row["open_doors"]), mine=row["floor"] in mine)
+        FloorTile(
+            floor=row["floor"],
+            doors=int(row["doors"]),
+            left=int(row["open_doors"]),
+            revisit=int(row["revisit"]),
+            mine=row["floor"] in mine,
+        )
         for row in sorted(per_floor, key=lambda row: -row["floor"])
     ]
     return FloorScreen(
@@ -134,6 +143,7 @@ async def floor_screen(
                 conflict=bool(d["conflict"]),  # SQLite gives 0 or 1
                 note=notes.get(d["id"], ""),
                 people=people.get(d["id"], []),
+                seq=seqs.get(d["id"], 0),
             )
             for d in sorted(here, key=lambda d: d["room"])
         ],

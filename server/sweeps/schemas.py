@@ -61,6 +61,9 @@ class DoorRow(msgspec.Struct, kw_only=True):
     conflict: bool
     note: str = ""  # the latest note a volunteer left at this door ("dog: knock loudly")
     people: list[PersonRow] = []  # person sweeps only
+    # The last tick of the door in this page (the server's seq, 0: none): a tick the phone sent with a higher seq
+    # is not in the page yet, and the phone lays it over the page (app.js, decision 0014).
+    seq: int = 0
 
 
 class FloorTile(msgspec.Struct, kw_only=True):
@@ -69,6 +72,8 @@ class FloorTile(msgspec.Struct, kw_only=True):
     floor: int
     doors: int  # doors of this floor in the sweep
     left: int  # of them with no outcome yet
+    # of them visited, but to go back to (nobody home, come back later): a floor climbed is not a floor done
+    revisit: int = 0
     mine: bool = False  # inside a live claim of the viewer
 
 

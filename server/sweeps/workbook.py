@@ -65,6 +65,8 @@ def _recorder_text(request: Request, recorder: Recorder, zone: ZoneInfo) -> str:
         said.append(recorder.at.astimezone(zone).strftime("%m-%d %H:%M"))
     if recorder.settled:
         said.append(translate(request, "(settled by a coordinator since)"))
+    if recorder.set_aside:
+        said.append(translate(request, "(whole floor, set aside: the door was recorded on its own)"))
     return _said(request, recorder.name, " ".join(said))
 
 

@@ -103,7 +103,16 @@ def invalid(request: Request, exc: ValidationException) -> Response:
     return error_answer(request, 400, translate(request, "Invalid input."))
 
 
+# What Litestar says when the body stops coming because the client went away (litestar.connection.Request.stream).
+_CLIENT_GONE = "client disconnected prematurely"
+
+
 def http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.detail == _CLIENT_GONE:
+        # A phone that lost signal mid-request, or gave up on a stalled one: the network's doing, not a server error.
+        # Nobody reads the answer; the phone sends the writes again (0004).
+        log.info("client went away during %s %s", request.method, request.url.path)
+        return Response(b"", status_code=400)
     if exc.status_code >= 500:
         return server_error(request, exc)
     if too_many_fields(exc):

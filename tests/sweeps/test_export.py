@@ -6,13 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 import zipfile
+from datetime import UTC, datetime
 
 from openpyxl import load_workbook
 
-from tests.conftest import log_in
+from tests.conftest import csrf, log_in
+from tests.sweeps.helpers import claim
 from tests.sweeps.test_door_words import ZONE, two_guests_disagree
-from tests.sweeps.test_routes import WORKER, make_sweep, tick
+from tests.sweeps.test_routes import DOOR, VOLUNTEER, WORKER, make_sweep, tick
 
 COLUMNS = ["楼栋", "单元", "楼层", "门牌", "人数", "结果", "说法不一", "登记次数", "登记人", "最后登记时间"]
 
@@ -118,3 +121,30 @@ async def test_the_apps_own_sweep_names_make_valid_sheets(client):
     book = load_workbook(io.BytesIO(answer.content))
     assert book.sheetnames == ["Revisit： " + name.replace("/", "／")] and book.active.max_row == 1 + 107
     client.cookies.set("gc_lang", "zh_CN")
+
+
+async def test_a_whole_floors_answer_set_aside_by_the_doors_own_is_not_said_to_be_settled_since(client):
+    """Issue 14 (a stranger's walk): the grid worker recorded 2-1-301 done; a volunteer's whole-floor nobody-home,
+    made offline on a page drawn before, arrived after it. The export said "赵志刚：无人应答 …（之后网格员已核实）":
+    "since" is wrong (the worker was first), and no coordinator settled it; the door's own answer set it aside,
+    whatever the order (decision 0020)."""
+    sweep_id = await make_sweep(client, "整层与单户的先后")
+    await log_in(client, VOLUNTEER)
+    await claim(client, sweep_id)
+    await log_in(client, WORKER)
+    assert (await tick(client, sweep_id, "done")).status_code == 303
+    await log_in(client, VOLUNTEER)
+    write = {
+        "id": str(uuid.uuid4()),
+        "kind": "sweep.tick",
+        "device_time": datetime.now(UTC).isoformat(),
+        "payload": {"sweep_id": sweep_id, "household_id": str(DOOR), "outcome": "nobody_home", "bulk": True},
+    }
+    answer = await client.post("/api/v1/sync", json={"writes": [write]}, headers=csrf(client))
+    assert answer.json()["answers"][0]["status"] == "accepted"
+
+    await log_in(client, WORKER)
+    recorded_by = door_row(csv_rows(await client.get(f"/sweeps/{sweep_id}/export/csv")))[8]
+    worker, volunteer = recorded_by.split("；")
+    assert worker.startswith("李雪敏：已完成") and "（" not in worker
+    assert volunteer.endswith("（整层无人应答，不算：这户单独登记过）") and "之后" not in volunteer

@@ -159,6 +159,26 @@ async def test_a_second_different_tap_from_the_same_page_is_recorded_not_refused
     assert "1户要再访" in (await client.get(f"/sweeps/{sweep_id}")).text  # the last tap is the door's answer
 
 
+async def test_the_door_screen_says_the_last_tick_it_shows_of_each_door(client):
+    """Issue 14: the phone lays the ticks it sent over a page older than them (a page drawn before they arrived, or
+    its copy on the phone), and only over such a page: each door says the server's seq of its last tick."""
+    sweep_id = await make_sweep(client, "seq on the page")
+    await log_in(client, VOLUNTEER)
+    await claim(client, sweep_id)
+
+    def seqs(page) -> dict[str, int]:
+        return {door: int(seq) for door, seq in re.findall(r'id="d-([0-9a-f-]+)"[^>]*data-outbox-seq="(\d+)"', page)}
+
+    before = seqs((await client.get(floor_url(sweep_id))).text)
+    assert len(before) == 3 and set(before.values()) == {0}
+    for outcome in ("done", "refused"):
+        assert (await tick(client, sweep_id, outcome)).status_code == 303
+    last = max(t["seq"] for t in await SweepTick.select(SweepTick.seq).where(SweepTick.sweep == uuid.UUID(sweep_id)))
+    after = seqs((await client.get(floor_url(sweep_id))).text)
+    assert after[str(DOOR)] == last
+    assert [seq for door, seq in after.items() if door != str(DOOR)] == [0, 0]
+
+
 async def test_needs_help_asks_what_help(client):
     sweep_id = await make_sweep(client, "help")
     await log_in(client, VOLUNTEER)
@@ -225,7 +245,12 @@ async def test_whole_floor_nobody_home_is_one_tick_per_door_after_a_confirm_nami
     assert ticks == [{"outcome": "nobody_home", "bulk": True}] * 3
     progress = await client.get(f"/sweeps/{sweep_id}")
     assert "3户要再访" in progress.text
-    assert 'data-testid="floor-nobody-home"' not in (await client.get(floor_url(sweep_id))).text
+    page = (await client.get(floor_url(sweep_id))).text
+    assert 'data-testid="floor-nobody-home"' not in page
+    # The floor picker: every door visited, none done: not ✓ (all recorded), but three to go back to (issue 14).
+    tile = re.search(r'<a class="floor-tile[^"]*" href="3"[^>]*>.*?</a>', page).group(0)
+    assert "✓" not in tile and "visited" in tile and "再访3" in tile and "每户都去过" in tile
+    assert "剩3" in re.search(r'<a class="floor-tile[^"]*" href="4"[^>]*>.*?</a>', page).group(0)
 
 
 async def test_a_stale_whole_floor_nobody_home_leaves_a_door_recorded_since_as_it_is(client):

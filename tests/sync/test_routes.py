@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -122,3 +123,40 @@ async def test_half_a_character_outside_a_payload_refuses_the_batch_in_words(cli
     await log_in(client, WORKER)
     answer = await post(client, body(call(), b"checkin.outcome\\ud800"))
     assert answer.status_code == 400 and answer.json()["detail"] == "输入有误，请检查后再试。"
+
+
+async def test_a_phone_that_goes_away_while_sending_is_no_server_error(app, client, caplog):
+    """Issue 14: a sync request cut off mid-body (the phone lost signal, or gave up on a stalled request) was logged
+    as an unexpected error with a traceback. It is the network's doing, not the server's: one line, at info."""
+    await log_in(client, VOLUNTEER)
+    headers = {**csrf(client), "content-type": "application/json", "host": "testserver.local"}
+    headers["cookie"] = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/sync",
+        "raw_path": b"/api/v1/sync",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver.local", 80),
+    }
+    arriving = [{"type": "http.request", "body": body()[:40], "more_body": True}]
+
+    async def receive():
+        return arriving.pop(0) if arriving else {"type": "http.disconnect"}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO, logger="gridcare"):
+        await app(scope, receive, send)
+    said = [(record.levelno, record.getMessage()) for record in caplog.records if record.name == "gridcare"]
+    assert said == [(logging.INFO, "client went away during POST /api/v1/sync")]
+    assert sent[0]["status"] < 500

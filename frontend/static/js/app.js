@@ -57,7 +57,7 @@
 
   // The outbox bar: how many writes wait to be sent, and how many the server refused. Always visible when >0.
   function showStatus() {
-    return Promise.all([Outbox.all(), Outbox.photos()]).then(function (found) {
+    return Promise.all([Outbox.all(), Outbox.photos(), Outbox.sent()]).then(function (found) {
       var writes = found[0];
       var user = document.body.dataset.userId;
       var photos = found[1].filter(function (p) { return p.user_id === user; }).map(heldWhileSignedOut);
@@ -82,18 +82,44 @@
       document.getElementById("outbox-rejected").hidden = rejected.length === 0;
       bar.hidden = queued.length === 0 && rejected.length === 0;
       showSyncState(!bar.hidden);
-      markPage(mine);
+      markPage(mine, found[2].filter(function (w) { return w.user_id === user; }));
       return writes;
     });
   }
 
   // Show each write where it was made while it waits, also after a reload offline (the page itself may be the
   // server's last copy, from the service worker's cache); and say so where the server refused one.
-  function markPage(writes) {
+  // Writes the server has taken are shown too where the page is older than them (a page fetched before they were
+  // sent, or the phone's copy of it): a part marked data-outbox-seq says the last seq it shows (decision 0014).
+  // A whole floor's nobody-home is shown only at a door with no answer of its own (the server's rule, 0020).
+  function markPage(writes, sent) {
     var latest = {};
-    writes.forEach(function (w) { if (w.ui) latest[w.ui.target] = w; });  // oldest first: the last one wins
+    var own = {};  // target -> the phone's last answer there, not the whole floor's: waiting, refused or sent
+    var floor = {};  // target -> the phone's last whole-floor nobody-home there
+    var known = {};  // target -> the phone has an answer there that the page does not show: waiting or sent
+    var later = function (map, write) {
+      var key = write.ui.target;
+      if (!map[key] || map[key].queued_at < write.queued_at) map[key] = write;
+    };
+    writes.forEach(function (w) {
+      if (!w.ui) return;
+      latest[w.ui.target] = w;  // oldest first: the last one wins
+      later(w.payload && w.payload.bulk ? floor : own, w);
+      if (w.status === "queued") known[w.ui.target] = true;
+    });
+    (sent || []).forEach(function (w) {
+      var target = w.ui && document.getElementById(w.ui.target.slice(1));
+      var holder = target && target.closest("[data-outbox-seq]");
+      if (!holder || !(w.seq > Number(holder.getAttribute("data-outbox-seq")))) return;  // the page shows it
+      later(w.payload && w.payload.bulk ? floor : own, w);
+      known[w.ui.target] = true;
+    });
     document.querySelectorAll("[data-outbox-target]").forEach(function (target) {
-      var write = latest["#" + target.id];
+      var key = "#" + target.id;
+      var write = latest[key];
+      if (target.closest("[data-outbox-seq]")) {
+        write = own[key] || (target.hasAttribute("data-answered") ? null : floor[key]) || null;
+      }
       var state = target.querySelector("[data-outbox-state]");
       target.classList.toggle("queued", Boolean(write && write.status === "queued"));
       if (!state) return;
@@ -114,7 +140,7 @@
         ? "· " + JSON.parse(reasons)[write.reason] : refused.dataset.plain;
     });
     showNextSteps(latest);
-    markFloor(writes);
+    markFloor(writes, known);
   }
 
   // An errand card's buttons follow its state; a move still queued offline counts as made, so that the next
@@ -211,7 +237,21 @@
     var last = lastTaps.get(form);
     if (last && last.key === key && now - last.at < DOUBLE_TAP_MS) return;  // a double tap: stored once
     lastTaps.set(form, { key: key, at: now });
-    saving = saving.then(function () { return saveWrites(form, kind, writes, submitter); });
+    unsaved += 1;
+    saving = saving.then(function () { return saveWrites(form, kind, writes, submitter); })
+      .then(function () { unsaved -= 1; }, function () { unsaved -= 1; });
+  });
+
+  // A link tapped while a tap is still being saved (the next floor right after the last door) waits for it: a page
+  // left before its write is on the phone loses the write (issue 14: 2 of 6 such taps lost, and a change of
+  // answer seen lost on the server). Saving takes milliseconds; the link then opens as usual.
+  var unsaved = 0;
+  document.addEventListener("click", function (event) {
+    var link = !unsaved || event.defaultPrevented ? null : event.target.closest("a[href]");
+    if (!link || link.target || link.hasAttribute("download") || event.button !== 0 || event.ctrlKey ||
+        event.metaKey || event.shiftKey || event.altKey || link.origin !== location.origin) return;
+    event.preventDefault();
+    saving.then(function () { location.assign(link.href); });
   });
 
   // A tap's writes: [payload, where the page shows it]. data-outbox-each: one write per value of that field (each
@@ -287,11 +327,17 @@
     });
   }
 
-  function markFloor(writes) {
+  // `known`: targets where the phone has an answer the page does not show (waiting, or sent since the page).
+  function markFloor(writes, known) {
     var form = document.querySelector("form[data-bulk]");
     if (!form) return;
     var waiting = {};
     var present = {};
+    Object.keys(known).forEach(function (key) {
+      var target = document.getElementById(key.slice(1));
+      var door = target && target.closest(".door-row");
+      if (door) waiting[door.id] = door.id;
+    });
     writes.forEach(function (write) {
       present[write.id] = true;
       var target = write.ui && write.ui.target && document.querySelector(write.ui.target);

@@ -77,6 +77,14 @@
     return lastQueued;
   }
 
+  // How long a sent write is kept to be laid over pages older than it: a day of sweeping (a copy of a floor is
+  // fetched again after each sync of its writes, so older copies are rare).
+  var SENT_KEPT_MS = 24 * 3600 * 1000;
+
+  function everything() {
+    return run(STORE, "readonly", function (store) { return store.index("queued_at").getAll(); });
+  }
+
   var Outbox = {
     // Queue a write of the logged-in user. Resolves once it is safely on the device; sending happens later.
     // `ui` stays on the phone: where the page shows the write while it waits.
@@ -97,8 +105,19 @@
       });
     },
 
+    // The writes still on their way: waiting, or refused (for the person to see).
     all: function () {
-      return run(STORE, "readonly", function (store) { return store.index("queued_at").getAll(); });
+      return everything().then(function (writes) {
+        return writes.filter(function (w) { return w.status !== "sent"; });
+      });
+    },
+
+    // Writes the server took (with its seq) in the last SENT_KEPT_MS: a page drawn before the server had one, or
+    // the phone's older copy of it, would show its door unrecorded; the page lays these over it (app.js).
+    sent: function () {
+      return everything().then(function (writes) {
+        return writes.filter(function (w) { return w.status === "sent"; });
+      });
     },
 
     // Keep a photo on the phone (the file itself, in IndexedDB) until it is sent to its errand card.
@@ -285,7 +304,15 @@
         var write = byId[answer.id];
         if (!write) return;
         if (answer.status === "accepted" || answer.status === "duplicate") {
-          store.delete(answer.id);
+          if (write.ui && answer.seq) {
+            // Kept, marked sent, with the server's seq: what shows the write on its page once it has gone.
+            write.status = "sent";
+            write.seq = answer.seq;
+            write.sent_at = Date.now();
+            store.put(write);
+          } else {
+            store.delete(answer.id);
+          }
         } else if (answer.status === "rejected") {
           write.status = "rejected";
           write.reason = answer.reason;
@@ -294,8 +321,19 @@
           mustWait = true;
         }
       });
+      forgetOldSent(store);
     }).then(function () { return synced(batch[0].user_id); })
       .then(function () { return mustWait ? "wait" : "sent"; });
+  }
+
+  function forgetOldSent(store) {
+    var before = Date.now() - SENT_KEPT_MS;
+    store.index("queued_at").openCursor(IDBKeyRange.upperBound(before)).onsuccess = function (event) {
+      var cursor = event.target.result;
+      if (!cursor) return;
+      if (cursor.value.status === "sent" && cursor.value.sent_at < before) cursor.delete();
+      cursor.continue();
+    };
   }
 
   function synced(user) {
