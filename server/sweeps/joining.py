@@ -15,13 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from server.accounts import attempts, devices
-from server.accounts.services import CurrentUser, end_sessions, normalize_phone, start_session
+from server.accounts.services import CurrentUser, answered_for, end_sessions, normalize_phone, start_session
 from server.accounts.tables import User
 from server.db import write_transaction
 from server.settings import Settings
 from server.sweeps.invites import CODE_DIGITS, MAKER, code_works, digits
+from server.sweeps.queries import building_grids
 from server.sweeps.tables import JoinRequest, SweepInvite, SweepMember
-from server.sweeps.team import TeamError, add_member
+from server.sweeps.team import TeamError, add_member, code_opens, maker_of
 from server.text import clean_name
 
 CONFIRM_MINUTES = 15  # a one-time code to join again from another phone
@@ -236,10 +237,37 @@ def _proof(account: dict, on_phone: list[dict]) -> dict | None:
     return next((guest for guest in on_phone if guest["id"] == account["id"]), None)
 
 
-def _may_ask(invite: dict, account: dict) -> bool:
+async def _may_ask(invite: dict, account: dict) -> bool:
     """Only a guest of the code's community can be confirmed by its coordinator. An account with a password, a
-    switched-off one, a guest of another community: nobody is asked, and the phone hears the same as for a guest."""
-    return account["is_guest"] and account["is_active"] and account["community"] == invite["community"]
+    switched-off one, a guest of another community: nobody is asked, and the phone hears the same as for a guest.
+
+    And only by a coordinator who already answers for everything the guest's identity opens: vouching hands the
+    new phone every sweep the guest is in, so a grid worker's own code must not reach, through a guest's number, an
+    admin's sweep of other grids (a stranger's review). Anyone else is not asked; the guest asks whoever made the
+    code of the sweep they were in."""
+    if not (account["is_guest"] and account["is_active"] and account["community"] == invite["community"]):
+        return False
+    maker = maker_of(invite)
+    if maker is None or not maker["is_active"]:
+        return False
+    if maker["role"] == "admin":
+        return True
+    theirs = set(await answered_for(maker["id"], maker["grid"]))
+    memberships = await SweepMember.select(
+        SweepMember.sweep,
+        SweepMember.invite.grids.as_alias("grids"),
+        SweepMember.invite.created_by.as_alias("maker_id"),
+        SweepMember.invite.created_by.role.as_alias("maker_role"),
+        SweepMember.invite.created_by.grid.as_alias("maker_grid"),
+        SweepMember.invite.created_by.is_active.as_alias("maker_active"),
+    ).where((SweepMember.user == account["id"]) & SweepMember.ended_at.is_null())
+    for member in memberships:
+        opens = await code_opens(member["grids"], maker_of(member))
+        if opens is None:  # the whole sweep: every grid of its buildings
+            opens = tuple((await building_grids(member["sweep"])).values())
+        if not set(opens) <= theirs:
+            return False
+    return True
 
 
 async def _confirmed(invite: dict, account: dict, asking: JoinAsking, now: datetime) -> None:
@@ -247,7 +275,7 @@ async def _confirmed(invite: dict, account: dict, asking: JoinAsking, now: datet
     one, the coordinator is asked (a request on the invite page), and the phone is told to ask them in person."""
     typed = normalize_phone(asking.confirm)
     if typed:
-        if _may_ask(invite, account) and len(typed) == CODE_DIGITS:
+        if len(typed) == CODE_DIGITS and await _may_ask(invite, account):
             used = (
                 await JoinRequest.update({JoinRequest.used_at: now})
                 .where(
@@ -262,7 +290,7 @@ async def _confirmed(invite: dict, account: dict, asking: JoinAsking, now: datet
             if used:
                 return
         raise TeamError("wrong_confirmation")
-    if _may_ask(invite, account):
+    if await _may_ask(invite, account):
         await _ask_coordinator(invite, account, now, clean_name(asking.name)[:32])
     raise TeamError("confirm_needed")
 

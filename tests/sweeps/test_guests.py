@@ -367,3 +367,45 @@ async def test_new_guests_are_limited_per_address_and_per_code_and_a_429_counts_
             assert (await join(volunteer, other, name="志愿", phone="15600000007")).status_code == 303
     finally:
         app.state.settings = settings
+
+
+async def test_a_grid_worker_cannot_vouch_for_a_guest_of_other_grids_with_their_own_code(app):
+    """A stranger's review: a grid worker typed a guest's number with a code of their own sweep, read the one-time
+    code on their own invite page, and got the guest's identity, with an admin's sweep of other grids. Only a
+    coordinator who already answers for everything the guest is in may vouch for a new phone."""
+    from tests.sweeps.test_closing import BUILDING_4, admin_sweep
+    from tests.sweeps.test_routes import BUILDING_2
+
+    async with browser(app) as admin, browser(app) as victim:
+        wide = await admin_sweep(admin, "管理员的两网格扫楼", BUILDING_2, BUILDING_4)  # grids 2 and 1
+        assert (await join(victim, await make_code(admin, wide), name="乙", phone="15399990019")).status_code == 303
+        victim_id = (await me(victim))["id"]
+
+    async with browser(app) as grid_1:  # 郭婷 answers for grid 1 only: building 4
+        await log_in(grid_1, "13800000001")
+        answer = await grid_1.post(
+            "/sweeps/",
+            data={"_csrf_token": csrf(grid_1)["x-csrftoken"], "name": "一网格自己的", "day": "2022-11-24",
+                  "building_ids": [BUILDING_4]},
+            follow_redirects=False,
+        )  # fmt: skip
+        own = answer.headers["location"].rsplit("/", 1)[1]
+        own_code = await make_code(grid_1, own)
+        async with browser(app) as attacker:
+            answer = await join(attacker, own_code, name="乙", phone="15399990019")
+            assert "确认码" in notice_of(await confirm_step(attacker, answer))  # the same answer as anyone hears
+            page = (await grid_1.get(f"/sweeps/{own}/invite")).text
+            assert 'data-testid="rejoin-request"' not in page and "尾号 0019" not in page
+            assert not await JoinRequest.exists().where(JoinRequest.user == uuid.UUID(victim_id))
+            for guess in ("000000", "123456"):
+                answer = await confirm(attacker, own_code, guess, "乙", "15399990019")
+                assert answer.status_code == 400 and await me(attacker) is None
+
+    # The admin answers for all of it: their code's page asks them, and their one-time code lets the new phone in.
+    async with browser(app) as admin, browser(app) as new_phone:
+        await log_in(admin, "13800000000")
+        code = await make_code(admin, wide)
+        await confirm_step(new_phone, await join(new_phone, code, name="乙", phone="15399990019"))
+        one_time = await one_time_code(admin, wide, "乙")
+        answer = await confirm(new_phone, code, one_time, "乙", "15399990019")
+        assert answer.status_code == 303 and (await me(new_phone))["id"] == victim_id
