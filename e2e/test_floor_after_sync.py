@@ -148,3 +148,44 @@ def test_a_link_tapped_right_after_a_door_waits_for_the_tap_to_be_kept(page_as) 
     ids = {w["payload"]["household_id"] for w in kept}
     assert len(kept) == len(doors) == len(ids), [w["payload"]["household_id"] for w in kept]
     volunteer.context.set_offline(False)
+
+
+def test_after_a_sync_the_open_floor_shows_what_others_recorded_meanwhile(page_as, live_server) -> None:
+    """A stranger's second review: once this phone's ticks were sent, the open floor said ✓ 已全部同步 while it still
+    showed this phone's answer where the coordinator had given another since, and the floor picker showed the floor
+    left to sweep after its whole floor's nobody-home. After a sync the open page is redrawn from the server."""
+    sweep = "同步后重画"
+    screen = _claimed_floor(page_as, sweep, 17)
+    volunteer = screen.page
+    screen.tick("42-1-1701", "已完成")
+    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+
+    coordinator: Page = page_as(WORKER)  # at the door afterwards, while the volunteer's page stays open
+    coordinator.goto(volunteer.url)
+    FloorScreen(coordinator).tick("42-1-1701", "拒绝")
+    expect(coordinator.locator("#sync-last")).to_be_visible()  # the server took it
+    coordinator.close()
+    expect(screen.state("42-1-1701")).to_have_text("已完成", use_inner_text=True)  # nothing told the phone yet
+
+    screen.tick("42-1-1702", "无人应答")  # the volunteer's next door: sent, and the floor drawn afresh
+    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect(screen.state("42-1-1701")).to_have_text("拒绝", use_inner_text=True)
+    expect(screen.state("42-1-1702")).to_have_text("无人应答", use_inner_text=True)
+
+    screen.nobody_home.click()
+    screen.confirm_nobody_home()
+    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    # The fresh copy after the floor's nobody-home (the third) has been drawn: an open picker is left as it is.
+    volunteer.wait_for_function("() => document.documentElement.dataset.floorCopies === '3'")
+    screen.picker.click()
+    tile = (
+        volunteer.get_by_test_id("floor-picker-sheet")
+        .get_by_role("link")
+        .filter(has=volunteer.locator("b", has_text="17"))
+    )
+    expect(tile).to_contain_text("每户都去过")  # every door has an answer now: visited, not done
+    assert [t[:2] for t in _ticks(live_server, sweep)][:3] == [
+        ("42-1-1701", "done"),
+        ("42-1-1701", "refused"),
+        ("42-1-1702", "nobody_home"),
+    ]

@@ -361,18 +361,41 @@
 
   // The door screen's copy on the phone (shown on a reload without signal) is fetched again once writes have gone
   // out: a door ticked and sent is no longer in the outbox, and the older copy would show it open.
+  // The same fresh page redraws the doors on the screen: after "✓ 已全部同步" the rows say what the server holds now,
+  // another volunteer's or the coordinator's answers given meanwhile included (a stranger's review: a page showed
+  // this phone's overruled answers under ✓ until a reload).
   var copiesKept = 0;
   function keepFloorCopy() {
     if (!document.querySelector(".door-row") || !navigator.onLine || !("caches" in window)) return;
     var url = location.pathname;
     fetch(url, { credentials: "same-origin" }).then(function (response) {
       if (!response.ok || response.redirected) return;
+      var fresh = response.clone();
       return caches.open("gridcare-pages").then(function (cache) {
         return cache.delete(url, { ignoreSearch: true }).then(function () { return cache.put(url, response); });
       }).then(function () {
         document.documentElement.dataset.floorCopies = String(++copiesKept);  // tests wait for this
+        return fresh.text();
+      }).then(function (html) {
+        if (location.pathname === url) redrawDoors(new DOMParser().parseFromString(html, "text/html"));
       });
     }).catch(function () { /* a weak signal: the copy made when the page was opened stays */ });
+  }
+  function redrawDoors(page) {
+    var busy = function (element) {  // a sheet open, a note being typed: that part waits for the next sync
+      return element.closest("details[open]") || element.querySelector("details[open]") ||
+        element.contains(document.activeElement);
+    };
+    page.querySelectorAll(".door-row[id]").forEach(function (row) {
+      var shown = document.getElementById(row.id);
+      if (shown && !busy(shown)) shown.replaceWith(document.importNode(row, true));
+    });
+    var picker = page.querySelector("[data-testid='floor-picker-sheet']");
+    var shownPicker = document.querySelector("[data-testid='floor-picker-sheet']");
+    if (picker && shownPicker && !busy(shownPicker)) {
+      shownPicker.replaceWith(document.importNode(picker, true));
+    }
+    showStatus();  // what still waits on the phone, and what it sent, laid over the fresh rows
   }
   var copyTimer = null;
   document.body.addEventListener("gridcare:synced", function () {
