@@ -7,6 +7,7 @@ Also here: the phone-size checks (screenshot, no sideways scrolling, touch targe
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -291,6 +292,18 @@ def wait_until_controlled(page: Page) -> None:
         # The worker claims open pages on activation; a page it did not claim in time is controlled after a reload.
         page.reload()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+
+def sweep_ticks(live_server, sweep_name: str, *, bulk: bool = False) -> list[tuple]:
+    """The sweep's ticks as the server stored them, in the order it took them: (door, outcome), and with `bulk`
+    whether each came from a whole floor's nobody-home."""
+    columns = "h.door, t.outcome, t.bulk" if bulk else "h.door, t.outcome"
+    with sqlite3.connect(live_server.db_path) as db:
+        return db.execute(
+            f"SELECT {columns} FROM sweep_tick t JOIN household h ON t.household = h.id"  # noqa: S608 (two fixed lists)
+            " WHERE t.sweep IN (SELECT id FROM sweep WHERE name = ?) ORDER BY t.seq",
+            (sweep_name,),
+        ).fetchall()
 
 
 def wait_until_true(page: Page, predicate: str) -> None:

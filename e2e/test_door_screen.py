@@ -17,6 +17,7 @@ from e2e.pages import (
     assert_accessible,
     assert_phone_layout,
     path_of,
+    sweep_ticks,
     wait_until_controlled,
 )
 
@@ -36,15 +37,6 @@ def _rows_on_first_screen(page: Page) -> tuple[int, float]:
            }""",
         PHONE_HEIGHT,
     )
-
-
-def _ticks(live_server, sweep_name: str) -> list[tuple]:
-    with sqlite3.connect(live_server.db_path) as db:
-        return db.execute(
-            "SELECT h.door, t.outcome, t.bulk FROM sweep_tick t JOIN household h ON t.household = h.id"
-            " WHERE t.sweep IN (SELECT id FROM sweep WHERE name = ?) ORDER BY t.seq",
-            (sweep_name,),
-        ).fetchall()
 
 
 def test_a_volunteer_sweeps_the_400_door_tower_with_one_thumb(page_as, live_server) -> None:
@@ -99,7 +91,7 @@ def test_a_volunteer_sweeps_the_400_door_tower_with_one_thumb(page_as, live_serv
     expect(screen.state("42-1-2512")).to_contain_text("无人应答")
     expect(screen.nobody_home).to_be_hidden()
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
-    ticks = _ticks(live_server, "塔楼扫楼")
+    ticks = sweep_ticks(live_server, "塔楼扫楼", bulk=True)
     assert ticks[:5] == [
         ("42-1-2501", "done", 0),
         ("42-1-2502", "nobody_home", 0),
@@ -172,11 +164,11 @@ def test_nobody_home_for_the_floor_counts_and_sends_only_the_doors_left_also_off
     expect(screen.state("42-1-1001")).to_contain_text("已完成")
     queued = volunteer.evaluate("() => GridcareOutbox.all()")
     assert [w["payload"].get("bulk", False) for w in queued] == [False] + [True] * 10
-    assert _ticks(live_server, "整层无人应答") == [("42-1-1001", "done", 0)]
+    assert sweep_ticks(live_server, "整层无人应答", bulk=True) == [("42-1-1001", "done", 0)]
 
     volunteer.context.set_offline(False)
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
-    ticks = _ticks(live_server, "整层无人应答")
+    ticks = sweep_ticks(live_server, "整层无人应答", bulk=True)
     assert ticks[:2] == [("42-1-1001", "done", 0), ("42-1-1002", "refused", 0)]
     assert sorted(ticks[2:]) == [(f"42-1-10{n:02d}", "nobody_home", 1) for n in range(3, 13)]
     volunteer.reload()
@@ -217,7 +209,7 @@ def test_every_fast_tap_that_changes_a_door_is_recorded_in_order(page_as, live_s
 
     volunteer.context.set_offline(False)
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
-    ticks = _ticks(live_server, "快速点按")
+    ticks = sweep_ticks(live_server, "快速点按", bulk=True)
     assert [outcome for door, outcome, _ in ticks if door == "42-1-1101"] == taps
     assert [outcome for door, outcome, _ in ticks if door == "42-1-1102"] == ["done"]
     volunteer.reload()
@@ -250,9 +242,9 @@ def test_the_door_screen_without_javascript(page_as, new_context, live_server) -
     expect(stale_screen.nobody_home_doors).to_have_count(10)
     stale_screen.confirm_nobody_home()
     expect(stale.get_by_test_id("floor-kept")).to_contain_text("42-1-3003")
-    ticks = dict((door, outcome) for door, outcome, _ in _ticks(live_server, "无脚本扫楼"))
+    ticks = dict((door, outcome) for door, outcome, _ in sweep_ticks(live_server, "无脚本扫楼", bulk=True))
     assert ticks["42-1-3001"] == "done" and ticks["42-1-3002"] == "refused" and ticks["42-1-3003"] == "nobody_home"
-    assert sum(1 for _, _, bulk in _ticks(live_server, "无脚本扫楼") if bulk) == 9  # 3004-3012
+    assert sum(1 for _, _, bulk in sweep_ticks(live_server, "无脚本扫楼", bulk=True) if bulk) == 9  # 3004-3012
     assert_phone_layout(stale, "door-screen-no-javascript")
 
     stale_screen.go_to_floor(12)  # the picker is a details of links

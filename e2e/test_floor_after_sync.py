@@ -6,24 +6,22 @@ is not hidden by them (decision 0014)."""
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 
 from playwright.sync_api import Error, Page, Route, expect
 
-from e2e.pages import FloorScreen, NewSweepPage, SweepPage, assert_phone_layout, path_of, wait_until_controlled
+from e2e.pages import (
+    FloorScreen,
+    NewSweepPage,
+    SweepPage,
+    assert_phone_layout,
+    path_of,
+    sweep_ticks,
+    wait_until_controlled,
+)
 
 WORKER = "13800000000"  # 王磊, the admin, makes the sweeps of the tower (grid 6)
 VOLUNTEER = "13900000005"
 TOWER = "42号楼"
-
-
-def _ticks(live_server, sweep_name: str) -> list[tuple]:
-    with sqlite3.connect(live_server.db_path) as db:
-        return db.execute(
-            "SELECT h.door, t.outcome, t.bulk FROM sweep_tick t JOIN household h ON t.household = h.id"
-            " WHERE t.sweep IN (SELECT id FROM sweep WHERE name = ?) ORDER BY t.seq",
-            (sweep_name,),
-        ).fetchall()
 
 
 def _claimed_floor(page_as, name: str, floor: int) -> FloorScreen:
@@ -75,7 +73,7 @@ def test_ticks_sent_after_the_page_was_drawn_stay_on_it_and_out_of_the_whole_flo
     hanging = HangingPage(volunteer)
     volunteer.context.set_offline(False)
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
-    assert _ticks(live_server, sweep) == [("42-1-1401", "done", 0), ("42-1-1402", "nobody_home", 0)]
+    assert sweep_ticks(live_server, sweep, bulk=True) == [("42-1-1401", "done", 0), ("42-1-1402", "nobody_home", 0)]
     volunteer.reload(timeout=20_000)  # after 3 s, the copy kept before the ticks
     expect(screen.state("42-1-1401")).to_have_text("已完成", use_inner_text=True)  # sent: no 待同步
     expect(screen.state("42-1-1402")).to_have_text("无人应答", use_inner_text=True)
@@ -89,7 +87,7 @@ def test_ticks_sent_after_the_page_was_drawn_stay_on_it_and_out_of_the_whole_flo
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
     expect(screen.state("42-1-1401")).to_have_text("已完成", use_inner_text=True)
     expect(screen.state("42-1-1412")).to_have_text("无人应答", use_inner_text=True)
-    ticks = _ticks(live_server, sweep)
+    ticks = sweep_ticks(live_server, sweep, bulk=True)
     assert sorted(ticks[2:]) == [(f"42-1-14{n:02d}", "nobody_home", 1) for n in range(3, 13)]
 
     # Offline again, the floor opens from the copy (whichever the phone holds by then): nothing sent looks undone.
@@ -117,7 +115,10 @@ def test_a_newer_answer_from_someone_else_is_not_hidden_by_what_this_phone_sent(
     coordinator.goto(volunteer.url)
     FloorScreen(coordinator).tick("42-1-1501", "拒绝")
     expect(coordinator.locator("#sync-last")).to_be_visible()  # the server took it
-    assert [t[:2] for t in _ticks(live_server, sweep)] == [("42-1-1501", "done"), ("42-1-1501", "refused")]
+    assert [t[:2] for t in sweep_ticks(live_server, sweep, bulk=True)] == [
+        ("42-1-1501", "done"),
+        ("42-1-1501", "refused"),
+    ]
 
     volunteer.reload()
     expect(screen.state("42-1-1501")).to_have_text("拒绝", use_inner_text=True)
@@ -184,7 +185,7 @@ def test_after_a_sync_the_open_floor_shows_what_others_recorded_meanwhile(page_a
         .filter(has=volunteer.locator("b", has_text="17"))
     )
     expect(tile).to_contain_text("每户都去过")  # every door has an answer now: visited, not done
-    assert [t[:2] for t in _ticks(live_server, sweep)][:3] == [
+    assert [t[:2] for t in sweep_ticks(live_server, sweep, bulk=True)][:3] == [
         ("42-1-1701", "done"),
         ("42-1-1701", "refused"),
         ("42-1-1702", "nobody_home"),

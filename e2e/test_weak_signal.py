@@ -7,7 +7,6 @@ screen while scrolling, and a morning on 2G with a network that stalls leaves ev
 from __future__ import annotations
 
 import re
-import sqlite3
 
 from playwright.sync_api import Page, expect
 
@@ -20,6 +19,7 @@ from e2e.pages import (
     SweepPage,
     assert_phone_layout,
     path_of,
+    sweep_ticks,
     wait_until_controlled,
     wait_until_true,
 )
@@ -35,15 +35,6 @@ def kept_pages(page: Page) -> int:
         "async () => (await caches.has('gridcare-pages')) ? (await (await caches.open('gridcare-pages')).keys()).length"
         " : 0"
     )
-
-
-def ticks(live_server, sweep: str) -> list[tuple[str, str]]:
-    with sqlite3.connect(live_server.db_path) as db:
-        return db.execute(
-            "SELECT h.door, t.outcome FROM sweep_tick t JOIN household h ON t.household = h.id"
-            " WHERE t.sweep IN (SELECT id FROM sweep WHERE name = ?) ORDER BY h.door, t.outcome",
-            (sweep,),
-        ).fetchall()
 
 
 def volunteer_with_floors(page_as, volunteer: Page | None, name: str, first: int, last: int) -> tuple[Page, str]:
@@ -89,11 +80,11 @@ def test_the_offline_page_keeps_the_floors_and_lists_them_one_tap_away(page_as, 
     expect(screen.state("2-1-202")).to_contain_text("待同步")
     volunteer.reload()  # still the kept copy, with the tick laid over it from the outbox
     expect(screen.state("2-1-202")).to_contain_text("已完成 · 待同步")
-    assert ticks(live_server, "离线页扫楼") == []
+    assert sweep_ticks(live_server, "离线页扫楼") == []
 
     volunteer.context.set_offline(False)
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
-    assert ticks(live_server, "离线页扫楼") == [("2-1-202", "done")]
+    assert sweep_ticks(live_server, "离线页扫楼") == [("2-1-202", "done")]
 
     # Sent, the tick left the outbox; the kept copy of the floor is fetched again, so that opened without signal
     # later it shows the door done (the copy kept at the claim showed it undone).
@@ -204,7 +195,7 @@ def test_on_2g_and_a_stalling_network_every_tick_lands_once(page_as, browser, li
     screen.go_to_floor(2, timeout=STALL_MS)
     screen.go_to_floor(1, timeout=STALL_MS)
     expect(screen.state("2-1-101")).to_contain_text("无人应答 · 待同步")
-    assert sorted(ticks(live_server, sweep)) == sorted(made[:3])
+    assert sorted(sweep_ticks(live_server, sweep)) == sorted(made[:3])
 
     # The network answers again, the held requests too (late); 2G ends. Everything is sent, each tick once.
     held = net.recover()
@@ -212,7 +203,7 @@ def test_on_2g_and_a_stalling_network_every_tick_lands_once(page_as, browser, li
     net.normal()
     volunteer.locator("#sync-now").click()
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden(timeout=30_000)
-    assert sorted(ticks(live_server, sweep)) == sorted(made)
+    assert sorted(sweep_ticks(live_server, sweep)) == sorted(made)
     assert volunteer.evaluate("() => GridcareOutbox.all()") == []
 
 

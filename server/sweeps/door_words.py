@@ -77,41 +77,44 @@ async def door_words(user: CurrentUser, sweep_id: uuid.UUID, household_id: uuid.
     memory, deciding = (await door_memories(sweep_id, [household_id])).get(household_id, (DoorMemory(), 0))
     who = await accounts(recorders(memory))
     counted = memory.counted()
-    words = [
-        DoorWord(
-            name=who.get(volunteer, {}).get("name", "?"),
-            role=who.get(volunteer, {}).get("role", "volunteer"),
+
+    def word(volunteer: str, said, **what) -> DoorWord:
+        person = who.get(volunteer, {})
+        return DoorWord(
+            name=person.get("name", "?"),
+            role=person.get("role", "volunteer"),
             removed=said.purged,
             outcome=said.outcome,
             at=moment(said.at),
             arrived=moment(said.arrived),
             late=is_late(said),
+            seq=said.seq,
+            **what,
+        )
+
+    words = [
+        word(
+            volunteer,
+            said,
             note=said.note,
             help=said.help,
             settles=said.coordinator,
             counts=volunteer in counted,
             decides=door["outcome"] is not None and said.seq == deciding,
-            seq=said.seq,
         )
-        for volunteer, said in sorted(memory.words.items(), key=lambda item: item[1].seq)
+        for volunteer, said in memory.words.items()
     ]
     # A whole floor's "nobody home" stands only while nobody recorded the door itself (decision 0020): say which.
     own = bool(memory.words or memory.people)
     words += [
-        DoorWord(
-            name=who.get(volunteer, {}).get("name", "?"),
-            role=who.get(volunteer, {}).get("role", "volunteer"),
-            removed=said.purged,
-            outcome=said.outcome,
-            at=moment(said.at),
-            arrived=moment(said.arrived),
-            late=is_late(said),
+        word(
+            volunteer,
+            said,
             whole_floor=True,
             counts=not own,
             decides=not own and door["outcome"] is not None and said.seq == deciding,
-            seq=said.seq,
         )
-        for volunteer, said in sorted(memory.floor_words.items(), key=lambda item: item[1].seq)
+        for volunteer, said in memory.floor_words.items()
     ]
     words.sort(key=lambda word: word.seq)
     people = []

@@ -22,7 +22,7 @@ from server.settings import Settings
 from server.sweeps.invites import CODE_DIGITS, MAKER, code_works, digits
 from server.sweeps.queries import building_grids
 from server.sweeps.tables import JoinRequest, SweepInvite, SweepMember
-from server.sweeps.team import TeamError, add_member, code_opens, maker_of
+from server.sweeps.team import MEMBER_CODE, TeamError, add_member, code_opens, maker_of
 from server.text import clean_name
 
 CONFIRM_MINUTES = 15  # a one-time code to join again from another phone
@@ -253,14 +253,9 @@ async def _may_ask(invite: dict, account: dict) -> bool:
     if maker["role"] == "admin":
         return True
     theirs = set(await answered_for(maker["id"], maker["grid"]))
-    memberships = await SweepMember.select(
-        SweepMember.sweep,
-        SweepMember.invite.grids.as_alias("grids"),
-        SweepMember.invite.created_by.as_alias("maker_id"),
-        SweepMember.invite.created_by.role.as_alias("maker_role"),
-        SweepMember.invite.created_by.grid.as_alias("maker_grid"),
-        SweepMember.invite.created_by.is_active.as_alias("maker_active"),
-    ).where((SweepMember.user == account["id"]) & SweepMember.ended_at.is_null())
+    memberships = await SweepMember.select(SweepMember.sweep, *MEMBER_CODE).where(
+        (SweepMember.user == account["id"]) & SweepMember.ended_at.is_null()
+    )
     for member in memberships:
         opens = await code_opens(member["grids"], maker_of(member))
         if opens is None:  # the whole sweep: every grid of its buildings

@@ -77,18 +77,21 @@ async def code_opens(grids: str | None, maker: dict) -> tuple[uuid.UUID, ...] | 
     return tuple(grid for grid in (now if stored is None else stored) if grid in now)
 
 
+# The code a member last joined with, and its maker as they are now: what code_opens(grids, maker_of(row)) needs.
+MEMBER_CODE = (
+    SweepMember.invite.grids.as_alias("grids"),
+    SweepMember.invite.created_by.as_alias("maker_id"),
+    SweepMember.invite.created_by.role.as_alias("maker_role"),
+    SweepMember.invite.created_by.grid.as_alias("maker_grid"),
+    SweepMember.invite.created_by.is_active.as_alias("maker_active"),
+)
+
+
 async def guest_grids(sweep_id: uuid.UUID, user_id: uuid.UUID) -> tuple[bool, tuple[uuid.UUID, ...] | None]:
     """Whether a guest is in the sweep (joined, not signed out since), and the grids the code they last joined with
     opens now: a grid worker's code opens that grid worker's part of the sweep only, as it is at each use."""
     row = (
-        await SweepMember.select(
-            SweepMember.invite.as_alias("invite"),
-            SweepMember.invite.grids.as_alias("grids"),
-            SweepMember.invite.created_by.as_alias("maker_id"),
-            SweepMember.invite.created_by.role.as_alias("maker_role"),
-            SweepMember.invite.created_by.grid.as_alias("maker_grid"),
-            SweepMember.invite.created_by.is_active.as_alias("maker_active"),
-        )
+        await SweepMember.select(SweepMember.invite.as_alias("invite"), *MEMBER_CODE)
         .where((SweepMember.id == member_id(sweep_id, user_id)) & SweepMember.ended_at.is_null())
         .first()
     )
