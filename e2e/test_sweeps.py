@@ -6,7 +6,16 @@ import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import FloorScreen, NewSweepPage, SweepPage, assert_phone_layout, path_of, wait_until_controlled
+from e2e.pages import (
+    FloorScreen,
+    NewSweepPage,
+    SweepPage,
+    assert_phone_layout,
+    path_of,
+    sweep_ticks,
+    wait_until_controlled,
+    wait_until_true,
+)
 
 WORKER = "13800000002"  # 李雪敏: building 2 is in her grid
 VOLUNTEER = "13900000004"
@@ -34,6 +43,8 @@ def test_grid_worker_creates_a_sweep_and_a_volunteer_ticks_a_door(page_as, live_
     door.get_by_role("button", name="已完成").click()
     expect(door.get_by_test_id("door-state")).to_contain_text("已完成")  # at once, before the server answers
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()  # then sent, since the phone is online
+    # The server's answer is in (the status is hidden also in the instant before the tap reaches the outbox).
+    wait_until_true(volunteer, "async () => (await GridcareOutbox.sent()).length === 1")
 
     with sqlite3.connect(live_server.db_path) as db:
         ticks = db.execute(
@@ -51,15 +62,6 @@ def _open_sweep(page_as, name: str) -> str:
     coordinator: Page = page_as(WORKER)
     NewSweepPage(coordinator).open().create(name, "2号楼")
     return path_of(coordinator)
-
-
-def _ticks(live_server, sweep_name: str) -> list[tuple]:
-    with sqlite3.connect(live_server.db_path) as db:
-        return db.execute(
-            "SELECT h.door, t.outcome FROM sweep_tick t JOIN household h ON t.household = h.id"
-            " WHERE t.sweep IN (SELECT id FROM sweep WHERE name = ?) ORDER BY t.seq",
-            (sweep_name,),
-        ).fetchall()
 
 
 def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server) -> None:
@@ -86,14 +88,14 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     needs.scroll_into_view_if_needed()
     assert_phone_layout(volunteer, "sweep-floor-help-queued")
     expect(volunteer.get_by_test_id("outbox-count")).to_have_text("3")
-    assert _ticks(live_server, "离线扫楼") == []  # nothing reached the server
+    assert sweep_ticks(live_server, "离线扫楼") == []  # nothing reached the server
 
     volunteer.reload()  # offline: the page is the worker's copy, the queued ticks come from the outbox
     expect(volunteer.get_by_test_id("outbox-count")).to_have_text("3")
     expect(
         volunteer.get_by_test_id("door-row").filter(has_text="2-1-301").get_by_test_id("door-state")
     ).to_contain_text("已完成")
-    assert _ticks(live_server, "离线扫楼") == []
+    assert sweep_ticks(live_server, "离线扫楼") == []
 
     queued = volunteer.evaluate("() => GridcareOutbox.all()")
     assert [w["payload"]["outcome"] for w in queued] == ["done", "nobody_home", "needs_help"]
@@ -101,7 +103,7 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     volunteer.context.set_offline(False)  # the online event replays the outbox
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
     sent = [("2-1-301", "done"), ("2-1-302", "nobody_home"), ("2-1-303", "needs_help")]
-    assert _ticks(live_server, "离线扫楼") == sent
+    assert sweep_ticks(live_server, "离线扫楼") == sent
 
     # The phone lost the answer and sends the first tick again: it is a duplicate, stored once.
     left = volunteer.evaluate(
@@ -117,7 +119,7 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     )
     assert left == 0
     assert volunteer.evaluate("() => GridcareOutbox.all()") == []
-    assert _ticks(live_server, "离线扫楼") == sent
+    assert sweep_ticks(live_server, "离线扫楼") == sent
 
 
 def test_a_person_sweep_of_one_unit_records_each_person_offline(page_as, live_server) -> None:
