@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -304,6 +306,19 @@ def sweep_ticks(live_server, sweep_name: str, *, bulk: bool = False) -> list[tup
             " WHERE t.sweep IN (SELECT id FROM sweep WHERE name = ?) ORDER BY t.seq",
             (sweep_name,),
         ).fetchall()
+
+
+def stored(read: Callable[[], list], count: int, *, timeout: float = 15.0) -> list:
+    """What `read` finds on the server once it holds `count` rows (or the last read, after `timeout` seconds).
+
+    After a tap made online, the phone's unsent count is hidden also in the instant before the tap reaches the
+    outbox, so a read right after it can come before the write (seen under CI's load)."""
+    deadline = time.monotonic() + timeout
+    rows = read()
+    while len(rows) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+        rows = read()
+    return rows
 
 
 def wait_until_true(page: Page, predicate: str) -> None:
