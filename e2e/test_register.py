@@ -27,13 +27,14 @@ def test_the_round_online_and_offline_then_the_profile(page_as, live_server) -> 
     worker.goto("/")
     worker.get_by_role("link", name="打开今日电话").click()
     rows = worker.get_by_test_id("round-row")
-    expect(rows.first).to_contain_text("一号专线")  # the priority line first
+    expect(rows.first.get_by_test_id("badge-alone")).to_have_text("独居")  # living alone and oldest first
+    expect(worker.get_by_test_id("badge-priority")).to_have_count(0)  # on every row, it would tell nothing
     hou = rows.filter(has_text="侯秀兰")
     expect(hou).to_contain_text("独居")
     assert_phone_layout(worker, "round")
     hou.get_by_role("button", name="未接", exact=True).click()
     # Saved on the phone first (the label and "waiting to send" appear together), then sent at once.
-    expect(hou.locator("[data-outbox-label]")).to_have_text("未接")
+    expect(hou.locator("span[data-outbox-label]")).to_have_text("未接")
     expect(hou.locator("[data-outbox-pending]")).to_be_hidden()
     assert _calls(live_server, "侯秀兰") == ["no_answer"]
 
@@ -48,6 +49,14 @@ def test_the_round_online_and_offline_then_the_profile(page_as, live_server) -> 
     worker.context.set_offline(False)  # the online event (or Background Sync) sends it
     expect(worker.get_by_test_id("outbox-status")).to_be_hidden()
     assert _calls(live_server, "侯秀兰") == ["no_answer", "ok"]
+
+    # Needs something: the row then says so, not the name of the button that saved it (保存, on main).
+    li = worker.get_by_test_id("round-row").filter(has_text="李春梅")
+    li.locator("summary").filter(has_text="需要帮忙").click()
+    li.get_by_label("需要什么").fill("降压药")
+    li.get_by_role("button", name="保存").click()
+    expect(li.locator("span[data-outbox-label]")).to_have_text("需要帮忙")
+    expect(li.locator("[data-outbox-pending]")).to_be_hidden()
 
     worker.goto("/round")
     hou = worker.get_by_test_id("round-row").filter(has_text="侯秀兰")
@@ -116,7 +125,7 @@ def test_two_missed_calls_a_handover_and_who_may_read_a_profile(new_context, own
     colleague = phone_of(WORKER)  # 李雪敏 answers for grid 5 too now: its round and its task card came along
     colleague.goto("/round")
     expect(colleague.get_by_test_id("follow-up")).to_contain_text("去看看：郭德胜")
-    expect(colleague.get_by_test_id("round-row").filter(has_text="郭德胜")).to_be_visible()
+    expect(colleague.get_by_test_id("round-row").filter(has_text="郭德胜")).to_contain_text("2次未接")
     before = audit(WORKER, "profile.view")
     colleague.goto(f"/residents/{guo}/profile")
     expect(colleague.get_by_test_id("profile")).to_contain_text("郭德胜")
@@ -126,6 +135,17 @@ def test_two_missed_calls_a_handover_and_who_may_read_a_profile(new_context, own
         colleague.get_by_role("link", name="下载台账（.xlsx，号码已打码）").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     assert audit(WORKER, "register.export") == 1
+
+    # The colleague's building lead knocked: he is fine. The card closes, and his round is settled for today.
+    colleague.goto("/round")
+    card = colleague.get_by_test_id("follow-up")
+    card.get_by_label("看到的情况").fill("楼长敲门，老人在午睡")
+    assert_phone_layout(colleague, "round-follow-up-closing")
+    card.get_by_test_id("found-ok").click()
+    expect(colleague.get_by_test_id("follow-up")).to_have_count(0)
+    guo_row = colleague.get_by_test_id("round-row").filter(has_text="郭德胜")
+    expect(guo_row).to_contain_text("平安")
+    expect(guo_row).not_to_contain_text("次未接")
 
     sick.goto("/round")
     expect(sick.get_by_test_id("round-row").filter(has_text="郭德胜")).to_have_count(0)

@@ -187,6 +187,13 @@ def as_datetime(value) -> datetime.datetime:
     return value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(value)
 
 
+def as_date(value) -> datetime.date | None:
+    """A date as read back: SQLite gives aggregates (MAX of a date) as text, PostgreSQL a date."""
+    if value is None or isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(value)
+
+
 async def insert_in_chunks(table, rows, *, skip_existing_ids: bool = False) -> int:
     """Insert many rows in as few statements as the databases' parameter limits allow.
 

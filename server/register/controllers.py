@@ -36,7 +36,8 @@ class CallForm(msgspec.Struct, kw_only=True):
 
 
 class FollowUpForm(msgspec.Struct, kw_only=True):
-    outcome: str = ""
+    found: str = ""  # ok / unwell / needs: what the visit found (the person's contact of the day)
+    outcome: str = ""  # in words
 
 
 def _error_text(request: Request, code: str) -> str:
@@ -153,7 +154,24 @@ class RegisterController(Controller):
         card_id: FromPath[uuid.UUID],
         data: Annotated[FollowUpForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response:
-        found(await round.close_follow_up(scope_of(request), current_user(request), card_id, data.outcome) or None)
+        settings = settings_of(request)
+        try:
+            closed = await round.close_follow_up(
+                scope_of(request),
+                current_user(request),
+                card_id,
+                data.found,
+                data.outcome,
+                settings.today(),
+                datetime.now(UTC),
+            )
+        except round.FollowUpProblem as problem:
+            message = {
+                "choose": translate(request, "Choose what you found."),
+                "need_not_described": translate(request, "Write what they need."),
+            }[problem.code]
+            return render(request, "error.html", status_code=400, status=400, message=message)
+        found(closed or None)
         return Redirect("/round", status_code=303)
 
     @get("/residents/{resident_id:uuid}/profile")

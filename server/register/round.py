@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 import msgspec
+from piccolo.query.functions.aggregate import Max
 
 from server.accounts.services import CurrentUser, Scope
-from server.db import as_datetime
+from server.db import as_date, as_datetime, write_transaction
 from server.places.services import age_on, mask_phone
 from server.places.tables import Resident
 from server.register.tables import CheckIn, ElderProfile, FollowUp
-from server.sync.services import Answer, Incoming, Kind, rejection
+from server.sync.services import Answer, Incoming, Kind, content_hash, rejection
 
 REACHED = ("ok", "needs", "unwell")  # someone answered: not pinned any more today
 RETRY_AFTER = timedelta(hours=1)  # an unanswered call comes back to the top after this long
 MISSES_TO_ESCALATE = 2
+BIRTHDAY_AHEAD = 14  # days: a birthday coming is time to plan a visit or a cake, not only a greeting on the day
+NOT_REACHED_FOR = 2  # days without anyone answering that earn their own badge (yesterday's miss is routine)
+AGE_BAND = 5  # years: within one band, who cannot walk comes first (81 and walking is not before 80 and bedridden)
+MOBILITY_NEED = {"bedridden": 0, "limited": 1, "good": 2}
 FOLLOW_UP_NAMESPACE = uuid.UUID("3e0c1f55-8a0e-5b7e-9d52-4b6f0c2a9e11")
 
 
@@ -44,7 +49,9 @@ class RoundRow:
     mobility: str
     interests: str
     best_time: str
-    birthday_today: bool
+    birthday_in: int | None  # days to the next birthday, within BIRTHDAY_AHEAD (0: today)
+    turns: int | None  # the age they turn on that birthday
+    last_reached: date | None  # the last day before today someone answered (or a visit found them)
     outcome: str | None  # the last outcome today
     misses: int  # calls unanswered today
     retry_at: datetime | None  # when an unanswered call is due again
@@ -53,6 +60,58 @@ class RoundRow:
     @property
     def reached(self) -> bool:
         return self.outcome in REACHED
+
+    @property
+    def birthday_today(self) -> bool:
+        return self.birthday_in == 0
+
+    def days_unreached(self, today: date) -> int | None:
+        """Days since anyone last answered, when that is long enough to say (never reached: not said, since a
+        register just imported would flag everyone)."""
+        if self.reached or self.last_reached is None:
+            return None
+        days = (today - self.last_reached).days
+        return days if days >= NOT_REACHED_FOR else None
+
+    @property
+    def priority_by_hand(self) -> bool:
+        """一号专线 for a reason no other badge says (the office marked them): the only case where the badge tells
+        the worker something, since living alone or walking badly already put everyone else on the line."""
+        return self.priority and self.living != "alone" and self.mobility == "good"
+
+
+def next_birthday(birth: date | None, today: date) -> tuple[int, int] | None:
+    """(days until the next birthday, the age turned then), if within BIRTHDAY_AHEAD days. 29 February is kept on
+    28 February in other years, as families do."""
+    if birth is None:
+        return None
+    for year in (today.year, today.year + 1):
+        try:
+            day = birth.replace(year=year)
+        except ValueError:
+            day = date(year, 2, 28)
+        if day >= today:
+            days = (day - today).days
+            return (days, year - birth.year) if days <= BIRTHDAY_AHEAD else None
+    return None
+
+
+def need_order(row: RoundRow, now: datetime) -> tuple:
+    """The round's order (issue 16): who is still to reach first; among them, those due again after missed calls
+    (most missed first), then living alone, the oldest (in bands of AGE_BAND years), who walks worst, whoever has gone
+    longest without an answer; those called a moment ago wait below the ones not yet called."""
+    due_later = row.retry_at is not None and row.retry_at > now
+    return (
+        row.reached,
+        due_later,
+        -row.misses,
+        not row.priority,
+        row.living != "alone",
+        -((row.age or 0) // AGE_BAND),
+        MOBILITY_NEED.get(row.mobility, 2),
+        row.last_reached or date.min,
+        row.door,
+    )
 
 
 async def round_people(scope: Scope) -> list[dict]:
@@ -76,8 +135,7 @@ async def round_people(scope: Scope) -> list[dict]:
 
 
 async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow]:
-    """Everyone in the round of the scope's grids: not yet reached first (priority line first among them, then
-    those due again, then by door), then those reached today."""
+    """Everyone in the round of the scope's grids, in `need_order`: not yet reached first, reached today last."""
     rows = await round_people(scope)
     ids = [r["resident"] for r in rows] or [uuid.UUID(int=0)]
     calls: dict[uuid.UUID, list[dict]] = {}
@@ -87,6 +145,12 @@ async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow
         .order_by(CheckIn.seq)
     ):
         calls.setdefault(call["resident"], []).append(call)
+    last_reached = {
+        row["resident"]: row["day"]
+        for row in await CheckIn.select(CheckIn.resident, Max(CheckIn.day).as_alias("day"))
+        .where(CheckIn.resident.is_in(ids) & (CheckIn.day < today) & CheckIn.outcome.is_in(list(REACHED)))
+        .group_by(CheckIn.resident)
+    }
     open_cards = {
         row["resident"]
         for row in await FollowUp.select(FollowUp.resident).where(
@@ -99,6 +163,7 @@ async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow
         misses = [c for c in today_calls if c["outcome"] == "no_answer"]
         last = today_calls[-1] if today_calls else None
         birth = r["birth_date"]
+        birthday = next_birthday(birth, today)
         found.append(
             RoundRow(
                 resident_id=r["resident"],
@@ -111,21 +176,16 @@ async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow
                 mobility=r["mobility"],
                 interests=r["interests"],
                 best_time=r["best_time"],
-                birthday_today=bool(birth and (birth.month, birth.day) == (today.month, today.day)),
+                birthday_in=birthday[0] if birthday else None,
+                turns=birthday[1] if birthday else None,
+                last_reached=as_date(last_reached.get(r["resident"])),
                 outcome=last["outcome"] if last else None,
                 misses=len(misses),
                 retry_at=as_datetime(misses[-1]["received_at"]) + RETRY_AFTER if misses else None,
                 follow_up=r["resident"] in open_cards,
             )
         )
-    found.sort(
-        key=lambda row: (
-            row.reached,
-            not row.priority,
-            row.retry_at is not None and row.retry_at > now,  # called a moment ago: later
-            row.door,
-        )
-    )
+    found.sort(key=lambda row: need_order(row, now))
     return found
 
 
@@ -142,20 +202,59 @@ async def open_follow_ups(scope: Scope) -> list[dict]:
     return [r for r in rows if scope.allows_grid(r["grid"])]
 
 
-async def close_follow_up(scope: Scope, user: CurrentUser, card_id: uuid.UUID, outcome: str) -> bool:
-    card = await FollowUp.select(FollowUp.grid).where(
+class FollowUpProblem(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+VISIT_NAMESPACE = uuid.UUID("9b1f7a52-3c1e-5d0a-8f6e-2a7d4c9e0b13")
+
+
+async def close_follow_up(
+    scope: Scope, user: CurrentUser, card_id: uuid.UUID, found: str, text: str, today: date, now: datetime
+) -> bool:
+    """Close a go-and-look card with what was found. The finding is also the person's contact of the day (a check-in
+    in the card's name): the round then reads them as reached and stops counting them as someone to call, where it
+    went on saying 2次未接 after the card was closed (issue 16). One transaction: both or neither.
+
+    False for a card out of scope; FollowUpProblem ("choose" / "need_not_described") for a closing that says too
+    little, only once the card is known to be the person's to close."""
+    card = await FollowUp.select(FollowUp.grid, FollowUp.resident, FollowUp.status).where(
         (FollowUp.id == card_id) & (FollowUp.community == scope.community_id)
     )
     if not card or not scope.allows_grid(card[0]["grid"]):
         return False
-    await FollowUp.update(
-        {
-            FollowUp.status: "done",
-            FollowUp.outcome: outcome.strip()[:500],
-            FollowUp.closed_at: datetime.now(UTC),
-            FollowUp.closed_by: user.id,
-        }
-    ).where(FollowUp.id == card_id)
+    text = text.strip()[:500]
+    if found not in REACHED:
+        raise FollowUpProblem("choose")
+    if found == "needs" and not text:
+        raise FollowUpProblem("need_not_described")
+    async with write_transaction():
+        closed = (
+            await FollowUp.update(
+                {FollowUp.status: "done", FollowUp.outcome: text, FollowUp.closed_at: now, FollowUp.closed_by: user.id}
+            )
+            .where((FollowUp.id == card_id) & (FollowUp.status == "open"))
+            .returning(FollowUp.id)
+        )
+        if closed:  # closed twice (two workers, a double tap): one visit recorded
+            visit = uuid.uuid5(VISIT_NAMESPACE, str(card_id))
+            await CheckIn.insert(
+                CheckIn(
+                    id=visit,
+                    content_hash=content_hash("followup.visit", f"{card_id}:{found}".encode()),
+                    community=scope.community_id,
+                    resident=card[0]["resident"],
+                    day=today,
+                    outcome=found,
+                    need=text if found == "needs" else "",
+                    note=text,
+                    caller=user.id,
+                    device_time=now,
+                    received_at=now,
+                )
+            ).on_conflict(target=CheckIn.id, action="DO NOTHING")
     return True
 
 

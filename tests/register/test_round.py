@@ -1,0 +1,225 @@
+"""The daily round's order and badges, birthdays coming, and a go-and-look card that settles the person's day
+(issue 16, defects 3, 4 and 8)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from server.accounts.tables import User
+from server.places.services import age_on
+from server.places.tables import Resident
+from server.register.round import AGE_BAND, next_birthday
+from server.register.tables import CheckIn, ElderProfile, FollowUp
+from server.settings import Settings
+from tests.conftest import log_in
+from tests.register.test_routes import HOU, HOU_WORKER, call, form, round_rows
+
+# Grid 2 (李雪敏): twelve people in the demo's round (imports of other tests add some), every one of them on the
+# priority line (living alone or walking badly).
+
+
+def _today() -> date:
+    return Settings().today()
+
+
+@pytest.fixture
+async def quiet_round():
+    """Grid 2's round with no calls, cards or birthday changes of its own (other tests call 侯秀兰 too); put back."""
+    people = [row["resident"] for row in await _grid_2_people()]
+    births = {
+        row["id"]: row["birth_date"]
+        for row in await Resident.select(Resident.id, Resident.birth_date).where(Resident.id.is_in(people))
+    }
+
+    async def clear() -> None:
+        await CheckIn.delete().where(CheckIn.resident.is_in(people))
+        await FollowUp.delete().where(FollowUp.resident.is_in(people))
+
+    await clear()
+    yield people
+    await clear()
+    for resident_id, birth in births.items():
+        await Resident.update({Resident.birth_date: birth}).where(Resident.id == resident_id)
+
+
+async def _grid_2_people() -> list[dict]:
+    worker = await User.objects().get(User.phone == HOU_WORKER)
+    return [
+        row
+        for row in await ElderProfile.select(
+            ElderProfile.resident, ElderProfile.resident.household.building.grid.as_alias("grid")
+        ).where(ElderProfile.in_round.eq(True))
+        if row["grid"] == worker.grid
+    ]
+
+
+def _names(html: str) -> list[str]:
+    return [re.search(r'class="row-title"[^>]*>([^<]+)</a>', content).group(1) for _, content in round_rows(html)]
+
+
+async def test_the_round_puts_the_oldest_living_alone_first_not_the_lowest_door(client, quiet_round) -> None:
+    """On main the round was in door order, so 侯秀兰 (85, alone, door 2-2-1202) came after people of 66."""
+    await log_in(client, HOU_WORKER)
+    names = _names((await client.get("/round")).text)
+    assert len(names) == len(quiet_round)
+    facts = {
+        row["name"]: row
+        for row in await ElderProfile.select(
+            ElderProfile.living,
+            ElderProfile.resident.name.as_alias("name"),
+            ElderProfile.resident.birth_date.as_alias("birth"),
+        ).where(ElderProfile.resident.is_in(quiet_round))
+    }
+    alone = [name for name in names if facts[name]["living"] == "alone"]
+    assert names[: len(alone)] == alone  # living alone first
+    bands = [age_on(facts[name]["birth"], _today()) // AGE_BAND for name in alone]
+    assert bands == sorted(bands, reverse=True)  # the oldest first among them
+    assert names.index("侯秀兰") < names.index("裴有才")  # 85 and alone before 85 with his wife
+
+
+async def test_a_missed_call_due_again_comes_first_and_one_just_made_waits_below(client, quiet_round) -> None:
+    await log_in(client, HOU_WORKER)
+    names = _names((await client.get("/round")).text)
+    last, second_last = names[-1], names[-2]
+    worker = await User.objects().get(User.phone == HOU_WORKER)
+    ids = {
+        row["name"]: row["id"]
+        for row in await Resident.select(Resident.id, Resident.name).where(Resident.id.is_in(quiet_round))
+    }
+    now = datetime.now(UTC)
+    for name, at in ((last, now - timedelta(hours=2)), (second_last, now - timedelta(minutes=5))):
+        await CheckIn.insert(
+            CheckIn(
+                id=uuid.uuid4(),
+                content_hash="x",
+                community=worker.community,
+                resident=ids[name],
+                day=_today(),
+                outcome="no_answer",
+                caller=worker.id,
+                device_time=at,
+                received_at=at,
+            )
+        )
+    names = _names((await client.get("/round")).text)
+    assert names[0] == last  # missed two hours ago: due again, before everyone not yet called
+    assert names[-1] == second_last  # missed five minutes ago: after everyone not yet called
+
+
+async def test_badges_say_why_a_person_comes_first_and_none_is_on_every_row(client, quiet_round) -> None:
+    """On main every row of the round carried 一号专线, which told the worker nothing."""
+    await log_in(client, HOU_WORKER)
+    page = (await client.get("/round")).text
+    rows = round_rows(page)
+    assert not any('data-testid="badge-priority"' in content for _, content in rows)
+    hou = next(content for _, content in rows if "侯秀兰" in content)
+    assert re.search(r'data-testid="badge-alone">独居<', hou)
+    pei = next(content for _, content in rows if "裴有才" in content)  # with his wife, walks badly
+    assert "badge-alone" not in pei and re.search(r'data-testid="badge-mobility">行动不便<', pei)
+
+    # Marked by the office for its own reason: then, and only then, the badge says 一号专线.
+    zhao = await Resident.objects().get(Resident.name == "赵建设")
+    await ElderProfile.update({ElderProfile.mobility: "good"}).where(ElderProfile.resident == zhao.id)
+    try:
+        rows = round_rows((await client.get("/round")).text)
+        zhao_row = next(content for _, content in rows if "赵建设" in content)
+        assert re.search(r'data-testid="badge-priority">一号专线<', zhao_row)
+    finally:
+        await ElderProfile.update({ElderProfile.mobility: "limited"}).where(ElderProfile.resident == zhao.id)
+
+
+async def test_days_without_an_answer_earn_a_badge(client, quiet_round) -> None:
+    await log_in(client, HOU_WORKER)
+    worker = await User.objects().get(User.phone == HOU_WORKER)
+    then = datetime.now(UTC) - timedelta(days=3)
+    await CheckIn.insert(
+        CheckIn(
+            id=uuid.uuid4(),
+            content_hash="x",
+            community=worker.community,
+            resident=HOU,
+            day=_today() - timedelta(days=3),
+            outcome="ok",
+            caller=worker.id,
+            device_time=then,
+            received_at=then,
+        )
+    )
+    rows = round_rows((await client.get("/round")).text)
+    hou = next(content for _, content in rows if "侯秀兰" in content)
+    assert re.search(r'data-testid="badge-unreached">3天没联系上<', hou)
+    assert sum('data-testid="badge-unreached"' in content for _, content in rows) == 1
+    assert (await call(client, HOU, "ok")).status_code == 303  # reached today: nothing to flag
+    rows = round_rows((await client.get("/round")).text)
+    assert "badge-unreached" not in next(content for _, content in rows if "侯秀兰" in content)
+
+
+async def test_a_birthday_in_the_coming_two_weeks_is_on_the_round_with_the_age_turned(client, quiet_round) -> None:
+    """On main only a birthday of today was shown: an elder turning 80 in five days got no prompt."""
+    today = _today()
+    coming = today + timedelta(days=5)
+    birth = date(coming.year - 80, coming.month, min(coming.day, 28))
+    await Resident.update({Resident.birth_date: birth}).where(Resident.id == HOU)
+    await log_in(client, HOU_WORKER)
+    rows = round_rows((await client.get("/round")).text)
+    hou = next(content for _, content in rows if "侯秀兰" in content)
+    days = (birth.replace(year=coming.year) - today).days
+    assert f"{days}天后80岁生日" in hou
+    await Resident.update({Resident.birth_date: today.replace(year=today.year - 90)}).where(Resident.id == HOU)
+    rows = round_rows((await client.get("/round")).text)
+    assert "今天90岁生日" in next(content for _, content in rows if "侯秀兰" in content)
+    far = today + timedelta(days=20)
+    await Resident.update({Resident.birth_date: date(far.year - 80, far.month, min(far.day, 28))}).where(
+        Resident.id == HOU
+    )
+    rows = round_rows((await client.get("/round")).text)
+    assert 'data-testid="birthday"' not in next(content for _, content in rows if "侯秀兰" in content)
+
+
+@pytest.mark.parametrize(
+    ("today", "birth", "expected"),
+    [
+        (date(2026, 12, 20), date(1946, 1, 2), (13, 81)),  # across the new year
+        (date(2026, 12, 20), date(1946, 1, 5), None),  # 16 days: not yet
+        (date(2027, 2, 20), date(1944, 2, 29), (8, 83)),  # a leap-day birthday, kept on 28 February
+        (date(2026, 6, 1), None, None),
+    ],
+)
+def test_next_birthday(today, birth, expected) -> None:
+    assert next_birthday(birth, today) == expected
+
+
+async def test_a_go_and_look_card_closed_as_safe_settles_the_persons_round(client, quiet_round) -> None:
+    """On main, after the card was closed as 平安, 侯秀兰 still read 2次未接 and was still counted to call."""
+    await log_in(client, HOU_WORKER)
+    for _ in range(2):
+        assert (await call(client, HOU, "no_answer")).status_code == 303
+    page = (await client.get("/round")).text
+    waiting = int(re.search(r"还有 (\d+) 人要联系", page).group(1))
+    card = await FollowUp.objects().get(FollowUp.resident == HOU)
+
+    refused = await client.post(f"/follow-ups/{card.id}/done", data=form(client, outcome="楼长看过"))
+    assert refused.status_code == 400 and "请选择看到的情况" in refused.text  # which outcome, in words
+    needs = await client.post(f"/follow-ups/{card.id}/done", data=form(client, found="needs", outcome=" "))
+    assert needs.status_code == 400 and "写下需要什么" in needs.text
+    assert (await FollowUp.objects().get(FollowUp.id == card.id)).status == "open"  # nothing changed
+
+    done = await client.post(
+        f"/follow-ups/{card.id}/done", data=form(client, found="ok", outcome="楼长敲门，老人在睡觉")
+    )
+    assert done.status_code == 303
+    again = await client.post(f"/follow-ups/{card.id}/done", data=form(client, found="unwell", outcome="再点一次"))
+    assert again.status_code == 303
+    page = (await client.get("/round")).text
+    hou = next(content for classes, content in round_rows(page) if "侯秀兰" in content)
+    assert "次未接" not in hou and "平安" in hou
+    assert int(re.search(r"还有 (\d+) 人要联系", page).group(1)) == waiting - 1
+    assert 'data-testid="follow-up"' not in page
+    visits = await CheckIn.select(CheckIn.outcome, CheckIn.note).where(
+        (CheckIn.resident == HOU) & (CheckIn.outcome != "no_answer")
+    )
+    assert visits == [{"outcome": "ok", "note": "楼长敲门，老人在睡觉"}]  # one visit, the first closing's
