@@ -102,8 +102,17 @@ def test_two_missed_calls_a_handover_and_who_may_read_a_profile(new_context, own
         with sqlite3.connect(own_server.db_path) as db:
             return db.execute("SELECT count(*) FROM check_in WHERE resident = ?", (guo,)).fetchone()[0]
 
+    # Her home page stays open on a second phone: what needs her now is counted there, refreshed in place.
+    home = phone_of("13800000005")
+    home.clock.install()  # its 30 s refresh is run on by the test, not waited for
+    home.goto("/")
+    expect(home.get_by_test_id("needs-now")).to_be_visible()
+    expect(home.get_by_test_id("now-follow-ups")).to_have_count(0)
+
+    sick.clock.install()
     sick.goto("/round")
     for n in (1, 2):
+        sick.clock.fast_forward("01:00:00")  # she calls again an hour later (within a second is a double tap)
         row = sick.get_by_test_id("round-row").filter(has_text="郭德胜")
         row.get_by_role("button", name="未接", exact=True).click()
         for _ in range(100):  # until the phone has sent it (a wait, not a timing: nothing is measured)
@@ -111,10 +120,14 @@ def test_two_missed_calls_a_handover_and_who_may_read_a_profile(new_context, own
                 break
             sick.wait_for_timeout(100)
         assert calls_stored() == n
-        sick.reload()
+    # The second miss opens the card on the page as it is: no reload (on main it appeared only after one).
     card = sick.get_by_test_id("follow-up")
     expect(card).to_contain_text("去看看：郭德胜")
     assert_phone_layout(sick, "round-follow-up")
+    home.clock.run_for(31_000)
+    expect(home.get_by_test_id("now-follow-ups")).to_contain_text("郭德胜")
+    home.screenshot(path="test-artifacts/screenshots/home-needs-now-screen.png")
+    assert_phone_layout(home, "home-needs-now")
 
     admin = phone_of("13800000000")
     admin.goto(f"/grids/{grid}")

@@ -23,7 +23,7 @@ from server.errands.actions import ACTION as ERRAND_ACTION
 from server.errands.controllers import AskController, ErrandsController
 from server.guides.controllers import GuidesController
 from server.guides.reading import GuideReader, guide_font
-from server.home.controllers import home_page
+from server.home.controllers import home_page, now_page
 from server.places.api import PlacesApi, get_me
 from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             PeopleController,
             home_page,
+            now_page,
             PlacesController,
             RegisterController,
             RegisterAdminController,

@@ -169,6 +169,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/ask"): RESIDENT_ONLY,
     ("POST", "/ask"): {**RESIDENT_ONLY, "resident": "invalid"},  # posted without choosing what
     ("GET", "/round"): REGISTER_SEARCH,  # each worker's own round
+    ("GET", "/now"): REGISTER_SEARCH,  # each worker's own counts
     ("POST", "/round/calls"): {
         **REGISTER_SEARCH,
         "admin": "invalid",

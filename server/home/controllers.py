@@ -1,29 +1,48 @@
-"""The home page: task cards for the person's role."""
+"""The home page: task cards for the person's role, and at its top what needs a worker now (also its own page)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from litestar import Request, get
 from litestar.response import Template
 
 from server.accounts.services import Scope
 from server.guides.services import guides_of_resident
+from server.home.now import needs_now
 from server.places import services as places
 from server.sweeps import queries as sweep_queries
-from server.web.auth import current_user
-from server.web.pages import render, settings_of
+from server.web.auth import current_user, requires_register
+from server.web.pages import render, settings_of, wants_fragment
 
 
 @get("/")
 async def home_page(request: Request) -> Template:
     user = current_user(request)
     scope = Scope.for_user(user)
-    summary = await places.community_summary(scope, settings_of(request).today()) if scope else None
+    today = settings_of(request).today()
+    summary = await places.community_summary(scope, today) if scope else None
     buildings = None
     if user.role == "grid_worker":
         buildings = []
         for grid_id in user.grid_ids:  # their own grid, and any they cover for a colleague
             buildings += await places.list_buildings(scope, grid_id) or []
+    now = None
+    if user.can_read_register and scope is not None:
+        now = await needs_now(user, scope, today, datetime.now(UTC))
     sweeps = await sweep_queries.list_sweeps(user)
     ended = await sweep_queries.ended_sweeps(user)  # a volunteer's: their work there is over
     guides = await guides_of_resident(user)
-    return render(request, "home.html", summary=summary, buildings=buildings, sweeps=sweeps, ended=ended, guides=guides)
+    return render(
+        request, "home.html", summary=summary, buildings=buildings, sweeps=sweeps, ended=ended, guides=guides, now=now
+    )
+
+
+@get("/now", guards=[requires_register])
+async def now_page(request: Request) -> Template:
+    """What needs the worker now: the home page's top card, refreshed in place (htmx) so that a second missed call,
+    a resident's request or a card going late shows without a reload; a page of its own without JavaScript."""
+    user = current_user(request)
+    now = await needs_now(user, Scope.for_user(user), settings_of(request).today(), datetime.now(UTC))
+    template = "home/_now.html" if wants_fragment(request) else "home/now.html"
+    return render(request, template, now=now)
