@@ -186,15 +186,32 @@ def test_a_rider_delivering_sees_the_door_and_items_but_no_phone_number(page_as,
 def test_a_resident_asks_from_big_buttons_and_confirms(page_as, live_server) -> None:
     elder: Page = page_as(RESIDENT)
     elder.goto("/")
+    expect(elder.get_by_test_id("call-worker")).to_have_attribute("href", re.compile(r"^tel:\d{11}$"))
+    assert_phone_layout(elder, "resident home", min_target=60)
+    assert_accessible(elder, "resident home", aaa_contrast=True)
     elder.get_by_test_id("ask-link").click()
+    expect(elder.get_by_test_id("call-worker")).to_contain_text("打给网格员")
     assert_phone_layout(elder, "ask for help", min_target=60)
     assert_accessible(elder, "ask for help", aaa_contrast=True)
-    size = elder.evaluate("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
-    body = elder.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
-    assert body >= 20 and size > body
+    sizes = """() => ['h1', '.ask-button', '[data-testid=call-worker]', 'label', 'body'].map(
+                 (s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))"""
+    h1, button, call, label, body = elder.evaluate(sizes)
+    assert body >= 20 and h1 > body
+    # A+ twice, to the largest: every word and button grows (on main only the text box's label did).
+    for _ in range(2):
+        elder.get_by_test_id("text-larger").click()
+    larger = elder.evaluate(sizes)
+    assert all(after > before for after, before in zip(larger, (h1, button, call, label, body), strict=True)), larger
+    elder.screenshot(path="test-artifacts/screenshots/ask-largest-screen.png")
+    assert_phone_layout(elder, "ask for help largest", min_target=60)
+    elder.goto("/")  # remembered on his other pages
+    assert elder.evaluate("parseFloat(getComputedStyle(document.querySelector('h2')).fontSize)") >= larger[0] * 0.7
+    elder.screenshot(path="test-artifacts/screenshots/resident-home-largest-screen.png")
+    assert_phone_layout(elder, "resident home largest", min_target=60)
+    elder.get_by_test_id("ask-link").click()
     elder.get_by_test_id("ask-medicine").click()
     expect(elder.get_by_test_id("sent")).to_be_visible()
-    expect(elder.get_by_test_id("my-request").first).to_contain_text("新")
+    expect(elder.get_by_test_id("request-state").first).to_have_text("已收到，网格员会联系您")
 
     admin: Page = page_as(ADMIN)
     admin.goto("/errands?view=unassigned")

@@ -21,6 +21,7 @@ from litestar.response import Redirect, Response, Template
 from server.accounts.services import Scope
 from server.errands import intake, photos, rules, services
 from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text, prepare_picture
+from server.home.worker import grid_worker_of
 from server.i18n import translate
 from server.offload import off_loop
 from server.places import services as places
@@ -335,8 +336,10 @@ class AskController(Controller):
 
     @get("/ask")
     async def ask_page(self, request: Request) -> Template:
-        board = await services.board(current_user(request), "grid", datetime.now(UTC), _day_start(request))
-        return render(request, "errands/ask.html", cards=board.cards, errors={}, new_id=uuid.uuid4)
+        user = current_user(request)
+        board = await services.board(user, "grid", datetime.now(UTC), _day_start(request))
+        worker = await grid_worker_of(user.resident_id)
+        return render(request, "errands/ask.html", cards=board.cards, errors={}, new_id=uuid.uuid4, worker=worker)
 
     @post("/ask")
     async def ask(self, request: Request) -> Response:
@@ -354,5 +357,15 @@ class AskController(Controller):
         return Redirect("/ask?sent=1", status_code=303)
 
     async def _ask_again(self, request: Request, errors: dict[str, str]) -> Template:
-        board = await services.board(current_user(request), "grid", datetime.now(UTC), _day_start(request))
-        return render(request, "errands/ask.html", status_code=400, cards=board.cards, errors=errors, new_id=uuid.uuid4)
+        user = current_user(request)
+        board = await services.board(user, "grid", datetime.now(UTC), _day_start(request))
+        worker = await grid_worker_of(user.resident_id)
+        return render(
+            request,
+            "errands/ask.html",
+            status_code=400,
+            cards=board.cards,
+            errors=errors,
+            new_id=uuid.uuid4,
+            worker=worker,
+        )

@@ -460,16 +460,18 @@ async def font_subset(key: str) -> bytes | None:
     return row["woff2"] if row else None
 
 
-async def guides_of_resident(user: CurrentUser) -> list[tuple[str, str]]:
-    """A logged-in resident's own personal guides first, then the community's shared ones: (title, token)."""
+async def guides_of_resident(user: CurrentUser, locale: str) -> list[tuple[str, str]]:
+    """A logged-in resident's own personal guides first, then the community's shared ones: (title, token). Only
+    those in the language the resident reads the app in (4 of 郝大爷's 9 were in English), unless none is."""
     if user.role != "resident":
         return []
     mine = Guide.resident.is_null()
     if user.resident_id is not None:
         mine = mine | (Guide.resident == user.resident_id)
-    rows = await Guide.select(Guide.id, Guide.title, Guide.resident).where(
+    rows = await Guide.select(Guide.id, Guide.title, Guide.resident, Guide.lang).where(
         (Guide.community == user.community_id) & mine
     )
+    rows = [row for row in rows if row["lang"] == locale] or rows
     rows.sort(key=lambda row: (row["resident"] is None, row["title"]))
     found = []
     for row in rows:

@@ -10,6 +10,8 @@ from litestar.response import Template
 from server.accounts.services import Scope
 from server.guides.services import guides_of_resident
 from server.home.now import needs_now
+from server.home.worker import grid_worker_of
+from server.i18n import locale_of
 from server.places import services as places
 from server.sweeps import queries as sweep_queries
 from server.web.auth import current_user, requires_register
@@ -32,9 +34,18 @@ async def home_page(request: Request) -> Template:
         now = await needs_now(user, scope, today, datetime.now(UTC))
     sweeps = await sweep_queries.list_sweeps(user)
     ended = await sweep_queries.ended_sweeps(user)  # a volunteer's: their work there is over
-    guides = await guides_of_resident(user)
+    guides = await guides_of_resident(user, locale_of(request))
+    worker = await grid_worker_of(user.resident_id) if user.role == "resident" else None
     return render(
-        request, "home.html", summary=summary, buildings=buildings, sweeps=sweeps, ended=ended, guides=guides, now=now
+        request,
+        "home.html",
+        summary=summary,
+        buildings=buildings,
+        sweeps=sweeps,
+        ended=ended,
+        guides=guides,
+        now=now,
+        worker=worker,
     )
 
 

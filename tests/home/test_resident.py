@@ -1,0 +1,62 @@
+"""郝大爷's own pages (issue 16, defect 5): his grid worker one tap from a call on each, guides in his language, the
+state of his requests in plain words."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from server.accounts.tables import User
+from server.demo.seed import RESIDENT_PHONE, STORY_RESIDENT_IDS
+from server.guides.tables import Guide
+from server.i18n import LOCALE_COOKIE
+from server.places.tables import Resident
+from tests.conftest import log_in
+from tests.register.test_routes import form
+
+HAO = STORY_RESIDENT_IDS["郝振华"]
+
+
+async def _his_worker() -> dict:
+    home = await Resident.select(Resident.household.building.grid.as_alias("grid")).where(Resident.id == HAO).first()
+    return await User.select(User.name, User.phone).where(User.grid == home["grid"]).first()
+
+
+async def test_every_page_of_his_has_his_grid_worker_one_tap_from_a_call(client) -> None:
+    """On main his home said 有事请打电话给网格员 with no number and no link."""
+    worker = await _his_worker()
+    await log_in(client, RESIDENT_PHONE)
+    for path in ("/", "/ask"):
+        page = (await client.get(path)).text
+        link = re.search(r"<a[^>]*href=\"tel:(\d+)\"[^>]*data-testid=\"call-worker\">(.*?)</a>", page, re.S)
+        assert link, path
+        assert link.group(1) == worker["phone"] and worker["name"] in link.group(2)
+        assert 'class="elder"' in page  # very large type on both
+
+
+async def test_his_home_lists_only_guides_in_the_language_he_reads(client) -> None:
+    """On main 4 of his 9 guides were in English."""
+    await log_in(client, RESIDENT_PHONE)
+    titles = {row["title"]: row["lang"] for row in await Guide.select(Guide.title, Guide.lang)}
+    assert {"zh_CN", "en"} <= set(titles.values())
+
+    def listed(html: str) -> list[str]:
+        part = html.split('data-testid="resident-guides"')[1].split("</section>")[0]
+        return re.findall(r'<span class="row-title">([^<]+)</span>', part)
+
+    chinese = listed((await client.get("/")).text)
+    assert chinese and all(titles[title] == "zh_CN" for title in chinese)
+    client.cookies.set(LOCALE_COOKIE, "en")
+    english = listed((await client.get("/")).text)
+    assert english and all(titles[title] == "en" for title in english)
+
+
+async def test_his_request_says_what_happens_next_in_plain_words(client) -> None:
+    """On main it read 买药: 新 (the workers' word, and an English colon)."""
+    await log_in(client, RESIDENT_PHONE)
+    tap = form(client, card_id=str(uuid.uuid4()), kind="medicine", text="")
+    assert (await client.post("/ask", data=tap, follow_redirects=False)).status_code == 303
+    page = (await client.get("/ask")).text
+    states = re.findall(r'data-testid="request-state">([^<]+)<', page)
+    assert "已收到，网格员会联系您" in states
+    assert "新" not in states and "买药:" not in page
