@@ -341,6 +341,8 @@ AUDIT_ACTIONS = (
     "register.export",
     "register.export_unmasked",
     "sweep.export",
+    "reconcile.view",
+    "reconcile.export",
     "account.made",
     "account.password",
     "account.deactivated",

@@ -17,10 +17,11 @@ from typing import Literal
 import msgspec
 
 from server.accounts.services import CurrentUser, Scope
+from server.accounts.tables import User
 from server.audit.services import record_read
 from server.db import write_transaction
 from server.places.services import age_on, mask_phone
-from server.places.tables import Resident
+from server.places.tables import Household, Resident
 from server.register.tables import CheckIn, Contact, ElderProfile
 
 LIVING = ("alone", "spouse", "family")
@@ -435,19 +436,30 @@ async def audit_entries(
     if day is not None:
         query = query.where((AuditEntry.at >= day[0]) & (AuditEntry.at < day[1]))
     rows = await query.order_by(AuditEntry.at, ascending=False).limit(limit)
-    resident_ids = []
+    ids: dict[str, list[uuid.UUID]] = {}
     for row in rows:
-        if row["target_type"] == "resident":
-            try:
-                resident_ids.append(uuid.UUID(row["target_id"]))
-            except ValueError:
-                pass
+        try:
+            ids.setdefault(row["target_type"], []).append(uuid.UUID(row["target_id"]))
+        except ValueError:
+            pass
+    none = [uuid.UUID(int=0)]
+    # What each entry was about, by name: a relative's number read is said with whose relative it is (issue 16: the
+    # log said "contact" and nothing else).
     names = {
-        str(r["id"]): r["name"]
-        for r in await Resident.select(Resident.id, Resident.name).where(
-            Resident.id.is_in(resident_ids or [uuid.UUID(int=0)])
-        )
+        str(r["id"]): {"name": r["name"]}
+        for r in await Resident.select(Resident.id, Resident.name).where(Resident.id.is_in(ids.get("resident", none)))
     }
+    for r in await Contact.select(
+        Contact.id, Contact.name, Contact.relation, Contact.profile.resident.name.as_alias("resident")
+    ).where(Contact.id.is_in(ids.get("contact", none))):
+        names[str(r["id"])] = {"name": r["name"], "relation": r["relation"], "of": r["resident"]}
+    for r in await Household.select(Household.id, Household.door).where(Household.id.is_in(ids.get("household", none))):
+        names[str(r["id"])] = {"name": r["door"]}
+    for r in await User.select(User.id, User.name).where(User.id.is_in(ids.get("user", none))):
+        names[str(r["id"])] = {"name": r["name"]}
     for row in rows:
-        row["target_name"] = names.get(row["target_id"], "")
+        target = names.get(row["target_id"], {})
+        row["target_name"] = target.get("name", "")
+        row["target_of"] = target.get("of", "")
+        row["target_relation"] = target.get("relation", "")
     return rows

@@ -272,3 +272,19 @@ async def test_the_register_export_writes_notes_as_text_never_as_formulas(app):
     hou = next(row for row in sheet.iter_rows() if row[0].value == "侯秀兰")
     cells = {cell.value: cell for cell in hou}
     assert cells['=HYPERLINK("http://x.cn","点我")'].data_type == "s" and cells["@SUM(1+1)"].data_type == "s"
+
+
+async def test_the_audit_log_says_in_words_what_was_read_and_whose_relative_it_was(app):
+    """On main it showed raw codes (profile.view), and a relative's number read as "contact" with no name."""
+    async with browser(app) as worker, browser(app) as admin:
+        await log_in(worker, GUO_WORKER)
+        await log_in(admin, "13800000000")
+        contact = await Contact.objects().where(Contact.profile == GUO).first()
+        shown = await worker.get(f"/residents/{GUO}/phone?contact={contact.id}", headers={"HX-Request": "true"})
+        assert shown.status_code == 200
+        page = (await admin.get("/audit?action=phone.view")).text
+        rows = re.findall(r'data-testid="audit-what">([^<]*)<.*?class="row-sub">([^<]*)<', page, re.S)
+        assert rows and all("phone.view" not in what and "查看完整电话号码" in what for what, _ in rows)
+        assert any(f"郭德胜的{contact.relation} {contact.name}" in about for _, about in rows)
+        options = re.findall(r'<option value="([a-z_.]+)"[^>]*>([^<]+)</option>', page)
+        assert options and all(code != words.strip() for code, words in options)  # every code said in words
