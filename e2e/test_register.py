@@ -133,7 +133,11 @@ def test_two_missed_calls_a_handover_and_who_may_read_a_profile(new_context, own
     admin.goto(f"/grids/{grid}")
     admin.get_by_label("把这个网格转交给").select_option(label="李雪敏")
     admin.get_by_test_id("handover-submit").click()
+    expect(admin.get_by_test_id("handover-load")).to_contain_text("每天打电话的老人")  # said first, then done
+    assert_phone_layout(admin, "handover-confirm")
+    admin.get_by_test_id("handover-confirm-submit").click()
     expect(admin.get_by_text("网格员：李雪敏")).to_be_visible()
+    expect(admin.get_by_test_id("grid-cover")).to_contain_text("美兰菊的网格")
 
     colleague = phone_of(WORKER)  # 李雪敏 answers for grid 5 too now: its round and its task card came along
     colleague.goto("/round")

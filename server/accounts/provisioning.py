@@ -208,6 +208,7 @@ async def staff(community_id: uuid.UUID) -> tuple[list[dict], list[dict]]:
             User.phone,
             User.role,
             User.is_active,
+            User.grid.as_alias("grid_id"),
             User.grid.number.as_alias("grid_number"),
             User.grid.name.as_alias("grid_name"),
         )

@@ -20,6 +20,7 @@ from litestar.response import Redirect, Response, Template
 from server.accounts.services import HandoverError, grid_workers, hand_over_grid
 from server.audit.services import record_read
 from server.places import services
+from server.places.handover import handover_load
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, settings_of, wants_fragment
 
@@ -30,6 +31,7 @@ FloorNumber = Annotated[int, PathParameter(ge=1, le=200)]
 
 class HandoverForm(msgspec.Struct, kw_only=True):
     to_user: uuid.UUID
+    confirm: str = ""  # "yes" from the confirm step; without it the step is shown and nothing moves
 
 
 def found(value):
@@ -62,6 +64,8 @@ class PlacesController(Controller):
         user = current_user(request)
         if user.role != "admin":
             raise PermissionDeniedException("admins hand grids over")
+        if data.confirm != "yes":
+            return await self._confirm_handover(request, grid_id, data.to_user)
         try:
             await hand_over_grid(user, grid_id, data.to_user, datetime.now(UTC))
         except HandoverError as exc:
@@ -69,6 +73,19 @@ class PlacesController(Controller):
                 raise NotFoundException() from exc
             raise PermissionDeniedException(str(exc)) from exc
         return Redirect(f"/grids/{grid_id}", status_code=303)
+
+    async def _confirm_handover(self, request: Request, grid_id: uuid.UUID, to_user: uuid.UUID) -> Template:
+        """The step before a handover: who takes the grid, what goes with it, and that it is until handed back."""
+        user = current_user(request)
+        scope = scope_of(request)
+        found(await services.list_buildings(scope, grid_id))
+        grid = (await services.community_summary(scope, settings_of(request).today(), only_grid=grid_id)).grids[0]
+        to = next((w for w in await grid_workers(user.community_id) if w["id"] == to_user), None)
+        if to is None:
+            raise PermissionDeniedException("not_a_worker")  # as the handover itself says it
+        load = await handover_load(grid_id)
+        back = to["grid"] == grid_id  # to its own grid worker: the cover ends
+        return render(request, "places/handover_confirm.html", grid=grid, to=to, load=load, back=back)
 
     @get("/buildings/{building_id:uuid}")
     async def building_page(self, request: Request, building_id: FromPath[uuid.UUID]) -> Template:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 
@@ -12,11 +12,14 @@ class GridSummary(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     number: int
     name: str
-    worker_name: str | None
+    worker_name: str | None  # who answers for the grid now: its own grid worker, or a colleague covering it
     buildings: int
     households: int
     residents: int
     elderly_alone: int
+    owner_id: uuid.UUID | None = None  # its own grid worker
+    owner_name: str | None = None
+    covered_since: datetime | None = None  # handed over to a colleague (worker_name) since then: a temporary cover
 
 
 class CommunitySummary(msgspec.Struct, kw_only=True):

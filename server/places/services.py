@@ -11,6 +11,7 @@ import msgspec
 
 from server.accounts.services import Scope
 from server.accounts.tables import GridCover, User
+from server.db import as_datetime
 from server.places import schemas
 from server.places.tables import Building, Community, Grid, Household, Resident, Unit
 
@@ -79,20 +80,29 @@ async def community_summary(scope: Scope, today: date, only_grid: uuid.UUID | No
     grid_sql, grid_args = _grid_filter(scope if only_grid is None else Scope(scope.community_id, (only_grid,)), "g.id")
     sql = _GRID_SUMMARY_SQL + grid_sql + " ORDER BY g.number"  # noqa: S608 (grid_sql adds only "{}" placeholders)
     rows = await Grid.raw(sql, elderly_cutoff(today), scope.community_id, *grid_args)
-    workers = {
-        str(r["grid"]): r["name"]
-        for r in await User.select(User.grid, User.name).where(
+    owners = {
+        str(r["grid"]): r
+        for r in await User.select(User.id, User.grid, User.name).where(
             (User.community == scope.community_id) & (User.role == "grid_worker") & User.grid.is_not_null()
         )
     }
-    for cover in await GridCover.select(GridCover.grid, GridCover.user.name.as_alias("name")).where(
-        GridCover.user.community == scope.community_id
-    ):
-        workers[str(cover["grid"])] = cover["name"]  # handed over: the colleague who answers for it now
-    grids = [
-        msgspec.convert({**r, "worker_name": workers.get(str(r["id"]))}, schemas.GridSummary, strict=False)
-        for r in rows
-    ]
+    covers = {
+        str(c["grid"]): c
+        for c in await GridCover.select(GridCover.grid, GridCover.since, GridCover.user.name.as_alias("name")).where(
+            GridCover.user.community == scope.community_id
+        )
+    }
+
+    def people(grid_id: str) -> dict:
+        owner, cover = owners.get(grid_id), covers.get(grid_id)
+        return {
+            "worker_name": cover["name"] if cover else owner and owner["name"],  # who answers for it now
+            "owner_id": owner and owner["id"],
+            "owner_name": owner and owner["name"],
+            "covered_since": cover and as_datetime(cover["since"]),
+        }
+
+    grids = [msgspec.convert({**r, **people(str(r["id"]))}, schemas.GridSummary, strict=False) for r in rows]
     return schemas.CommunitySummary(
         id=community["id"], name=community["name"], address=community["address"], grids=grids
     )

@@ -223,7 +223,9 @@ async def test_an_admin_hands_a_grid_over_with_its_round_and_task_cards(app):
         page = await admin.get(f"/grids/{grid_5}")
         assert 'data-testid="handover"' in page.text
         moved = await admin.post(
-            f"/grids/{grid_5}/handover", data=form(admin, to_user=str(cover.id)), follow_redirects=False
+            f"/grids/{grid_5}/handover",
+            data=form(admin, to_user=str(cover.id), confirm="yes"),
+            follow_redirects=False,
         )
         assert moved.status_code == 303
         assert "李雪敏" in (await admin.get(f"/grids/{grid_5}")).text
@@ -241,7 +243,7 @@ async def test_an_admin_hands_a_grid_over_with_its_round_and_task_cards(app):
         async with browser(app) as admin:  # handing it back to its own grid worker ends the cover
             await log_in(admin, "13800000000")
             guo_worker = await User.objects().get(User.phone == GUO_WORKER)
-            await admin.post(f"/grids/{grid_5}/handover", data=form(admin, to_user=str(guo_worker.id)))
+            await admin.post(f"/grids/{grid_5}/handover", data=form(admin, to_user=str(guo_worker.id), confirm="yes"))
     async with browser(app) as back:
         await log_in(back, GUO_WORKER)
         assert (await back.get(f"/residents/{GUO}/profile")).status_code == 200
@@ -288,3 +290,38 @@ async def test_the_audit_log_says_in_words_what_was_read_and_whose_relative_it_w
         assert any(f"郭德胜的{contact.relation} {contact.name}" in about for _, about in rows)
         options = re.findall(r'<option value="([a-z_.]+)"[^>]*>([^<]+)</option>', page)
         assert options and all(code != words.strip() for code, words in options)  # every code said in words
+
+
+async def test_a_handover_has_a_confirm_step_is_reachable_from_the_people_page_and_says_it_is_for_a_while(app):
+    """On main one tap moved the grid with nothing said first, the people page had no way to it, and the grid page
+    afterwards named the colleague as if the grid were theirs."""
+    from server.accounts.tables import GridCover, User
+
+    sick = await User.objects().get(User.phone == GUO_WORKER)  # 美兰菊, grid 5
+    cover = await User.objects().get(User.phone == HOU_WORKER)  # 李雪敏
+    async with browser(app) as admin:
+        await log_in(admin, "13800000000")
+        people = (await admin.get("/people")).text
+        assert f'href="/grids/{sick.grid}#handover"' in people
+        asked = await admin.post(f"/grids/{sick.grid}/handover", data=form(admin, to_user=str(cover.id)))
+        assert asked.status_code == 200 and 'data-testid="handover-confirm"' in asked.text
+        assert "李雪敏" in asked.text and "每天打电话的老人" in asked.text and "美兰菊" in asked.text
+        assert not await GridCover.exists().where(GridCover.grid == sick.grid)  # nothing moved yet
+        try:
+            done = await admin.post(
+                f"/grids/{sick.grid}/handover",
+                data=form(admin, to_user=str(cover.id), confirm="yes"),
+                follow_redirects=False,
+            )
+            assert done.status_code == 303
+            page = (await admin.get(f"/grids/{sick.grid}")).text
+            note = re.search(r'data-testid="grid-cover">([^<]+)<', page)
+            assert note and "临时代管" in note.group(1) and "美兰菊的网格" in note.group(1)
+            assert 'data-testid="hand-back"' in page
+            back = await admin.post(f"/grids/{sick.grid}/handover", data=form(admin, to_user=str(sick.id)))
+            assert "交还给美兰菊" in back.text
+            await admin.post(f"/grids/{sick.grid}/handover", data=form(admin, to_user=str(sick.id), confirm="yes"))
+            assert not await GridCover.exists().where(GridCover.grid == sick.grid)
+            assert 'data-testid="grid-cover"' not in (await admin.get(f"/grids/{sick.grid}")).text
+        finally:
+            await GridCover.delete().where(GridCover.grid == sick.grid)
