@@ -820,6 +820,19 @@ class ErrandCard:
         self.card.get_by_test_id(f"move-{to}").click()
 
     def wait_for_state(self, label: str) -> None:
+        """Until the server holds the card in this state (the page's copy from the server says so), not only the
+        badge, which shows a queued move's state at once."""
+        expect(self.state).to_have_text(label)
+        self.page.wait_for_function(
+            """(label) => {
+                 const card = document.querySelector("[data-testid=card]");
+                 return card && JSON.parse(card.dataset.stateNames)[card.dataset.cardState] === label;
+               }""",
+            arg=label,
+        )
+
+    def shows_state(self, label: str) -> None:
+        """The badge says this state, from the server or from a move still queued on the phone."""
         expect(self.state).to_have_text(label)
 
     def tick(self, item: str) -> Locator:

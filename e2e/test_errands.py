@@ -271,3 +271,27 @@ def test_a_photo_taken_at_the_door_without_signal_is_kept_and_sent_later(page_as
 def _photos(live_server, card_id: str) -> int:
     with sqlite3.connect(live_server.db_path) as db:
         return db.execute("SELECT count(*) FROM errand_photo WHERE errand = ?", (card_id,)).fetchone()[0]
+
+
+def test_a_card_not_yet_taken_goes_through_its_states_without_signal(page_as, live_server) -> None:
+    """On main, 接单 tapped offline left the badge at 新 and showed no next step (开始采购 ...) until it was sent: the
+    buying and carrying moves were drawn only for the card's holder."""
+    worker: Page = page_as(WORKER)
+    card_id = _intake(worker, "2-1-302", "groceries", "挂面\n鸡蛋")
+    card = ErrandCard(worker)
+    card.wait_for_state("新")
+    worker.context.set_offline(True)  # the stairwell
+    card.move("accepted")
+    card.shows_state("已接单")  # from the queued move
+    card.move("buying")
+    card.shows_state("采购中")
+    card.move("delivering")
+    card.shows_state("配送中")
+    expect(worker.get_by_test_id("outbox-count")).to_have_text("3")
+    assert_phone_layout(worker, "errand-offline-three-steps")
+    assert _card(live_server, card_id)["state"] == "new"
+    worker.context.set_offline(False)
+    expect(worker.get_by_test_id("outbox-status")).to_be_hidden()
+    card.wait_for_state("配送中")
+    stored = _card(live_server, card_id)
+    assert stored["state"] == "delivering" and stored["events"] == ["new", "accepted", "buying", "delivering"]

@@ -310,7 +310,10 @@ class ErrandsController(Controller):
                     message = translate(request, "This file is not a photo. Choose a JPEG or PNG picture.")
         if message is None:
             now = datetime.now(UTC)
-            stored = found(await photos.add_photo(current_user(request), errand_id, role, picture, now, photo_id))
+            taken_at = _taken_at(str(raw.get("taken_at") or ""))
+            stored = found(
+                await photos.add_photo(current_user(request), errand_id, role, picture, now, photo_id, taken_at)
+            )
             if from_outbox:
                 return Response({"status": stored}, status_code=200)
             return Redirect(f"/errands/{errand_id}", status_code=303)
@@ -327,6 +330,15 @@ class ErrandsController(Controller):
     async def money_page(self, request: Request) -> Template:
         money = await services.money_of(current_user(request), _day_start(request))
         return render(request, "errands/money.html", money=money)
+
+
+def _taken_at(text: str) -> datetime | None:
+    """The time a phone's outbox says a photo was taken (ISO 8601 with its offset); None when absent or unreadable."""
+    try:
+        moment = datetime.fromisoformat(text[:40]) if text else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 class AskController(Controller):

@@ -4,7 +4,7 @@ check: no GPS metadata kept); stored in the database, so both backends need no s
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from server.accounts.services import CurrentUser
 from server.db import write_transaction
@@ -23,6 +23,12 @@ async def may_add_photo(user: CurrentUser, card_id: uuid.UUID, role: str) -> boo
     return card["deliverer"] == user.id and role == "delivery"
 
 
+# A photo kept on a phone without signal is sent with the time it was taken: believed within a month before it
+# arrives (a phone left off for days) and a few minutes after (a phone's clock a little ahead); else its arrival.
+TAKEN_WITHIN = timedelta(days=31)
+CLOCK_SLACK = timedelta(minutes=5)
+
+
 async def add_photo(
     user: CurrentUser,
     card_id: uuid.UUID,
@@ -30,6 +36,7 @@ async def add_photo(
     picture: tuple[bytes, int, int],
     now: datetime,
     photo_id: uuid.UUID | None = None,
+    taken_at: datetime | None = None,
 ) -> str | None:
     """Keep a photo (already checked and re-encoded): "accepted", "duplicate" (a phone's outbox sent the photo it
     made `photo_id` for again, after an answer lost on a weak signal), or None if it is not the user's to add (or
@@ -38,11 +45,12 @@ async def add_photo(
         return None
     data, width, height = picture
     photo_id = photo_id or uuid.uuid4()
+    taken = taken_at if taken_at is not None and now - TAKEN_WITHIN <= taken_at <= now + CLOCK_SLACK else now
     async with write_transaction():
         stored = (
             await ErrandPhoto.insert(
                 ErrandPhoto(
-                    id=photo_id, errand=card_id, role=role, data=data, width=width, height=height, by=user.id, at=now
+                    id=photo_id, errand=card_id, role=role, data=data, width=width, height=height, by=user.id, at=taken
                 )
             )
             .on_conflict(target=ErrandPhoto.id, action="DO NOTHING")
@@ -61,7 +69,7 @@ async def add_photo(
                 action="photo",
                 detail=role,
                 by=user.id,
-                device_time=now,
+                device_time=taken,  # when it was taken, also in a stairwell hours before it could be sent
                 received_at=now,
             )
         )

@@ -6,6 +6,7 @@ import asyncio
 import io
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
@@ -372,6 +373,37 @@ async def test_a_photo_taken_offline_is_sent_later_once_under_the_id_the_phone_m
         assert await ErrandPhoto.count().where(ErrandPhoto.errand == second_card) == 0
         events = await ErrandEvent.count().where((ErrandEvent.errand == card_id) & (ErrandEvent.action == "photo"))
         assert events == 1
+
+
+async def test_a_photo_sent_later_keeps_the_time_it_was_taken(app):
+    """On main a photo taken in a stairwell at 10:00 and sent at 13:00 was recorded at 13:00."""
+    from server.db import as_datetime
+
+    async with browser(app) as worker:
+        await log_in(worker, HOU_WORKER)
+        card_id = card_id_of(await new_card(worker))
+        outbox = {**csrf(worker), "accept": "application/json"}
+        now = datetime.now(UTC)
+
+        async def send(taken_at: str) -> uuid.UUID:
+            photo_id = uuid.uuid4()
+            data = {"role": "delivery", "photo_id": str(photo_id), "taken_at": taken_at}
+            files = {"photo": ("IMG_0002.jpg", jpeg(), "image/jpeg")}
+            answer = await worker.post(f"/errands/{card_id}/photos", data=data, files=files, headers=outbox)
+            assert answer.status_code == 200, answer.text
+            return photo_id
+
+        def at(photo_id: uuid.UUID):
+            return ErrandPhoto.select(ErrandPhoto.at).where(ErrandPhoto.id == photo_id).first()
+
+        three_hours_ago = now - timedelta(hours=3)
+        kept = await send(three_hours_ago.isoformat())
+        assert abs(as_datetime((await at(kept))["at"]) - three_hours_ago) < timedelta(seconds=1)
+        event = await ErrandEvent.select(ErrandEvent.device_time).where(ErrandEvent.id == kept).first()
+        assert abs(as_datetime(event["device_time"]) - three_hours_ago) < timedelta(seconds=1)
+        for odd in ("1970-01-01T00:00:00+00:00", (now + timedelta(days=2)).isoformat(), "yesterday", ""):
+            photo = await send(odd)  # a reset clock, a clock ahead, nonsense, nothing: the time it arrived
+            assert abs(as_datetime((await at(photo))["at"]) - now) < timedelta(minutes=5), odd
 
 
 async def someone_in_the_round_of_grid_2():

@@ -152,6 +152,13 @@
       card.querySelectorAll("[data-for-states]").forEach(function (element) {
         element.hidden = element.getAttribute("data-for-states").split(",").indexOf(state) < 0;
       });
+      // The badge says the state the queued move puts the card in (it stayed 新 after 接单 without signal).
+      var badge = card.querySelector("[data-testid=card-state]");
+      var names = card.dataset.stateNames && JSON.parse(card.dataset.stateNames);
+      if (badge && names && names[state]) {
+        badge.textContent = names[state];
+        badge.className = "state state-" + state;
+      }
     });
   }
 

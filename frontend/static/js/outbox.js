@@ -226,6 +226,7 @@
       form.append("photo", photo.blob, photo.name);
       form.append("role", photo.role);
       form.append("photo_id", photo.id);
+      form.append("taken_at", new Date(photo.queued_at).toISOString());  // when taken, not when signal came back
       return fetch("/errands/" + photo.card + "/photos", {
         method: "POST",
         credentials: "same-origin",
