@@ -14,8 +14,7 @@ from server.accounts.tables import User
 from server.demo.seed import demo_uuid
 from server.imports.normalize import text as cell_text
 from server.sweeps.tables import Sweep, SweepTick
-from server.text import clean_name
-clean_block = clean_line = clean_name
+from server.text import clean_block, clean_line, clean_name
 from server.web import downloads
 from tests.conftest import browser, csrf, log_in
 from tests.sweeps.helpers import claim
