@@ -170,8 +170,8 @@ def _restore(args: argparse.Namespace) -> None:
     except BackupError as exc:
         raise SystemExit(f"Nothing restored: {exc}.") from exc
     print(
-        f"Restored {args.file}: {restored.tables} tables, {restored.rows} rows. "
-        "Run `python -m server migrate` if the backup is older than this version, then start the server."
+        f"Restored {args.file}: {restored.tables} tables, {restored.rows} rows, of this version's schema. "
+        "Start the server."
     )
 
 

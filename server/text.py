@@ -5,7 +5,18 @@ reorder what follows them on every page that shows the text ("周志愿\u202e" m
 phone number's tail), and zero-width spaces or a BOM make two equal names differ. Kept: ZERO WIDTH JOINER (emoji,
 Indic scripts) and ZERO WIDTH NON-JOINER (Persian, Indic scripts), which change how letters are drawn, not their
 order. Pages also isolate each name given by a person (<bdi>), so a right-to-left name cannot reorder its
-neighbours. Applied at the edge (web/input.py) to every form and JSON body, and by services that store a name.
+neighbours.
+
+Line breaks other than the plain newline (U+2028, U+2029, U+0085, a lone CR, a vertical tab) and the other control
+characters (Cc) are stored by no one on purpose: in a single-line field (a name, a door) they become a space, in a
+multi-line field (a note) a line break is one "\n". A text made only of characters that draw nothing (spaces of any
+width, HANGUL FILLER U+3164, BRAILLE PATTERN BLANK U+2800, COMBINING GRAPHEME JOINER U+034F...) is "": a name of
+three HANGUL FILLERs looked like no name on every page, and is now refused by the field's own "required" check.
+Hangul syllables, Uyghur, Tibetan and every other script are letters and keep their text as it is.
+
+Applied at the edge (web/input.py) to every form and JSON body, to every cell of an uploaded list
+(imports/normalize.py), and by services that store a name. NUL is left alone here: the edge refuses it in words, and
+the sync endpoint refuses the one write holding it.
 """
 
 from __future__ import annotations
@@ -26,22 +37,83 @@ FORMAT_CHARACTERS = re.compile(
 )
 
 
+# Characters that draw nothing and are not format characters (Lo, Mn, So): blank when a text holds nothing else.
+# Inside a text they stay (U+115F and U+1160 spell old Korean with conjoining letters). The joiners are here too: a
+# name of one ZWJ draws nothing.
+FILLERS = (
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u2800\u3164\uffa0\ufe00-\ufe0f\U000e0100-\U000e01ef"
+    "\u200c\u200d"
+)
+BLANK = re.compile(f"[\\s{FILLERS}]*")  # \s: every Unicode space, U+3000 IDEOGRAPHIC SPACE and the line breaks too
+# Line breaks: a single-line field makes each a space, a multi-line field a "\n" (a textarea sends CR LF).
+LINE_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# The other control characters (Cc) but NUL (refused in words where it comes in): a space.
+CONTROLS = re.compile("[\x01-\x09\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+_UNUSUAL = re.compile(f"[^\\S ]|[\x01-\x1f\x7f-\x9f{FILLERS}]")  # a space but " ", a line break, a control, a filler
+
+
 def clean_text(text: str) -> str:
     """Text without invisible format characters (ZWJ and ZWNJ kept)."""
     return FORMAT_CHARACTERS.sub("", text) if FORMAT_CHARACTERS.search(text) else text
 
 
+def is_blank(text: str) -> bool:
+    """Nothing a person would see: only spaces, line breaks, fillers and joiners (format characters already gone)."""
+    return BLANK.fullmatch(text) is not None
+
+
+def clean_line(text: str) -> str:
+    """A single-line field: format characters removed, line breaks and controls made spaces, "" if it draws
+    nothing. Spaces are left as they are (the handler strips them; a password keeps them)."""
+    text = clean_text(text)
+    if text.isprintable():  # no control, line break or space but " " (one C-speed pass): most texts
+        return "" if not text.strip(" ") or (not text.isascii() and is_blank(text)) else text
+    text = CONTROLS.sub(" ", LINE_BREAKS.sub(" ", text))
+    return "" if is_blank(text) else text
+
+
+def clean_block(text: str) -> str:
+    """A multi-line field (a note): like clean_line, but every kind of line break is one "\n"."""
+    text = clean_text(text)
+    if not text.isprintable():
+        text = CONTROLS.sub(" ", LINE_BREAKS.sub("\n", text))
+    return "" if is_blank(text) else text
+
+
 def clean_name(text: str) -> str:
     """A name as stored: format characters removed, spaces collapsed, no leading or trailing space."""
-    return " ".join(clean_text(text).split())
+    return " ".join(clean_line(text).split())
 
 
-def clean_structure(value):
-    """Every string in a decoded JSON value cleaned (keys too); the same object when nothing changed."""
-    if isinstance(value, str):
+# The fields, by their name in forms and JSON bodies, that hold text of several lines: every textarea's name, and a
+# sync payload's notes. Every other field is a single line. A password is neither: it is compared, never shown, so
+# it keeps its spaces and characters (only format characters leave it, as they always have).
+MULTI_LINE = frozenset(
+    {"note", "notes", "text", "items", "help_needed", "conditions", "medicines", "interests", "best_time"}
+)
+
+
+def clean_field(key: str, value: str) -> str:
+    """A form's or JSON body's text, cleaned as its field holds it."""
+    if key in MULTI_LINE:
+        return clean_block(value)
+    if "password" in key:
         return clean_text(value)
+    return clean_line(value)
+
+
+def clean_structure(value, key: str = ""):
+    """Every string in a decoded JSON value cleaned (keys too) as the field it is in holds it; a list's items as
+    their list's field."""
+    if isinstance(value, str):
+        return clean_field(key, value)
     if isinstance(value, list):
-        return [clean_structure(item) for item in value]
+        return [clean_structure(item, key) for item in value]
     if isinstance(value, dict):
-        return {clean_text(key): clean_structure(item) for key, item in value.items()}
+        return {clean_text(k): clean_structure(item, k) for k, item in value.items()}
     return value
+
+
+def needs_cleaning(text: str) -> bool:
+    """Whether any field's cleaning could change this text (a whole body may be checked at once)."""
+    return FORMAT_CHARACTERS.search(text) is not None or _UNUSUAL.search(text) is not None

@@ -22,6 +22,7 @@ from server.accounts.tables import GridCover, User
 from server.db import write_transaction
 from server.piccolo_conf import DB
 from server.places.tables import Community, Grid
+from server.text import clean_name
 
 ROLES = ("admin", "grid_worker")
 _ADMINS = "SELECT id FROM account WHERE community = {} AND role = 'admin' AND is_active"
@@ -88,7 +89,7 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
     if role not in ROLES:
         raise ProvisioningError("bad_role", f"role must be one of {', '.join(ROLES)}")
     phone = normalize_phone(phone)
-    name = " ".join(name.split())
+    name = clean_name(name)  # as a form's name is (the command line is no form: server/text.py)
     if len(phone) != 11 or not phone.startswith("1"):
         raise ProvisioningError("bad_phone", "the phone must be an 11-digit mobile number: it is what they log in with")
     if not 1 <= len(name) <= 32:

@@ -66,10 +66,11 @@ class Draft(msgspec.Struct, kw_only=True):
 
 def draft_of(table: Table, filename: str) -> Draft:
     # Some browsers send the whole path ("C:\\Users\\...\\名单.xlsx"): the name alone is the title.
-    filename = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    # A file's name is text as a cell's is ("名单\u202excsl.csv" would read "名单lsx.csv").
+    filename = text(filename.replace("\\", "/").rsplit("/", 1)[-1])
     cells = [row.cells for row in table.rows if row.duplicate_of is None]
     return Draft(
-        filename=filename[:128],
+        filename=filename[:128] or "list",
         sheet=table.sheet,
         headers=table.headers,
         header_line=table.header_line,

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from server.text import clean_line
+
 _SPACES = re.compile(r"\s+")
 # Characters that only separate parts of a door: "2号楼1单元301室", "2-1-301", "2栋 1单元 301".
 _DOOR_PARTS = re.compile(r"\d+")
@@ -24,7 +26,9 @@ _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})?")
 
 
 def text(value: object) -> str:
-    """A cell as clean text: full-width letters and digits made half-width (NFKC), spaces trimmed."""
+    """A cell as clean text: full-width letters and digits made half-width (NFKC), spaces trimmed, and cleaned as
+    a form's single-line field is at the edge (server/text.py): no bidi control to reorder a preview's row, no line
+    break, "" for a cell that draws nothing (an upload is no form: web/input.py never sees its cells)."""
     if type(value) is not str:
         if value is None:
             return ""
@@ -32,8 +36,8 @@ def text(value: object) -> str:
             value = int(value)  # 13812345678 read from Excel as 13812345678.0
         value = str(value)
     if value.isascii():  # NFKC leaves ASCII as it is, and isascii() costs nothing: most phones, IDs, doors
-        return value.strip()
-    return unicodedata.normalize("NFKC", value).strip()
+        return value.strip() if value.isprintable() else clean_line(value).strip()
+    return clean_line(unicodedata.normalize("NFKC", value)).strip()
 
 
 def name_key(value: object) -> str:

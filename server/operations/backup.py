@@ -108,7 +108,7 @@ def back_up(settings: Settings, target: Path) -> int:
             )
             if done.returncode:
                 raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
-        check_backup(settings, part)
+        check_backup(settings, part, schema=False)
         part.rename(target)
     finally:
         part.unlink(missing_ok=True)
@@ -130,8 +130,13 @@ def _sqlite_backup(source_path: Path, part: Path) -> None:
 # Checking a backup -----------------------------------------------------------------------------------------------
 
 
-def check_backup(settings: Settings, path: Path) -> None:
-    """Refuse what is not a whole backup of a Gridcare database of this kind, before anything is touched."""
+def check_backup(settings: Settings, path: Path, *, schema: bool = True) -> None:
+    """Refuse what is not a whole backup of a Gridcare database of this kind, of the schema this version runs,
+    before anything is touched. Table names alone are not enough: another app's SQLite file may have a table
+    called `account`, and a backup made by a newer version holds tables this code would misread (and `migrate`
+    cannot undo); what was migrated, by Piccolo's record, is what the backup is. `schema=False` when a backup is
+    made: a database not yet migrated to this version is backed up as it is (before an upgrade, say)."""
+    ran: set[tuple[str, str]] = set()
     if not path.is_file():
         raise BackupError(f"there is no file {path}")
     if settings.is_sqlite:
@@ -143,15 +148,91 @@ def check_backup(settings: Settings, path: Path) -> None:
             raise BackupError(f"{path} is not an SQLite backup ({exc})") from exc
         if verdict != "ok":
             raise BackupError(f"{path} is damaged: {verdict}")
+        if MIGRATIONS_TABLE in tables:
+            try:
+                with closing(_read_only(path)) as backup:
+                    ran = set(backup.execute(f'SELECT app_name, name FROM "{MIGRATIONS_TABLE}"'))  # noqa: S608
+            except sqlite3.DatabaseError as exc:
+                raise BackupError(f"{path} is not a Gridcare backup (its record of migrations: {exc})") from exc
     else:
         listed = _run([_tool("pg_restore"), "--list", str(path)], dict(os.environ))
         if listed.returncode:
             raise BackupError(f"{path} is not a PostgreSQL backup of pg_dump's custom format: {listed.stderr.strip()}")
         # Lines such as "215; 1259 16390 TABLE public sweep_tick gridcare".
         tables = {line.split()[-2] for line in listed.stdout.splitlines() if " TABLE public " in line}
+        # The whole file read through (its data too, written nowhere): --list reads its table of contents only,
+        # which a copy cut short still holds.
+        whole = _run([_tool("pg_restore"), "--file=/dev/null", str(path)], dict(os.environ))
+        if whole.returncode:
+            raise BackupError(f"{path} is damaged or cut short: {whole.stderr.strip()[-300:]}")
+        if MIGRATIONS_TABLE in tables:
+            ran = _postgres_migrations(path)
     missing = OUR_TABLES - tables
     if missing:
         raise BackupError(f"{path} is not a Gridcare backup (no table {', '.join(sorted(missing))})")
+    if schema:
+        check_migrations(path, ran, known_migrations())
+
+
+def known_migrations() -> set[tuple[str, str]]:
+    """(app, migration id) of every migration this version's code has (the files under migrations/; Piccolo finds
+    them through PICCOLO_CONF, which the package `server` sets)."""
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+    from piccolo.conf.apps import Finder
+
+    manager = BaseMigrationManager()
+    return {
+        (config.app_name, migration_id)
+        for config in Finder().get_app_configs()
+        for migration_id in manager.get_migration_modules(config.migrations_folder_path)
+    }
+
+
+def check_migrations(path: Path, ran: set[tuple[str, str]], known: set[tuple[str, str]]) -> None:
+    """The backup's schema is this version's: every migration the code has ran in it, and none it does not know."""
+    if not ran & known:
+        raise BackupError(f"{path} is not a Gridcare backup (none of Gridcare's migrations ran in it)")
+    newer = sorted(ran - known)
+    if newer:
+        raise BackupError(
+            f"{path} was made by a newer version of Gridcare (migrations this version does not have: "
+            f"{_listed(newer)}); restore it with that version or a later one"
+        )
+    older = sorted(known - ran)
+    if older:
+        raise BackupError(
+            f"{path} was made by an older version of Gridcare (migrations it has not run: {_listed(older)}); "
+            "restore it with the version that made it, then upgrade and run `python -m server migrate`"
+        )
+
+
+def _listed(migrations: list[tuple[str, str]]) -> str:
+    shown = ", ".join(f"{app} {migration_id}" for app, migration_id in migrations[:5])
+    return shown + (f" and {len(migrations) - 5} more" if len(migrations) > 5 else "")
+
+
+def _postgres_migrations(path: Path) -> set[tuple[str, str]]:
+    """The rows of Piccolo's record of migrations in a pg_dump file, as pg_restore writes them (COPY's text)."""
+    done = _run(
+        [_tool("pg_restore"), "--data-only", f"--table={MIGRATIONS_TABLE}", "--file=-", str(path)], dict(os.environ)
+    )
+    if done.returncode:
+        raise BackupError(f"{path} is not a Gridcare backup (its record of migrations: {done.stderr.strip()})")
+    lines = iter(done.stdout.splitlines())
+    columns: list[str] = []
+    for line in lines:
+        if line.startswith(f"COPY public.{MIGRATIONS_TABLE} "):
+            columns = [c.strip().strip('"') for c in line.split("(", 1)[1].split(")", 1)[0].split(",")]
+            break
+    if "name" not in columns or "app_name" not in columns:
+        raise BackupError(f"{path} is not a Gridcare backup (no record of its migrations)")
+    ran: set[tuple[str, str]] = set()
+    for line in lines:
+        if line == "\\.":
+            return ran
+        values = dict(zip(columns, line.split("\t"), strict=False))
+        ran.add((values["app_name"], values["name"]))
+    raise BackupError(f"{path} is damaged or cut short (its record of migrations ends early)")
 
 
 # Restoring -------------------------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from litestar.response import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from server.text import clean_text as without_format
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # What XML 1.0 cannot carry (an .xlsx is XML; openpyxl refuses these with an error): control characters other than
@@ -92,9 +94,15 @@ def _cut(text: str, units: int) -> str:
     return text.rstrip().rstrip("'")
 
 
+_LINE_SEPARATORS = str.maketrans({"\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
+
+
 def clean_text(value: object) -> str:
-    """A value as text an .xlsx can hold: characters XML forbids dropped, cut to Excel's limit."""
-    return _NOT_XML.sub("", str(value))[:CELL_MAX]
+    """A value as text an .xlsx can hold: characters XML forbids dropped, cut to Excel's limit. Cleaned as a note
+    is where text comes in (server/text.py), for text stored before that was done: a bidi override in a name would
+    reorder the rest of its row in a .csv read as text, and the cells after it in some viewers; U+2028 would end a
+    row's line in a text viewer but not in a spreadsheet."""
+    return _NOT_XML.sub("", without_format(str(value)).translate(_LINE_SEPARATORS))[:CELL_MAX]
 
 
 def csv_cell(value: object) -> object:

@@ -6,9 +6,12 @@ it is refused here for every path, query, form and JSON body, so that no domain 
 endpoint's writes are the exception: a phone's batch must not fail whole for one write, so server.sync refuses such
 a write alone (and keeps it).
 
-Then every text a form or JSON body brings is cleaned of invisible format characters (server/text.py: bidi
-controls such as U+202E reorder the page around a name), here for all routes, so that no form that stores a name or
-a note can forget it: the handler parses the cleaned body.
+Then every text a form or JSON body brings is cleaned (server/text.py): of invisible format characters (bidi
+controls such as U+202E reorder the page around a name), of line breaks a single-line field cannot show (U+2028 in a
+name) and of other control characters; a text that draws nothing (HANGUL FILLER, spaces of any width) becomes "", so
+the handler's own "required" check refuses it in place. Here for all routes, so that no form that stores a name or a
+note can forget it: the handler parses the cleaned body. Nothing is refused here but NUL: a sync write whose name is
+blank is refused alone by its kind, as any empty name.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.utils.scope.state import ScopeState
 
 from server.i18n import translate
-from server.text import FORMAT_CHARACTERS, clean_structure, clean_text
+from server.text import clean_field, clean_structure, needs_cleaning
 from server.web.pages import error_answer
 
 _SYNC = "/api/v1/sync"
@@ -67,9 +70,9 @@ def _clean_form(request: Request) -> None:
         return
     for key, value in form.items():
         if isinstance(value, str):
-            form[key] = clean_text(value)
+            form[key] = clean_field(key, value)
         elif isinstance(value, list):
-            form[key] = [clean_text(item) if isinstance(item, str) else item for item in value]
+            form[key] = [clean_field(key, item) if isinstance(item, str) else item for item in value]
     request._form = FormMultiDict.from_form_data(form)
 
 
@@ -79,14 +82,15 @@ def _clean_url_encoded(request: Request, body: bytes) -> None:
         pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
         return  # not a form anyone's browser sends: the handler refuses it in words
-    if any(FORMAT_CHARACTERS.search(key) or FORMAT_CHARACTERS.search(value) for key, value in pairs):
-        _replace_body(request, urlencode([(clean_text(key), clean_text(value)) for key, value in pairs]).encode())
+    cleaned = [(clean_field("", key), clean_field(key, value)) for key, value in pairs]
+    if cleaned != pairs:
+        _replace_body(request, urlencode(cleaned).encode())
 
 
 def _clean_json(request: Request, body: bytes) -> None:
-    """Only a body holding a format character (as UTF-8, or escaped as \\uXXXX) is decoded and written again."""
+    """Only a body holding a character to clean (as UTF-8, or escaped: \\uXXXX, \\n) is decoded and written again."""
     try:
-        if not (FORMAT_CHARACTERS.search(body.decode("utf-8")) or b"\\u" in body):
+        if not (b"\\" in body or needs_cleaning(body.decode("utf-8"))):
             return
         value = msgspec.json.decode(body)
         cleaned = clean_structure(value)

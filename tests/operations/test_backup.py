@@ -252,3 +252,90 @@ async def test_restore_refuses_what_is_not_a_gridcare_backup_and_changes_nothing
         refused = command("restore", "--force", str(path))
         assert refused.returncode != 0 and "Nothing restored" in refused.stderr and says in refused.stderr, refused
     assert await stored_ticks(url) == before
+
+
+async def _run_sql(url: str, *statements: str) -> None:
+    """Statements run straight on the database at `url` (sqlite3, asyncpg: no app code)."""
+    if url.startswith("sqlite:"):
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
+            for statement in statements:
+                db.execute(statement)
+            db.commit()
+        return
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _live_state(url: str) -> tuple[set[str], int]:
+    from server.operations.backup import rows_in
+    from server.settings import Settings
+
+    return await stored_ticks(url), await asyncio.to_thread(rows_in, Settings(database_url=url))
+
+
+async def test_restore_refuses_a_backup_of_another_schema_and_changes_nothing(fresh_database, tmp_path):
+    """Table names are not enough (issue 15, a stranger's second review): a database of another app with the same
+    table names, a backup made by a newer version (a migration this code does not have), one made by an older
+    version (a migration not run), and a backup cut short near its end are refused, even with --force, and the
+    live database stays as it was. Each odd backup is made by `backup` itself, from a database made odd."""
+    live = get_settings().database_url
+    good = tmp_path / "good"
+    assert command("backup", str(good)).returncode == 0
+    before = await _live_state(live)
+
+    def backup_of(url: str, name: str) -> Path:
+        made = command("backup", str(tmp_path / name), env={"GRIDCARE_DATABASE_URL": url})
+        assert made.returncode == 0, made.stderr
+        return tmp_path / name
+
+    async def refused(path: Path, says: str) -> None:
+        answer = command("restore", "--force", str(path))
+        assert answer.returncode != 0 and "Nothing restored" in answer.stderr and says in answer.stderr, answer
+        assert await _live_state(live) == before
+
+    # Another app's database with Gridcare's table names and a record of migrations of its own.
+    await _run_sql(
+        fresh_database,
+        "CREATE TABLE community (id TEXT)",
+        "CREATE TABLE account (id TEXT, name TEXT)",
+        "CREATE TABLE sweep_tick (id TEXT)",
+        "CREATE TABLE migration (id INTEGER, name VARCHAR(200), app_name VARCHAR(200), ran_on TIMESTAMP)",
+        "INSERT INTO migration VALUES (1, '2021-01-01T00:00:00:000000', 'crm', NULL)",
+        "INSERT INTO account VALUES ('1', '张国强')",
+    )
+    await refused(backup_of(fresh_database, "foreign"), "not a Gridcare backup")
+    await _run_sql(fresh_database, "DELETE FROM migration")
+    await refused(backup_of(fresh_database, "foreign-empty"), "not a Gridcare backup")
+    await _run_sql(fresh_database, *(f"DROP TABLE {t}" for t in ("community", "account", "sweep_tick", "migration")))
+
+    # A newer version's backup: Gridcare's database with one more migration run.
+    assert command("restore", str(good), env={"GRIDCARE_DATABASE_URL": fresh_database}).returncode == 0
+    await _run_sql(
+        fresh_database,
+        "INSERT INTO migration (name, app_name, ran_on) "
+        "VALUES ('2099-01-01T00:00:00:000000', 'sweeps', CURRENT_TIMESTAMP)",
+    )
+    await refused(backup_of(fresh_database, "newer"), "newer version")
+    # An older version's backup: the latest migration of sweeps not run.
+    await _run_sql(
+        fresh_database,
+        "DELETE FROM migration WHERE name = '2099-01-01T00:00:00:000000'",
+        "DELETE FROM migration WHERE app_name = 'sweeps' AND name = "
+        "(SELECT max(name) FROM migration WHERE app_name = 'sweeps')",
+    )
+    await refused(backup_of(fresh_database, "older"), "older version")
+
+    # Cut short near its end (the start, which says what the file holds, is whole).
+    cut = tmp_path / "cut-near-the-end"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size * 9 // 10])
+    await refused(cut, "")
+
+    # The backup of this version still restores.
+    assert command("restore", "--force", str(good)).returncode == 0
+    assert await _live_state(live) == before

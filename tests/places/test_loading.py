@@ -278,3 +278,19 @@ def test_the_command_line_sets_a_community_up_from_its_list(tmp_path: Path):
     assert gone.returncode == 0 and "刘网格 can no longer log in" in gone.stdout
     refused = run("reset-password", "--phone", "13833330001")
     assert refused.returncode != 0 and "No password changed" in refused.stderr and "deactivated" in refused.stderr
+
+
+async def test_a_communitys_list_is_cleaned_as_a_form_is():
+    """A name with a bidi override is stored without it; a name that draws nothing is no name (issue 15, a
+    stranger's second review: an upload never passes the form's edge)."""
+    odd = (
+        "网格,地址,姓名,性别\n"
+        "1,1-1-101,王\u202e建华,男\n"
+        "1,1-1-102,\u3164\u3164,女\n"  # line 3: HANGUL FILLERs only
+        "1,1-1-103,김민준,男\n"  # Hangul syllables are a name
+    )
+    loaded = await load(odd, "清理社区", dry_run=True)
+    assert {(p.line, p.code) for p in loaded.problems} == {(3, "no_name")}
+    loaded = await load(odd.replace("1,1-1-102,\u3164\u3164,女\n", ""), "清理社区")
+    names = {r["name"] for r in await Resident.select(Resident.name).where(Resident.community == loaded.community_id)}
+    assert names == {"王建华", "김민준"}
