@@ -2,6 +2,7 @@
 (the bytes of a first visit excepted: issue 3 sets a budget in kilobytes).
 
 - pages.py: the register's pages against /healthz.
+- sessions.py: the session lookup each request needs, against /healthz (kept in the process, and read again).
 - matching.py: issue 4's list-against-register matching, against a plain dict join of the same keys.
 - ticks.py: ticks per second through POST /api/v1/sync against plain sqlite3 executemany (issue 3: >= 0.20).
 - door.py: the door screen of a 400-door building, p50 and p99 against /healthz (issue 3: <= 10x).
@@ -13,7 +14,8 @@
   and the server's peak memory (issue 15: < 300 MB), and a real list of 100,000 rows for comparison.
 
 All run in process on a fresh SQLite file. With GRIDCARE_BENCH_POSTGRES_URL set (a database that may be dropped and
-made again, e.g. postgresql://gridcare:gridcare@127.0.0.1:5432/gridcare_bench), the ticks run on PostgreSQL too.
+made again, e.g. postgresql://gridcare:gridcare@127.0.0.1:5432/gridcare_bench), the ticks and sessions run on
+PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ def postgres_ticks(url: str) -> None:
     fresh_postgres(url)
     env = {**os.environ, "GRIDCARE_BENCH_DATABASE_URL": url}
     subprocess.run([sys.executable, "-m", "bench.ticks"], env=env, check=True)  # noqa: S603
+    fresh_postgres(url)
+    subprocess.run([sys.executable, "-m", "bench.sessions"], env=env, check=True)  # noqa: S603
 
 
 def main() -> None:
@@ -58,6 +62,7 @@ def main() -> None:
     from bench.first_visit import first_visit
     from bench.guide_fonts import guide_fonts
     from bench.pages import pages
+    from bench.sessions import sessions
     from bench.sweep_page import sweep_page
     from bench.ticks import ticks
     from bench.uploads import uploads
@@ -68,6 +73,7 @@ def main() -> None:
     async def run() -> None:
         await prepare()
         await pages()
+        await sessions()
         await ticks()
         floor_url = await door_screen()
         await first_visit(floor_url)
@@ -81,7 +87,7 @@ def main() -> None:
     if url:
         postgres_ticks(url)
     else:
-        print("(set GRIDCARE_BENCH_POSTGRES_URL to measure the ticks on PostgreSQL too)")
+        print("(set GRIDCARE_BENCH_POSTGRES_URL to measure the ticks and sessions on PostgreSQL too)")
 
 
 main()

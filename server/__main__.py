@@ -60,6 +60,11 @@ def _serve() -> None:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level,
+        # uvicorn has no timeout for headers that trickle in: a public server sits behind a reverse proxy with its
+        # own (README, "Running in production"; docs/decisions/0022). Bodies: server/web/slow_bodies.py.
+        timeout_keep_alive=settings.keep_alive_seconds,
+        limit_concurrency=settings.limit_concurrency or None,
+        timeout_graceful_shutdown=settings.shutdown_seconds,
     )
 
 

@@ -45,6 +45,7 @@ from server.web.csrf import CSRFMiddleware
 from server.web.headers import add_security_headers
 from server.web.input import refuse_nul
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings
+from server.web.slow_bodies import SlowBodies, close_after_408
 from server.web.static_files import ServedStaticFiles
 from server.web.templating import STATIC, template_config
 
@@ -132,9 +133,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             pwa.healthz,
         ],
         guards=[requires_login],
-        # A form's fields counted before anything parses it; CSRF after the session, which its tokens are tied to
-        # (server/web/bodies.py, server/web/csrf.py).
-        middleware=[FormLimits(), SessionMiddleware(), CSRFMiddleware(settings.secret_key, settings.secure_cookies)],
+        # A body that trickles in ends with a 408 (server/web/slow_bodies.py); a form's fields counted before anything
+        # parses it; CSRF after the session, which its tokens are tied to (server/web/bodies.py, server/web/csrf.py).
+        middleware=[
+            SlowBodies(settings.body_timeout_seconds, settings.body_min_bytes_per_second),
+            FormLimits(),
+            SessionMiddleware(),
+            CSRFMiddleware(settings.secret_key, settings.secure_cookies),
+        ],
         # Any request taking no file: at most MAX_BODY bytes, MAX_FIELDS fields (routes taking a list or a photo set
         # a larger body of their own). Refused with 413 before it is parsed (server/web/bodies.py).
         request_max_body_size=MAX_BODY,
@@ -150,7 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=refuse_nul,  # text no database keeps (NUL), refused at the edge (server.web.input)
-        before_send=[add_security_headers],  # errors included (server/web/headers.py)
+        before_send=[add_security_headers, close_after_408],  # errors included (server/web/headers.py)
         openapi_config=OpenAPIConfig(
             title="Gridcare API", version="1", path="/api/v1/schema", render_plugins=[SwaggerRenderPlugin()]
         ),

@@ -52,6 +52,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     errand_urgent_minutes: int = 240
     errand_today_minutes: int = 720
     errand_later_minutes: int = 2880
+    # The server's connections (uvicorn; docs/decisions/0022). An idle connection between requests closes after this
+    # many seconds. Past limit_concurrency connections or requests at once in a worker, new requests get a 503 (a
+    # flood of open connections must not take every file descriptor). On a stop, requests still running get this
+    # long to finish.
+    keep_alive_seconds: int = 5
+    limit_concurrency: int = 1000
+    shutdown_seconds: int = 30
+    # A request's body must arrive within body_timeout_seconds, plus a second for each body_min_bytes_per_second
+    # bytes received (as Apache's mod_reqtimeout); slower, a 408 and the connection closes. 0 turns it off.
+    body_timeout_seconds: int = 30
+    body_min_bytes_per_second: int = 500
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     # The community's clock: what "today" and "age" mean on every page.
     timezone: str = "Asia/Shanghai"

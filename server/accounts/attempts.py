@@ -12,6 +12,7 @@ within the time argon2 takes for each (docs/decisions/0019).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,9 +35,26 @@ _LOCK = 0x4C4F47494E  # PostgreSQL advisory lock of the decision; SQLite's IMMED
 
 
 class TooManyAttempts(Exception):
-    def __init__(self, minutes: int) -> None:
+    def __init__(self, minutes: int, by: str = "address") -> None:
         super().__init__("too_many_attempts")
         self.minutes = minutes
+        self.by = by  # what reached its limit: "address", "phone" or (new guests) "code"
+
+
+def subscriber(address: str) -> str:
+    """Whom the limits count as one client: an IPv4 address, or an IPv6 address's /64. One phone or one home line
+    gets a whole /64 (a carrier hands each phone its own), and chooses any address in it at will: counted per
+    address, a script took as many new guests as it liked from one phone (a stranger's second review of issue 15).
+    An IPv4 address written as IPv6 (::ffff:192.0.2.1) is that IPv4 address. Anything else is kept as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +75,7 @@ async def begin(settings: Settings, kind: str, phone: str, address: str, per_pho
     per_phone=False: the phone's own join cookie proved the number is theirs, so others' wrong guesses at it do not
     lock its owner out (the address's limit still holds).
     """
-    phone, address = phone[:20], address[:64]
+    phone, address = phone[:20], subscriber(address)
     buckets = [(LoginAttempt.address == address, settings.login_max_failures_per_address)]
     if len(phone) == 11 and per_phone:
         buckets.append(
@@ -100,17 +118,33 @@ async def new_guest(settings: Settings, code: str, address: str) -> None:
     they are never failures, and log-in's limits do not count them."""
     if isinstance(DB, PostgresEngine):
         await LoginAttempt.raw("SELECT pg_advisory_xact_lock({})", _LOCK)
+    address = subscriber(address)
     since = _now() - timedelta(minutes=settings.login_window_minutes)
     made = (LoginAttempt.kind == "guest") & (LoginAttempt.at >= since)
-    for bucket, limit in (
-        (LoginAttempt.address == address[:64], settings.join_max_new_guests_per_address),
-        (LoginAttempt.phone == code[:20], settings.join_max_new_guests_per_code),
+    for by, bucket, limit in (
+        ("address", LoginAttempt.address == address, settings.join_max_new_guests_per_address),
+        ("code", LoginAttempt.phone == code[:20], settings.join_max_new_guests_per_code),
     ):
         if await LoginAttempt.count().where(made & bucket) >= limit:
-            raise TooManyAttempts(settings.login_window_minutes)
+            raise TooManyAttempts(settings.login_window_minutes, by=by)
     await LoginAttempt(
-        kind="guest", phone=code[:20], address=address[:64], at=_now(), outcome="succeeded", succeeded=True
+        kind="guest", phone=code[:20], address=address, at=_now(), outcome="succeeded", succeeded=True
     ).save()
+
+
+async def new_guests_by_code(settings: Settings, codes: list[str]) -> dict[str, int]:
+    """New guests each code made within the window: its coordinator sees a code being used up (by a crowd, or by a
+    script), before its limit turns new numbers away."""
+    if not codes:
+        return {}
+    since = _now() - timedelta(minutes=settings.login_window_minutes)
+    rows = await LoginAttempt.select(LoginAttempt.phone).where(
+        (LoginAttempt.kind == "guest") & (LoginAttempt.at >= since) & LoginAttempt.phone.is_in(codes)
+    )
+    counts = dict.fromkeys(codes, 0)
+    for row in rows:
+        counts[row["phone"]] += 1
+    return counts
 
 
 async def _count(settings: Settings, bucket) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from piccolo.engine.postgres import PostgresEngine
 
 from server.accounts.passwords import hash_password
-from server.accounts.services import end_sessions, forget_sessions, normalize_phone
+from server.accounts.services import end_sessions, normalize_phone, sessions_changed
 from server.accounts.tables import GridCover, User
 from server.db import write_transaction
 from server.piccolo_conf import DB
@@ -142,7 +142,7 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
             )
             await user.save()
             user_id = user.id
-    forget_sessions()  # sessions kept in this process carry the grids they answered for (a cover may have ended)
+    await sessions_changed()  # sessions kept carry the grids they answered for (a cover may have ended)
     return Made(user_id=user_id, phone=phone, password=password)
 
 
@@ -176,7 +176,7 @@ async def reset_password(phone: str, community_id: uuid.UUID | None = None) -> M
         if not row["is_active"]:
             raise ProvisioningError("deactivated", f"{phone} was deactivated: add-user makes their account again")
         await User.update({User.password_hash: hash_password(password)}).where(User.id == row["id"])
-        await end_sessions([row["id"]])  # also the sessions this process keeps for a few seconds
+        await end_sessions([row["id"]])  # in every process, from the next request on
     return Made(user_id=row["id"], phone=normalize_phone(phone), password=password)
 
 
@@ -195,8 +195,7 @@ async def deactivate_user(phone: str, community_id: uuid.UUID | None = None) -> 
                 raise ProvisioningError("last_admin", "the community's last admin is not deactivated")
         await User.update({User.is_active: False, User.grid: None, User.password_hash: ""}).where(User.id == row["id"])
         await GridCover.delete().where(GridCover.user == row["id"])
-        await end_sessions([row["id"]])
-    forget_sessions()
+        await end_sessions([row["id"]])  # in the same transaction: the grid and covers go with the sessions
     return row["name"]
 
 

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from server.accounts import attempts
 from server.accounts.passwords import verify_password_async
-from server.accounts.tables import GridCover, User, UserSession
+from server.accounts.tables import GridCover, SessionGeneration, User, UserSession
+from server.db import read_value
 from server.settings import Settings
 
 ROLES = ("admin", "grid_worker", "volunteer", "resident")
@@ -168,14 +169,36 @@ _USER_COLUMNS = (
 
 
 # Sessions read in the last few seconds, by token hash, in this process: a sync round's batches and a volunteer's
-# taps come seconds apart, and each lookup is a query on a new SQLite connection (~1 to 3 ms, STACK_NOTES).
-# Log-out drops its entry here at once, a grid hand-over all entries; another worker process keeps serving a
-# logged-out or deleted session (and the grids it had) for at most SESSION_CACHE_SECONDS, the price of not asking
-# the database on every request (docs/decisions/0007).
+# taps come seconds apart, and each lookup is a joined query (and a second one for a grid worker's grids). Each
+# entry is kept with the sessions' generation read before it was looked up (SessionGeneration: one number, raised
+# after every change that ends a session or changes what it carries, by any process or the command line). Every
+# request reads that number (microseconds on SQLite, one round trip on PostgreSQL: `make bench`, sessions) and uses
+# an entry only of the generation it reads now: a deactivated account's session is refused on the next request in
+# every worker process (a stranger's second review found it served for seconds after `deactivate-user`). The few
+# seconds bound only what changes without raising the number (an edit made by hand in the database).
 SESSION_CACHE_SECONDS = 5.0
 SESSION_CACHE_SIZE = 10_000
 _clock = time.monotonic
-_recent_sessions: dict[str, tuple[float, datetime, CurrentUser]] = {}  # hash: (good until, session expiry, user)
+# hash: (good until, session expiry, user, generation)
+_recent_sessions: dict[str, tuple[float, datetime, CurrentUser, int]] = {}
+_GENERATION = "SELECT value FROM session_generation WHERE id = 1"
+_NEXT_GENERATION = (
+    "INSERT INTO session_generation (id, value) VALUES (1, 1)"
+    " ON CONFLICT (id) DO UPDATE SET value = session_generation.value + 1"
+)
+
+
+async def _generation() -> int | None:
+    """The sessions' generation now; None when it cannot be read at once (then nothing kept is used)."""
+    return await read_value(_GENERATION, default=0)
+
+
+async def sessions_changed() -> None:
+    """Every process reads every session again from the database on its next request: sessions ended, or what they
+    carry changed (the grids a grid worker answers for, an account deactivated). Called after the change is
+    written, or inside its transaction: never before, or a process could keep what it read in between as new."""
+    _recent_sessions.clear()
+    await SessionGeneration.raw(_NEXT_GENERATION)
 
 
 async def user_for_token(token: str | None) -> CurrentUser | None:
@@ -183,8 +206,15 @@ async def user_for_token(token: str | None) -> CurrentUser | None:
     if not token or len(token) > 128:
         return None
     token_hash = _hash_token(token)
+    generation = await _generation()
     recent = _recent_sessions.get(token_hash)
-    if recent is not None and recent[0] > _clock() and recent[1] > _now():
+    if (
+        recent is not None
+        and generation is not None
+        and recent[3] == generation
+        and recent[0] > _clock()
+        and recent[1] > _now()
+    ):
         return recent[2]
     row = (
         await UserSession.select(*_USER_COLUMNS, UserSession.expires_at)
@@ -199,9 +229,10 @@ async def user_for_token(token: str | None) -> CurrentUser | None:
         _recent_sessions.pop(token_hash, None)  # unknown tokens are not kept: guessing must not fill memory
         return None
     user = await _with_grids(_to_current(row, row["session_id"]))
-    if len(_recent_sessions) >= SESSION_CACHE_SIZE:
-        _recent_sessions.clear()
-    _recent_sessions[token_hash] = (_clock() + SESSION_CACHE_SECONDS, row["expires_at"], user)
+    if generation is not None:
+        if len(_recent_sessions) >= SESSION_CACHE_SIZE:
+            _recent_sessions.clear()
+        _recent_sessions[token_hash] = (_clock() + SESSION_CACHE_SECONDS, row["expires_at"], user, generation)
     return user
 
 
@@ -224,26 +255,21 @@ async def answered_for(user_id: uuid.UUID, grid_id: uuid.UUID | None) -> tuple[u
 
 
 async def log_out(token: str | None) -> None:
+    """The session of this token ends, in every process."""
     if token:
         token_hash = _hash_token(token)
         _recent_sessions.pop(token_hash, None)
         await UserSession.delete().where(UserSession.token_hash == token_hash)
+        await sessions_changed()
 
 
 async def end_sessions(user_ids: list[uuid.UUID]) -> None:
-    """Sign these accounts out on every phone (a coordinator ended what a sweep's join code gave its guests).
-    Other worker processes may serve a session for SESSION_CACHE_SECONDS more, as after a log-out."""
+    """Sign these accounts out on every phone, in every process from the next request on (deactivated, a new
+    password, a coordinator ended what a sweep's join code gave its guests)."""
     if not user_ids:
         return
-    for row in await UserSession.select(UserSession.token_hash).where(UserSession.user.is_in(user_ids)):
-        _recent_sessions.pop(row["token_hash"], None)
     await UserSession.delete().where(UserSession.user.is_in(user_ids))
-
-
-def forget_sessions() -> None:
-    """Read every session again from the database: the grids they answer for changed (a hand-over, a new grid
-    worker, someone deactivated). Other worker processes follow within SESSION_CACHE_SECONDS."""
-    _recent_sessions.clear()
+    await sessions_changed()
 
 
 async def purge_expired(older_than_days: int = 30) -> None:
@@ -288,4 +314,4 @@ async def hand_over_grid(admin: CurrentUser, grid_id: uuid.UUID, to_user: uuid.U
     await GridCover.delete().where(GridCover.grid == grid_id)
     if worker["grid"] != grid_id:
         await GridCover.insert(GridCover(grid=grid_id, user=to_user, since=now, by=admin.id))
-    forget_sessions()  # sessions kept in this process carry the grids they answered for
+    await sessions_changed()  # sessions kept carry the grids they answered for

@@ -1,6 +1,6 @@
 """Accounts, server-side sessions and log-in attempts."""
 
-from piccolo.columns import UUID, Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
 
 from server.places.tables import Community, Grid, Resident
@@ -76,3 +76,12 @@ class GridCover(Table):
     user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
     since = Timestamptz()
     by = ForeignKey(User, on_delete=OnDelete.set_null, null=True)
+
+
+class SessionGeneration(Table):
+    """One row (id 1): a number raised whenever sessions end or what a session carries changes (a log-out, an
+    account deactivated, a grid handed over). Each worker process keeps the sessions it read for a few seconds and
+    reads this number on every request: once it moved, the process reads every session again, so a change made by
+    any process (or the command line) holds on the next request everywhere (docs/decisions/0002)."""
+
+    value = BigInt(default=0)

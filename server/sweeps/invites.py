@@ -8,7 +8,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from server.accounts import attempts
 from server.accounts.services import CurrentUser
+from server.settings import Settings
 from server.sweeps.lifecycle import may_sign_out
 from server.sweeps.queries import building_grids
 from server.sweeps.tables import JoinRequest, SweepInvite
@@ -79,6 +81,33 @@ async def live_invites(sweep_id: uuid.UUID, now: datetime) -> list[dict]:
         .order_by(SweepInvite.created_at, ascending=False)
     )
     return [row | {"works": await code_works(sweep_id, row)} for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeUse:
+    """How many new volunteers a live code let in within the window, against its limit: a code handed round a
+    crowd, or used up by a script making made-up volunteers, shows on its coordinator's page before (and when) new
+    numbers are turned away with it; a new code has a limit of its own (docs/decisions/0019)."""
+
+    new_guests: int
+    limit: int
+    minutes: int
+
+    @property
+    def used_up(self) -> bool:
+        return self.new_guests >= self.limit
+
+    @property
+    def busy(self) -> bool:  # half of it gone: worth a look at who joined
+        return self.new_guests * 2 >= self.limit
+
+
+async def code_use(settings: Settings, codes: list[str]) -> dict[str, CodeUse]:
+    counts = await attempts.new_guests_by_code(settings, codes)
+    return {
+        code: CodeUse(new_guests=n, limit=settings.join_max_new_guests_per_code, minutes=settings.login_window_minutes)
+        for code, n in counts.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,8 @@ from server.web.pages import render, settings_of
 JOINED_COOKIE = "gc_joined"
 # What someone typed who must confirm with the coordinator's one-time code (code, name, phone), for the step's page.
 CONFIRM_COOKIE = "gc_confirm"
+# Refusals that are no mistake in what was typed: a limit (429), or a role that cannot join (403).
+LIMITED = {"too_many_attempts": 429, "too_many_guests": 429, "code_used_up": 429, "not_a_volunteer": 403}
 
 
 class JoinForm(msgspec.Struct, kw_only=True):
@@ -132,7 +134,7 @@ class JoinController(Controller):
                 step = Redirect("/join/confirm", status_code=303)
                 step.set_cookie(_confirm_cookie(data, settings.secure_cookies))
                 return _with_secret(request, step, tokens)
-            status = {"too_many_attempts": 429, "too_many_guests": 429, "not_a_volunteer": 403}.get(error.code, 400)
+            status = LIMITED.get(error.code, 400)
             back = await _back(request, tokens) if asking.again and error.code != "who_are_you" else None
             page = render(
                 request,

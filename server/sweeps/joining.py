@@ -28,6 +28,9 @@ from server.text import clean_name
 CONFIRM_MINUTES = 15  # a one-time code to join again from another phone
 # Refusals counted like wrong passwords: each is a guess (a code, a confirmation) or asks about a phone number.
 COUNTED = ("unknown_code", "confirm_needed", "wrong_confirmation")
+# Refused by the limits of new guests (attempts.new_guest): per client address, or the code's own (used up for now:
+# a new code opens again; the coordinator's invite page says so).
+NEW_GUESTS = {"address": "too_many_guests", "code": "code_used_up"}
 
 
 # Joining -----------------------------------------------------------------------------------------------------------
@@ -65,8 +68,8 @@ async def join(
 
     Limited like log-in, per phone number and per client address (six digits are too few to stand guessing); only
     wrong codes and refusals count (COUNTED), never a refusal by the limit itself. A number that this phone's join
-    cookie proves is its own is not held up by others' wrong guesses at it. New guests are limited per address and
-    per code (attempts.new_guest): a 429 that counts as nothing.
+    cookie proves is its own, or whose session is signed in, is not held up by others' wrong guesses at it. New
+    guests are limited per address and per code (attempts.new_guest): a 429 that counts as nothing.
     """
     if current is not None and current.is_guest:
         # A guest of one community with another's code: they join there as that community's guest of their number
@@ -86,7 +89,10 @@ async def join(
         phone = on_phone[0]["phone"] if on_phone else ""
     else:
         phone = normalize_phone(asking.phone)
-    proven = current is None and any(guest["phone"] == phone for guest in on_phone)
+    # The number is proven theirs by a session of it (signed in, typing a new code) or by this phone's join cookie:
+    # others' wrong guesses at the number do not lock its owner out (the address's limit still holds). A signed-in
+    # guest was locked out by someone else's five posts of their number (a stranger's second review of issue 15).
+    proven = current is not None or any(guest["phone"] == phone for guest in on_phone)
     try:
         attempt = await attempts.begin(settings, "join", phone, address, per_phone=not proven)
     except attempts.TooManyAttempts as limited:
@@ -94,7 +100,9 @@ async def join(
     try:
         joined = await _join(settings, normalize_phone(code), phone, now, current, asking, on_phone, address)
     except TeamError as refused:
-        outcome = "failed" if refused.code in COUNTED else "limited" if refused.code == "too_many_guests" else "invalid"
+        outcome = (
+            "failed" if refused.code in COUNTED else "limited" if refused.code in NEW_GUESTS.values() else "invalid"
+        )
         await attempts.finish(attempt, outcome)
         raise
     except BaseException:
@@ -208,7 +216,7 @@ async def _new_guest(
         try:
             await attempts.new_guest(settings, code, address)
         except attempts.TooManyAttempts as limited:
-            raise TeamError("too_many_guests", minutes=limited.minutes) from None
+            raise TeamError(NEW_GUESTS[limited.by], minutes=limited.minutes) from None
         await User.insert(
             User(
                 id=user_id,

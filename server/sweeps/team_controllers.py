@@ -57,9 +57,13 @@ def team_message(request: Request, error: team.TeamError) -> str:
         ),
         "too_many_guests": lambda: translate(
             request,
-            "Many new volunteers have just joined from this network or with this code. Wait %(minutes)s minutes, "
-            "then try again, or ask the coordinator.",
+            "Many new volunteers have just joined from this network. Wait %(minutes)s minutes, then try again, or "
+            "ask the coordinator.",
             minutes=d.get("minutes", 15),
+        ),
+        # The code's own limit of new volunteers: a new code lets them in at once (its coordinator's page says so).
+        "code_used_up": lambda: translate(
+            request, "Many new volunteers have just joined with this code. Ask the coordinator for a new code."
         ),
         "bad_name": lambda: translate(request, "Write your name."),
         "bad_phone": lambda: translate(request, "Write your 11-digit mobile number."),
@@ -141,7 +145,9 @@ class TeamController(Controller):
         guests = await lifecycle.guests_by_code(user, sweep_id, now)
         none = lifecycle.CodeGuests(code="", live=True, guests=0, may_sign_out=False)
         live = []
-        for invite in await invites.live_invites(sweep_id, now):
+        codes = await invites.live_invites(sweep_id, now)
+        use = await invites.code_use(settings_of(request), [invite["code"] for invite in codes])
+        for invite in codes:
             # A code that opens more than the viewer's grids (the admin's, in a sweep over several grids) is not
             # shown to them: joining with it would take them into the other grids (docs/decisions/0019).
             shown = invites.within_scope(user, invite["grids"]) and invite["works"]
@@ -154,6 +160,7 @@ class TeamController(Controller):
                     "url": url,
                     "qr": _qr_svg(url) if shown else "",
                     "guests": guests.get(invite["id"], none),
+                    "use": use[invite["code"]],
                 }
             )
         # Codes withdrawn or run out whose guests are still in: what they gave can still be ended.

@@ -23,6 +23,7 @@ from server.settings import Settings
 from server.web.auth import current_user
 from server.web.bodies import MAX_FIELDS, too_many_fields
 from server.web.csrf import CROSS_SITE
+from server.web.slow_bodies import TOO_SLOW
 
 log = logging.getLogger("gridcare")
 
@@ -123,6 +124,16 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         )
     if exc.status_code == 413:
         return too_large(request)
+    if exc.detail == TOO_SLOW:
+        return error_answer(
+            request,
+            408,
+            translate(
+                request,
+                "The connection was too slow: what was sent did not all arrive, and nothing was saved. Try again "
+                "where the signal is better.",
+            ),
+        )
     # Litestar's own details are English and technical; a person gets one plain sentence.
     return error_answer(request, exc.status_code, translate(request, "That did not work. Go back and try again."))
 

@@ -89,11 +89,11 @@ async def test_log_out_ends_a_session_read_a_moment_ago_at_once():
     assert await services.user_for_token(token) is None
 
 
-async def test_a_session_ended_by_another_worker_stops_within_the_cache_time(monkeypatch):
+async def test_a_session_deleted_by_hand_stops_within_the_cache_time(monkeypatch):
     user = await make_user()
     token, _ = await services.log_in(settings(), user.phone, "pw-123456", "10.0.0.3")
     assert await services.user_for_token(token) is not None
-    await UserSession.delete().where(UserSession.user == user.id)  # another process's log-out
+    await UserSession.delete().where(UserSession.user == user.id)  # by hand: the generation does not move
     later = services._clock() + services.SESSION_CACHE_SECONDS + 0.01
     monkeypatch.setattr(services, "_clock", lambda: later)
     assert await services.user_for_token(token) is None

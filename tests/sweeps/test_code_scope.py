@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from server.accounts.provisioning import add_user, deactivate_user
-from server.accounts.services import forget_sessions
+from server.accounts.services import sessions_changed
 from server.accounts.tables import GridCover
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, demo_uuid
 from server.places.tables import Building
@@ -68,7 +68,7 @@ async def test_a_code_no_longer_opens_a_grid_whose_cover_ended(app):
             assert (answer["status"], answer["reason"]) == ("rejected", "signed_out")
     finally:
         await GridCover.delete().where(GridCover.grid == GRID_1)
-        forget_sessions()
+        await sessions_changed()
 
 
 async def test_a_deactivated_makers_codes_stop_working(app):

@@ -1,0 +1,69 @@
+"""A request whose body trickles in is ended with a 408 and its connection closed (a stranger's second review of
+issue 15: 4,000 connections sending a byte a second stayed open against `python -m server serve` for as long as
+they liked; docs/decisions/0022).
+
+uvicorn has no timeout for a request still arriving: `timeout_keep_alive` counts only the idle time between
+requests, and each byte received starts it again. Once the headers are in, the app reads the body through ASGI's
+`receive`, and this middleware gives that reading a deadline the way Apache's mod_reqtimeout does
+(`body=20,MinRate=500`): `body_timeout_seconds` from the start, and one more second for each
+`body_min_bytes_per_second` bytes received. A phone on a weak signal (a few kB/s) sends a 1 MB sync batch or a
+20 MB list in time; a stall longer than what it has earned, or a byte a second, ends the request with a 408 in the
+person's words, nothing saved (a write lands whole or not at all; the outbox sends again). Headers that trickle in
+never reach the app: against those only a reverse proxy helps (README, "Running in production").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import HTTPException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+TOO_SLOW = "the request body arrived too slowly"  # the detail server.web.pages tells apart
+
+
+class BodyTooSlow(HTTPException):
+    status_code = 408
+
+    def __init__(self) -> None:
+        super().__init__(detail=TOO_SLOW)
+
+
+class SlowBodies(ASGIMiddleware):
+    def __init__(self, timeout_seconds: float, min_bytes_per_second: int) -> None:
+        self.timeout_seconds = timeout_seconds
+        self.min_bytes_per_second = max(1, min_bytes_per_second)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope["type"] != "http" or self.timeout_seconds <= 0:
+            await next_app(scope, receive, send)
+            return
+        start = time.monotonic()
+        received = 0
+        whole = False
+
+        async def timed_receive() -> Message:
+            nonlocal received, whole
+            if whole:  # the body is in: waiting for a disconnect during a long answer (a download) has no deadline
+                return await receive()
+            left = start + self.timeout_seconds + received / self.min_bytes_per_second - time.monotonic()
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(left, 0.001))
+            except TimeoutError:
+                raise BodyTooSlow from None
+            received += len(message.get("body", b""))
+            whole = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        await next_app(scope, timed_receive, send)
+
+
+async def close_after_408(message: Message, scope: Scope) -> None:
+    """A `before_send` hook (errors included, which a middleware's own `send` would not see): a 408 ends the
+    connection. The rest of the body is not waited for, and uvicorn (httptools) would otherwise keep the connection
+    and read the next trickled bytes as the same body."""
+    if message["type"] == "http.response.start" and message["status"] == 408:
+        MutableScopeHeaders.from_message(message)["connection"] = "close"
