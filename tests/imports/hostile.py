@@ -91,6 +91,23 @@ def rows_bomb(mib: int = 100) -> bytes:
     return with_part(SHEET, _repeated(row, mib * MB))
 
 
+def many_rows(rows: int = 150_000) -> bytes:
+    """Rows of two cells of varied text, packed as a spreadsheet packs (~5 times, within limits.MAX_RATIO): a list
+    read until its row past limits.MAX_LINE, which takes seconds."""
+
+    def chunks() -> Iterable[bytes]:
+        yield HEAD
+        for start in range(0, rows, 10_000):
+            yield b"".join(
+                b'<row><c t="inlineStr"><is><t>%x</t></is></c><c t="inlineStr"><is><t>%d</t></is></c></row>'
+                % (n * 2654435761 % 2**32, n * 40503 % 65521)
+                for n in range(start, min(rows, start + 10_000))
+            )
+        yield TAIL
+
+    return with_part(SHEET, chunks())
+
+
 def declared_bomb(mib: int = 300) -> bytes:
     """A sheet whose zip entry declares `mib` MiB unpacked: refused from the zip's directory, before unpacking."""
     return _declaring(with_part(SHEET, [HEAD, TAIL]), mib * MB)
