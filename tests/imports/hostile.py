@@ -212,6 +212,32 @@ def emoji_cells(rows: int = 15_000, columns: int = 100, extra: bool = True) -> b
     return with_part(SHEET, chunks())
 
 
+def wide_emoji_rows(rows: int = 101_000) -> bytes:
+    """Rows of 15 cells of ten emoji each in columns CH to CV, packed as a spreadsheet packs (~30 times): within every
+    limit but that of cells and characters, passed at the 100,001st row (the stranger's mk_mem2.py, mem_wide.xlsx)."""
+
+    def name(column: int) -> str:
+        letters = ""
+        while column:
+            column, rest = divmod(column - 1, 26)
+            letters = chr(65 + rest) + letters
+        return letters
+
+    cell = "\U0001f600" * 10
+    columns = [name(c) for c in range(86, 101)]
+
+    def chunks() -> Iterable[bytes]:
+        yield HEAD
+        for start in range(1, rows + 1, 1_000):
+            yield "".join(
+                "<row>" + "".join(f'<c r="{c}{r}" t="inlineStr"><is><t>{cell}</t></is></c>' for c in columns) + "</row>"
+                for r in range(start, min(rows + 1, start + 1_000))
+            ).encode()
+        yield TAIL
+
+    return with_part(SHEET, chunks())
+
+
 def many_parts(count: int = 100_000) -> bytes:
     """A zip of 100,000 empty parts: its directory alone is megabytes of entries to read."""
     out = io.BytesIO()
