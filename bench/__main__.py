@@ -11,7 +11,9 @@
 - first_visit.py: bytes a volunteer downloads on the first visit to the door screen (issue 3: <= 60 KB).
 - guide_fonts.py: font bytes a guide page downloads against the whole handwriting font (issue 7: subset <= 100 KB).
 - uploads.py: hostile uploads against the server as deployed: /healthz while each is refused (issue 15: < 100 ms)
-  and the server's peak memory (issue 15: < 300 MB), and a real list of 100,000 rows for comparison.
+  and the server's peak memory (issue 15: < 300 MB), and a real list of 100,000 rows for comparison; refused uploads
+  one after another: the memory of the server and its children after them against before, /healthz's p99 during
+  them against quiet, an honest list's upload while a hostile one is read against alone.
 
 All run in process on a fresh SQLite file. With GRIDCARE_BENCH_POSTGRES_URL set (a database that may be dropped and
 made again, e.g. postgresql://gridcare:gridcare@127.0.0.1:5432/gridcare_bench), the ticks and sessions run on
@@ -65,7 +67,7 @@ def main() -> None:
     from bench.sessions import sessions
     from bench.sweep_page import sweep_page
     from bench.ticks import ticks
-    from bench.uploads import uploads
+    from bench.uploads import repeated, uploads
 
     print("Gridcare benchmarks (ratios against a baseline measured in the same run)", file=sys.stderr)
     matching.run()
@@ -83,6 +85,7 @@ def main() -> None:
 
     asyncio.run(run())
     uploads()
+    repeated()
     url = os.environ.get("GRIDCARE_BENCH_POSTGRES_URL")
     if url:
         postgres_ticks(url)

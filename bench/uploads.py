@@ -132,6 +132,106 @@ def uploads() -> None:
         print(f"  (load average {load} on {os.cpu_count()} cores: a process waiting for a core is the slowest figure)")
 
 
+def _tree(pid: int) -> list[int]:
+    """The server's process and every process under it (the forkserver, the children reading uploads)."""
+    found, waiting = [], [pid]
+    while waiting:
+        current = waiting.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                waiting += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return found
+
+
+def _tree_rss(pid: int) -> float:
+    total = 0.0
+    for member in _tree(pid):
+        try:
+            total += _memory(member, "VmRSS")
+        except (FileNotFoundError, ProcessLookupError, AttributeError):
+            continue  # a child that ended meanwhile
+    return total
+
+
+def _p99(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=100)[98] if len(samples) >= 20 else max(samples)
+
+
+REPEATS = 3
+
+
+def repeated() -> None:
+    """A stranger's second review of issue 15: (a) the memory of the server and its children after refused uploads
+    one after another, against before them; (b) /healthz's p99 meanwhile against its quiet p99; (c) an honest list's
+    upload while a hostile one is read, against the same upload alone."""
+    refused = [
+        ("1.5M emoji cells and one more", "emoji.xlsx", hostile.emoji_cells()),
+        ("5 million shared strings", "strings.xlsx", hostile.strings_bomb(5_000_000)),
+        ("101,000 rows of 15 emoji cells", "wide.xlsx", hostile.wide_emoji_rows()),
+    ]
+    _, honest = make(20_000)
+    with Served() as server:
+        pid = server.process.pid
+        headers = {k: v for k, v in server.log_in(WORKER).items() if k in ("cookie", "x-csrftoken")}
+        warm: dict = {}
+        _upload(server.port, headers, "warm.csv", honest, warm)  # the first request of a kind warms its code
+        quiet = [_healthz(server.port) for _ in range(100)]
+        before = _tree_rss(pid)
+        print(f"refused uploads one after another ({REPEATS} x {len(refused)}), the server and its children:")
+        during, peak = [], before
+        for round_ in range(REPEATS):
+            for label, name, data in refused:
+                done: dict = {}
+                uploader = threading.Thread(target=_upload, args=(server.port, headers, name, data, done))
+                uploader.start()
+                while uploader.is_alive():
+                    during.append(_healthz(server.port))
+                    peak = max(peak, _tree_rss(pid))
+                uploader.join()
+                after_one = _tree_rss(pid)
+                print(
+                    f"  {round_ + 1}. {label:32s} {done['status']} in {done['seconds']:5.1f} s; "
+                    f"memory after {after_one:4.0f} MB ({after_one / before:4.2f} x before)"
+                )
+        time.sleep(1)
+        after = _tree_rss(pid)
+        print(
+            f"  (a) memory {before:.0f} MB before, {after:.0f} MB after: {after / before:.2f} x; "
+            f"highest seen meanwhile {peak:.0f} MB ({peak / before:.2f} x)"
+        )
+        print(
+            f"  (b) /healthz p99 {_p99(during) * 1000:.1f} ms during them, {_p99(quiet) * 1000:.1f} ms quiet: "
+            f"{_p99(during) / _p99(quiet):.1f} x"
+        )
+        alone = []
+        for _ in range(3):
+            done = {}
+            _upload(server.port, headers, "list.csv", honest, done)
+            alone.append(done["seconds"])
+        meanwhile = []
+        for _ in range(3):
+            hostile_done: dict = {}
+            held = threading.Thread(
+                target=_upload, args=(server.port, headers, "wide.xlsx", refused[2][2], hostile_done)
+            )
+            held.start()
+            time.sleep(1.0)  # the hostile list is being read
+            done = {}
+            _upload(server.port, headers, "list.csv", honest, done)
+            meanwhile.append(done["seconds"])
+            held.join()
+        typical_alone, typical_meanwhile = statistics.median(alone), statistics.median(meanwhile)
+        print(
+            f"  (c) an honest list of 20,000 rows: {typical_meanwhile:.1f} s while a hostile one is read, "
+            f"{typical_alone:.1f} s alone: {typical_meanwhile / typical_alone:.1f} x (medians of 3)"
+        )
+        load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
+        print(f"  (load average {load} on {os.cpu_count()} cores)")
+
+
 if __name__ == "__main__":
     import asyncio
 
@@ -139,3 +239,4 @@ if __name__ == "__main__":
 
     asyncio.run(prepare())
     uploads()
+    repeated()

@@ -6,6 +6,7 @@ import gc
 import logging
 from datetime import UTC, datetime
 
+import anyio.to_thread
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import CacheControlHeader, State
@@ -15,7 +16,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
-from server import db
+from server import db, offload
 from server.accounts.controllers import AuthController
 from server.accounts.people_controllers import PeopleController
 from server.accounts.services import demo_accounts_exist, purge_expired
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await check_safe_to_serve(settings)
         await purge_expired()
         await sync.purge_refused(datetime.now(UTC))
+        await anyio.to_thread.run_sync(offload.start)  # the children that read uploads (decision 0018)
         # What exists now (modules, the app, its routes and templates: a few hundred thousand objects) lives as long
         # as the process: the garbage collector stops looking at it. Otherwise each full collection, set off by a
         # request's allocations, walked all of it, 10 to 50 ms in the middle of a request (profiled: a fifth of a
@@ -162,7 +164,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         state=State({"settings": settings}),
         on_startup=[on_startup],
-        on_shutdown=[db.close_database],
+        on_shutdown=[db.close_database, offload.close],  # children still reading are ended
         # 4xx answers are normal traffic; unexpected errors are logged by pages.server_error.
         logging_config=LoggingConfig(log_exceptions="never", root={"level": settings.log_level.upper()}),
         debug=False,

@@ -23,7 +23,7 @@ from server.errands import intake, photos, rules, services
 from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text, prepare_picture
 from server.home.worker import grid_worker_of
 from server.i18n import translate
-from server.offload import off_loop
+from server.offload import ChildFailed, off_loop
 from server.places import services as places
 from server.places.controllers import found
 from server.sync import forms
@@ -297,7 +297,10 @@ class ErrandsController(Controller):
             message, reason = translate(request, "Choose a photo first."), "no_photo"
         else:
             try:
-                picture = await off_loop(prepare_picture, await upload.read(MAX_UPLOAD_BYTES + 1))
+                try:
+                    picture = await off_loop(prepare_picture, await upload.read(MAX_UPLOAD_BYTES + 1))
+                except ChildFailed:  # past the child's memory: as a picture past the pixels
+                    raise PictureError("too_many_pixels") from None
             except PictureError as exc:
                 reason = exc.code
                 if exc.code == "picture_too_large":

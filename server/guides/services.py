@@ -28,7 +28,7 @@ from server.guides.schemas import (
     StepInput,
 )
 from server.guides.tables import Guide, GuideFont, GuideLink, GuideStep
-from server.offload import off_loop
+from server.offload import ChildFailed, off_loop
 from server.places.tables import Resident
 
 MAX_STEPS = 30
@@ -288,13 +288,16 @@ def _clean_step(data: StepInput) -> tuple[str, str]:
     return text, tip
 
 
-def _picture(upload: bytes | None) -> tuple[bytes, int, int] | None:
+async def _picture(upload: bytes | None) -> tuple[bytes, int, int] | None:
+    """The picture decoded in a child process (server.offload): one past the child's memory is too big to read."""
     if not upload:
         return None
     try:
-        return prepare_picture(upload)
+        return await off_loop(prepare_picture, upload)
     except PictureError as error:
         raise GuideError(error.code) from None
+    except ChildFailed:
+        raise GuideError("too_many_pixels") from None
 
 
 async def add_step(
@@ -302,7 +305,7 @@ async def add_step(
 ) -> uuid.UUID:
     await _found(scope, guide_id)
     text, tip = _clean_step(data)
-    prepared = await off_loop(_picture, picture)
+    prepared = await _picture(picture)
     guide, steps = await _stored_texts(guide_id)
     if len(steps) >= MAX_STEPS:
         raise GuideError("too_many_steps")
@@ -346,7 +349,7 @@ async def update_step(
     await _found(scope, guide_id)
     await _step_of(guide_id, step_id)
     text, tip = _clean_step(data)
-    prepared = await off_loop(_picture, picture)
+    prepared = await _picture(picture)
     guide, steps = await _stored_texts(guide_id)
     steps = [({**s, "text": text, "tip": tip} if s["id"] == step_id else s) for s in steps]
     key, woff2, glyphs = await _subset_for(font_path, _texts(guide, steps))

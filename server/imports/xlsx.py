@@ -2,7 +2,8 @@
 
 An .xlsx is a zip of XML parts. Before anything is unpacked, the zip's directory: at most MAX_PARTS parts, their
 declared sizes at most MAX_UNPACKED together (zipfile never unpacks more than a part declares: a part holding more
-fails its CRC check), compressed as Excel does. Then each part that is read streams through expat 64 KB at a time:
+fails its CRC check), compressed as Excel does, none packed past MAX_RATIO (a bomb of repeated cells). Then each
+part that is read streams through expat 64 KB at a time:
 - a DTD is refused where it starts. An .xlsx never has one, and a DTD is how XML attacks: entities that read the
   server's files (XXE) or grow a few bytes into gigabytes ("billion laughs");
 - cells are counted as they come, and the first one past a limit stops the reading;
@@ -40,10 +41,12 @@ from server.imports.limits import (
     MAX_ELEMENTS,
     MAX_LINE,
     MAX_PARTS,
+    MAX_RATIO,
     MAX_READ,
     MAX_STYLES,
     MAX_TEXT,
     MAX_UNPACKED,
+    RATIO_CHECKED_FROM,
     ImportProblem,
 )
 from server.imports.normalize import text
@@ -104,6 +107,12 @@ def _open_archive(data: bytes) -> zipfile.ZipFile:
     if any(info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos):
         archive.close()
         raise ImportProblem("not_a_spreadsheet")
+    if any(
+        info.file_size > RATIO_CHECKED_FROM and info.file_size > MAX_RATIO * min(info.compress_size, len(data))
+        for info in infos
+    ):
+        archive.close()
+        raise ImportProblem("too_complex")  # a bomb of empty or repeated cells: refused before it is unpacked
     return archive
 
 
@@ -157,6 +166,8 @@ def _stream(
     if characters is not None:
         parser.CharacterDataHandler = characters
     work.parts.add(name)
+    if work.read + archive.getinfo(name).file_size > MAX_READ:
+        raise _too_much_work()  # refused where its reading would have been, before it starts
     with archive.open(name) as part:
         while chunk := part.read(CHUNK):
             work.read += len(chunk)

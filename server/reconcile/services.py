@@ -16,7 +16,7 @@ from server.accounts.services import CurrentUser, Scope
 from server.db import insert_in_chunks, write_transaction
 from server.imports import columns, matching
 from server.imports import draft as drafts
-from server.offload import off_loop
+from server.offload import in_thread
 from server.places.tables import Building, Resident
 from server.reconcile import schemas
 from server.reconcile.tables import ExpectedResident, ListRow, ReconcileArea, Reconciliation
@@ -120,7 +120,7 @@ async def evaluate(
     register = await load_register(scope)
     blocking = []
     # Normalising and matching 100,000 rows is seconds of CPU: outside the event loop, as the file's reading.
-    fields, residents, others = await off_loop(_read_and_match, draft, mapping, register)
+    fields, residents, others = await in_thread(_read_and_match, draft, mapping, register)
     if not columns.can_identify(mapping):
         blocking.append("no_identifying_column")
     buildings = {
@@ -232,7 +232,7 @@ async def preview(
 ) -> schemas.Preview:
     """What saving would give, with every row problem; writes nothing."""
     evaluation = await evaluate(scope, draft, choices, building_ids)
-    return build_preview(evaluation, await off_loop(drafts.encode, draft))
+    return build_preview(evaluation, await in_thread(drafts.encode, draft))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from server.i18n import translate
 from server.imports import draft as drafts
 from server.imports import limits
 from server.imports.limits import MAX_BYTES, MB, ImportProblem
-from server.offload import off_loop
+from server.offload import ChildFailed, off_loop
 
 # The form may carry a file just under the limit plus the other fields: the reader, not the server, says "too large".
 # A preview's draft comes back in a field of its own: a list at every limit of the reader packs into less than this.
@@ -36,14 +36,17 @@ def column_choices(data: dict[str, Any], fields: tuple[str, ...]) -> dict[int, s
 
 
 async def read_draft(data: dict[str, Any]) -> drafts.Draft:
-    """The uploaded file, or else the draft a preview page carried back: read outside the event loop."""
+    """The uploaded file, or else the draft a preview page carried back: read in a child process (server.offload)."""
     upload = data.get("file")
-    if isinstance(upload, UploadFile) and upload.filename:
-        content = await upload.read(MAX_BYTES)  # never more than the limit into memory; the reader says too large
-        return await off_loop(drafts.read_upload, content, upload.filename)
-    token = data.get("draft")
-    if isinstance(token, str) and token:
-        return await off_loop(drafts.decode, token)
+    try:
+        if isinstance(upload, UploadFile) and upload.filename:
+            content = await upload.read(MAX_BYTES)  # never more than the limit into memory; the reader says too large
+            return drafts.unpack(await off_loop(drafts.read_packed, content, upload.filename))
+        token = data.get("draft")
+        if isinstance(token, str) and token:
+            return drafts.unpack(await off_loop(drafts.decode_packed, token))
+    except ChildFailed:  # past the child's memory, or it died: nothing was stored
+        raise ImportProblem("too_complex") from None
     raise ImportProblem("empty")
 
 
@@ -97,6 +100,11 @@ def problem_text(request: Request, problem: ImportProblem) -> str:
             request,
             "A cell holds too much text: at most %(characters)s characters.",
             characters=f"{limits.MAX_CELL_CHARS:,}",
+        ),
+        "too_complex": lambda: translate(
+            request,
+            "The file is too big or too complex to read. Delete empty sheets, rows and columns, "
+            "or save it as .csv, and try again.",
         ),
         "draft_damaged": lambda: translate(request, "The list could not be read back. Upload the file again."),
     }

@@ -91,6 +91,23 @@ def rows_bomb(mib: int = 100) -> bytes:
     return with_part(SHEET, _repeated(row, mib * MB))
 
 
+def many_rows(rows: int = 150_000) -> bytes:
+    """Rows of two cells of varied text, packed as a spreadsheet packs (~5 times, within limits.MAX_RATIO): a list
+    read until its row past limits.MAX_LINE, which takes seconds."""
+
+    def chunks() -> Iterable[bytes]:
+        yield HEAD
+        for start in range(0, rows, 10_000):
+            yield b"".join(
+                b'<row><c t="inlineStr"><is><t>%x</t></is></c><c t="inlineStr"><is><t>%d</t></is></c></row>'
+                % (n * 2654435761 % 2**32, n * 40503 % 65521)
+                for n in range(start, min(rows, start + 10_000))
+            )
+        yield TAIL
+
+    return with_part(SHEET, chunks())
+
+
 def declared_bomb(mib: int = 300) -> bytes:
     """A sheet whose zip entry declares `mib` MiB unpacked: refused from the zip's directory, before unpacking."""
     return _declaring(with_part(SHEET, [HEAD, TAIL]), mib * MB)
@@ -190,6 +207,32 @@ def emoji_cells(rows: int = 15_000, columns: int = 100, extra: bool = True) -> b
             yield row
         if extra:
             yield b"<row>" + cell + b"</row>"
+        yield TAIL
+
+    return with_part(SHEET, chunks())
+
+
+def wide_emoji_rows(rows: int = 101_000) -> bytes:
+    """Rows of 15 cells of ten emoji each in columns CH to CV, packed as a spreadsheet packs (~30 times): within every
+    limit but that of cells and characters, passed at the 100,001st row (the stranger's mk_mem2.py, mem_wide.xlsx)."""
+
+    def name(column: int) -> str:
+        letters = ""
+        while column:
+            column, rest = divmod(column - 1, 26)
+            letters = chr(65 + rest) + letters
+        return letters
+
+    cell = "\U0001f600" * 10
+    columns = [name(c) for c in range(86, 101)]
+
+    def chunks() -> Iterable[bytes]:
+        yield HEAD
+        for start in range(1, rows + 1, 1_000):
+            yield "".join(
+                "<row>" + "".join(f'<c r="{c}{r}" t="inlineStr"><is><t>{cell}</t></is></c>' for c in columns) + "</row>"
+                for r in range(start, min(rows + 1, start + 1_000))
+            ).encode()
         yield TAIL
 
     return with_part(SHEET, chunks())

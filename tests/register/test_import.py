@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
@@ -260,3 +261,33 @@ async def test_the_register_s_own_priority_line_mark_is_kept_as_set_by_hand(app)
     assert profiles[first["id"]]["living"] == "alone"
     assert (profiles[first["id"]]["priority"], profiles[first["id"]]["priority_set_by_hand"]) == (False, True)
     assert (profiles[second["id"]]["priority"], profiles[second["id"]]["priority_set_by_hand"]) == (True, True)
+
+
+async def test_the_preview_and_the_saving_normalise_match_and_pack_outside_the_event_loop(app, monkeypatch):
+    """A stranger's second review of issue 15: the register's preview read its rows, matched them and packed its
+    draft in the event loop (seconds of CPU for a large register, every other request waiting). Each step runs in
+    the worker thread (server.offload.in_thread), the saving's too."""
+    from server.imports import draft as drafts
+    from server.imports import matching
+
+    threads: dict[str, set[int]] = {}
+
+    def spy(name, function):
+        def spied(*args, **kwargs):
+            threads.setdefault(name, set()).add(threading.get_ident())
+            return function(*args, **kwargs)
+
+        return spied
+
+    monkeypatch.setattr(drafts, "read_rows", spy("normalise", drafts.read_rows))
+    monkeypatch.setattr(matching.Matcher, "match_positions", spy("match", matching.Matcher.match_positions))
+    monkeypatch.setattr(drafts, "encode", spy("pack", drafts.encode))
+    people = await people_of_building(2, limit=2, offset=40)
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, xlsx_register([row(n, p) for n, p in enumerate(people, start=1)]))
+        assert page.status_code == 200 and stat(page.text, "pv-to-fix") == 0, problems(page.text)
+        saved = await confirm(client, page.text)
+        assert saved.status_code == 303, saved.text
+    assert set(threads) == {"normalise", "match", "pack"}
+    assert threading.get_ident() not in set().union(*threads.values())  # the test's thread runs the event loop
