@@ -19,7 +19,7 @@ from server.audit.services import record_read
 from server.db import insert_in_chunks, write_transaction
 from server.imports import columns, matching
 from server.imports import draft as drafts
-from server.imports.normalize import text
+from server.imports.normalize import name_key, text
 from server.places.services import mask_phone
 from server.places.tables import Resident
 from server.register import import_rows, services
@@ -300,8 +300,13 @@ def _diffs(plan: Plan) -> list[Change]:
     current, person = plan.person.profile, plan.person
     out = []
     for name in plan.changes:
-        if name == "contacts":
-            out.append(Change(field=name, old=_contacts_said(person.contacts), new=_contacts_said(plan.contacts)))
+        if name == "contacts":  # an import adds contacts or updates one of the same name, never removes one
+            for contact in plan.contacts or []:
+                if contact in person.contacts:
+                    continue
+                was = next((c for c in person.contacts if name_key(c["name"]) == name_key(contact["name"])), None)
+                old = _contacts_said([was]) if was else ""
+                out.append(Change(field=name, old=old, new=_contacts_said([contact])))
         elif name == "birth_date":
             out.append(Change(field=name, old=_said(person.birth_date), new=_said(plan.birth)))
         else:
