@@ -104,7 +104,11 @@ def test_rows_for_a_person_to_decide_and_people_not_in_the_register(page_as, liv
     expect(page.get_by_test_id("problems")).to_contain_text("赵新来")
     page.get_by_test_id("save").click()
 
-    expect(page.get_by_test_id("missing-person")).to_have_count(2)
+    # 张国强 is not counted missing while the row that may be him waits for her decision (issue 16): to confirm.
+    expect(page.get_by_test_id("missing-person")).to_have_count(1)
+    expect(page.get_by_test_id("headline-text")).to_have_text(
+        "应到 332 人，名单上 330 人；未到：李秀英 (2-1-301)；待确认 1 人：名单上有的行可能是他们。"
+    )
     row = page.get_by_test_id("ambiguous-row")
     expect(row).to_contain_text("张国强")
     expect(page.get_by_test_id("list-only-row")).to_contain_text("赵新来")

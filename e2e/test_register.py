@@ -215,3 +215,50 @@ def test_tap_to_call_works_offline_from_the_numbers_kept_for_today(new_context, 
     worker.goto("/")
     AppPage(worker).log_out()
     wait_until_true(worker, "async () => !(await caches.has('gridcare-pages'))")
+
+
+def _contacts(live_server, name: str) -> list[tuple[str, str]]:
+    with sqlite3.connect(live_server.db_path) as db:
+        return db.execute(
+            "SELECT c.name, c.phone FROM contact c JOIN resident r ON c.profile = r.id WHERE r.name = ?"
+            " ORDER BY c.position",
+            (name,),
+        ).fetchall()
+
+
+def test_editing_a_profile_keeps_a_hidden_contact_number_and_takes_a_new_contact(page_as, live_server) -> None:
+    """Issue 16, defect 1: the edit form showed the contact's number as 'None' and every save failed."""
+    before = _contacts(live_server, "侯秀兰")
+    assert len(before) == 1
+    name, phone = before[0]
+    masked = phone[:3] + "****" + phone[-4:]
+    worker: Page = page_as(WORKER)
+    worker.goto("/round")
+    worker.get_by_test_id("round-row").filter(has_text="侯秀兰").get_by_role("link", name="侯秀兰").click()
+    worker.get_by_test_id("edit-profile").click()
+    blocks = worker.get_by_test_id("contact-block")
+    expect(blocks).to_have_count(3)  # her contact and two blank blocks
+    expect(blocks.first.get_by_label("电话")).to_have_value(masked)  # hidden, never "None", never whole
+    expect(blocks.first.get_by_test_id("phone-help")).to_contain_text("不改")
+    assert phone not in worker.content()
+    assert_phone_layout(worker, "profile-edit-contacts")
+    worker.get_by_label("兴趣爱好").fill("听评书")
+    new = blocks.nth(1)
+    new.get_by_label("姓名").fill("王邻居")
+    new.get_by_label("关系").fill("邻居")
+    new.get_by_label("电话").fill("133 0000 2222")
+    worker.get_by_test_id("save-profile").click()
+    profile = worker.get_by_test_id("profile")
+    expect(profile).to_contain_text("听评书")
+    contacts = worker.get_by_test_id("contacts")
+    expect(contacts).to_contain_text(name)
+    expect(contacts).to_contain_text("王邻居")
+    expect(contacts).to_contain_text("133****2222")
+    assert _contacts(live_server, "侯秀兰") == [(name, phone), ("王邻居", "13300002222")]
+    assert_phone_layout(worker, "profile-edited")
+    # Cleared, a contact's number removes that contact (the form says so); the other stays as it was.
+    worker.get_by_test_id("edit-profile").click()
+    worker.get_by_test_id("contact-block").nth(1).get_by_label("电话").fill("")
+    worker.get_by_test_id("save-profile").click()
+    expect(worker.get_by_test_id("contacts")).not_to_contain_text("王邻居")
+    assert _contacts(live_server, "侯秀兰") == [(name, phone)]

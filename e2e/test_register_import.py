@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from playwright.sync_api import Page, expect
 
 from e2e.pages import LoginPage, assert_accessible, assert_phone_layout
@@ -75,3 +75,42 @@ def test_one_bad_row_stops_the_import_and_the_corrected_file_is_saved(new_contex
     expect(page.get_by_test_id("import-saved")).to_contain_text("已保存")
     assert_phone_layout(page, "register-import-saved")
     assert imported(own_server.db_path, names) == 5
+
+
+def test_a_row_the_id_number_contradicts_is_set_aside_and_every_change_is_said(
+    new_context, own_server, tmp_path
+) -> None:
+    """Issue 16, defect 2: an import made a man born in 2005 a 1945 priority elder, and the preview said 新建档."""
+    own_server.start()
+    with sqlite3.connect(own_server.db_path) as db:
+        young = db.execute(
+            "SELECT r.id, r.name, h.door, r.birth_date FROM resident r JOIN household h ON r.household = h.id"
+            " JOIN building b ON h.building = b.id WHERE b.number = 2 AND r.status = 'living'"
+            " AND r.birth_date > '2000-01-01' AND r.id_number IS NOT NULL"
+            " AND r.id NOT IN (SELECT resident FROM elder_profile) ORDER BY r.birth_date LIMIT 1"
+        ).fetchone()
+    path = tmp_path / "老年人台账.xlsx"
+    names = register_file(own_server.db_path, path, relative_phone_of_third="13900002222")
+    book = load_workbook(path)
+    young_id, name, door, born = young
+    b, u, r = door.split("-")
+    wrong = "1945" + born[4:]
+    book.active.append([6, name, f"{b}号楼{u}单元{r}室", wrong, "独居", "下象棋", "", "", ""])
+    book.save(path)
+
+    page: Page = new_context(base_url=own_server.base_url, viewport={"width": 360, "height": 740}).new_page()
+    LoginPage(page).open().log_in_as(WORKER)
+    page.goto("/register/import")
+    page.set_input_files("#file", str(path))
+    page.get_by_test_id("check-file").click()
+    expect(page.get_by_test_id("set-aside")).to_be_visible()
+    problem = page.get_by_test_id("problem").filter(has_text=name)
+    expect(problem).to_contain_text(f"出生日期写的是 {wrong}，身份证号上是 {born}")
+    expect(page.get_by_test_id("planned-row").filter(has_text=name)).to_have_count(0)
+    first = page.get_by_test_id("planned-row").filter(has_text=names[0])
+    expect(first.get_by_test_id("changes")).to_contain_text("兴趣爱好：")
+    assert_phone_layout(page, "register-import-preview-set-aside")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("saved-set-aside")).to_be_visible()
+    with sqlite3.connect(own_server.db_path) as db:
+        assert db.execute("SELECT birth_date FROM resident WHERE id = ?", (young_id,)).fetchone()[0] == born

@@ -26,7 +26,7 @@ from server.imports.normalize import id_matches, name_key, phone_matches
 MATCHED = "matched"
 AMBIGUOUS = "ambiguous"
 UNKNOWN = "unknown"  # on the list, not in the register of the scope
-REPEATED = "repeated"  # a person already matched by an earlier row
+REPEATED = "repeated"  # a person already matched by an earlier row that is shown to be the same person
 INCOMPLETE = "incomplete"  # no name, phone or ID number: nothing to match by
 
 
@@ -123,7 +123,10 @@ class Match:
     status: str
     resident: int | None = None  # index into the register
     candidates: tuple[int, ...] = ()  # for ambiguous rows: whom it could be
-    reason: str = ""  # why ambiguous: "same_name" | "details_differ" | "door_differs"; repeated: the first line
+    # why ambiguous: "same_name" | "details_differ" | "door_differs" | "same_name_rows" (an earlier row of the list
+    # has the name and is matched to the person, and nothing but the name says the two rows are one person);
+    # repeated: the first line
+    reason: str = ""
 
 
 def _agrees(row: Listed, person: Registered) -> bool:
@@ -141,6 +144,33 @@ def _confirms(row: Listed, person: Registered) -> bool:
         (row.phone and phone_matches(row.phone, person.phone))
         or (row.id_number and id_matches(row.id_number, person.id_number))
     )
+
+
+def _one_person(first: Listed, later: Listed) -> bool:
+    """Two rows of one name are one person only when something besides the name says so (a door, a phone, an ID
+    number, a birth date they share) and nothing they both give differs: a list of names only would otherwise
+    merge two people of one name, and hide one of them (issue 16)."""
+    said = False
+    if first.door and later.door:
+        if first.door != later.door:
+            return False
+        said = True
+    if first.phone and later.phone:
+        if not (phone_matches(first.phone, later.phone) or phone_matches(later.phone, first.phone)):
+            return False
+        said = True
+    if first.id_number and later.id_number:
+        if not (id_matches(first.id_number, later.id_number) or id_matches(later.id_number, first.id_number)):
+            return False
+        said = True
+    if first.birth and later.birth:
+        (y1, m1, d1), (y2, m2, d2) = first.birth, later.birth
+        if (y1, m1) != (y2, m2) or (d1 is not None and d2 is not None and d1 != d2):
+            return False
+        said = True
+    if first.sex and later.sex and first.sex != later.sex:
+        return False
+    return said
 
 
 def _told_apart(row: Listed, person: Registered) -> bool | None:
@@ -229,8 +259,11 @@ class Matcher:
                 if resident < 0:
                     continue
                 if resident in first:
-                    line = str(rows[first[resident]].line)  # a person counts once, for the first row
-                    others[position] = Match(rows[position].line, REPEATED, resident=resident, reason=line)
+                    earlier, row = rows[first[resident]], rows[position]
+                    if _one_person(earlier, row):  # a person counts once, for the first row
+                        others[position] = Match(row.line, REPEATED, resident=resident, reason=str(earlier.line))
+                    else:  # two people of one name, perhaps: a person decides whether this row is them
+                        others[position] = Match(row.line, AMBIGUOUS, candidates=(resident,), reason="same_name_rows")
                     residents[position] = -1
                 else:
                     first[resident] = position

@@ -80,10 +80,11 @@ async def list_reconciliations(scope: Scope, limit: int = 20) -> list[schemas.Re
     ]
 
 
-def _count(counts: dict, key: str, name: str, present: bool) -> None:
+def _count(counts: dict, key: str, name: str, present: bool, waiting: bool) -> None:
     entry = counts.setdefault(key, schemas.Count(key=key, name=name, expected=0, present=0))
     entry.expected += 1
     entry.present += present
+    entry.waiting += waiting
 
 
 def _natural(door: str) -> tuple:
@@ -145,10 +146,15 @@ async def get_result(scope: Scope, rec_id: uuid.UUID, today: date) -> schemas.Re
     area = await ReconcileArea.select(ReconcileArea.building.name.as_alias("name")).where(
         ReconcileArea.reconciliation == rec_id
     )
+    candidates = await _candidates(scope, rows, today)
+    open_rows = [_open_row(r, candidates) for r in rows]
+    ambiguous = [r for r in open_rows if r.status == "ambiguous" and not r.decision]
+    # Someone a row still waiting for the worker's decision may be is not missing yet: "to confirm" (issue 16).
+    waiting = {c.resident_id for r in ambiguous for c in r.candidates}
     grids: dict = {}
     buildings: dict = {}
     households: dict = {}
-    missing, not_expected = [], []
+    missing, to_confirm, not_expected = [], [], []
     for e in sorted(expected, key=_walking_order):
         person = schemas.Person(
             resident_id=e["resident"],
@@ -166,13 +172,14 @@ async def get_result(scope: Scope, rec_id: uuid.UUID, today: date) -> schemas.Re
         if e["status"] != "living":
             not_expected.append(person)
             continue
-        _count(grids, str(e["grid"]), e["grid_name"], e["present"])
-        _count(buildings, str(e["building"]), e["building_name"], e["present"])
-        _count(households, e["door"], e["door"], e["present"])
-        if not e["present"]:
+        pending = not e["present"] and e["resident"] in waiting
+        _count(grids, str(e["grid"]), e["grid_name"], e["present"], pending)
+        _count(buildings, str(e["building"]), e["building_name"], e["present"], pending)
+        _count(households, e["door"], e["door"], e["present"], pending)
+        if pending:
+            to_confirm.append(person)
+        elif not e["present"]:
             missing.append(person)
-    candidates = await _candidates(scope, rows, today)
-    open_rows = [_open_row(r, candidates) for r in rows]
     present = sum(c.present for c in grids.values())
     total = sum(c.expected for c in grids.values())
     return schemas.Result(
@@ -190,8 +197,9 @@ async def get_result(scope: Scope, rec_id: uuid.UUID, today: date) -> schemas.Re
         buildings=list(buildings.values()),
         households=[h for h in households.values() if h.missing],
         missing=missing,
+        to_confirm=to_confirm,
         not_expected=not_expected,
-        ambiguous=[r for r in open_rows if r.status == "ambiguous" and not r.decision],
+        ambiguous=ambiguous,
         list_only=[r for r in open_rows if r.status == "unknown"],
         others=[r for r in open_rows if r.status in ("repeated", "incomplete", "outside") or r.decision == "chosen"],
     )

@@ -40,7 +40,8 @@ class Preview(msgspec.Struct, kw_only=True):
     area: list[str]  # the names of the buildings expected
     area_ids: list[uuid.UUID]
     expected: int
-    missing: int
+    missing: int  # expected, and no row of the list is or may be them
+    to_confirm: int  # expected, not matched, but a row that could be more than one person may be them
     problems: list[RowProblem]
     blocking: list[str]  # codes: why it cannot be saved (nothing is saved while any is present)
     mostly_unknown: bool = False  # most rows name nobody of the scope: another community's list, perhaps
@@ -55,10 +56,11 @@ class Count(msgspec.Struct, kw_only=True):
     name: str
     expected: int
     present: int
+    waiting: int = 0  # not on the list as matched, but a row waiting for the worker's decision may be them
 
     @property
     def missing(self) -> int:
-        return self.expected - self.present
+        return self.expected - self.present - self.waiting
 
 
 class Person(msgspec.Struct, kw_only=True):
@@ -163,7 +165,8 @@ class Result(msgspec.Struct, kw_only=True):
     grids: list[Count]
     buildings: list[Count]
     households: list[Count]  # households with someone missing
-    missing: list[Person]
+    missing: list[Person]  # nobody on the list can be them
+    to_confirm: list[Person]  # a row waiting for the worker's decision may be them: not counted missing yet
     not_expected: list[Person]  # away or moved out when the list was saved
     ambiguous: list[OpenRow]
     list_only: list[OpenRow]

@@ -202,6 +202,8 @@ def build_preview(ev: Evaluation, draft: str) -> schemas.Preview:
     present = {i for i in ev.residents if i >= 0}
     expected = [i for i in in_area if ev.register[i].status == "living"]
     statuses = [m.status for m in ev.others.values()]
+    maybe = {c for m in ev.others.values() if m.status == matching.AMBIGUOUS for c in m.candidates}
+    absent = [i for i in expected if i not in present]
     return schemas.Preview(
         filename=ev.draft.filename,
         draft=draft,
@@ -217,7 +219,8 @@ def build_preview(ev: Evaluation, draft: str) -> schemas.Preview:
         area=[b["name"] for b in ev.area],
         area_ids=[b["id"] for b in ev.area],
         expected=len(expected),
-        missing=sum(1 for i in expected if i not in present),
+        missing=sum(1 for i in absent if i not in maybe),
+        to_confirm=sum(1 for i in absent if i in maybe),
         problems=_problems(ev),
         blocking=ev.blocking,
         # Not blocking (a test point may serve several grids), but said before saving.

@@ -41,11 +41,12 @@ def result_workbook(request: Request, result: schemas.Result) -> bytes:
             translate(request, "Expected"),
             translate(request, "On the list"),
             translate(request, "Missing"),
+            translate(request, "To confirm"),
         ]
     )
     for group in (result.grids, result.buildings, result.households):
         for c in group:
-            counts.append([c.name, c.expected, c.present, c.missing])
+            counts.append([c.name, c.expected, c.present, c.missing, c.waiting])
     only: list[list] = []
     only.append(
         [

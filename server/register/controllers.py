@@ -50,6 +50,11 @@ def _error_text(request: Request, code: str) -> str:
         "contact_name": lambda: translate(request, "Write the contact's name."),
         "contact_unreachable": lambda: translate(request, "A contact needs a phone number to be reachable."),
         "bad_phone": lambda: translate(request, "A phone number has digits only (spaces, dashes and +86 are fine)."),
+        "masked_edited": lambda: translate(
+            request,
+            "The hidden digits cannot be changed one by one: leave the number as shown, or delete it all and type "
+            "the whole new number.",
+        ),
     }
     return texts.get(code, lambda: translate(request, "Choose one."))()
 
@@ -61,10 +66,13 @@ def _profile_form(data: dict) -> services.ProfileForm:
         value = data.get(name, [])
         return value if isinstance(value, list) else [value]
 
-    names, relations, phones, lives = (many(f"contact_{k}") for k in ("name", "relation", "phone", "lives"))
+    ids, names, relations, phones, lives = (many(f"contact_{k}") for k in ("id", "name", "relation", "phone", "lives"))
+    # Blank blocks are dropped here, so that a form shown again has only the blocks filled in (plus the two blank
+    # ones every form has), and an error's place ("contacts.1.phone") is that of the block shown again.
     contacts = [
-        services.ContactForm(name=n, relation=r, phone=p, lives=w)
-        for n, r, p, w in zip_longest(names, relations, phones, lives, fillvalue="")
+        services.ContactForm(id=i, name=n, relation=r, phone=p, lives=w)
+        for i, n, r, p, w in zip_longest(ids, names, relations, phones, lives, fillvalue="")
+        if any(value.strip() for value in (n, r, p, w))
     ]
     single = {k: (v[-1] if isinstance(v, list) else v) for k, v in data.items() if not k.startswith("contact_")}
     return msgspec.convert(
@@ -181,7 +189,15 @@ class RegisterController(Controller):
     @get("/residents/{resident_id:uuid}/profile/edit")
     async def edit_page(self, request: Request, resident_id: FromPath[uuid.UUID]) -> Template:
         profile = await _profile(request, resident_id, for_edit=True)
-        return render(request, "register/edit.html", p=profile, form=None, errors={}, conflict=None)
+        return render(
+            request,
+            "register/edit.html",
+            p=profile,
+            form=None,
+            errors={},
+            conflict=None,
+            max_contacts=services.MAX_CONTACTS,
+        )
 
     @post("/residents/{resident_id:uuid}/profile")
     async def save(self, request: Request, resident_id: FromPath[uuid.UUID]) -> Response:
@@ -215,6 +231,7 @@ class RegisterController(Controller):
             form=form,
             errors={k: _error_text(request, v) for k, v in errors.items()},
             conflict=conflict,
+            max_contacts=services.MAX_CONTACTS,
         )
 
     @get("/residents/{resident_id:uuid}/phone")

@@ -50,9 +50,14 @@ class RegisterImportController(Controller):
         created: Annotated[int | None, QueryParameter(ge=0)] = None,
         updated: Annotated[int, QueryParameter(ge=0)] = 0,
         skipped: Annotated[int, QueryParameter(ge=0)] = 0,
+        set_aside: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> Template:
-        """The upload form; after a save (?created=&updated=&skipped=), what was saved."""
-        saved = None if created is None else {"created": created, "updated": updated, "skipped": skipped}
+        """The upload form; after a save (?created=&updated=&skipped=&set_aside=), what was saved."""
+        saved = (
+            None
+            if created is None
+            else {"created": created, "updated": updated, "skipped": skipped, "set_aside": set_aside}
+        )
         return _index(request, saved=saved)
 
     @post("/preview", request_max_body_size=imports.MAX_REQUEST, opt=imports.LIST_OPT)
@@ -90,5 +95,5 @@ class RegisterImportController(Controller):
             # Problems found (a crafted form, or the register changed since the preview): the preview again.
             status = 409 if refused.conflict else 400
             return _preview_page(request, refused.preview, conflict=refused.conflict, status_code=status)
-        query = f"created={saved.created}&updated={saved.updated}&skipped={saved.skipped}"
+        query = f"created={saved.created}&updated={saved.updated}&skipped={saved.skipped}&set_aside={saved.set_aside}"
         return Redirect(f"/register/import?{query}", status_code=303)

@@ -142,3 +142,56 @@ def merge_contacts(current: list[dict], given: list[dict]) -> list[dict]:
 
 def same_contacts(first: list[dict], second: list[dict]) -> bool:
     return [tuple(c[k] for k in CONTACT_KEYS) for c in first] == [tuple(c[k] for k in CONTACT_KEYS) for c in second]
+
+
+# What a row may not overrule ------------------------------------------------------------------------------------
+# A row of the register states facts about a person the register (or their ID number) already knows. A row that
+# says otherwise is more likely about someone else, or mistyped, than a correction: it is set aside with its
+# reason in words and the old and new value (decision 0023), never written over what is known.
+CONTRADICTIONS = ("birth_vs_id", "sex_vs_id", "birth_differs", "sex_differs")
+
+
+def id_facts(number: str | None) -> tuple[date | None, str]:
+    """The birth date and sex an 18-character resident ID number states (digits 7-14: yyyymmdd; the 17th: odd for
+    a man, even for a woman); (None, "") for a number that is masked, partial or not a real date."""
+    if not number or len(number) != 18 or not number[:17].isdigit():
+        return None, ""
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        born = None
+    return born, "M" if int(number[16]) % 2 else "F"
+
+
+def contradictions(
+    registered_birth: date | None,
+    registered_sex: str,
+    registered_id: str | None,
+    row_birth: tuple[int, int, int | None] | None,
+    row_sex: str,
+    row_id: str,
+) -> list[tuple[str, str, str]]:
+    """(kind, what the row says, what is known) for each fact of the row that contradicts the register or the ID
+    number (the registered one, else the row's own whole one). A birth date the register holds may be corrected
+    only when the ID number confirms the new one."""
+    found: list[tuple[str, str, str]] = []
+    id_birth, id_sex = id_facts(registered_id.upper() if registered_id else None)
+    if id_birth is None and not id_sex:
+        id_birth, id_sex = id_facts(row_id if "*" not in row_id else None)
+    if row_birth is not None:
+        year, month, day = row_birth
+        said = f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day is not None else "")
+
+        def differs(known: date) -> bool:
+            return (known.year, known.month) != (year, month) or (day is not None and known.day != day)
+
+        if id_birth is not None and differs(id_birth):
+            found.append(("birth_vs_id", said, id_birth.isoformat()))
+        elif id_birth is None and registered_birth is not None and differs(registered_birth):
+            found.append(("birth_differs", said, registered_birth.isoformat()))
+    if row_sex:
+        if id_sex and row_sex != id_sex:
+            found.append(("sex_vs_id", row_sex, id_sex))
+        elif registered_sex and row_sex != registered_sex:
+            found.append(("sex_differs", row_sex, registered_sex))
+    return found

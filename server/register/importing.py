@@ -19,8 +19,9 @@ from server.audit.services import record_read
 from server.db import insert_in_chunks, write_transaction
 from server.imports import columns, matching
 from server.imports import draft as drafts
-from server.imports.normalize import text
+from server.imports.normalize import name_key, text
 from server.offload import in_thread
+from server.places.services import mask_phone
 from server.places.tables import Resident
 from server.register import import_rows, services
 from server.register.tables import Contact, ElderProfile
@@ -40,15 +41,27 @@ class RowProblem(msgspec.Struct, kw_only=True):
     name: str = ""
     door: str = ""
     other: str = ""
+    known: str = ""  # what the register or the ID number says, where the row contradicts it
     blocking: bool = True
+    set_aside: bool = False  # the row is not applied (it contradicts what is known); the others may be saved
+
+
+class Change(msgspec.Struct, kw_only=True):
+    """A field a row changes, as the preview says it: "居住情况: 与家人同住 -> 独居". Values as stored (codes,
+    "yes"/"no", ISO dates; contacts as names with masked numbers); "" for nothing yet."""
+
+    field: str
+    old: str
+    new: str
 
 
 class Planned(msgspec.Struct, kw_only=True):
     line: int
     name: str
     door: str
-    action: str  # new / update / same
+    action: str  # new (the person has no register entry yet) / update / same
     changes: list[str] = []  # fields that change: living, mobility, ..., birth_date, contacts
+    diffs: list[Change] = []  # the same fields, each with its old and new value
 
 
 class Preview(msgspec.Struct, kw_only=True):
@@ -64,6 +77,7 @@ class Preview(msgspec.Struct, kw_only=True):
     updated: int
     unchanged: int
     unknown: int  # rows naming nobody of the scope
+    set_aside: int  # rows not applied: they contradict the register or the ID number
     skip_unknown: bool
     problems: list[RowProblem]
     planned: list[Planned]
@@ -80,6 +94,7 @@ class Saved:
     updated: int
     unchanged: int
     skipped: int
+    set_aside: int = 0
 
 
 class ImportRefused(Exception):
@@ -162,6 +177,7 @@ class Evaluation:
     unknown: int
     skip_unknown: bool
     blocking: list[str]
+    set_aside: int = 0
 
 
 def _blank_placeholders(column: list[str]) -> list[str]:
@@ -196,7 +212,7 @@ def _evaluate(
     found = drafts.read_rows(draft.lines, cells, mapping)
     matcher = matching.Matcher(matching.registered(people))
     residents, others = matcher.match_positions(found)
-    plans, unknown = [], 0
+    plans, unknown, set_aside = [], 0, 0
     for position, f in enumerate(found):
         said = [RowProblem(line=f.line, kind=code, name=f.name, door=f.door or f.door_text) for code in f.problems]
         if residents[position] < 0:
@@ -219,11 +235,23 @@ def _evaluate(
             said.append(RowProblem(line=f.line, kind="not_living", name=person.name, door=person.door))
         for problem in said:
             problem.blocking = problem.kind not in NOT_BLOCKING
-        problems += said
-        if not any(problem.blocking for problem in said):  # a row to fix is counted there, not as saved
-            plans.append(plan)
+        contradicted = [
+            RowProblem(line=f.line, kind=k, name=person.name, door=person.door, other=o, known=was, blocking=False)
+            for k, o, was in import_rows.contradictions(
+                person.birth_date, person.sex, person.id_number, f.birth, f.sex, f.id_number
+            )
+        ]
+        for problem in contradicted:
+            problem.set_aside = not any(p.blocking for p in said)  # a row to fix first is fixed first
+        problems += said + contradicted
+        if any(problem.blocking for problem in said):  # a row to fix is counted there, not as saved
+            continue
+        if contradicted:
+            set_aside += 1
+            continue
+        plans.append(plan)
     problems.sort(key=lambda p: p.line)
-    return Evaluation(draft, mapping, problems, plans, unknown, skip_unknown, blocking)
+    return Evaluation(draft, mapping, problems, plans, unknown, skip_unknown, blocking, set_aside)
 
 
 def _plan(
@@ -239,8 +267,8 @@ def _plan(
         after["priority"] = services.auto_priority(after["living"], after["mobility"])
     if current is None:
         after["in_round"] = after["priority"]  # as the demo register: the priority line is called every day
-    if current is None:
-        changes = [name for name in PROFILE_COLUMNS if name in given]
+    if current is None:  # a new entry: what the file gives, and what follows from it (一号专线, called daily)
+        changes = [name for name in PROFILE_COLUMNS if name in given or after[name] != import_rows.DEFAULTS[name]]
     else:
         changes = [name for name in PROFILE_COLUMNS if after[name] != current[name]]
     merged = None
@@ -261,6 +289,41 @@ def _plan(
     return Plan(person, line, after, merged, birth, changes), codes
 
 
+def _said(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def _contacts_said(contacts: list[dict] | None) -> str:
+    """Contacts as a preview names them: the number masked, as on every page (decision 0023)."""
+    return "；".join(
+        " ".join(part for part in (c["name"], c["relation"], mask_phone(c["phone"]) or "") if part)
+        for c in contacts or []
+    )
+
+
+def _diffs(plan: Plan) -> list[Change]:
+    current, person = plan.person.profile, plan.person
+    out = []
+    for name in plan.changes:
+        if name == "contacts":  # an import adds contacts or updates one of the same name, never removes one
+            for contact in plan.contacts or []:
+                if contact in person.contacts:
+                    continue
+                was = next((c for c in person.contacts if name_key(c["name"]) == name_key(contact["name"])), None)
+                old = _contacts_said([was]) if was else ""
+                out.append(Change(field=name, old=old, new=_contacts_said([contact])))
+        elif name == "birth_date":
+            out.append(Change(field=name, old=_said(person.birth_date), new=_said(plan.birth)))
+        else:
+            old = current[name] if current is not None else None
+            out.append(Change(field=name, old=_said(old), new=_said(plan.values[name])))
+    return out
+
+
 def build_preview(ev: Evaluation) -> Preview:
     created = sum(1 for p in ev.plans if p.person.profile is None)
     updated = sum(1 for p in ev.plans if p.person.profile is not None and p.changes)
@@ -277,6 +340,7 @@ def build_preview(ev: Evaluation) -> Preview:
         updated=updated,
         unchanged=len(ev.plans) - created - updated,
         unknown=ev.unknown,
+        set_aside=ev.set_aside,
         skip_unknown=ev.skip_unknown,
         problems=ev.problems,
         planned=[
@@ -286,6 +350,7 @@ def build_preview(ev: Evaluation) -> Preview:
                 door=p.person.door,
                 action="new" if p.person.profile is None else "update" if p.changes else "same",
                 changes=p.changes,
+                diffs=_diffs(p),
             )
             for p in ev.plans
         ],
@@ -361,7 +426,11 @@ async def save(
                     Resident.id == p.person.id
                 )
         saved = Saved(
-            len(new), len(changed), len(ev.plans) - len(new) - len(changed), ev.unknown if skip_unknown else 0
+            len(new),
+            len(changed),
+            len(ev.plans) - len(new) - len(changed),
+            ev.unknown if skip_unknown else 0,
+            ev.set_aside,
         )
         # In the same transaction: an import that is not written is not logged, and one that is always is.
         await record_read(user, "register.import", "import", str(saved.created + saved.updated), address)

@@ -60,7 +60,6 @@ class ContactView:
     relation: str
     phone_masked: str
     lives: str
-    phone: str | None = None  # whole: only on the edit form, whose opening is audited
 
 
 @dataclass
@@ -116,16 +115,17 @@ async def resident_in_scope(scope: Scope, resident_id: uuid.UUID) -> dict | None
 async def get_profile(
     scope: Scope, user: CurrentUser, resident_id: uuid.UUID, today: date, address: str = "", for_edit: bool = False
 ) -> ProfileView | None:
-    """The register entry of one resident, with contacts (numbers masked, whole on the edit form) and calls; the
-    read is audited ("profile.view", or "profile.edit" when the numbers are shown whole)."""
+    """The register entry of one resident, with contacts and calls; numbers masked, on the edit form too (a
+    contact's number is shown whole only by reveal_phone, logged). The read is audited ("profile.view", or
+    "profile.edit" for the edit form)."""
     resident = await resident_in_scope(scope, resident_id)
     if resident is None:
         return None
     await record_read(user, "profile.edit" if for_edit else "profile.view", "resident", resident_id, address)
-    return await _profile_view(resident, today, with_phones=for_edit)
+    return await _profile_view(resident, today)
 
 
-async def _profile_view(resident: dict, today: date, with_phones: bool = False) -> ProfileView:
+async def _profile_view(resident: dict, today: date) -> ProfileView:
     view = ProfileView(
         resident_id=resident["id"],
         name=resident["name"],
@@ -205,6 +205,7 @@ async def reveal_phone(
 
 
 class ContactForm(msgspec.Struct, kw_only=True):
+    id: str = ""  # the stored contact this block edits ("" for a new one): its masked number stands for the whole
     name: str = ""
     relation: str = ""
     phone: str = ""
@@ -244,9 +245,17 @@ def clean_phone(text: str) -> str | None:
     return digits if 7 <= len(digits) <= 12 else None
 
 
-def validate_profile(form: ProfileForm, today: date) -> tuple[dict, date | None, list[dict]]:
+def validate_profile(
+    form: ProfileForm, today: date, stored: dict[str, str] | None = None
+) -> tuple[dict, date | None, list[dict]]:
     """The rules of a profile, for the edit form and the import alike: errors (field -> message code), the birth
-    date, and the contacts cleaned (empty rows dropped, phones as digits)."""
+    date, and the contacts cleaned (empty rows dropped, phones as digits).
+
+    `stored` maps the id of each contact the profile has to its whole number. The edit form shows a stored
+    contact's number masked (decision 0023): the masked number sent back untouched keeps the stored one; a new
+    number replaces it; a number cleared removes that contact (a contact without a number cannot be called); a
+    masked number partly edited is refused, since the hidden digits cannot be known."""
+    stored = dict(stored or {})
     errors: dict[str, str] = {}
     birth: date | None = None
     if form.birth_date.strip():
@@ -268,15 +277,26 @@ def validate_profile(form: ProfileForm, today: date) -> tuple[dict, date | None,
     for n, contact in enumerate(form.contacts[:MAX_CONTACTS]):
         if not any((contact.name.strip(), contact.relation.strip(), contact.phone.strip(), contact.lives.strip())):
             continue  # an empty row of the form
+        whole = stored.pop(contact.id, None) if contact.id else None  # pop: one block per stored contact
+        typed = normalize_digits(contact.phone)
+        if whole is not None and not typed:
+            continue  # a stored contact's number cleared: the contact is removed, as the form says
         if not contact.name.strip():
             errors[f"contacts.{n}.name"] = "contact_name"
-        phone = clean_phone(contact.phone)
-        if not contact.phone.strip():
-            errors[f"contacts.{n}.phone"] = "contact_unreachable"
-        elif phone is None:
-            errors[f"contacts.{n}.phone"] = "bad_phone"
+        if whole is not None and typed == mask_phone(whole):
+            phone = whole  # left as shown: the stored number stays, never sent to the phone whole
+        else:
+            phone = clean_phone(contact.phone)
+            if not typed:
+                errors[f"contacts.{n}.phone"] = "contact_unreachable"
+            elif "*" in typed:
+                errors[f"contacts.{n}.phone"] = "masked_edited"
+            elif phone is None:
+                errors[f"contacts.{n}.phone"] = "bad_phone"
+        kept = {"id": uuid.UUID(contact.id)} if whole is not None else {}
         contacts.append(
             {
+                **kept,
                 "name": contact.name.strip()[:32],
                 "relation": contact.relation.strip()[:16],
                 "phone": phone or "",
@@ -296,7 +316,12 @@ async def save_profile(
     resident = await resident_in_scope(scope, resident_id)
     if resident is None:
         return None
-    errors, birth, contacts = validate_profile(form, today)
+    # Read before the transaction: a save in between bumps the version, so the check below refuses this one.
+    stored = {
+        str(row["id"]): row["phone"]
+        for row in await Contact.select(Contact.id, Contact.phone).where(Contact.profile == resident_id)
+    }
+    errors, birth, contacts = validate_profile(form, today, stored)
     if errors:
         raise ProfileError(errors)
     priority = auto_priority(form.living, form.mobility) if form.priority == "auto" else form.priority == "yes"

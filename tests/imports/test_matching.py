@@ -108,3 +108,24 @@ def test_sex_and_birth_date_never_guess():
     # ... but the sex it has for both can; and a phone that disagrees is never overruled.
     assert told(name="李强", building=4, sex="M") == (MATCHED, 4)
     assert told(name="李强", building=4, sex="M", phone="13900000999") == (AMBIGUOUS, None)
+
+
+def test_two_rows_of_one_name_are_one_person_only_when_something_besides_the_name_says_so():
+    """Issue 16: a list of names only merged two people of one name as one person listed twice."""
+
+    def two(first: dict, later: dict) -> tuple:
+        results = match_rows(REGISTER, [Listed(2, "张国强", **first), Listed(3, "张国强", **later)])
+        return results[0].status, results[1].status, results[1].reason
+
+    # Nothing but the name: the second row is for a person to decide, not merged.
+    assert two({}, {}) == (MATCHED, AMBIGUOUS, "same_name_rows")
+    # A door, a phone, an ID number or a birth date both give and share: one person, listed twice.
+    assert two({"door": "2-1-301"}, {"door": "2-1-301", "phone": "13812345678"}) == (MATCHED, REPEATED, "2")
+    assert two({"phone": "13812345678"}, {"phone": "138*5678"})[1] == REPEATED
+    assert two({"id_number": "0019"}, {"id_number": "140109194906250019"})[1] == REPEATED
+    assert two({"birth": (1949, 6, 25)}, {"birth": (1949, 6, None)})[1] == REPEATED
+    # Something they both give differs: two people, whatever else they share.
+    assert two({"birth": (1949, 6, 25), "sex": "M"}, {"birth": (1949, 6, 25), "sex": "F"})[1] == AMBIGUOUS
+    assert two({"door": "2-1-301", "birth": (1949, 6, 25)}, {"door": "2-1-301", "birth": (1985, 1, 1)})[1] == (
+        AMBIGUOUS
+    )
