@@ -194,6 +194,7 @@ class RegisterController(Controller):
             "register/edit.html",
             p=profile,
             form=None,
+            was=services.form_values(profile),
             errors={},
             conflict=None,
             max_contacts=services.MAX_CONTACTS,
@@ -223,12 +224,17 @@ class RegisterController(Controller):
                 found(saved)
                 return Redirect(f"/residents/{resident_id}/profile", status_code=303)
         profile = await _profile(request, resident_id, for_edit=True)
+        was = {key[4:]: (value[-1] if value else "") for key, value in data.items() if key.startswith("was_")}
+        if conflict is not None:
+            form = services.keep_others_changes(form, was, profile)
+            was = services.form_values(profile)
         return render(
             request,
             "register/edit.html",
             status_code=409 if conflict else 400,
             p=profile,
             form=form,
+            was=was,
             errors={k: _error_text(request, v) for k, v in errors.items()},
             conflict=conflict,
             max_contacts=services.MAX_CONTACTS,

@@ -229,6 +229,59 @@ class ProfileForm(msgspec.Struct, kw_only=True):
 
 LIMITS = {"conditions": 500, "medicines": 500, "interests": 200, "best_time": 64, "notes": 1000}
 
+# The fields a form carries as it was drawn (hidden `was_<field>`), so that a save refused for a conflict can keep
+# what this person changed and take the other person's values for the rest.
+SIMPLE_FIELDS = ("birth_date", "living", "mobility", "priority", "in_round", *LIMITS)
+
+
+def form_values(profile: ProfileView) -> dict[str, str]:
+    """A stored profile as the edit form shows it: text per field, and its contacts as one signature."""
+    values = {
+        "birth_date": profile.birth_date.isoformat() if profile.birth_date else "",
+        "living": profile.living,
+        "mobility": profile.mobility,
+        "priority": "auto" if not profile.priority_set_by_hand else ("yes" if profile.priority else "no"),
+        "in_round": "1" if profile.in_round else "",
+        **{name: getattr(profile, name) for name in LIMITS},
+    }
+    rows = [
+        ContactForm(id=str(c.id), name=c.name, relation=c.relation, phone=c.phone_masked or "", lives=c.lives)
+        for c in profile.contacts
+    ]
+    values["contacts"] = contacts_signature(rows)
+    return values
+
+
+def contacts_signature(rows: list[ContactForm]) -> str:
+    return msgspec.json.encode(
+        [[c.id, c.name.strip(), c.relation.strip(), c.phone.strip(), c.lives.strip()] for c in rows]
+    ).decode()
+
+
+def keep_others_changes(form: ProfileForm, was: dict[str, str], current: ProfileView) -> ProfileForm:
+    """After a conflict: the fields this person left as they were drawn take the values saved meanwhile, the fields
+    they changed keep their change. Saved again, the form then overwrites nothing of the other person's (a stranger
+    saw 方便接电话的时间 go back to its old value when the second person saved again after the warning)."""
+    now = form_values(current)
+    mine = {
+        **{name: getattr(form, name) for name in SIMPLE_FIELDS if name != "in_round"},
+        "in_round": "1" if form.in_round else "",
+    }
+    merged = {name: now[name] if name in was and mine[name] == was[name] else mine[name] for name in SIMPLE_FIELDS}
+    contacts = form.contacts
+    if "contacts" in was and contacts_signature(form.contacts) == was["contacts"]:
+        contacts = [
+            ContactForm(id=str(c.id), name=c.name, relation=c.relation, phone=c.phone_masked or "", lives=c.lives)
+            for c in current.contacts
+        ]
+    return msgspec.structs.replace(
+        form,
+        version=current.version,
+        **{name: value for name, value in merged.items() if name != "in_round"},
+        in_round=merged["in_round"] == "1",
+        contacts=contacts,
+    )
+
 
 def normalize_digits(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()

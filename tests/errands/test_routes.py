@@ -256,7 +256,7 @@ async def test_a_card_taken_by_a_sick_worker_goes_on_with_whoever_covers_the_gri
         other = await User.objects().get(User.phone == OTHER_WORKER)
         grid = (await Errand.select(Errand.grid).where(Errand.id == card_id).first())["grid"]
         handover = await admin.post(
-            f"/grids/{grid}/handover", data=form(admin, to_user=str(other.id)), follow_redirects=False
+            f"/grids/{grid}/handover", data=form(admin, to_user=str(other.id), confirm="yes"), follow_redirects=False
         )
         assert handover.status_code == 303, handover.text
         try:
@@ -266,7 +266,7 @@ async def test_a_card_taken_by_a_sick_worker_goes_on_with_whoever_covers_the_gri
         finally:  # the grid goes back to its worker for the other tests
             await admin.post(
                 f"/grids/{grid}/handover",
-                data=form(admin, to_user=str((await User.objects().get(User.phone == HOU_WORKER)).id)),
+                data=form(admin, to_user=str((await User.objects().get(User.phone == HOU_WORKER)).id), confirm="yes"),
             )
 
 

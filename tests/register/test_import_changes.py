@@ -22,7 +22,7 @@ def planned(page: str) -> dict[str, str]:
     out = {}
     for chunk in section.split('data-testid="planned-row">')[1:]:
         chunk = re.sub(r'<span class="visually-hidden">[^<]*</span>', "", chunk)
-        name = re.search(r'<span class="row-title">([^<]*)<', chunk).group(1).strip()
+        name = re.search(r'<span class="row-title">(?:<bdi>)?([^<]*)<', chunk).group(1).strip()
         out[name] = " ".join(re.sub(r"<[^>]+>", " ", chunk).split())
     return out
 

@@ -32,6 +32,7 @@ def test_living_situation(value, header, code):
     ("value", "header", "code"),
     [
         ("良好", "行动能力", "good"),
+        ("行动自如", "行动能力", "good"),  # the word the refusal itself asks for (refused on main: issue 16's stranger)
         ("能自理", "自理能力", "good"),
         ("半自理", "自理能力", "limited"),
         ("拄拐", "行动情况", "limited"),

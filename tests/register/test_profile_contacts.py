@@ -3,6 +3,7 @@ form sent back as shown saves; a new number replaces one, a cleared number remov
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import uuid
 from html.parser import HTMLParser
@@ -11,7 +12,7 @@ from server.audit.tables import AuditEntry
 from server.places.tables import Resident
 from server.register.tables import Contact, ElderProfile
 from tests.conftest import browser, log_in
-from tests.register.test_routes import GUO, GUO_WORKER
+from tests.register.test_routes import GUO, GUO_WORKER, HOU, HOU_WORKER
 
 
 class _Form(HTMLParser):
@@ -159,3 +160,55 @@ async def test_a_new_number_replaces_a_cleared_one_removes_and_a_half_edited_mas
         saved = await client.post(f"/residents/{resident}/profile", data=sent(added), follow_redirects=False)
         assert saved.status_code == 303
     assert await stored(resident) == [("联系人0", "13500001111"), ("王邻居", "13300002222")]
+
+
+def _form_fields(html: str) -> list[tuple[str, str]]:
+    """The profile form as a browser would send it untouched: hidden and text inputs, checked boxes, textareas."""
+    form = html.split('data-testid="profile-form"', 1)[1].split("</form>", 1)[0]
+    fields = []
+    for tag in re.findall(r"<input[^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        kind = re.search(r'type="([^"]+)"', tag)
+        if not name or (kind and kind.group(1) in ("radio", "checkbox") and "checked" not in tag):
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        fields.append((name.group(1), html_lib.unescape(value.group(1)) if value else ""))
+    for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S):
+        fields.append((name, html_lib.unescape(value)))
+    return fields
+
+
+def _with(fields: list[tuple[str, str]], **changes) -> dict[str, list[str]]:
+    """As httpx sends a form: each name with its values in order (contact blocks repeat their names)."""
+    data: dict[str, list[str]] = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(changes.get(name, value))
+    return data
+
+
+async def test_saving_again_after_a_conflict_keeps_what_the_other_person_saved(app):
+    """A stranger's walk of issue 16: A changed the best time to call and saved; B changed only the interests, got
+    the conflict warning, saved again: the best time went back to its old value (B's form still held it)."""
+    async with browser(app) as a, browser(app) as b:
+        await log_in(a, HOU_WORKER)
+        await log_in(b, "13800000000")  # the admin
+        drawn_a = _form_fields((await a.get(f"/residents/{HOU}/profile/edit")).text)
+        drawn_b = _form_fields((await b.get(f"/residents/{HOU}/profile/edit")).text)
+        before = await ElderProfile.objects().get(ElderProfile.id == HOU)
+        contacts = await Contact.count().where(Contact.profile == HOU)
+        first = await a.post(
+            f"/residents/{HOU}/profile", data=_with(drawn_a, best_time="晚饭前，六点左右"), follow_redirects=False
+        )
+        assert first.status_code == 303
+        late = await b.post(f"/residents/{HOU}/profile", data=_with(drawn_b, interests="养花、听戏"))
+        assert late.status_code == 409
+        again = _form_fields(late.text)
+        assert dict(again)["best_time"] == "晚饭前，六点左右" and dict(again)["interests"] == "养花、听戏"
+        saved = await b.post(f"/residents/{HOU}/profile", data=_with(again), follow_redirects=False)
+        assert saved.status_code == 303, saved.text[:500]
+    after = await ElderProfile.objects().get(ElderProfile.id == HOU)
+    assert (after.best_time, after.interests) == ("晚饭前，六点左右", "养花、听戏")
+    assert contacts and await Contact.count().where(Contact.profile == HOU) == contacts  # no contact lost or doubled
+    await ElderProfile.update(
+        {ElderProfile.best_time: before.best_time, ElderProfile.interests: before.interests}
+    ).where(ElderProfile.id == HOU)

@@ -27,7 +27,8 @@ async def hand_over(admin, grid: uuid.UUID, phone: str) -> None:
 
     to = await User.select(User.id).where(User.phone == phone).first()
     answer = await admin.post(
-        f"/grids/{grid}/handover", data={"_csrf_token": csrf(admin)["x-csrftoken"], "to_user": str(to["id"])}
+        f"/grids/{grid}/handover",
+        data={"_csrf_token": csrf(admin)["x-csrftoken"], "to_user": str(to["id"]), "confirm": "yes"},
     )
     assert answer.status_code in (200, 303), answer.text
 
