@@ -4,7 +4,7 @@ apart), and who is still to call today. Knows nothing of HTTP."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from server.accounts.services import CurrentUser, Scope
@@ -22,10 +22,12 @@ class NeedsNow:
     late: int  # open cards past their time
     late_medicine: int  # of which medicine: the first to chase
     to_call: int  # people of today's round nobody has reached yet
+    needs: list[dict] = field(default_factory=list)  # said on today's call that they need something; no card yet
+    unwell: list[dict] = field(default_factory=list)  # said on today's call they are unwell
 
     @property
     def anything(self) -> bool:
-        return bool(self.follow_ups or self.asks or self.late or self.to_call)
+        return bool(self.follow_ups or self.asks or self.late or self.to_call or self.needs or self.unwell)
 
 
 async def needs_now(user: CurrentUser, scope: Scope, today: date, now: datetime) -> NeedsNow:
@@ -34,7 +36,15 @@ async def needs_now(user: CurrentUser, scope: Scope, today: date, now: datetime)
     )
     late = [c for c in cards if rules.is_late(c["state"], as_datetime(c["due_at"]), now)]
     people = await round.today_round(scope, today, now)
+    # A need heard on a call waits for its card: counted here until the card is made (a stranger saw it vanish).
+    keys = {f"checkin:{p.resident_id}:{today.isoformat()}": p for p in people if p.outcome == "needs"}
+    carded = {
+        row["source_key"]
+        for row in await Errand.select(Errand.source_key).where(Errand.source_key.is_in(list(keys) or [""]))
+    }
     return NeedsNow(
+        needs=[{"name": p.name, "door": p.door, "key": key} for key, p in keys.items() if key not in carded],
+        unwell=[{"name": p.name, "door": p.door, "id": p.resident_id} for p in people if p.outcome == "unwell"],
         follow_ups=await round.open_follow_ups(scope),
         asks=sum(1 for c in cards if c["source"] == "self" and c["state"] == "new"),
         late=len(late),

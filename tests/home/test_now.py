@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from server.demo.seed import ADMIN_PHONE, RESIDENT_PHONE
 from server.errands.tables import Errand
 from server.register.tables import FollowUp
+from server.settings import Settings
 from tests.conftest import browser, log_in
 from tests.errands.test_routes import OTHER_WORKER, card_id_of, new_card
 from tests.register.test_round import quiet_round  # noqa: F401 (a fixture)
@@ -70,3 +71,31 @@ async def test_the_home_page_counts_what_needs_the_worker_now_in_their_grids_onl
         assert settled.get("follow-ups", 0) == before.get("follow-ups", 0)
         assert settled.get("to-call", 0) == before.get("to-call", 0) - 1
         await Errand.update({Errand.state: "cancelled"}).where(Errand.id.is_in([medicine, uuid.UUID(ask)]))
+
+
+async def test_a_need_heard_on_a_call_waits_on_the_home_page_until_its_card_is_made(client, quiet_round) -> None:  # noqa: F811
+    """A stranger's walk of issue 16: 侯秀兰 said on the call she needs blood-pressure pills, and nothing on the home
+    page said so (the card link showed on the round row only)."""
+    await log_in(client, HOU_WORKER)
+    before = counts((await client.get("/now", headers={"HX-Request": "true"})).text)
+    assert (await call(client, HOU, "needs", need="买降压药两盒")).status_code == 303
+    page = (await client.get("/now", headers={"HX-Request": "true"})).text
+    assert counts(page).get("needs", 0) == before.get("needs", 0) + 1
+    line = page.split('data-testid="now-needs"')[1].split("</a>")[0]
+    assert "侯秀兰" in line
+    day = Settings().today().isoformat()
+    key = f"checkin:{HOU}:{day}"
+    data = form(
+        client,
+        card_id=str(uuid.uuid4()),
+        resident_id=str(HOU),
+        household_id="",
+        kind="medicine",
+        items="降压药两盒",
+        source="checkin",
+        source_key=key,
+    )
+    card = card_id_of(await client.post("/errands", data=data, follow_redirects=False))
+    after = counts((await client.get("/now", headers={"HX-Request": "true"})).text)
+    assert after.get("needs", 0) == before.get("needs", 0)  # carded: no longer waiting
+    await Errand.update({Errand.state: "cancelled"}).where(Errand.id == card)
