@@ -42,6 +42,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # with made-up volunteers. A community's volunteers behind one address at 8:00 must stay well under them.
     join_max_new_guests_per_address: int = 30
     join_max_new_guests_per_code: int = 80
+    # Unanswered calls of the round count apart (toward 2次未接 and a go-and-look card) only this many minutes apart
+    # by the phone's clock: two taps of 未接 seconds apart are one call (a gloved double tap), not two.
+    calls_apart_minutes: int = 10
     # A volunteer's hold on a unit or floors of a sweep lasts this long unless extended.
     claim_minutes: int = 120
     # How long a session made by joining a sweep with its code lasts.

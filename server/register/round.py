@@ -18,6 +18,7 @@ from server.db import as_date, as_datetime, write_transaction
 from server.places.services import age_on, mask_phone
 from server.places.tables import Resident
 from server.register.tables import CheckIn, ElderProfile, FollowUp
+from server.settings import get_settings
 from server.sync.services import Answer, Incoming, Kind, content_hash, rejection
 
 REACHED = ("ok", "needs", "unwell")  # someone answered: not pinned any more today
@@ -28,6 +29,20 @@ NOT_REACHED_FOR = 2  # days without anyone answering that earn their own badge (
 AGE_BAND = 5  # years: within one band, who cannot walk comes first (81 and walking is not before 80 and bedridden)
 MOBILITY_NEED = {"bedridden": 0, "limited": 1, "good": 2}
 FOLLOW_UP_NAMESPACE = uuid.UUID("3e0c1f55-8a0e-5b7e-9d52-4b6f0c2a9e11")
+
+
+def separate_misses(times: list[datetime], apart: timedelta) -> int:
+    """Unanswered calls counted as calls: each at least `apart` after the last one counted (by when the phone made
+    them), so that 未接 tapped twice in a few seconds is one missed call, and does not open a go-and-look card."""
+    counted, last = 0, None
+    for moment in sorted(times):
+        if last is None or moment - last >= apart:
+            counted, last = counted + 1, moment
+    return counted
+
+
+def calls_apart() -> timedelta:
+    return timedelta(minutes=get_settings().calls_apart_minutes)
 
 
 def follow_up_id(resident_id: uuid.UUID, day: date) -> uuid.UUID:
@@ -140,7 +155,7 @@ async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow
     ids = [r["resident"] for r in rows] or [uuid.UUID(int=0)]
     calls: dict[uuid.UUID, list[dict]] = {}
     for call in (
-        await CheckIn.select(CheckIn.resident, CheckIn.outcome, CheckIn.received_at)
+        await CheckIn.select(CheckIn.resident, CheckIn.outcome, CheckIn.received_at, CheckIn.device_time)
         .where(CheckIn.resident.is_in(ids) & (CheckIn.day == today))
         .order_by(CheckIn.seq)
     ):
@@ -158,6 +173,7 @@ async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow
         )
     }
     found = []
+    apart = calls_apart()
     for r in rows:
         today_calls = calls.get(r["resident"], [])
         misses = [c for c in today_calls if c["outcome"] == "no_answer"]
@@ -180,7 +196,7 @@ async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow
                 turns=birthday[1] if birthday else None,
                 last_reached=as_date(last_reached.get(r["resident"])),
                 outcome=last["outcome"] if last else None,
-                misses=len(misses),
+                misses=separate_misses([as_datetime(c["device_time"]) for c in misses], apart),
                 retry_at=as_datetime(misses[-1]["received_at"]) + RETRY_AFTER if misses else None,
                 follow_up=r["resident"] in open_cards,
             )
@@ -345,12 +361,17 @@ async def ingest_checkins(user: CurrentUser, items: list[Incoming], now: datetim
 async def _escalate(calls: set[tuple[uuid.UUID, date]], residents: dict, user: CurrentUser, now: datetime) -> None:
     """Two unanswered calls on one day, and nobody reached them since: a task card to go and look."""
     outcomes: dict[tuple[uuid.UUID, date], list[str]] = {key: [] for key in calls}
-    for row in await CheckIn.select(CheckIn.resident, CheckIn.day, CheckIn.outcome).where(
+    missed: dict[tuple[uuid.UUID, date], list[datetime]] = {key: [] for key in calls}
+    for row in await CheckIn.select(CheckIn.resident, CheckIn.day, CheckIn.outcome, CheckIn.device_time).where(
         CheckIn.resident.is_in(list({resident for resident, _ in calls}))
         & CheckIn.day.is_in(list({day for _, day in calls}))
     ):  # every call of these people on these days, in one query
-        if (row["resident"], row["day"]) in outcomes:
-            outcomes[(row["resident"], row["day"])].append(row["outcome"])
+        key = (row["resident"], as_date(row["day"]))
+        if key in outcomes:
+            outcomes[key].append(row["outcome"])
+            if row["outcome"] == "no_answer":
+                missed[key].append(as_datetime(row["device_time"]))
+    apart = calls_apart()
     cards = [
         FollowUp(
             id=follow_up_id(resident_id, day),
@@ -362,7 +383,8 @@ async def _escalate(calls: set[tuple[uuid.UUID, date]], residents: dict, user: C
             created_at=now,
         )
         for (resident_id, day), said in outcomes.items()
-        if said.count("no_answer") >= MISSES_TO_ESCALATE and not any(o in REACHED for o in said)
+        if separate_misses(missed[(resident_id, day)], apart) >= MISSES_TO_ESCALATE
+        and not any(o in REACHED for o in said)
     ]
     if cards:
         await FollowUp.insert(*cards).on_conflict(target=FollowUp.id, action="DO NOTHING")

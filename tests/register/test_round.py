@@ -12,7 +12,8 @@ import pytest
 from server.accounts.tables import User
 from server.places.services import age_on
 from server.places.tables import Resident
-from server.register.round import AGE_BAND, next_birthday
+from server.register import round as round_module
+from server.register.round import AGE_BAND, next_birthday, separate_misses
 from server.register.tables import CheckIn, ElderProfile, FollowUp
 from server.settings import Settings
 from tests.conftest import log_in
@@ -223,3 +224,43 @@ async def test_a_go_and_look_card_closed_as_safe_settles_the_persons_round(clien
         (CheckIn.resident == HOU) & (CheckIn.outcome != "no_answer")
     )
     assert visits == [{"outcome": "ok", "note": "楼长敲门，老人在睡觉"}]  # one visit, the first closing's
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [([], 0), ([0], 1), ([0, 0.1], 1), ([0, 4 / 60, 9], 1), ([0, 10], 2), ([0, 3, 10, 11, 25], 3)],
+)
+def test_missed_calls_count_only_when_made_apart(minutes, expected) -> None:
+    start = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    times = [start + timedelta(minutes=m) for m in minutes]
+    assert separate_misses(times, timedelta(minutes=10)) == expected
+
+
+async def test_unanswered_taps_seconds_apart_are_one_missed_call(client, quiet_round, monkeypatch) -> None:
+    """A stranger's walk of issue 16: 未接 tapped twice four seconds apart read 2次未接 and opened a card."""
+    monkeypatch.setattr(round_module, "calls_apart", lambda: timedelta(minutes=10))  # the default; tests set 0
+    await log_in(client, HOU_WORKER)
+    for _ in range(2):
+        assert (await call(client, HOU, "no_answer")).status_code == 303
+    assert not await FollowUp.exists().where(FollowUp.resident == HOU)
+    rows = round_rows((await client.get("/round")).text)
+    hou = next(content for _, content in rows if "侯秀兰" in content)
+    assert "1次未接" in hou
+    # The next call, an hour later by the phone's clock: a second missed call, and the card.
+    worker = await User.objects().get(User.phone == HOU_WORKER)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    await CheckIn.insert(
+        CheckIn(
+            id=uuid.uuid4(),
+            content_hash="x",
+            community=worker.community,
+            resident=HOU,
+            day=_today(),
+            outcome="no_answer",
+            caller=worker.id,
+            device_time=later,
+            received_at=later,
+        )
+    )
+    rows = round_rows((await client.get("/round")).text)
+    assert "2次未接" in next(content for _, content in rows if "侯秀兰" in content)
