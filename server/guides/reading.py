@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import msgspec
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -13,8 +14,10 @@ from litestar.response import Response, Template
 from server.guides import services
 from server.guides.controllers import PUBLIC, link_of, qr_svg
 from server.guides.schemas import GoneLink
+from server.home.worker import grid_worker_of
 from server.i18n import HTML_LANG, translations
 from server.pwa.controllers import THEME_COLOR
+from server.web.auth import SESSION_COOKIE, user_for_token
 from server.web.pages import render
 from server.web.templating import static_url
 
@@ -59,6 +62,15 @@ class GuideReader(Controller):
             return _unavailable(request, found)
         total = len(found.steps)
         current = min(max(step, 1), total + 1) if total else 1
+        # The session is not read for /g/ (anyone may hold a link); it is here only when a cookie comes with it.
+        cookie = request.cookies.get(SESSION_COOKIE)
+        reader = await user_for_token(cookie) if cookie else None
+        if reader is not None and reader.role == "resident":
+            # A resident reading with their account calls their own grid worker when stuck, not whoever wrote a
+            # community's guide (郝大爷's shared guides named the admin: a stranger's walk of issue 16).
+            worker = await grid_worker_of(reader.resident_id)
+            if worker is not None:
+                found = msgspec.structs.replace(found, contact_name=worker.name, contact_phone=worker.phone)
         return render(
             request,
             "guides/read.html",

@@ -8,10 +8,10 @@ import uuid
 
 from server.accounts.tables import User
 from server.demo.seed import RESIDENT_PHONE, STORY_RESIDENT_IDS
-from server.guides.tables import Guide
+from server.guides.tables import Guide, GuideLink
 from server.i18n import LOCALE_COOKIE
 from server.places.tables import Resident
-from tests.conftest import log_in
+from tests.conftest import browser, log_in
 from tests.register.test_routes import form
 
 HAO = STORY_RESIDENT_IDS["郝振华"]
@@ -60,3 +60,30 @@ async def test_his_request_says_what_happens_next_in_plain_words(client) -> None
     states = re.findall(r'data-testid="request-state">([^<]+)<', page)
     assert "已收到，网格员会联系您" in states
     assert "新" not in states and "买药:" not in page
+
+
+async def test_his_guides_give_his_own_grid_worker_to_call_when_stuck(app) -> None:
+    """A stranger's walk of issue 16: 4 of his 5 guides said 给网格员打电话 王磊 13800000000, the community's admin
+    who wrote them. Read with his account, a guide gives his grid worker; read by anyone else, the guide's contact."""
+    worker = await _his_worker()
+    async with browser(app) as elder, browser(app) as stranger:
+        await log_in(elder, RESIDENT_PHONE)
+        tokens = re.findall(r'href="/g/([\w-]+)"', (await elder.get("/")).text)
+        assert tokens
+        for token in tokens:
+            page = (await elder.get(f"/g/{token}")).text
+            assert re.search(rf'href="tel:{worker["phone"]}"[^>]*data-testid="call-worker"', page), token
+        anyone = (await stranger.get(f"/g/{tokens[-1]}")).text
+        guide = (
+            await Guide.select(Guide.contact_phone)
+            .where(
+                Guide.id.is_in(
+                    [
+                        row["guide"]
+                        for row in await GuideLink.select(GuideLink.guide).where(GuideLink.token == tokens[-1])
+                    ]
+                )
+            )
+            .first()
+        )
+        assert f'href="tel:{guide["contact_phone"]}"' in anyone
