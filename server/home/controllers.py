@@ -10,7 +10,7 @@ from litestar.response import Template
 from server.accounts.services import Scope
 from server.guides.services import guides_of_resident
 from server.home.now import needs_now
-from server.home.worker import grid_worker_of
+from server.home.worker import covered_by, grid_worker_of
 from server.i18n import locale_of
 from server.places import services as places
 from server.sweeps import queries as sweep_queries
@@ -36,6 +36,9 @@ async def home_page(request: Request) -> Template:
     ended = await sweep_queries.ended_sweeps(user)  # a volunteer's: their work there is over
     guides = await guides_of_resident(user, locale_of(request))
     worker = await grid_worker_of(user.resident_id) if user.role == "resident" else None
+    # A grid worker whose own grid is handed over (ill, away) is told so and to whom, not that they have no grid.
+    handed = user.role == "grid_worker" and user.grid_id is not None and user.grid_id not in user.grid_ids
+    cover = await covered_by(user.grid_id) if handed else None
     return render(
         request,
         "home.html",
@@ -46,6 +49,7 @@ async def home_page(request: Request) -> Template:
         guides=guides,
         now=now,
         worker=worker,
+        covered_by=cover,
     )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from server.accounts.tables import GridCover, User
+from server.db import as_datetime
 from server.places.tables import Resident
 
 
@@ -27,3 +29,21 @@ async def grid_worker_of(resident_id: uuid.UUID | None) -> GridWorker | None:
     who = (User.id == cover["user"]) if cover else (User.grid == grid)
     row = await User.select(User.name, User.phone).where(who & User.is_active.eq(True)).first()
     return GridWorker(name=row["name"], phone=row["phone"]) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    name: str  # the colleague answering for the grid
+    since: datetime
+
+
+async def covered_by(grid_id: uuid.UUID | None) -> Cover | None:
+    """Who answers for a grid handed over for a while (its own grid worker is ill or away); None if nobody does."""
+    if grid_id is None:
+        return None
+    row = (
+        await GridCover.select(GridCover.since, GridCover.user.name.as_alias("name"))
+        .where(GridCover.grid == grid_id)
+        .first()
+    )
+    return Cover(name=row["name"], since=as_datetime(row["since"])) if row else None

@@ -318,6 +318,13 @@ async def test_a_handover_has_a_confirm_step_is_reachable_from_the_people_page_a
             note = re.search(r'data-testid="grid-cover">([^<]+)<', page)
             assert note and "临时代管" in note.group(1) and "美兰菊的网格" in note.group(1)
             assert 'data-testid="hand-back"' in page
+            async with browser(app) as ill, browser(app) as covering:
+                await log_in(ill, GUO_WORKER)
+                await log_in(covering, HOU_WORKER)
+                told = re.search(r'data-testid="handed-over"><p>([^<]+)<', (await ill.get("/")).text)
+                assert told and "由李雪敏临时代管" in told.group(1)  # on main: 您还没有分配网格
+                home = (await covering.get("/")).text
+                assert "代管：第五网格" in home and "美兰菊的网格" in home
             back = await admin.post(f"/grids/{sick.grid}/handover", data=form(admin, to_user=str(sick.id)))
             assert "交还给美兰菊" in back.text
             await admin.post(f"/grids/{sick.grid}/handover", data=form(admin, to_user=str(sick.id), confirm="yes"))
