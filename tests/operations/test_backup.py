@@ -331,6 +331,23 @@ async def test_restore_refuses_a_backup_of_another_schema_and_changes_nothing(fr
     )
     await refused(backup_of(fresh_database, "older"), "older version")
 
+    # Every migration recorded, but a table dropped afterwards (a stranger's third review: restored as sound, then
+    # 500 on every guide page), and on SQLite a trigger added or a column gone.
+    assert command("restore", "--force", str(good), env={"GRIDCARE_DATABASE_URL": fresh_database}).returncode == 0
+    await _run_sql(fresh_database, "DROP TABLE guide_step")
+    await refused(backup_of(fresh_database, "dropped"), "guide_step")
+    if BACKEND == "sqlite":
+        odd_ones = (
+            ("CREATE TRIGGER wipe AFTER INSERT ON account BEGIN DELETE FROM community; END", "trigger wipe"),
+            ("ALTER TABLE check_in DROP COLUMN note", "check_in lacks note"),
+        )
+        for n, (odd, says) in enumerate(odd_ones):
+            assert (
+                command("restore", "--force", str(good), env={"GRIDCARE_DATABASE_URL": fresh_database}).returncode == 0
+            )
+            await _run_sql(fresh_database, odd)
+            await refused(backup_of(fresh_database, f"odd-{n}"), says)
+
     # Cut short near its end (the start, which says what the file holds, is whole).
     cut = tmp_path / "cut-near-the-end"
     cut.write_bytes(good.read_bytes()[: good.stat().st_size * 9 // 10])
