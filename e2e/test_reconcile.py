@@ -182,3 +182,16 @@ def test_a_list_past_the_limits_is_refused_in_place_with_its_limit(page_as, live
     assert_phone_layout(page, "reconcile-too-long")
     with sqlite3.connect(live_server.db_path) as db:
         assert db.execute("SELECT count(*) FROM reconciliation WHERE title = '名单.xlsx'").fetchone() == (0,)
+
+
+def test_a_list_cell_of_one_long_word_does_not_push_the_preview_sideways(page_as, tmp_path) -> None:
+    """A stranger's third review of issue 15: a cell of one 40-character formula made the preview 419 px wide at
+    360 (its rows did not break)."""
+    listed = tmp_path / "公式名单.csv"
+    listed.write_text('姓名,住址\n"=HYPERLINK(""http://e.example/abcdefghij"",""x"")",2-1-302\n王五,2-1-401\n')
+    page: Page = page_as(WORKER, **NARROW)
+    page.goto("/reconcile")
+    page.set_input_files("#file", str(listed))
+    page.get_by_test_id("check-list").click()
+    expect(page.get_by_test_id("problems")).to_contain_text("HYPERLINK")
+    assert_phone_layout(page, "reconcile-preview-long-cell")
