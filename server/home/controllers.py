@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 from litestar import Request, get
 from litestar.response import Template
 
 from server.accounts.services import Scope
+from server.errands import services as errands
 from server.guides.services import guides_of_resident
 from server.home.now import needs_now
 from server.home.worker import covered_by, grid_worker_of
@@ -36,6 +39,8 @@ async def home_page(request: Request) -> Template:
     ended = await sweep_queries.ended_sweeps(user)  # a volunteer's: their work there is over
     guides = await guides_of_resident(user, locale_of(request))
     worker = await grid_worker_of(user.resident_id) if user.role == "resident" else None
+    # His own requests and what happens next, on his home too (issue 16: only /ask said it).
+    requests = await _own_requests(request) if user.role == "resident" and user.resident_id else []
     # A grid worker whose own grid is handed over (ill, away) is told so and to whom, not that they have no grid.
     handed = user.role == "grid_worker" and user.grid_id is not None and user.grid_id not in user.grid_ids
     cover = await covered_by(user.grid_id) if handed else None
@@ -50,7 +55,15 @@ async def home_page(request: Request) -> Template:
         now=now,
         worker=worker,
         covered_by=cover,
+        cards=requests,
+        new_id=uuid.uuid4,
     )
+
+
+async def _own_requests(request: Request) -> list:
+    settings = settings_of(request)
+    day_start = datetime.combine(settings.today(), time(0), tzinfo=ZoneInfo(settings.timezone)).astimezone(UTC)
+    return (await errands.board(current_user(request), "grid", datetime.now(UTC), day_start)).cards
 
 
 @get("/now", guards=[requires_register])

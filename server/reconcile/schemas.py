@@ -109,10 +109,11 @@ class ReconcileSummary(msgspec.Struct, kw_only=True):
     created_at: datetime
     expected: int
     present: int
+    to_confirm: int = 0  # not on the list as matched, but a row waiting for the worker's decision may be them
 
     @property
     def missing(self) -> int:
-        return self.expected - self.present
+        return self.expected - self.present - self.to_confirm
 
 
 class MissingDoor(msgspec.Struct, kw_only=True):

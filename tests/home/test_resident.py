@@ -7,7 +7,8 @@ import re
 import uuid
 
 from server.accounts.tables import User
-from server.demo.seed import RESIDENT_PHONE, STORY_RESIDENT_IDS
+from server.demo.seed import ADMIN_PHONE, RESIDENT_PHONE, STORY_RESIDENT_IDS
+from server.errands.tables import Errand
 from server.guides.tables import Guide, GuideLink
 from server.i18n import LOCALE_COOKIE
 from server.places.tables import Resident
@@ -87,3 +88,46 @@ async def test_his_guides_give_his_own_grid_worker_to_call_when_stuck(app) -> No
             .first()
         )
         assert f'href="tel:{guide["contact_phone"]}"' in anyone
+
+
+def _requests_on(page: str) -> dict[str, tuple[str, str]]:
+    """His requests on a page: card id -> (what, its state in words)."""
+    part = page.split('data-testid="my-requests"')[1].split("</section>")[0]
+    found = re.findall(
+        r'data-card="([\w-]+)">\s*<p class="big"><span aria-hidden="true">[^<]*</span> ([^<]+)</p>.*?'
+        r'data-testid="request-state">([^<]+)<',
+        part,
+        re.S,
+    )
+    return {card: (what, state) for card, what, state in found}
+
+
+async def test_his_home_shows_his_open_requests_and_what_happens_next(app) -> None:
+    """A stranger's walk of issue 16: his home said nothing of what he had asked for; only /ask did. His home lists
+    each open request with its state in his words; one he withdraws there or one finished is gone from it."""
+    medicine, groceries = uuid.uuid4(), uuid.uuid4()
+    async with browser(app) as elder, browser(app) as admin:
+        await log_in(elder, RESIDENT_PHONE)
+        await log_in(admin, ADMIN_PHONE)
+        for card_id, kind in ((medicine, "medicine"), (groceries, "groceries")):
+            tap = form(elder, card_id=str(card_id), kind=kind, text="")
+            assert (await elder.post("/ask", data=tap, follow_redirects=False)).status_code == 303
+        taken = form(admin, write_id=str(uuid.uuid4()), action="move", to="accepted")
+        assert (
+            await admin.post(f"/errands/{groceries}/actions", data=taken, follow_redirects=False)
+        ).status_code == 303
+        home = (await elder.get("/")).text
+        shown = _requests_on(home)
+        assert shown[str(medicine)] == ("买药", "已收到，网格员会联系您")
+        assert shown[str(groceries)] == ("买菜", "网格员已经在办")
+        assert home.index('data-testid="my-requests"') < home.index('data-testid="resident-home"')  # first he reads
+        # Withdrawn from his home, he stays on his home, and the request is gone from it.
+        withdraw = re.search(rf'action="/errands/{medicine}/actions">(.*?)</form>', home, re.S).group(1)
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', withdraw))
+        answer = await elder.post(f"/errands/{medicine}/actions", data=fields, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/"
+        assert (await Errand.select(Errand.state).where(Errand.id == medicine).first())["state"] == "cancelled"
+        shown = _requests_on((await elder.get("/")).text)
+        assert str(medicine) not in shown and shown[str(groceries)] == ("买菜", "网格员已经在办")
+        # Nobody else's requests are on it: a worker's home has no such list.
+        assert 'data-testid="my-requests"' not in (await admin.get("/")).text

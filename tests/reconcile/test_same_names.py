@@ -53,3 +53,9 @@ async def test_a_list_of_names_only_merges_nobody_and_the_headline_keeps_missing
     rows = re.findall(r'data-testid="ambiguous-row">(.*?)</form>', page, re.S)
     for name in unique:
         assert sum(name in row and "没有别的信息说明是同一个人" in row for row in rows) == 1, name
+    # The list of results says the same as the result (it said 未到 2 + the waiting, counted as missing).
+    index = (await client.get("/reconcile/")).text
+    rec_id = saved.headers["location"].rstrip("/").rsplit("/", 1)[-1]
+    row = re.search(rf'href="/reconcile/{rec_id}" data-testid="recent-row">(.*?)</a>', index, re.S).group(1)
+    assert re.search(r'data-testid="recent-missing">未到 2 人<', row), row
+    assert re.search(rf'data-testid="recent-to-confirm">待确认 {len(waiting)} 人<', row), row

@@ -40,7 +40,10 @@ async def test_the_round_keeps_the_unreached_pinned(client):
     rows = round_rows(page.text)
     assert rows and "郭德胜" in page.text
     guo = next(content for _, content in rows if "郭德胜" in content)
-    assert "行动不便" in guo and "下象棋" in guo  # things to talk about
+    assert "行动不便" in guo  # why to call him early
+    # What to talk about is one tap away, on his profile: the round's rows are one line of reasons each (issue 16).
+    profile = (await client.get(f"/residents/{GUO}/profile")).text
+    assert "下象棋" in profile and f'href="/residents/{GUO}/profile"' in guo
     phone = (await Resident.objects().get(Resident.id == GUO)).phone
     assert phone not in page.text and re.search(r"\d{3}\*{4}\d{4}", guo)  # masked in the list
     assert (await call(client, GUO, "ok")).status_code == 303

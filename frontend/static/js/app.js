@@ -141,6 +141,7 @@
     });
     showNextSteps(latest);
     markFloor(writes, known);
+    countRound(writes);
   }
 
   // An errand card's buttons follow its state; a move still queued offline counts as made, so that the next
@@ -332,6 +333,27 @@
       var door = target && target.closest(".door-row");
       if (door) seen[write.id] = door.id;  // sent by then, the door still counts as answered
     });
+    countRound(writes);
+  }
+
+  // Today's round: the heading's count of people still to reach follows each outcome tapped here, waiting on the
+  // phone or sent (issue 16: it changed only on a reload). A row keeps the outcome last tapped on it; a refused one
+  // goes back to what the server drew. Someone answered (平安, 需要帮忙, 身体不适) is reached; 未接 is not.
+  var REACHED = ["ok", "needs", "unwell"];
+  function countRound(writes) {
+    var count = document.querySelector("[data-round-left]");
+    if (!count) return;
+    writes.forEach(function (write) {
+      var row = write.ui && write.ui.target && document.querySelector(write.ui.target);
+      if (!row || !row.hasAttribute("data-round-row") || !write.payload) return;
+      row.setAttribute("data-outcome", write.status === "rejected" ? row.getAttribute("data-server-outcome")
+        : write.payload.outcome);
+    });
+    var left = 0;
+    document.querySelectorAll("[data-round-row]").forEach(function (row) {
+      if (REACHED.indexOf(row.getAttribute("data-outcome")) < 0) left += 1;
+    });
+    count.textContent = String(left);
   }
 
   // `known`: targets where the phone has an answer the page does not show (waiting, or sent since the page).
@@ -639,7 +661,11 @@
   }
   function keepRoundPhones() {
     var round = document.querySelector("[data-offline-phones]");
-    if (!round || !navigator.onLine || !("caches" in window)) return;
+    if (!round || !("caches" in window)) return;
+    if (!navigator.onLine) {  // the numbers kept today still call in one tap
+      keptPhones().then(function (kept) { if (kept) roundPhones = kept.phones; });
+      return;
+    }
     keptPhones().then(function (kept) {
       // The same people as the copy on the phone: no second fetch, and no second entry in the log.
       if (kept && kept.key === round.dataset.offlineKey) return kept;
@@ -651,9 +677,25 @@
           }).then(function () { return response.json(); });
         });
     }).then(function (kept) {
-      if (kept) document.documentElement.dataset.phonesKept = String(Object.keys(kept.phones).length);  // tests wait
+      if (!kept) return;
+      roundPhones = kept.phones;
+      document.documentElement.dataset.phonesKept = String(Object.keys(kept.phones).length);  // tests wait
     }).catch(function () { /* a weak signal: the taps then need the network, as before */ });
   }
+  // 拨打 on the round is one tap where the phone holds today's numbers (issue 16: a tap showed the number, a second
+  // called): the link becomes tel: before the browser follows it, and the server is told of the look as the tap on a
+  // masked number would have told it (phone.view, logged); without signal the hand-over entry is the record (0010).
+  // Listened for while capturing, and kept from htmx's own handler on the link, which would only show the number.
+  var roundPhones = null;
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-offline-phones] a[data-resident]");
+    var number = link && roundPhones && roundPhones[link.getAttribute("data-resident")];
+    if (!number) return;
+    event.stopPropagation();
+    link.href = "tel:" + number;
+    fetch(link.getAttribute("hx-get"), { credentials: "same-origin", keepalive: true, headers: { "HX-Request": "true" } })
+      .catch(function () { /* without signal: not logged here, as decision 0010 says */ });
+  }, true);
   // A tap on a masked number without signal: the number kept for today, as the server's call link would show it.
   document.addEventListener("htmx:sendError", function (event) {
     var link = event.detail.elt;
