@@ -7,6 +7,10 @@ only ones counted) or, refused by the limit (a 429), is written `limited`: never
 lock its own address out. An attempt that would go past the limit only because others are still being checked waits
 for them instead of being refused: a community's workers behind one NAT at 8:00 all get in, one after another,
 within the time argon2 takes for each (docs/decisions/0019).
+
+Who is counted where (docs/decisions/0025): an attempt with a proof (a phone that logged in to the account before, a
+guest's join cookie, a session) only against that proof's own small limit; any other against the phone number's,
+the client address's and, for a join, the IPv6 /48's and everyone's together (a sweep of the million codes).
 """
 
 from __future__ import annotations
