@@ -59,3 +59,7 @@ async def remember(user_id: uuid.UUID, tokens: list[str], now: datetime) -> str:
         token = new_token()
         await LoginDevice(token_hash=_hash(token), user=user_id, created_at=now, used_at=now).save()
     return cookie_value(tokens, token)
+
+
+async def purge(unused_since: datetime) -> None:
+    await LoginDevice.delete().where(LoginDevice.used_at < unused_since)

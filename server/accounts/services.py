@@ -285,9 +285,11 @@ async def end_sessions(user_ids: list[uuid.UUID]) -> None:
 
 
 async def purge_expired(older_than_days: int = 30) -> None:
-    """Housekeeping: drop dead sessions and old log-in attempts."""
+    """Housekeeping: drop dead sessions, old log-in attempts, and phones not logged in on for as long as their
+    cookie lasts (the cookie is gone from the phone too)."""
     await UserSession.delete().where(UserSession.expires_at < _now())
     await attempts.purge(_now() - timedelta(days=older_than_days))
+    await login_devices.purge(_now() - timedelta(days=login_devices.DEVICE_DAYS))
 
 
 async def demo_accounts_exist() -> bool:
