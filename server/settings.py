@@ -41,7 +41,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_window_minutes: int = 15
     # Wrong join codes within the window per IPv6 /48 (a site: 65,536 phone lines), and from everyone together (a code
     # names no community until it matches): a sweep of the million codes takes months (docs/decisions/0025).
-    join_max_failures_per_48: int = 60
+    join_max_failures_per_site: int = 60
     join_max_wrong_codes: int = 200
     # New guests (a phone number joining a sweep for the first time) made within the login window, per client address
     # and per join code: above these, joining with a new number waits (a 429), so one script cannot fill a sweep

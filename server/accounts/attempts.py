@@ -124,7 +124,7 @@ async def begin(settings: Settings, kind: str, phone: str, address: str, device:
             joins = (LoginAttempt.kind == "join") & anonymous
             if network:
                 buckets.append(
-                    ("network", joins & (LoginAttempt.network == network), settings.join_max_failures_per_48)
+                    ("network", joins & (LoginAttempt.network == network), settings.join_max_failures_per_site)
                 )
             buckets.append(("everyone", joins, settings.join_max_wrong_codes))
     pause = FIRST_WAIT_SECONDS

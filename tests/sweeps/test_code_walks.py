@@ -50,7 +50,7 @@ def minutes_in(message: str) -> int:
 
 async def test_a_walk_from_many_64s_of_one_48_is_stopped(app, clock):
     site = f"2001:db8:{uuid.uuid4().int % 0xFFFF:x}"
-    settings = limits(app, login_max_failures_per_address=20, join_max_failures_per_48=6, join_max_wrong_codes=1000)
+    settings = limits(app, login_max_failures_per_address=20, join_max_failures_per_site=6, join_max_wrong_codes=1000)
     try:
         guesses = iter(await wrong_codes(12))
         for line in range(3):  # each /64 well under its own limit
@@ -74,7 +74,7 @@ async def test_a_spray_of_wrong_codes_from_many_addresses_is_stopped_but_a_volun
     async with phone_at(app, "198.18.0.1") as volunteer:  # joined this morning, on this phone
         assert (await join(volunteer, code, name="老志愿", phone=number)).status_code == 303
         volunteer.cookies.delete("gc_session")  # signed out since: the phone's join cookie is what proves them
-        settings = limits(app, join_max_wrong_codes=5, join_max_failures_per_48=1000)
+        settings = limits(app, join_max_wrong_codes=5, join_max_failures_per_site=1000)
         try:
             guesses = await wrong_codes(7)
             for n, guess in enumerate(guesses[:5]):  # each from an address of its own
