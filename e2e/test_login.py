@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
+from contextlib import closing
+
 from playwright.sync_api import Page, expect
 
-from e2e.pages import HouseholdPage, LoginPage, path_of, session_token
+from e2e.pages import HouseholdPage, LoginPage, assert_phone_layout, path_of, session_token
 
 
 def test_wrong_password_shows_the_message_in_place(page: Page, db) -> None:
@@ -36,3 +40,34 @@ def test_log_in_returns_to_the_page_asked_for(page: Page, db, demo) -> None:
     assert path_of(page) == f"/households/{demo.household_2_1_301}"
     expect(HouseholdPage(page).resident("张国强")).to_be_visible()
     assert db.session_owner(session_token(page)) == "13800000002"
+
+
+def test_her_own_phone_logs_her_in_while_strangers_have_locked_her_number(new_context, own_server) -> None:
+    """A right password makes the phone known for the account (docs/decisions/0025): a cookie no script reads, only
+    its hash on the server; five strangers' wrong passwords lock the number for other phones, not for hers."""
+    own_server.start()
+    worker = "13800000002"
+    hers = new_context(base_url=own_server.base_url).new_page()
+    LoginPage(hers).open().log_in_as(worker)
+    known = next(c for c in hers.context.cookies() if c["name"] == "gc_signin")
+    assert known["httpOnly"] and known["sameSite"] == "Lax"
+    token_hash = hashlib.sha256(known["value"].split(".")[0].encode()).hexdigest()
+    with closing(sqlite3.connect(own_server.db_path, timeout=10)) as db:
+        owner = db.execute(
+            "SELECT a.phone FROM login_device d JOIN account a ON a.id = d.user WHERE d.token_hash = ?", (token_hash,)
+        ).fetchall()
+    assert owner == [(worker,)]
+    hers.context.clear_cookies(name="gc_session")  # her session ended (the day's 12 hours)
+
+    stranger = new_context(base_url=own_server.base_url).new_page()
+    login = LoginPage(stranger).open()
+    for _ in range(5):
+        login.submit(worker, "not-her-password")
+        expect(login.error).to_contain_text("手机号或密码不对")
+    login.submit(worker, "not-her-password")
+    expect(login.error).to_contain_text("这个号码错误次数太多")
+    expect(login.error).to_contain_text("以前登录过的手机")
+    assert_phone_layout(stranger, "login-number-locked")
+
+    LoginPage(hers).open().log_in_as(worker)
+    assert path_of(hers) == "/"

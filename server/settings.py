@@ -33,10 +33,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Mark session and CSRF cookies Secure (https only). Defaults to on outside demo mode.
     cookie_secure: bool | None = None
     session_hours: int = 12
-    # Failed log-ins allowed within the window, per phone number and per client address.
+    # Failed log-ins allowed within the window, per phone number and per client address (neither holds a phone that
+    # logged in to that account before: it has its own limit), docs/decisions/0025.
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
+    login_max_failures_per_device: int = 5
     login_window_minutes: int = 15
+    # Wrong join codes within the window per IPv6 /48 (a site: 65,536 phone lines), and from everyone together (a code
+    # names no community until it matches): a sweep of the million codes takes months (docs/decisions/0025).
+    join_max_failures_per_site: int = 60
+    join_max_wrong_codes: int = 200
     # New guests (a phone number joining a sweep for the first time) made within the login window, per client address
     # and per join code: above these, joining with a new number waits (a 429), so one script cannot fill a sweep
     # with made-up volunteers. A community's volunteers behind one address at 8:00 must stay well under them.

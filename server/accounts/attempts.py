@@ -7,12 +7,18 @@ only ones counted) or, refused by the limit (a 429), is written `limited`: never
 lock its own address out. An attempt that would go past the limit only because others are still being checked waits
 for them instead of being refused: a community's workers behind one NAT at 8:00 all get in, one after another,
 within the time argon2 takes for each (docs/decisions/0019).
+
+Who is counted where (docs/decisions/0025): an attempt with a proof (a phone that logged in to the account before, a
+guest's join cookie, a session) only against that proof's own small limit; any other against the phone number's,
+the client address's and, for a join, the IPv6 /48's and everyone's together (a sweep of the million codes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +37,7 @@ STALE_PENDING = timedelta(minutes=1)
 # one address must not turn into a flood of queries.
 FIRST_WAIT_SECONDS = 0.05
 LONGEST_WAIT_SECONDS = 1.0
+log = logging.getLogger(__name__)
 _LOCK = 0x4C4F47494E  # PostgreSQL advisory lock of the decision; SQLite's IMMEDIATE transaction is one already
 
 
@@ -38,7 +45,9 @@ class TooManyAttempts(Exception):
     def __init__(self, minutes: int, by: str = "address") -> None:
         super().__init__("too_many_attempts")
         self.minutes = minutes
-        self.by = by  # what reached its limit: "address", "phone" or (new guests) "code"
+        # what reached its limit: "address", "phone", "device" (a phone that logged in before), "network" (an IPv6
+        # /48), "everyone" (wrong join codes of all) or (new guests) "code"
+        self.by = by
 
 
 def subscriber(address: str) -> str:
@@ -57,6 +66,19 @@ def subscriber(address: str) -> str:
     return str(ip)
 
 
+def site(address: str) -> str:
+    """An IPv6 client's /48: one site (a firm, a cloud account, a carrier's gateway), 65,536 phone lines. Wrong join
+    codes are counted over it too, or 400 of its /64s would each guess 20 codes a window. "" for IPv4: an IPv4
+    network is a carrier's NAT pool shared by thousands, left to the limit of everyone together."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/48", strict=False))
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class Attempt:
     id: uuid.UUID
@@ -66,49 +88,104 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def begin(settings: Settings, kind: str, phone: str, address: str, per_phone: bool = True) -> Attempt:
+async def begin(settings: Settings, kind: str, phone: str, address: str, device: str = "") -> Attempt:
     """Record an attempt (`kind`: "login" or "join") once the limits let it be checked.
 
-    Per phone number (of its kind: a wrong join code does not lock someone's log-in) and per client address (log-in
-    and join together: one budget of guesses per address). A phone that is not 11 digits has no bucket of its own:
-    it cannot be an account, and is not looked up. Raises TooManyAttempts, with the attempt recorded as `limited`.
-    per_phone=False: the phone's own join cookie proved the number is theirs, so others' wrong guesses at it do not
-    lock its owner out (the address's limit still holds).
+    `device`: what proved this client is someone known, when something did: a phone that logged in to this account
+    before (its log-in cookie, login_devices.py), a guest's join cookie for this number, a signed-in session. Such an
+    attempt is held by that proof's own small limit only: neither strangers' wrong tries at the number nor a NAT's at
+    the address lock its owner out, and a stolen phone still cannot guess freely (docs/decisions/0025).
+
+    Anyone else is limited per phone number of its kind (a wrong join code does not lock someone's log-in) and per
+    client address (log-in and join together: one budget of guesses per address; attempts with a proof are not in
+    it). Joins are limited also per IPv6 /48 and for everyone together (wrong codes: a code names no community
+    until it matches). A phone that is not 11 digits has no bucket of its own: it cannot be an account, and is not
+    looked up. Raises TooManyAttempts, with the attempt recorded as `limited`.
     """
-    phone, address = phone[:20], subscriber(address)
-    buckets = [(LoginAttempt.address == address, settings.login_max_failures_per_address)]
-    if len(phone) == 11 and per_phone:
+    phone, network, address = phone[:20], site(address), subscriber(address)
+    device = device[:64]
+    buckets: list[tuple[str, object, int]] = []
+    if device:
+        buckets.append(("device", LoginAttempt.device == device, settings.login_max_failures_per_device))
+    else:
+        anonymous = LoginAttempt.device == ""
         buckets.append(
-            ((LoginAttempt.kind == kind) & (LoginAttempt.phone == phone), settings.login_max_failures_per_account)
+            ("address", (LoginAttempt.address == address) & anonymous, settings.login_max_failures_per_address)
         )
+        if len(phone) == 11:
+            buckets.append(
+                (
+                    "phone",
+                    (LoginAttempt.kind == kind) & (LoginAttempt.phone == phone),
+                    settings.login_max_failures_per_account,
+                )
+            )
+        if kind == "join":
+            joins = (LoginAttempt.kind == "join") & anonymous
+            if network:
+                buckets.append(
+                    ("network", joins & (LoginAttempt.network == network), settings.join_max_failures_per_site)
+                )
+            buckets.append(("everyone", joins, settings.join_max_wrong_codes))
     pause = FIRST_WAIT_SECONDS
     while True:
         async with write_transaction():
             if isinstance(DB, PostgresEngine):
                 await LoginAttempt.raw("SELECT pg_advisory_xact_lock({})", _LOCK)
-            verdict = "go"
-            for bucket, limit in buckets:
-                failed, pending = await _count(settings, bucket)
-                if failed >= limit:
-                    verdict = "limited"
+            verdict, by, minutes = "go", "", 0
+            now = _now()
+            for name, bucket, limit in buckets:
+                failures, pending = await _count(settings, bucket, now)
+                if len(failures) >= limit:
+                    verdict, by, minutes = "limited", name, _minutes_left(settings, failures, limit, now)
                     break
-                if failed + pending >= limit:
+                if len(failures) + pending >= limit:
                     verdict = "wait"
             if verdict != "wait":
                 attempt = LoginAttempt(
                     kind=kind,
                     phone=phone,
                     address=address,
-                    at=_now(),
+                    network=network,
+                    device=device,
+                    at=now,
                     outcome="pending" if verdict == "go" else verdict,
                 )
                 await attempt.save()
         if verdict == "go":
             return Attempt(id=attempt.id)
         if verdict == "limited":
-            raise TooManyAttempts(settings.login_window_minutes)
+            if by == "everyone":
+                _warn_sweep(settings)
+            raise TooManyAttempts(minutes, by=by)
         await asyncio.sleep(pause)  # others are being checked: nothing of this one is written until its turn
         pause = min(LONGEST_WAIT_SECONDS, pause * 1.5)
+
+
+def _minutes_left(settings: Settings, failures: list[datetime], limit: int, now: datetime) -> int:
+    """Whole minutes until enough failures leave the window for one more try: what the person is told to wait, and
+    after which they do get in (a sliding window: the full window only right after the last wrong try)."""
+    oldest_to_go = sorted(failures)[len(failures) - limit]
+    left = oldest_to_go + timedelta(minutes=settings.login_window_minutes) - now
+    return max(1, math.ceil(left.total_seconds() / 60))
+
+
+_warned_at: datetime | None = None
+
+
+def _warn_sweep(settings: Settings) -> None:
+    """Say in the log, at most once a minute, that joining by code is held up for new numbers: someone is walking
+    the codes (or the limit is too low for this deployment)."""
+    global _warned_at
+    now = _now()
+    if _warned_at is None or now - _warned_at >= timedelta(minutes=1):
+        _warned_at = now
+        log.warning(
+            "join codes: %s wrong codes within %s minutes from everyone together; new numbers wait "
+            "(GRIDCARE_JOIN_MAX_WRONG_CODES)",
+            settings.join_max_wrong_codes,
+            settings.login_window_minutes,
+        )
 
 
 async def new_guest(settings: Settings, code: str, address: str) -> None:
@@ -147,17 +224,17 @@ async def new_guests_by_code(settings: Settings, codes: list[str]) -> dict[str, 
     return counts
 
 
-async def _count(settings: Settings, bucket) -> tuple[int, int]:
-    """Failures in the window, and attempts being checked now."""
-    now = _now()
+async def _count(settings: Settings, bucket, now: datetime) -> tuple[list[datetime], int]:
+    """When each failure in the window happened, and how many attempts are being checked now."""
     rows = await LoginAttempt.select(LoginAttempt.at, LoginAttempt.outcome).where(
         bucket
-        & (LoginAttempt.at >= now - timedelta(minutes=settings.login_window_minutes))
+        # Strictly within: a failure exactly a window old is gone, as _minutes_left tells the person.
+        & (LoginAttempt.at > now - timedelta(minutes=settings.login_window_minutes))
         & LoginAttempt.outcome.is_in(["failed", "pending"])
     )
     stale = now - STALE_PENDING
-    failed = sum(1 for row in rows if row["outcome"] == "failed" or row["at"] < stale)
-    return failed, len(rows) - failed
+    failures = [row["at"] for row in rows if row["outcome"] == "failed" or row["at"] < stale]
+    return failures, len(rows) - len(failures)
 
 
 async def finish(attempt: Attempt, outcome: str) -> None:

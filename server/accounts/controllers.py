@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, post
@@ -10,13 +11,36 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Redirect
 
-from server.accounts import devices, services
+from server.accounts import devices, login_devices, services
 from server.accounts.schemas import LanguageForm, LoginForm
 from server.i18n import LOCALE_COOKIE, translate
 from server.web.auth import SESSION_COOKIE, client_address, current_user, session_cookie
 from server.web.pages import render, safe_next, settings_of
 
 FormBody = Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _too_many(request: Request, by: str, minutes: int) -> str:
+    """Which limit held the log-in, so the person knows what helps: waiting, or the phone they always use."""
+    if by == "phone":
+        return translate(
+            request,
+            "Too many wrong tries at this number. Wait %(minutes)s minutes, or log in on the phone you logged in "
+            "on before.",
+            minutes=minutes,
+        )
+    if by == "device":
+        return translate(
+            request,
+            "Too many wrong passwords on this phone. Wait %(minutes)s minutes, then try again.",
+            minutes=minutes,
+        )
+    return translate(
+        request,
+        "Too many wrong tries from this network. Wait %(minutes)s minutes, or log in on the phone you logged in "
+        "on before.",
+        minutes=minutes,
+    )
 
 
 class AuthController(Controller):
@@ -40,25 +64,22 @@ class AuthController(Controller):
     @post("/login", opt={"public": True})
     async def log_in(self, request: Request, data: FormBody) -> Response:
         settings = settings_of(request)
+        tokens = devices.tokens_of(request.cookies.get(login_devices.LOGIN_DEVICE_COOKIE))
         try:
-            token, _ = await services.log_in(
+            token, user = await services.log_in(
                 settings,
                 data.phone,
                 data.password,
                 client_address(request),
                 request.headers.get("user-agent", ""),
                 previous_token=request.cookies.get(SESSION_COOKIE),
+                device_tokens=tokens,
             )
         except services.LoginError as exc:
             messages = {
                 "bad_credentials": (401, translate(request, "Wrong phone number or password.")),
                 "inactive": (403, translate(request, "This account is switched off. Ask your community admin.")),
-                "too_many_attempts": (
-                    429,
-                    translate(
-                        request, "Too many wrong tries. Wait %(minutes)s minutes, then try again.", minutes=exc.minutes
-                    ),
-                ),
+                "too_many_attempts": (429, _too_many(request, exc.by, exc.minutes)),
             }
             status, message = messages[exc.code]
             return render(
@@ -72,6 +93,19 @@ class AuthController(Controller):
             )
         response = Redirect(safe_next(data.next), status_code=303)
         response.set_cookie(session_cookie(token, settings.session_hours, settings.secure_cookies))
+        # This phone is now one that logged in to the account: others' wrong tries no longer lock it out.
+        remembered = await login_devices.remember(user.id, tokens, datetime.now(UTC))
+        response.set_cookie(
+            Cookie(
+                key=login_devices.LOGIN_DEVICE_COOKIE,
+                value=remembered,
+                httponly=True,
+                samesite="lax",
+                secure=settings.secure_cookies,
+                max_age=login_devices.DEVICE_DAYS * 24 * 3600,
+                path="/",
+            )
+        )
         return response
 
     @post("/logout")

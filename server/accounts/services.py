@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from server.accounts import attempts
+from server.accounts import attempts, login_devices
 from server.accounts.passwords import verify_password_async
 from server.accounts.tables import GridCover, SessionGeneration, User, UserSession
 from server.db import read_value
@@ -66,10 +66,11 @@ class Scope:
 class LoginError(Exception):
     """A log-in refused; `code` picks the message shown to the person."""
 
-    def __init__(self, code: str, minutes: int = 0) -> None:
+    def __init__(self, code: str, minutes: int = 0, by: str = "") -> None:
         super().__init__(code)
         self.code = code  # "bad_credentials" | "too_many_attempts" | "inactive"
         self.minutes = minutes
+        self.by = by  # which limit: "address", "phone" or "device" (attempts.TooManyAttempts)
 
 
 def normalize_phone(phone: str) -> str:
@@ -92,7 +93,13 @@ def _now() -> datetime:
 
 
 async def log_in(
-    settings: Settings, phone: str, password: str, address: str, user_agent: str = "", previous_token: str | None = None
+    settings: Settings,
+    phone: str,
+    password: str,
+    address: str,
+    user_agent: str = "",
+    previous_token: str | None = None,
+    device_tokens: list[str] | None = None,
 ) -> tuple[str, CurrentUser]:
     """Check a phone and password; on success make a session and return its cookie token. The session this phone
     had before (`previous_token`, from its cookie) ends: whoever used the phone before is logged out of it, also in
@@ -100,13 +107,18 @@ async def log_in(
 
     Wrong passwords are counted per phone number and per client address within a sliding window; past the limit even
     a right password is refused, so guessing gains nothing. Only wrong passwords count: right ones at the same
-    moment wait their turn instead (attempts.py).
+    moment wait their turn instead (attempts.py). A phone that logged in to this account before (`device_tokens`,
+    its log-in cookie: login_devices.py) is held by its own limit only (docs/decisions/0025); the caller remembers
+    the phone after a success.
     """
     phone = normalize_phone(phone)
+    device = await login_devices.known_for(device_tokens or [], phone)
     try:
-        attempt = await attempts.begin(settings, "login", phone, address)
+        attempt = await attempts.begin(
+            settings, "login", phone, address, device=login_devices.proof(device) if device else ""
+        )
     except attempts.TooManyAttempts as limited:
-        raise LoginError("too_many_attempts", minutes=limited.minutes) from None
+        raise LoginError("too_many_attempts", minutes=limited.minutes, by=limited.by) from None
     try:
         # Only an 11-digit mobile number can be an account; anything else is not looked up at all.
         row = await User.objects().where(User.phone == phone).first() if len(phone) == 11 else None
@@ -273,9 +285,11 @@ async def end_sessions(user_ids: list[uuid.UUID]) -> None:
 
 
 async def purge_expired(older_than_days: int = 30) -> None:
-    """Housekeeping: drop dead sessions and old log-in attempts."""
+    """Housekeeping: drop dead sessions, old log-in attempts, and phones not logged in on for as long as their
+    cookie lasts (the cookie is gone from the phone too)."""
     await UserSession.delete().where(UserSession.expires_at < _now())
     await attempts.purge(_now() - timedelta(days=older_than_days))
+    await login_devices.purge(_now() - timedelta(days=login_devices.DEVICE_DAYS))
 
 
 async def demo_accounts_exist() -> bool:

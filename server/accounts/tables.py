@@ -53,12 +53,30 @@ class LoginAttempt(Table):
     kind = Varchar(length=8, default="login")  # login / join
     # pending (being checked) / succeeded / failed (counted) / limited (refused by the limit: not counted)
     outcome = Varchar(length=16, default="failed")
+    # What proved the client was someone known (a phone that logged in to this account before, a guest's join
+    # cookie, a session): such attempts count against that proof's own limit, not the address's (attempts.py).
+    device = Varchar(length=64, default="", index=True)
+    # An IPv6 client's /48 (a site: wrong join codes are counted over it too); "" for IPv4.
+    network = Varchar(length=64, default="", index=True)
 
 
 class GuestDevice(Table):
     """A phone a guest joined a sweep on: the hash of a random secret kept in that phone's join cookie. Showing it
     proves the phone is the same one, so that the guest can join again as themselves after being signed out, while
     their phone number alone opens nothing (docs/decisions/0019)."""
+
+    id = UUID(primary_key=True)
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
+    created_at = Timestamptz()
+    used_at = Timestamptz()
+
+
+class LoginDevice(Table):
+    """A phone (a browser) that logged in to an account before: the hash of a random secret kept in its log-in
+    cookie. Its wrong passwords count against its own small limit, so that neither strangers' tries at the number nor
+    a NAT's at the address lock its owner out (accounts/login_devices.py, docs/decisions/0025). Apart from
+    GuestDevice, which proves a guest with no password."""
 
     id = UUID(primary_key=True)
     token_hash = Varchar(length=64, unique=True)

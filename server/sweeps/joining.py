@@ -68,7 +68,8 @@ async def join(
 
     Limited like log-in, per phone number and per client address (six digits are too few to stand guessing); only
     wrong codes and refusals count (COUNTED), never a refusal by the limit itself. A number that this phone's join
-    cookie proves is its own, or whose session is signed in, is not held up by others' wrong guesses at it. New
+    cookie proves is its own, or whose session is signed in, is not held up by others' wrong guesses at it. Wrong
+    codes are limited also per IPv6 /48 and from everyone together (attempts.begin). New
     guests are limited per address and per code (attempts.new_guest): a 429 that counts as nothing.
     """
     if current is not None and current.is_guest:
@@ -92,11 +93,14 @@ async def join(
     # The number is proven theirs by a session of it (signed in, typing a new code) or by this phone's join cookie:
     # others' wrong guesses at the number do not lock its owner out (the address's limit still holds). A signed-in
     # guest was locked out by someone else's five posts of their number (a stranger's second review of issue 15).
-    proven = current is not None or any(guest["phone"] == phone for guest in on_phone)
+    # Such a proof has its own small limit instead of the address's, the /48's and everyone's (docs/decisions/0025):
+    # a spray of wrong codes that holds up new numbers does not hold up a volunteer coming back on their phone.
+    guest = next((guest for guest in on_phone if guest["phone"] == phone), None)
+    proof = f"user:{current.id}" if current is not None else f"guest:{guest['id']}" if guest else ""
     try:
-        attempt = await attempts.begin(settings, "join", phone, address, per_phone=not proven)
+        attempt = await attempts.begin(settings, "join", phone, address, device=proof)
     except attempts.TooManyAttempts as limited:
-        raise TeamError("too_many_attempts", minutes=limited.minutes) from None
+        raise TeamError("too_many_attempts", minutes=limited.minutes, by=limited.by) from None
     try:
         joined = await _join(settings, normalize_phone(code), phone, now, current, asking, on_phone, address)
     except TeamError as refused:

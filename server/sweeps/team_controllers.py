@@ -42,6 +42,17 @@ class ClaimActionForm(msgspec.Struct, kw_only=True):
     back: str = ""
 
 
+def _too_many_codes(request: Request, by: str, minutes: int) -> str:
+    if by == "everyone":
+        # Someone is walking the codes: new numbers wait; a volunteer who joined on this phone before does not.
+        return translate(
+            request,
+            "Too many wrong codes are being typed on this server right now. Wait %(minutes)s minutes, then try again.",
+            minutes=minutes,
+        )
+    return translate(request, "Too many wrong tries. Wait %(minutes)s minutes, then try again.", minutes=minutes)
+
+
 def team_message(request: Request, error: team.TeamError) -> str:
     d = error.details
     texts = {
@@ -52,9 +63,7 @@ def team_message(request: Request, error: team.TeamError) -> str:
             "This code no longer works: whoever made it no longer answers for this place. "
             "Ask the coordinator for a new code.",
         ),
-        "too_many_attempts": lambda: translate(
-            request, "Too many wrong tries. Wait %(minutes)s minutes, then try again.", minutes=d.get("minutes", 15)
-        ),
+        "too_many_attempts": lambda: _too_many_codes(request, d.get("by", ""), d.get("minutes", 15)),
         "too_many_guests": lambda: translate(
             request,
             "Many new volunteers have just joined from this network. Wait %(minutes)s minutes, then try again, or "

@@ -100,7 +100,7 @@ async def test_too_many_failures_are_refused_with_a_clear_message(client):
         assert (await log_in(client, phone, "guess")).status_code == 401
     answer = await log_in(client, phone, "guess")
     assert answer.status_code == 429
-    assert "错误次数太多" in answer.text and "15" in answer.text
+    assert "这个号码错误次数太多" in answer.text and "15" in answer.text
 
 
 async def test_missing_csrf_token_is_refused_and_changes_nothing(client):

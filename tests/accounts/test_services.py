@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
-from server.accounts import services
+from server.accounts import login_devices, services
 from server.accounts.passwords import hash_password, verify_password
 from server.accounts.tables import LoginAttempt, User, UserSession
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, demo_uuid
@@ -222,6 +222,16 @@ async def test_housekeeping_drops_expired_sessions_and_old_attempts():
     assert not await UserSession.exists().where(UserSession.user == user.id)
     assert not await LoginAttempt.exists().where(LoginAttempt.at < datetime.now(UTC) - timedelta(days=30))
     assert await services.user_for_token(live_token) is not None
+
+
+async def test_housekeeping_forgets_phones_not_logged_in_on_for_a_year():
+    user = await make_user()
+    now = datetime.now(UTC)
+    old = await login_devices.remember(user.id, [], now - timedelta(days=login_devices.DEVICE_DAYS + 1))
+    recent = await login_devices.remember(user.id, [], now - timedelta(days=30))
+    await services.purge_expired()
+    assert await login_devices.known_for([old], user.phone) is None
+    assert await login_devices.known_for([recent], user.phone) is not None
 
 
 async def test_a_burst_of_parallel_guesses_gets_no_more_than_the_limit():

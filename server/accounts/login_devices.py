@@ -1,0 +1,65 @@
+"""The phones that logged in to an account before: a long-lived random secret in each phone's log-in cookie, stored
+hashed and bound to the account. Knows nothing of HTTP. Why: docs/decisions/0025.
+
+A grid worker's phone that logged in to her account is no stranger at her number: others' wrong tries at the number
+(anyone who knows it) and at the address (a community's workers share one carrier NAT) do not lock her out on it. It
+has a small limit of its own, so a stolen phone still cannot guess her password. Apart from the guests' join cookie
+(devices.py), which proves a guest who has no password: that one opens a guest's identity, this one opens nothing,
+it only tells the limits who is typing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+
+from server.accounts.devices import cookie_value, new_token
+from server.accounts.tables import LoginDevice
+
+LOGIN_DEVICE_COOKIE = "gc_signin"
+DEVICE_DAYS = 365  # a grid worker logs in again after months, in the next emergency
+# A shared phone remembers up to 4 accounts (devices.MAX_PER_PHONE), the one logged in to longest ago forgotten first.
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def proof(device_id: uuid.UUID) -> str:
+    """How attempts.py names this phone's own bucket of wrong passwords."""
+    return f"login:{device_id}"
+
+
+async def known_for(tokens: list[str], phone: str) -> uuid.UUID | None:
+    """The id of this phone's device row for the account of `phone`, when the phone logged in to it before."""
+    if not tokens or len(phone) != 11:
+        return None
+    row = (
+        await LoginDevice.select(LoginDevice.id)
+        .where(LoginDevice.token_hash.is_in([_hash(token) for token in tokens]) & (LoginDevice.user.phone == phone))
+        .first()
+    )
+    return row["id"] if row else None
+
+
+async def remember(user_id: uuid.UUID, tokens: list[str], now: datetime) -> str:
+    """After a right password: the log-in cookie's new value, with this account's secret first (the one the phone
+    already holds for it, or a new one)."""
+    hashes = {_hash(token): token for token in tokens}
+    mine = (
+        await LoginDevice.select(LoginDevice.token_hash)
+        .where(LoginDevice.token_hash.is_in(list(hashes) or [""]) & (LoginDevice.user == user_id))
+        .first()
+    )
+    if mine is not None:
+        token = hashes[mine["token_hash"]]
+        await LoginDevice.update({LoginDevice.used_at: now}).where(LoginDevice.token_hash == mine["token_hash"])
+    else:
+        token = new_token()
+        await LoginDevice(token_hash=_hash(token), user=user_id, created_at=now, used_at=now).save()
+    return cookie_value(tokens, token)
+
+
+async def purge(unused_since: datetime) -> None:
+    await LoginDevice.delete().where(LoginDevice.used_at < unused_since)
