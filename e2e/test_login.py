@@ -43,7 +43,7 @@ def test_log_in_returns_to_the_page_asked_for(page: Page, db, demo) -> None:
 
 
 def test_her_own_phone_logs_her_in_while_strangers_have_locked_her_number(new_context, own_server) -> None:
-    """A right password makes the phone known for the account (docs/decisions/0025): a cookie no script reads, only
+    """A right password makes the phone known for the account (docs/decisions/0026): a cookie no script reads, only
     its hash on the server; five strangers' wrong passwords lock the number for other phones, not for hers."""
     own_server.start()
     worker = "13800000002"

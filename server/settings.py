@@ -34,13 +34,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cookie_secure: bool | None = None
     session_hours: int = 12
     # Failed log-ins allowed within the window, per phone number and per client address (neither holds a phone that
-    # logged in to that account before: it has its own limit), docs/decisions/0025.
+    # logged in to that account before: it has its own limit), docs/decisions/0026.
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
     login_max_failures_per_device: int = 5
     login_window_minutes: int = 15
     # Wrong join codes within the window per IPv6 /48 (a site: 65,536 phone lines), and from everyone together (a code
-    # names no community until it matches): a sweep of the million codes takes months (docs/decisions/0025).
+    # names no community until it matches): a sweep of the million codes takes months (docs/decisions/0026).
     join_max_failures_per_site: int = 60
     join_max_wrong_codes: int = 200
     # New guests (a phone number joining a sweep for the first time) made within the login window, per client address

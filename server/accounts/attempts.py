@@ -8,7 +8,7 @@ lock its own address out. An attempt that would go past the limit only because o
 for them instead of being refused: a community's workers behind one NAT at 8:00 all get in, one after another,
 within the time argon2 takes for each (docs/decisions/0019).
 
-Who is counted where (docs/decisions/0025): an attempt with a proof (a phone that logged in to the account before, a
+Who is counted where (docs/decisions/0026): an attempt with a proof (a phone that logged in to the account before, a
 guest's join cookie, a session) only against that proof's own small limit; any other against the phone number's,
 the client address's and, for a join, the IPv6 /48's and everyone's together (a sweep of the million codes).
 """
@@ -94,7 +94,7 @@ async def begin(settings: Settings, kind: str, phone: str, address: str, device:
     `device`: what proved this client is someone known, when something did: a phone that logged in to this account
     before (its log-in cookie, login_devices.py), a guest's join cookie for this number, a signed-in session. Such an
     attempt is held by that proof's own small limit only: neither strangers' wrong tries at the number nor a NAT's at
-    the address lock its owner out, and a stolen phone still cannot guess freely (docs/decisions/0025).
+    the address lock its owner out, and a stolen phone still cannot guess freely (docs/decisions/0026).
 
     Anyone else is limited per phone number of its kind (a wrong join code does not lock someone's log-in) and per
     client address (log-in and join together: one budget of guesses per address; attempts with a proof are not in

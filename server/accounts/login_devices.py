@@ -1,5 +1,5 @@
 """The phones that logged in to an account before: a long-lived random secret in each phone's log-in cookie, stored
-hashed and bound to the account. Knows nothing of HTTP. Why: docs/decisions/0025.
+hashed and bound to the account. Knows nothing of HTTP. Why: docs/decisions/0026.
 
 A grid worker's phone that logged in to her account is no stranger at her number: others' wrong tries at the number
 (anyone who knows it) and at the address (a community's workers share one carrier NAT) do not lock her out on it. It

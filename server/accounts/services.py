@@ -108,7 +108,7 @@ async def log_in(
     Wrong passwords are counted per phone number and per client address within a sliding window; past the limit even
     a right password is refused, so guessing gains nothing. Only wrong passwords count: right ones at the same
     moment wait their turn instead (attempts.py). A phone that logged in to this account before (`device_tokens`,
-    its log-in cookie: login_devices.py) is held by its own limit only (docs/decisions/0025); the caller remembers
+    its log-in cookie: login_devices.py) is held by its own limit only (docs/decisions/0026); the caller remembers
     the phone after a success.
     """
     phone = normalize_phone(phone)

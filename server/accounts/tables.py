@@ -75,7 +75,7 @@ class GuestDevice(Table):
 class LoginDevice(Table):
     """A phone (a browser) that logged in to an account before: the hash of a random secret kept in its log-in
     cookie. Its wrong passwords count against its own small limit, so that neither strangers' tries at the number nor
-    a NAT's at the address lock its owner out (accounts/login_devices.py, docs/decisions/0025). Apart from
+    a NAT's at the address lock its owner out (accounts/login_devices.py, docs/decisions/0026). Apart from
     GuestDevice, which proves a guest with no password."""
 
     id = UUID(primary_key=True)

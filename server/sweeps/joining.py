@@ -93,7 +93,7 @@ async def join(
     # The number is proven theirs by a session of it (signed in, typing a new code) or by this phone's join cookie:
     # others' wrong guesses at the number do not lock its owner out (the address's limit still holds). A signed-in
     # guest was locked out by someone else's five posts of their number (a stranger's second review of issue 15).
-    # Such a proof has its own small limit instead of the address's, the /48's and everyone's (docs/decisions/0025):
+    # Such a proof has its own small limit instead of the address's, the /48's and everyone's (docs/decisions/0026):
     # a spray of wrong codes that holds up new numbers does not hold up a volunteer coming back on their phone.
     guest = next((guest for guest in on_phone if guest["phone"] == phone), None)
     proof = f"user:{current.id}" if current is not None else f"guest:{guest['id']}" if guest else ""

@@ -1,4 +1,4 @@
-"""A phone that logged in to an account before is not locked out by strangers (docs/decisions/0025): a stranger's
+"""A phone that logged in to an account before is not locked out by strangers (docs/decisions/0026): a stranger's
 review of issue 15 found that 20 wrong tries from a carrier NAT's address locked out every grid worker behind it,
 and that anyone who knows a worker's number could lock her out all day with five wrong passwords every 15 minutes."""
 

@@ -1,4 +1,4 @@
-"""Walking the million join codes (docs/decisions/0025): a stranger's review of issue 15 found wrong codes counted
+"""Walking the million join codes (docs/decisions/0026): a stranger's review of issue 15 found wrong codes counted
 per IPv6 /64 and IPv4 address only, so 400 /64s of one /48 (or as many addresses) could guess freely and walk the
 codes within a code's day. Wrong codes now count per /48 too, and from everyone together."""
 
