@@ -23,6 +23,7 @@ from server.guides.schemas import GuideCreate, GuideUpdate, StepInput
 from server.guides.services import GuideError
 from server.i18n import translate
 from server.web.auth import current_user
+from server.web.imports import busy_text
 from server.web.pages import render, settings_of
 
 PUBLIC = {"public": True}
@@ -49,6 +50,8 @@ def _error_text(request: Request, code: str) -> str:
             mb=MAX_UPLOAD_BYTES // 2**20,
         ),
         "too_many_pixels": pixels_text(request),
+        "busy": busy_text(request),
+        "busy_you": busy_text(request, own=True),
         "too_many_steps": translate(request, "A guide has at most 30 steps. Start a second guide."),
         "too_many_characters": translate(
             request, "This guide uses too many different characters for its large font. Make it shorter or split it."

@@ -28,7 +28,7 @@ from server.guides.schemas import (
     StepInput,
 )
 from server.guides.tables import Guide, GuideFont, GuideLink, GuideStep
-from server.offload import ChildFailed, off_loop
+from server.offload import Busy, ChildFailed, off_loop
 from server.places.tables import Resident
 
 MAX_STEPS = 30
@@ -298,6 +298,8 @@ async def _picture(upload: bytes | None) -> tuple[bytes, int, int] | None:
         raise GuideError(error.code) from None
     except ChildFailed:
         raise GuideError("too_many_pixels") from None
+    except Busy as busy:  # no reader came free in time: nothing was stored
+        raise GuideError("busy_you" if busy.whose == "person" else "busy") from None
 
 
 async def add_step(
