@@ -311,7 +311,7 @@ class ErrandsController(Controller):
                         request, "This photo is too large (at most %(mb)s MB).", mb=MAX_UPLOAD_BYTES // 2**20
                     )
                 elif exc.code == "too_many_pixels":
-                    message = pixels_text(request)
+                    message = pixels_text(request, exc)
                 else:
                     message = translate(request, "This file is not a photo. Choose a JPEG or PNG picture.")
         if message is None:

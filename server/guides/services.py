@@ -37,9 +37,10 @@ MAX_STEPS = 30
 class GuideError(Exception):
     """A write refused; `code` picks the message shown, and nothing was changed."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, picture: PictureError | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.picture = picture  # a picture refused: its size and limit, for the message
 
 
 def _now() -> datetime:
@@ -295,7 +296,7 @@ async def _picture(upload: bytes | None) -> tuple[bytes, int, int] | None:
     try:
         return await off_loop(prepare_picture, upload)
     except PictureError as error:
-        raise GuideError(error.code) from None
+        raise GuideError(error.code, error) from None
     except ChildFailed:
         raise GuideError("too_many_pixels") from None
     except Busy as busy:  # no reader came free in time: nothing was stored

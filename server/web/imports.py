@@ -14,6 +14,7 @@ from server.i18n import translate
 from server.imports import draft as drafts
 from server.imports import limits
 from server.imports.limits import MAX_BYTES, MB, ImportProblem
+from server.imports.reader import MAX_ROW_CHARS
 from server.offload import Busy, ChildFailed, off_loop
 
 # The form may carry a file just under the limit plus the other fields: the reader, not the server, says "too large".
@@ -80,6 +81,18 @@ def problem_text(request: Request, problem: ImportProblem) -> str:
             "The file is too large once unpacked (at most %(mb)s MB). Delete empty sheets and pictures, "
             "or save it as .csv, and try again.",
             mb=limits.MAX_UNPACKED // MB,
+        ),
+        "too_many_parts": lambda: translate(
+            request,
+            "The file holds too many parts (at most %(parts)s: sheets, pictures, styles). Delete the sheets and "
+            "pictures the list does not need, or save it as .csv, and try again.",
+            parts=f"{limits.MAX_PARTS:,}",
+        ),
+        "row_too_long": lambda: translate(
+            request,
+            "A line of the file is too long (at most %(characters)s characters): each person should be on a line "
+            "of their own. Open it in Excel or WPS, save it as .csv again, and try again.",
+            characters=f"{MAX_ROW_CHARS:,}",
         ),
         "empty": lambda: translate(request, "The file is empty."),
         "old_excel": lambda: translate(
