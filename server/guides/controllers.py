@@ -39,6 +39,11 @@ def _writer_scope(request: Request) -> Scope:
     return Scope.for_user(user)
 
 
+def _status(code: str) -> int:
+    """400 for what the person sent; 503 when no reader came free in time (it may be sent again as it is)."""
+    return 503 if code in ("busy", "busy_you") else 400
+
+
 def _error_text(request: Request, code: str, picture: PictureError | None = None) -> str:
     texts = {
         "step_empty": translate(request, "Write what to do in this step."),
@@ -216,7 +221,11 @@ class GuidesController(Controller):
             if exc.code == "not_found":
                 raise NotFoundException() from None
             return await self._edit_page(
-                request, guide_id, status=400, step_error=_error_text(request, exc.code, exc.picture), step_form=data
+                request,
+                guide_id,
+                status=_status(exc.code),
+                step_error=_error_text(request, exc.code, exc.picture),
+                step_form=data,
             )
         return Redirect(f"/guides/{guide_id}#add-step", status_code=303)
 
@@ -261,7 +270,7 @@ class GuidesController(Controller):
             return render(
                 request,
                 "guides/step.html",
-                status_code=400,
+                status_code=_status(code),
                 guide=detail,
                 step=current,
                 form=data,

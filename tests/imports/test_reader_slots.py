@@ -21,9 +21,12 @@ import pytest
 from server import offload
 from server.accounts.tables import User
 from server.errands.tables import ErrandPhoto
+from server.guides.tables import GuideStep
 from server.settings import get_settings
 from tests.conftest import browser, csrf, log_in
 from tests.errands.test_routes import HOU_WORKER, card_id_of, jpeg, new_card
+from tests.guides.pictures import png_bytes
+from tests.guides.test_routes import make_guide
 from tests.imports import children
 from tests.imports.test_children import until_started
 from tests.register.files import people_of_building, row, xlsx_register
@@ -144,3 +147,24 @@ async def test_a_photo_from_the_outbox_while_the_server_is_busy_stays_on_the_pho
         assert await ErrandPhoto.count().where(ErrandPhoto.errand == card_id) == 0
         answer = await worker.post(f"/errands/{card_id}/photos", data=form, files=files, headers=outbox)
         assert (answer.status_code, answer.json()) == (200, {"status": "accepted"})
+
+
+async def test_a_guide_picture_sent_while_the_server_is_busy_is_told_so_and_adds_no_step(app, no_waiting):
+    folder = offload.slots_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    slots = [str(folder / f"slot-{n}.lock") for n in range(get_settings().upload_readers)]
+    async with browser(app) as writer:
+        guide = await make_guide(writer, "忙的时候")
+        other = other_worker_process(slots)
+        try:
+            answer = await writer.post(
+                f"/guides/{guide}/steps",
+                data={"_csrf_token": writer.cookies["gc_csrf"], "text": "打开微信"},
+                files={"picture": ("screen.png", png_bytes(), "image/png")},
+            )
+        finally:
+            other.kill()
+            other.wait()
+        assert answer.status_code == 503 and "服务器正忙" in answer.text
+        assert 'data-testid="add-step-form"' in answer.text  # the form again, with what was typed
+        assert await GuideStep.count().where(GuideStep.guide == guide) == 0
