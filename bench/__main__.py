@@ -14,6 +14,8 @@
   and the server's peak memory (issue 15: < 300 MB), and a real list of 100,000 rows for comparison; refused uploads
   one after another: the memory of the server and its children after them against before, /healthz's p99 during
   them against quiet, an honest list's upload while a hostile one is read against alone.
+- uploads_tree.py: two workers and eight hostile uploads at once (from five people, then from one): the whole process
+  tree's peak and settled memory against the quiet tree, an honest list's time against alone.
 
 All run in process on a fresh SQLite file. With GRIDCARE_BENCH_POSTGRES_URL set (a database that may be dropped and
 made again, e.g. postgresql://gridcare:gridcare@127.0.0.1:5432/gridcare_bench), the ticks and sessions run on
@@ -68,6 +70,7 @@ def main() -> None:
     from bench.sweep_page import sweep_page
     from bench.ticks import ticks
     from bench.uploads import repeated, uploads
+    from bench.uploads_tree import tree
 
     print("Gridcare benchmarks (ratios against a baseline measured in the same run)", file=sys.stderr)
     matching.run()
@@ -86,6 +89,7 @@ def main() -> None:
     asyncio.run(run())
     uploads()
     repeated()
+    tree()
     url = os.environ.get("GRIDCARE_BENCH_POSTGRES_URL")
     if url:
         postgres_ticks(url)

@@ -95,14 +95,15 @@ class Served:
     figures through the real endpoint: the client is then a socket in another process, not an in-process httpx
     client whose Python work would count as the server's. `with Served() as server:` ... `server.connection()`."""
 
-    def __init__(self) -> None:
+    def __init__(self, **settings: str) -> None:
+        self.settings = {f"GRIDCARE_{name.upper()}": value for name, value in settings.items()}
         with socket.socket() as probe:  # a free port
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Served:
-        env = {**os.environ, "GRIDCARE_PORT": str(self.port), "GRIDCARE_HOST": "127.0.0.1"}
+        env = {**os.environ, **self.settings, "GRIDCARE_PORT": str(self.port), "GRIDCARE_HOST": "127.0.0.1"}
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
             [sys.executable, "-m", "server", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

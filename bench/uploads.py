@@ -206,10 +206,12 @@ def repeated() -> None:
             f"  (b) /healthz p99 {_p99(during) * 1000:.1f} ms during them, {_p99(quiet) * 1000:.1f} ms quiet: "
             f"{_p99(during) / _p99(quiet):.1f} x"
         )
+        # The honest list is another person's: one person's second upload waits for their first (server.offload).
+        someone_else = {k: v for k, v in server.log_in("13800000006").items() if k in ("cookie", "x-csrftoken")}
         alone = []
         for _ in range(3):
             done = {}
-            _upload(server.port, headers, "list.csv", honest, done)
+            _upload(server.port, someone_else, "list.csv", honest, done)
             alone.append(done["seconds"])
         meanwhile = []
         for _ in range(3):
@@ -220,7 +222,7 @@ def repeated() -> None:
             held.start()
             time.sleep(1.0)  # the hostile list is being read
             done = {}
-            _upload(server.port, headers, "list.csv", honest, done)
+            _upload(server.port, someone_else, "list.csv", honest, done)
             meanwhile.append(done["seconds"])
             held.join()
         typical_alone, typical_meanwhile = statistics.median(alone), statistics.median(meanwhile)

@@ -2,7 +2,8 @@
 process), and the pure work a preview does with what the database gave (in a worker thread).
 
 `off_loop`: an upload is read in a child process of its own, under an address-space limit (RLIMIT_AS), at most
-`upload_readers` at a time per server process (decision 0018). The child is forked from a server made for it
+`upload_readers` at a time in the whole server, whatever its number of worker processes, and one a person at a time
+(decision 0018). The child is forked from a server made for it
 (multiprocessing's forkserver, with the reading modules already imported): it starts in milliseconds, holds none of
 the app, and takes every byte it used with it when it ends, after one piece of work. A refused upload leaves nothing
 behind; a child past its limit (MemoryError), killed or crashed becomes `ChildFailed`, which each caller turns into a
@@ -15,21 +16,27 @@ worker thread, one at a time per process: its input is bounded by the limits of 
 
 from __future__ import annotations
 
+import contextvars
 import ctypes
 import ctypes.util
+import fcntl
+import hashlib
 import multiprocessing
 import multiprocessing.forkserver
+import os
 import resource
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TypeVar
 
 import anyio
 import anyio.to_thread
 
-from server.settings import get_settings
+from server.settings import ROOT, get_settings
 
 T = TypeVar("T")
 
@@ -45,6 +52,15 @@ PRELOAD = ["server.imports.draft", "server.guides.pictures"]
 sys.setswitchinterval(0.001)
 
 
+class Busy(Exception):
+    """No reader came free within `upload_wait_seconds`: the server is reading other people's files ("server"), or
+    this person's own other file is still being read ("person"). Nothing was read; the person sends it again."""
+
+    def __init__(self, whose: str) -> None:
+        super().__init__(whose)
+        self.whose = whose
+
+
 class ChildFailed(Exception):
     """The child reading an upload ran out of memory under its limit, was killed or crashed: the upload is too big or
     too complex to read. Nothing was stored."""
@@ -54,13 +70,51 @@ _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(PRELOAD)
 _children: set[multiprocessing.process.BaseProcess] = set()  # alive now: killed when the app shuts down
 _children_lock = threading.Lock()
-_readers: anyio.CapacityLimiter | None = None
 _thread: anyio.CapacityLimiter | None = None
+# Who is asking, set for each request by the session middleware (server.web.auth): the account's id, or None.
+uploader: contextvars.ContextVar[str | None] = contextvars.ContextVar("uploader", default=None)
+# How often a waiting upload tries the slots again: a non-blocking flock per slot, microseconds each.
+POLL_SECONDS = 0.05
 
 
 def memory_limit() -> int:
     """A child's address space, in bytes (settings.upload_reader_mb)."""
     return get_settings().upload_reader_mb * MB
+
+
+def slots_dir() -> Path:
+    """Where the slots' lock files are: beside the SQLite database (every worker of a server shares it), else the
+    checkout's var/ (a PostgreSQL server's workers run from one checkout)."""
+    settings = get_settings()
+    return (settings.sqlite_path.parent if settings.is_sqlite else ROOT / "var") / "upload-slots"
+
+
+def _try_lock(path: Path) -> int | None:
+    """The file at `path` locked for this request (flock: a lock of this open file, so two threads of one process
+    exclude each other too, and the kernel lets it go when the process dies, however it dies), or None if taken."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+async def _first_free(paths: list[Path], deadline: float, whose: str) -> int:
+    while True:
+        for path in paths:
+            fd = _try_lock(path)
+            if fd is not None:
+                return fd
+        if time.monotonic() >= deadline:
+            raise Busy(whose)
+        await anyio.sleep(POLL_SECONDS)
+
+
+def _release(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # closing the file lets go of its lock
 
 
 def _child(result: Connection, limit: int, function: Callable[..., object], args: tuple) -> None:
@@ -112,14 +166,33 @@ def _run_child(function: Callable[..., T], args: tuple, limit: int) -> T:
     raise value  # type: ignore[misc]
 
 
-async def off_loop(function: Callable[..., T], *args: object) -> T:
-    """`function(*args)` in a child process of its own, under the memory limit; several at a time (upload_readers).
+async def off_loop(function: Callable[..., T], *args: object, read: Callable[[], Awaitable[bytes]] | None = None) -> T:
+    """`function(*args)` in a child process of its own, under the memory limit, once a reader is free: at most
+    `upload_readers` children in the whole server (a slot is a locked file in slots_dir(), shared by every worker
+    process) and one for each person (the person's own lock file). An upload waiting for either waits at most
+    `upload_wait_seconds`, holding no memory but its request's, then raises Busy. With `read`, the upload's bytes are
+    read only once a slot is held, and passed first: a request waiting holds its file on disk (Litestar spools it).
     `function`, its arguments and its result cross a pipe pickled: send bytes, return bytes where they are large.
-    Raises what `function` raised, or ChildFailed."""
-    global _readers
-    if _readers is None:  # made in the event loop: anyio asks which one when a limiter is made
-        _readers = anyio.CapacityLimiter(get_settings().upload_readers)
-    return await anyio.to_thread.run_sync(_run_child, function, args, memory_limit(), limiter=_readers)
+    Raises what `function` raised, ChildFailed, or Busy."""
+    settings = get_settings()
+    deadline = time.monotonic() + settings.upload_wait_seconds
+    folder = slots_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    who = uploader.get()
+    own = slot = None
+    try:
+        if who is not None:  # this person's other upload first: one person never holds two slots
+            name = hashlib.sha256(who.encode()).hexdigest()[:32]
+            own = await _first_free([folder / f"person-{name}.lock"], deadline, "person")
+        slots = [folder / f"slot-{n}.lock" for n in range(settings.upload_readers)]
+        slot = await _first_free(slots, deadline, "server")
+        if read is not None:
+            args = (await read(), *args)
+        # One thread a slot: more threads than slots would only wait.
+        return await anyio.to_thread.run_sync(_run_child, function, args, memory_limit())
+    finally:
+        _release(slot)
+        _release(own)
 
 
 def start() -> None:

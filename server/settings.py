@@ -78,10 +78,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # The handwriting font of the guides (LXGW WenKai, SIL OFL; Debian package fonts-lxgw-wenkai). Each guide is
     # served a subset of it; without the file, guides fall back to the phone's own Kai or serif font.
-    # Uploads (lists, drafts, pictures) are read in child processes (decision 0018): this many at a time per server
-    # process, each within this much address space (MB); past it the upload is refused as too big or too complex.
+    # Uploads (lists, drafts, pictures) are read in child processes (decision 0018): this many at a time in the whole
+    # server (all its worker processes together; one a person), each within this much address space (MB); past it the
+    # upload is refused as too big or too complex. An upload waits at most upload_wait_seconds for a reader, then the
+    # person is told the server is busy.
     upload_readers: int = 2
     upload_reader_mb: int = 350
+    upload_wait_seconds: int = 20
     guide_font: str = "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"
 
     @property

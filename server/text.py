@@ -12,6 +12,7 @@ characters (Cc) are stored by no one on purpose: in a single-line field (a name,
 multi-line field (a note) a line break is one "\n". A text made only of characters that draw nothing (spaces of any
 width, HANGUL FILLER U+3164, BRAILLE PATTERN BLANK U+2800, COMBINING GRAPHEME JOINER U+034F...) is "": a name of
 three HANGUL FILLERs looked like no name on every page, and is now refused by the field's own "required" check.
+In a single line they are removed at either end too ("\u3164张三" is 张三; a stranger's third review of issue 15).
 Hangul syllables, Uyghur, Tibetan and every other script are letters and keep their text as it is.
 
 Applied at the edge (web/input.py) to every form and JSON body, to every cell of an uploaded list
@@ -45,6 +46,11 @@ FILLERS = (
     "\u200c\u200d"
 )
 BLANK = re.compile(f"[\\s{FILLERS}]*")  # \s: every Unicode space, U+3000 IDEOGRAPHIC SPACE and the line breaks too
+# At the ends of a single line, fillers go with the spaces around them: "\u3164张三" looked like 张三 on every page
+# and sorted, matched and exported as another name. A combining one (a variation selector, a joiner) stays at the
+# end, where it belongs to the emoji before it; at the start it belongs to nothing.
+_EDGES = re.compile(f"^[\\s{FILLERS}]+|[\\s\u115f\u1160\u2800\u3164\uffa0]+$")
+_FILLER = re.compile(f"[{FILLERS}]")
 # Line breaks: a single-line field makes each a space, a multi-line field a "\n" (a textarea sends CR LF).
 LINE_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # The other control characters (Cc) but NUL (refused in words where it comes in): a space.
@@ -64,12 +70,19 @@ def is_blank(text: str) -> bool:
 
 def clean_line(text: str) -> str:
     """A single-line field: format characters removed, line breaks and controls made spaces, "" if it draws
-    nothing. Spaces are left as they are (the handler strips them; a password keeps them)."""
+    nothing, fillers at either end removed (with the spaces beside them). Other spaces are left as they are (the
+    handler strips them; a password is not a line)."""
     text = clean_text(text)
     if text.isprintable():  # no control, line break or space but " " (one C-speed pass): most texts
-        return "" if not text.strip(" ") or (not text.isascii() and is_blank(text)) else text
-    text = CONTROLS.sub(" ", LINE_BREAKS.sub(" ", text))
-    return "" if is_blank(text) else text
+        if not text.strip(" "):
+            return ""
+        if text.isascii():
+            return text
+    else:
+        text = CONTROLS.sub(" ", LINE_BREAKS.sub(" ", text))
+    if is_blank(text):
+        return ""
+    return _EDGES.sub("", text) if _FILLER.search(text) else text
 
 
 def clean_block(text: str) -> str:

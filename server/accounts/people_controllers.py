@@ -34,6 +34,7 @@ def _messages(request: Request) -> dict[str, str]:
     return {
         "bad_phone": translate(request, "Type their 11-digit mobile number: it is what they log in with."),
         "bad_name": translate(request, "Type their name."),
+        "name_too_long": translate(request, "This name is too long: at most %(characters)s characters.", characters=32),
         "grid_needed": translate(request, "A grid worker needs a grid; an admin has none."),
         "phone_taken": translate(request, "This number already has an account."),
         "no_grid": translate(request, "There is no such grid."),

@@ -92,8 +92,10 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
     name = clean_name(name)  # as a form's name is (the command line is no form: server/text.py)
     if len(phone) != 11 or not phone.startswith("1"):
         raise ProvisioningError("bad_phone", "the phone must be an 11-digit mobile number: it is what they log in with")
-    if not 1 <= len(name) <= 32:
+    if not name:
         raise ProvisioningError("bad_name", "give their name (at most 32 characters)")
+    if len(name) > 32:
+        raise ProvisioningError("name_too_long", "their name is too long: at most 32 characters")
     if (role == "grid_worker") != (grid is not None):
         raise ProvisioningError("grid_needed", "a grid worker needs --grid, and only a grid worker has one")
     grid_id = None

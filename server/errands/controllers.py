@@ -23,11 +23,12 @@ from server.errands import intake, photos, rules, services
 from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text, prepare_picture
 from server.home.worker import grid_worker_of
 from server.i18n import translate
-from server.offload import ChildFailed, off_loop
+from server.offload import Busy, ChildFailed, off_loop
 from server.places import services as places
 from server.places.controllers import found
 from server.sync import forms
 from server.web.auth import current_user, requires_register
+from server.web.imports import busy_text
 from server.web.pages import render, safe_next, settings_of, wants_fragment
 
 
@@ -292,15 +293,17 @@ class ErrandsController(Controller):
             photo_id = uuid.UUID(str(raw["photo_id"])) if raw.get("photo_id") else None
         except ValueError:
             raise ValidationException("photo_id is not an id") from None  # the outbox makes valid ones
-        message, reason = None, ""
+        message, reason, status = None, "", 400
         if not isinstance(upload, UploadFile) or not upload.filename:
             message, reason = translate(request, "Choose a photo first."), "no_photo"
         else:
             try:
                 try:
-                    picture = await off_loop(prepare_picture, await upload.read(MAX_UPLOAD_BYTES + 1))
+                    picture = await off_loop(prepare_picture, read=lambda: upload.read(MAX_UPLOAD_BYTES + 1))
                 except ChildFailed:  # past the child's memory: as a picture past the pixels
                     raise PictureError("too_many_pixels") from None
+            except Busy as busy:  # a 503: a phone's outbox keeps the photo and sends it again later
+                message, reason, status = busy_text(request, own=busy.whose == "person"), "busy", 503
             except PictureError as exc:
                 reason = exc.code
                 if exc.code == "picture_too_large":
@@ -308,7 +311,7 @@ class ErrandsController(Controller):
                         request, "This photo is too large (at most %(mb)s MB).", mb=MAX_UPLOAD_BYTES // 2**20
                     )
                 elif exc.code == "too_many_pixels":
-                    message = pixels_text(request)
+                    message = pixels_text(request, exc)
                 else:
                     message = translate(request, "This file is not a photo. Choose a JPEG or PNG picture.")
         if message is None:
@@ -321,8 +324,8 @@ class ErrandsController(Controller):
                 return Response({"status": stored}, status_code=200)
             return Redirect(f"/errands/{errand_id}", status_code=303)
         if from_outbox:
-            return Response({"status": "rejected", "reason": reason, "message": message}, status_code=400)
-        return await _card_page(request, errand_id, status_code=400, photo_error=message)
+            return Response({"status": "rejected", "reason": reason, "message": message}, status_code=status)
+        return await _card_page(request, errand_id, status_code=status, photo_error=message)
 
     @get("/errands/photos/{photo_id:uuid}")
     async def photo(self, request: Request, photo_id: FromPath[uuid.UUID]) -> Response:

@@ -18,11 +18,12 @@ from markupsafe import Markup
 
 from server.accounts.services import Scope
 from server.guides import services
-from server.guides.pictures import MAX_UPLOAD_BYTES, pixels_text
+from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text
 from server.guides.schemas import GuideCreate, GuideUpdate, StepInput
 from server.guides.services import GuideError
 from server.i18n import translate
 from server.web.auth import current_user
+from server.web.imports import busy_text
 from server.web.pages import render, settings_of
 
 PUBLIC = {"public": True}
@@ -38,7 +39,12 @@ def _writer_scope(request: Request) -> Scope:
     return Scope.for_user(user)
 
 
-def _error_text(request: Request, code: str) -> str:
+def _status(code: str) -> int:
+    """400 for what the person sent; 503 when no reader came free in time (it may be sent again as it is)."""
+    return 503 if code in ("busy", "busy_you") else 400
+
+
+def _error_text(request: Request, code: str, picture: PictureError | None = None) -> str:
     texts = {
         "step_empty": translate(request, "Write what to do in this step."),
         "title_missing": translate(request, "Give the guide a title."),
@@ -48,7 +54,9 @@ def _error_text(request: Request, code: str) -> str:
             "This picture is too large (at most %(mb)s MB). Take a screenshot instead.",
             mb=MAX_UPLOAD_BYTES // 2**20,
         ),
-        "too_many_pixels": pixels_text(request),
+        "too_many_pixels": pixels_text(request, picture),
+        "busy": busy_text(request),
+        "busy_you": busy_text(request, own=True),
         "too_many_steps": translate(request, "A guide has at most 30 steps. Start a second guide."),
         "too_many_characters": translate(
             request, "This guide uses too many different characters for its large font. Make it shorter or split it."
@@ -213,7 +221,11 @@ class GuidesController(Controller):
             if exc.code == "not_found":
                 raise NotFoundException() from None
             return await self._edit_page(
-                request, guide_id, status=400, step_error=_error_text(request, exc.code), step_form=data
+                request,
+                guide_id,
+                status=_status(exc.code),
+                step_error=_error_text(request, exc.code, exc.picture),
+                step_form=data,
             )
         return Redirect(f"/guides/{guide_id}#add-step", status_code=303)
 
@@ -258,11 +270,11 @@ class GuidesController(Controller):
             return render(
                 request,
                 "guides/step.html",
-                status_code=400,
+                status_code=_status(code),
                 guide=detail,
                 step=current,
                 form=data,
-                error=_error_text(request, code),
+                error=_error_text(request, code, getattr(exc, "picture", None)),
             )
         return Redirect(f"/guides/{guide_id}#step-{step_id}", status_code=303)
 

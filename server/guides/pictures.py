@@ -13,6 +13,7 @@ Only these formats are opened at all: Pillow knows dozens more, each a parser so
 from __future__ import annotations
 
 import io
+import re
 
 from litestar import Request
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -29,9 +30,28 @@ _ORIENTATION = 0x0112  # EXIF: 5 to 8 are turned a quarter, so the stored pictur
 
 
 class PictureError(Exception):
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, pixels: int = 0, limit: int = 0) -> None:
         super().__init__(code)
         self.code = code  # "picture_too_large" (bytes) | "too_many_pixels" | "not_a_picture"
+        # For too_many_pixels: the picture's pixels and the limit it passed, when known (0: too big to read at all).
+        self.pixels, self.limit = pixels, limit
+
+
+def webp_pixels(data: bytes) -> int:
+    """A WebP's pixels from its header, 0 if it is none: Pillow's WebP decoder makes its whole canvas when the file
+    is opened, before any size is checked (a 268-megapixel WebP failed there, past the child's memory, and was told
+    it was not a photo). Simple (VP8, VP8L) and extended (VP8X) files."""
+    if len(data) < 30 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        return 0
+    chunk = data[12:16]
+    if chunk == b"VP8 ":
+        return (int.from_bytes(data[26:28], "little") & 0x3FFF) * (int.from_bytes(data[28:30], "little") & 0x3FFF)
+    if chunk == b"VP8L":
+        bits = int.from_bytes(data[21:25], "little")
+        return ((bits & 0x3FFF) + 1) * (((bits >> 14) & 0x3FFF) + 1)
+    if chunk == b"VP8X":
+        return (int.from_bytes(data[24:27], "little") + 1) * (int.from_bytes(data[27:30], "little") + 1)
+    return 0
 
 
 def prepare_picture(data: bytes) -> tuple[bytes, int, int]:
@@ -39,12 +59,15 @@ def prepare_picture(data: bytes) -> tuple[bytes, int, int]:
     big photo: call it through server.offload.off_loop."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise PictureError("picture_too_large")
+    if webp_pixels(data) > MAX_DECODED_PIXELS:
+        raise PictureError("too_many_pixels", webp_pixels(data), MAX_DECODED_PIXELS)
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
         pixels = image.width * image.height
         whole = image.format != "JPEG" or bool(image.info.get("progressive") or image.info.get("progression"))
-        if pixels > MAX_PIXELS or (whole and pixels > MAX_DECODED_PIXELS):
-            raise PictureError("too_many_pixels")
+        limit = MAX_DECODED_PIXELS if whole else MAX_PIXELS
+        if pixels > limit:
+            raise PictureError("too_many_pixels", pixels, limit)
         turned = image.getexif().get(_ORIENTATION) in (5, 6, 7, 8)
         # Fitted before it is turned upright, to the size it will have (a landscape photo is fitted by its width):
         # a JPEG is then decoded at the smallest scale still twice that size, not twice the box.
@@ -54,8 +77,9 @@ def prepare_picture(data: bytes) -> tuple[bytes, int, int]:
             (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.LANCZOS
         )
         image = ImageOps.exif_transpose(image)
-    except Image.DecompressionBombError:  # Pillow's own limit, at open: twice Image.MAX_IMAGE_PIXELS (179 MP)
-        raise PictureError("too_many_pixels") from None
+    except Image.DecompressionBombError as bomb:  # Pillow's own limit, at open: twice Image.MAX_IMAGE_PIXELS (179 MP)
+        said = re.search(r"\((\d+) pixels\)", str(bomb))  # its size, as Pillow says it; the lower limit if unknown
+        raise PictureError("too_many_pixels", int(said.group(1)) if said else 0, MAX_DECODED_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError, KeyError, EOFError):
         raise PictureError("not_a_picture") from None
     if image.mode not in ("RGB", "L"):
@@ -68,12 +92,30 @@ def prepare_picture(data: bytes) -> tuple[bytes, int, int]:
     return out.getvalue(), image.width, image.height
 
 
-def pixels_text(request: Request) -> str:
-    """What a person is told of a picture refused for its pixels, with both limits."""
+def pixels_text(request: Request, error: PictureError | None = None) -> str:
+    """What a person is told of a picture refused for its pixels: its own size and the limit of its kind (a
+    progressive JPEG, like a PNG, is decoded whole: 20 million), or, if unknown, both limits."""
+    if error is None or not error.pixels or not error.limit:
+        return translate(
+            request,
+            "This picture is too big to read (at most %(mp)s million pixels; %(whole)s million for a PNG). "
+            "Take a screenshot or a photo in the camera's usual mode.",
+            mp=MAX_PIXELS // 1_000_000,
+            whole=MAX_DECODED_PIXELS // 1_000_000,
+        )
+    has = max(error.pixels // 1_000_000, error.limit // 1_000_000 + 1)  # never "20 million, at most 20"
+    if error.limit == MAX_PIXELS:
+        return translate(
+            request,
+            "This photo is too big to read: %(has)s million pixels, at most %(mp)s million. "
+            "Take it again in the camera's usual mode, or take a screenshot.",
+            has=f"{has:,}",
+            mp=MAX_PIXELS // 1_000_000,
+        )
     return translate(
         request,
-        "This picture is too big to read (at most %(mp)s million pixels; %(whole)s million for a PNG). "
-        "Take a screenshot or a photo in the camera's usual mode.",
-        mp=MAX_PIXELS // 1_000_000,
-        whole=MAX_DECODED_PIXELS // 1_000_000,
+        "This picture is too big to read: %(has)s million pixels, at most %(mp)s million for a PNG, WebP, GIF or "
+        "progressive JPEG picture. Take a screenshot, or a photo in the camera's usual mode.",
+        has=f"{has:,}",
+        mp=MAX_DECODED_PIXELS // 1_000_000,
     )

@@ -28,7 +28,7 @@ from server.guides.schemas import (
     StepInput,
 )
 from server.guides.tables import Guide, GuideFont, GuideLink, GuideStep
-from server.offload import ChildFailed, off_loop
+from server.offload import Busy, ChildFailed, off_loop
 from server.places.tables import Resident
 
 MAX_STEPS = 30
@@ -37,9 +37,10 @@ MAX_STEPS = 30
 class GuideError(Exception):
     """A write refused; `code` picks the message shown, and nothing was changed."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, picture: PictureError | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.picture = picture  # a picture refused: its size and limit, for the message
 
 
 def _now() -> datetime:
@@ -295,9 +296,11 @@ async def _picture(upload: bytes | None) -> tuple[bytes, int, int] | None:
     try:
         return await off_loop(prepare_picture, upload)
     except PictureError as error:
-        raise GuideError(error.code) from None
+        raise GuideError(error.code, error) from None
     except ChildFailed:
         raise GuideError("too_many_pixels") from None
+    except Busy as busy:  # no reader came free in time: nothing was stored
+        raise GuideError("busy_you" if busy.whose == "person" else "busy") from None
 
 
 async def add_step(

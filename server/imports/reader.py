@@ -172,7 +172,7 @@ def _csv_lines(data: bytes) -> list[str]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    source = _PhysicalLines(decoded)
+    source = _PhysicalLines(decoded, delimiter)
     lines: list[str] = []
     cells = characters = 0
     wide = False  # a row of two or more cells: one column of free text is not a list of people
@@ -207,8 +207,9 @@ class _PhysicalLines:
     """The text's lines one at a time, for csv.reader (a copy of the whole text split in lines would cost ten times
     its size); refuses a row (one or more lines: a quoted cell may hold line breaks) past MAX_ROW_CHARS."""
 
-    def __init__(self, decoded: str) -> None:
+    def __init__(self, decoded: str, delimiter: str = ",") -> None:
         self.text = decoded
+        self.delimiter = delimiter
         self.position = 0
         self.row_chars = 0  # set back to 0 by the reader after each row
 
@@ -223,7 +224,12 @@ class _PhysicalLines:
         self.position = found.end() if found else len(self.text)
         self.row_chars += self.position - start
         if self.row_chars > MAX_ROW_CHARS:
-            raise ImportProblem("too_many_columns", limit=MAX_COLUMNS)
+            # The limit the row passed, said as it is: too many cells, or else text too long for a row (a 20 MB
+            # line of one cell was told it had more than 100 columns).
+            row_start = self.position - self.row_chars
+            if self.text.count(self.delimiter, row_start, self.position) >= MAX_COLUMNS:
+                raise ImportProblem("too_many_columns", limit=MAX_COLUMNS)
+            raise ImportProblem("row_too_long", limit=MAX_ROW_CHARS)
         return self.text[start : self.position]
 
 

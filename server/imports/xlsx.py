@@ -97,11 +97,14 @@ def _open_archive(data: bytes) -> zipfile.ZipFile:
     _, _, _, _, parts, directory, _, _ = _END.unpack_from(data, end)
     if end >= 20 and data[end - 20 : end - 16] == _ZIP64_LOCATOR:
         raise ImportProblem("unpacked_too_large")  # only zips of over 65,535 parts or 4 GB need the zip64 record
-    if parts > MAX_PARTS or directory > MAX_DIRECTORY:
-        raise ImportProblem("unpacked_too_large")
+    if parts > MAX_PARTS or directory > MAX_DIRECTORY:  # a directory past 1 MB is one of very many parts
+        raise ImportProblem("too_many_parts", limit=MAX_PARTS)
     archive = zipfile.ZipFile(io.BytesIO(data))
     infos = archive.infolist()
-    if len(infos) > MAX_PARTS or sum(info.file_size for info in infos) > MAX_UNPACKED:
+    if len(infos) > MAX_PARTS:
+        archive.close()
+        raise ImportProblem("too_many_parts", limit=MAX_PARTS)
+    if sum(info.file_size for info in infos) > MAX_UNPACKED:
         archive.close()
         raise ImportProblem("unpacked_too_large")
     if any(info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos):

@@ -100,7 +100,9 @@ class ReconcileController(Controller):
             draft = await imports.read_draft(data)
             result = await services.preview(scope, draft, _choices(data), _uuids(data, "building_ids"))
         except ImportProblem as problem:
-            return await _index(request, error=imports.problem_text(request, problem), status_code=400)
+            return await _index(
+                request, error=imports.problem_text(request, problem), status_code=imports.problem_status(problem)
+            )
         except services.ReconcileError as error:
             return await _index(request, error=error_text(request, error.code), status_code=400)
         return render(request, "reconcile/preview.html", preview=result, fields=FIELDS, error=None)
@@ -114,7 +116,9 @@ class ReconcileController(Controller):
                 current_user(request), scope, draft, _choices(data), _uuids(data, "building_ids"), datetime.now(UTC)
             )
         except ImportProblem as problem:
-            return await _index(request, error=imports.problem_text(request, problem), status_code=400)
+            return await _index(
+                request, error=imports.problem_text(request, problem), status_code=imports.problem_status(problem)
+            )
         except services.ReconcileError as error:
             # Saving refused (the register changed, or a crafted form): the preview again, with the reason.
             result = await services.preview(scope, draft, _choices(data), [])

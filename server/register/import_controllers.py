@@ -66,7 +66,9 @@ class RegisterImportController(Controller):
         try:
             draft = await imports.read_draft(data)
         except ImportProblem as problem:
-            return _index(request, error=imports.problem_text(request, problem), status_code=400)
+            return _index(
+                request, error=imports.problem_text(request, problem), status_code=imports.problem_status(problem)
+            )
         preview = await importing.preview(
             scope_of(request),
             draft,
@@ -90,7 +92,9 @@ class RegisterImportController(Controller):
                 client_address(request),
             )
         except ImportProblem as problem:
-            return _index(request, error=imports.problem_text(request, problem), status_code=400)
+            return _index(
+                request, error=imports.problem_text(request, problem), status_code=imports.problem_status(problem)
+            )
         except importing.ImportRefused as refused:
             # Problems found (a crafted form, or the register changed since the preview): the preview again.
             status = 409 if refused.conflict else 400

@@ -25,6 +25,8 @@ from server.sweeps.tables import JoinRequest, SweepInvite, SweepMember
 from server.sweeps.team import MEMBER_CODE, TeamError, add_member, code_opens, maker_of
 from server.text import clean_name
 
+MAX_NAME = 32  # a name as stored (Varchar(32)): longer is refused in words, never cut
+
 CONFIRM_MINUTES = 15  # a one-time code to join again from another phone
 # Refusals counted like wrong passwords: each is a guess (a code, a confirmation) or asks about a phone number.
 COUNTED = ("unknown_code", "confirm_needed", "wrong_confirmation")
@@ -171,8 +173,10 @@ async def _join(
         here = next((guest for guest in on_phone if guest["community"] == invite["community"]), on_phone[0])
         phone = here["phone"]
     name = here["name"] if asking.again else clean_name(asking.name)
-    if not 1 <= len(name) <= 32:
+    if not name:
         raise TeamError("bad_name")
+    if len(name) > MAX_NAME:  # said as it is: a long name was told to write a name
+        raise TeamError("name_too_long", limit=MAX_NAME)
     if len(phone) != 11 or not phone.startswith("1"):
         raise TeamError("bad_phone")
 

@@ -75,6 +75,9 @@ def team_message(request: Request, error: team.TeamError) -> str:
             request, "Many new volunteers have just joined with this code. Ask the coordinator for a new code."
         ),
         "bad_name": lambda: translate(request, "Write your name."),
+        "name_too_long": lambda: translate(
+            request, "Your name is too long: at most %(characters)s characters.", characters=d.get("limit", 32)
+        ),
         "bad_phone": lambda: translate(request, "Write your 11-digit mobile number."),
         # The same words whether the number is a guest's or an account's: /join does not tell which numbers exist.
         "confirm_needed": lambda: translate(

@@ -15,6 +15,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.accounts.services import CurrentUser, user_for_token
 from server.accounts.services import Scope as DataScope
+from server.offload import uploader
 
 SESSION_COOKIE = "gc_session"
 
@@ -33,8 +34,12 @@ class SessionMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection = ASGIConnection(scope)
-        scope["user"] = await user_for_token(connection.cookies.get(SESSION_COOKIE))
-        await next_app(scope, receive, send)
+        scope["user"] = user = await user_for_token(connection.cookies.get(SESSION_COOKIE))
+        asking = uploader.set(str(user.id) if user else None)  # one upload read at a time a person (server.offload)
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            uploader.reset(asking)
 
 
 def current_user(connection: ASGIConnection) -> CurrentUser | None:

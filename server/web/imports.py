@@ -14,7 +14,8 @@ from server.i18n import translate
 from server.imports import draft as drafts
 from server.imports import limits
 from server.imports.limits import MAX_BYTES, MB, ImportProblem
-from server.offload import ChildFailed, off_loop
+from server.imports.reader import MAX_ROW_CHARS
+from server.offload import Busy, ChildFailed, off_loop
 
 # The form may carry a file just under the limit plus the other fields: the reader, not the server, says "too large".
 # A preview's draft comes back in a field of its own: a list at every limit of the reader packs into less than this.
@@ -40,14 +41,33 @@ async def read_draft(data: dict[str, Any]) -> drafts.Draft:
     upload = data.get("file")
     try:
         if isinstance(upload, UploadFile) and upload.filename:
-            content = await upload.read(MAX_BYTES)  # never more than the limit into memory; the reader says too large
-            return drafts.unpack(await off_loop(drafts.read_packed, content, upload.filename))
+            # Read once a reader is free, and never more than the limit into memory: the reader says too large.
+            packed = await off_loop(drafts.read_packed, upload.filename, read=lambda: upload.read(MAX_BYTES))
+            return drafts.unpack(packed)
         token = data.get("draft")
         if isinstance(token, str) and token:
             return drafts.unpack(await off_loop(drafts.decode_packed, token))
     except ChildFailed:  # past the child's memory, or it died: nothing was stored
         raise ImportProblem("too_complex") from None
+    except Busy as busy:  # no reader came free in time: nothing was read
+        raise ImportProblem("busy_you" if busy.whose == "person" else "busy") from None
     raise ImportProblem("empty")
+
+
+def problem_status(problem: ImportProblem) -> int:
+    """400 for a file that cannot be read; 503 when the server was too busy to read it (it may be sent again)."""
+    return 503 if problem.code in ("busy", "busy_you") else 400
+
+
+def busy_text(request: Request, own: bool = False) -> str:
+    """No reader came free in time (server.offload.Busy): the person's own other upload, or other people's."""
+    if own:
+        return translate(
+            request, "Your other file is still being read. Wait until it is done, then send this one again."
+        )
+    return translate(
+        request, "The server is busy reading other people's files. Nothing was saved: send it again in a minute."
+    )
 
 
 def problem_text(request: Request, problem: ImportProblem) -> str:
@@ -61,6 +81,18 @@ def problem_text(request: Request, problem: ImportProblem) -> str:
             "The file is too large once unpacked (at most %(mb)s MB). Delete empty sheets and pictures, "
             "or save it as .csv, and try again.",
             mb=limits.MAX_UNPACKED // MB,
+        ),
+        "too_many_parts": lambda: translate(
+            request,
+            "The file holds too many parts (at most %(parts)s: sheets, pictures, styles). Delete the sheets and "
+            "pictures the list does not need, or save it as .csv, and try again.",
+            parts=f"{limits.MAX_PARTS:,}",
+        ),
+        "row_too_long": lambda: translate(
+            request,
+            "A line of the file is too long (at most %(characters)s characters): each person should be on a line "
+            "of their own. Open it in Excel or WPS, save it as .csv again, and try again.",
+            characters=f"{MAX_ROW_CHARS:,}",
         ),
         "empty": lambda: translate(request, "The file is empty."),
         "old_excel": lambda: translate(
@@ -107,6 +139,8 @@ def problem_text(request: Request, problem: ImportProblem) -> str:
             "or save it as .csv, and try again.",
         ),
         "draft_damaged": lambda: translate(request, "The list could not be read back. Upload the file again."),
+        "busy": lambda: busy_text(request),
+        "busy_you": lambda: busy_text(request, own=True),
     }
     text = texts.get(problem.code)
     return text() if text else translate(request, "That did not work. Go back and try again.")

@@ -36,7 +36,7 @@ def refused(data: bytes, name: str = "list.xlsx") -> tuple[str, float]:
         (lambda: hostile.far_cell("A1048576"), "too_many_rows", 5),
         (lambda: hostile.strings_bomb(limits.MAX_CELLS + 10), "too_much_text", 60),
         (hostile.long_cell, "cell_too_long", 5),
-        (lambda: hostile.many_parts(limits.MAX_PARTS + 1), "unpacked_too_large", 5),
+        (lambda: hostile.many_parts(limits.MAX_PARTS + 1), "too_many_parts", 5),
         (hostile.lying_sizes, "not_a_spreadsheet", 5),
         (hostile.xxe, "unsafe_xml", 5),
         (hostile.billion_laughs, "unsafe_xml", 5),

@@ -52,6 +52,39 @@ def test_real_names_pass_as_typed(name):
     assert clean_line(name) == name and clean_name(name) == name and clean_block(name) == name
 
 
+# A filler at either end of a name (a stranger's third review of issue 15): it drew nothing, so "\u3164张国强" read
+# 张国强 on every page while it sorted, matched and exported as another name.
+FILLED = (
+    "\u3164张国强",
+    "张国强\u3164",
+    "\uffa0张国强",
+    "\u115f张国强\u1160",
+    " \u3164 张国强 \u2800",
+    "\u2800\u3164张国强",
+)
+
+
+@pytest.mark.parametrize("typed", FILLED)
+def test_fillers_at_either_end_of_a_name_are_removed(typed):
+    assert clean_name(typed) == "张国强" and clean_line(typed).strip() == "张国强"
+    assert cell_text(typed) == "张国强"  # a list's cell alike (NFKC makes U+3164 a U+1160)
+
+
+def test_a_filler_inside_a_name_and_an_emojis_selector_stay():
+    assert clean_name("\u1100\u1160") == "\u1100"  # a lone initial at the end: its filler draws nothing there
+    assert clean_line("👍\ufe0f") == "👍\ufe0f"  # the selector belongs to the emoji before it
+
+
+async def test_a_guest_joining_with_a_filler_before_the_name_is_stored_without_it(app):
+    async with browser(app) as worker, browser(app) as phone:
+        sweep_id = await make_sweep(worker, "名字前的空白")
+        code = await make_code(worker, sweep_id)
+        answer = await join(phone, code, name="\u3164周志愿\u3164", phone="15800000073")
+        assert answer.status_code == 303, answer.text
+        made = await User.objects().get(User.guest_phone == "15800000073")
+        assert made.name == "周志愿"
+
+
 def test_line_breaks_are_spaces_in_a_line_and_one_newline_in_a_note():
     typed = "门\u2028铃\u2029坏\x85了\r\n狗\r凶\t\x1b!"
     assert clean_line(typed) == "门 铃 坏 了 狗 凶  !"
