@@ -145,7 +145,7 @@ async def load_people(scope: Scope) -> list[Person]:
         if profile["resident"] in people:
             people[profile["resident"]].profile = profile
     for contact in (
-        await Contact.select(Contact.profile, Contact.name, Contact.relation, Contact.phone, Contact.lives)
+        await Contact.select(Contact.id, Contact.profile, Contact.name, Contact.relation, Contact.phone, Contact.lives)
         .where(Contact.profile.community == scope.community_id)
         .order_by(Contact.position)
     ):
@@ -230,7 +230,10 @@ def _evaluate(
         person = people[residents[position]]
         values = {field: text(cells[i][position]) for i, field in mapping.items()}
         plan, codes = _plan(person, f.line, values, headers, today)
-        said += [RowProblem(line=f.line, kind=k, name=person.name, door=person.door, other=o) for k, o in codes]
+        said += [
+            RowProblem(line=f.line, kind=c[0], name=person.name, door=person.door, other=c[1], known=_known(c))
+            for c in codes
+        ]
         if person.status != "living":
             said.append(RowProblem(line=f.line, kind="not_living", name=person.name, door=person.door))
         for problem in said:
@@ -254,14 +257,32 @@ def _evaluate(
     return Evaluation(draft, mapping, problems, plans, unknown, skip_unknown, blocking, set_aside)
 
 
+def _known(code: tuple[str, ...]) -> str:
+    return code[2] if len(code) > 2 else ""
+
+
 def _plan(
     person: Person, line: int, values: dict[str, str], headers: dict[str, str], today: date
 ) -> tuple[Plan, list[tuple[str, str]]]:
     """What the row makes of the person's profile, and the problems (kind, other) it has."""
-    given, birth, contacts, codes = import_rows.read_row(values, headers, person.birth_date, today)
+    given, birth, contacts, codes = import_rows.read_row(values, headers, person.birth_date, today, person.contacts)
     current = person.profile
+    if current is not None:
+        # What the file says as the register already says it changes nothing: a text as the file reads it (one
+        # line, NFKC), 一号专线 as the rule gives it (not then "set by hand"). The register's own export comes
+        # back with nothing to change (issue 16).
+        for name in import_rows.TEXTS:
+            if name in given and given[name] == text(current[name]):
+                del given[name]
     after = {name: current[name] for name in PROFILE_COLUMNS} if current else dict(import_rows.DEFAULTS)
     after.update(given)
+    if (
+        "priority" in given
+        and current is not None
+        and not current["priority_set_by_hand"]
+        and given["priority"] == services.auto_priority(after["living"], after["mobility"])
+    ):
+        del given["priority"]
     by_hand = "priority" in given or bool(current and current["priority_set_by_hand"])
     if not by_hand:
         after["priority"] = services.auto_priority(after["living"], after["mobility"])
