@@ -81,7 +81,7 @@ async def test_a_second_contact_reads_as_added_and_the_first_as_kept(app):
         said = planned(page.text)[someone["name"]]
         assert "— → 陈小兵" not in said and "—" not in said, said
         assert "新增紧急联系人：陈小兵 儿子 137****1234" in said, said
-        assert f"原有的{first}保留" in said, said
+        assert f"原有的联系人{first}不变" in said, said
 
 
 async def test_lives_alone_at_a_door_where_the_register_has_others_is_said(app):
@@ -106,7 +106,8 @@ async def test_rows_to_fix_are_counted_as_rows_not_problems(app):
     async with browser(app) as client:
         await log_in(client, WORKER)
         page = await upload(client, (HEADER + twice_wrong + once_wrong).encode(), name="台账.csv")
-        assert len([p for p in problems(page.text) if p.startswith("✖")]) == 3, problems(page.text)
+        said = problems(page.text)
+        assert len(said) == 2 and said[0].count("✖") == 3, said  # one item per row, each problem a line
         assert stat(page.text, "pv-to-fix") == 2
         assert "2 行要先改好" in page.text or "2 行" in page.text.split('data-testid="rows-to-fix"')[1][:200]
 
