@@ -73,17 +73,22 @@ def mobility_of(value: str, header: str = "") -> str:
     raise Unreadable(value)
 
 
-def _known_contact(name: str, masked: str, known: list[dict], taken: set[str]) -> str:
-    """The id of the person's contact a masked number (139****5678) stands for, as the edit form reads it
-    (decision 0023): the one of that name whose number masks so, else the only one whose number masks so; "" for
-    none (then the row has a problem: the hidden digits cannot be known)."""
+def _known_contact(name: str, masked: str, known: list[dict], taken: set[str]) -> dict | None:
+    """The person's contact a masked number (139****5678) stands for, as the edit form reads it (decision 0023):
+    the one of that name whose number masks so, else the only one whose number masks so; None for none (then the
+    row has a problem: the hidden digits cannot be known). A blank number of a contact the person has by that name
+    stands for its number too: a blank cell changes nothing."""
     masked = services.normalize_digits(masked)
+    free = [c for c in known if str(c["id"]) not in taken]
+    if not masked and name.strip():
+        named = [c for c in free if name_key(c["name"]) == name_key(name)]
+        return named[0] if len(named) == 1 else None
     if "*" not in masked:
-        return ""
-    fits = [c for c in known if str(c["id"]) not in taken and mask_phone(c["phone"]) == masked]
+        return None
+    fits = [c for c in free if mask_phone(c["phone"]) == masked]
     named = [c for c in fits if name_key(c["name"]) == name_key(name)]
     chosen = named if named else fits
-    return str(chosen[0]["id"]) if len(chosen) == 1 else ""
+    return chosen[0] if len(chosen) == 1 else None
 
 
 def read_row(
@@ -134,8 +139,10 @@ def read_row(
     blocks, taken = [], set()
     for n in range(1, CONTACTS + 1):
         block = services.ContactForm(**{key: values.get(f"contact{n}_{key}", "") for key in CONTACT_KEYS})
-        block.id = _known_contact(block.name, block.phone, known_contacts or [], taken)
-        taken.add(block.id)
+        same = _known_contact(block.name, block.phone, known_contacts or [], taken)
+        if same is not None:
+            block.id, block.phone = str(same["id"]), mask_phone(same["phone"]) or ""
+            taken.add(block.id)
         blocks.append(block)
     form = services.ProfileForm(
         birth_date=birth_text,

@@ -60,6 +60,7 @@ async def test_the_register_s_own_export_imports_back_with_nothing_to_change(app
             text for text in planned(page.text).values() if "→" in text
         ][:5]
         assert 'data-testid="nothing-to-save"' in page.text
+        assert 'data-testid="planned-row"' not in page.text  # none listed as changing
         # Every column of the export is one the import knows: none is left unread.
         assert '<option value="" selected>' not in page.text
         assert await register_state() == before
@@ -78,6 +79,7 @@ async def test_an_export_edited_in_one_cell_changes_just_that(app):
         page = await upload(client, book_of(rows), name="export.xlsx")
         assert stat(page.text, "pv-to-fix") == 0, problems(page.text)[:5]
         assert stat(page.text, "pv-updated") == 1 and stat(page.text, "pv-created") == 0
+        assert list(planned(page.text)) == ["侯秀兰"]  # the one row changing, and only it listed
         said = planned(page.text)["侯秀兰"]
         assert "兴趣爱好：" in said and "→ 养花、打太极" in said and said.count("→") == 1, said
         saved = await confirm(client, page.text)

@@ -108,8 +108,11 @@ def test_a_masked_number_stands_for_the_person_s_contact_whose_number_masks_so()
     ]
     row = {"contact1_name": "侯建军", "contact1_phone": "139****1111", "contact2_name": "王 芳", "contact2_phone": ""}
     _, _, contacts, found = import_rows.read_row(row, {}, None, TODAY, known)
-    assert found == [("contact_unreachable", "2")]  # a new contact still needs a number
+    assert found == []  # 王芳 is hers: a blank number keeps hers, as any blank cell changes nothing
     assert contacts[0] == {"id": son, "name": "侯建军", "relation": "", "phone": "13900001111", "lives": ""}
+    assert contacts[1]["id"] == niece and contacts[1]["phone"] == "13700002222"
+    _, _, _, found = import_rows.read_row({"contact1_name": "陈小兵", "contact1_phone": ""}, {}, None, TODAY, known)
+    assert found == [("contact_unreachable", "1")]  # a new contact still needs a number
     # Renamed in the file, the number masked: the contact it stands for, renamed; its relation kept.
     _, _, contacts, found = import_rows.read_row(
         {"contact1_name": "王小芳", "contact1_phone": "137＊＊＊＊2222"}, {}, None, TODAY, known
