@@ -49,7 +49,8 @@ class RowProblem(msgspec.Struct, kw_only=True):
 
 class Change(msgspec.Struct, kw_only=True):
     """A field a row changes, as the preview says it: "居住情况: 与家人同住 -> 独居". Values as stored (codes,
-    "yes"/"no", ISO dates; contacts as names with masked numbers); "" for nothing yet."""
+    "yes"/"no", ISO dates; contacts as names with masked numbers); "" for nothing yet. A contact added is the field
+    "contact_added": `new` the contact, `old` the names of those kept beside it."""
 
     field: str
     old: str

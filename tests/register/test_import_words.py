@@ -122,3 +122,25 @@ async def test_a_file_whose_rows_are_all_set_aside_says_how_many_and_why(app):
         text = " ".join(summary.split())
         assert "都没有找到" not in text, text
         assert "1 行和台账对不上" in text and wrong in text and "身份证" in text, text
+
+
+async def test_a_row_whose_own_phone_is_not_the_register_s_says_so_masked_and_is_set_aside(app):
+    someone = (
+        await Resident.select(Resident.name, Resident.phone, Resident.household.door.as_alias("door"))
+        .where(
+            (Resident.household.building == demo_uuid("building", "2"))
+            & (Resident.status == "living")
+            & Resident.phone.is_not_null()
+        )
+        .first()
+    )
+    other = "13" + ("5" if someone["phone"][2] != "5" else "6") + "00009999"
+    b, u, r = someone["door"].split("-")
+    data = f"姓名,联系电话,住址,兴趣爱好\n{someone['name']},{other},{b}-{u}-{r},下棋\n".encode()
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, data, name="台账.csv")
+        said = [p for p in problems(page.text) if someone["name"] in p]
+        assert said and "电话" in said[0] and "可能不止一个人" not in said[0], said
+        assert other[:3] + "****9999" in said[0] and someone["phone"][:3] + "****" + someone["phone"][-4:] in said[0]
+        assert stat(page.text, "pv-to-fix") == 0 and 'data-testid="set-aside"' in page.text
