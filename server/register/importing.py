@@ -244,8 +244,19 @@ def _evaluate(
                 continue
             if not said:  # a row that cannot be read says so; else why it matched nobody
                 kind = "cannot_identify" if result.status == matching.INCOMPLETE else result.status
+                # The name at another door: where the register has it, so that the worker sees which is right.
+                elsewhere = (
+                    sorted({people[i].door for i in result.candidates}) if result.reason == "door_differs" else []
+                )
                 said.append(
-                    RowProblem(line=f.line, kind=kind, name=f.name, door=f.door or f.door_text, other=result.reason)
+                    RowProblem(
+                        line=f.line,
+                        kind=kind,
+                        name=f.name,
+                        door=f.door or f.door_text,
+                        other=result.reason,
+                        known="、".join(elsewhere[:3]) + ("…" if len(elsewhere) > 3 else ""),
+                    )
                 )
                 said[-1].blocking = not (kind == "unknown" and skip_unknown)  # left out by the person's choice
             problems += said

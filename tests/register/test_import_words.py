@@ -144,3 +144,13 @@ async def test_a_row_whose_own_phone_is_not_the_register_s_says_so_masked_and_is
         assert said and "电话" in said[0] and "可能不止一个人" not in said[0], said
         assert other[:3] + "****9999" in said[0] and someone["phone"][:3] + "****" + someone["phone"][-4:] in said[0]
         assert stat(page.text, "pv-to-fix") == 0 and 'data-testid="set-aside"' in page.text
+
+
+async def test_a_name_registered_at_another_door_says_where_not_that_it_could_be_more_than_one_person(app):
+    # imp1.xlsx of the stranger's walk: 张国强 at 14-1-101 with his ID number read "add the door or the ID number".
+    data = "姓名,住址,身份证号,兴趣爱好\n侯秀兰,2-1-101,140106195001010425,下棋\n".encode()
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, data, name="台账.csv")
+        said = [p for p in problems(page.text) if "侯秀兰" in p]
+        assert said and "可能不止一个人" not in said[0] and "别的门牌（2-2-1202）" in said[0], said
