@@ -69,6 +69,7 @@ async def test_the_register_s_own_export_imports_back_with_nothing_to_change(app
 async def test_an_export_edited_in_one_cell_changes_just_that(app):
     async with browser(app) as client:
         await log_in(client, WORKER)
+        assert 'data-testid="export-comes-back"' in (await client.get("/register/import")).text  # said there
         rows = sheet_of((await client.get("/register/export.xlsx")).content)
         header = rows[0]
         hou = next(r for r in rows if r[0] == "侯秀兰")
