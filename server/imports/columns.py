@@ -13,7 +13,7 @@ from server.imports.normalize import text
 
 FIELDS = ("name", "sex", "id_number", "phone", "building", "unit", "room", "address", "birth_date", "relation")
 
-CONTACTS = 2  # emergency contacts a register row may carry (紧急联系人1, 紧急联系人2)
+CONTACTS = 5  # emergency contacts a register row may carry (紧急联系人1 ... 5): as many as a profile holds
 CONTACT_PARTS = ("name", "relation", "phone", "lives")
 CONTACT_FIELDS = tuple(f"contact{n}_{part}" for n in range(1, CONTACTS + 1) for part in CONTACT_PARTS)
 REGISTER_FIELDS = (
@@ -34,7 +34,9 @@ ALL_FIELDS = tuple(dict.fromkeys((*FIELDS, *REGISTER_FIELDS)))
 # Header text (normalised by header_key) -> field, or "contact_<part>" for a contact's column (numbered by detect).
 # Exact names first; see _CONTAINS for longer headers.
 ALIASES: dict[str, str] = {
-    **dict.fromkeys(["姓名", "名字", "居民姓名", "人员姓名", "受检人", "受检人姓名", "被检测人", "name"], "name"),
+    **dict.fromkeys(
+        ["姓名", "名字", "居民姓名", "人员姓名", "受检人", "受检人姓名", "被检测人", "name", "fullname"], "name"
+    ),
     **dict.fromkeys(["性别", "sex", "gender"], "sex"),
     # 一号专线: the register's own mark of who is answered first
     **dict.fromkeys(["一号专线", "是否一号专线", "重点关注", "是否重点关注", "重点对象", "priority"], "priority"),
@@ -88,7 +90,9 @@ ALIASES: dict[str, str] = {
             "自理情况",
             "能否自理",
             "是否能自理",
+            "行动",  # the register's own export (its column is 行动; a stranger's walk of issue 16)
             "mobility",
+            "walking",
         ],
         "mobility",
     ),
@@ -111,10 +115,15 @@ ALIASES: dict[str, str] = {
         "conditions",
     ),
     **dict.fromkeys(
-        ["常用药", "常用药品", "常用药物", "用药", "用药情况", "服用药物", "长期用药", "medicines"], "medicines"
+        ["常用药", "常用药品", "常用药物", "用药", "用药情况", "服用药物", "长期用药", "medicines", "regularmedicines"],
+        "medicines",
     ),
     **dict.fromkeys(["兴趣爱好", "爱好", "兴趣", "爱好特长", "特长", "interests"], "interests"),
-    **dict.fromkeys(["方便联系时间", "联系时间", "方便通话时间", "最佳联系时间", "方便时间"], "best_time"),
+    # 方便接电话的时间 is the register's own: before, its 电话 made it a phone column.
+    **dict.fromkeys(
+        ["方便联系时间", "联系时间", "方便通话时间", "最佳联系时间", "方便时间", "方便接电话的时间", "besttimetocall"],
+        "best_time",
+    ),
     **dict.fromkeys(["备注", "备注说明", "其他情况", "说明", "notes", "remark", "remarks"], "notes"),
     **dict.fromkeys(
         [
@@ -129,11 +138,21 @@ ALIASES: dict[str, str] = {
             "家属",
             "家属姓名",
             "子女姓名",
+            "contactname",  # the import's own names for contacts' fields, which the export writes too
         ],
         "contact_name",
     ),
     **dict.fromkeys(
-        ["紧急联系人关系", "与紧急联系人关系", "与老人关系", "联系人关系", "与联系人关系", "与本人关系", "亲属关系"],
+        [
+            "紧急联系人关系",
+            "与紧急联系人关系",
+            "与老人关系",
+            "联系人关系",
+            "与联系人关系",
+            "与本人关系",
+            "亲属关系",
+            "contactrelation",
+        ],
         "contact_relation",
     ),
     **dict.fromkeys(
@@ -155,11 +174,22 @@ ALIASES: dict[str, str] = {
             "家属联系电话",
             "子女电话",
             "子女联系电话",
+            "contactphone",
         ],
         "contact_phone",
     ),
     **dict.fromkeys(
-        ["紧急联系人住址", "紧急联系人地址", "联系人住址", "联系人地址", "联系人居住地", "亲属住址"], "contact_lives"
+        [
+            "紧急联系人住址",
+            "紧急联系人地址",
+            "紧急联系人住在哪里",
+            "联系人住址",
+            "联系人地址",
+            "联系人居住地",
+            "亲属住址",
+            "contactwheretheylive",
+        ],
+        "contact_lives",
     ),
 }
 # A header that contains one of these (longest first) is that field: "联系电话(手机)", "身份证号(后6位)".
@@ -169,6 +199,7 @@ _CONTAINS = sorted(
 )
 _NOISE = re.compile(r"[\s*:：#]|[(（\[【].*?[)）\]】]")
 _DIGITS = re.compile(r"\d+")
+_CONTACT_NUMBER = re.compile(r"^contact\d+_")
 # A person field in the column right after a contact's is the contact's: 紧急联系人 | 关系 | 联系电话 | 住址.
 _CONTACT_NEIGHBOURS = {"phone": "phone", "relation": "relation", "address": "lives"}
 
@@ -242,8 +273,10 @@ def detect(headers: list[str], fields: tuple[str, ...] = FIELDS) -> dict[int, st
 
 
 def score(cells: list[str]) -> int:
-    """How much a row looks like a header row: the number of different fields its cells name."""
-    return len(set(detect(cells, ALL_FIELDS).values()))
+    """How much a row looks like a header row: the number of different fields its cells name. A contact's part
+    counts once whichever contact it is: a merged 紧急联系人 over three columns names one field, not three contacts'
+    names, and must not outscore the row under it (姓名 | 关系 | 电话)."""
+    return len({_CONTACT_NUMBER.sub("contact_", field) for field in detect(cells, ALL_FIELDS).values()})
 
 
 def apply_choices(headers: list[str], choices: dict[int, str], fields: tuple[str, ...] = FIELDS) -> dict[int, str]:

@@ -43,6 +43,21 @@ def mask_phone(phone: str | None) -> str | None:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
 
 
+def mask_id_number(number: str | None) -> str:
+    """140106********0042: the area and the last four, as a list masks it and as phones are masked (never the
+    birth date in the middle); a number already masked or partial is shown as it was given."""
+    if not number:
+        return ""
+    number = number.upper()
+    if "*" in number:
+        head, _, tail = number.partition("*")
+        tail = tail.lstrip("*")
+        return head + "*" * max(18 - len(head) - len(tail), 4) + tail
+    if len(number) < 10:
+        return number  # the last 4 or 6 a list gives: not the whole number
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
 def _placeholders(values) -> str:
     return ", ".join("{}" for _ in values)
 

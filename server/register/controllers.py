@@ -285,9 +285,29 @@ def _export_title(request: Request, column: str) -> str:
         "medicines": translate(request, "Regular medicines"),
         "interests": translate(request, "Interests"),
         "best_time": translate(request, "Best time to call"),
-        "contacts": translate(request, "Emergency contacts"),
         "notes": translate(request, "Notes"),
     }[column]
+
+
+def _export_titles(request: Request, column: str, groups: int) -> list[str]:
+    """A column's header; a contact's columns are named as the import names them (紧急联系人1：姓名 ...)."""
+    if column != "contacts":
+        return [_export_title(request, column)]
+    parts = {
+        "name": "Contact %(n)s: name",
+        "relation": "Contact %(n)s: relation",
+        "phone": "Contact %(n)s: phone",
+        "lives": "Contact %(n)s: where they live",
+    }
+    return [translate(request, parts[part], n=n) for n in range(1, groups + 1) for part in services.CONTACT_PARTS]
+
+
+def _export_cells(request: Request, column: str, value, groups: int) -> list:
+    if column != "contacts":
+        return [_export_cell(request, column, value)]
+    blank = dict.fromkeys(services.CONTACT_PARTS, "")
+    padded = [*value, *[blank] * (groups - len(value))]
+    return [c[part] for c in padded for part in services.CONTACT_PARTS]
 
 
 def _export_cell(request: Request, column: str, value):
@@ -320,8 +340,13 @@ class RegisterAdminController(Controller):
         if rows is None:
             raise PermissionDeniedException("unmasked exports are for admins")
         title = translate(request, "Register of elderly residents")
-        table = [[_export_title(request, c) for c in services.EXPORT_COLUMNS]]
-        table += [[_export_cell(request, c, row[c]) for c in services.EXPORT_COLUMNS] for row in rows]
+        # As many groups of contact columns as a person here has, and at least two: room to add one.
+        groups = max(2, *(len(row["contacts"]) for row in rows)) if rows else 2
+        table = [[title for c in services.EXPORT_COLUMNS for title in _export_titles(request, c, groups)]]
+        table += [
+            [cell for c in services.EXPORT_COLUMNS for cell in _export_cells(request, c, row[c], groups)]
+            for row in rows
+        ]
         return downloads.attachment(downloads.xlsx([(title, table)]), f"{title}.xlsx")
 
     @get("/audit")

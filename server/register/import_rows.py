@@ -7,6 +7,7 @@ from datetime import date
 
 from server.imports.columns import CONTACTS
 from server.imports.normalize import date_parts, name_key, text
+from server.places.services import mask_phone
 from server.register import services
 
 TEXTS = ("conditions", "medicines", "interests", "best_time", "notes")
@@ -25,8 +26,8 @@ _LIVING = (
 )
 _MOBILITY = (
     (("卧床", "瘫", "不能自理", "失能", "不能行走", "bedridden"), "bedridden"),
-    (("不便", "困难", "不好", "拐", "轮椅", "半自理", "部分自理", "搀扶", "差", "limited"), "limited"),
-    (("良好", "正常", "自理", "自如", "灵活", "便利", "好", "健康", "能走", "一般", "good"), "good"),
+    (("不便", "困难", "不好", "拐", "轮椅", "半自理", "部分自理", "搀扶", "差", "limited", "difficulty"), "limited"),
+    (("良好", "正常", "自理", "自如", "灵活", "便利", "好", "健康", "能走", "一般", "good", "well"), "good"),
 )
 
 
@@ -72,12 +73,36 @@ def mobility_of(value: str, header: str = "") -> str:
     raise Unreadable(value)
 
 
+def _known_contact(name: str, masked: str, known: list[dict], taken: set[str]) -> dict | None:
+    """The person's contact a masked number (139****5678) stands for, as the edit form reads it (decision 0023):
+    the one of that name whose number masks so, else the only one whose number masks so; None for none (then the
+    row has a problem: the hidden digits cannot be known). A blank number of a contact the person has by that name
+    stands for its number too: a blank cell changes nothing."""
+    masked = services.normalize_digits(masked)
+    free = [c for c in known if str(c["id"]) not in taken]
+    if not masked and name.strip():
+        named = [c for c in free if name_key(c["name"]) == name_key(name)]
+        return named[0] if len(named) == 1 else None
+    if "*" not in masked:
+        return None
+    fits = [c for c in free if mask_phone(c["phone"]) == masked]
+    named = [c for c in fits if name_key(c["name"]) == name_key(name)]
+    chosen = named if named else fits
+    return chosen[0] if len(chosen) == 1 else None
+
+
 def read_row(
-    values: dict[str, str], headers: dict[str, str], registered_birth: date | None, today: date
-) -> tuple[dict, date | None, list[dict], list[tuple[str, str]]]:
-    """The profile columns a row gives, its birth date, its contacts (cleaned), and its problems as (kind, other):
-    the same rules as the edit form, so a file cannot store what a person could not type."""
-    codes: list[tuple[str, str]] = []
+    values: dict[str, str],
+    headers: dict[str, str],
+    registered_birth: date | None,
+    today: date,
+    known_contacts: list[dict] | None = None,
+) -> tuple[dict, date | None, list[dict], list[tuple[str, ...]]]:
+    """The profile columns a row gives, its birth date, its contacts (cleaned), and its problems as (kind, other)
+    or (kind, other, known): the same rules as the edit form, so a file cannot store what a person could not type.
+    `known_contacts` (with their ids and whole numbers) are the person's: a masked number of one of them keeps its
+    number, as on the edit form; the contact returned then carries that contact's id."""
+    codes: list[tuple[str, ...]] = []
     given: dict = {}
     for name, read in (("living", living_of), ("mobility", mobility_of)):
         if values.get(name):
@@ -111,32 +136,50 @@ def read_row(
                 birth_text = date(*parts).isoformat()
             except ValueError:
                 codes.append(("impossible_birth", values["birth_date"][:32]))
+    blocks, taken = [], set()
+    for n in range(1, CONTACTS + 1):
+        block = services.ContactForm(**{key: values.get(f"contact{n}_{key}", "") for key in CONTACT_KEYS})
+        same = _known_contact(block.name, block.phone, known_contacts or [], taken)
+        if same is not None:
+            block.id, block.phone = str(same["id"]), mask_phone(same["phone"]) or ""
+            taken.add(block.id)
+        blocks.append(block)
     form = services.ProfileForm(
         birth_date=birth_text,
         living=given.get("living", "family"),
         mobility=given.get("mobility", "good"),
         **{name: given.get(name, "") for name in TEXTS},
-        contacts=[
-            services.ContactForm(**{key: values.get(f"contact{n}_{key}", "") for key in CONTACT_KEYS})
-            for n in range(1, CONTACTS + 1)
-        ],
+        contacts=blocks,
     )
-    errors, birth, contacts = services.validate_profile(form, today)
+    stored = {str(c["id"]): c["phone"] for c in known_contacts or []}
+    errors, birth, contacts = services.validate_profile(form, today, stored)
     for key, code in errors.items():
         # contacts.0.phone is the first contact's: said as "contact 1"
-        codes.append((code, str(int(key.split(".")[1]) + 1) if key.startswith("contacts.") else key))
+        if code == "masked_edited":  # a masked number none of the person's contacts has: said with the number
+            n = int(key.split(".")[1])
+            codes.append(("masked_unknown", str(n + 1), services.normalize_digits(blocks[n].phone)[:20]))
+        else:
+            codes.append((code, str(int(key.split(".")[1]) + 1) if key.startswith("contacts.") else key))
     return given, birth, contacts, codes
 
 
 def merge_contacts(current: list[dict], given: list[dict]) -> list[dict]:
-    """An import adds contacts and updates those of the same name; it never deletes one added by hand."""
+    """An import adds contacts and updates those of the same name, or the one its masked number stands for (the
+    contact given then carries its id, and may rename it); it never deletes one added by hand. A blank cell keeps
+    what the contact has."""
     merged = [dict(contact) for contact in current]
     for contact in given:
-        same = next((c for c in merged if name_key(c["name"]) == name_key(contact["name"])), None)
-        if same is None:
-            merged.append(dict(contact))
+        if "id" in contact:
+            same = next((c for c in merged if c.get("id") == contact["id"]), None)
         else:
-            same.update({key: value for key, value in contact.items() if value and key != "name"})
+            same = next((c for c in merged if name_key(c["name"]) == name_key(contact["name"])), None)
+        if same is None:
+            merged.append({key: value for key, value in contact.items() if key != "id"})
+        else:
+            renames = "id" in contact and name_key(contact["name"]) != name_key(same["name"])
+            same.update(
+                {key: value for key, value in contact.items() if value and key != "id" and (key != "name" or renames)}
+            )
     return merged
 
 

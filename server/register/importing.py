@@ -9,6 +9,7 @@ everything again inside one write transaction and writes every row or none. Know
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -19,9 +20,9 @@ from server.audit.services import record_read
 from server.db import insert_in_chunks, write_transaction
 from server.imports import columns, matching
 from server.imports import draft as drafts
-from server.imports.normalize import name_key, text
+from server.imports.normalize import id_matches, phone_matches, text
 from server.offload import in_thread
-from server.places.services import mask_phone
+from server.places.services import mask_id_number, mask_phone
 from server.places.tables import Resident
 from server.register import import_rows, services
 from server.register.tables import Contact, ElderProfile
@@ -29,7 +30,7 @@ from server.register.tables import Contact, ElderProfile
 FIELDS = columns.REGISTER_FIELDS
 PROFILE_COLUMNS = ("living", "mobility", *import_rows.TEXTS, "priority", "in_round")
 # Rows that are for a person to look at but do not stop the saving.
-NOT_BLOCKING = {"duplicate", "not_living", "birth_partial"}
+NOT_BLOCKING = {"duplicate", "not_living", "birth_partial", "alone_with_others"}
 CHUNK = 1000  # ids per IN (...): far below both databases' limits on bound parameters
 
 
@@ -48,7 +49,8 @@ class RowProblem(msgspec.Struct, kw_only=True):
 
 class Change(msgspec.Struct, kw_only=True):
     """A field a row changes, as the preview says it: "居住情况: 与家人同住 -> 独居". Values as stored (codes,
-    "yes"/"no", ISO dates; contacts as names with masked numbers); "" for nothing yet."""
+    "yes"/"no", ISO dates; contacts as names with masked numbers); "" for nothing yet. A contact added is the field
+    "contact_added": `new` the contact, `old` the names of those kept beside it."""
 
     field: str
     old: str
@@ -84,6 +86,15 @@ class Preview(msgspec.Struct, kw_only=True):
     blocking: list[str]  # codes about the whole file: no_identifying_column, no_rows
 
     @property
+    def rows_to_fix(self) -> int:
+        """Rows with a problem to fix first (a row may have two: it is one row to fix)."""
+        return len({p.line for p in self.problems if p.blocking})
+
+    @property
+    def rows_to_look_at(self) -> int:
+        return len({p.line for p in self.problems})
+
+    @property
     def can_save(self) -> bool:
         return not self.blocking and not any(p.blocking for p in self.problems) and bool(self.created + self.updated)
 
@@ -113,6 +124,7 @@ class ImportRefused(Exception):
 class Person:
     id: uuid.UUID
     name: str
+    household: uuid.UUID
     door: str
     building_number: int
     phone: str | None
@@ -130,6 +142,7 @@ async def load_people(scope: Scope) -> list[Person]:
     query = Resident.select(
         Resident.id,
         Resident.name,
+        Resident.household,
         Resident.household.door.as_alias("door"),
         Resident.household.building.number.as_alias("building_number"),
         Resident.phone,
@@ -145,7 +158,7 @@ async def load_people(scope: Scope) -> list[Person]:
         if profile["resident"] in people:
             people[profile["resident"]].profile = profile
     for contact in (
-        await Contact.select(Contact.profile, Contact.name, Contact.relation, Contact.phone, Contact.lives)
+        await Contact.select(Contact.id, Contact.profile, Contact.name, Contact.relation, Contact.phone, Contact.lives)
         .where(Contact.profile.community == scope.community_id)
         .order_by(Contact.position)
     ):
@@ -199,6 +212,11 @@ def _evaluate(
     mapping = drafts.mapping_for(draft, choices, FIELDS)
     headers = {mapping[i]: draft.headers[i] for i in mapping}
     cells = [_blank_placeholders(column) for column in draft.columns]
+    # Who else lives at each door: a row saying 独居 of someone whose door holds others is said (issue 16).
+    living_at: dict[uuid.UUID, list[Person]] = {}
+    for person in people:
+        if person.status == "living":
+            living_at.setdefault(person.household, []).append(person)
     problems = [
         RowProblem(line=line, kind="duplicate", other=str(first), blocking=False) for line, first in draft.duplicates
     ]
@@ -219,18 +237,38 @@ def _evaluate(
             result = others[position]
             if result.status == matching.UNKNOWN:
                 unknown += 1
+            differs = [] if said else _differs_from_register(f, result, people)
+            if differs:  # the person at the door, but the row's ID number or phone is not theirs: set aside
+                problems += differs
+                set_aside += 1
+                continue
             if not said:  # a row that cannot be read says so; else why it matched nobody
                 kind = "cannot_identify" if result.status == matching.INCOMPLETE else result.status
+                # The name at another door: where the register has it, so that the worker sees which is right.
+                elsewhere = (
+                    sorted({people[i].door for i in result.candidates}) if result.reason == "door_differs" else []
+                )
                 said.append(
-                    RowProblem(line=f.line, kind=kind, name=f.name, door=f.door or f.door_text, other=result.reason)
+                    RowProblem(
+                        line=f.line,
+                        kind=kind,
+                        name=f.name,
+                        door=f.door or f.door_text,
+                        other=result.reason,
+                        known="、".join(elsewhere[:3]) + ("…" if len(elsewhere) > 3 else ""),
+                    )
                 )
                 said[-1].blocking = not (kind == "unknown" and skip_unknown)  # left out by the person's choice
             problems += said
             continue
         person = people[residents[position]]
         values = {field: text(cells[i][position]) for i, field in mapping.items()}
-        plan, codes = _plan(person, f.line, values, headers, today)
-        said += [RowProblem(line=f.line, kind=k, name=person.name, door=person.door, other=o) for k, o in codes]
+        housemates = [p.name for p in living_at.get(person.household, []) if p.id != person.id]
+        plan, codes = _plan(person, f.line, values, headers, today, housemates)
+        said += [
+            RowProblem(line=f.line, kind=c[0], name=person.name, door=person.door, other=c[1], known=_known(c))
+            for c in codes
+        ]
         if person.status != "living":
             said.append(RowProblem(line=f.line, kind="not_living", name=person.name, door=person.door))
         for problem in said:
@@ -243,6 +281,8 @@ def _evaluate(
         ]
         for problem in contradicted:
             problem.set_aside = not any(p.blocking for p in said)  # a row to fix first is fixed first
+        if contradicted:  # a row not applied: what it would have said of the door is noise
+            said = [p for p in said if p.kind != "alone_with_others"]
         problems += said + contradicted
         if any(problem.blocking for problem in said):  # a row to fix is counted there, not as saved
             continue
@@ -254,14 +294,68 @@ def _evaluate(
     return Evaluation(draft, mapping, problems, plans, unknown, skip_unknown, blocking, set_aside)
 
 
+def _known(code: tuple[str, ...]) -> str:
+    return code[2] if len(code) > 2 else ""
+
+
+def _differs_from_register(f: drafts.Fields, result: matching.Match, people: list[Person]) -> list[RowProblem]:
+    """A row whose name and door are one registered person's, but whose ID number (or phone) is not theirs: said
+    as that, with both numbers masked, not as "could be more than one person" (a stranger's walk of issue 16). Such
+    a row is set aside as a contradiction is (decision 0023): the worker checks which number is right."""
+    if result.status != matching.AMBIGUOUS or result.reason != "details_differ" or len(result.candidates) != 1:
+        return []
+    person = people[result.candidates[0]]
+    said = []
+    if f.id_number and person.id_number and not id_matches(f.id_number, person.id_number):
+        said.append(("id_differs", mask_id_number(f.id_number), mask_id_number(person.id_number)))
+    if f.phone and person.phone and not phone_matches(f.phone, person.phone):
+        said.append(("phone_differs", mask_phone(f.phone) or "", mask_phone(person.phone) or ""))
+    return [
+        RowProblem(
+            line=f.line,
+            kind=kind,
+            name=person.name,
+            door=person.door,
+            other=row,
+            known=known,
+            blocking=False,
+            set_aside=True,
+        )
+        for kind, row, known in said
+    ]
+
+
 def _plan(
-    person: Person, line: int, values: dict[str, str], headers: dict[str, str], today: date
-) -> tuple[Plan, list[tuple[str, str]]]:
+    person: Person,
+    line: int,
+    values: dict[str, str],
+    headers: dict[str, str],
+    today: date,
+    housemates: Sequence[str] = (),
+) -> tuple[Plan, list[tuple[str, ...]]]:
     """What the row makes of the person's profile, and the problems (kind, other) it has."""
-    given, birth, contacts, codes = import_rows.read_row(values, headers, person.birth_date, today)
+    given, birth, contacts, codes = import_rows.read_row(values, headers, person.birth_date, today, person.contacts)
+    if given.get("living") == "alone" and housemates:
+        # Not refused: someone may have moved out without the register knowing; but said, with who is there.
+        names = "、".join(housemates[:3]) + ("…" if len(housemates) > 3 else "")
+        codes.append(("alone_with_others", str(len(housemates)), names))
     current = person.profile
+    if current is not None:
+        # What the file says as the register already says it changes nothing: a text as the file reads it (one
+        # line, NFKC), 一号专线 as the rule gives it (not then "set by hand"). The register's own export comes
+        # back with nothing to change (issue 16).
+        for name in import_rows.TEXTS:
+            if name in given and given[name] == text(current[name]):
+                del given[name]
     after = {name: current[name] for name in PROFILE_COLUMNS} if current else dict(import_rows.DEFAULTS)
     after.update(given)
+    if (
+        "priority" in given
+        and current is not None
+        and not current["priority_set_by_hand"]
+        and given["priority"] == services.auto_priority(after["living"], after["mobility"])
+    ):
+        del given["priority"]
     by_hand = "priority" in given or bool(current and current["priority_set_by_hand"])
     if not by_hand:
         after["priority"] = services.auto_priority(after["living"], after["mobility"])
@@ -309,13 +403,19 @@ def _diffs(plan: Plan) -> list[Change]:
     current, person = plan.person.profile, plan.person
     out = []
     for name in plan.changes:
-        if name == "contacts":  # an import adds contacts or updates one of the same name, never removes one
+        if name == "contacts":
+            # An import adds contacts or updates one it names (or whose masked number it gives), never removes one:
+            # a contact added is said as added, with those kept (a stranger read "紧急联系人：— → 陈小兵" as the
+            # first contact replaced); one changed as old -> new.
             for contact in plan.contacts or []:
                 if contact in person.contacts:
                     continue
-                was = next((c for c in person.contacts if name_key(c["name"]) == name_key(contact["name"])), None)
-                old = _contacts_said([was]) if was else ""
-                out.append(Change(field=name, old=old, new=_contacts_said([contact])))
+                was = next((c for c in person.contacts if "id" in contact and c["id"] == contact["id"]), None)
+                if was is None:
+                    kept = "、".join(c["name"] for c in person.contacts)
+                    out.append(Change(field="contact_added", old=kept, new=_contacts_said([contact])))
+                else:
+                    out.append(Change(field=name, old=_contacts_said([was]), new=_contacts_said([contact])))
         elif name == "birth_date":
             out.append(Change(field=name, old=_said(person.birth_date), new=_said(plan.birth)))
         else:

@@ -437,9 +437,10 @@ EXPORT_COLUMNS = (
     "medicines",
     "interests",
     "best_time",
-    "contacts",
+    "contacts",  # a group of columns per contact, as the import reads them (name, relation, phone, where they live)
     "notes",
 )
+CONTACT_PARTS = ("name", "relation", "phone", "lives")
 
 
 async def export_rows(
@@ -459,10 +460,16 @@ async def export_rows(
         ElderProfile.resident.household.building.grid.as_alias("grid"),
     ).where(ElderProfile.community == scope.community_id)
     profiles = [p for p in profiles if scope.allows_grid(p["grid"])]
-    contacts: dict[uuid.UUID, list[str]] = {}
-    for c in await Contact.select().where(Contact.profile.is_in([p["id"] for p in profiles] or [uuid.UUID(int=0)])):
+    # Each contact in the import's own columns, its number masked: imported back, a masked number of a contact the
+    # person has keeps the number (decision 0023), so the export comes back changing nothing (issue 16).
+    contacts: dict[uuid.UUID, list[dict]] = {}
+    for c in (
+        await Contact.select()
+        .where(Contact.profile.is_in([p["id"] for p in profiles] or [uuid.UUID(int=0)]))
+        .order_by(Contact.position)
+    ):
         phone = c["phone"] if unmasked else mask_phone(c["phone"])
-        contacts.setdefault(c["profile"], []).append(f"{c['name']}（{c['relation']}）{phone}")
+        contacts.setdefault(c["profile"], []).append({**{k: c[k] for k in CONTACT_PARTS}, "phone": phone or ""})
     await record_read(user, "register.export_unmasked" if unmasked else "register.export", "register", "all", address)
     rows = [
         {
@@ -479,7 +486,7 @@ async def export_rows(
             "medicines": p["medicines"],
             "interests": p["interests"],
             "best_time": p["best_time"],
-            "contacts": "；".join(contacts.get(p["id"], [])),
+            "contacts": contacts.get(p["id"], []),
             "notes": p["notes"],
         }
         for p in profiles

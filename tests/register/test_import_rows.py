@@ -95,3 +95,36 @@ def test_contacts_are_added_or_updated_never_deleted():
         ("王芳", "邻居", "13900003333", ""),
     ]
     assert import_rows.same_contacts(there, there) and not import_rows.same_contacts(there, merged)
+
+
+def test_a_masked_number_stands_for_the_person_s_contact_whose_number_masks_so():
+    """As on the edit form (decision 0023): the register's own export writes contacts' numbers masked."""
+    import uuid
+
+    son, niece = uuid.uuid4(), uuid.uuid4()
+    known = [
+        {"id": son, "name": "侯建军", "relation": "儿子", "phone": "13900001111", "lives": ""},
+        {"id": niece, "name": "王芳", "relation": "侄女", "phone": "13700002222", "lives": ""},
+    ]
+    row = {"contact1_name": "侯建军", "contact1_phone": "139****1111", "contact2_name": "王 芳", "contact2_phone": ""}
+    _, _, contacts, found = import_rows.read_row(row, {}, None, TODAY, known)
+    assert found == []  # 王芳 is hers: a blank number keeps hers, as any blank cell changes nothing
+    assert contacts[0] == {"id": son, "name": "侯建军", "relation": "", "phone": "13900001111", "lives": ""}
+    assert contacts[1]["id"] == niece and contacts[1]["phone"] == "13700002222"
+    _, _, _, found = import_rows.read_row({"contact1_name": "陈小兵", "contact1_phone": ""}, {}, None, TODAY, known)
+    assert found == [("contact_unreachable", "1")]  # a new contact still needs a number
+    # Renamed in the file, the number masked: the contact it stands for, renamed; its relation kept.
+    _, _, contacts, found = import_rows.read_row(
+        {"contact1_name": "王小芳", "contact1_phone": "137＊＊＊＊2222"}, {}, None, TODAY, known
+    )
+    assert found == [] and contacts[0]["id"] == niece and contacts[0]["phone"] == "13700002222"
+    merged = import_rows.merge_contacts(known, contacts)
+    assert [(c["name"], c["relation"], c["phone"]) for c in merged] == [
+        ("侯建军", "儿子", "13900001111"),
+        ("王小芳", "侄女", "13700002222"),
+    ]
+    # A masked number none of them has: the hidden digits cannot be known.
+    _, _, _, found = import_rows.read_row(
+        {"contact1_name": "侯建军", "contact1_phone": "139****0000"}, {}, None, TODAY, known
+    )
+    assert found == [("masked_unknown", "1", "139****0000")]
