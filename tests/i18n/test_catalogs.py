@@ -29,7 +29,16 @@ def used_messages() -> set[str]:
 
 def catalog(locale: str):
     with (CATALOG_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as fp:
-        return read_po(fp, locale=locale)
+        # Strict: a merge that loses one msgstr line makes babel's lenient reader pair the next msgid with the
+        # wrong text (a union merge of two branches' appended entries did, and every other check still passed).
+        return read_po(fp, locale=locale, abort_invalid=True)
+
+
+@pytest.mark.parametrize("name", ["messages.pot", "en", "zh_CN"])
+def test_every_catalog_file_is_well_formed(name):
+    path = CATALOG_DIR.parent / name if name.endswith(".pot") else CATALOG_DIR / name / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as fp:
+        read_po(fp, abort_invalid=True)
 
 
 def test_messages_are_found():
