@@ -244,5 +244,13 @@ async def finish(attempt: Attempt, outcome: str) -> None:
     )
 
 
+async def forgive_number(phone: str) -> None:
+    """The wrong passwords counted at a number stop counting (after a password reset): they are kept, marked, for
+    the record."""
+    await LoginAttempt.update({LoginAttempt.outcome: "forgiven"}).where(
+        (LoginAttempt.kind == "login") & (LoginAttempt.phone == phone) & (LoginAttempt.outcome == "failed")
+    )
+
+
 async def purge(older_than: datetime) -> None:
     await LoginAttempt.delete().where(LoginAttempt.at < older_than)

@@ -14,12 +14,16 @@ import hashlib
 import uuid
 from datetime import datetime
 
-from server.accounts.devices import cookie_value, new_token
+from server.accounts.devices import MAX_PER_PHONE, cookie_value, new_token
 from server.accounts.tables import LoginDevice
 
 LOGIN_DEVICE_COOKIE = "gc_signin"
 DEVICE_DAYS = 365  # a grid worker logs in again after months, in the next emergency
-# A shared phone remembers up to 4 accounts (devices.MAX_PER_PHONE), the one logged in to longest ago forgotten first.
+# A shared phone remembers up to MAX_PER_PHONE accounts, the one logged in to longest ago forgotten first (its row
+# too: a row no cookie names only fills the table). An account keeps its MAX_PER_ACCOUNT newest phones: a worker has a
+# phone or two, and someone logging in from fresh browsers again and again must not grow the table without end.
+MAX_PER_ACCOUNT = 8
+__all__ = ["LOGIN_DEVICE_COOKIE", "MAX_PER_ACCOUNT", "MAX_PER_PHONE", "forget", "known_for", "purge", "remember"]
 
 
 def _hash(token: str) -> str:
@@ -58,7 +62,24 @@ async def remember(user_id: uuid.UUID, tokens: list[str], now: datetime) -> str:
     else:
         token = new_token()
         await LoginDevice(token_hash=_hash(token), user=user_id, created_at=now, used_at=now).save()
-    return cookie_value(tokens, token)
+        kept = (
+            await LoginDevice.select(LoginDevice.id)
+            .where(LoginDevice.user == user_id)
+            .order_by(LoginDevice.used_at, ascending=False)
+        )
+        if len(kept) > MAX_PER_ACCOUNT:
+            await LoginDevice.delete().where(LoginDevice.id.is_in([row["id"] for row in kept[MAX_PER_ACCOUNT:]]))
+    value = cookie_value(tokens, token)
+    dropped = [_hash(old) for old in tokens if old not in value.split(".")]
+    if dropped:  # the shared phone's oldest account, no longer in its cookie
+        await LoginDevice.delete().where(LoginDevice.token_hash.is_in(dropped))
+    return value
+
+
+async def forget(user_id: uuid.UUID) -> None:
+    """A new password or a deactivation: the phones that logged in before are strangers again (a lost or stolen
+    one among them must not keep tries of its own)."""
+    await LoginDevice.delete().where(LoginDevice.user == user_id)
 
 
 async def purge(unused_since: datetime) -> None:

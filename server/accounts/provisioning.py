@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from piccolo.engine.postgres import PostgresEngine
 
+from server.accounts import attempts, login_devices
 from server.accounts.passwords import hash_password
 from server.accounts.services import end_sessions, normalize_phone, sessions_changed
 from server.accounts.tables import GridCover, User
@@ -179,6 +180,11 @@ async def reset_password(phone: str, community_id: uuid.UUID | None = None) -> M
             raise ProvisioningError("deactivated", f"{phone} was deactivated: add-user makes their account again")
         await User.update({User.password_hash: hash_password(password)}).where(User.id == row["id"])
         await end_sessions([row["id"]])  # in every process, from the next request on
+        # The reset is how an admin lets in a worker whose number strangers keep locked or whose phone was lost:
+        # the number's count starts again (the new password is random and long), and the phones it knew are
+        # strangers again (docs/decisions/0026).
+        await login_devices.forget(row["id"])
+        await attempts.forgive_number(normalize_phone(phone))
     return Made(user_id=row["id"], phone=normalize_phone(phone), password=password)
 
 
@@ -197,6 +203,7 @@ async def deactivate_user(phone: str, community_id: uuid.UUID | None = None) -> 
                 raise ProvisioningError("last_admin", "the community's last admin is not deactivated")
         await User.update({User.is_active: False, User.grid: None, User.password_hash: ""}).where(User.id == row["id"])
         await GridCover.delete().where(GridCover.user == row["id"])
+        await login_devices.forget(row["id"])
         await end_sessions([row["id"]])  # in the same transaction: the grid and covers go with the sessions
     return row["name"]
 

@@ -51,7 +51,8 @@ class LoginAttempt(Table):
     at = Timestamptz(index=True)
     succeeded = Boolean(default=False)
     kind = Varchar(length=8, default="login")  # login / join
-    # pending (being checked) / succeeded / failed (counted) / limited (refused by the limit: not counted)
+    # pending (being checked) / succeeded / failed (counted) / limited (refused by the limit: not counted) /
+    # forgiven (a wrong password counted no longer: the account's password was reset since)
     outcome = Varchar(length=16, default="failed")
     # What proved the client was someone known (a phone that logged in to this account before, a guest's join
     # cookie, a session): such attempts count against that proof's own limit, not the address's (attempts.py).

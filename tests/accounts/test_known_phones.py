@@ -152,3 +152,50 @@ async def test_a_known_phone_giving_wrong_passwords_is_limited_itself_then_gets_
         assert wait == limits.login_window_minutes - limits.login_max_failures_per_device  # when the oldest goes
         clock.advance(wait)
         assert (await log_in(hers, phone, PASSWORD)).status_code == 303
+
+
+async def test_a_password_reset_lets_her_in_on_a_new_phone_and_forgets_the_phones_she_had(app, limits, clock):
+    """A stranger's review: strangers kept a worker's number locked, and neither the CLI's reset nor the admin's
+    生成新密码 let her in on the new phone she was given; the stolen phone kept its own tries."""
+    from server.accounts.provisioning import reset_password
+
+    phone = await worker()
+    async with phone_at(app, nat()) as stolen:
+        assert (await log_in(stolen, phone, PASSWORD)).status_code == 303
+        for _ in range(5):
+            async with phone_at(app, nat()) as stranger:
+                assert (await log_in(stranger, phone, "guess")).status_code == 401
+        made = await reset_password(phone)
+        assert not await LoginDevice.exists().where(LoginDevice.user == made.user_id)
+        async with phone_at(app, nat()) as new_phone:
+            assert (await log_in(new_phone, phone, made.password)).status_code == 303
+        # The stolen phone is a stranger now: its wrong tries count at the number like anyone's.
+        stolen.cookies.delete("gc_session")
+        for _ in range(5):
+            assert (await log_in(stolen, phone, "guess")).status_code == 401
+        answer = await log_in(stolen, phone, made.password)
+        assert answer.status_code == 429 and "这个号码" in login_error(answer.text)
+
+
+async def test_a_shared_phone_remembers_its_newest_accounts_and_an_account_keeps_few_phones(app, limits, clock):
+    """A stranger's review: 40 log-ins on fresh phones left 40 rows for one account, and a fifth account on a shared
+    phone kept a row its cookie no longer named."""
+    from server.accounts import login_devices
+
+    phones = [await worker() for _ in range(5)]
+    async with phone_at(app, nat()) as shared:
+        for phone in phones:
+            assert (await log_in(shared, phone, PASSWORD)).status_code == 303
+            shared.cookies.delete("gc_session")
+        tokens = shared.cookies["gc_signin"].split(".")
+        assert len(tokens) == login_devices.MAX_PER_PHONE
+        assert await login_devices.known_for(tokens, phones[-1])  # the newest account is remembered
+        assert not await login_devices.known_for(tokens, phones[0])  # the oldest is forgotten...
+        first = await User.select(User.id).where(User.phone == phones[0]).first()
+        assert not await LoginDevice.exists().where(LoginDevice.user == first["id"])  # ...and so is its row
+    many = phones[1]
+    for _ in range(login_devices.MAX_PER_ACCOUNT + 3):
+        async with phone_at(app, nat()) as fresh:
+            assert (await log_in(fresh, many, PASSWORD)).status_code == 303
+    user = await User.select(User.id).where(User.phone == many).first()
+    assert await LoginDevice.count().where(LoginDevice.user == user["id"]) == login_devices.MAX_PER_ACCOUNT
