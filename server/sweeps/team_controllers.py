@@ -50,6 +50,30 @@ def _too_many_codes(request: Request, by: str, minutes: int) -> str:
             "Too many wrong codes are being typed on this server right now. Wait %(minutes)s minutes, then try again.",
             minutes=minutes,
         )
+    # Each says which limit held (a stranger's review: a volunteer on another /64 of a /48, who had typed nothing
+    # wrong, read only "too many wrong tries").
+    if by == "address":
+        return translate(
+            request,
+            "Too many wrong codes from this network. Wait %(minutes)s minutes, then try again.",
+            minutes=minutes,
+        )
+    if by == "network":
+        return translate(
+            request,
+            "Too many wrong codes from networks near yours. Wait %(minutes)s minutes, then try again.",
+            minutes=minutes,
+        )
+    if by == "phone":
+        return translate(
+            request,
+            "Too many wrong tries for this phone number. Wait %(minutes)s minutes, then try again.",
+            minutes=minutes,
+        )
+    if by == "device":
+        return translate(
+            request, "Too many wrong tries on this phone. Wait %(minutes)s minutes, then try again.", minutes=minutes
+        )
     return translate(request, "Too many wrong tries. Wait %(minutes)s minutes, then try again.", minutes=minutes)
 
 
