@@ -7,6 +7,7 @@ import pytest
 
 from server.accounts.tables import User
 from server.demo.seed import demo_uuid
+from server.imports.draft import read_rows
 from server.imports.limits import MAX_CELL_CHARS
 from server.imports.reader import ImportProblem, read_table
 from server.text import clean_name, has_letter
@@ -114,3 +115,30 @@ async def test_both_previews_refuse_a_csv_cell_past_excels_limit_naming_it(clien
     for page in (reconcile, register):
         assert "有一格字太多：每格最多 32,767 个字。" in page.text, page.text[:2000]
         assert "b" * 1000 not in page.text  # the cell is not echoed back
+
+
+def test_a_lists_name_is_cut_and_said_too_long_and_one_without_a_letter_is_no_name():
+    long, marks, real = read_rows([2, 3, 4], [["张" + "a" * 1000, "\u0301\u0301", "ณัฐธิดา"]], {0: "name"})
+    assert long.name == "张" + "a" * 31 + "…" and long.problems == ("name_too_long",)
+    assert marks.name == "" and marks.problems == ("cannot_identify",)
+    assert real.name == "ณัฐธิดา" and real.problems == ()
+
+
+async def test_both_previews_say_a_name_is_too_long_without_echoing_it(client):
+    listed = _csv("张" + "c" * 5_000)
+    await log_in(client, "13800000002")
+    reconcile = await client.post(
+        "/reconcile/preview",
+        data={"_csrf_token": client.cookies["gc_csrf"], "building_ids": str(demo_uuid("building", "2"))},
+        files={"file": ("名单.csv", listed, "text/csv")},
+    )
+    await log_in(client, "13800000000")
+    register = await client.post(
+        "/register/import/preview",
+        data={"_csrf_token": client.cookies["gc_csrf"]},
+        files={"file": ("台账.csv", listed, "text/csv")},
+    )
+    for page in (reconcile, register):
+        assert page.status_code == 200, page.text
+        assert "姓名太长：最多 32 个字" in page.text and "c" * 40 not in page.text
+        assert "王小明" in page.text  # the other row is read as ever
