@@ -14,6 +14,8 @@ width, HANGUL FILLER U+3164, BRAILLE PATTERN BLANK U+2800, COMBINING GRAPHEME JO
 three HANGUL FILLERs looked like no name on every page, and is now refused by the field's own "required" check.
 In a single line they are removed at either end too ("\u3164张三" is 张三; a stranger's third review of issue 15).
 Hangul syllables, Uyghur, Tibetan and every other script are letters and keep their text as it is.
+A person's name (clean_name) holds a letter or a digit too: combining marks alone, U+FFFC or a dot beside a filler
+showed as nothing or almost nothing (a stranger's fourth review); a filler inside a name is the space it shows.
 
 Applied at the edge (web/input.py) to every form and JSON body, to every cell of an uploaded list
 (imports/normalize.py), and by services that store a name. NUL is left alone here: the edge refuses it in words, and
@@ -23,6 +25,7 @@ the sync endpoint refuses the one write holding it.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 KEPT = {"\u200c", "\u200d"}  # ZWNJ, ZWJ
 # Unicode's Cf characters (Python 3.11's Unicode 14) but the KEPT two, as ranges: computing them from unicodedata at
@@ -93,9 +96,30 @@ def clean_block(text: str) -> str:
     return "" if is_blank(text) else text
 
 
+# Fillers that stand for a space inside a name: "张\u3164三" looked like "张 三" beside a real 张 三, and sorted and
+# matched as another name. U+115F and U+1160 stay where they begin or complete a conjoining Hangul syllable.
+_NAME_FILLERS = re.compile(
+    "[\u3164\uffa0]|\u115f(?![\u1160-\u11ff\ud7b0-\ud7ff])|(?<![\u1100-\u115f\ua960-\ua97f])\u1160"
+)
+_NOT_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")  # Lo, but they draw nothing
+
+
+def has_letter(text: str) -> bool:
+    """Whether a text holds a letter or a digit of any script (Unicode L* or N*, read after NFKC): a name of
+    combining marks alone, an object replacement character or a dot shows as nothing or almost nothing."""
+    if text.isascii():
+        return any(c.isalnum() for c in text)
+    return any(c.isalnum() and c not in _NOT_LETTERS for c in unicodedata.normalize("NFKC", text))
+
+
 def clean_name(text: str) -> str:
-    """A name as stored: format characters removed, spaces collapsed, no leading or trailing space."""
-    return " ".join(clean_line(text).split())
+    """A person's name as stored: format characters removed, fillers inside made spaces, spaces collapsed, no
+    leading or trailing space; "" (refused by the field's "required" check) when it holds no letter or digit."""
+    name = clean_line(text)
+    if not name.isascii() and _NAME_FILLERS.search(name):
+        name = _NAME_FILLERS.sub(" ", name)
+    name = " ".join(name.split())
+    return name if has_letter(name) else ""
 
 
 # The fields, by their name in forms and JSON bodies, that hold text of several lines: every textarea's name, and a

@@ -37,6 +37,7 @@ from server.imports.normalize import (
 )
 from server.imports.reader import MAX_ROWS, ImportProblem, Table, read_table
 from server.settings import get_settings
+from server.text import has_letter
 
 T = TypeVar("T")
 
@@ -148,9 +149,14 @@ class Column(msgspec.Struct, kw_only=True):
     sample: str = ""
 
 
+def _cut(cell: str, most: int = 40) -> str:
+    """A cell as an example of its column: the first characters of a long one (a 40,000-character name)."""
+    return cell if len(cell) <= most else cell[:most] + "…"
+
+
 def columns_of(draft: Draft, mapping: dict[int, str]) -> list[Column]:
     return [
-        Column(index=i, header=h, field=mapping.get(i), sample=column[0] if column else "")
+        Column(index=i, header=h, field=mapping.get(i), sample=_cut(column[0]) if column else "")
         for i, (h, column) in enumerate(zip(draft.headers, draft.columns, strict=True))
     ]
 
@@ -207,10 +213,24 @@ def _each_once(function: Callable[[str], T], cells: list[str]) -> list[T]:
     return list(map(table.__getitem__, cells))
 
 
+MAX_NAME = 32  # a name as stored (Varchar(32)), as /join and /people take it
+
+
+def _name(cell: str) -> str:
+    """A row's name as matching compares it and a preview shows it: "" without a letter or a digit (combining marks
+    alone, a dot: server/text.py), cut after MAX_NAME characters with an ellipsis (a 40,000-character cell came back
+    whole in the preview) that no registered name holds, so it matches no one and the row says why."""
+    name = name_key(cell)
+    if len(name) > MAX_NAME:
+        return name[:MAX_NAME] + "…"
+    return name if name.isalnum() or has_letter(name) else ""
+
+
 def _problems(name: str, phone: str, raw_phone: str, id_number: str, raw_id: str, unreadable: bool) -> tuple[str, ...]:
     return tuple(
         code
         for code, bad in (
+            ("name_too_long", len(name) > MAX_NAME),
             ("phone_unreadable", not phone and text(raw_phone)),
             ("id_unreadable", not id_number and text(raw_id)),
             ("door_unreadable", unreadable),
@@ -232,7 +252,7 @@ def read_rows(lines: list[int], cells: list[list[str]], mapping: dict[int, str])
         i = index.get(field)
         return empty if i is None else cells[i]
 
-    names = _each_once(name_key, column("name"))
+    names = _each_once(_name, column("name"))
     raw_phones, raw_ids = column("phone"), column("id_number")
     phones, id_numbers = list(map(phone_key, raw_phones)), list(map(id_key, raw_ids))
     if {"building", "unit", "room"} & index.keys():
@@ -245,6 +265,7 @@ def read_rows(lines: list[int], cells: list[list[str]], mapping: dict[int, str])
     no_phone, no_id = set(compress(every, map(not_, phones))), set(compress(every, map(not_, id_numbers)))
     suspects = {i for i in no_phone if raw_phones[i]} | {i for i in no_id if raw_ids[i]}
     suspects.update(compress(every, unreadable))
+    suspects.update(compress(every, map(MAX_NAME.__lt__, map(len, names))))
     suspects.update(no_phone.intersection(no_id, compress(every, map(not_, names))))
     problems: list[tuple[str, ...]] = [()] * len(lines)
     for i in suspects:

@@ -14,7 +14,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from server.imports import columns
-from server.imports.limits import MAX_BYTES, MAX_CELLS, MAX_COLUMNS, MAX_LINE, MAX_ROWS, MAX_TEXT, ImportProblem
+from server.imports.limits import (
+    MAX_BYTES,
+    MAX_CELL_CHARS,
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_LINE,
+    MAX_ROWS,
+    MAX_TEXT,
+    ImportProblem,
+)
 from server.imports.normalize import text
 from server.imports.xlsx import SEP, read_xlsx
 
@@ -178,6 +187,10 @@ def _csv_lines(data: bytes) -> list[str]:
     wide = False  # a row of two or more cells: one column of free text is not a list of people
     try:
         for number, raw in enumerate(csv.reader(source, delimiter=delimiter), start=1):
+            # Excel's own limit a cell, as an .xlsx's cells have it (a 40,000-character name came back whole in
+            # the preview); only a row that long can hold such a cell, so most rows cost no look.
+            if source.row_chars > MAX_CELL_CHARS and max(map(len, raw), default=0) > MAX_CELL_CHARS:
+                raise ImportProblem("cell_too_long", limit=MAX_CELL_CHARS)
             source.row_chars = 0
             line = [text(cell) for cell in raw]
             while line and not line[-1]:

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 
 from server.imports import columns, limits, normalize, reader
 from server.imports.normalize import text
+from server.text import has_letter
 
 # The grid and the living status have no place in the lists people are reconciled against: read here only, by
 # their exact headers (a "网格员电话" column is not the grid).
@@ -265,8 +266,8 @@ def read_people(data: bytes, filename: str) -> tuple[list[_Person], list[Problem
         status_written = text(row.get("status", ""))
         status = _STATUS_OF.get(status_written.lower(), "living" if not status_written else None)
         found = []
-        if not name or len(name) > MAX_NAME:
-            found.append(Problem(line, "no_name", name))
+        if not name or len(name) > MAX_NAME or not has_letter(name):  # a name holds a letter (server/text.py)
+            found.append(Problem(line, "no_name", name[: MAX_NAME + 1]))  # a 40,000-character cell is not echoed
         if door is None:
             found.append(
                 Problem(

@@ -23,6 +23,7 @@ from server.db import write_transaction
 from server.places.services import age_on, mask_phone
 from server.places.tables import Household, Resident
 from server.register.tables import CheckIn, Contact, ElderProfile
+from server.text import clean_name
 
 LIVING = ("alone", "spouse", "family")
 MOBILITY = ("good", "limited", "bedridden")
@@ -334,7 +335,8 @@ def validate_profile(
         typed = normalize_digits(contact.phone)
         if whole is not None and not typed:
             continue  # a stored contact's number cleared: the contact is removed, as the form says
-        if not contact.name.strip():
+        name = clean_name(contact.name)  # a person's name: a letter or a digit at least (server/text.py)
+        if not name:
             errors[f"contacts.{n}.name"] = "contact_name"
         if whole is not None and typed == mask_phone(whole):
             phone = whole  # left as shown: the stored number stays, never sent to the phone whole
@@ -350,7 +352,7 @@ def validate_profile(
         contacts.append(
             {
                 **kept,
-                "name": contact.name.strip()[:32],
+                "name": name[:32],
                 "relation": contact.relation.strip()[:16],
                 "phone": phone or "",
                 "lives": contact.lives.strip()[:64],

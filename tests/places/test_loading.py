@@ -288,9 +288,11 @@ async def test_a_communitys_list_is_cleaned_as_a_form_is():
         "1,1-1-101,王\u202e建华,男\n"
         "1,1-1-102,\u3164\u3164,女\n"  # line 3: HANGUL FILLERs only
         "1,1-1-103,김민준,男\n"  # Hangul syllables are a name
+        "1,1-1-104,\u0301\u0301,女\n"  # line 5: combining marks alone hold no letter (a stranger's fourth review)
     )
     loaded = await load(odd, "清理社区", dry_run=True)
-    assert {(p.line, p.code) for p in loaded.problems} == {(3, "no_name")}
+    assert {(p.line, p.code) for p in loaded.problems} == {(3, "no_name"), (5, "no_name")}
+    odd = odd.replace("1,1-1-104,\u0301\u0301,女\n", "")
     loaded = await load(odd.replace("1,1-1-102,\u3164\u3164,女\n", ""), "清理社区")
     names = {r["name"] for r in await Resident.select(Resident.name).where(Resident.community == loaded.community_id)}
     assert names == {"王建华", "김민준"}

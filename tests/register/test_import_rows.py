@@ -65,6 +65,14 @@ def test_a_row_is_held_to_the_profile_forms_rules():
     assert problems(contact1_name="侯建军", contact1_relation="儿子") == [("contact_unreachable", "1")]
     assert problems(contact2_name="侯建军", contact2_phone="139abc01111") == [("bad_phone", "2")]
     assert problems(contact1_phone="13900001111") == [("contact_name", "1")]
+    # A contact's name is a person's name: combining marks alone are none, a filler inside is a space (issue 15).
+    assert problems(contact1_name="\u0301\u0301", contact1_phone="13900001111") == [("contact_name", "1")]
+    assert (
+        import_rows.read_row(
+            {"contact1_name": "侯\u3164建军", "contact1_phone": "13900001111"}, {}, date(1948, 3, 12), TODAY
+        )[2][0]["name"]
+        == "侯 建军"
+    )
     assert problems(interests="下" * 201) == [("too_long", "interests")]
     given, birth, contacts, found = import_rows.read_row(
         {
