@@ -136,3 +136,20 @@ def test_a_masked_number_stands_for_the_person_s_contact_whose_number_masks_so()
         {"contact1_name": "侯建军", "contact1_phone": "139****0000"}, {}, None, TODAY, known
     )
     assert found == [("masked_unknown", "1", "139****0000")]
+
+
+def test_a_phone_is_a_number_that_can_be_dialled():
+    """The form's rule and the import's: a mobile of 11 digits from 1, or a landline with its area code; "139 0681"
+    was saved as a relative's number and dialled in vain (issue 16, stranger 8b)."""
+    from server.register.services import clean_phone
+
+    for good, digits in (
+        ("139 0000 1111", "13900001111"),
+        ("+86 139-0000-1111", "13900001111"),
+        ("0086 13900001111", "13900001111"),
+        ("０３５１－７６５４３２１", "03517654321"),
+        ("(010) 8765 4321", "01087654321"),
+    ):
+        assert clean_phone(good) == digits, good
+    for bad in ("139 0681", "12", "1390000111", "139000011112", "23900001111", "7654321", "87654321", "035176"):
+        assert clean_phone(bad) is None, bad
