@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from server.register.tables import Contact, ElderProfile
 from tests.conftest import browser, log_in
-from tests.register.test_import import WORKER, confirm, problems, upload
+from tests.register.test_import import WORKER, confirm, problems, stat, upload
+from tests.register.test_import_changes import planned
 from tests.register.test_import_words import building_2
 
 HEADER = (
@@ -34,6 +35,42 @@ def row(person: dict, first: tuple[str, ...], second: tuple[str, ...] = ("", "",
 async def contacts_of(person: dict) -> list[tuple[str, str, str, str]]:
     found = await Contact.select().where(Contact.profile == person["id"]).order_by(Contact.position)
     return [(c["name"], c["relation"], c["phone"], c["lives"]) for c in found]
+
+
+async def test_a_masked_number_of_another_relative_is_a_problem_of_its_row_and_nothing_moves(app):
+    someone = await with_two_contacts()
+    before = await contacts_of(someone)
+    # The nephew's row given the daughter's masked number, and a new number in contact 2.
+    data = row(someone, ("王建军", "侄子", "138****8000", "晋中"), ("王小红", "女儿", "13711112222", ""))
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, (HEADER + data).encode(), name="台账.csv")
+        said = [p for p in problems(page.text) if someone["name"] in p]
+        assert said and "138****8000 是王小红的号码，不是王建军的" in said[0], problems(page.text)
+        assert "完整号码" in said[0], said
+        assert stat(page.text, "pv-to-fix") == 1
+        assert someone["name"] not in planned(page.text)
+        await confirm(client, page.text)
+    assert await contacts_of(someone) == before  # nothing saved: no second 王建军, the daughter where she lives
+
+
+async def test_a_masked_number_keeps_the_number_of_the_contact_of_that_name_and_every_change_is_said(app):
+    someone = await with_two_contacts()
+    # The daughter's own masked number: hers kept; where she lives changes, and a neighbour is added.
+    data = row(someone, ("王小红", "女儿", "138****8000", "晋中"), ("李大妈", "邻居", "13711112222", ""))
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, (HEADER + data).encode(), name="台账.csv")
+        assert problems(page.text) == []
+        said = planned(page.text)[someone["name"]]
+        assert "王小红 女儿 138****8000（本小区） → 王小红 女儿 138****8000（晋中）" in said, said
+        assert "原有的联系人王建军不变" in said and "王建军、王小红" not in said, said  # 王小红 changes: not "kept"
+        assert (await confirm(client, page.text)).status_code in (302, 303)
+    assert await contacts_of(someone) == [
+        ("王建军", "侄子", "13900009504", "晋中"),
+        ("王小红", "女儿", "13800008000", "晋中"),
+        ("李大妈", "邻居", "13711112222", ""),
+    ]
 
 
 async def test_a_number_too_short_to_dial_is_refused_as_the_form_refuses_it(app):
