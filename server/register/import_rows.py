@@ -75,20 +75,27 @@ def mobility_of(value: str, header: str = "") -> str:
 
 def _known_contact(name: str, masked: str, known: list[dict], taken: set[str]) -> dict | None:
     """The person's contact a masked number (139****5678) stands for, as the edit form reads it (decision 0023):
-    the one of that name whose number masks so, else the only one whose number masks so; None for none (then the
-    row has a problem: the hidden digits cannot be known). A blank number of a contact the person has by that name
-    stands for its number too: a blank cell changes nothing."""
+    only the contact of the name the row gives, whose number masks so. A masked number of another contact is not
+    this one's (a stranger saw the daughter's number given to the nephew, issue 16): None, and the row has a
+    problem. A blank number of a contact the person has by that name stands for its number too: a blank cell
+    changes nothing."""
     masked = services.normalize_digits(masked)
     free = [c for c in known if str(c["id"]) not in taken]
-    if not masked and name.strip():
-        named = [c for c in free if name_key(c["name"]) == name_key(name)]
+    named = [c for c in free if name_key(c["name"]) == name_key(name)] if name.strip() else []
+    if not masked:
         return named[0] if len(named) == 1 else None
     if "*" not in masked:
         return None
-    fits = [c for c in free if mask_phone(c["phone"]) == masked]
-    named = [c for c in fits if name_key(c["name"]) == name_key(name)]
-    chosen = named if named else fits
-    return chosen[0] if len(chosen) == 1 else None
+    fits = [c for c in named if mask_phone(c["phone"]) == masked]
+    return fits[0] if fits else None
+
+
+def _owner_of(name: str, masked: str, known: list[dict]) -> str:
+    """The name of the person's other contact whose number masks so ("" for none): said in the row's problem."""
+    masked = services.normalize_digits(masked)
+    return next(
+        (c["name"] for c in known if mask_phone(c["phone"]) == masked and name_key(c["name"]) != name_key(name)), ""
+    )
 
 
 def read_row(
@@ -155,9 +162,15 @@ def read_row(
     errors, birth, contacts = services.validate_profile(form, today, stored)
     for key, code in errors.items():
         # contacts.0.phone is the first contact's: said as "contact 1"
-        if code == "masked_edited":  # a masked number none of the person's contacts has: said with the number
+        if code == "masked_edited":  # a masked number that is not this contact's: said with the number
             n = int(key.split(".")[1])
-            codes.append(("masked_unknown", str(n + 1), services.normalize_digits(blocks[n].phone)[:20]))
+            masked = services.normalize_digits(blocks[n].phone)[:20]
+            owner = _owner_of(blocks[n].name, masked, known_contacts or [])
+            if owner:  # another contact's number: whose it is, and whose the row says
+                said = (masked, owner, " ".join(blocks[n].name.split())[:32])  # the template splits at the tabs
+                codes.append(("masked_other", str(n + 1), "\t".join(said)))
+            else:
+                codes.append(("masked_unknown", str(n + 1), masked))
         else:
             codes.append((code, str(int(key.split(".")[1]) + 1) if key.startswith("contacts.") else key))
     return given, birth, contacts, codes

@@ -392,9 +392,11 @@ def _said(value) -> str:
 
 
 def _contacts_said(contacts: list[dict] | None) -> str:
-    """Contacts as a preview names them: the number masked, as on every page (decision 0023)."""
+    """Contacts as a preview names them: the number masked, as on every page (decision 0023); where they live in
+    brackets, so that a change of it alone is seen (a stranger's 住在哪里 changed unsaid, issue 16)."""
     return "；".join(
         " ".join(part for part in (c["name"], c["relation"], mask_phone(c["phone"]) or "") if part)
+        + (f"（{c['lives']}）" if c.get("lives") else "")
         for c in contacts or []
     )
 
@@ -412,7 +414,8 @@ def _diffs(plan: Plan) -> list[Change]:
                     continue
                 was = next((c for c in person.contacts if "id" in contact and c["id"] == contact["id"]), None)
                 if was is None:
-                    kept = "、".join(c["name"] for c in person.contacts)
+                    # kept: only those the row leaves as they are ("原有的王小红不变" of one it changed was false)
+                    kept = "、".join(c["name"] for c in person.contacts if c in (plan.contacts or []))
                     out.append(Change(field="contact_added", old=kept, new=_contacts_said([contact])))
                 else:
                     out.append(Change(field=name, old=_contacts_said([was]), new=_contacts_said([contact])))

@@ -288,15 +288,22 @@ def normalize_digits(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+_DIALLABLE = re.compile(r"1\d{10}|0\d{9,11}")
+
+
 def clean_phone(text: str) -> str | None:
     """A phone as people write it (+86, spaces, dashes, full-width digits) to plain digits; None if it is not one."""
     text = normalize_digits(text)
     if re.search(r"[^\d\s+\-()]", text):
         return None
     digits = re.sub(r"\D", "", text)
-    if digits.startswith("86") and len(digits) == 13:
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
-    return digits if 7 <= len(digits) <= 12 else None
+    # A number that can be dialled from a mobile: a mainland mobile (11 digits from 1), or a landline with its area
+    # code (0 + 2-3 digits, then 7-8). "139 0681" was 7 digits a relative's phone dialled in vain (issue 16).
+    return digits if _DIALLABLE.fullmatch(digits) else None
 
 
 def validate_profile(

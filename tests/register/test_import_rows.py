@@ -121,18 +121,39 @@ def test_a_masked_number_stands_for_the_person_s_contact_whose_number_masks_so()
     assert contacts[1]["id"] == niece and contacts[1]["phone"] == "13700002222"
     _, _, _, found = import_rows.read_row({"contact1_name": "陈小兵", "contact1_phone": ""}, {}, None, TODAY, known)
     assert found == [("contact_unreachable", "1")]  # a new contact still needs a number
-    # Renamed in the file, the number masked: the contact it stands for, renamed; its relation kept.
-    _, _, contacts, found = import_rows.read_row(
+    # A masked number is only ever the number of the contact of the name the row gives: 王芳's number under
+    # another name is a problem in words, never 王芳's number moved to someone else (issue 16, stranger 8b).
+    _, _, _, found = import_rows.read_row(
         {"contact1_name": "王小芳", "contact1_phone": "137＊＊＊＊2222"}, {}, None, TODAY, known
     )
-    assert found == [] and contacts[0]["id"] == niece and contacts[0]["phone"] == "13700002222"
-    merged = import_rows.merge_contacts(known, contacts)
-    assert [(c["name"], c["relation"], c["phone"]) for c in merged] == [
-        ("侯建军", "儿子", "13900001111"),
-        ("王小芳", "侄女", "13700002222"),
-    ]
+    assert found == [("masked_other", "1", "137****2222\t王芳\t王小芳")]
+    _, _, _, found = import_rows.read_row(
+        {"contact1_name": "侯建军", "contact1_phone": "137****2222", "contact2_name": "王芳", "contact2_phone": ""},
+        {},
+        None,
+        TODAY,
+        known,
+    )
+    assert found == [("masked_other", "1", "137****2222\t王芳\t侯建军")]
     # A masked number none of them has: the hidden digits cannot be known.
     _, _, _, found = import_rows.read_row(
         {"contact1_name": "侯建军", "contact1_phone": "139****0000"}, {}, None, TODAY, known
     )
     assert found == [("masked_unknown", "1", "139****0000")]
+
+
+def test_a_phone_is_a_number_that_can_be_dialled():
+    """The form's rule and the import's: a mobile of 11 digits from 1, or a landline with its area code; "139 0681"
+    was saved as a relative's number and dialled in vain (issue 16, stranger 8b)."""
+    from server.register.services import clean_phone
+
+    for good, digits in (
+        ("139 0000 1111", "13900001111"),
+        ("+86 139-0000-1111", "13900001111"),
+        ("0086 13900001111", "13900001111"),
+        ("０３５１－７６５４３２１", "03517654321"),
+        ("(010) 8765 4321", "01087654321"),
+    ):
+        assert clean_phone(good) == digits, good
+    for bad in ("139 0681", "12", "1390000111", "139000011112", "23900001111", "7654321", "87654321", "035176"):
+        assert clean_phone(bad) is None, bad
