@@ -115,7 +115,9 @@ def _open_archive(data: bytes) -> zipfile.ZipFile:
         for info in infos
     ):
         archive.close()
-        raise ImportProblem("too_complex")  # a bomb of empty or repeated cells: refused before it is unpacked
+        # A bomb of empty or repeated cells: refused before it is unpacked, and said so (a stranger's review of
+        # issue 15: it read "too big or too complex", the words of a reader out of memory).
+        raise ImportProblem("packed_too_tightly")
     return archive
 
 

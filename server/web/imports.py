@@ -10,6 +10,7 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
+from server import offload
 from server.i18n import translate
 from server.imports import draft as drafts
 from server.imports import limits
@@ -133,10 +134,18 @@ def problem_text(request: Request, problem: ImportProblem) -> str:
             "A cell holds too much text: at most %(characters)s characters.",
             characters=f"{limits.MAX_CELL_CHARS:,}",
         ),
+        "packed_too_tightly": lambda: translate(
+            request,
+            "A part of this file is packed more than %(ratio)s times (a spreadsheet packs 8 to 20), so it was not "
+            "opened. Save it again from Excel or WPS, or as .csv, and try again.",
+            ratio=limits.MAX_RATIO,
+        ),
+        # The reader's child ran out of the memory one file is given: the limit it passed is that one.
         "too_complex": lambda: translate(
             request,
-            "The file is too big or too complex to read. Delete empty sheets, rows and columns, "
-            "or save it as .csv, and try again.",
+            "Reading this file needs more than the %(mb)s MB of memory the server gives one file. Delete empty "
+            "sheets, rows and columns, or save it as .csv, and try again.",
+            mb=offload.memory_limit() // MB,
         ),
         "draft_damaged": lambda: translate(request, "The list could not be read back. Upload the file again."),
         "busy": lambda: busy_text(request),
