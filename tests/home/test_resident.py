@@ -124,9 +124,15 @@ async def test_his_home_shows_his_open_requests_and_what_happens_next(app) -> No
         # Withdrawn from his home, he stays on his home, and the request is gone from it.
         withdraw = re.search(rf'action="/errands/{medicine}/actions">(.*?)</form>', home, re.S).group(1)
         fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', withdraw))
+        # Behind a second tap, and said once done (a stranger's walk: one tap cancelled, and nothing said so).
+        steps = re.findall(r'<details class="ask-confirm"[^>]*>(.*?)</details>', home, re.S)
+        step = next(step for step in steps if f'action="/errands/{medicine}/actions"' in step)
+        assert "要取消这个求助吗" in step
         answer = await elder.post(f"/errands/{medicine}/actions", data=fields, follow_redirects=False)
-        assert answer.status_code == 303 and answer.headers["location"] == "/"
+        assert answer.status_code == 303 and answer.headers["location"] == "/?cancelled=1"
         assert (await Errand.select(Errand.state).where(Errand.id == medicine).first())["state"] == "cancelled"
+        said = (await elder.get(answer.headers["location"])).text
+        assert 'data-testid="cancelled"' in said and "已经取消了" in said
         shown = _requests_on((await elder.get("/")).text)
         assert str(medicine) not in shown and shown[str(groceries)] == ("买菜", "网格员已经在办")
         # Nobody else's requests are on it: a worker's home has no such list.

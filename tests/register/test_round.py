@@ -264,3 +264,20 @@ async def test_unanswered_taps_seconds_apart_are_one_missed_call(client, quiet_r
     )
     rows = round_rows((await client.get("/round")).text)
     assert "2次未接" in next(content for _, content in rows if "侯秀兰" in content)
+
+
+async def test_a_person_with_no_phone_of_their_own_says_so_with_their_relatives_one_tap_away(client, quiet_round):
+    """A stranger's walk of issue 16: the first of the round (94, alone) had no call button and no word why."""
+    await log_in(client, HOU_WORKER)
+    hou = await Resident.objects().get((Resident.name == "侯秀兰") & Resident.id.is_in(quiet_round))
+    await Resident.update({Resident.phone: None}).where(Resident.id == hou.id)
+    try:
+        rows = round_rows((await client.get("/round")).text)
+        row = next(content for _, content in rows if "侯秀兰" in content)
+        assert 'data-testid="show-phone"' not in row
+        found = re.search(r'href="([^"]+)"[^>]*data-testid="no-phone">([^<]+)<', row)
+        assert found and found.group(1) == f"/residents/{hou.id}" and "家属" in found.group(2)
+        others = [content for _, content in rows if "侯秀兰" not in content and 'data-testid="show-phone"' in content]
+        assert others and not any('data-testid="no-phone"' in content for content in others)
+    finally:
+        await Resident.update({Resident.phone: hou.phone}).where(Resident.id == hou.id)
