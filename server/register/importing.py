@@ -391,11 +391,14 @@ def _said(value) -> str:
     return "" if value is None else str(value)
 
 
-def _contacts_said(contacts: list[dict] | None) -> str:
+def _contacts_said(contacts: list[dict] | None, whole: bool = False) -> str:
     """Contacts as a preview names them: the number masked, as on every page (decision 0023); where they live in
-    brackets, so that a change of it alone is seen (a stranger's 住在哪里 changed unsaid, issue 16)."""
+    brackets, so that a change of it alone is seen (a stranger's 住在哪里 changed unsaid, issue 16). `whole`: the
+    number as the file gives it (a new number behind the same mask as the old one read as unchanged)."""
     return "；".join(
-        " ".join(part for part in (c["name"], c["relation"], mask_phone(c["phone"]) or "") if part)
+        " ".join(
+            part for part in (c["name"], c["relation"], (c["phone"] if whole else mask_phone(c["phone"])) or "") if part
+        )
         + (f"（{c['lives']}）" if c.get("lives") else "")
         for c in contacts or []
     )
@@ -418,7 +421,12 @@ def _diffs(plan: Plan) -> list[Change]:
                     kept = "、".join(c["name"] for c in person.contacts if c in (plan.contacts or []))
                     out.append(Change(field="contact_added", old=kept, new=_contacts_said([contact])))
                 else:
-                    out.append(Change(field=name, old=_contacts_said([was]), new=_contacts_said([contact])))
+                    hidden = was["phone"] != contact["phone"] and mask_phone(was["phone"]) == mask_phone(
+                        contact["phone"]
+                    )
+                    out.append(
+                        Change(field=name, old=_contacts_said([was]), new=_contacts_said([contact], whole=hidden))
+                    )
         elif name == "birth_date":
             out.append(Change(field=name, old=_said(person.birth_date), new=_said(plan.birth)))
         else:

@@ -88,3 +88,15 @@ async def test_a_number_too_short_to_dial_is_refused_as_the_form_refuses_it(app)
             page = await upload(client, (HEADER + row(someone, ("王建军", "侄子", good, ""))).encode(), name="a.csv")
             assert problems(page.text) == [], (good, problems(page.text))
     assert await contacts_of(someone) == before
+
+
+async def test_a_number_changed_behind_the_same_mask_is_said_in_full(app):
+    """A stranger's walk: 13999995678 typed over 13912345678 read "139****5678 → 139****5678", as if unchanged. The
+    worker typed the new number in the file: the preview shows it whole."""
+    someone = await with_two_contacts()
+    data = row(someone, ("王小红", "女儿", "13899998000", "本小区"))
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, (HEADER + data).encode(), name="台账.csv")
+        said = planned(page.text)[someone["name"]]
+        assert "王小红 女儿 138****8000（本小区） → 王小红 女儿 13899998000（本小区）" in said, said
