@@ -10,7 +10,9 @@ import unicodedata
 
 from server.text import clean_line
 
-_SPACES = re.compile(r"\s+")
+# Spaces, and the joiners a copied name may carry unseen (a stranger's "赵\u200d爱华" read 不在你的台账里 beside the
+# register's 赵爱华): in a key only, the stored name keeps what the text cleaning keeps.
+_SPACES = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]+")
 # Characters that only separate parts of a door: "2号楼1单元301室", "2-1-301", "2栋 1单元 301".
 _DOOR_PARTS = re.compile(r"\d+")
 _DOOR_NUMBERS = re.compile(r"0*(\d+)")  # the same runs of digits, leading zeros left out: "0301" -> "301"

@@ -80,6 +80,7 @@ def test_id_numbers_whole_masked_or_by_their_last_characters():
 def test_names_ignore_spaces_and_width():
     assert name_key(" 张 国强 ") == "张国强"
     assert name_key("张　国强") == "张国强"
+    assert name_key("赵\u200b爱\u200d华") == name_key("赵爱华")  # joiners nobody sees do not make another name
 
 
 @pytest.mark.parametrize(
