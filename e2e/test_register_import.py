@@ -115,3 +115,21 @@ def test_a_row_the_id_number_contradicts_is_set_aside_and_every_change_is_said(
     expect(page.get_by_test_id("saved-set-aside")).to_be_visible()
     with sqlite3.connect(own_server.db_path) as db:
         assert db.execute("SELECT birth_date FROM resident WHERE id = ?", (young_id,)).fetchone()[0] == born
+
+
+def test_a_long_unbroken_value_does_not_push_the_preview_sideways(new_context, own_server, tmp_path) -> None:
+    """A stranger's walk of issue 16: a value of one long word (a formula in a hobby) made the import preview 16 px
+    wider than the phone."""
+    own_server.start()
+    path = tmp_path / "长字段台账.xlsx"
+    register_file(own_server.db_path, path, relative_phone_of_third="13900002223")
+    book = load_workbook(path)
+    book.active.cell(row=3, column=6).value = "http://evil.example/" + "abcdefghij" * 6
+    book.save(path)
+    page: Page = new_context(base_url=own_server.base_url, viewport={"width": 360, "height": 740}).new_page()
+    LoginPage(page).open().log_in_as(WORKER)
+    page.goto("/register/import")
+    page.set_input_files("#file", str(path))
+    page.get_by_test_id("check-file").click()
+    expect(page.get_by_text("evil.example", exact=False).first).to_be_visible()
+    assert_phone_layout(page, "register-import-preview-long-value")

@@ -39,6 +39,9 @@ def test_every_catalog_file_is_well_formed(name):
     path = CATALOG_DIR.parent / name if name.endswith(".pot") else CATALOG_DIR / name / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as fp:
         read_po(fp, abort_invalid=True)
+    ids = re.findall(r'^msgid ((?:".*"\n?)+)', path.read_text(), re.M)
+    twice = sorted({i for i in ids if ids.count(i) > 1} - {'""\n'})
+    assert not twice, f"messages written twice in {name} (the reader keeps one, silently): {twice}"
 
 
 def test_messages_are_found():

@@ -275,8 +275,9 @@ async def test_a_person_with_no_phone_of_their_own_says_so_with_their_relatives_
         rows = round_rows((await client.get("/round")).text)
         row = next(content for _, content in rows if "侯秀兰" in content)
         assert 'data-testid="show-phone"' not in row
-        found = re.search(r'href="([^"]+)"[^>]*data-testid="no-phone">([^<]+)<', row)
-        assert found and found.group(1) == f"/residents/{hou.id}" and "家属" in found.group(2)
+        found = re.search(r'href="([^"]+)"[^>]*data-testid="no-phone">(.*?)</a>', row, re.S)
+        assert found and found.group(1) == f"/residents/{hou.id}" and "没有电话" in found.group(2)
+        assert "看家属的电话" in found.group(2)
         others = [content for _, content in rows if "侯秀兰" not in content and 'data-testid="show-phone"' in content]
         assert others and not any('data-testid="no-phone"' in content for content in others)
     finally:
