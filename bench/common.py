@@ -22,6 +22,11 @@ import urllib.request
 
 # Piccolo binds its engine at import: the database is chosen here, before anything from server/ is imported.
 # GRIDCARE_BENCH_DATABASE_URL (set by bench/__main__.py for the PostgreSQL run) overrides the fresh SQLite file.
+def load_average() -> str:
+    """The machine's load beside the figures: other jobs on the same cores slow every one of them."""
+    return f"load average {', '.join(f'{figure:.1f}' for figure in os.getloadavg())} on {os.cpu_count()} cores"
+
+
 def scratch_dir(prefix: str) -> str:
     """A folder for this run's files, removed when the run ends (a run's databases weigh tens of MB)."""
     path = tempfile.mkdtemp(prefix=prefix)

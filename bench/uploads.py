@@ -12,14 +12,13 @@ list of 100,000 people is read last, for comparison: accepted, its cost is what 
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import statistics
 import threading
 import time
 from pathlib import Path
 
-from bench.common import Served
+from bench.common import Served, load_average
 from bench.matching import make
 from tests.imports import hostile
 
@@ -122,14 +121,13 @@ def uploads() -> None:
                 f"median {typical:5.1f} ms ({typical / 1000 / baseline:4.1f} x idle), p99 {p99:5.1f}, "
                 f"slowest {slowest:6.1f} ms; server memory {before:4.0f} -> peak {peak:4.0f} MB, {after:4.0f} MB after"
             )
-        load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
         ms = "met" if worst_ms < HEALTHZ_BUDGET_MS else "NOT met"
         mb = "met" if worst_mb < MEMORY_BUDGET_MB else "NOT met"
         print(
             f"  worst p99 of /healthz during a refused upload {worst_ms:.0f} ms: issue 15's {HEALTHZ_BUDGET_MS} ms {ms}"
         )
         print(f"  highest peak during a refused upload {worst_mb:.0f} MB: issue 15's {MEMORY_BUDGET_MB} MB {mb}")
-        print(f"  (load average {load} on {os.cpu_count()} cores: a process waiting for a core is the slowest figure)")
+        print(f"  ({load_average()}: a process waiting for a core is the slowest figure)")
 
 
 def _tree(pid: int) -> list[int]:
@@ -230,8 +228,7 @@ def repeated() -> None:
             f"  (c) an honest list of 20,000 rows: {typical_meanwhile:.1f} s while a hostile one is read, "
             f"{typical_alone:.1f} s alone: {typical_meanwhile / typical_alone:.1f} x (medians of 3)"
         )
-        load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
-        print(f"  (load average {load} on {os.cpu_count()} cores)")
+        print(f"  ({load_average()})")
 
 
 if __name__ == "__main__":

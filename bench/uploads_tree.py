@@ -10,12 +10,11 @@ the stranger's 8 at once took the tree from ~400 MB to 1,321 MB, left it at 738-
 
 from __future__ import annotations
 
-import os
 import statistics
 import threading
 import time
 
-from bench.common import Served
+from bench.common import Served, load_average
 from bench.matching import make
 from bench.uploads import _tree_rss, _upload
 from tests.imports import hostile
@@ -98,8 +97,7 @@ def tree() -> None:
                 f"honest list {status} in {seconds:5.1f} s ({seconds / typical_alone:4.1f} x alone); "
                 f"hostile answered {statuses}"
             )
-        load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
-        print(f"  (load average {load} on {os.cpu_count()} cores)")
+        print(f"  ({load_average()})")
 
 
 if __name__ == "__main__":
