@@ -612,7 +612,9 @@ class FloorScreen(AppPage):
         door.get_by_role("button", name="提交求助").click()
 
     def state(self, number: str) -> Locator:
-        return self.door(number).get_by_test_id("door-state")
+        """The door's state line once shown. Hidden, it still holds the words of every state it can take (待同步,
+        未被接受): a text check on it would pass before the tap is even saved on the phone."""
+        return self.door(number).get_by_test_id("door-state").filter(visible=True)
 
     @property
     def unsent(self) -> Locator:
