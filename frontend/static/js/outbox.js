@@ -32,11 +32,12 @@
     });
   }
 
+  // `work` gets the store, or the transaction itself when given several stores' names.
   function run(storeName, mode, work) {
     return open().then(function (db) {
       return new Promise(function (resolve, reject) {
         var tx = db.transaction(storeName, mode);
-        var result = work(tx.objectStore(storeName));
+        var result = work(Array.isArray(storeName) ? tx : tx.objectStore(storeName));
         tx.oncomplete = function () { db.close(); resolve(result && "result" in result ? result.result : result); };
         tx.onerror = function () { db.close(); reject(tx.error); };
         tx.onabort = function () { db.close(); reject(tx.error); };
@@ -88,21 +89,26 @@
   var Outbox = {
     // Queue a write of the logged-in user. Resolves once it is safely on the device; sending happens later.
     // `ui` stays on the phone: where the page shows the write while it waits.
+    // One transaction reads the user and stores the write: the tap is on the phone a few ms sooner (a page left or
+    // reloaded before the write's transaction completes loses it; app.js makes links wait, a reload cannot).
     add: function (kind, payload, ui) {
-      return meta("user").then(function (user) {
-        var write = {
-          id: crypto.randomUUID(),
-          kind: kind,
-          device_time: localIsoTime(new Date()),
-          payload: payload,
-          user_id: user || null,
-          queued_at: queuedAt(),
-          status: "queued",
-          ui: ui || null,
-          page: scope.location.pathname,  // its copy on the phone is refreshed once the write is sent (app.js)
+      var write = {
+        id: crypto.randomUUID(),
+        kind: kind,
+        device_time: localIsoTime(new Date()),
+        payload: payload,
+        user_id: null,
+        queued_at: queuedAt(),
+        status: "queued",
+        ui: ui || null,
+        page: scope.location.pathname,  // its copy on the phone is refreshed once the write is sent (app.js)
+      };
+      return run([STORE, META], "readwrite", function (tx) {
+        tx.objectStore(META).get("user").onsuccess = function (event) {
+          write.user_id = event.target.result || null;
+          tx.objectStore(STORE).put(write);
         };
-        return run(STORE, "readwrite", function (store) { store.put(write); }).then(function () { return write; });
-      });
+      }).then(function () { return write; });
     },
 
     // The writes still on their way: waiting, or refused (for the person to see).
