@@ -181,9 +181,10 @@ async def reset_password(phone: str, community_id: uuid.UUID | None = None) -> M
         await User.update({User.password_hash: hash_password(password)}).where(User.id == row["id"])
         await end_sessions([row["id"]])  # in every process, from the next request on
         # The reset is how an admin lets in a worker whose number strangers keep locked or whose phone was lost:
-        # the number's count starts again (the new password is random and long), and the phones it knew are
-        # strangers again (docs/decisions/0026).
-        await login_devices.forget(row["id"])
+        # the number's count starts again (the new password is random and long). The phones it knew stay known:
+        # forgetting them locked her out of the one she holds at the strangers' next tries, and helped nothing
+        # against a stolen one, whose session ends here and whose guesses have their own small limit, counted at
+        # the number too (docs/decisions/0026).
         await attempts.forgive_number(normalize_phone(phone))
     return Made(user_id=row["id"], phone=normalize_phone(phone), password=password)
 
