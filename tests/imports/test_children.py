@@ -66,6 +66,12 @@ async def test_each_upload_is_read_in_a_child_that_ends_with_it(app):
     assert descendants() == []  # and none is left running
 
 
+async def test_a_reader_yields_the_cores_to_the_server():
+    """A stranger's walk of issue 15: two lists of 1.5 million cells read at once on 2 cores kept /healthz waiting
+    0.9 s; the readers run at a lower priority than the server's processes, which answer everyone."""
+    assert await offload.off_loop(os.nice, 0) >= os.nice(0) + offload.READER_NICENESS
+
+
 async def test_a_child_past_its_memory_is_a_refusal_in_words_and_saves_nothing(app, monkeypatch):
     """A register of four real people, each row with a long note in a column nobody maps: within every limit of a
     list, but more than the child may hold (its limit set here just above what it holds before reading)."""
