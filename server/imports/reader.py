@@ -209,7 +209,9 @@ def _csv_lines(data: bytes) -> list[str]:
                 raise ImportProblem("too_much_text", cells=MAX_CELLS, characters=MAX_TEXT)
             wide = wide or sum(1 for cell in line if cell) >= 2
             lines.append(SEP.join(line))
-    except csv.Error:
+    except csv.Error as error:
+        if "field larger than field limit" in str(error):  # a quoted cell of 131,072 characters and more
+            raise ImportProblem("cell_too_long", limit=MAX_CELL_CHARS) from None
         raise ImportProblem("not_a_spreadsheet") from None
     if not wide:
         raise ImportProblem("not_a_spreadsheet")  # one column of free text is not a list of people
@@ -256,4 +258,6 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("gb18030")  # GBK and GB2312 lists, as Excel in China saves them
     except UnicodeDecodeError:
-        raise ImportProblem("not_a_spreadsheet") from None
+        # Text, but in neither: "not a spreadsheet" sent people looking for another file when saving it again
+        # as CSV UTF-8 was all it needed.
+        raise ImportProblem("unknown_encoding") from None

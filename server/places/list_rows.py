@@ -337,6 +337,7 @@ def _clashes(people: list[_Person]) -> list[Problem]:
 _UNREADABLE = {
     "old_excel": "it is an old Excel file (.xls): open it in Excel or WPS and save it as .xlsx",
     "empty": "it is empty",
+    "unknown_encoding": "its text is in an encoding that cannot be read: save it as .xlsx, or as CSV UTF-8",
     "too_large": f"it is too large (a list must be smaller than {limits.MAX_BYTES // limits.MB} MB)",
     "unpacked_too_large": f"it unpacks to more than {limits.MAX_UNPACKED // limits.MB} MB: delete empty sheets and"
     " pictures, or save it as .csv",

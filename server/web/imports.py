@@ -102,6 +102,10 @@ def problem_text(request: Request, problem: ImportProblem) -> str:
         "not_a_spreadsheet": lambda: translate(
             request, "This file is not a spreadsheet. Choose an .xlsx or .csv file."
         ),
+        "unknown_encoding": lambda: translate(
+            request,
+            "The file's text is in an encoding we cannot read. Save it as .xlsx, or as CSV UTF-8, and try again.",
+        ),
         "unsafe_xml": lambda: translate(
             request,
             "This file holds something a spreadsheet never does, and was not read. "

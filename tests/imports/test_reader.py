@@ -81,9 +81,23 @@ def test_blank_and_duplicated_rows():
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "old_excel"),
         ("就是一段话，没有表格。\n第二行。".encode(), "not_a_spreadsheet"),
         ("姓名,住址\n".encode(), "no_rows"),
-        (b"\xff\xfe\xfa\xfb" * 10, "not_a_spreadsheet"),
+        (b"\xff\xfe\xfa\xfb" * 10, "unknown_encoding"),
+        ("姓名,住址\n".encode() + b"\xff\xfe\xc3\x28,\xe2\x82\n\xa0\xa1,\x80\x80\n", "unknown_encoding"),
+        ('姓名,住址\n"'.encode() + b"a\n" * 70_000 + b'",x\n', "cell_too_long"),  # past csv's own field limit
     ],
-    ids=["empty", "blank lines", "png", "pdf", "broken zip", "xls", "prose", "header only", "undecodable"],
+    ids=[
+        "empty",
+        "blank lines",
+        "png",
+        "pdf",
+        "broken zip",
+        "xls",
+        "prose",
+        "header only",
+        "undecodable",
+        "neither utf-8 nor gb18030",
+        "a quoted cell of many lines",
+    ],
 )
 def test_unusable_files_say_why(data, code):
     assert problem(data) == code

@@ -135,3 +135,11 @@ async def test_both_previews_say_a_name_is_too_long_without_echoing_it(client):
         assert page.status_code == 200, page.text
         assert "姓名太长：最多 32 个字" in page.text and "c" * 40 not in page.text
         assert "王小明" in page.text  # the other row is read as ever
+
+
+async def test_both_previews_say_a_list_in_an_unknown_encoding_is_to_be_saved_as_utf8(client):
+    """A stranger's walk of issue 15: a .csv in neither UTF-8 nor GB18030 was "not a spreadsheet"."""
+    listed = "姓名,住址\n".encode() + b"\xff\xfe\xc3\x28,\xe2\x82\n\xa0\xa1,\x80\x80\n"
+    for page in await both_previews(client, listed):
+        assert page.status_code == 400, page.text[:500]
+        assert "这个文件的文字编码认不出来" in page.text and "不是表格" not in page.text
