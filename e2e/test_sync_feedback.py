@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from e2e.pages import FloorScreen, SweepPage, assert_phone_layout, stored, sweep_ticks
 from e2e.test_weak_signal import volunteer_with_floors
@@ -22,6 +22,30 @@ from e2e.test_weak_signal import volunteer_with_floors
 SYNC = "**/api/v1/sync"
 STALLED = "网络没有回应，已保存在手机上，有信号时会自动发送"
 A_WHILE = "00:11"  # past the strip's patience with an unanswered request (app.js STALLED_AFTER_MS, 10 s)
+
+
+class HangingSync:
+    """Requests to /api/v1/sync (the page's and its service worker's) go into a network that never answers; with
+    `answers_lost`, the server takes each one and its answer never comes back. Once the network answers again, the
+    new requests are answered; those held stay unanswered, as on a connection that dropped (not unrouted, which
+    would let Playwright send them on, late)."""
+
+    def __init__(self, context: BrowserContext, *, answers_lost: bool = False) -> None:
+        self.answers_lost = answers_lost
+        self.answering = False
+        self.held: list[Route] = []
+        context.route(SYNC, self._handle)
+
+    def _handle(self, route: Route) -> None:
+        if self.answering:
+            route.continue_()
+            return
+        if self.answers_lost:
+            route.fetch()
+        self.held.append(route)
+
+    def answer_again(self) -> None:
+        self.answering = True
 
 
 def floor_with_a_fake_clock(page_as, sweep: str) -> tuple[Page, FloorScreen]:
@@ -38,13 +62,7 @@ def test_a_hung_sync_says_sending_then_not_answering_and_a_tap_sends_it_again(pa
     note = volunteer.get_by_test_id("sync-note")
 
     # The server takes each batch, and its answer never reaches the phone (a connection dropped on the way back).
-    lost: list[Route] = []
-
-    def answer_lost(route: Route) -> None:
-        route.fetch()
-        lost.append(route)
-
-    volunteer.context.route(SYNC, answer_lost)
+    network = HangingSync(volunteer.context, answers_lost=True)
     screen.tick("2-1-101", "已完成")
     expect(screen.unsent).to_have_text("1")
     # Sending: the button says so and cannot be tapped again meanwhile.
@@ -66,7 +84,7 @@ def test_a_hung_sync_says_sending_then_not_answering_and_a_tap_sends_it_again(pa
 
     # The network answers again. A tap gives the hung request up (it does not wait 45 s behind it) and sends the
     # tick again; the server has it already and says so; the strip says the outcome where the button was.
-    volunteer.context.unroute(SYNC)
+    network.answer_again()
     button.click()
     expect(note).to_be_visible()
     expect(note).to_have_text("✓ 已全部发送", use_inner_text=True)
@@ -75,7 +93,7 @@ def test_a_hung_sync_says_sending_then_not_answering_and_a_tap_sends_it_again(pa
     assert_phone_layout(volunteer, "sync-strip-tap-all-sent")
     assert sweep_ticks(live_server, sweep) == [("2-1-101", "done")]  # once, though sent twice or more
     assert volunteer.evaluate("() => GridcareOutbox.all()") == []
-    assert lost  # the answers the phone never heard
+    assert network.held  # the answers the phone never heard
 
 
 def test_a_tap_while_the_network_still_hangs_says_what_is_left(page_as, live_server) -> None:
@@ -83,8 +101,7 @@ def test_a_tap_while_the_network_still_hangs_says_what_is_left(page_as, live_ser
     volunteer, screen = floor_with_a_fake_clock(page_as, sweep)
     button = volunteer.locator("#sync-now")
     note = volunteer.get_by_test_id("sync-note")
-    held: list[Route] = []
-    volunteer.context.route(SYNC, held.append)  # the network takes every request and never answers
+    network = HangingSync(volunteer.context)  # the network takes every request and never answers
 
     screen.tick("2-1-101", "已完成")
     screen.tick("2-1-102", "无人应答")
@@ -108,7 +125,7 @@ def test_a_tap_while_the_network_still_hangs_says_what_is_left(page_as, live_ser
     volunteer.context.set_offline(True)
     expect(volunteer.get_by_test_id("sync-offline")).to_be_visible()
     expect(button).to_be_hidden()  # nothing can be sent without signal
-    volunteer.context.unroute(SYNC)
+    network.answer_again()
     volunteer.context.set_offline(False)
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
     assert sorted(stored(lambda: sweep_ticks(live_server, sweep), 2)) == [
