@@ -119,12 +119,15 @@ def test_a_tap_while_the_network_still_hangs_says_what_is_left(page_as, live_ser
     expect(note).to_be_visible()
     expect(note).to_have_text("还有 2 条没发出去：网络没有回应，已保存在手机上", use_inner_text=True)
     expect(button).to_be_enabled()
+    assert_phone_layout(volunteer, "sync-strip-tap-still-hanging")
     assert sweep_ticks(live_server, sweep) == []
 
     # The phone loses its signal, then finds it: the hung request is given up and everything is sent, once each.
     volunteer.context.set_offline(True)
     expect(volunteer.get_by_test_id("sync-offline")).to_be_visible()
     expect(button).to_be_hidden()  # nothing can be sent without signal
+    expect(note).to_be_hidden()  # nor tried: a next try's time would not be true
+    assert_phone_layout(volunteer, "sync-strip-offline")
     network.answer_again()
     volunteer.context.set_offline(False)
     expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()

@@ -310,7 +310,9 @@
       text = sent ? "✓ " + note.dataset.sent : left(outcome.why);
     } else if (failure) {
       text = note.dataset[failure.why === "server" ? "server" : "failed"]
-        .replace("{time}", clock(new Date(failure.at))).replace("{next}", clock(new Date(failure.next)));
+        .replace("{time}", clock(new Date(failure.at)))
+        // Rounded up to its minute: "18:58 没发出去 … 18:58 自动再发" read as a contradiction; it comes a little early.
+        .replace("{next}", clock(new Date(Math.ceil(failure.next / 60000) * 60000)));
     }
     note.textContent = text;
     note.hidden = !text;
