@@ -196,27 +196,43 @@
   }
 
   // Send what waits; if something is left (no network, the server asked to wait), try again in a while.
+  // One sync of this page at a time: asked for while one runs (a tap on a door meanwhile), one more follows it, so
+  // that every write saved meanwhile goes too, and calls do not pile up behind a hung request (Web Locks).
   var retryTimer = null;
+  var running = null;  // the sync under way, a promise
+  var again = false;
   function sync() {
     if (!navigator.onLine) return showStatus();
+    if (running) { again = true; return running; }
     var user = document.body.dataset.userId;
     var before = 0;
     var waiting = [];
-    return Promise.all([Outbox.all(), Outbox.photos()])
+    var why = null;
+    running = Promise.all([Outbox.all(), Outbox.photos()])
       .then(function (found) {
         waiting = found[0].filter(function (w) { return w.user_id === user && w.status === "queued"; });
         before = found[0].concat(found[1])
           .filter(function (w) { return w.user_id === user && w.status === "queued"; }).length;
         return Outbox.sync();
       })
-      .catch(function (error) {
+      .then(function (left) {
+        if (left > 0) why = "server";  // it answered, and asked to wait
+        return left;
+      }, function (error) {
         if (error && error.signedOut) showSignedOut();
+        // Given up (timed out, aborted) or no route to the server: the network's; any other answer: the server's.
+        why = error && error.signedOut ? "signed_out"
+          : !error || /^(AbortError|TimeoutError|TypeError)$/.test(error.name) ? "network" : "server";
         return 1;  /* kept for the next try */
       })
       .then(function (left) {
         clearTimeout(retryTimer);
         if (left > 0) retryTimer = setTimeout(sync, RETRY_MS);
-        return showStatus();
+        running = null;
+        var more = again;
+        again = false;
+        sendingEnded(left, why, more);
+        return (more ? sync() : Promise.resolve()).then(showStatus);
       })
       .then(function (writes) {
         // Something went out: parts of the page that show the server's state (hx-trigger) fetch it again.
@@ -224,6 +240,84 @@
         if (window.caches) refreshCopies(waiting, writes);
         return writes;
       });
+    sendingStarted();
+    return running;
+  }
+
+  // What the sync strip says of sending (issue 16: a hung request left "待同步: 1 立即同步" on screen, unchanged, and a
+  // tap on 立即同步 waited silently behind it). While a sync runs, its button is busy (正在发送…); a sync unanswered
+  // for STALLED_AFTER_MS says the network is not answering and that the writes are safe, and the button sends again:
+  // a tap then gives the hung request up, wherever on the phone it was made, and sends at once (decision 0027).
+  // A send that failed says when, and when the phone tries again; a tap's outcome is said in place.
+  var STALLED_AFTER_MS = 10000;  // a 100-write batch on 2G (2 s a round trip, 50 kbit/s) is answered in ~6 s
+  var stalled = false;
+  var stallTimer = null;
+  var tapped = false;  // 立即同步 asked for the sync under way: its outcome is said where the button is
+  var failure = null;  // the last sync that left writes: {at, next, why}
+  var outcome = null;  // the last tapped sync's: {left, why}
+  function sendingStarted() {
+    outcome = null;
+    watchForStall();
+  }
+  function watchForStall() {
+    stalled = false;
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(function () { stalled = true; showSending(); }, STALLED_AFTER_MS);
+    showSending();
+  }
+  function sendingEnded(left, why, more) {
+    clearTimeout(stallTimer);
+    stalled = false;
+    var at = Date.now();
+    failure = left > 0 && why !== "signed_out" ? { at: at, next: at + RETRY_MS, why: why } : null;
+    if (more) return;  // the sync that follows says the outcome
+    if (tapped) outcome = { left: left, why: why };
+    tapped = false;
+  }
+  // Send again now: a request on its way anywhere on the phone is given up (its writes stay queued), and a new sync
+  // follows (the page's own, if it waited behind that request, sends at once).
+  function sendAgain() {
+    Outbox.abort();
+    if (!running) return sync();
+    again = true;
+    watchForStall();
+    return running;
+  }
+  function syncNow() {
+    if (running && !stalled) return running;  // busy: the button is disabled meanwhile
+    tapped = true;
+    outcome = null;
+    return running ? sendAgain() : sync();
+  }
+  function showSending() {
+    var button = document.getElementById("sync-now");
+    var note = document.getElementById("sync-note");
+    if (!button || !note) return;
+    var busy = Boolean(running) && !stalled;
+    button.disabled = busy;
+    button.setAttribute("aria-busy", String(busy));
+    button.textContent = button.dataset[busy ? "busy" : stalled ? "again" : "idle"];
+    var count = document.getElementById("outbox-count").textContent;
+    var left = function (why) {
+      return note.dataset[why === "server" ? "leftServer" : "left"].replace("{count}", count);
+    };
+    var text = "";
+    var sent = false;
+    if (running) {
+      if (stalled) text = tapped ? left("network") : note.dataset.stalled;
+    } else if (outcome && outcome.why !== "signed_out") {
+      sent = outcome.left === 0;
+      text = sent ? "✓ " + note.dataset.sent : left(outcome.why);
+    } else if (failure) {
+      text = note.dataset[failure.why === "server" ? "server" : "failed"]
+        .replace("{time}", clock(new Date(failure.at)))
+        // Rounded up to its minute: "18:58 没发出去 … 18:58 自动再发" read as a contradiction; it comes a little early.
+        .replace("{next}", clock(new Date(Math.ceil(failure.next / 60000) * 60000)));
+    }
+    note.textContent = text;
+    note.hidden = !text;
+    document.getElementById("sync-state").classList.toggle("stuck", Boolean(text) && !sent);
+    document.getElementById("sync-done").classList.toggle("said", sent);  // ✓ 已全部同步 would say it twice
   }
 
   // Forms marked data-outbox-kind go to the outbox instead of the network: a tap is saved on the phone at once,
@@ -468,7 +562,7 @@
   });
 
   document.addEventListener("click", function (event) {
-    if (event.target.closest("#sync-now")) sync();
+    if (event.target.closest("#sync-now")) syncNow();
     // A resident's pages: the text size they chose, remembered with the guides' (the same key as guide.js).
     var resize = event.target.closest("[data-size-step]");
     if (resize) {
@@ -544,6 +638,7 @@
     document.getElementById("sync-state").hidden = !pending &&
       !document.querySelector("[data-outbox-kind],[data-photo-form],[data-precache],#kept-pages");
     document.getElementById("sync-done").hidden = pending;
+    showSending();
     Outbox.lastSync().then(function (last) {
       var mine = last && last.user === document.body.dataset.userId;
       document.getElementById("sync-last").hidden = !mine;
@@ -714,7 +809,8 @@
     });
   });
 
-  window.addEventListener("online", sync);
+  // Signal again: a request still on its way went out on the network that was lost, and may never be answered.
+  window.addEventListener("online", sendAgain);
   // A part of the page swapped in by htmx shows the server's state: lay the writes still waiting over it again.
   document.addEventListener("htmx:afterSwap", function () { showStatus(); });
   document.addEventListener("DOMContentLoaded", function () {

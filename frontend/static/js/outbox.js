@@ -13,6 +13,27 @@
   // A request the network never answers would hold the one sync of this phone (and every tick after it) for ever;
   // one given up on is sent again later, which the server makes harmless (a write's id).
   var SEND_TIMEOUT_MS = 45000;
+  // This context's requests to /api/v1/sync on their way (at most one: the lock). Outbox.abort() gives them up here
+  // and in every other context of the phone (pages, the service worker's Background Sync), so that a person's
+  // "send again" does not wait behind a hung request for SEND_TIMEOUT_MS (issue 16; decision 0027).
+  var sending = [];
+  var channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("gridcare-outbox") : null;
+  if (channel) channel.onmessage = function (event) { if (event.data === "abort") abortHere(); };
+  function abortHere() {
+    sending.forEach(function (controller) { controller.abort(); });
+  }
+  function abortable() {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, SEND_TIMEOUT_MS);
+    sending.push(controller);
+    return {
+      signal: controller.signal,
+      done: function () {
+        clearTimeout(timer);
+        sending = sending.filter(function (c) { return c !== controller; });
+      },
+    };
+  }
 
   function open() {
     return new Promise(function (resolve, reject) {
@@ -195,6 +216,14 @@
         });
       });
     },
+
+    // Give up the requests of a sync on their way, wherever on this phone they were made: their writes stay queued
+    // and are sent again by the next sync (the server answers a write it already has "duplicate"). The lock is
+    // released once the aborted request has failed, so the next sync never overlaps it.
+    abort: function () {
+      abortHere();
+      if (channel) channel.postMessage("abort");
+    },
   };
 
   // The server no longer knows this phone's session (it ran out, or a coordinator signed the guest out): nothing is
@@ -286,17 +315,21 @@
         return { id: w.id, kind: w.kind, device_time: w.device_time, payload: w.payload, user_id: w.user_id };
       }),
     });
+    var request = abortable();
     return fetch("/api/v1/sync", {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token || "" },
       body: body,
-      signal: AbortSignal.timeout ? AbortSignal.timeout(SEND_TIMEOUT_MS) : undefined,
+      signal: request.signal,
     }).then(function (response) {
       if (response.status === 401) throw signedOut();
       if (response.status === 403) return "token";
       if (!response.ok) throw new Error("sync answered " + response.status);
-      return response.json().then(function (result) { return record(batch, result.answers); });
+      return response.json();
+    }).finally(request.done).then(function (result) {
+      // Answered: the answers are stored whatever is aborted from now on (they are the server's truth).
+      return result === "token" ? result : record(batch, result.answers);
     });
   }
 
