@@ -18,7 +18,8 @@ def register_file(db_path: Path, path: Path, relative_phone_of_third: str) -> li
     """The oldest five of building 2 as the community office wrote them down; the names, in order."""
     with sqlite3.connect(db_path) as db:
         people = db.execute(
-            "SELECT r.name, h.door, r.birth_date FROM resident r JOIN household h ON r.household = h.id"
+            "SELECT r.name, h.door, r.birth_date, (SELECT count(*) FROM resident o WHERE o.household = h.id"
+            " AND o.status = 'living') FROM resident r JOIN household h ON r.household = h.id"
             " JOIN building b ON h.building = b.id WHERE b.number = 2 AND r.status = 'living'"
             " AND r.birth_date IS NOT NULL ORDER BY r.birth_date LIMIT 5"
         ).fetchall()
@@ -27,12 +28,14 @@ def register_file(db_path: Path, path: Path, relative_phone_of_third: str) -> li
     sheet.append(["铁北社区老年人台账"])
     sheet.merge_cells("A1:I1")
     sheet.append(["序号", "姓名", "住址", "出生日期", "居住情况", "兴趣爱好", "紧急联系人", "关系", "联系电话"])
-    for n, (name, door, birth) in enumerate(people, start=1):
+    for n, (name, door, birth, at_door) in enumerate(people, start=1):
         b, u, r = door.split("-")
         phone = relative_phone_of_third if n == 3 else "139 0000 1111"
-        sheet.append([n, name, f"{b}号楼{u}单元{r}室", birth, "独居", "下象棋", f"{name[0]}小明", "儿子", phone])
+        # 独居 only of those alone at their door: where others live it is set aside (issue 16)
+        living = "独居" if at_door == 1 else "空巢"
+        sheet.append([n, name, f"{b}号楼{u}单元{r}室", birth, living, "下象棋", f"{name[0]}小明", "儿子", phone])
     book.save(path)
-    return [name for name, _, _ in people]
+    return [name for name, _, _, _ in people]
 
 
 def imported(db_path: Path, names: list[str]) -> int:
@@ -56,7 +59,7 @@ def test_one_bad_row_stops_the_import_and_the_corrected_file_is_saved(new_contex
     page.set_input_files("#file", str(bad))
     page.get_by_test_id("check-file").click()
     expect(page.get_by_test_id("rows-to-fix")).to_be_visible()
-    # The one row to fix (the others are said too: two of the five share a door, yet the file says 独居).
+    # The one row to fix.
     problem = page.get_by_test_id("problem").filter(has=page.locator(".warn"))
     expect(problem).to_have_count(1)
     expect(problem).to_contain_text(f"第 5 行 · {names[2]}")

@@ -279,6 +279,15 @@ def _evaluate(
                 person.birth_date, person.sex, person.id_number, f.birth, f.sex, f.id_number
             )
         ]
+        if "living" in plan.changes:
+            # 独居 written over a door where the register has others living: the register would then say a person
+            # lives alone in a household of two (a stranger's walk of issue 16). Set aside as a contradiction is;
+            # an import moves nobody out, so no other row of the file can make them the only one (decision 0023).
+            for problem in said:
+                if problem.kind == "alone_with_others":
+                    problem.kind = "alone_vs_door"
+                    contradicted.append(problem)
+            said = [p for p in said if p.kind != "alone_vs_door"]
         for problem in contradicted:
             problem.set_aside = not any(p.blocking for p in said)  # a row to fix first is fixed first
         if contradicted:  # a row not applied: what it would have said of the door is noise
