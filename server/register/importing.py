@@ -24,7 +24,7 @@ from server.imports.normalize import id_matches, phone_matches, text
 from server.offload import in_thread
 from server.places.services import mask_id_number, mask_phone
 from server.places.tables import Resident
-from server.register import changes, import_diffs, import_rows, services
+from server.register import changes, import_diffs, import_results, import_rows, services
 from server.register.import_diffs import Change
 from server.register.tables import Contact, ElderProfile
 
@@ -99,6 +99,7 @@ class Saved:
     unchanged: int
     skipped: int
     set_aside: int = 0
+    id: uuid.UUID | None = field(default=None, compare=False)  # the kept result (import_results)
 
 
 class ImportRefused(Exception):
@@ -544,6 +545,16 @@ async def save(
             ev.unknown if skip_unknown else 0,
             ev.set_aside,
         )
+        # Kept for the page that says it, each row not imported with its reason (issue 16).
+        result = import_results.Result(
+            created=saved.created,
+            updated=saved.updated,
+            unchanged=saved.unchanged,
+            skipped=saved.skipped,
+            set_aside=saved.set_aside,
+            rows=import_results.not_applied(preview_now.problems),
+        )
+        saved.id = await import_results.store(user, now, result)
         # In the same transaction: an import that is not written is not logged, and one that is always is.
         await record_read(user, "register.import", "import", str(saved.created + saved.updated), address)
     return saved
