@@ -26,6 +26,7 @@ from server.places.services import mask_id_number, mask_phone
 from server.places.tables import Resident
 from server.register import changes, import_diffs, import_results, import_rows, services
 from server.register.import_diffs import Change
+from server.register.import_people import Person, load_people
 from server.register.tables import Contact, ElderProfile
 
 FIELDS = columns.REGISTER_FIELDS
@@ -109,57 +110,6 @@ class ImportRefused(Exception):
         super().__init__("conflict" if conflict else "problems")
         self.preview = preview
         self.conflict = conflict
-
-
-# The scope's residents, their profiles and contacts: three queries, whatever the size -------------------------
-
-
-@dataclass(slots=True)
-class Person:
-    id: uuid.UUID
-    name: str
-    household: uuid.UUID
-    door: str
-    building_number: int
-    phone: str | None
-    id_number: str | None
-    status: str
-    sex: str
-    birth_date: date | None
-    profile: dict | None = None
-    contacts: list[dict] = field(default_factory=list)
-
-
-async def load_people(scope: Scope) -> list[Person]:
-    if scope.grid_ids is not None and not scope.grid_ids:
-        return []
-    query = Resident.select(
-        Resident.id,
-        Resident.name,
-        Resident.household,
-        Resident.household.door.as_alias("door"),
-        Resident.household.building.number.as_alias("building_number"),
-        Resident.phone,
-        Resident.id_number,
-        Resident.status,
-        Resident.sex,
-        Resident.birth_date,
-    ).where(Resident.community == scope.community_id)
-    if scope.grid_ids is not None:
-        query = query.where(Resident.household.building.grid.is_in(list(scope.grid_ids)))
-    people = {row["id"]: Person(**row) for row in await query}
-    for profile in await ElderProfile.select().where(ElderProfile.community == scope.community_id):
-        if profile["resident"] in people:
-            people[profile["resident"]].profile = profile
-    for contact in (
-        await Contact.select(Contact.id, Contact.profile, Contact.name, Contact.relation, Contact.phone, Contact.lives)
-        .where(Contact.profile.community == scope.community_id)
-        .order_by(Contact.position)
-    ):
-        person = people.get(contact.pop("profile"))
-        if person is not None:
-            person.contacts.append(contact)
-    return list(people.values())
 
 
 # Evaluating a draft: everything the preview shows and the saving writes -----------------------------------------
