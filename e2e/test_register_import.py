@@ -3,6 +3,7 @@ is shown on its row; the corrected file is saved, every row."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -18,7 +19,8 @@ def register_file(db_path: Path, path: Path, relative_phone_of_third: str) -> li
     """The oldest five of building 2 as the community office wrote them down; the names, in order."""
     with sqlite3.connect(db_path) as db:
         people = db.execute(
-            "SELECT r.name, h.door, r.birth_date FROM resident r JOIN household h ON r.household = h.id"
+            "SELECT r.name, h.door, r.birth_date, (SELECT count(*) FROM resident o WHERE o.household = h.id"
+            " AND o.status = 'living') FROM resident r JOIN household h ON r.household = h.id"
             " JOIN building b ON h.building = b.id WHERE b.number = 2 AND r.status = 'living'"
             " AND r.birth_date IS NOT NULL ORDER BY r.birth_date LIMIT 5"
         ).fetchall()
@@ -27,12 +29,14 @@ def register_file(db_path: Path, path: Path, relative_phone_of_third: str) -> li
     sheet.append(["铁北社区老年人台账"])
     sheet.merge_cells("A1:I1")
     sheet.append(["序号", "姓名", "住址", "出生日期", "居住情况", "兴趣爱好", "紧急联系人", "关系", "联系电话"])
-    for n, (name, door, birth) in enumerate(people, start=1):
+    for n, (name, door, birth, at_door) in enumerate(people, start=1):
         b, u, r = door.split("-")
         phone = relative_phone_of_third if n == 3 else "139 0000 1111"
-        sheet.append([n, name, f"{b}号楼{u}单元{r}室", birth, "独居", "下象棋", f"{name[0]}小明", "儿子", phone])
+        # 独居 only of those alone at their door: where others live it is set aside (issue 16)
+        living = "独居" if at_door == 1 else "空巢"
+        sheet.append([n, name, f"{b}号楼{u}单元{r}室", birth, living, "下象棋", f"{name[0]}小明", "儿子", phone])
     book.save(path)
-    return [name for name, _, _ in people]
+    return [name for name, _, _, _ in people]
 
 
 def imported(db_path: Path, names: list[str]) -> int:
@@ -56,7 +60,7 @@ def test_one_bad_row_stops_the_import_and_the_corrected_file_is_saved(new_contex
     page.set_input_files("#file", str(bad))
     page.get_by_test_id("check-file").click()
     expect(page.get_by_test_id("rows-to-fix")).to_be_visible()
-    # The one row to fix (the others are said too: two of the five share a door, yet the file says 独居).
+    # The one row to fix.
     problem = page.get_by_test_id("problem").filter(has=page.locator(".warn"))
     expect(problem).to_have_count(1)
     expect(problem).to_contain_text(f"第 5 行 · {names[2]}")
@@ -113,8 +117,49 @@ def test_a_row_the_id_number_contradicts_is_set_aside_and_every_change_is_said(
     assert_phone_layout(page, "register-import-preview-set-aside")
     page.get_by_test_id("save").click()
     expect(page.get_by_test_id("saved-set-aside")).to_be_visible()
+    # The saved page names the row not imported, with its reason, as the preview did (issue 16).
+    gone = page.get_by_test_id("not-imported")
+    expect(gone).to_have_count(1)
+    expect(gone).to_contain_text(f"第 8 行 · {name}")
+    expect(gone).to_contain_text(f"出生日期写的是 {wrong}，身份证号上是 {born}")
+    expect(gone).to_contain_text("写的是独居，但台账里这个门牌还住着")  # he shares his door
+    assert_phone_layout(page, "register-import-saved-set-aside")
     with sqlite3.connect(own_server.db_path) as db:
         assert db.execute("SELECT birth_date FROM resident WHERE id = ?", (young_id,)).fetchone()[0] == born
+
+
+def test_an_older_export_does_not_undo_a_change_made_since(new_context, own_server, tmp_path) -> None:
+    """Issue 16, a stranger's walk: the register exported, a person changed on the app, the older file imported put
+    the old value back. Now that row is set aside, saying when and by whom it was changed."""
+    own_server.start()
+    with sqlite3.connect(own_server.db_path) as db:
+        resident_id, name = db.execute(
+            "SELECT p.id, r.name FROM elder_profile p JOIN resident r ON p.resident = r.id JOIN household h"
+            " ON r.household = h.id JOIN building b ON h.building = b.id WHERE b.number = 2 AND p.living = 'spouse'"
+            " ORDER BY r.birth_date LIMIT 1"
+        ).fetchone()
+    page: Page = new_context(base_url=own_server.base_url, viewport={"width": 360, "height": 740}).new_page()
+    LoginPage(page).open().log_in_as(WORKER)
+    page.goto("/register/import")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载台账").click()
+    older = tmp_path / "老年人台账.xlsx"
+    download.value.save_as(older)
+    page.goto(f"/residents/{resident_id}/profile/edit")
+    page.locator("input[name=living][value=family]").check()
+    page.get_by_test_id("save-profile").click()
+    expect(page).not_to_have_url(re.compile(r"/edit$"))
+    page.goto("/register/import")
+    page.set_input_files("#file", str(older))
+    page.get_by_test_id("check-file").click()
+    expect(page.get_by_test_id("exported-at")).to_be_visible()
+    problem = page.get_by_test_id("problem").filter(has_text=name)
+    expect(problem).to_contain_text("在这份文件导出之后改过（李雪敏")
+    expect(problem).to_contain_text("文件里是 空巢（仅与配偶），台账里现在是 与家人同住。这一行不导入")
+    expect(page.get_by_test_id("nothing-planned")).to_contain_text("1 行和台账对不上")
+    assert_phone_layout(page, "register-import-preview-older-export")
+    with sqlite3.connect(own_server.db_path) as db:
+        assert db.execute("SELECT living FROM elder_profile WHERE id = ?", (resident_id,)).fetchone()[0] == "family"
 
 
 def test_a_long_unbroken_value_does_not_push_the_preview_sideways(new_context, own_server, tmp_path) -> None:

@@ -201,6 +201,11 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
         **COORDINATORS,
         **dict.fromkeys(("admin", "own_grid_worker", "other_grid_worker"), "invalid"),
     },
+    # An import's result is its importer's own: one nobody saved is missing for everyone who may import.
+    ("GET", "/register/import/saved/{key:uuid}"): {
+        **COORDINATORS,
+        **dict.fromkeys(("admin", "own_grid_worker", "other_grid_worker"), "missing"),
+    },
     ("POST", "/register/import"): {
         **COORDINATORS,
         **dict.fromkeys(("admin", "own_grid_worker", "other_grid_worker"), "invalid"),
@@ -274,6 +279,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
 
 SAMPLES = {
     "user_id": str(uuid.uuid4()),
+    "key": str(uuid.uuid4()),  # an import's result nobody saved
     "grid_id": str(GRID_IDS[1]),
     "building_id": str(demo_uuid("building", "2")),
     "household_id": str(demo_uuid("household", "2-1-301")),

@@ -56,6 +56,7 @@ class Draft(msgspec.Struct, kw_only=True):
     header_line: int
     blank_rows: int = 0
     notes: list[str] = []
+    above: list[str] = []  # the first lines above the header (reader.Table.above)
     lines: list[int]  # each row's line as the spreadsheet program shows it
     columns: list[list[str]]  # one per header, a cell per line
     duplicates: list[tuple[int, int]] = []  # a repeated row's line, and the line of the row it repeats
@@ -77,6 +78,7 @@ def draft_of(table: Table, filename: str) -> Draft:
         header_line=table.header_line,
         blank_rows=table.blank_rows,
         notes=table.notes,
+        above=table.above,
         lines=[row.line for row in table.rows if row.duplicate_of is None],
         columns=[list(map(itemgetter(i), cells)) for i in range(len(table.headers))],
         duplicates=[(row.line, row.duplicate_of) for row in table.rows if row.duplicate_of is not None],

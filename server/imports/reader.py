@@ -29,6 +29,7 @@ from server.imports.xlsx import SEP, read_xlsx
 
 __all__ = ["MAX_BYTES", "MAX_ROWS", "ImportProblem", "Row", "Table", "read_table", "table_from_lines"]
 
+ABOVE_LINES, ABOVE_CHARS = 3, 200  # what is kept of the lines above the header
 HEADER_SEARCH_ROWS = 30  # the header row is looked for among this many first non-blank rows
 MIN_HEADER_FIELDS = 2
 # A row of a .csv longer than this is refused before the csv module splits it: its cells would all be in memory at
@@ -53,6 +54,9 @@ class Table:
     blank_rows: int = 0
     sheet: str = ""
     notes: list[str] = field(default_factory=list)  # codes of things worth saying: "header_not_first", "merged"
+    # The first lines above the header, cells joined, cut short: a title, or the register export's line saying
+    # when it was made (server.register.changes).
+    above: list[str] = field(default_factory=list)
 
     @property
     def duplicates(self) -> list[Row]:
@@ -120,6 +124,9 @@ def table_from_lines(lines: list[str], notes: list[str] | None = None, sheet: st
         blank_rows=blank,
         sheet=sheet,
         notes=notes,
+        above=[
+            " ".join(packed.split(SEP)).strip()[:ABOVE_CHARS] for n, packed in filled[:ABOVE_LINES] if n < header_line
+        ],
     )
 
 

@@ -18,7 +18,7 @@ from litestar.response import Redirect, Response, Template
 
 from server.i18n import translate
 from server.places.controllers import found
-from server.register import offline, round, services
+from server.register import changes, offline, round, services
 from server.sync import forms
 from server.web import downloads
 from server.web.auth import client_address, current_user, requires_register, scope_of
@@ -334,6 +334,7 @@ class RegisterAdminController(Controller):
     async def export(self, request: Request, unmasked: Annotated[bool, QueryParameter()] = False) -> Response:
         """The register as .xlsx, phone numbers masked; whole numbers only for an admin, and logged either way."""
         user = current_user(request)
+        made = datetime.now(UTC)  # before the rows are read: a change saved meanwhile counts as after the file
         rows = await services.export_rows(
             scope_of(request), user, settings_of(request).today(), unmasked, client_address(request)
         )
@@ -342,7 +343,10 @@ class RegisterAdminController(Controller):
         title = translate(request, "Register of elderly residents")
         # As many groups of contact columns as a person here has, and at least two: room to add one.
         groups = max(2, *(len(row["contacts"]) for row in rows)) if rows else 2
-        table = [[title for c in services.EXPORT_COLUMNS for title in _export_titles(request, c, groups)]]
+        # The moment it was made, on a line of its own above the header: read back by the import, so that this file
+        # imported after someone changed a person here does not put the old value back (decision 0028).
+        table = [[translate(request, "Register of elderly residents, exported %(time)s", time=changes.stamp(made))]]
+        table += [[title for c in services.EXPORT_COLUMNS for title in _export_titles(request, c, groups)]]
         table += [
             [cell for c in services.EXPORT_COLUMNS for cell in _export_cells(request, c, row[c], groups)]
             for row in rows

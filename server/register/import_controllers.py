@@ -7,14 +7,16 @@ the grids they answer for; volunteers never come here (requires_register).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import uuid
+from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import QueryParameter
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.imports.reader import ImportProblem
-from server.register import importing
+from server.register import import_results, importing
 from server.web import imports
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, settings_of
@@ -24,7 +26,13 @@ def _skip_unknown(data: dict[str, Any]) -> bool:
     return data.get("skip_unknown") == "1"
 
 
-def _index(request: Request, *, error: str | None = None, status_code: int = 200, saved: dict | None = None):
+def _index(
+    request: Request,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    saved: import_results.Result | None = None,
+):
     return render(request, "register/import.html", status_code=status_code, error=error, saved=saved)
 
 
@@ -44,21 +52,17 @@ class RegisterImportController(Controller):
     guards = [requires_register]
 
     @get("/")
-    async def index(
-        self,
-        request: Request,
-        created: Annotated[int | None, QueryParameter(ge=0)] = None,
-        updated: Annotated[int, QueryParameter(ge=0)] = 0,
-        skipped: Annotated[int, QueryParameter(ge=0)] = 0,
-        set_aside: Annotated[int, QueryParameter(ge=0)] = 0,
-    ) -> Template:
-        """The upload form; after a save (?created=&updated=&skipped=&set_aside=), what was saved."""
-        saved = (
-            None
-            if created is None
-            else {"created": created, "updated": updated, "skipped": skipped, "set_aside": set_aside}
-        )
-        return _index(request, saved=saved)
+    async def index(self, request: Request) -> Template:
+        """The upload form."""
+        return _index(request)
+
+    @get("/saved/{key:uuid}")
+    async def saved(self, request: Request, key: FromPath[uuid.UUID]) -> Template:
+        """What an import saved, and each row it did not import with the reason: for the person who imported."""
+        result = await import_results.load(current_user(request), key)
+        if result is None:
+            raise NotFoundException()
+        return _index(request, saved=result)
 
     @post("/preview", request_max_body_size=imports.MAX_REQUEST, opt=imports.LIST_OPT)
     async def preview(self, request: Request, data: imports.Multipart) -> Template:
@@ -99,5 +103,4 @@ class RegisterImportController(Controller):
             # Problems found (a crafted form, or the register changed since the preview): the preview again.
             status = 409 if refused.conflict else 400
             return _preview_page(request, refused.preview, conflict=refused.conflict, status_code=status)
-        query = f"created={saved.created}&updated={saved.updated}&skipped={saved.skipped}&set_aside={saved.set_aside}"
-        return Redirect(f"/register/import?{query}", status_code=303)
+        return Redirect(f"/register/import/saved/{saved.id}", status_code=303)

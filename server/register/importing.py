@@ -24,12 +24,15 @@ from server.imports.normalize import id_matches, phone_matches, text
 from server.offload import in_thread
 from server.places.services import mask_id_number, mask_phone
 from server.places.tables import Resident
-from server.register import import_rows, services
+from server.register import changes, import_diffs, import_results, import_rows, services
+from server.register.import_diffs import Change
+from server.register.import_people import Person, load_people
 from server.register.tables import Contact, ElderProfile
 
 FIELDS = columns.REGISTER_FIELDS
 PROFILE_COLUMNS = ("living", "mobility", *import_rows.TEXTS, "priority", "in_round")
 # Rows that are for a person to look at but do not stop the saving.
+MASKED = {"masked_other", "masked_unknown"}  # a masked number of no contact the person has (now)
 NOT_BLOCKING = {"duplicate", "not_living", "birth_partial", "alone_with_others"}
 CHUNK = 1000  # ids per IN (...): far below both databases' limits on bound parameters
 
@@ -45,16 +48,6 @@ class RowProblem(msgspec.Struct, kw_only=True):
     known: str = ""  # what the register or the ID number says, where the row contradicts it
     blocking: bool = True
     set_aside: bool = False  # the row is not applied (it contradicts what is known); the others may be saved
-
-
-class Change(msgspec.Struct, kw_only=True):
-    """A field a row changes, as the preview says it: "居住情况: 与家人同住 -> 独居". Values as stored (codes,
-    "yes"/"no", ISO dates; contacts as names with masked numbers); "" for nothing yet. A contact added is the field
-    "contact_added": `new` the contact, `old` the names of those kept beside it."""
-
-    field: str
-    old: str
-    new: str
 
 
 class Planned(msgspec.Struct, kw_only=True):
@@ -84,6 +77,7 @@ class Preview(msgspec.Struct, kw_only=True):
     problems: list[RowProblem]
     planned: list[Planned]
     blocking: list[str]  # codes about the whole file: no_identifying_column, no_rows
+    exported_at: str = ""  # when the register's export was made, as said (a file typed by hand: "")
 
     @property
     def rows_to_fix(self) -> int:
@@ -106,6 +100,7 @@ class Saved:
     unchanged: int
     skipped: int
     set_aside: int = 0
+    id: uuid.UUID | None = field(default=None, compare=False)  # the kept result (import_results)
 
 
 class ImportRefused(Exception):
@@ -115,57 +110,6 @@ class ImportRefused(Exception):
         super().__init__("conflict" if conflict else "problems")
         self.preview = preview
         self.conflict = conflict
-
-
-# The scope's residents, their profiles and contacts: three queries, whatever the size -------------------------
-
-
-@dataclass(slots=True)
-class Person:
-    id: uuid.UUID
-    name: str
-    household: uuid.UUID
-    door: str
-    building_number: int
-    phone: str | None
-    id_number: str | None
-    status: str
-    sex: str
-    birth_date: date | None
-    profile: dict | None = None
-    contacts: list[dict] = field(default_factory=list)
-
-
-async def load_people(scope: Scope) -> list[Person]:
-    if scope.grid_ids is not None and not scope.grid_ids:
-        return []
-    query = Resident.select(
-        Resident.id,
-        Resident.name,
-        Resident.household,
-        Resident.household.door.as_alias("door"),
-        Resident.household.building.number.as_alias("building_number"),
-        Resident.phone,
-        Resident.id_number,
-        Resident.status,
-        Resident.sex,
-        Resident.birth_date,
-    ).where(Resident.community == scope.community_id)
-    if scope.grid_ids is not None:
-        query = query.where(Resident.household.building.grid.is_in(list(scope.grid_ids)))
-    people = {row["id"]: Person(**row) for row in await query}
-    for profile in await ElderProfile.select().where(ElderProfile.community == scope.community_id):
-        if profile["resident"] in people:
-            people[profile["resident"]].profile = profile
-    for contact in (
-        await Contact.select(Contact.id, Contact.profile, Contact.name, Contact.relation, Contact.phone, Contact.lives)
-        .where(Contact.profile.community == scope.community_id)
-        .order_by(Contact.position)
-    ):
-        person = people.get(contact.pop("profile"))
-        if person is not None:
-            person.contacts.append(contact)
-    return list(people.values())
 
 
 # Evaluating a draft: everything the preview shows and the saving writes -----------------------------------------
@@ -191,6 +135,7 @@ class Evaluation:
     skip_unknown: bool
     blocking: list[str]
     set_aside: int = 0
+    exported_at: datetime | None = None  # when the file was exported from the register (None: typed by hand)
 
 
 def _blank_placeholders(column: list[str]) -> list[str]:
@@ -203,11 +148,20 @@ async def evaluate(
     """The scope's people from the database, then the rest in a worker thread: normalising and matching 100,000 rows
     is seconds of CPU, which in the event loop held every other request (a stranger's second review of issue 15)."""
     people = await load_people(scope)
-    return await in_thread(_evaluate, draft, choices, today, skip_unknown, people)
+    exported = changes.exported_at(draft.above)
+    since = await changes.changed_since(scope, exported) if exported is not None else {}
+    ev = await in_thread(_evaluate, draft, choices, today, skip_unknown, people, since)
+    ev.exported_at = exported
+    return ev
 
 
 def _evaluate(
-    draft: drafts.Draft, choices: dict[int, str], today: date, skip_unknown: bool, people: list[Person]
+    draft: drafts.Draft,
+    choices: dict[int, str],
+    today: date,
+    skip_unknown: bool,
+    people: list[Person],
+    since: dict[uuid.UUID, dict[str, changes.Changed]] | None = None,
 ) -> Evaluation:
     mapping = drafts.mapping_for(draft, choices, FIELDS)
     headers = {mapping[i]: draft.headers[i] for i in mapping}
@@ -279,6 +233,22 @@ def _evaluate(
                 person.birth_date, person.sex, person.id_number, f.birth, f.sex, f.id_number
             )
         ]
+        if "living" in plan.changes:
+            # 独居 written over a door where the register has others living: the register would then say a person
+            # lives alone in a household of two (a stranger's walk of issue 16). Set aside as a contradiction is;
+            # an import moves nobody out, so no other row of the file can make them the only one (decision 0023).
+            for problem in said:
+                if problem.kind == "alone_with_others":
+                    problem.kind = "alone_vs_door"
+                    contradicted.append(problem)
+            said = [p for p in said if p.kind != "alone_vs_door"]
+        stale = (since or {}).get(person.id)
+        if stale:
+            also = ()
+            if "contacts" in stale and any(p.kind in MASKED for p in said):
+                # A masked number of a contact changed here since the export: that change, not the file's slip.
+                said, also = [p for p in said if p.kind not in MASKED], ("contacts",)
+            contradicted += _changed_here(plan, stale, f.line, also)
         for problem in contradicted:
             problem.set_aside = not any(p.blocking for p in said)  # a row to fix first is fixed first
         if contradicted:  # a row not applied: what it would have said of the door is noise
@@ -292,6 +262,36 @@ def _evaluate(
         plans.append(plan)
     problems.sort(key=lambda p: p.line)
     return Evaluation(draft, mapping, problems, plans, unknown, skip_unknown, blocking, set_aside)
+
+
+def _changed_here(plan: Plan, stale: dict[str, changes.Changed], line: int, also=()) -> list[RowProblem]:
+    """Each field the row would change that was changed in the register after the file was exported: the file's
+    value is older, so the row is set aside, saying when, by whom, and both values (decision 0028)."""
+    person = plan.person
+    values = {c.field: c for c in import_diffs.diffs(plan) if c.field != "contact_added"}
+    out = []
+    for name in [*plan.changes, *(a for a in also if a not in plan.changes)]:
+        if name not in stale:
+            continue
+        change = values.get(name) if name != "contacts" else None
+        said = (
+            changes.said(stale[name].at),
+            stale[name].by,
+            change.old if change else "",
+            change.new if change else "",
+        )
+        out.append(
+            RowProblem(
+                line=line,
+                kind="changed_since",
+                name=person.name,
+                door=person.door,
+                other=name,
+                known="\t".join(said),
+                blocking=False,
+            )
+        )
+    return out
 
 
 def _known(code: tuple[str, ...]) -> str:
@@ -383,58 +383,6 @@ def _plan(
     return Plan(person, line, after, merged, birth, changes), codes
 
 
-def _said(value) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date):
-        return value.isoformat()
-    return "" if value is None else str(value)
-
-
-def _contacts_said(contacts: list[dict] | None, whole: bool = False) -> str:
-    """Contacts as a preview names them: the number masked, as on every page (decision 0023); where they live in
-    brackets, so that a change of it alone is seen (a stranger's 住在哪里 changed unsaid, issue 16). `whole`: the
-    number as the file gives it (a new number behind the same mask as the old one read as unchanged)."""
-    return "；".join(
-        " ".join(
-            part for part in (c["name"], c["relation"], (c["phone"] if whole else mask_phone(c["phone"])) or "") if part
-        )
-        + (f"（{c['lives']}）" if c.get("lives") else "")
-        for c in contacts or []
-    )
-
-
-def _diffs(plan: Plan) -> list[Change]:
-    current, person = plan.person.profile, plan.person
-    out = []
-    for name in plan.changes:
-        if name == "contacts":
-            # An import adds contacts or updates one it names (or whose masked number it gives), never removes one:
-            # a contact added is said as added, with those kept (a stranger read "紧急联系人：— → 陈小兵" as the
-            # first contact replaced); one changed as old -> new.
-            for contact in plan.contacts or []:
-                if contact in person.contacts:
-                    continue
-                was = next((c for c in person.contacts if "id" in contact and c["id"] == contact["id"]), None)
-                if was is None:
-                    # kept: only those the row leaves as they are ("原有的王小红不变" of one it changed was false)
-                    kept = "、".join(c["name"] for c in person.contacts if c in (plan.contacts or []))
-                    out.append(Change(field="contact_added", old=kept, new=_contacts_said([contact])))
-                else:
-                    hidden = was["phone"] != contact["phone"] and mask_phone(was["phone"]) == mask_phone(
-                        contact["phone"]
-                    )
-                    out.append(
-                        Change(field=name, old=_contacts_said([was]), new=_contacts_said([contact], whole=hidden))
-                    )
-        elif name == "birth_date":
-            out.append(Change(field=name, old=_said(person.birth_date), new=_said(plan.birth)))
-        else:
-            old = current[name] if current is not None else None
-            out.append(Change(field=name, old=_said(old), new=_said(plan.values[name])))
-    return out
-
-
 def build_preview(ev: Evaluation) -> Preview:
     created = sum(1 for p in ev.plans if p.person.profile is None)
     updated = sum(1 for p in ev.plans if p.person.profile is not None and p.changes)
@@ -443,7 +391,8 @@ def build_preview(ev: Evaluation) -> Preview:
         draft=drafts.encode(ev.draft),
         columns=drafts.columns_of(ev.draft, ev.mapping),
         header_line=ev.draft.header_line,
-        notes=ev.draft.notes,
+        # The export's own line above its header is no title skipped: it is said as when the file was made.
+        notes=[n for n in ev.draft.notes if not (ev.exported_at and n == "header_not_first")],
         rows=ev.draft.row_count,
         duplicates=len(ev.draft.duplicates),
         blank_rows=ev.draft.blank_rows,
@@ -461,11 +410,12 @@ def build_preview(ev: Evaluation) -> Preview:
                 door=p.person.door,
                 action="new" if p.person.profile is None else "update" if p.changes else "same",
                 changes=p.changes,
-                diffs=_diffs(p),
+                diffs=import_diffs.diffs(p),
             )
             for p in ev.plans
         ],
         blocking=ev.blocking,
+        exported_at=changes.said(ev.exported_at) if ev.exported_at else "",
     )
 
 
@@ -531,6 +481,8 @@ async def save(
                 for n, contact in enumerate(p.contacts)
             ],
         )
+        # Which fields each entry changed: an older export imported later does not put them back (decision 0028).
+        await changes.record(scope.community_id, user.id, now, [(p.person.id, p.changes) for p in new + changed])
         for p in ev.plans:
             if p.birth is not None:
                 await Resident.update({Resident.birth_date: p.birth, Resident.updated_at: now}).where(
@@ -543,6 +495,16 @@ async def save(
             ev.unknown if skip_unknown else 0,
             ev.set_aside,
         )
+        # Kept for the page that says it, each row not imported with its reason (issue 16).
+        result = import_results.Result(
+            created=saved.created,
+            updated=saved.updated,
+            unchanged=saved.unchanged,
+            skipped=saved.skipped,
+            set_aside=saved.set_aside,
+            rows=import_results.not_applied(preview_now.problems),
+        )
+        saved.id = await import_results.store(user, now, result)
         # In the same transaction: an import that is not written is not logged, and one that is always is.
         await record_read(user, "register.import", "import", str(saved.created + saved.updated), address)
     return saved

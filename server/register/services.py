@@ -22,6 +22,7 @@ from server.audit.services import record_read
 from server.db import write_transaction
 from server.places.services import age_on, mask_phone
 from server.places.tables import Household, Resident
+from server.register import changes
 from server.register.tables import CheckIn, Contact, ElderProfile
 from server.text import clean_name
 
@@ -389,9 +390,7 @@ async def save_profile(
     priority = auto_priority(form.living, form.mobility) if form.priority == "auto" else form.priority == "yes"
     now = datetime.now(UTC)
     async with write_transaction():
-        current = await ElderProfile.select(ElderProfile.id, ElderProfile.version).where(
-            ElderProfile.resident == resident_id
-        )
+        current = await ElderProfile.select().where(ElderProfile.resident == resident_id)
         version = current[0]["version"] if current else 0
         if version != form.version:
             raise ProfileConflict(await _profile_view(resident, today))
@@ -418,6 +417,16 @@ async def save_profile(
             await ElderProfile.insert(
                 ElderProfile(id=resident_id, community=scope.community_id, resident=resident_id, version=1, **values)
             )
+        # Which fields this save changed, for an older export imported later (decision 0028).
+        before = (
+            await Contact.select(*[getattr(Contact, k) for k in changes.CONTACT_KEYS])
+            .where(Contact.profile == resident_id)
+            .order_by(Contact.position)
+        )
+        changed = changes.profile_changes(
+            current[0] if current else None, values, before, contacts, resident["birth_date"], birth
+        )
+        await changes.record(scope.community_id, user.id, now, [(resident_id, changed)])
         await Contact.delete().where(Contact.profile == resident_id)
         if contacts:
             await Contact.insert(

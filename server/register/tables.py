@@ -74,3 +74,27 @@ class FollowUp(Table):
     created_at = Timestamptz()
     closed_at = Timestamptz(null=True, default=None)
     closed_by = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
+
+
+class ProfileChange(Table):
+    """Which fields of a resident's register entry a save changed, when and by whom (the edit form, an import).
+    Append-only. An import of an older export reads it: a field changed here after the file was made is not put
+    back by the file's old value (issue 16, decision 0028)."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    resident = ForeignKey(Resident, on_delete=OnDelete.restrict, null=False, index=True)
+    fields = Varchar(length=255)  # the names changed, comma-joined: living,mobility,...,contacts,birth_date
+    at = Timestamptz(index=True)
+    by = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
+
+
+class RegisterImport(Table):
+    """An import saved: its counts and the rows it did not apply, each with its reason, for the page that says
+    what was saved (issue 16: "2 行没有导入" named no row). Read only by the person who imported."""
+
+    id = UUID(primary_key=True)
+    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
+    at = Timestamptz()
+    result = Text(default="")  # JSON: the counts and the rows not applied (importing.Saved)

@@ -31,12 +31,29 @@ HEADER = [
 ]
 
 
+async def _with_alone(people: list[dict]) -> list[dict]:
+    """Each person with "alone": nobody else lives at their door. row() says 独居 only of them (and 空巢 of the
+    others): 独居 at a door where the register has others is set aside (issue 16)."""
+    households = [p["household"] for p in people] or [demo_uuid("household", "none")]
+    at_door: dict = {}
+    for r in await Resident.select(Resident.household).where(
+        Resident.household.is_in(households) & (Resident.status == "living")
+    ):
+        at_door[r["household"]] = at_door.get(r["household"], 0) + 1
+    return [{**p, "alone": at_door.get(p["household"], 0) <= 1} for p in people]
+
+
 async def people_of_building(number: int, limit: int = 4, offset: int = 0) -> list[dict]:
     """Elderly people living in a building of the demo community, oldest first (tests take different ones: the
     database is shared by the run)."""
-    return await (
-        Resident.select(
-            Resident.id, Resident.name, Resident.sex, Resident.birth_date, Resident.household.door.as_alias("door")
+    return await _with_alone(
+        await Resident.select(
+            Resident.id,
+            Resident.name,
+            Resident.sex,
+            Resident.birth_date,
+            Resident.household,
+            Resident.household.door.as_alias("door"),
         )
         .where(
             (Resident.household.building == demo_uuid("building", str(number)))
@@ -51,10 +68,22 @@ async def people_of_building(number: int, limit: int = 4, offset: int = 0) -> li
 
 async def person(resident_id) -> dict:
     return (
-        await Resident.select(
-            Resident.id, Resident.name, Resident.sex, Resident.birth_date, Resident.household.door.as_alias("door")
-        ).where(Resident.id == resident_id)
+        await _with_alone(
+            await Resident.select(
+                Resident.id,
+                Resident.name,
+                Resident.sex,
+                Resident.birth_date,
+                Resident.household,
+                Resident.household.door.as_alias("door"),
+            ).where(Resident.id == resident_id)
+        )
     )[0]
+
+
+def living_of(person: dict) -> str:
+    """What row() writes in 居住情况, and the import stores."""
+    return "alone" if person.get("alone", True) else "spouse"
 
 
 def row(n: int, person: dict, **changes) -> list[str]:
@@ -69,7 +98,7 @@ def row(n: int, person: dict, **changes) -> list[str]:
         "年龄": "80",
         "住址": door.translate(FULL_WIDTH) if n % 2 else door,
         "联系电话": "无",
-        "居住情况": "独居",
+        "居住情况": "独居" if person.get("alone", True) else "空巢",
         "行动能力": "行动不便",
         "慢性病": "高血压",
         "常用药": "硝苯地平",

@@ -74,11 +74,12 @@ async def test_the_preview_says_each_field_a_row_changes_old_and_new(app):
         await log_in(client, WORKER)
         first = await confirm(client, (await upload(client, xlsx_register([row(1, older)]))).text)
         assert first.status_code == 303
-        # Now the register says 独居, 行动不便, 高血压: a second file says otherwise.
+        # Now the register says 独居 (or 空巢: others live there), 行动不便, 高血压: a second file says otherwise.
         changed = row(1, older, 居住情况="与子女同住", 慢性病="糖尿病")
         page = await upload(client, xlsx_register([changed]))
         text = planned(page.text)[older["name"]]
-        assert "居住情况：独居 → 与家人同住" in text, text
+        was = "独居" if older["alone"] else "空巢（仅与配偶）"
+        assert f"居住情况：{was} → 与家人同住" in text, text
         assert "慢性病：高血压 → 糖尿病" in text, text
         assert "行动" not in text  # what does not change is not listed
         # The same person with the other sex: the register and the ID number say otherwise; set aside.

@@ -71,7 +71,7 @@ async def test_an_export_edited_in_one_cell_changes_just_that(app):
         await log_in(client, WORKER)
         assert 'data-testid="export-comes-back"' in (await client.get("/register/import")).text  # said there
         rows = sheet_of((await client.get("/register/export.xlsx")).content)
-        header = rows[0]
+        header = rows[1]  # under the line saying when the file was exported
         hou = next(r for r in rows if r[0] == "侯秀兰")
         hou[header.index("兴趣爱好")] = "养花、打太极"
         contacts_before = await Contact.select().where(Contact.profile == HOU).order_by(Contact.position)
@@ -96,7 +96,7 @@ async def test_a_masked_number_that_is_none_of_the_person_s_contacts_is_a_proble
     async with browser(app) as client:
         await log_in(client, WORKER)
         rows = sheet_of((await client.get("/register/export.xlsx")).content)
-        header = rows[0]
+        header = rows[1]  # under the line saying when the file was exported
         hou = next(r for r in rows if r[0] == "侯秀兰")
         phone = header.index("紧急联系人1：电话")
         assert "****" in hou[phone]

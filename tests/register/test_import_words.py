@@ -7,18 +7,28 @@ from __future__ import annotations
 from server.demo.seed import demo_uuid
 from server.places.services import mask_id_number
 from server.places.tables import Resident
-from server.register.tables import Contact
+from server.register.tables import Contact, ElderProfile
 from tests.conftest import browser, log_in
-from tests.register.test_import import WORKER, problems, stat, upload
+from tests.register.test_import import WORKER, confirm, problems, stat, upload
 from tests.register.test_import_changes import planned
 
 HEADER = "姓名,身份证号,住址,居住情况,出生日期,兴趣爱好,紧急联系人,关系,联系电话\n"
 
 
-def line(person: dict, id_number: str = "", living: str = "", born: str = "", contact: str = "", phone: str = ""):
+def line(
+    person: dict,
+    id_number: str = "",
+    living: str = "",
+    born: str = "",
+    contact: str = "",
+    phone: str = "",
+    interests: str = "",
+):
     b, u, r = person["door"].split("-")
     relation = "儿子" if contact else ""
-    return f"{person['name']},{id_number},{b}号楼{u}单元{r}室,{living},{born},,{contact},{relation},{phone}\n"
+    return (
+        f"{person['name']},{id_number},{b}号楼{u}单元{r}室,{living},{born},{interests},{contact},{relation},{phone}\n"
+    )
 
 
 def with_check_digit(first17: str) -> str:
@@ -84,19 +94,61 @@ async def test_a_second_contact_reads_as_added_and_the_first_as_kept(app):
         assert f"原有的联系人{first}不变" in said, said
 
 
-async def test_lives_alone_at_a_door_where_the_register_has_others_is_said(app):
+async def shared_door() -> tuple[dict, dict]:
+    """Two people living at one door of building 2, the first with a register entry that does not say 独居."""
     residents = [p for p in await building_2() if p["status"] == "living"]
     doors = {}
     for p in residents:
         doors.setdefault(p["household"], []).append(p)
-    shared = next(group for group in doors.values() if len(group) >= 2 and group[0]["birth_date"])
-    someone, other = shared[0], shared[1]
+    alone = {p["id"] for p in await ElderProfile.select(ElderProfile.id).where(ElderProfile.living == "alone")}
+    shared = next(
+        group for group in doors.values() if len(group) >= 2 and group[0]["birth_date"] and group[0]["id"] not in alone
+    )
+    return shared[0], shared[1]
+
+
+async def test_lives_alone_at_a_door_where_the_register_has_others_is_set_aside_in_words(app):
+    """A stranger's walk of issue 16 (item 2): the row was imported with an ⓘ only, and the register then said a
+    person lived alone in a two-person household. Now the row is not applied, and says why; the other rows save."""
+    someone, other = await shared_door()
+    elsewhere = next(
+        p for p in await building_2() if p["status"] == "living" and p["household"] != someone["household"]
+    )
+    before = await ElderProfile.select(ElderProfile.living).where(ElderProfile.id == someone["id"])
     async with browser(app) as client:
         await log_in(client, WORKER)
-        page = await upload(client, (HEADER + line(someone, living="独居")).encode(), name="台账.csv")
+        data = (HEADER + line(someone, living="独居") + line(elsewhere, interests="下棋养花")).encode()
+        page = await upload(client, data, name="台账.csv")
         said = [p for p in problems(page.text) if someone["name"] in p]
         assert said and "独居" in said[0] and other["name"] in said[0], problems(page.text)
-        assert stat(page.text, "pv-to-fix") == 0  # said, not refused: someone may have moved out
+        assert "没有导入" in said[0] or "不导入" in said[0], said
+        assert "⚠" in said[0], said  # the mark of a row not applied, not ⓘ
+        assert stat(page.text, "pv-to-fix") == 0  # not a row to fix first: the others can be saved
+        assert 'data-testid="set-aside"' in page.text
+        assert someone["name"] not in planned(page.text)
+        assert elsewhere["name"] in planned(page.text)  # the other row is still saved
+        saved = await confirm(client, page.text)
+        assert saved.status_code == 303, saved.text
+    assert await ElderProfile.select(ElderProfile.living).where(ElderProfile.id == someone["id"]) == before
+
+
+async def test_lives_alone_already_in_the_register_is_only_said(app):
+    """A row that says 独居 where the register already says it changes nothing: said (ⓘ), not set aside, so the
+    register's own export still comes back with nothing to set aside."""
+    someone, other = await shared_door()
+    profile = await ElderProfile.objects().get(ElderProfile.id == someone["id"])
+    if profile is None:
+        return
+    await ElderProfile.update({ElderProfile.living: "alone"}).where(ElderProfile.id == someone["id"])
+    try:
+        async with browser(app) as client:
+            await log_in(client, WORKER)
+            page = await upload(client, (HEADER + line(someone, living="独居")).encode(), name="台账.csv")
+            said = [p for p in problems(page.text) if someone["name"] in p]
+            assert said and other["name"] in said[0] and "⚠" not in said[0], said
+            assert 'data-testid="set-aside"' not in page.text
+    finally:
+        await ElderProfile.update({ElderProfile.living: profile.living}).where(ElderProfile.id == someone["id"])
 
 
 async def test_rows_to_fix_are_counted_as_rows_not_problems(app):

@@ -1,0 +1,55 @@
+"""What a saved import did, kept for the page that says it: its counts and each row it did not apply, with the reason
+as the preview said it (issue 16: the page said "2 行没有导入" and named no row). Read back only by the person who
+imported, in their community. Knows nothing of HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from server.accounts.services import CurrentUser
+from server.register.tables import RegisterImport
+
+
+class Result(msgspec.Struct, kw_only=True):
+    created: int
+    updated: int
+    unchanged: int = 0
+    skipped: int = 0  # rows of people not in the register, left out by the worker's choice
+    set_aside: int = 0  # rows not applied: they contradict the register, the ID number, or a newer change
+    rows: list = []  # importing.RowProblem of each row not imported, in line order
+
+    @property
+    def not_imported(self) -> int:
+        return len({p["line"] for p in self.rows})
+
+
+def not_applied(problems: list) -> list[dict]:
+    """The problems of the rows an import leaves as they are: set aside, or left out as nobody of the register."""
+    return [msgspec.to_builtins(p) for p in problems if p.set_aside or (p.kind == "unknown" and not p.blocking)]
+
+
+async def store(user: CurrentUser, at: datetime, result: Result) -> uuid.UUID:
+    """Inside the saving's transaction: the result is kept exactly when the import is written."""
+    key = uuid.uuid4()
+    await RegisterImport.insert(
+        RegisterImport(
+            id=key, community=user.community_id, user=user.id, at=at, result=msgspec.json.encode(result).decode()
+        )
+    )
+    return key
+
+
+async def load(user: CurrentUser, key: uuid.UUID) -> Result | None:
+    row = await (
+        RegisterImport.select(RegisterImport.result)
+        .where(
+            (RegisterImport.id == key)
+            & (RegisterImport.user == user.id)
+            & (RegisterImport.community == user.community_id)
+        )
+        .first()
+    )
+    return None if row is None else msgspec.json.decode(row["result"], type=Result)

@@ -1,0 +1,95 @@
+"""An older export imported after someone changed a person here does not put the old value back (issue 16, a
+stranger's walk: a worker exported the register, a colleague changed 陈润生 from 独居 to 空巢 on the app, and the
+older file imported put 独居 back without a word). Decision 0028."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from server.demo.seed import STORY_RESIDENT_IDS, demo_uuid
+from server.register import changes
+from server.register.tables import ElderProfile, ProfileChange
+from tests.conftest import browser, log_in
+from tests.register.test_import import ADMIN, WORKER, confirm, problems, stat, upload
+from tests.register.test_import_changes import planned
+from tests.register.test_import_export import book_of, sheet_of
+from tests.register.test_profile_contacts import fields_of, replace, sent
+
+
+async def two_profiles_of_building_2() -> list[dict]:
+    """Two register entries of the worker's building saying 空巢, not the stories' people."""
+    rows = await (
+        ElderProfile.select(ElderProfile.id, ElderProfile.resident.name.as_alias("name"), ElderProfile.living)
+        .where(
+            (ElderProfile.resident.household.building == demo_uuid("building", "2"))
+            & (ElderProfile.living == "spouse")
+            & ElderProfile.id.not_in(list(STORY_RESIDENT_IDS.values()))
+        )
+        .order_by(ElderProfile.id)
+    )
+    names = [r["name"] for r in rows]
+    return [r for r in rows if names.count(r["name"]) == 1][-2:]  # a name the file cannot confuse
+
+
+async def change_on_the_app(client, resident, living: str):
+    edit = await client.get(f"/residents/{resident}/profile/edit")
+    data = replace(fields_of(edit.text), "living", 0, living)
+    saved = await client.post(f"/residents/{resident}/profile", data=sent(data), follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+
+
+async def test_an_older_export_does_not_put_back_what_was_changed_here_since(app):
+    chen, other = await two_profiles_of_building_2()
+    async with browser(app) as worker, browser(app) as admin:
+        await log_in(worker, WORKER)
+        await log_in(admin, ADMIN)
+        exported = sheet_of((await worker.get("/register/export.xlsx")).content)
+        assert re.fullmatch(r"老年人台账，导出时间 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", exported[0][0]), exported[0]
+        # After the export, the admin (王磊) changes 空巢 to 与家人同住 on the app.
+        await change_on_the_app(admin, chen["id"], "family")
+        # The worker edits another person's hobby in the older file, and imports it.
+        header = exported[1]
+        row = next(r for r in exported if r[0] == other["name"])
+        row[header.index("兴趣爱好")] = "打太极、唱京剧"
+        page = await upload(worker, book_of(exported), name="老年人台账.xlsx")
+        assert page.status_code == 200, page.text
+        assert 'data-testid="exported-at"' in page.text
+        said = [p for p in problems(page.text) if chen["name"] in p]
+        assert said, problems(page.text)
+        assert "导出之后改过" in said[0] and "王磊" in said[0] and "不导入" in said[0], said
+        assert "文件里是 空巢（仅与配偶）" in said[0] and "台账里现在是 与家人同住" in said[0], said
+        assert "⚠" in said[0]
+        assert stat(page.text, "pv-to-fix") == 0 and 'data-testid="set-aside"' in page.text
+        assert chen["name"] not in planned(page.text)
+        assert "兴趣爱好" in planned(page.text)[other["name"]]  # the worker's own edit is still saved
+        assert (await confirm(worker, page.text)).status_code == 303
+        assert (await ElderProfile.objects().get(ElderProfile.id == chen["id"])).living == "family"
+        assert (await ElderProfile.objects().get(ElderProfile.id == other["id"])).interests == "打太极、唱京剧"
+
+        # The same rows without the export's line (a list typed by hand): as before, the file's value is a change.
+        page = await upload(worker, book_of(exported[1:]), name="手写台账.xlsx")
+        assert 'data-testid="exported-at"' not in page.text
+        assert "居住情况：与家人同住 → 空巢（仅与配偶）" in planned(page.text)[chen["name"]]
+
+
+async def test_the_edit_form_and_the_import_say_which_fields_they_changed(app):
+    chen, _ = await two_profiles_of_building_2()
+    async with browser(app) as admin:
+        await log_in(admin, ADMIN)
+        before = datetime.now(UTC)
+        await change_on_the_app(admin, chen["id"], "family")
+    rows = await ProfileChange.select().where((ProfileChange.resident == chen["id"]) & (ProfileChange.at >= before))
+    assert [r["fields"].split(",") for r in rows] == [["living", "priority"]] or [
+        r["fields"].split(",") for r in rows
+    ] == [["living"]], rows
+
+
+def test_the_export_s_line_is_read_back_in_either_language_and_a_title_is_not():
+    made = datetime(2026, 12, 8, 2, 23, 45, tzinfo=UTC)
+    line = changes.stamp(made)
+    assert changes.exported_at([f"老年人台账，导出时间 {line}"]) == made
+    assert changes.exported_at(["", f"Register of elderly residents, exported {line}"]) == made
+    assert changes.exported_at(["铁北社区老年人台账（2022年11月）"]) is None
+    assert changes.exported_at([f"核酸检测 {line}"]) is None  # a time without the export's words
+    assert changes.exported_at(["导出时间 2026-13-45 99:00:00"]) is None  # not a real moment
