@@ -206,7 +206,7 @@ async def _purge(args: argparse.Namespace) -> None:
             "(open cards and receipts of money still owed keep theirs)"
         )
         print(f"  audit entries: {found.audit} lose whose record was read and from where (who, what, when stay)")
-        print(f"  refused writes and requests to join: {found.refused} (what was typed in them)")
+        print(f"  refused writes, requests to join, import results: {found.refused} (what was typed in them)")
         if args.dry_run:
             print("Nothing removed (--dry-run).")
             return

@@ -1,7 +1,8 @@
 """Retention: when an emergency ends, personal information is kept no longer than needed (PIPL art. 19). An admin
 purges what is older than N days from their community: sweep ticks and what the doors remembered of them (who,
-when, notes, help), photos of finished errand cards, the details of audit entries, refused writes and requests to
-join (`python -m server purge`, README: "Backup, restore and retention"; decision 0016 lists every column).
+when, notes, help), photos of finished errand cards, the details of audit entries, refused writes, requests to
+join and the rows register imports set aside (`python -m server purge`, README: "Backup, restore and retention";
+decision 0016 lists every column).
 
 What never goes:
 - Door states. Each keeps the memory its state is computed from (decision 0007); the sweep is folded before its
@@ -56,6 +57,9 @@ _REQUESTS = (
     " (SELECT i.id FROM sweep_invite i JOIN sweep s ON s.id = i.sweep WHERE s.community = {})"
 )
 
+# What an import set aside, kept for the page that says so (names, doors, values typed): read the day it was made.
+_IMPORTS = "FROM register_import AS r WHERE r.at < {} AND r.community = {}"
+
 
 class RetentionError(Exception):
     """Said to the admin in words; nothing was removed."""
@@ -100,13 +104,13 @@ class Purge:
     photos: int
     photo_bytes: int
     audit: int
-    refused: int  # refused writes and requests to join
+    refused: int  # refused writes, requests to join and the rows imports set aside
 
     def summary(self) -> str:
         return (
             f"{self.ticks} sweep ticks (of {self.sweeps} sweeps), {self.photos} errand photos "
             f"({self.photo_bytes / 1e6:.1f} MB), details of {self.audit} audit entries, "
-            f"{self.refused} refused writes and requests to join"
+            f"{self.refused} refused writes, requests to join and import results"
         )
 
 
@@ -123,13 +127,14 @@ async def _count(sql: RawSQL, community_id: uuid.UUID, cutoff: datetime, *, fold
     [audit] = await sql.fetch("SELECT count(*) AS n " + _AUDIT, community_id, at)
     [refused] = await sql.fetch("SELECT count(*) AS n " + _REFUSED, at, community_id)
     [requests] = await sql.fetch("SELECT count(*) AS n " + _REQUESTS, at, community_id)
+    [imports] = await sql.fetch("SELECT count(*) AS n " + _IMPORTS, at, community_id)
     return Purge(
         ticks=int(ticks["n"]),
         sweeps=int(ticks["sweeps"]),
         photos=int(photos["n"]),
         photo_bytes=int(photos["size"]),
         audit=int(audit["n"]),
-        refused=int(refused["n"]) + int(requests["n"]),
+        refused=int(refused["n"]) + int(requests["n"]) + int(imports["n"]),
     )
 
 
@@ -171,6 +176,7 @@ async def purge(community_id: uuid.UUID, cutoff: datetime, by: uuid.UUID, days: 
             await _forget(sql, going)
             await sql.fetch("DELETE " + _REFUSED, at, community_id)
             await sql.fetch("DELETE " + _REQUESTS, at, community_id)
+            await sql.fetch("DELETE " + _IMPORTS, at, community_id)
             await sql.fetch("DELETE " + _PHOTOS, at, community_id, FINISHED)
             await sql.fetch(
                 "UPDATE audit_entry SET target_id = '', address = '' WHERE id IN (SELECT a.id " + _AUDIT + ")",  # noqa: S608

@@ -21,6 +21,7 @@ from server.operations import retention
 from server.places.tables import Household, Resident
 from server.reconcile import person_sweeps, results
 from server.reconcile.tables import Reconciliation
+from server.register.tables import RegisterImport
 from server.sweeps import rules
 from server.sweeps.schemas import SweepCreate
 from server.sweeps.services import create_sweep, fold_door_states
@@ -363,7 +364,7 @@ def test_a_memory_forgets_purged_words_of_people_too_and_keeps_their_outcomes():
     assert again.people["r1"].purged and again.words == forgot.words  # a second purge keeps the first's blanks
 
 
-async def test_refused_writes_and_requests_to_join_go_too(app):
+async def test_refused_writes_requests_to_join_and_import_results_go_too(app):
     worker = await account(app, WORKER)
     sweep = await make_sweep(app)
     refused = {}
@@ -403,8 +404,16 @@ async def test_refused_writes_and_requests_to_join_go_too(app):
             expires_at=OLD + timedelta(minutes=10),
         )
     )
+    imported = {}
+    for at in (OLD, NOW):  # the rows an import set aside, with the names and values typed in them
+        imported[at] = uuid.uuid4()
+        await RegisterImport.insert(
+            RegisterImport(id=imported[at], community=COMMUNITY_ID, user=worker.id, at=at, result=GONE_NAME)
+        )
     gone = await retention.purge(COMMUNITY_ID, CUTOFF, (await account(app, ADMIN)).id, 30, NOW)
-    assert gone.refused >= 2
+    assert gone.refused >= 3
+    kept = await RegisterImport.select(RegisterImport.id).where(RegisterImport.id.is_in(list(imported.values())))
+    assert [r["id"] for r in kept] == [imported[NOW]]
     assert [
         r["id"]
         for r in await SyncRejection.select(SyncRejection.id).where(SyncRejection.id.is_in(list(refused.values())))
