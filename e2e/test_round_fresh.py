@@ -118,6 +118,12 @@ def test_a_call_recorded_on_another_phone_shows_on_the_round_without_a_reload(ne
     expect(calls.first).to_contain_text("王磊")
     expect(calls.first.locator("time")).to_have_text(re.compile(r"^\d\d:\d\d$"))
     assert_phone_layout(worker, "profile-calls")
+    # Without JavaScript the same link opens the earlier calls as a page of their own.
+    profile = worker.url
+    worker.goto(worker.get_by_test_id("calls-more").get_attribute("href"))
+    expect(calls).to_have_count(1)
+    assert_phone_layout(worker, "profile-calls-page")
+    worker.goto(profile)
     worker.get_by_test_id("calls-more").click()
     expect(calls).to_have_count(9)  # the oldest, in place
     expect(calls.last).to_contain_text("平安")

@@ -475,8 +475,12 @@
     var fresh = document.createElement("template");
     fresh.innerHTML = html;
     var since = fresh.content.querySelector("[data-round-since]");
-    if (!since || unsaved) return;  // a tap on its way to the outbox: these rows come again next time
+    var answered = function () {  // tests wait for this
+      document.documentElement.dataset.roundFresh = String(Number(document.documentElement.dataset.roundFresh || 0) + 1);
+    };
+    if (!since || unsaved) return answered();  // a tap on its way to the outbox: these rows come again next time
     showStatus(function () {
+      answered();
       if (unsaved) return;
       var held = false;
       fresh.content.querySelectorAll("[data-round-row]").forEach(function (row) {
@@ -497,7 +501,6 @@
         else shownCards.replaceWith(document.importNode(cards, true));
       }
       if (!held) part.setAttribute("data-round-since", since.getAttribute("data-round-since"));
-      document.documentElement.dataset.roundFresh = String(Number(document.documentElement.dataset.roundFresh || 0) + 1);  // tests wait
     });
   }
 
