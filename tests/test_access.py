@@ -184,6 +184,7 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     },
     ("GET", "/residents/{resident_id:uuid}/profile"): REGISTER,
     ("GET", "/residents/{resident_id:uuid}/profile/edit"): REGISTER,
+    ("GET", "/residents/{resident_id:uuid}/calls"): REGISTER,
     # posted with a version nobody saved: a conflict, nothing written
     ("POST", "/residents/{resident_id:uuid}/profile"): {**REGISTER, "admin": "conflict", "own_grid_worker": "conflict"},
     ("GET", "/residents/{resident_id:uuid}/phone"): REGISTER,

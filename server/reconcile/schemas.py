@@ -23,6 +23,7 @@ class RowProblem(msgspec.Struct, kw_only=True):
     name: str = ""
     door: str = ""
     other: str = ""  # the earlier line (duplicate, repeated), the ambiguity's reason, a resident's status
+    doors: list[str] = []  # ambiguous: the register's doors of whom it could be (said as the result page says them)
 
 
 class Preview(msgspec.Struct, kw_only=True):

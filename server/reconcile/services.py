@@ -180,8 +180,11 @@ def _problems(ev: Evaluation) -> list[schemas.RowProblem]:
         if result is None or (result.status == matching.INCOMPLETE and "cannot_identify" in f.problems):
             continue
         kind = {matching.INCOMPLETE: "cannot_identify"}.get(result.status, result.status)
+        doors = list(dict.fromkeys(ev.register[i].door for i in result.candidates))
         problems.append(
-            schemas.RowProblem(line=f.line, kind=kind, name=f.name, door=f.door or f.door_text, other=result.reason)
+            schemas.RowProblem(
+                line=f.line, kind=kind, name=f.name, door=f.door or f.door_text, other=result.reason, doors=doors
+            )
         )
     problems.sort(key=lambda p: p.line)
     return problems

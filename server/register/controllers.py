@@ -113,10 +113,16 @@ class RegisterController(Controller):
     guards = [requires_register]
 
     @get("/round")
-    async def round_page(self, request: Request) -> Template:
+    async def round_page(
+        self, request: Request, since: Annotated[datetime | None, QueryParameter()] = None
+    ) -> Template:
+        """Today's round; asked by the page itself (htmx) with `since`, only the rows whose calls arrived since then
+        (and the go-and-look cards, when any did): what another worker recorded shows without a reload."""
         settings = settings_of(request)
-        today = settings.today()
-        rows = await round.today_round(scope_of(request), today, datetime.now(UTC))
+        today, now = settings.today(), datetime.now(UTC)
+        if since is not None and wants_fragment(request):
+            return await self._fresh_rows(request, today, now, since)
+        rows = await round.today_round(scope_of(request), today, now)
         follow_ups = await round.open_follow_ups(scope_of(request))
         user = current_user(request)
         # A grid worker's phone keeps the round's whole numbers for calls without signal (decision 0010).
@@ -132,6 +138,21 @@ class RegisterController(Controller):
             new_id=uuid.uuid4,
             waiting=sum(1 for r in rows if not r.reached),
             offline_key=key,
+            since=(now - round.FRESH_OVERLAP).isoformat(),
+        )
+
+    async def _fresh_rows(self, request: Request, today: date, now: datetime, since: datetime) -> Template:
+        scope = scope_of(request)
+        changed = await round.changed_since(scope, today, since if since.tzinfo else since.replace(tzinfo=UTC))
+        rows = await round.today_round(scope, today, now, only=changed) if changed else []
+        return render(
+            request,
+            "register/_round_fresh.html",
+            rows=rows,
+            follow_ups=await round.open_follow_ups(scope) if rows else None,
+            today=today,
+            new_id=uuid.uuid4,
+            since=(now - round.FRESH_OVERLAP).isoformat(),
         )
 
     @post("/round/calls")
@@ -185,6 +206,24 @@ class RegisterController(Controller):
     @get("/residents/{resident_id:uuid}/profile")
     async def profile_page(self, request: Request, resident_id: FromPath[uuid.UUID]) -> Template:
         return render(request, "register/profile.html", p=await _profile(request, resident_id))
+
+    @get("/residents/{resident_id:uuid}/calls")
+    async def calls_page(
+        self,
+        request: Request,
+        resident_id: FromPath[uuid.UUID],
+        before: Annotated[int | None, QueryParameter(ge=0)] = None,
+    ) -> Template:
+        """The resident's earlier calls, a page at a time: in place of 更早的电话 on the profile (htmx), or a page."""
+        resident, page = found(
+            await services.get_calls(
+                scope_of(request), current_user(request), resident_id, before, client_address(request)
+            )
+        )
+        template = "register/_calls.html" if wants_fragment(request) else "register/calls.html"
+        return render(
+            request, template, calls=page.calls, older=page.older, resident_id=resident_id, name=resident["name"]
+        )
 
     @get("/residents/{resident_id:uuid}/profile/edit")
     async def edit_page(self, request: Request, resident_id: FromPath[uuid.UUID]) -> Template:

@@ -71,6 +71,7 @@ class RoundRow:
     misses: int  # calls unanswered today
     retry_at: datetime | None  # when an unanswered call is due again
     follow_up: bool  # a task card is open for today
+    seq: int = 0  # the last call of today the row shows (0: none): the page lays this phone's later calls over it
 
     @property
     def reached(self) -> bool:
@@ -149,13 +150,16 @@ async def round_people(scope: Scope) -> list[dict]:
     return [r for r in rows if scope.allows_grid(r["grid"]) and r["status"] == "living"]
 
 
-async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow]:
-    """Everyone in the round of the scope's grids, in `need_order`: not yet reached first, reached today last."""
+async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.UUID] | None = None) -> list[RoundRow]:
+    """Everyone in the round of the scope's grids, in `need_order`: not yet reached first, reached today last.
+    `only`: just these people of it (the rows a refresh of the page brings, `changed_since`)."""
     rows = await round_people(scope)
+    if only is not None:
+        rows = [r for r in rows if r["resident"] in only]
     ids = [r["resident"] for r in rows] or [uuid.UUID(int=0)]
     calls: dict[uuid.UUID, list[dict]] = {}
     for call in (
-        await CheckIn.select(CheckIn.resident, CheckIn.outcome, CheckIn.received_at, CheckIn.device_time)
+        await CheckIn.select(CheckIn.resident, CheckIn.outcome, CheckIn.received_at, CheckIn.device_time, CheckIn.seq)
         .where(CheckIn.resident.is_in(ids) & (CheckIn.day == today))
         .order_by(CheckIn.seq)
     ):
@@ -199,10 +203,28 @@ async def today_round(scope: Scope, today: date, now: datetime) -> list[RoundRow
                 misses=separate_misses([as_datetime(c["device_time"]) for c in misses], apart),
                 retry_at=as_datetime(misses[-1]["received_at"]) + RETRY_AFTER if misses else None,
                 follow_up=r["resident"] in open_cards,
+                seq=last["seq"] if last else 0,
             )
         )
     found.sort(key=lambda row: need_order(row, now))
     return found
+
+
+# The round's page, open on two phones (a worker and whoever covers her grid, or the admin), shows each the other's
+# calls without a reload (issue 16): it asks every while for the people whose calls of today arrived since it last
+# asked. A call is stored with the moment the server had it (received_at) a little before its transaction ends, and
+# two transactions may end in either order: the page asks again from FRESH_OVERLAP before its last answer, so that
+# a call committed late is not stepped over. A row sent twice is redrawn once (the page compares its last call).
+FRESH_OVERLAP = timedelta(seconds=30)
+
+
+async def changed_since(scope: Scope, today: date, since: datetime) -> set[uuid.UUID]:
+    """The people (of the scope's community; the round keeps those of its grids) with a call of today that arrived
+    after `since`: one small query, answered from the day's index, when nothing has changed."""
+    rows = await CheckIn.select(CheckIn.resident).where(
+        (CheckIn.community == scope.community_id) & (CheckIn.day == today) & (CheckIn.received_at > since)
+    )
+    return {row["resident"] for row in rows}
 
 
 async def open_follow_ups(scope: Scope) -> list[dict]:

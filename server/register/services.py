@@ -22,8 +22,8 @@ from server.audit.services import record_read
 from server.db import write_transaction
 from server.places.services import age_on, mask_phone
 from server.places.tables import Household, Resident
-from server.register import changes
-from server.register.tables import CheckIn, Contact, ElderProfile
+from server.register import changes, history
+from server.register.tables import Contact, ElderProfile
 from server.text import clean_name
 
 LIVING = ("alone", "spouse", "family")
@@ -89,7 +89,8 @@ class ProfileView:
     updated_at: datetime | None = None
     updated_by: str | None = None
     contacts: list[ContactView] = field(default_factory=list)
-    calls: list[dict] = field(default_factory=list)  # the history of calls, newest first
+    calls: list[history.CallRecord] = field(default_factory=list)  # the newest calls, newest first
+    calls_older: int | None = None  # more calls before these: the seq to page from (history.calls_of)
 
 
 async def resident_in_scope(scope: Scope, resident_id: uuid.UUID) -> dict | None:
@@ -172,13 +173,24 @@ async def _profile_view(resident: dict, today: date) -> ProfileView:
             )
             for c in await Contact.select().where(Contact.profile == profile["id"]).order_by(Contact.position)
         ]
-    view.calls = await (
-        CheckIn.select(CheckIn.day, CheckIn.outcome, CheckIn.need, CheckIn.note, CheckIn.received_at)
-        .where(CheckIn.resident == resident["id"])
-        .order_by(CheckIn.seq, ascending=False)
-        .limit(30)
-    )
+    calls = await history.calls_of(resident["id"], None, history.ON_PROFILE)
+    view.calls, view.calls_older = calls.calls, calls.older
     return view
+
+
+async def get_calls(
+    scope: Scope, user: CurrentUser, resident_id: uuid.UUID, before: int | None, address: str = ""
+) -> tuple[dict, history.CallPage] | None:
+    """A page of the resident's older calls, for whoever may read their profile (None otherwise, or for a `before`
+    that is not one of theirs); the read is logged as the profile's is ("profile.view")."""
+    resident = await resident_in_scope(scope, resident_id)
+    if resident is None:
+        return None
+    page = await history.calls_of(resident_id, before, history.A_PAGE)
+    if page is None:
+        return None
+    await record_read(user, "profile.view", "resident", resident_id, address)
+    return resident, page
 
 
 async def reveal_phone(

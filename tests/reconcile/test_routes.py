@@ -397,3 +397,30 @@ async def test_the_list_is_normalised_matched_and_packed_outside_the_event_loop(
     assert answer.status_code == 200
     assert set(threads) == {"normalise", "match", "pack"}
     assert threading.get_ident() not in threads.values()  # the test's thread runs the app's event loop
+
+
+async def test_a_name_at_another_door_is_said_the_same_way_before_and_after_saving(client):
+    """Issue 16 (words): a row whose name is registered at another door read 可能不止一个人 in the preview and
+    这个名字登记在别的门户 on the result. Both pages say the specific reason, and which door the register has."""
+    await log_in(client, WORKER)
+    people = [p for p in await living_in_building(2) if p["name"] not in ("张国强", "李秀英")]
+    rows = list_rows(people) + [["999", "张国强", "男", "", "", "3号楼1单元101"]]
+    zhang = (
+        await Resident.select(Resident.household.door.as_alias("door"))
+        .where(Resident.id == STORY_RESIDENT_IDS["张国强"])
+        .first()
+    )
+    said = f"这个名字登记在别的门户（{zhang['door']}）"
+    preview = await upload(client, xlsx_list(rows))
+    assert preview.status_code == 200, preview.text
+    problem = next(p for p in re.findall(r'data-testid="problem">(.*?)</li>', preview.text, re.S) if "张国强" in p)
+    assert said in problem and "可能不止一个人" not in problem
+    saved = await client.post(
+        "/reconcile/",
+        data=form(client, draft=hidden(preview.text, "draft")[0], building_ids=hidden(preview.text, "building_ids")),
+        files={"none": ("", b"", "application/octet-stream")},
+        follow_redirects=False,
+    )
+    page = await client.get(saved.headers["location"])
+    legend = re.search(r'data-testid="ambiguous-row">.*?<legend>(.*?)</legend>', page.text, re.S).group(1)
+    assert "张国强" in legend and said in legend

@@ -56,8 +56,11 @@
   }
 
   // The outbox bar: how many writes wait to be sent, and how many the server refused. Always visible when >0.
-  function showStatus() {
+  // `redraw`: puts fresh rows from the server in the page just before the writes are laid over them, in the same
+  // turn, so that a write still waiting never shows as undone in between (freshRound).
+  function showStatus(redraw) {
     return Promise.all([Outbox.all(), Outbox.photos(), Outbox.sent()]).then(function (found) {
+      if (redraw) redraw();
       var writes = found[0];
       var user = document.body.dataset.userId;
       var photos = found[1].filter(function (p) { return p.user_id === user; }).map(heldWhileSignedOut);
@@ -114,12 +117,14 @@
       later(w.payload && w.payload.bulk ? floor : own, w);
       known[w.ui.target] = true;
     });
+    var shownOnRound = [];  // the write each row of the round shows: its outcome counts in the heading
     document.querySelectorAll("[data-outbox-target]").forEach(function (target) {
       var key = "#" + target.id;
       var write = latest[key];
       if (target.closest("[data-outbox-seq]")) {
         write = own[key] || (target.hasAttribute("data-answered") ? null : floor[key]) || null;
       }
+      if (write && target.hasAttribute("data-round-row")) shownOnRound.push(write);
       var state = target.querySelector("[data-outbox-state]");
       target.classList.toggle("queued", Boolean(write && write.status === "queued"));
       if (!state) return;
@@ -141,7 +146,7 @@
     });
     showNextSteps(latest);
     markFloor(writes, known);
-    countRound(writes);
+    countRound(shownOnRound);
   }
 
   // An errand card's buttons follow its state; a move still queued offline counts as made, so that the next
@@ -431,8 +436,9 @@
   }
 
   // Today's round: the heading's count of people still to reach follows each outcome tapped here, waiting on the
-  // phone or sent (issue 16: it changed only on a reload). A row keeps the outcome last tapped on it; a refused one
-  // goes back to what the server drew. Someone answered (平安, 需要帮忙, 身体不适) is reached; 未接 is not.
+  // phone or sent (issue 16: it changed only on a reload), and each row others changed (freshRound). A row keeps the
+  // outcome last tapped on it, or sent later than the call the row shows (data-outbox-seq); a refused one goes back
+  // to what the server drew. Someone answered (平安, 需要帮忙, 身体不适) is reached; 未接 is not.
   var REACHED = ["ok", "needs", "unwell"];
   function countRound(writes) {
     var count = document.querySelector("[data-round-left]");
@@ -525,6 +531,72 @@
     clearTimeout(copyTimer);  // a run of taps: one fetch once they are all out
     copyTimer = setTimeout(keepFloorCopy, 500);
   });
+
+  // Today's round shows what others record on it without a reload (issue 16: a worker and the one covering her grid
+  // could call the same elder twice). The page asks (htmx, data-round-fresh) for the rows whose calls arrived since it
+  // last asked; each is redrawn unless the person is busy with it (its sheet open, a field of it with the focus), and
+  // this phone's writes are laid over the fresh rows in the same turn. A row held back, or an answer that came while
+  // a tap was being saved to the outbox, is asked for again next time: the cursor moves only once all are in.
+  function hasAttr(element, name) {
+    return Boolean(element && element.hasAttribute && element.hasAttribute(name));
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    var part = event.detail.elt;
+    if (hasAttr(part, "data-round-fresh")) event.detail.parameters.since = part.getAttribute("data-round-since");
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    // Parts marked data-in-sight (the round's rows, the home page's counts) ask nothing out of sight or without
+    // signal; coming back into sight or online, they ask at once.
+    if (hasAttr(event.detail.elt, "data-in-sight") && (document.hidden || !navigator.onLine)) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var part = event.detail.elt;
+    if (hasAttr(part, "data-round-fresh") && event.detail.successful) freshRound(part, event.detail.xhr.responseText);
+  });
+  function busyWith(element) {
+    var active = document.activeElement;
+    return Boolean(element.querySelector("details[open]") ||
+      (active && element.contains(active) && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName)));
+  }
+  function typedIn(element) {  // a finding typed in a go-and-look card, its field left for a moment
+    return Array.prototype.some.call(element.querySelectorAll("input[type=text], textarea"), function (field) {
+      return field.value !== field.defaultValue;
+    });
+  }
+  function freshRound(part, html) {
+    var fresh = document.createElement("template");
+    fresh.innerHTML = html;
+    var since = fresh.content.querySelector("[data-round-since]");
+    var answered = function () {  // tests wait for this
+      document.documentElement.dataset.roundFresh = String(Number(document.documentElement.dataset.roundFresh || 0) + 1);
+    };
+    if (!since || unsaved) return answered();  // a tap on its way to the outbox: these rows come again next time
+    showStatus(function () {
+      answered();
+      if (unsaved) return;
+      var held = false;
+      fresh.content.querySelectorAll("[data-round-row]").forEach(function (row) {
+        var shown = document.getElementById(row.id);
+        if (!shown || shown.getAttribute("data-outbox-seq") === row.getAttribute("data-outbox-seq")) return;
+        if (busyWith(shown)) { held = true; return; }
+        var copy = document.importNode(row, true);
+        // A number shown whole on a tap (logged) stays shown: the person may be about to call it.
+        var revealed = shown.querySelector(".round-call [data-testid=call-link]");
+        if (revealed) copy.querySelector(".round-call").replaceWith(revealed.closest(".round-call"));
+        shown.replaceWith(copy);
+        if (window.htmx) window.htmx.process(copy);
+      });
+      var cards = fresh.content.querySelector("#follow-ups");
+      var shownCards = document.getElementById("follow-ups");
+      if (cards && shownCards) {
+        if (busyWith(shownCards) || typedIn(shownCards)) held = true;
+        else shownCards.replaceWith(document.importNode(cards, true));
+      }
+      if (!held) part.setAttribute("data-round-since", since.getAttribute("data-round-since"));
+    });
+  }
 
   // A sheet opened low on the screen (a door's 更多, the floor's confirm step) comes into view, not below the fold.
   // (toggle does not bubble: listened for while capturing.)

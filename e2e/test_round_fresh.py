@@ -1,0 +1,132 @@
+"""Two people on one round at 360x740 (issue 16, defect 3: another worker's 平安 appeared only after a reload, and the
+elder could be called twice): 李雪敏's round and the admin's, open on two phones. What one records shows on the
+other's page without a reload, but never over a row she is busy with, and never over a tap still waiting on her
+phone; the heading's count stays right. Then her profile of the person, with each call's time and who made it."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from playwright.sync_api import Page, expect
+
+from e2e.pages import LoginPage, assert_phone_layout
+
+WORKER = "13800000002"  # 李雪敏, grid 2
+ADMIN = "13800000000"  # 王磊: the admin's round is the whole community's
+
+
+def test_a_call_recorded_on_another_phone_shows_on_the_round_without_a_reload(new_context, own_server) -> None:
+    own_server.start()
+
+    def phone_of(account: str) -> Page:
+        page = new_context(base_url=own_server.base_url, viewport={"width": 360, "height": 740}).new_page()
+        LoginPage(page).open().log_in_as(account)
+        page.goto("/round")
+        return page
+
+    def stored(resident: str) -> list[str]:
+        with sqlite3.connect(own_server.db_path) as db:
+            rows = db.execute("SELECT outcome FROM check_in WHERE resident = ? ORDER BY seq", (resident,)).fetchall()
+        return [row[0] for row in rows]
+
+    def until_stored(page: Page, resident: str, outcomes: list[str]) -> None:
+        for _ in range(100):  # until the phone has sent it (a wait, not a timing: nothing is measured)
+            if stored(resident) == outcomes:
+                return
+            page.wait_for_timeout(100)
+        assert stored(resident) == outcomes
+
+    worker, admin = phone_of(WORKER), phone_of(ADMIN)
+    rows = worker.get_by_test_id("round-row")
+    expect(rows.first).to_be_visible()
+    p, q, r = (rows.nth(n).get_attribute("id") for n in range(3))
+    name_p = worker.locator(f"#{p} .round-name strong").inner_text()
+    left = worker.locator("[data-round-left]")
+    start = int(left.inner_text())
+    worker.evaluate("window.__samePage = true")  # gone if the page were loaded again
+
+    refreshes = 0
+
+    def refresh(answered: bool = True) -> None:
+        """She comes back to the round from the phone's dialler: the page asks for what changed (as it does every
+        45 s in sight, and when back online). `answered`: wait until the page has the answer (what must not change
+        can only be checked then)."""
+        nonlocal refreshes
+        refreshes += 1
+        worker.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        if answered:
+            expect(worker.locator("html")).to_have_attribute("data-round-fresh", str(refreshes))
+
+    # The admin reaches P: 平安. Her page shows it, and counts one fewer to reach.
+    admin.locator(f"#{p}").get_by_role("button", name="平安", exact=True).click()
+    until_stored(admin, p[2:], ["ok"])
+    refresh(answered=False)
+    expect(worker.locator(f"#{p}")).to_have_attribute("data-outcome", "ok")
+    expect(worker.locator(f"#{p} span[data-outbox-label]")).to_have_text("平安")
+    expect(left).to_have_text(str(start - 1))
+    assert worker.evaluate("window.__samePage === true")
+    assert_phone_layout(worker, "round-after-refresh")
+
+    # She is writing what Q needs when the admin records 未接 for Q: her sheet and her words stay.
+    worker.locator(f"#{q} summary").click()
+    worker.locator(f"#need-{q[2:]}").fill("降压药")
+    admin.locator(f"#{q}").get_by_role("button", name="未接", exact=True).click()
+    until_stored(admin, q[2:], ["no_answer"])
+    refresh()
+    expect(worker.locator(f"#need-{q[2:]}")).to_have_value("降压药")
+    expect(worker.locator(f"#{q} details")).to_have_attribute("open", "")
+    expect(worker.locator(f"#{q}")).to_have_attribute("data-outcome", "")
+    worker.locator(f"#{q} summary").click()  # she closes the sheet: the next refresh brings the admin's 未接
+    refresh()
+    expect(worker.locator(f"#{q} span[data-outbox-label]")).to_contain_text("未接")
+    expect(left).to_have_text(str(start - 1))  # 未接 is not reached
+
+    # Her 平安 for R waits on her phone (the network drops the sync) when the admin's 未接 for R arrives: the fresh
+    # row shows her 平安, still waiting, and the count keeps R reached.
+    worker.context.route("**/api/v1/sync", lambda route: route.abort())
+    worker.locator(f"#{r}").get_by_role("button", name="平安", exact=True).click()
+    expect(worker.locator(f"#{r} [data-outbox-pending]")).to_be_visible()
+    expect(left).to_have_text(str(start - 2))
+    admin.locator(f"#{r}").get_by_role("button", name="未接", exact=True).click()
+    until_stored(admin, r[2:], ["no_answer"])
+    refresh()
+    expect(worker.locator(f"#{r} .round-line")).to_contain_text("1次未接")  # the server's row came in
+    expect(worker.locator(f"#{r} span[data-outbox-label]")).to_have_text("平安")
+    expect(worker.locator(f"#{r} [data-outbox-pending]")).to_be_visible()
+    expect(left).to_have_text(str(start - 2))
+    worker.context.unroute("**/api/v1/sync")
+    worker.locator("#sync-now").click()
+    until_stored(worker, r[2:], ["no_answer", "ok"])
+    expect(worker.locator(f"#{r} [data-outbox-pending]")).to_be_hidden()
+    expect(worker.locator(f"#{r}")).to_have_attribute("data-outcome", "ok")
+    expect(left).to_have_text(str(start - 2))
+    assert worker.evaluate("window.__samePage === true")
+
+    # P's profile: each call with its time and who made it, newest first; a long history is paged. The admin calls
+    # P eight times more (three answers in turn: one tap each, none a double tap).
+    said = {"ok": "平安", "no_answer": "未接", "unwell": "身体不适"}
+    more = ["no_answer", "unwell", "ok"] * 2 + ["no_answer", "unwell"]
+    for n, outcome in enumerate(more):
+        admin.locator(f"#{p}").get_by_role("button", name=said[outcome], exact=True).click()
+        until_stored(admin, p[2:], ["ok", *more[: n + 1]])
+    worker.locator(f"#{p} .round-id").click()
+    assert name_p in worker.get_by_test_id("profile").inner_text()
+    calls = worker.get_by_test_id("call")
+    expect(calls).to_have_count(8)
+    expect(calls.first).to_contain_text(said[more[-1]])
+    expect(calls.first).to_contain_text("王磊")
+    expect(calls.first.locator("time")).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    assert_phone_layout(worker, "profile-calls")
+    # Without JavaScript the same link opens the earlier calls as a page of their own.
+    profile = worker.url
+    worker.goto(worker.get_by_test_id("calls-more").get_attribute("href"))
+    expect(calls).to_have_count(1)
+    assert_phone_layout(worker, "profile-calls-page")
+    worker.goto(profile)
+    worker.get_by_test_id("calls-more").click()
+    expect(calls).to_have_count(9)  # the oldest, in place
+    expect(calls.last).to_contain_text("平安")
+    expect(worker.get_by_test_id("calls-more")).to_have_count(0)
+    worker.evaluate("window.scrollTo(0, 0)")  # the sticky top bar at the top of the full-page screenshot
+    assert_phone_layout(worker, "profile-calls-all")
