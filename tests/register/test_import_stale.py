@@ -93,3 +93,33 @@ def test_the_export_s_line_is_read_back_in_either_language_and_a_title_is_not():
     assert changes.exported_at(["铁北社区老年人台账（2022年11月）"]) is None
     assert changes.exported_at([f"核酸检测 {line}"]) is None  # a time without the export's words
     assert changes.exported_at(["导出时间 2026-13-45 99:00:00"]) is None  # not a real moment
+
+
+async def test_a_change_made_here_after_the_preview_is_not_written_over_by_its_save(app):
+    """A stranger's walk of issue 16: a worker previewed a list typed by hand (no export line), the admin then
+    changed one of its people on the app, and the worker's save wrote the file's value over it without a word."""
+    chen, other = await two_profiles_of_building_2()
+    async with browser(app) as worker, browser(app) as admin:
+        await log_in(worker, WORKER)
+        await log_in(admin, ADMIN)
+        exported = sheet_of((await worker.get("/register/export.xlsx")).content)[1:]  # no export line
+        header = exported[0]
+        for row in exported[1:]:
+            if row[0] in (chen["name"], other["name"]):
+                row[header.index("兴趣爱好")] = f"{row[0]}的新爱好"
+        page = await upload(worker, book_of(exported), name="手写台账.xlsx")
+        assert set(planned(page.text)) >= {chen["name"], other["name"]}, planned(page.text)
+        # Between the worker's preview and her save, the admin (王磊) gives chen another hobby on the app.
+        edit = await admin.get(f"/residents/{chen['id']}/profile/edit")
+        data = replace(fields_of(edit.text), "interests", 0, "王磊刚改的爱好")
+        assert (await admin.post(f"/residents/{chen['id']}/profile", data=sent(data))).status_code in (200, 303)
+        saved = await confirm(worker, page.text)
+        assert saved.status_code == 303, saved.text
+        assert (await ElderProfile.objects().get(ElderProfile.id == chen["id"])).interests == "王磊刚改的爱好"
+        assert (
+            await ElderProfile.objects().get(ElderProfile.id == other["id"])
+        ).interests == f"{other['name']}的新爱好"
+        done = (await worker.get(saved.headers["location"])).text
+        said = [p for p in re.findall(r"<li[^>]*>(.*?)</li>", done, re.S) if chen["name"] in p]
+        said = [re.sub(r"<[^>]+>|\s+", " ", p) for p in said]
+        assert any("在您检查这份文件之后改过" in p and "王磊" in p and "王磊刚改的爱好" in p for p in said), said
