@@ -78,6 +78,7 @@ class Preview(msgspec.Struct, kw_only=True):
     planned: list[Planned]
     blocking: list[str]  # codes about the whole file: no_identifying_column, no_rows
     exported_at: str = ""  # when the register's export was made, as said (a file typed by hand: "")
+    export_unread: bool = False  # a line says it is the register's export, but its moment cannot be used
 
     @property
     def rows_to_fix(self) -> int:
@@ -437,6 +438,7 @@ def build_preview(ev: Evaluation) -> Preview:
         ],
         blocking=ev.blocking,
         exported_at=changes.said(ev.exported_at) if ev.exported_at else "",
+        export_unread=ev.exported_at is None and changes.export_line_unread(ev.draft.above),
     )
 
 

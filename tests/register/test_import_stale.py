@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
+
 from server.demo.seed import STORY_RESIDENT_IDS, demo_uuid
 from server.register import changes
 from server.register.tables import ElderProfile, ProfileChange
@@ -86,7 +88,7 @@ async def test_the_edit_form_and_the_import_say_which_fields_they_changed(app):
 
 
 def test_the_export_s_line_is_read_back_in_either_language_and_a_title_is_not():
-    made = datetime(2026, 12, 8, 2, 23, 45, tzinfo=UTC)
+    made = datetime(2022, 11, 24, 2, 23, 45, tzinfo=UTC)
     line = changes.stamp(made)
     assert changes.exported_at([f"老年人台账，导出时间 {line}"]) == made
     assert changes.exported_at(["", f"Register of elderly residents, exported {line}"]) == made
@@ -123,3 +125,27 @@ async def test_a_change_made_here_after_the_preview_is_not_written_over_by_its_s
         said = [p for p in re.findall(r"<li[^>]*>(.*?)</li>", done, re.S) if chen["name"] in p]
         said = [re.sub(r"<[^>]+>|\s+", " ", p) for p in said]
         assert any("在您检查这份文件之后改过" in p and "王磊" in p and "王磊刚改的爱好" in p for p in said), said
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "老年人台账，导出时间 2030-01-01 00:00:00",
+        "老年人台账，导出时间 2026-12-07 19:00",
+        "老年人台账，导出时间 昨天下午",
+    ],
+    ids=["in the future", "cut to the minute", "words"],
+)
+async def test_an_export_line_whose_time_cannot_be_used_is_said(app, line):
+    """A stranger's walk of issue 16: with its time typed over, the export's line protected nothing, without a word
+    (a time in the future was even said back as when the file was made)."""
+    async with browser(app) as worker:
+        await log_in(worker, WORKER)
+        exported = sheet_of((await worker.get("/register/export.xlsx")).content)
+        page = await upload(worker, book_of(exported), name="老年人台账.xlsx")
+        assert 'data-testid="export-unread"' not in page.text and 'data-testid="exported-at"' in page.text
+        exported[0][0] = line
+        page = await upload(worker, book_of(exported), name="老年人台账.xlsx")
+        assert page.status_code == 200, page.text
+        assert 'data-testid="export-unread"' in page.text and "这次不受保护" in page.text
+        assert 'data-testid="exported-at"' not in page.text
