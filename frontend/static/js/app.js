@@ -237,7 +237,7 @@
         var more = again;
         again = false;
         sendingEnded(left, why, more);
-        return (more ? sync() : Promise.resolve()).then(showStatus);
+        return (more ? sync() : Promise.resolve()).then(function () { return showStatus(); });  // not as its redraw
       })
       .then(function (writes) {
         // Something went out: parts of the page that show the server's state (hx-trigger) fetch it again.
