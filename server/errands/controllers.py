@@ -18,7 +18,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.errands import intake, photos, rules, services
 from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text, prepare_picture
 from server.home.worker import grid_worker_of

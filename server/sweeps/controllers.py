@@ -17,7 +17,7 @@ from litestar.exceptions import HTTPException, NotFoundException, PermissionDeni
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.audit.services import record_read
 from server.i18n import translate
 from server.places import services as places
