@@ -224,8 +224,9 @@ def test_no_cycle_between_files():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 17: found/UnitNumber/FloorNumber from places/controllers.py, sweeps' and guides' route modules "
-    "sharing helpers, guides/reading.py taking from pwa/controllers.py (12 imports; the issue counted 11)",
+    reason="issue 17, left: sweeps' route modules sharing COORDINATORS, team_message, ended_page, found_or_ended, "
+    "progress_page; guides/reading.py taking PUBLIC, link_of, qr_svg from guides/controllers.py and THEME_COLOR from "
+    "pwa/controllers.py (6 imports)",
 )
 def test_no_route_module_imports_another():
     graph = _graph()
