@@ -60,6 +60,9 @@ class Draft(msgspec.Struct, kw_only=True):
     lines: list[int]  # each row's line as the spreadsheet program shows it
     columns: list[list[str]]  # one per header, a cell per line
     duplicates: list[tuple[int, int]] = []  # a repeated row's line, and the line of the row it repeats
+    # When a person last saw a preview of it (ISO, UTC; signed with the rest): a register import's save sets aside
+    # a row whose fields were changed here since, rather than write over what that preview never showed.
+    checked_at: str = ""
 
     @property
     def row_count(self) -> int:

@@ -78,6 +78,7 @@ class Preview(msgspec.Struct, kw_only=True):
     planned: list[Planned]
     blocking: list[str]  # codes about the whole file: no_identifying_column, no_rows
     exported_at: str = ""  # when the register's export was made, as said (a file typed by hand: "")
+    export_unread: bool = False  # a line says it is the register's export, but its moment cannot be used
 
     @property
     def rows_to_fix(self) -> int:
@@ -149,9 +150,26 @@ async def evaluate(
     is seconds of CPU, which in the event loop held every other request (a stranger's second review of issue 15)."""
     people = await load_people(scope)
     exported = changes.exported_at(draft.above)
-    since = await changes.changed_since(scope, exported) if exported is not None else {}
-    ev = await in_thread(_evaluate, draft, choices, today, skip_unknown, people, since)
+    checked = _moment(draft.checked_at)
+    cutoff = min((m for m in (exported, checked) if m is not None), default=None)
+    since = await changes.changed_since(scope, cutoff) if cutoff is not None else {}
+    ev = await in_thread(_evaluate, draft, choices, today, skip_unknown, people, since, checked)
     ev.exported_at = exported
+    return ev
+
+
+def _moment(iso: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(iso) if iso else None
+    except ValueError:
+        return None
+
+
+def checked(ev: Evaluation) -> Evaluation:
+    """The preview about to be shown is what the person now knows of the register: its save sets aside a row whose
+    fields change after this moment (a stranger's walk of issue 16: an import saved after a colleague's edit wrote
+    over it, the preview having shown the value before it)."""
+    ev.draft.checked_at = datetime.now(UTC).isoformat()
     return ev
 
 
@@ -162,6 +180,7 @@ def _evaluate(
     skip_unknown: bool,
     people: list[Person],
     since: dict[uuid.UUID, dict[str, changes.Changed]] | None = None,
+    checked: datetime | None = None,
 ) -> Evaluation:
     mapping = drafts.mapping_for(draft, choices, FIELDS)
     headers = {mapping[i]: draft.headers[i] for i in mapping}
@@ -248,7 +267,7 @@ def _evaluate(
             if "contacts" in stale and any(p.kind in MASKED for p in said):
                 # A masked number of a contact changed here since the export: that change, not the file's slip.
                 said, also = [p for p in said if p.kind not in MASKED], ("contacts",)
-            contradicted += _changed_here(plan, stale, f.line, also)
+            contradicted += _changed_here(plan, stale, f.line, also, checked)
         for problem in contradicted:
             problem.set_aside = not any(p.blocking for p in said)  # a row to fix first is fixed first
         if contradicted:  # a row not applied: what it would have said of the door is noise
@@ -264,9 +283,12 @@ def _evaluate(
     return Evaluation(draft, mapping, problems, plans, unknown, skip_unknown, blocking, set_aside)
 
 
-def _changed_here(plan: Plan, stale: dict[str, changes.Changed], line: int, also=()) -> list[RowProblem]:
-    """Each field the row would change that was changed in the register after the file was exported: the file's
-    value is older, so the row is set aside, saying when, by whom, and both values (decision 0028)."""
+def _changed_here(
+    plan: Plan, stale: dict[str, changes.Changed], line: int, also=(), checked: datetime | None = None
+) -> list[RowProblem]:
+    """Each field the row would change that was changed in the register after the file was exported, or after the
+    person last saw its preview (`checked`): the file's value is older than the register's, so the row is set aside,
+    saying when, by whom, and both values (decision 0028)."""
     person = plan.person
     values = {c.field: c for c in import_diffs.diffs(plan) if c.field != "contact_added"}
     out = []
@@ -283,7 +305,7 @@ def _changed_here(plan: Plan, stale: dict[str, changes.Changed], line: int, also
         out.append(
             RowProblem(
                 line=line,
-                kind="changed_since",
+                kind="changed_since_check" if checked and stale[name].at > checked else "changed_since",
                 name=person.name,
                 door=person.door,
                 other=name,
@@ -416,6 +438,7 @@ def build_preview(ev: Evaluation) -> Preview:
         ],
         blocking=ev.blocking,
         exported_at=changes.said(ev.exported_at) if ev.exported_at else "",
+        export_unread=ev.exported_at is None and changes.export_line_unread(ev.draft.above),
     )
 
 
@@ -424,7 +447,7 @@ async def preview(
 ) -> Preview:
     """What saving would do, with every row's problem; writes nothing. The draft is packed for the page in the
     worker thread too (a 100,000-row list: a second of CPU)."""
-    return await in_thread(build_preview, await evaluate(scope, draft, choices, today, skip_unknown))
+    return await in_thread(build_preview, checked(await evaluate(scope, draft, choices, today, skip_unknown)))
 
 
 # Saving: every row or none ----------------------------------------------------------------------------------------
@@ -444,7 +467,7 @@ async def save(
     now = datetime.now(UTC)
     async with write_transaction():
         ev = await evaluate(scope, draft, choices, today, skip_unknown)
-        preview_now = await in_thread(build_preview, ev)
+        preview_now = await in_thread(build_preview, checked(ev))  # shown again if refused: what is known now
         if not preview_now.can_save:
             raise ImportRefused(preview_now)
         stamp = {"updated_at": now, "updated_by": user.id}

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
+
 from server.demo.seed import STORY_RESIDENT_IDS, demo_uuid
 from server.register import changes
 from server.register.tables import ElderProfile, ProfileChange
@@ -86,10 +88,64 @@ async def test_the_edit_form_and_the_import_say_which_fields_they_changed(app):
 
 
 def test_the_export_s_line_is_read_back_in_either_language_and_a_title_is_not():
-    made = datetime(2026, 12, 8, 2, 23, 45, tzinfo=UTC)
+    made = datetime(2022, 11, 24, 2, 23, 45, tzinfo=UTC)
     line = changes.stamp(made)
     assert changes.exported_at([f"老年人台账，导出时间 {line}"]) == made
     assert changes.exported_at(["", f"Register of elderly residents, exported {line}"]) == made
     assert changes.exported_at(["铁北社区老年人台账（2022年11月）"]) is None
     assert changes.exported_at([f"核酸检测 {line}"]) is None  # a time without the export's words
     assert changes.exported_at(["导出时间 2026-13-45 99:00:00"]) is None  # not a real moment
+
+
+async def test_a_change_made_here_after_the_preview_is_not_written_over_by_its_save(app):
+    """A stranger's walk of issue 16: a worker previewed a list typed by hand (no export line), the admin then
+    changed one of its people on the app, and the worker's save wrote the file's value over it without a word."""
+    chen, other = await two_profiles_of_building_2()
+    async with browser(app) as worker, browser(app) as admin:
+        await log_in(worker, WORKER)
+        await log_in(admin, ADMIN)
+        exported = sheet_of((await worker.get("/register/export.xlsx")).content)[1:]  # no export line
+        header = exported[0]
+        for row in exported[1:]:
+            if row[0] in (chen["name"], other["name"]):
+                row[header.index("兴趣爱好")] = f"{row[0]}的新爱好"
+        page = await upload(worker, book_of(exported), name="手写台账.xlsx")
+        assert set(planned(page.text)) >= {chen["name"], other["name"]}, planned(page.text)
+        # Between the worker's preview and her save, the admin (王磊) gives chen another hobby on the app.
+        edit = await admin.get(f"/residents/{chen['id']}/profile/edit")
+        data = replace(fields_of(edit.text), "interests", 0, "王磊刚改的爱好")
+        assert (await admin.post(f"/residents/{chen['id']}/profile", data=sent(data))).status_code in (200, 303)
+        saved = await confirm(worker, page.text)
+        assert saved.status_code == 303, saved.text
+        assert (await ElderProfile.objects().get(ElderProfile.id == chen["id"])).interests == "王磊刚改的爱好"
+        assert (
+            await ElderProfile.objects().get(ElderProfile.id == other["id"])
+        ).interests == f"{other['name']}的新爱好"
+        done = (await worker.get(saved.headers["location"])).text
+        said = [p for p in re.findall(r"<li[^>]*>(.*?)</li>", done, re.S) if chen["name"] in p]
+        said = [re.sub(r"<[^>]+>|\s+", " ", p) for p in said]
+        assert any("在您检查这份文件之后改过" in p and "王磊" in p and "王磊刚改的爱好" in p for p in said), said
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "老年人台账，导出时间 2030-01-01 00:00:00",
+        "老年人台账，导出时间 2026-12-07 19:00",
+        "老年人台账，导出时间 昨天下午",
+    ],
+    ids=["in the future", "cut to the minute", "words"],
+)
+async def test_an_export_line_whose_time_cannot_be_used_is_said(app, line):
+    """A stranger's walk of issue 16: with its time typed over, the export's line protected nothing, without a word
+    (a time in the future was even said back as when the file was made)."""
+    async with browser(app) as worker:
+        await log_in(worker, WORKER)
+        exported = sheet_of((await worker.get("/register/export.xlsx")).content)
+        page = await upload(worker, book_of(exported), name="老年人台账.xlsx")
+        assert 'data-testid="export-unread"' not in page.text and 'data-testid="exported-at"' in page.text
+        exported[0][0] = line
+        page = await upload(worker, book_of(exported), name="老年人台账.xlsx")
+        assert page.status_code == 200, page.text
+        assert 'data-testid="export-unread"' in page.text and "这次不受保护" in page.text
+        assert 'data-testid="exported-at"' not in page.text
