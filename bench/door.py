@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 import msgspec
 
 from bench.common import client, log_in, percentile, timed_each
-from server.accounts.services import Scope, user_for_token
+from server.access.scope import Scope
+from server.accounts.services import user_for_token
 from server.demo.seed import COMMUNITY_ID, TOWER, demo_uuid
 from server.places.tables import Household, Unit
 from server.sweeps import team

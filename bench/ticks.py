@@ -19,7 +19,8 @@ from datetime import UTC, date, datetime
 import msgspec
 
 from bench.common import ADMIN, Served, backend, client, log_in, scratch_dir
-from server.accounts.services import Scope, user_for_token
+from server.access.scope import Scope
+from server.accounts.services import user_for_token
 from server.demo.seed import COMMUNITY_ID, demo_uuid
 from server.places.tables import Household
 from server.sweeps.schemas import SweepCreate

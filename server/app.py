@@ -19,7 +19,7 @@ from litestar.static_files import create_static_files_router
 from server import db, offload
 from server.accounts.controllers import AuthController
 from server.accounts.people_controllers import PeopleController
-from server.accounts.services import demo_accounts_exist, purge_expired
+from server.accounts.services import demo_accounts_exist, purge_expired, user_for_token
 from server.errands.actions import ACTION as ERRAND_ACTION
 from server.errands.controllers import AskController, ErrandsController
 from server.guides.controllers import GuidesController
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             SlowBodies(settings.body_timeout_seconds, settings.body_min_bytes_per_second),
             FormLimits(),
-            SessionMiddleware(),
+            SessionMiddleware(user_for_token),
             CSRFMiddleware(settings.secret_key, settings.secure_cookies),
         ],
         # Any request taking no file: at most MAX_BODY bytes, MAX_FIELDS fields (routes taking a list or a photo set

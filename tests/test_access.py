@@ -9,7 +9,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.scope import CurrentUser, Scope
 from server.accounts.tables import User
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
 from server.errands.tables import ErrandPhoto

@@ -1,4 +1,4 @@
-"""Log-in, sessions and the scope of what each account may see. Knows nothing of HTTP."""
+"""Log-in and sessions; the user and scope they make live in server/access. Knows nothing of HTTP."""
 
 from __future__ import annotations
 
@@ -7,60 +7,14 @@ import hashlib
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from server.access.scope import CurrentUser
 from server.accounts import attempts, login_devices
 from server.accounts.passwords import verify_password_async
 from server.accounts.tables import GridCover, SessionGeneration, User, UserSession
 from server.db import read_value
 from server.settings import Settings
-
-ROLES = ("admin", "grid_worker", "volunteer", "resident")
-REGISTER_ROLES = ("admin", "grid_worker")  # roles that may read the register of households and residents
-
-
-@dataclass(frozen=True, slots=True)
-class CurrentUser:
-    """The account behind a request, as every service sees it."""
-
-    id: uuid.UUID
-    community_id: uuid.UUID
-    name: str
-    phone: str
-    role: str
-    grid_id: uuid.UUID | None
-    resident_id: uuid.UUID | None
-    session_id: uuid.UUID | None = None
-    is_guest: bool = False  # joined a sweep with its code: sees only the sweeps joined
-    # The grids this grid worker answers for now: their own (unless handed to a colleague) and any they cover.
-    grid_ids: tuple[uuid.UUID, ...] = ()
-
-    @property
-    def can_read_register(self) -> bool:
-        return self.role in REGISTER_ROLES
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """What part of the register a user may see: one community, and in it all grids or only some.
-
-    Every query on the register goes through a Scope, so that no page can forget to filter.
-    """
-
-    community_id: uuid.UUID
-    grid_ids: tuple[uuid.UUID, ...] | None  # None: the whole community
-
-    @classmethod
-    def for_user(cls, user: CurrentUser) -> Scope | None:
-        if user.role == "admin":
-            return cls(community_id=user.community_id, grid_ids=None)
-        if user.role == "grid_worker":
-            return cls(community_id=user.community_id, grid_ids=user.grid_ids)
-        return None  # volunteers and residents see none of the register
-
-    def allows_grid(self, grid_id: uuid.UUID) -> bool:
-        return self.grid_ids is None or grid_id in self.grid_ids
 
 
 class LoginError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from server.accounts.services import CurrentUser
+from server.access.scope import CurrentUser
 from server.audit.tables import AuditEntry
 
 

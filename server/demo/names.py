@@ -1,10 +1,22 @@
 """Hand-written name lists for the demo register of 铁北社区 (Taiyuan, 2022).
 
 Surnames are weighted roughly by how common they are in Shanxi; given names follow the fashions of the decade
-a person was born in, so that a 80-year-old woman is 秀英 and a 5-year-old boy is 浩然.
+a person was born in, so that a 80-year-old woman is 秀英 and a 5-year-old boy is 浩然. And the ids of demo rows,
+which every seeding module (demo/seed.py, demo/guides.py, register/seed.py) names rows by.
 """
 
 from __future__ import annotations
+
+import uuid
+
+# Every seeded row's id is uuid5(NAMESPACE, "kind:key").
+NAMESPACE = uuid.UUID("6f1d3c2e-5b7a-5e0c-9a41-7a1e2b0c1122")
+
+
+def demo_uuid(kind: str, key: str) -> uuid.UUID:
+    """The fixed id of a demo row, e.g. demo_uuid("household", "2-1-301")."""
+    return uuid.uuid5(NAMESPACE, f"{kind}:{key}")
+
 
 # (surname, weight). 王 张 李 刘 are far ahead everywhere; 郭 武 贾 韩 乔 闫 段 are typically Shanxi.
 # fmt: off

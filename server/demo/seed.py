@@ -19,8 +19,8 @@ from piccolo.table import Table
 from server.accounts.passwords import hash_password
 from server.accounts.tables import User
 from server.db import insert_in_chunks, write_transaction
-from server.demo.names import GIVEN_NAMES, SURNAMES, VOLUNTEER_NAMES
-from server.guides import seed as guides_seed
+from server.demo import guides as guides_seed
+from server.demo.names import GIVEN_NAMES, SURNAMES, VOLUNTEER_NAMES, demo_uuid
 from server.guides.tables import Guide
 from server.places.tables import (
     Building,
@@ -43,15 +43,6 @@ REFERENCE_DATE = date(2022, 11, 20)
 # created_at / updated_at of every seeded row: the register as it stood before the stay-at-home order.
 SEEDED_AT = datetime(2022, 11, 18, 8, 0, tzinfo=timezone(timedelta(hours=8)))
 RANDOM_SEED = 20221120
-
-# Every seeded row's id is uuid5(NAMESPACE, "kind:key").
-NAMESPACE = uuid.UUID("6f1d3c2e-5b7a-5e0c-9a41-7a1e2b0c1122")
-
-
-def demo_uuid(kind: str, key: str) -> uuid.UUID:
-    """The fixed id of a demo row, e.g. demo_uuid("household", "2-1-301")."""
-    return uuid.uuid5(NAMESPACE, f"{kind}:{key}")
-
 
 CITY = "太原市"
 DISTRICT_NAME = "万柏林区"

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.accounts.services import CurrentUser
+from server.access.scope import CurrentUser
 from server.accounts.tables import User
 from server.errands import rules
 from server.errands.services import holds, visible_to

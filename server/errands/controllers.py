@@ -18,18 +18,18 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.errands import intake, photos, rules, services
 from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text, prepare_picture
 from server.home.worker import grid_worker_of
 from server.i18n import translate
 from server.offload import Busy, ChildFailed, off_loop
 from server.places import services as places
-from server.places.controllers import found
 from server.sync import forms
 from server.web.auth import current_user, requires_register
 from server.web.imports import busy_text
 from server.web.pages import render, safe_next, settings_of, wants_fragment
+from server.web.paths import found
 
 
 async def requires_resident(connection: ASGIConnection, _: BaseRouteHandler) -> None:

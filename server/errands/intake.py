@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.scope import CurrentUser, Scope
 from server.db import write_transaction
 from server.errands import rules
 from server.errands.tables import Errand, ErrandEvent, ErrandItem

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from server.accounts.services import CurrentUser
+from server.access.scope import CurrentUser
 from server.db import write_transaction
 from server.errands.services import visible_to
 from server.errands.tables import Errand, ErrandEvent, ErrandPhoto

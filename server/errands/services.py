@@ -11,14 +11,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from server.accounts.services import CurrentUser
+from server.access.masks import mask_name, mask_phone
+from server.access.scope import CurrentUser
 from server.accounts.tables import GridCover, User
 from server.db import as_datetime
 from server.errands import rules
 from server.errands.tables import Errand, ErrandEvent, ErrandItem, ErrandPhoto
-from server.places.services import mask_phone
 from server.register.tables import ElderProfile
-from server.sweeps.queries import mask_name
 
 # Reading: the board and one card ----------------------------------------------------------------------------------
 

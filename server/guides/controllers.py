@@ -16,7 +16,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from markupsafe import Markup
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.guides import services
 from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text
 from server.guides.schemas import GuideCreate, GuideUpdate, StepInput

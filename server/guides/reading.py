@@ -11,13 +11,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 
+from server.accounts.services import user_for_token
 from server.guides import services
 from server.guides.controllers import PUBLIC, link_of, qr_svg
 from server.guides.schemas import GoneLink
 from server.home.worker import grid_worker_of
 from server.i18n import HTML_LANG, translations
 from server.pwa.controllers import THEME_COLOR
-from server.web.auth import SESSION_COOKIE, user_for_token
+from server.web.auth import SESSION_COOKIE
 from server.web.pages import render
 from server.web.templating import static_url
 

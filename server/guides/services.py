@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import anyio.to_thread
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.scope import CurrentUser, Scope
 from server.db import write_transaction
 from server.guides import fonts
 from server.guides.pictures import PictureError, prepare_picture

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from litestar import Request, get
 from litestar.response import Template
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.errands import services as errands
 from server.guides.services import guides_of_resident
 from server.home.now import needs_now

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.scope import CurrentUser, Scope
 from server.db import as_datetime
 from server.errands import rules
 from server.errands.services import visible_to

@@ -11,9 +11,9 @@ from litestar.params import FromPath, QueryParameter
 from server.accounts.schemas import Me
 from server.audit.services import record_read
 from server.places import schemas, services
-from server.places.controllers import FloorNumber, UnitNumber, found
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import settings_of
+from server.web.paths import FloorNumber, UnitNumber, found
 
 
 @get("/me", tags=["accounts"])

@@ -14,7 +14,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath, PathParameter, QueryParameter
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from server.accounts.services import HandoverError, grid_workers, hand_over_grid
@@ -23,21 +23,12 @@ from server.places import services
 from server.places.handover import handover_load
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, settings_of, wants_fragment
-
-# Out-of-range numbers are a clean 400, not an integer overflow in the database.
-UnitNumber = Annotated[int, PathParameter(ge=1, le=99)]
-FloorNumber = Annotated[int, PathParameter(ge=1, le=200)]
+from server.web.paths import FloorNumber, UnitNumber, found
 
 
 class HandoverForm(msgspec.Struct, kw_only=True):
     to_user: uuid.UUID
     confirm: str = ""  # "yes" from the confirm step; without it the step is shown and nothing moves
-
-
-def found(value):
-    if value is None:
-        raise NotFoundException()
-    return value
 
 
 class PlacesController(Controller):

@@ -9,7 +9,8 @@ from datetime import date
 
 import msgspec
 
-from server.accounts.services import Scope
+from server.access.masks import mask_phone
+from server.access.scope import Scope
 from server.accounts.tables import GridCover, User
 from server.db import as_datetime
 from server.places import schemas
@@ -34,28 +35,6 @@ def elderly_cutoff(today: date) -> date:
         return today.replace(year=today.year - ELDERLY_AGE)
     except ValueError:
         return today.replace(year=today.year - ELDERLY_AGE, day=28)
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """138****1234: enough to recognise a number, not enough to call it."""
-    if not phone:
-        return None
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
-
-
-def mask_id_number(number: str | None) -> str:
-    """140106********0042: the area and the last four, as a list masks it and as phones are masked (never the
-    birth date in the middle); a number already masked or partial is shown as it was given."""
-    if not number:
-        return ""
-    number = number.upper()
-    if "*" in number:
-        head, _, tail = number.partition("*")
-        tail = tail.lstrip("*")
-        return head + "*" * max(18 - len(head) - len(tail), 4) + tail
-    if len(number) < 10:
-        return number  # the last 4 or 6 a list gives: not the whole number
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
 def _placeholders(values) -> str:
@@ -341,7 +320,7 @@ async def search_residents(scope: Scope, q: str, today: date) -> list[schemas.Se
     q = _without_wildcards(normalize_query(q))
     if not q or len(q) > 40:
         return []
-    if scope.grid_ids is not None and not scope.grid_ids:
+    if scope.sees_nothing:
         return []
     door = None
     conditions = Resident.name.like(f"%{q}%")
@@ -370,8 +349,7 @@ async def search_residents(scope: Scope, q: str, today: date) -> list[schemas.Se
         .where((Resident.community == scope.community_id) & conditions)
         .limit(SEARCH_CANDIDATES)
     )
-    if scope.grid_ids is not None:
-        query = query.where(Resident.household.building.grid.is_in(list(scope.grid_ids)))
+    query = scope.filter(query, Resident.household.building.grid)
     rows = await query
     rows.sort(key=lambda r: _rank(r, q, door))
     return [

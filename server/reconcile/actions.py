@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from piccolo.columns.combination import Where
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.scope import CurrentUser, Scope
 from server.db import write_transaction
 from server.places.tables import Household, Resident
 from server.reconcile import schemas

@@ -17,16 +17,16 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.audit.services import record_read
 from server.i18n import translate
 from server.imports.columns import FIELDS
 from server.imports.reader import ImportProblem
-from server.places.controllers import found
 from server.reconcile import actions, missing, person_sweeps, results, schemas, services, workbook
 from server.web import downloads, imports
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, settings_of, wants_fragment
+from server.web.paths import found
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.scope import CurrentUser, Scope
 from server.imports import draft as drafts
 from server.places.tables import Building
 from server.reconcile.services import Evaluation, ReconcileError, load_register, write_result

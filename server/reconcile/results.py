@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from server.accounts.services import Scope
-from server.places.services import RELATIONS, age_on, mask_phone
+from server.access.masks import mask_phone
+from server.access.scope import Scope
+from server.places.services import RELATIONS, age_on
 from server.places.tables import Resident
 from server.reconcile import schemas
 from server.reconcile.tables import ExpectedResident, ListRow, ReconcileArea, Reconciliation
@@ -46,7 +47,7 @@ RECENT_CANDIDATES = 200  # the latest reconciliations of the community, filtered
 
 
 async def list_reconciliations(scope: Scope, limit: int = 20) -> list[schemas.ReconcileSummary]:
-    if scope.grid_ids is not None and not scope.grid_ids:
+    if scope.sees_nothing:
         return []
     recs = (
         await Reconciliation.select()

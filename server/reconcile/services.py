@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.scope import CurrentUser, Scope
 from server.db import insert_in_chunks, write_transaction
 from server.imports import columns, matching
 from server.imports import draft as drafts
@@ -69,7 +69,7 @@ class RegisterRow:
 
 async def load_register(scope: Scope) -> list[RegisterRow]:
     """Every registered person the scope may see, with door and building: one query, whatever the size."""
-    if scope.grid_ids is not None and not scope.grid_ids:
+    if scope.sees_nothing:
         return []
     query = Resident.select(
         Resident.id,
@@ -87,8 +87,7 @@ async def load_register(scope: Scope) -> list[RegisterRow]:
         Resident.sex,
         Resident.birth_date,
     ).where(Resident.community == scope.community_id)
-    if scope.grid_ids is not None:
-        query = query.where(Resident.household.building.grid.is_in(list(scope.grid_ids)))
+    query = scope.filter(query, Resident.household.building.grid)
     return [RegisterRow(**row) for row in await query]
 
 

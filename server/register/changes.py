@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.db import insert_in_chunks
 from server.register.tables import ProfileChange
 from server.settings import get_settings

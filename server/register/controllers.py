@@ -17,12 +17,12 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from server.i18n import translate
-from server.places.controllers import found
 from server.register import changes, offline, round, services
 from server.sync import forms
 from server.web import downloads
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, safe_next, settings_of, wants_fragment
+from server.web.paths import found
 
 
 class CallForm(msgspec.Struct, kw_only=True):

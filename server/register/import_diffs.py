@@ -7,7 +7,7 @@ from datetime import date
 
 import msgspec
 
-from server.places.services import mask_phone
+from server.access.masks import mask_phone
 
 
 class Change(msgspec.Struct, kw_only=True):

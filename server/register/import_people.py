@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.places.tables import Resident
 from server.register.tables import Contact, ElderProfile
 
@@ -29,7 +29,7 @@ class Person:
 
 
 async def load_people(scope: Scope) -> list[Person]:
-    if scope.grid_ids is not None and not scope.grid_ids:
+    if scope.sees_nothing:
         return []
     query = Resident.select(
         Resident.id,
@@ -43,8 +43,7 @@ async def load_people(scope: Scope) -> list[Person]:
         Resident.sex,
         Resident.birth_date,
     ).where(Resident.community == scope.community_id)
-    if scope.grid_ids is not None:
-        query = query.where(Resident.household.building.grid.is_in(list(scope.grid_ids)))
+    query = scope.filter(query, Resident.household.building.grid)
     people = {row["id"]: Person(**row) for row in await query}
     for profile in await ElderProfile.select().where(ElderProfile.community == scope.community_id):
         if profile["resident"] in people:

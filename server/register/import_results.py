@@ -9,7 +9,7 @@ from datetime import datetime
 
 import msgspec
 
-from server.accounts.services import CurrentUser
+from server.access.scope import CurrentUser
 from server.register.tables import RegisterImport
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from server.access.masks import mask_phone
 from server.imports.columns import CONTACTS
 from server.imports.normalize import date_parts, name_key, text
-from server.places.services import mask_phone
 from server.register import services
 
 TEXTS = ("conditions", "medicines", "interests", "best_time", "notes")

@@ -15,14 +15,14 @@ from datetime import UTC, date, datetime
 
 import msgspec
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.masks import mask_id_number, mask_phone
+from server.access.scope import CurrentUser, Scope
 from server.audit.services import record_read
 from server.db import insert_in_chunks, write_transaction
 from server.imports import columns, matching
 from server.imports import draft as drafts
 from server.imports.normalize import id_matches, phone_matches, text
 from server.offload import in_thread
-from server.places.services import mask_id_number, mask_phone
 from server.places.tables import Resident
 from server.register import changes, import_diffs, import_results, import_rows, services
 from server.register.import_diffs import Change

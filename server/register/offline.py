@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.scope import CurrentUser, Scope
 from server.audit.services import record_read
 from server.register.round import round_people
 

@@ -13,9 +13,10 @@ from typing import Annotated, Literal
 import msgspec
 from piccolo.query.functions.aggregate import Max
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.masks import mask_phone
+from server.access.scope import CurrentUser, Scope
 from server.db import as_date, as_datetime, write_transaction
-from server.places.services import age_on, mask_phone
+from server.places.services import age_on
 from server.places.tables import Resident
 from server.register.tables import CheckIn, ElderProfile, FollowUp
 from server.settings import get_settings

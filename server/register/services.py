@@ -16,11 +16,12 @@ from typing import Literal
 
 import msgspec
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.masks import mask_phone
+from server.access.scope import CurrentUser, Scope
 from server.accounts.tables import User
 from server.audit.services import record_read
 from server.db import write_transaction
-from server.places.services import age_on, mask_phone
+from server.places.services import age_on
 from server.places.tables import Household, Resident
 from server.register import changes, history
 from server.register.tables import Contact, ElderProfile

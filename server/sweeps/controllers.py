@@ -17,11 +17,10 @@ from litestar.exceptions import HTTPException, NotFoundException, PermissionDeni
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.audit.services import record_read
 from server.i18n import translate
 from server.places import services as places
-from server.places.controllers import FloorNumber, UnitNumber, found
 from server.sweeps import floors, lifecycle, queries, team, workbook
 from server.sweeps.door_words import door_words
 from server.sweeps.export import export_rows
@@ -32,6 +31,7 @@ from server.sync import services as sync
 from server.web import downloads
 from server.web.auth import client_address, current_user
 from server.web.pages import render, safe_next, settings_of
+from server.web.paths import FloorNumber, UnitNumber, found
 
 COORDINATORS = ("admin", "grid_worker")
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from server.accounts.services import CurrentUser
+from server.access.masks import mask_name
+from server.access.scope import CurrentUser
 from server.accounts.tables import User
 from server.places.tables import Building, Household, Resident
-from server.sweeps.queries import mask_name, sweep_doors, visible_sweep
+from server.sweeps.queries import sweep_doors, visible_sweep
 from server.sweeps.rules import MEMORY_DECODER, DoorMemory, Said
 from server.sweeps.schemas import DoorWord, DoorWords, PersonWord
 from server.sweeps.services import door_state_id

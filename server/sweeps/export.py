@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from server.accounts.services import CurrentUser
+from server.access.scope import CurrentUser
 from server.places.tables import Building, Resident
 from server.sweeps.door_words import accounts, moment, recorders
 from server.sweeps.queries import sweep_doors, visible_sweep

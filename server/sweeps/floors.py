@@ -6,9 +6,10 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-from server.accounts.services import CurrentUser
+from server.access.masks import mask_name
+from server.access.scope import CurrentUser
 from server.places.tables import Household
-from server.sweeps.queries import mask_name, sweep_doors, visible_sweep
+from server.sweeps.queries import sweep_doors, visible_sweep
 from server.sweeps.rules import MEMORY_DECODER, Said
 from server.sweeps.schemas import DoorRow, FloorScreen, FloorTile, PersonRow
 from server.sweeps.services import fold_door_states

@@ -8,8 +8,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from server.access.scope import CurrentUser
 from server.accounts import attempts
-from server.accounts.services import CurrentUser
 from server.settings import Settings
 from server.sweeps.lifecycle import may_sign_out
 from server.sweeps.queries import building_grids

@@ -14,8 +14,9 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from server.access.scope import CurrentUser
 from server.accounts import attempts, devices
-from server.accounts.services import CurrentUser, answered_for, end_sessions, normalize_phone, start_session
+from server.accounts.services import answered_for, end_sessions, normalize_phone, start_session
 from server.accounts.tables import User
 from server.db import write_transaction
 from server.settings import Settings

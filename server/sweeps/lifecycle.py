@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from server.accounts.services import CurrentUser, end_sessions
+from server.access.scope import CurrentUser
+from server.accounts.services import end_sessions
 from server.db import write_transaction
 from server.sweeps.queries import building_grids
 from server.sweeps.tables import Sweep, SweepClaim, SweepInvite, SweepMember

@@ -18,13 +18,13 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.i18n import translate
-from server.places.controllers import found
 from server.sweeps import lifecycle, queries, team
 from server.sweeps.controllers import COORDINATORS
 from server.sweeps.schemas import SweepDetail
 from server.sweeps.team_controllers import team_message
 from server.web.auth import current_user
 from server.web.pages import render, wants_fragment
+from server.web.paths import found
 
 
 class CloseForm(msgspec.Struct, kw_only=True):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from server.accounts.services import CurrentUser
+from server.access.scope import CurrentUser
 from server.places.tables import Building, Household, Unit
 from server.sweeps import team
 from server.sweeps.free_floors import free_floors, next_free
@@ -32,11 +32,6 @@ from server.sweeps.tables import DoorState, Sweep, SweepArea, SweepMember, Sweep
 OPEN_OUTCOMES = (None, "nobody_home", "come_back", "partial")
 ATTENTION_LIMIT = 60  # doors listed on the progress page; the export has them all
 SWEEP_ROLES = ("admin", "grid_worker", "volunteer")
-
-
-def mask_name(name: str | None) -> str | None:
-    """张国强 > 张**: enough to knock on the right door, not enough to know who lives there."""
-    return name[0] + "*" * (len(name) - 1) if name else None
 
 
 def _count(progress: Progress, outcome: str | None, conflict: bool) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from piccolo.engine.postgres import PostgresEngine
 
-from server.accounts.services import CurrentUser, Scope
+from server.access.scope import CurrentUser, Scope
 from server.db import RawSQL, insert_in_chunks, write_transaction
 from server.piccolo_conf import DB
 from server.places.tables import Building, Household, Unit

@@ -12,7 +12,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from server.accounts.services import CurrentUser, answered_for
+from server.access.scope import CurrentUser
+from server.accounts.services import answered_for
 from server.db import write_transaction
 from server.places.tables import Unit
 from server.sweeps.tables import Sweep, SweepArea, SweepClaim, SweepMember, SweepTick

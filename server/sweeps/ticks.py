@@ -15,7 +15,7 @@ from datetime import datetime
 
 import msgspec
 
-from server.accounts.services import CurrentUser
+from server.access.scope import CurrentUser
 from server.db import RawSQL
 from server.sweeps import rules, team
 from server.sweeps.schemas import TickPayload

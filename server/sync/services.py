@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from server.accounts.services import CurrentUser
+from server.access.scope import CurrentUser
 from server.db import write_transaction
 from server.sync.tables import SyncRejection
 

@@ -6,6 +6,8 @@ view; sessions here change only at log-in and log-out, so this small middleware 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
@@ -13,14 +15,20 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from server.accounts.services import CurrentUser, user_for_token
-from server.accounts.services import Scope as DataScope
+from server.access.scope import CurrentUser
+from server.access.scope import Scope as DataScope
 from server.offload import uploader
 
 SESSION_COOKIE = "gc_session"
 
 
 class SessionMiddleware(ASGIMiddleware):
+    """Puts the user of the session cookie on the request. `lookup` (server.accounts.services.user_for_token, given
+    by the app) is passed in so that web, below every domain, does not import accounts."""
+
+    def __init__(self, lookup: Callable[[str | None], Awaitable[CurrentUser | None]]) -> None:
+        self.lookup = lookup
+
     # Static files, the service worker and guides read by link (residents have no account) need no user: spare
     # them the query.
     @staticmethod
@@ -34,7 +42,7 @@ class SessionMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection = ASGIConnection(scope)
-        scope["user"] = user = await user_for_token(connection.cookies.get(SESSION_COOKIE))
+        scope["user"] = user = await self.lookup(connection.cookies.get(SESSION_COOKIE))
         asking = uploader.set(str(user.id) if user else None)  # one upload read at a time a person (server.offload)
         try:
             await next_app(scope, receive, send)

@@ -13,8 +13,8 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
 from server import i18n
+from server.access.masks import mask_phone
 from server.imports import limits
-from server.places.services import mask_phone
 from server.settings import ROOT, get_settings
 
 FRONTEND = ROOT / "frontend"

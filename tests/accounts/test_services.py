@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
+from server.access.scope import CurrentUser, Scope
 from server.accounts import login_devices, services
 from server.accounts.passwords import hash_password, verify_password
 from server.accounts.tables import LoginAttempt, User, UserSession
@@ -112,9 +113,7 @@ async def test_a_grid_hand_over_reaches_a_kept_session_at_once():
     worker = await make_user()  # a grid worker without a grid of their own (one worker per grid)
     token, _ = await services.log_in(settings(), worker.phone, "pw-123456", "10.0.0.3")
     assert (await services.user_for_token(token)).grid_ids == ()  # kept for a few seconds now
-    admin = services.CurrentUser(
-        demo_uuid("user", "13800000000"), COMMUNITY_ID, "王磊", "13800000000", "admin", None, None
-    )
+    admin = CurrentUser(demo_uuid("user", "13800000000"), COMMUNITY_ID, "王磊", "13800000000", "admin", None, None)
     now = datetime.now(UTC)
     await services.hand_over_grid(admin, GRID_IDS[5], worker.id, now)
     try:
@@ -184,22 +183,19 @@ async def test_inactive_account_cannot_log_in():
 
 
 async def test_scope_follows_the_role():
-    admin = services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "a", "1", "admin", None, None)
-    worker = services.CurrentUser(
+    admin = CurrentUser(uuid.uuid4(), COMMUNITY_ID, "a", "1", "admin", None, None)
+    worker = CurrentUser(
         uuid.uuid4(), COMMUNITY_ID, "w", "2", "grid_worker", GRID_IDS[0], None, grid_ids=(GRID_IDS[0],)
     )
-    unassigned = services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "u", "3", "grid_worker", None, None)
-    volunteer = services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "v", "4", "volunteer", None, None)
-    assert services.Scope.for_user(admin).grid_ids is None
-    assert services.Scope.for_user(worker).grid_ids == (GRID_IDS[0],)
-    assert services.Scope.for_user(worker).allows_grid(GRID_IDS[0])
-    assert not services.Scope.for_user(worker).allows_grid(GRID_IDS[1])
-    assert services.Scope.for_user(unassigned).grid_ids == ()
-    assert services.Scope.for_user(volunteer) is None
-    assert (
-        services.Scope.for_user(services.CurrentUser(uuid.uuid4(), COMMUNITY_ID, "r", "5", "resident", None, None))
-        is None
-    )
+    unassigned = CurrentUser(uuid.uuid4(), COMMUNITY_ID, "u", "3", "grid_worker", None, None)
+    volunteer = CurrentUser(uuid.uuid4(), COMMUNITY_ID, "v", "4", "volunteer", None, None)
+    assert Scope.for_user(admin).grid_ids is None
+    assert Scope.for_user(worker).grid_ids == (GRID_IDS[0],)
+    assert Scope.for_user(worker).allows_grid(GRID_IDS[0])
+    assert not Scope.for_user(worker).allows_grid(GRID_IDS[1])
+    assert Scope.for_user(unassigned).grid_ids == ()
+    assert Scope.for_user(volunteer) is None
+    assert Scope.for_user(CurrentUser(uuid.uuid4(), COMMUNITY_ID, "r", "5", "resident", None, None)) is None
 
 
 async def test_demo_accounts_are_marked_demo():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from server.accounts.services import CurrentUser, Scope, start_session, user_for_token
+from server.access.scope import CurrentUser, Scope
+from server.accounts.services import start_session, user_for_token
 from server.accounts.tables import User
 from server.settings import get_settings
 

@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 import pytest
 from fontTools.ttLib import TTFont
 
+from server.demo.guides import STARTER_GUIDES, guide_id
 from server.demo.seed import STORY_RESIDENT_IDS
 from server.guides import fonts
-from server.guides.seed import STARTER_GUIDES, guide_id
 from server.guides.tables import Guide, GuideLink, GuideStep
 from server.web.pages import DropQueryStrings
 from tests.conftest import log_in

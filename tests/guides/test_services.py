@@ -9,7 +9,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.demo.seed import STORY_RESIDENT_IDS
 from server.guides import fonts, services
 from server.guides.schemas import GoneLink, GuideCreate, GuideUpdate, ReaderGuide, StepInput

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from server.accounts.services import Scope, user_for_token
+from server.access.scope import Scope
+from server.accounts.services import user_for_token
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, demo_uuid
 from server.places.tables import Household
 from server.settings import get_settings

@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from server.accounts.services import Scope, user_for_token
+from server.access.scope import Scope
+from server.accounts.services import user_for_token
 from server.accounts.tables import User
 from server.audit.tables import AuditEntry
 from server.db import insert_in_chunks

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from server.accounts.services import Scope
+from server.access.masks import mask_phone
+from server.access.scope import Scope
 from server.demo.seed import BUILDING_GRID, COMMUNITY_ID, GRID_IDS, STORY_DOORS, STORY_RESIDENT_IDS, demo_uuid
 from server.places import services
 from server.places.tables import Household, Resident
@@ -28,8 +29,8 @@ def test_ages_count_birthdays():
 
 
 def test_phone_masking_keeps_the_ends():
-    assert services.mask_phone("13812341234") == "138****1234"
-    assert services.mask_phone(None) is None
+    assert mask_phone("13812341234") == "138****1234"
+    assert mask_phone(None) is None
 
 
 @pytest.mark.parametrize(

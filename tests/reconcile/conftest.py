@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, demo_uuid
 from server.reconcile import services
 from server.reconcile.tables import Reconciliation

@@ -7,7 +7,7 @@ import io
 
 from openpyxl import Workbook
 
-from server.accounts.services import CurrentUser
+from server.access.scope import CurrentUser
 from server.accounts.tables import User
 from server.demo.seed import demo_uuid
 from server.places.tables import Resident

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
 from server.reconcile import actions, missing, results, schemas, services
 from server.reconcile.tables import ExpectedResident

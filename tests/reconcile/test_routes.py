@@ -323,7 +323,7 @@ async def test_names_from_an_uploaded_list_reach_the_export_as_text(client):
     import zipfile
     from datetime import UTC, datetime
 
-    from server.accounts.services import Scope
+    from server.access.scope import Scope
     from server.demo.seed import COMMUNITY_ID, GRID_IDS
     from server.reconcile import services
     from tests.reconcile.files import user

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from server.accounts.services import Scope
+from server.access.scope import Scope
 from server.db import insert_in_chunks
 from server.demo.seed import BUILDING_2_LIVING, COMMUNITY_ID, GRID_IDS, STORY_RESIDENT_IDS, demo_uuid
 from server.imports import draft as drafts

@@ -4,8 +4,8 @@ fix counted as rows, and a file whose rows are all set aside."""
 
 from __future__ import annotations
 
+from server.access.masks import mask_id_number
 from server.demo.seed import demo_uuid
-from server.places.services import mask_id_number
 from server.places.tables import Resident
 from server.register.tables import Contact, ElderProfile
 from tests.conftest import browser, log_in

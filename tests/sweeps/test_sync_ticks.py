@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from server.accounts.services import Scope, user_for_token
+from server.access.scope import Scope
+from server.accounts.services import user_for_token
 from server.demo.seed import BUILDING_GRID, COMMUNITY_ID, GRID_IDS, demo_uuid
 from server.sweeps.schemas import SweepCreate
 from server.sweeps.services import create_sweep, door_state_id, fold_door_states

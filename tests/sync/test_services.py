@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
-from server.accounts.services import CurrentUser
+from server.access.scope import CurrentUser
 from server.demo.seed import COMMUNITY_ID, demo_uuid
 from server.sync import services
 from server.sync.tables import SyncRejection

@@ -11,6 +11,7 @@ from datetime import datetime
 import anyio.to_thread
 
 from server.db import insert_in_chunks
+from server.demo.names import demo_uuid
 from server.guides import fonts
 from server.guides.services import new_token
 from server.guides.tables import Guide, GuideFont, GuideLink, GuideStep
@@ -134,8 +135,6 @@ PERSONAL_GUIDE = (
 
 
 def guide_id(key: str, lang: str) -> uuid.UUID:
-    from server.demo.seed import demo_uuid
-
     return demo_uuid("guide", f"{key}/{lang}")
 
 

@@ -1,0 +1,239 @@
+"""The shape of server/: imports point down, never round (issue 17, docs/decisions/0030).
+
+Read from the source with `ast`, so an import inside a function counts as much as one at the top of a file: it runs
+as soon as that function is called. Three rules:
+- no cycle between packages (a package is the first folder under server/, or a top-level module such as db.py);
+- no cycle between files;
+- a route module never imports another route module (shared page helpers live in server/web/).
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SERVER = Path(__file__).resolve().parent.parent / "server"
+
+# Modules that hold route handlers have one of these names; a module defining a handler under any other name counts
+# too (see _defines_routes), so a new name cannot slip past the third rule.
+ROUTE_NAMES = {"controllers", "api", "reading"}
+ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "route", "websocket"}
+
+
+def _module_of(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _sources(root: Path = SERVER) -> dict[str, Path]:
+    return {
+        _module_of(path, root): path
+        for path in sorted(root.rglob("*.py"))
+        if "migrations" not in path.relative_to(root).parts
+    }
+
+
+def _resolve(importer: str, is_package: bool, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    base = importer.split(".") if is_package else importer.split(".")[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _imports(module: str, path: Path, known: dict[str, Path]) -> set[str]:
+    """Every server module this file imports, anywhere in it."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            origin = _resolve(module, path.name == "__init__.py", node)
+            # `from server.places import controllers` imports the module server.places.controllers.
+            targets = [
+                f"{origin}.{alias.name}" if f"{origin}.{alias.name}" in known else origin for alias in node.names
+            ]
+        else:
+            continue
+        for target in targets:
+            # `import server.a.b` names the deepest known module of the dotted path.
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != module and "." in target:
+                found.add(target)
+    return found
+
+
+def _graph(root: Path = SERVER) -> dict[str, set[str]]:
+    known = _sources(root)
+    return {module: _imports(module, path, known) for module, path in known.items()}
+
+
+def _package(module: str) -> str:
+    return module.split(".")[1] if module.count(".") >= 1 else module
+
+
+def _defines_routes(path: Path) -> bool:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                call = decorator.func if isinstance(decorator, ast.Call) else decorator
+                name = call.attr if isinstance(call, ast.Attribute) else getattr(call, "id", "")
+                if name in ROUTE_DECORATORS:
+                    return True
+    return False
+
+
+def _is_route_module(module: str, path: Path) -> bool:
+    leaf = module.rpartition(".")[2]
+    return leaf in ROUTE_NAMES or leaf.endswith("_controllers") or _defines_routes(path)
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The cycles of the graph, each as a path back to its start: for every node caught in one, the shortest."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[set[str]] = []
+
+    def connect(node: str) -> None:  # Tarjan's algorithm; the graph is a few hundred nodes deep at most.
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                connect(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            connect(node)
+    cycles: list[list[str]] = []
+    for component in components:
+        for start in sorted(component):
+            cycle = _path_round(graph, component, start)
+            first = cycle.index(min(cycle[:-1]))
+            cycle = [*cycle[first:-1], *cycle[:first], cycle[first]]  # told from its first name, so said once
+            if cycle not in cycles:
+                cycles.append(cycle)
+    return cycles
+
+
+def _path_round(graph: dict[str, set[str]], component: set[str], start: str) -> list[str]:
+    """The shortest way from start back to itself, inside its component."""
+    previous = {start: ""}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for nxt in sorted(graph[node] & component):
+                if nxt == start:
+                    path = [node]
+                    while previous[path[-1]]:
+                        path.append(previous[path[-1]])
+                    return [*reversed(path), start]
+                if nxt not in previous:
+                    previous[nxt] = node
+                    following.append(nxt)
+        frontier = following
+    raise AssertionError(f"no way round {sorted(component)}")
+
+
+def _package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    packages: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        edges = packages.setdefault(_package(module), set())
+        edges.update(_package(t) for t in targets if _package(t) != _package(module))
+    return packages
+
+
+def _witness(graph: dict[str, set[str]], cycle: list[str]) -> list[str]:
+    """For a package cycle, one file import behind each of its steps, so the message says where to look."""
+    lines = []
+    for here, there in zip(cycle, cycle[1:], strict=False):
+        for module in sorted(graph):
+            hits = sorted(t for t in graph[module] if _package(module) == here and _package(t) == there)
+            if hits:
+                lines.append(f"  {here} -> {there}: {module} imports {hits[0]}")
+                break
+    return lines
+
+
+def test_the_graph_sees_every_kind_of_import(tmp_path):
+    """The rules below are only as good as the graph: relative, absolute and in-function imports all count."""
+    root = tmp_path / "server"
+    files = {
+        "__init__.py": "",
+        "a/__init__.py": "",
+        "a/tables.py": "from server.b import services\n",
+        "b/__init__.py": "",
+        "b/services.py": "def late():\n    from ..c.masks import hide\n",
+        "c/__init__.py": "",
+        "c/masks.py": "import server.a.tables\n",
+        "c/other.py": "from . import masks\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    graph = _graph(root)
+    assert graph["server.a.tables"] == {"server.b.services"}
+    assert graph["server.b.services"] == {"server.c.masks"}
+    assert graph["server.c.masks"] == {"server.a.tables"}
+    assert graph["server.c.other"] == {"server.c.masks"}
+    assert _cycles(_package_graph(graph)) == [["a", "b", "c", "a"]]
+    assert _cycles(graph) == [["server.a.tables", "server.b.services", "server.c.masks", "server.a.tables"]]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 17, left: accounts <-> places (accounts/tables.py, provisioning.py; places/services.py, api.py, "
+    "controllers.py), places -> errands/register (places/handover.py), home <-> errands/guides (home/worker.py), "
+    "guides -> pwa (guides/reading.py)",
+)
+def test_no_cycle_between_packages():
+    graph = _graph()
+    cycles = _cycles(_package_graph(graph))
+    message = []
+    for cycle in cycles:
+        message.append(" -> ".join(cycle))
+        message.extend(_witness(graph, cycle))
+    assert not cycles, "packages of server/ import each other round:\n" + "\n".join(message)
+
+
+def test_no_cycle_between_files():
+    cycles = _cycles(_graph())
+    assert not cycles, "files of server/ import each other round:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 17, left: sweeps' route modules sharing COORDINATORS, team_message, ended_page, found_or_ended, "
+    "progress_page; guides/reading.py taking PUBLIC, link_of, qr_svg from guides/controllers.py and THEME_COLOR from "
+    "pwa/controllers.py (6 imports)",
+)
+def test_no_route_module_imports_another():
+    graph = _graph()
+    sources = _sources()
+    routes = {module for module, path in sources.items() if _is_route_module(module, path)}
+    assert "server.places.controllers" in routes and "server.guides.reading" in routes
+    crossings = sorted(f"{module} -> {target}" for module in routes for target in graph[module] & routes)
+    assert not crossings, (
+        "route modules import other route modules (move what they share to server/web/):\n" + "\n".join(crossings)
+    )
