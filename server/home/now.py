@@ -18,7 +18,7 @@ from server.register import round
 @dataclass(slots=True)
 class NeedsNow:
     follow_ups: list[dict]  # open go-and-look cards: name, door
-    asks: int  # residents' own requests (/ask) not taken yet
+    asks: list[dict]  # residents' own requests (/ask) not taken yet: name, door
     late: int  # open cards past their time
     late_medicine: int  # of which medicine: the first to chase
     to_call: int  # people of today's round nobody has reached yet
@@ -31,9 +31,14 @@ class NeedsNow:
 
 
 async def needs_now(user: CurrentUser, scope: Scope, today: date, now: datetime) -> NeedsNow:
-    cards = await Errand.select(Errand.kind, Errand.state, Errand.source, Errand.due_at).where(
-        visible_to(user) & Errand.state.not_in(list(rules.FINISHED))
-    )
+    cards = await Errand.select(
+        Errand.kind,
+        Errand.state,
+        Errand.source,
+        Errand.due_at,
+        Errand.resident.name.as_alias("name"),
+        Errand.household.door.as_alias("door"),
+    ).where(visible_to(user) & Errand.state.not_in(list(rules.FINISHED)))
     late = [c for c in cards if rules.is_late(c["state"], as_datetime(c["due_at"]), now)]
     people = await round.today_round(scope, today, now)
     # A need heard on a call waits for its card: counted here until the card is made (a stranger saw it vanish).
@@ -46,7 +51,9 @@ async def needs_now(user: CurrentUser, scope: Scope, today: date, now: datetime)
         needs=[{"name": p.name, "door": p.door, "key": key} for key, p in keys.items() if key not in carded],
         unwell=[{"name": p.name, "door": p.door, "id": p.resident_id} for p in people if p.outcome == "unwell"],
         follow_ups=await round.open_follow_ups(scope),
-        asks=sum(1 for c in cards if c["source"] == "self" and c["state"] == "new"),
+        asks=[
+            {"name": c["name"] or "", "door": c["door"]} for c in cards if c["source"] == "self" and c["state"] == "new"
+        ],
         late=len(late),
         late_medicine=sum(1 for c in late if c["kind"] == "medicine"),
         to_call=sum(1 for person in people if not person.reached),

@@ -56,6 +56,8 @@ async def test_the_home_page_counts_what_needs_the_worker_now_in_their_grids_onl
         assert after.get("to-call", 0) == before.get("to-call", 0)  # two misses: still to reach
         admin_after = counts((await admin.get("/")).text)
         assert admin_after.get("asks", 0) == admin_before.get("asks", 0) + 1  # 郝大爷's request, nobody took it
+        asking = (await admin.get("/")).text.split('data-testid="now-asks"')[1].split("</a>")[0]
+        assert "郝振华" in asking  # who asks, as the other rows say (a stranger: "1 居民求助，还没人接", but whom?)
         assert counts((await other.get("/")).text) == other_before  # another grid's worker: none of it is theirs
 
         fragment = await worker.get("/now", headers={"HX-Request": "true"})
