@@ -321,7 +321,7 @@ def stored(read: Callable[[], list], count: int, *, timeout: float = 15.0) -> li
     return rows
 
 
-def wait_until_true(page: Page, predicate: str) -> None:
+def wait_until_true(page: Page, predicate: str, timeout: float | None = None) -> None:
     """Wait until an async predicate (JavaScript source, e.g. one asking the Cache API) resolves truthy.
 
     `page.wait_for_function` does not await a Promise: an async predicate is truthy at once (measured on
@@ -338,7 +338,20 @@ def wait_until_true(page: Page, predicate: str) -> None:
            }""",
         predicate,
     )
-    page.wait_for_function("() => window.__e2eTrue === true")
+    page.wait_for_function("() => window.__e2eTrue === true", timeout=timeout)
+
+
+def expect_sent(page: Page, timeout: float | None = None) -> None:
+    """Wait until the phone holds no write of this person still to send, then for the bar to say so. The bar alone
+    is hidden too in the moment between a tap's save and the outbox's next look (a check of it passed before the
+    write had even left: three e2e tests then found the server without it, 1 run in 3 on a loaded machine)."""
+    wait_until_true(
+        page,
+        """async () => (await window.GridcareOutbox.all())
+             .every((w) => w.status !== "queued" || w.user_id !== document.body.dataset.userId)""",
+        timeout,
+    )
+    expect(page.get_by_test_id("outbox-status")).to_be_hidden()
 
 
 def open_while_offline(page: Page, path: str = "/") -> OfflinePage:

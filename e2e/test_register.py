@@ -6,7 +6,7 @@ import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import AppPage, LoginPage, assert_phone_layout, wait_until_controlled, wait_until_true
+from e2e.pages import AppPage, LoginPage, assert_phone_layout, expect_sent, wait_until_controlled, wait_until_true
 
 WORKER = "13800000002"  # 李雪敏, grid 2: 侯奶奶 lives alone in building 2
 
@@ -36,6 +36,7 @@ def test_the_round_online_and_offline_then_the_profile(page_as, live_server) -> 
     # Saved on the phone first (the label and "waiting to send" appear together), then sent at once.
     expect(hou.locator("span[data-outbox-label]")).to_have_text("未接")
     expect(hou.locator("[data-outbox-pending]")).to_be_hidden()
+    expect_sent(worker)
     assert _calls(live_server, "侯秀兰") == ["no_answer"]
 
     wait_until_controlled(worker)
@@ -47,7 +48,7 @@ def test_the_round_online_and_offline_then_the_profile(page_as, live_server) -> 
     expect(hou).to_contain_text("待同步")
     expect(worker.get_by_test_id("outbox-count")).to_have_text("1")
     worker.context.set_offline(False)  # the online event (or Background Sync) sends it
-    expect(worker.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(worker)
     assert _calls(live_server, "侯秀兰") == ["no_answer", "ok"]
 
     # Needs something: the row then says so, not the name of the button that saved it (保存, on main).

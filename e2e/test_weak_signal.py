@@ -18,6 +18,7 @@ from e2e.pages import (
     OfflinePage,
     SweepPage,
     assert_phone_layout,
+    expect_sent,
     path_of,
     sweep_ticks,
     wait_until_controlled,
@@ -165,14 +166,14 @@ def test_on_2g_and_a_stalling_network_every_tick_lands_once(page_as, browser, li
     net.two_g()
     tick("2-1-101", "已完成", "done")
     tick("2-1-102", "无人应答", "nobody_home")
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden(timeout=30_000)  # slowly, but sent
+    expect_sent(volunteer, timeout=30_000)  # slowly, but sent
     volunteer.locator("header.topbar a.brand").click()  # home, and back, on 2G
     expect(volunteer.get_by_test_id("who")).to_be_visible(timeout=20_000)
     net.two_g()  # the worker may have been restarted meanwhile: a new target
     volunteer.go_back()
     expect(screen.door("2-1-103")).to_be_visible(timeout=20_000)
     tick("2-1-103", "拒绝", "refused")
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden(timeout=30_000)  # sent before the stall begins
+    expect_sent(volunteer, timeout=30_000)  # sent before the stall begins (slowly: 2G)
 
     # Now the network takes requests and never answers: the page, the worker's fetches and the outbox's sync.
     net.stall()
