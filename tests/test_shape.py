@@ -222,12 +222,6 @@ def test_no_cycle_between_files():
     assert not cycles, "files of server/ import each other round:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17, left: sweeps' route modules sharing COORDINATORS, team_message, ended_page, found_or_ended, "
-    "progress_page; guides/reading.py taking PUBLIC, link_of, qr_svg from guides/controllers.py and THEME_COLOR from "
-    "pwa/controllers.py (6 imports)",
-)
 def test_no_route_module_imports_another():
     graph = _graph()
     sources = _sources()

@@ -7,17 +7,16 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import msgspec
-import segno
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
-from markupsafe import Markup
 
 from server.access.scope import Scope
 from server.guides import services
+from server.guides.links import link_of, qr_svg
 from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text
 from server.guides.schemas import GuideCreate, GuideUpdate, StepInput
 from server.guides.services import GuideError
@@ -26,7 +25,6 @@ from server.web.auth import current_user
 from server.web.imports import busy_text
 from server.web.pages import render, settings_of
 
-PUBLIC = {"public": True}
 WRITERS = ("admin", "grid_worker")
 # Room for a picture of MAX_UPLOAD_BYTES and the form around it: a larger picture is refused in words, in place.
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES * 2
@@ -64,15 +62,6 @@ def _error_text(request: Request, code: str, picture: PictureError | None = None
         "invalid": translate(request, "Check what you wrote: a step has at most 120 characters."),
     }
     return texts.get(code) or translate(request, "That did not work. Go back and try again.")
-
-
-def link_of(request: Request, token: str | None) -> str | None:
-    return f"{str(request.base_url).rstrip('/')}/g/{token}" if token else None
-
-
-def qr_svg(url: str) -> Markup:
-    """The link as an inline SVG QR code: dark on white, with the quiet zone scanners need."""
-    return Markup(segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff", border=4))  # noqa: S704 (segno's own SVG)
 
 
 # Writing ---------------------------------------------------------------------------------------------------------
