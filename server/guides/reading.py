@@ -15,8 +15,8 @@ from server.accounts.services import user_for_token
 from server.guides import services
 from server.guides.links import link_of, qr_svg
 from server.guides.schemas import GoneLink
-from server.home.worker import grid_worker_of
 from server.i18n import HTML_LANG, translations
+from server.places.worker import grid_worker_of
 from server.web.auth import PUBLIC, SESSION_COOKIE
 from server.web.pages import render
 from server.web.templating import THEME_COLOR, static_url
