@@ -18,7 +18,6 @@ from litestar.static_files import create_static_files_router
 
 from server import db, offload
 from server.accounts.controllers import AuthController
-from server.accounts.people_controllers import PeopleController
 from server.accounts.services import demo_accounts_exist, purge_expired, user_for_token
 from server.errands.actions import ACTION as ERRAND_ACTION
 from server.errands.controllers import AskController, ErrandsController
@@ -33,6 +32,7 @@ from server.register.controllers import RegisterAdminController, RegisterControl
 from server.register.import_controllers import RegisterImportController
 from server.register.round import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
+from server.staff.controllers import PeopleController
 from server.sweeps.controllers import SweepsController
 from server.sweeps.join_controllers import JoinController
 from server.sweeps.lifecycle_controllers import LifecycleController

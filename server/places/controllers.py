@@ -20,7 +20,7 @@ from litestar.response import Redirect, Response, Template
 from server.accounts.services import HandoverError, grid_workers, hand_over_grid
 from server.audit.services import record_read
 from server.places import services
-from server.places.handover import handover_load
+from server.staff.handover import handover_load
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, settings_of, wants_fragment
 from server.web.paths import FloorNumber, UnitNumber, found
@@ -76,7 +76,7 @@ class PlacesController(Controller):
             raise PermissionDeniedException("not_a_worker")  # as the handover itself says it
         load = await handover_load(grid_id)
         back = to["grid"] == grid_id  # to its own grid worker: the cover ends
-        return render(request, "places/handover_confirm.html", grid=grid, to=to, load=load, back=back)
+        return render(request, "staff/handover_confirm.html", grid=grid, to=to, load=load, back=back)
 
     @get("/buildings/{building_id:uuid}")
     async def building_page(self, request: Request, building_id: FromPath[uuid.UUID]) -> Template:
