@@ -33,6 +33,7 @@ from server.register.import_controllers import RegisterImportController
 from server.register.round import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.staff.controllers import PeopleController
+from server.staff.handover_controllers import HandoverController
 from server.sweeps.controllers import SweepsController
 from server.sweeps.join_controllers import JoinController
 from server.sweeps.lifecycle_controllers import LifecycleController
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             home_page,
             now_page,
             PlacesController,
+            HandoverController,
             RegisterController,
             RegisterAdminController,
             RegisterImportController,
