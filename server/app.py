@@ -17,6 +17,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
 from server import db, offload
+from server.accounts.api import get_me
 from server.accounts.controllers import AuthController
 from server.accounts.services import demo_accounts_exist, purge_expired, user_for_token
 from server.errands.actions import ACTION as ERRAND_ACTION
@@ -24,7 +25,7 @@ from server.errands.controllers import AskController, ErrandsController
 from server.guides.controllers import GuidesController
 from server.guides.reading import GuideReader, guide_font
 from server.home.controllers import home_page, now_page
-from server.places.api import PlacesApi, get_me
+from server.places.api import PlacesApi
 from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
 from server.reconcile.controllers import ReconcileController
