@@ -10,8 +10,6 @@ as soon as that function is called. Three rules:
 import ast
 from pathlib import Path
 
-import pytest
-
 SERVER = Path(__file__).resolve().parent.parent / "server"
 
 # Modules that hold route handlers have one of these names; a module defining a handler under any other name counts
@@ -201,12 +199,6 @@ def test_the_graph_sees_every_kind_of_import(tmp_path):
     assert _cycles(graph) == [["server.a.tables", "server.b.services", "server.c.masks", "server.a.tables"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17, left: accounts <-> places (accounts/tables.py, provisioning.py; places/services.py, api.py, "
-    "controllers.py), places -> errands/register (places/handover.py), home <-> errands/guides (home/worker.py), "
-    "guides -> pwa (guides/reading.py)",
-)
 def test_no_cycle_between_packages():
     graph = _graph()
     cycles = _cycles(_package_graph(graph))
