@@ -14,15 +14,15 @@ from server.accounts import attempts, login_devices
 from server.accounts.passwords import verify_password_async
 from server.accounts.tables import GridCover, SessionGeneration, User, UserSession
 from server.db import read_value
+from server.errors import DomainError
 from server.settings import Settings
 
 
-class LoginError(Exception):
+class LoginError(DomainError):
     """A log-in refused; `code` picks the message shown to the person."""
 
     def __init__(self, code: str, minutes: int = 0, by: str = "") -> None:
-        super().__init__(code)
-        self.code = code  # "bad_credentials" | "too_many_attempts" | "inactive"
+        super().__init__(code)  # "bad_credentials" | "too_many_attempts" | "inactive"
         self.minutes = minutes
         self.by = by  # which limit: "address", "phone" or "device" (attempts.TooManyAttempts)
 

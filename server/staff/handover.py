@@ -13,6 +13,7 @@ from server.accounts.services import sessions_changed
 from server.accounts.tables import GridCover, User
 from server.errands import rules
 from server.errands.tables import Errand
+from server.errors import DomainError
 from server.places.tables import Grid
 from server.register.tables import ElderProfile, FollowUp
 
@@ -34,8 +35,11 @@ async def handover_load(grid_id: uuid.UUID) -> HandoverLoad:
     )
 
 
-class HandoverError(Exception):
-    pass
+class HandoverError(DomainError):
+    """ "not_found": no such grid in the admin's community; any other refusal ("not_allowed", "not_a_worker") is a
+    403, as the handover page answers it."""
+
+    default_status = 403
 
 
 async def hand_over_grid(admin: CurrentUser, grid_id: uuid.UUID, to_user: uuid.UUID, now: datetime) -> None:

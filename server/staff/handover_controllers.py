@@ -11,13 +11,13 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.accounts.services import grid_workers
 from server.places import services
-from server.staff.handover import HandoverError, hand_over_grid, handover_load
+from server.staff.handover import hand_over_grid, handover_load
 from server.web.auth import current_user, requires_register, scope_of
 from server.web.pages import render, settings_of
 from server.web.paths import found
@@ -44,12 +44,8 @@ class HandoverController(Controller):
             raise PermissionDeniedException("admins hand grids over")
         if data.confirm != "yes":
             return await self._confirm_handover(request, grid_id, data.to_user)
-        try:
-            await hand_over_grid(user, grid_id, data.to_user, datetime.now(UTC))
-        except HandoverError as exc:
-            if str(exc) == "not_found":
-                raise NotFoundException() from exc
-            raise PermissionDeniedException(str(exc)) from exc
+        # A refusal (no such grid: 404; not a grid worker here: 403) is said by the app's handler (server/errors.py).
+        await hand_over_grid(user, grid_id, data.to_user, datetime.now(UTC))
         return Redirect(f"/grids/{grid_id}", status_code=303)
 
     async def _confirm_handover(self, request: Request, grid_id: uuid.UUID, to_user: uuid.UUID) -> Template:
