@@ -116,8 +116,8 @@ async def _load_places(args: argparse.Namespace) -> None:
 
 async def _account(refused: str, change) -> object:
     """One account change on an open database; a refusal is said in words, with nothing changed."""
-    from server.accounts.provisioning import ProvisioningError
     from server.db import close_database, open_database
+    from server.staff.provisioning import ProvisioningError
 
     await open_database()
     try:
@@ -129,7 +129,7 @@ async def _account(refused: str, change) -> object:
 
 
 async def _add_user(args: argparse.Namespace) -> None:
-    from server.accounts.provisioning import add_user, community_named
+    from server.staff.provisioning import add_user, community_named
 
     async def make():
         return await add_user(await community_named(args.community), args.role, args.phone, args.name, args.grid)
@@ -139,14 +139,14 @@ async def _add_user(args: argparse.Namespace) -> None:
 
 
 async def _reset_password(args: argparse.Namespace) -> None:
-    from server.accounts.provisioning import reset_password
+    from server.staff.provisioning import reset_password
 
     made = await _account("No password changed", lambda: reset_password(args.phone))
     print(f"New password for {made.phone}, shown only now: {made.password} (their sessions have ended)")
 
 
 async def _deactivate_user(args: argparse.Namespace) -> None:
-    from server.accounts.provisioning import deactivate_user
+    from server.staff.provisioning import deactivate_user
 
     name = await _account("Nothing changed", lambda: deactivate_user(args.phone))
     print(f"{name} can no longer log in; their sessions have ended and their grid (if any) is free for add-user.")

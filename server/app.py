@@ -17,15 +17,15 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
 from server import db, offload
+from server.accounts.api import get_me
 from server.accounts.controllers import AuthController
-from server.accounts.people_controllers import PeopleController
 from server.accounts.services import demo_accounts_exist, purge_expired, user_for_token
 from server.errands.actions import ACTION as ERRAND_ACTION
 from server.errands.controllers import AskController, ErrandsController
 from server.guides.controllers import GuidesController
 from server.guides.reading import GuideReader, guide_font
 from server.home.controllers import home_page, now_page
-from server.places.api import PlacesApi, get_me
+from server.places.api import PlacesApi
 from server.places.controllers import PlacesController
 from server.pwa import controllers as pwa
 from server.reconcile.controllers import ReconcileController
@@ -33,6 +33,8 @@ from server.register.controllers import RegisterAdminController, RegisterControl
 from server.register.import_controllers import RegisterImportController
 from server.register.round import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
+from server.staff.controllers import PeopleController
+from server.staff.handover_controllers import HandoverController
 from server.sweeps.controllers import SweepsController
 from server.sweeps.join_controllers import JoinController
 from server.sweeps.lifecycle_controllers import LifecycleController
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             home_page,
             now_page,
             PlacesController,
+            HandoverController,
             RegisterController,
             RegisterAdminController,
             RegisterImportController,

@@ -10,8 +10,6 @@ as soon as that function is called. Three rules:
 import ast
 from pathlib import Path
 
-import pytest
-
 SERVER = Path(__file__).resolve().parent.parent / "server"
 
 # Modules that hold route handlers have one of these names; a module defining a handler under any other name counts
@@ -201,12 +199,6 @@ def test_the_graph_sees_every_kind_of_import(tmp_path):
     assert _cycles(graph) == [["server.a.tables", "server.b.services", "server.c.masks", "server.a.tables"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17, left: accounts <-> places (accounts/tables.py, provisioning.py; places/services.py, api.py, "
-    "controllers.py), places -> errands/register (places/handover.py), home <-> errands/guides (home/worker.py), "
-    "guides -> pwa (guides/reading.py)",
-)
 def test_no_cycle_between_packages():
     graph = _graph()
     cycles = _cycles(_package_graph(graph))
@@ -222,12 +214,6 @@ def test_no_cycle_between_files():
     assert not cycles, "files of server/ import each other round:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17, left: sweeps' route modules sharing COORDINATORS, team_message, ended_page, found_or_ended, "
-    "progress_page; guides/reading.py taking PUBLIC, link_of, qr_svg from guides/controllers.py and THEME_COLOR from "
-    "pwa/controllers.py (6 imports)",
-)
 def test_no_route_module_imports_another():
     graph = _graph()
     sources = _sources()

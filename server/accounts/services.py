@@ -14,15 +14,15 @@ from server.accounts import attempts, login_devices
 from server.accounts.passwords import verify_password_async
 from server.accounts.tables import GridCover, SessionGeneration, User, UserSession
 from server.db import read_value
+from server.errors import DomainError
 from server.settings import Settings
 
 
-class LoginError(Exception):
+class LoginError(DomainError):
     """A log-in refused; `code` picks the message shown to the person."""
 
     def __init__(self, code: str, minutes: int = 0, by: str = "") -> None:
-        super().__init__(code)
-        self.code = code  # "bad_credentials" | "too_many_attempts" | "inactive"
+        super().__init__(code)  # "bad_credentials" | "too_many_attempts" | "inactive"
         self.minutes = minutes
         self.by = by  # which limit: "address", "phone" or "device" (attempts.TooManyAttempts)
 
@@ -250,10 +250,6 @@ async def demo_accounts_exist() -> bool:
     return await User.exists().where(User.is_demo.eq(True))
 
 
-class HandoverError(Exception):
-    pass
-
-
 async def grid_workers(community_id: uuid.UUID) -> list[dict]:
     """The community's grid workers an admin can hand a grid to, with their own grid."""
     return await (
@@ -261,25 +257,3 @@ async def grid_workers(community_id: uuid.UUID) -> list[dict]:
         .where((User.community == community_id) & (User.role == "grid_worker") & User.is_active.eq(True))
         .order_by(User.name)
     )
-
-
-async def hand_over_grid(admin: CurrentUser, grid_id: uuid.UUID, to_user: uuid.UUID, now: datetime) -> None:
-    """An admin hands a grid (its residents, today's round, its open task cards: all follow the grid) to another
-    grid worker of the community; handing it to its own grid worker again ends the cover."""
-    from server.places.tables import Grid
-
-    if admin.role != "admin":
-        raise HandoverError("not_allowed")
-    if not await Grid.exists().where((Grid.id == grid_id) & (Grid.community == admin.community_id)):
-        raise HandoverError("not_found")
-    worker = (
-        await User.select(User.id, User.grid)
-        .where((User.id == to_user) & (User.community == admin.community_id) & (User.role == "grid_worker"))
-        .first()
-    )
-    if worker is None:
-        raise HandoverError("not_a_worker")
-    await GridCover.delete().where(GridCover.grid == grid_id)
-    if worker["grid"] != grid_id:
-        await GridCover.insert(GridCover(grid=grid_id, user=to_user, since=now, by=admin.id))
-    await sessions_changed()  # sessions kept carry the grids they answered for

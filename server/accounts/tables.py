@@ -1,21 +1,26 @@
 """Accounts, server-side sessions and log-in attempts."""
 
 from piccolo.columns import UUID, BigInt, Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-from server.places.tables import Community, Grid, Resident
+# Named, not imported: accounts sit below places (a grid's page says who answers for it), so the tables a user belongs
+# to are named here the way audit names them (docs/decisions/0030). Same columns, same migrations.
+_COMMUNITY = LazyTableReference("Community", module_path="server.places.tables")
+_GRID = LazyTableReference("Grid", module_path="server.places.tables")
+_RESIDENT = LazyTableReference("Resident", module_path="server.places.tables")
 
 
 class User(Table, tablename="account"):
     id = UUID(primary_key=True)
-    community = ForeignKey(Community, on_delete=OnDelete.restrict, null=False, index=True)
+    community = ForeignKey(_COMMUNITY, on_delete=OnDelete.restrict, null=False, index=True)
     phone = Varchar(length=20, unique=True)
     name = Varchar(length=32)
     role = Varchar(length=16)  # admin / grid_worker / volunteer / resident
     # A grid worker's grid; unique, so that each grid has one grid worker.
-    grid = ForeignKey(Grid, on_delete=OnDelete.set_null, null=True, unique=True)
+    grid = ForeignKey(_GRID, on_delete=OnDelete.set_null, null=True, unique=True)
     # A resident's own register entry.
-    resident = ForeignKey(Resident, on_delete=OnDelete.set_null, null=True)
+    resident = ForeignKey(_RESIDENT, on_delete=OnDelete.set_null, null=True)
     password_hash = Varchar(length=128)
     is_active = Boolean(default=True)
     is_demo = Boolean(default=False)
@@ -91,7 +96,7 @@ class GridCover(Table):
     task cards go with it. One row per covered grid; handing it back deletes the row."""
 
     id = UUID(primary_key=True)
-    grid = ForeignKey(Grid, on_delete=OnDelete.cascade, null=False, unique=True)
+    grid = ForeignKey(_GRID, on_delete=OnDelete.cascade, null=False, unique=True)
     user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
     since = Timestamptz()
     by = ForeignKey(User, on_delete=OnDelete.set_null, null=True)

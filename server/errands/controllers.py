@@ -21,10 +21,10 @@ from litestar.response import Redirect, Response, Template
 from server.access.scope import Scope
 from server.errands import intake, photos, rules, services
 from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text, prepare_picture
-from server.home.worker import grid_worker_of
 from server.i18n import translate
 from server.offload import Busy, ChildFailed, off_loop
 from server.places import services as places
+from server.places.worker import grid_worker_of
 from server.sync import forms
 from server.web.auth import current_user, requires_register
 from server.web.imports import busy_text

@@ -7,17 +7,16 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import msgspec
-import segno
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
-from markupsafe import Markup
 
 from server.access.scope import Scope
 from server.guides import services
+from server.guides.links import link_of, qr_svg
 from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text
 from server.guides.schemas import GuideCreate, GuideUpdate, StepInput
 from server.guides.services import GuideError
@@ -26,7 +25,6 @@ from server.web.auth import current_user
 from server.web.imports import busy_text
 from server.web.pages import render, settings_of
 
-PUBLIC = {"public": True}
 WRITERS = ("admin", "grid_worker")
 # Room for a picture of MAX_UPLOAD_BYTES and the form around it: a larger picture is refused in words, in place.
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES * 2
@@ -40,8 +38,8 @@ def _writer_scope(request: Request) -> Scope:
 
 
 def _status(code: str) -> int:
-    """400 for what the person sent; 503 when no reader came free in time (it may be sent again as it is)."""
-    return 503 if code in ("busy", "busy_you") else 400
+    """A refusal's status, also for the codes a form's own check gives (step_empty, invalid): GuideError says them."""
+    return GuideError.statuses.get(code, GuideError.default_status)
 
 
 def _error_text(request: Request, code: str, picture: PictureError | None = None) -> str:
@@ -64,15 +62,6 @@ def _error_text(request: Request, code: str, picture: PictureError | None = None
         "invalid": translate(request, "Check what you wrote: a step has at most 120 characters."),
     }
     return texts.get(code) or translate(request, "That did not work. Go back and try again.")
-
-
-def link_of(request: Request, token: str | None) -> str | None:
-    return f"{str(request.base_url).rstrip('/')}/g/{token}" if token else None
-
-
-def qr_svg(url: str) -> Markup:
-    """The link as an inline SVG QR code: dark on white, with the quiet zone scanners need."""
-    return Markup(segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff", border=4))  # noqa: S704 (segno's own SVG)
 
 
 # Writing ---------------------------------------------------------------------------------------------------------
@@ -158,8 +147,8 @@ class GuidesController(Controller):
         except (ValueError, msgspec.ValidationError):
             error = _error_text(request, "title_missing")
         except GuideError as exc:
-            if exc.code == "not_found":
-                raise NotFoundException() from None
+            if exc.status == 404:
+                raise  # the app's handler says it (server/errors.py)
             error = _error_text(request, exc.code)
         else:
             return Redirect(f"/guides/{guide_id}", status_code=303)
@@ -193,8 +182,8 @@ class GuidesController(Controller):
                 request, guide_id, status=400, guide_error=_error_text(request, "title_missing")
             )
         except GuideError as exc:
-            if exc.code == "not_found":
-                raise NotFoundException() from None
+            if exc.status == 404:
+                raise  # the app's handler says it (server/errors.py)
             return await self._edit_page(request, guide_id, status=400, guide_error=_error_text(request, exc.code))
         return Redirect(f"/guides/{guide_id}", status_code=303)
 
@@ -218,12 +207,12 @@ class GuidesController(Controller):
                 request, guide_id, status=400, step_error=_error_text(request, code), step_form=data
             )
         except GuideError as exc:
-            if exc.code == "not_found":
-                raise NotFoundException() from None
+            if exc.status == 404:
+                raise  # the app's handler says it (server/errors.py)
             return await self._edit_page(
                 request,
                 guide_id,
-                status=_status(exc.code),
+                status=exc.status,
                 step_error=_error_text(request, exc.code, exc.picture),
                 step_form=data,
             )
@@ -262,7 +251,7 @@ class GuidesController(Controller):
         except (msgspec.ValidationError, GuideError) as exc:
             code = getattr(exc, "code", "step_empty" if not data.text.strip() else "invalid")
             if code == "not_found":
-                raise NotFoundException() from None
+                raise  # the app's handler says it (server/errors.py)
             detail = await self._detail(request, guide_id)
             current = next((s for s in detail.steps if s.id == step_id), None)
             if current is None:
@@ -292,10 +281,7 @@ class GuidesController(Controller):
     async def delete_step(
         self, request: Request, guide_id: FromPath[uuid.UUID], step_id: FromPath[uuid.UUID]
     ) -> Response:
-        try:
-            await services.delete_step(_writer_scope(request), guide_id, step_id, settings_of(request).guide_font)
-        except GuideError:
-            raise NotFoundException() from None
+        await services.delete_step(_writer_scope(request), guide_id, step_id, settings_of(request).guide_font)
         return Redirect(f"/guides/{guide_id}", status_code=303)
 
     @post("/{guide_id:uuid}/steps/{step_id:uuid}/move")
@@ -306,24 +292,15 @@ class GuidesController(Controller):
         step_id: FromPath[uuid.UUID],
         data: Annotated[MoveForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response:
-        try:
-            await services.move_step(_writer_scope(request), guide_id, step_id, data.direction)
-        except GuideError:
-            raise NotFoundException() from None
+        await services.move_step(_writer_scope(request), guide_id, step_id, data.direction)
         return Redirect(f"/guides/{guide_id}#step-{step_id}", status_code=303)
 
     @post("/{guide_id:uuid}/link")
     async def new_link(self, request: Request, guide_id: FromPath[uuid.UUID]) -> Response:
-        try:
-            await services.new_link(_writer_scope(request), guide_id)
-        except GuideError:
-            raise NotFoundException() from None
+        await services.new_link(_writer_scope(request), guide_id)
         return Redirect(f"/guides/{guide_id}#share", status_code=303)
 
     @post("/{guide_id:uuid}/link/withdraw")
     async def withdraw_link(self, request: Request, guide_id: FromPath[uuid.UUID]) -> Response:
-        try:
-            await services.withdraw_link(_writer_scope(request), guide_id)
-        except GuideError:
-            raise NotFoundException() from None
+        await services.withdraw_link(_writer_scope(request), guide_id)
         return Redirect(f"/guides/{guide_id}#share", status_code=303)

@@ -13,14 +13,13 @@ from litestar.response import Response, Template
 
 from server.accounts.services import user_for_token
 from server.guides import services
-from server.guides.controllers import PUBLIC, link_of, qr_svg
+from server.guides.links import link_of, qr_svg
 from server.guides.schemas import GoneLink
-from server.home.worker import grid_worker_of
 from server.i18n import HTML_LANG, translations
-from server.pwa.controllers import THEME_COLOR
-from server.web.auth import SESSION_COOKIE
+from server.places.worker import grid_worker_of
+from server.web.auth import PUBLIC, SESSION_COOKIE
 from server.web.pages import render
-from server.web.templating import static_url
+from server.web.templating import THEME_COLOR, static_url
 
 
 def reader_gettext(lang: str):

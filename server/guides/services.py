@@ -15,6 +15,7 @@ import anyio.to_thread
 
 from server.access.scope import CurrentUser, Scope
 from server.db import write_transaction
+from server.errors import DomainError
 from server.guides import fonts
 from server.guides.pictures import PictureError, prepare_picture
 from server.guides.schemas import (
@@ -34,12 +35,14 @@ from server.places.tables import Resident
 MAX_STEPS = 30
 
 
-class GuideError(Exception):
+class GuideError(DomainError):
     """A write refused; `code` picks the message shown, and nothing was changed."""
+
+    # 503 when no reader came free in time (it may be sent again as it is)
+    statuses = {"not_found": 404, "busy": 503, "busy_you": 503}
 
     def __init__(self, code: str, picture: PictureError | None = None) -> None:
         super().__init__(code)
-        self.code = code
         self.picture = picture  # a picture refused: its size and limit, for the message
 
 

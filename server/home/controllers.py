@@ -13,9 +13,9 @@ from server.access.scope import Scope
 from server.errands import services as errands
 from server.guides.services import guides_of_resident
 from server.home.now import needs_now
-from server.home.worker import covered_by, grid_worker_of
 from server.i18n import locale_of
 from server.places import services as places
+from server.places.worker import covered_by, grid_worker_of
 from server.sweeps import queries as sweep_queries
 from server.web.auth import current_user, requires_register
 from server.web.pages import render, settings_of, wants_fragment

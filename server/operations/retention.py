@@ -75,9 +75,9 @@ class Purger:
 
 async def purger(phone: str, community: str | None) -> Purger:
     """The admin who decides a purge (named in its audit entry) and their community, the only one it touches."""
-    from server.accounts.provisioning import ProvisioningError, community_named, normalize_phone
     from server.accounts.tables import User
     from server.places.tables import Community
+    from server.staff.provisioning import ProvisioningError, community_named, normalize_phone
 
     row = await (
         User.select(User.id, User.name, User.role, User.is_active, User.community, User.community.name.as_alias("at"))

@@ -8,25 +8,11 @@ from typing import Annotated
 from litestar import Controller, Request, get
 from litestar.params import FromPath, QueryParameter
 
-from server.accounts.schemas import Me
 from server.audit.services import record_read
 from server.places import schemas, services
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import settings_of
 from server.web.paths import FloorNumber, UnitNumber, found
-
-
-@get("/me", tags=["accounts"])
-async def get_me(request: Request) -> Me:
-    user = current_user(request)
-    return Me(
-        id=user.id,
-        name=user.name,
-        phone=user.phone,
-        role=user.role,
-        community_id=user.community_id,
-        grid_id=user.grid_id,
-    )
 
 
 class PlacesApi(Controller):

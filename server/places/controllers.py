@@ -7,28 +7,18 @@ exists elsewhere).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
-import msgspec
-from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath, QueryParameter
-from litestar.response import Redirect, Response, Template
+from litestar import Controller, Request, get
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Template
 
-from server.accounts.services import HandoverError, grid_workers, hand_over_grid
+from server.accounts.services import grid_workers
 from server.audit.services import record_read
 from server.places import services
-from server.places.handover import handover_load
 from server.web.auth import client_address, current_user, requires_register, scope_of
 from server.web.pages import render, settings_of, wants_fragment
 from server.web.paths import FloorNumber, UnitNumber, found
-
-
-class HandoverForm(msgspec.Struct, kw_only=True):
-    to_user: uuid.UUID
-    confirm: str = ""  # "yes" from the confirm step; without it the step is shown and nothing moves
 
 
 class PlacesController(Controller):
@@ -43,40 +33,6 @@ class PlacesController(Controller):
         user = current_user(request)
         workers = await grid_workers(user.community_id) if user.role == "admin" else []
         return render(request, "places/grid.html", grid=grid, buildings=buildings, workers=workers, error=None)
-
-    @post("/grids/{grid_id:uuid}/handover")
-    async def hand_over(
-        self,
-        request: Request,
-        grid_id: FromPath[uuid.UUID],
-        data: Annotated[HandoverForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    ) -> Response:
-        """One action: the grid, with its residents, today's round and open task cards, to another grid worker."""
-        user = current_user(request)
-        if user.role != "admin":
-            raise PermissionDeniedException("admins hand grids over")
-        if data.confirm != "yes":
-            return await self._confirm_handover(request, grid_id, data.to_user)
-        try:
-            await hand_over_grid(user, grid_id, data.to_user, datetime.now(UTC))
-        except HandoverError as exc:
-            if str(exc) == "not_found":
-                raise NotFoundException() from exc
-            raise PermissionDeniedException(str(exc)) from exc
-        return Redirect(f"/grids/{grid_id}", status_code=303)
-
-    async def _confirm_handover(self, request: Request, grid_id: uuid.UUID, to_user: uuid.UUID) -> Template:
-        """The step before a handover: who takes the grid, what goes with it, and that it is until handed back."""
-        user = current_user(request)
-        scope = scope_of(request)
-        found(await services.list_buildings(scope, grid_id))
-        grid = (await services.community_summary(scope, settings_of(request).today(), only_grid=grid_id)).grids[0]
-        to = next((w for w in await grid_workers(user.community_id) if w["id"] == to_user), None)
-        if to is None:
-            raise PermissionDeniedException("not_a_worker")  # as the handover itself says it
-        load = await handover_load(grid_id)
-        back = to["grid"] == grid_id  # to its own grid worker: the cover ends
-        return render(request, "places/handover_confirm.html", grid=grid, to=to, load=load, back=back)
 
     @get("/buildings/{building_id:uuid}")
     async def building_page(self, request: Request, building_id: FromPath[uuid.UUID]) -> Template:

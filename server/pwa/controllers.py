@@ -10,12 +10,10 @@ from litestar.response import Template
 
 from server.accounts.tables import User
 from server.i18n import HTML_LANG, locale_of, translate
+from server.web.auth import PUBLIC
 from server.web.pages import render
 from server.web.static_files import without_comments
-from server.web.templating import FRONTEND, SHELL_ASSETS, shell_version, static_url
-
-PUBLIC = {"public": True}
-THEME_COLOR = "#0b6e4f"
+from server.web.templating import FRONTEND, SHELL_ASSETS, THEME_COLOR, shell_version, static_url
 
 
 @get("/manifest.webmanifest", opt=PUBLIC, include_in_schema=False)

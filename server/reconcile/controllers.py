@@ -257,8 +257,8 @@ class ReconcileController(Controller):
                 current_user(request), _reconcile_scope(request), sweep_id, datetime.now(UTC)
             )
         except services.ReconcileError as error:
-            if error.code in ("sweep_not_found", "building_out_of_scope"):
-                raise NotFoundException() from None
+            if error.status == 404:
+                raise  # the app's handler says it (server/errors.py)
             return _error(request, error.code, 400)
         return Redirect(f"/reconcile/{rec_id}", status_code=303)
 

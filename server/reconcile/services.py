@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from server.access.scope import CurrentUser, Scope
 from server.db import insert_in_chunks, write_transaction
+from server.errors import DomainError
 from server.imports import columns, matching
 from server.imports import draft as drafts
 from server.offload import in_thread
@@ -24,10 +25,9 @@ from server.reconcile.tables import ExpectedResident, ListRow, ReconcileArea, Re
 MOSTLY_UNKNOWN_MIN_ROWS = 10
 
 
-class ReconcileError(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class ReconcileError(DomainError):
+    # A sweep or building the user does not see is not said to exist (docs/decisions/0003).
+    statuses = {"sweep_not_found": 404, "building_out_of_scope": 404}
 
 
 def draft_from_upload(data: bytes, filename: str) -> drafts.Draft:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
@@ -21,19 +21,19 @@ from server.access.scope import Scope
 from server.audit.services import record_read
 from server.i18n import translate
 from server.places import services as places
-from server.sweeps import floors, lifecycle, queries, team, workbook
+from server.sweeps import floors, queries, workbook
 from server.sweeps.door_words import door_words
 from server.sweeps.export import export_rows
+from server.sweeps.pages import SweepEnded, ended_page, found_or_ended, progress_page
 from server.sweeps.schemas import SweepCreate
 from server.sweeps.services import SweepError, create_door_sweep, create_sweep
+from server.sweeps.team import COORDINATORS
 from server.sync import forms
 from server.sync import services as sync
 from server.web import downloads
 from server.web.auth import client_address, current_user
 from server.web.pages import render, safe_next, settings_of
 from server.web.paths import FloorNumber, UnitNumber, found
-
-COORDINATORS = ("admin", "grid_worker")
 
 
 class SweepForm(msgspec.Struct, kw_only=True):
@@ -112,60 +112,6 @@ TICK_REASONS = (
     "sweep_closed",
     "signed_out",
 )
-
-
-class SweepEnded(HTTPException):
-    """A volunteer opened a sweep that was closed: say so (410, so the phone drops its copy of the page)."""
-
-    status_code = 410
-
-    def __init__(self, sweep: dict) -> None:
-        super().__init__(detail="sweep ended")
-        self.sweep = sweep
-
-
-def ended_page(request: Request, exc: SweepEnded) -> Response:
-    return render(request, "sweeps/ended.html", status_code=410, ended=exc.sweep)
-
-
-async def found_or_ended(request: Request, value, sweep_id: uuid.UUID):
-    """A sweep's page or data, if the user sees it; else, for a volunteer of a closed sweep, that it has ended."""
-    if value is not None:
-        return value
-    ended = await queries.ended_sweep(current_user(request), sweep_id)
-    if ended is not None:
-        raise SweepEnded(ended)
-    raise NotFoundException()
-
-
-async def progress_page(
-    request: Request,
-    sweep_id: uuid.UUID,
-    detail=None,
-    *,
-    status_code: int = 200,
-    error: str | None = None,
-    open_unit: uuid.UUID | None = None,
-    tried=None,
-) -> Template:
-    """A sweep's progress page, with `error` at the top when an action on it was refused; `open_unit` is shown
-    unfolded (the unit whose claim someone just extended, released or handed over); `tried`: a refused claim's
-    unit and floors, shown again in the form they came from."""
-    user = current_user(request)
-    detail = detail or await found_or_ended(request, await queries.get_sweep(user, sweep_id), sweep_id)
-    coordinator = user.role in COORDINATORS
-    return render(
-        request,
-        "sweeps/progress.html",
-        status_code=status_code,
-        sweep=detail,
-        coordinator=coordinator,
-        may_close=coordinator and await lifecycle.may_close_sweep(user, sweep_id),
-        members=await team.members(sweep_id, user) if coordinator else [],
-        error=error,
-        open_unit=open_unit,
-        tried=tried,
-    )
 
 
 async def _coordinator_scope(request: Request) -> Scope:

@@ -19,8 +19,8 @@ from litestar.response import Redirect, Response, Template
 from server.accounts import devices
 from server.accounts.services import log_out
 from server.sweeps import joining
+from server.sweeps.pages import team_message
 from server.sweeps.team import TeamError
-from server.sweeps.team_controllers import team_message
 from server.web.auth import SESSION_COOKIE, client_address, current_user, session_cookie
 from server.web.pages import render, settings_of
 

@@ -19,9 +19,9 @@ from litestar.response import Redirect, Response, Template
 
 from server.i18n import translate
 from server.sweeps import lifecycle, queries, team
-from server.sweeps.controllers import COORDINATORS
+from server.sweeps.pages import team_message
 from server.sweeps.schemas import SweepDetail
-from server.sweeps.team_controllers import team_message
+from server.sweeps.team import COORDINATORS
 from server.web.auth import current_user
 from server.web.pages import render, wants_fragment
 from server.web.paths import found

@@ -10,6 +10,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from server.access.scope import CurrentUser, Scope
 from server.db import RawSQL, insert_in_chunks, write_transaction
+from server.errors import DomainError
 from server.piccolo_conf import DB
 from server.places.tables import Building, Household, Unit
 from server.sweeps import rules
@@ -23,10 +24,8 @@ def door_state_id(sweep_id: uuid.UUID, household_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(DOOR_STATE_NAMESPACE, f"{sweep_id}:{household_id}")
 
 
-class SweepError(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class SweepError(DomainError):
+    pass
 
 
 async def create_sweep(user: CurrentUser, scope: Scope, data: SweepCreate) -> uuid.UUID:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from server.access.scope import CurrentUser
 from server.accounts.services import answered_for
 from server.db import write_transaction
+from server.errors import DomainError
 from server.places.tables import Unit
 from server.sweeps.tables import Sweep, SweepArea, SweepClaim, SweepMember, SweepTick
 
@@ -22,12 +23,11 @@ MEMBER_NAMESPACE = uuid.UUID("6b1f5d0e-2a8c-5e59-9c7d-1f3e0b7a4c21")
 COORDINATORS = ("admin", "grid_worker")
 
 
-class TeamError(Exception):
+class TeamError(DomainError):
     """A refused join or claim; `code` picks the message shown to the person."""
 
     def __init__(self, code: str, **details) -> None:
         super().__init__(code)
-        self.code = code
         self.details = details
 
 

@@ -20,6 +20,8 @@ from server.access.scope import Scope as DataScope
 from server.offload import uploader
 
 SESSION_COOKIE = "gc_session"
+# A route anyone may open, logged in or not (requires_login and the CSRF check read it).
+PUBLIC = {"public": True}
 
 
 class SessionMiddleware(ASGIMiddleware):

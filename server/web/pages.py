@@ -18,6 +18,7 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect, Template
 
+from server.errors import DomainError
 from server.i18n import translate
 from server.settings import Settings
 from server.web.auth import current_user
@@ -95,6 +96,16 @@ def not_found(request: Request, exc: NotFoundException) -> Response:
     return error_answer(request, 404, translate(request, "Not found, or not in your grid."))
 
 
+def domain_error(request: Request, exc: DomainError) -> Response:
+    """A service's refusal that its route did not say in its own words: the words of its status, as Litestar's own
+    404 and 403 are said (a guide or grid the user does not see is "not found, or not in your grid")."""
+    if exc.status == 404:
+        return not_found(request, NotFoundException())
+    if exc.status == 403:
+        return forbidden(request, PermissionDeniedException())
+    return error_answer(request, exc.status, translate(request, "That did not work. Go back and try again."))
+
+
 def invalid(request: Request, exc: ValidationException) -> Response:
     if is_api(request):
         return Response(
@@ -169,6 +180,7 @@ EXCEPTION_HANDLERS = {
     NotAuthorizedException: not_authorized,
     PermissionDeniedException: forbidden,
     NotFoundException: not_found,
+    DomainError: domain_error,
     ValidationException: invalid,
     HTTPException: http_error,
     UnicodeDecodeError: unreadable_text,

@@ -20,6 +20,8 @@ from server.settings import ROOT, get_settings
 FRONTEND = ROOT / "frontend"
 TEMPLATES = FRONTEND / "templates"
 STATIC = FRONTEND / "static"
+# The app's colour in the phone's bars: the shell's manifest and each guide's own (base.html and app.css say it too).
+THEME_COLOR = "#0b6e4f"
 
 # What the service worker keeps for the app to open with no network. The offline page is added by the worker.
 # What the service worker precaches: what a page needs to open offline. Not the 512 px icons of the manifest: the

@@ -158,7 +158,7 @@ async def test_a_password_reset_lets_her_in_on_a_new_phone_and_keeps_her_own_pho
     """A stranger's review: strangers kept a worker's number locked, and neither the CLI's reset nor the admin's
     生成新密码 let her in on the new phone she was given. A second review: the reset then forgot the phone she
     holds, so strangers' tries after it (at her number, or at her office's NAT) locked her out on it too."""
-    from server.accounts.provisioning import reset_password
+    from server.staff.provisioning import reset_password
 
     phone = await worker()
     office = nat()
@@ -184,7 +184,7 @@ async def test_a_password_reset_lets_her_in_on_a_new_phone_and_keeps_her_own_pho
 async def test_a_stolen_phone_after_a_reset_has_only_its_own_few_guesses(app, limits, clock):
     """The phone the reset leaves known may be the stolen one: its session ended with the reset, and without the
     new password it is limited like any phone that gives wrong ones (and its tries count at the number)."""
-    from server.accounts.provisioning import reset_password
+    from server.staff.provisioning import reset_password
 
     phone = await worker()
     async with phone_at(app, nat()) as stolen:

@@ -15,6 +15,7 @@ from server.accounts.passwords import hash_password, verify_password
 from server.accounts.tables import LoginAttempt, User, UserSession
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, demo_uuid
 from server.settings import get_settings
+from server.staff.handover import hand_over_grid
 
 
 def settings(**changes):
@@ -115,11 +116,11 @@ async def test_a_grid_hand_over_reaches_a_kept_session_at_once():
     assert (await services.user_for_token(token)).grid_ids == ()  # kept for a few seconds now
     admin = CurrentUser(demo_uuid("user", "13800000000"), COMMUNITY_ID, "王磊", "13800000000", "admin", None, None)
     now = datetime.now(UTC)
-    await services.hand_over_grid(admin, GRID_IDS[5], worker.id, now)
+    await hand_over_grid(admin, GRID_IDS[5], worker.id, now)
     try:
         assert (await services.user_for_token(token)).grid_ids == (GRID_IDS[5],)
     finally:
-        await services.hand_over_grid(admin, GRID_IDS[5], demo_uuid("user", "13800000006"), now)  # and back
+        await hand_over_grid(admin, GRID_IDS[5], demo_uuid("user", "13800000006"), now)  # and back
 
 
 async def test_unknown_tokens_are_not_kept():

@@ -13,8 +13,8 @@ import http.cookies
 import urllib.parse
 
 from server.accounts import services
-from server.accounts.provisioning import add_user
 from server.demo.seed import COMMUNITY_ID
+from server.staff.provisioning import add_user
 from tests.conftest import log_in
 from tests.serving import Served, command
 

@@ -1,5 +1,5 @@
 """Setting a real community up: its places and people from its own list, and the accounts of its admin and grid
-workers (server.places.loading, server.accounts.provisioning, `python -m server load-places | add-user`)."""
+workers (server.places.loading, server.staff.provisioning, `python -m server load-places | add-user`)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from server.accounts import provisioning
 from server.accounts.devices import stand_in
-from server.accounts.provisioning import ProvisioningError, deactivate_user, reset_password
 from server.accounts.tables import User, UserSession
 from server.places.list_rows import LoadError, grid_name, grid_number
 from server.places.loading import load_places
 from server.places.tables import Building, Grid, Household, Resident, Unit
+from server.staff import provisioning
+from server.staff.provisioning import ProvisioningError, deactivate_user, reset_password
 from tests.conftest import browser, log_in
 
 PLACE = {"subdistrict": "柴村街道", "district": "尖草坪区", "city": "太原市"}

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from server.accounts.provisioning import add_user, deactivate_user
 from server.accounts.services import sessions_changed
 from server.accounts.tables import GridCover
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, demo_uuid
 from server.places.tables import Building
+from server.staff.provisioning import add_user, deactivate_user
 from tests.conftest import browser, csrf, log_in
 from tests.sweeps.helpers import claim
 from tests.sweeps.test_closing import BUILDING_4, admin_sweep, sync_tick

@@ -123,7 +123,7 @@ async def test_people_and_sweeps_refuse_a_blank_looking_name_and_store_separator
     try:
         assert made.name.strip() == "周 志愿"
     finally:
-        from server.accounts.provisioning import deactivate_user
+        from server.staff.provisioning import deactivate_user
 
         await deactivate_user("13800000092")
 

@@ -79,7 +79,7 @@ async def test_people_refuses_a_name_without_a_letter_and_spaces_a_filler(client
     try:
         assert made.name == "周 志愿"
     finally:
-        from server.accounts.provisioning import deactivate_user
+        from server.staff.provisioning import deactivate_user
 
         await deactivate_user("13800000097")
 

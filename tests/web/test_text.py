@@ -86,6 +86,6 @@ async def test_a_form_field_is_cleaned_before_its_handler_reads_it(client):
         assert made.name == "反转的名字"
         assert "<bdi>反转的名字</bdi>" in answer.text
     finally:
-        from server.accounts.provisioning import deactivate_user
+        from server.staff.provisioning import deactivate_user
 
         await deactivate_user("13800000091")

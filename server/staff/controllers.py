@@ -1,6 +1,6 @@
 """The community admin's page of the people who work in Gridcare: the grid workers and admins, a new one added (a
 grid worker who is sick or quarantined is replaced the same day), a new password, someone deactivated. Each change
-is in the audit log. The work itself is accounts/provisioning.py, shared with the command line."""
+is in the audit log. The work itself is staff/provisioning.py, shared with the command line."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath
 from litestar.response import Template
 
-from server.accounts import provisioning
 from server.accounts.tables import User
 from server.audit.services import record_read
 from server.i18n import translate
+from server.staff import provisioning
 from server.web.auth import client_address, current_user
 from server.web.pages import render
 
@@ -51,7 +51,7 @@ class PeopleController(Controller):
         people, free_grids = await provisioning.staff(user.community_id)
         return render(
             request,
-            "accounts/people.html",
+            "staff/people.html",
             status_code=400 if context.get("error") else 200,
             people=people,
             free_grids=free_grids,

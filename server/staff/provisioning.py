@@ -21,6 +21,7 @@ from server.accounts.passwords import hash_password
 from server.accounts.services import end_sessions, normalize_phone, sessions_changed
 from server.accounts.tables import GridCover, User
 from server.db import write_transaction
+from server.errors import DomainError
 from server.piccolo_conf import DB
 from server.places.tables import Community, Grid
 from server.text import clean_name
@@ -32,12 +33,11 @@ _ADMINS_LOCKED = _ADMINS + " FOR UPDATE"
 _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 
 
-class ProvisioningError(Exception):
+class ProvisioningError(DomainError):
     """`code` for the admin's page (which says it in their language); the text for the command line."""
 
     def __init__(self, code: str, text: str) -> None:
-        super().__init__(text)
-        self.code = code
+        super().__init__(code, text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from server.accounts import provisioning
 from server.accounts.tables import GridCover
 from server.audit.tables import AuditEntry
 from server.demo.seed import demo_uuid
 from server.places.loading import load_places
 from server.places.tables import Grid
+from server.staff import provisioning
 from tests.conftest import browser, csrf, log_in
 from tests.places.test_loading import LIST, PLACE
 
