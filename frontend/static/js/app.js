@@ -218,7 +218,7 @@
         waiting = found[0].filter(function (w) { return w.user_id === user && w.status === "queued"; });
         before = found[0].concat(found[1])
           .filter(function (w) { return w.user_id === user && w.status === "queued"; }).length;
-        return Outbox.sync();
+        return Outbox.sync(photoMoved);
       })
       .then(function (left) {
         if (left > 0) why = "server";  // it answered, and asked to wait
@@ -260,8 +260,17 @@
   var tapped = false;  // 立即同步 asked for the sync under way: its outcome is said where the button is
   var failure = null;  // the last sync that left writes: {at, next, why}
   var outcome = null;  // the last tapped sync's: {left, why}
+  // A photo on its way: how far it got, {loaded, total}. A photo on a slow signal takes minutes, and its bytes
+  // moving say it is slow, not hung: the strip says how far it got, and only bytes stopped for STALLED_AFTER_MS
+  // make it stalled (then a tap gives it up and sends it again, as a hung batch: outbox.js).
+  var photo = null;
+  function photoMoved(progress) {
+    photo = progress;
+    if (running) watchForStall();
+  }
   function sendingStarted() {
     outcome = null;
+    photo = null;
     watchForStall();
   }
   function watchForStall() {
@@ -273,6 +282,7 @@
   function sendingEnded(left, why, more) {
     clearTimeout(stallTimer);
     stalled = false;
+    photo = null;
     var at = Date.now();
     failure = left > 0 && why !== "signed_out" ? { at: at, next: at + RETRY_MS, why: why } : null;
     if (more) return;  // the sync that follows says the outcome
@@ -308,8 +318,13 @@
     };
     var text = "";
     var sent = false;
+    var moving = false;
     if (running) {
       if (stalled) text = tapped ? left("network") : note.dataset.stalled;
+      else if (photo) {
+        moving = true;
+        text = note.dataset.photo.replace("{percent}", Math.floor(100 * photo.loaded / Math.max(1, photo.total)) + "%");
+      }
     } else if (outcome && outcome.why !== "signed_out") {
       sent = outcome.left === 0;
       text = sent ? "✓ " + note.dataset.sent : left(outcome.why);
@@ -321,7 +336,7 @@
     }
     note.textContent = text;
     note.hidden = !text;
-    document.getElementById("sync-state").classList.toggle("stuck", Boolean(text) && !sent);
+    document.getElementById("sync-state").classList.toggle("stuck", Boolean(text) && !sent && !moving);
     document.getElementById("sync-done").classList.toggle("said", sent);  // ✓ 已全部同步 would say it twice
   }
 
