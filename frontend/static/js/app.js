@@ -132,7 +132,7 @@
       var refused = state.querySelector("[data-outbox-refused]");
       if (write) {
         state.hidden = false;
-        state.querySelector("[data-outbox-label]").textContent = write.ui.label;
+        state.querySelector("[data-outbox-label]").textContent = write.ui.label || answerWord(target, write);
       }
       pending.hidden = !(write && write.status === "queued");
       refused.hidden = !(write && write.status === "rejected");
@@ -147,6 +147,15 @@
     showNextSteps(latest);
     markFloor(writes, known);
     countRound(shownOnRound);
+  }
+
+  // The word of a write kept without one: a door's plain form sent before this script ran, kept by the service
+  // worker (sw.js), which has no words: the page's button for that answer says it (its form's label first).
+  function answerWord(target, write) {
+    var outcome = write.payload && write.payload.outcome;
+    var button = outcome && target.querySelector("button[name=outcome][value=\"" + CSS.escape(outcome) + "\"]");
+    if (!button) return "";
+    return (button.form && button.form.getAttribute("data-outbox-label")) || button.textContent.trim();
   }
 
   // An errand card's buttons follow its state; a move still queued offline counts as made, so that the next

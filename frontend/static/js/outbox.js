@@ -123,9 +123,11 @@
     // `ui` stays on the phone: where the page shows the write while it waits.
     // One transaction reads the user and stores the write: the tap is on the phone a few ms sooner (a page left or
     // reloaded before the write's transaction completes loses it; app.js makes links wait, a reload cannot).
-    add: function (kind, payload, ui) {
+    // `made` (optional): {id, page} of a write made elsewhere than on a page, such as a door's plain form the service
+    // worker keeps (sw.js: its id is the one the server would give that form, so it is stored once).
+    add: function (kind, payload, ui, made) {
       var write = {
-        id: crypto.randomUUID(),
+        id: (made && made.id) || crypto.randomUUID(),
         kind: kind,
         device_time: localIsoTime(new Date()),
         payload: payload,
@@ -133,7 +135,8 @@
         queued_at: queuedAt(),
         status: "queued",
         ui: ui || null,
-        page: scope.location.pathname,  // its copy on the phone is refreshed once the write is sent (app.js)
+        // its copy on the phone is refreshed once the write is sent (app.js)
+        page: (made && made.page) || scope.location.pathname,
       };
       return run([STORE, META], "readwrite", function (tx) {
         tx.objectStore(META).get("user").onsuccess = function (event) {
