@@ -342,12 +342,13 @@ def wait_until_true(page: Page, predicate: str, timeout: float | None = None) ->
 
 
 def expect_sent(page: Page, timeout: float | None = None) -> None:
-    """Wait until the phone holds no write of this person still to send, then for the bar to say so. The bar alone
-    is hidden too in the moment between a tap's save and the outbox's next look (a check of it passed before the
-    write had even left: three e2e tests then found the server without it, 1 run in 3 on a loaded machine)."""
+    """Wait until the phone holds no write (nor photo) of this person still to send, then for the bar to say so.
+    The bar alone is hidden too in the moment between a tap's save and the outbox's next look (a check of it passed
+    before the write had even left: three e2e tests then found the server without it, 1 run in 3 on a loaded
+    machine)."""
     wait_until_true(
         page,
-        """async () => (await window.GridcareOutbox.all())
+        """async () => [...(await window.GridcareOutbox.all()), ...(await window.GridcareOutbox.photos())]
              .every((w) => w.status !== "queued" || w.user_id !== document.body.dataset.userId)""",
         timeout,
     )

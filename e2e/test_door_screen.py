@@ -16,6 +16,7 @@ from e2e.pages import (
     SweepPage,
     assert_accessible,
     assert_phone_layout,
+    expect_sent,
     path_of,
     stored,
     sweep_ticks,
@@ -91,7 +92,7 @@ def test_a_volunteer_sweeps_the_400_door_tower_with_one_thumb(page_as, live_serv
     screen.confirm_nobody_home()
     expect(screen.state("42-1-2512")).to_contain_text("无人应答")
     expect(screen.nobody_home).to_be_hidden()
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     ticks = stored(lambda: sweep_ticks(live_server, "塔楼扫楼", bulk=True), 12)
     assert ticks[:5] == [
         ("42-1-2501", "done", 0),
@@ -141,7 +142,7 @@ def test_nobody_home_for_the_floor_counts_and_sends_only_the_doors_left_also_off
     volunteer = screen.page
     expect(screen.nobody_home).to_contain_text("整层无人应答（12 户）")
     screen.tick("42-1-1001", "已完成")  # sent at once: the server has it
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     expect(screen.nobody_home).to_contain_text("（11 户）")
     # The phone's copy: 1001 done.
     volunteer.wait_for_function("() => document.documentElement.dataset.floorCopies === '1'")
@@ -168,7 +169,7 @@ def test_nobody_home_for_the_floor_counts_and_sends_only_the_doors_left_also_off
     assert sweep_ticks(live_server, "整层无人应答", bulk=True) == [("42-1-1001", "done", 0)]
 
     volunteer.context.set_offline(False)
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     ticks = sweep_ticks(live_server, "整层无人应答", bulk=True)
     assert ticks[:2] == [("42-1-1001", "done", 0), ("42-1-1002", "refused", 0)]
     assert sorted(ticks[2:]) == [(f"42-1-10{n:02d}", "nobody_home", 1) for n in range(3, 13)]
@@ -209,7 +210,7 @@ def test_every_fast_tap_that_changes_a_door_is_recorded_in_order(page_as, live_s
     assert queued[102]["payload"] == {**queued[102]["payload"], "outcome": "done"}
 
     volunteer.context.set_offline(False)
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     ticks = sweep_ticks(live_server, "快速点按", bulk=True)
     assert [outcome for door, outcome, _ in ticks if door == "42-1-1101"] == taps
     assert [outcome for door, outcome, _ in ticks if door == "42-1-1102"] == ["done"]

@@ -10,7 +10,7 @@ import sqlite3
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from e2e.pages import ErrandCard, assert_accessible, assert_phone_layout, wait_until_controlled
+from e2e.pages import ErrandCard, assert_accessible, assert_phone_layout, expect_sent, wait_until_controlled
 
 WORKER = "13800000002"  # 李雪敏, grid 2: 侯奶奶 (侯秀兰, 2-2-1202) lives alone there, on the priority line
 ADMIN = "13800000000"
@@ -147,7 +147,7 @@ def test_a_move_and_a_tick_made_offline_are_sent_when_the_network_returns(page_a
     expect(worker.get_by_test_id("outbox-count")).to_have_text("3")
     assert _card(live_server, card_id)["state"] == "accepted"
     worker.context.set_offline(False)
-    expect(worker.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(worker)
     ErrandCard(worker).wait_for_state("配送中")
     stored = _card(live_server, card_id)
     assert stored["state"] == "delivering" and stored["items"][0] == ("酱油", 1, "")
@@ -262,7 +262,7 @@ def test_a_photo_taken_at_the_door_without_signal_is_kept_and_sent_later(page_as
     expect(worker.get_by_test_id("queued-photo")).to_have_count(1)
     assert _photos(live_server, card_id) == 0
     worker.context.set_offline(False)
-    expect(worker.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(worker)
     expect(worker.get_by_test_id("queued-photo")).to_have_count(0)
     expect(worker.locator("img.photo-thumb[src^='/errands/photos/']")).to_have_count(1)
     assert _photos(live_server, card_id) == 1
@@ -291,7 +291,7 @@ def test_a_card_not_yet_taken_goes_through_its_states_without_signal(page_as, li
     assert_phone_layout(worker, "errand-offline-three-steps")
     assert _card(live_server, card_id)["state"] == "new"
     worker.context.set_offline(False)
-    expect(worker.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(worker)
     card.wait_for_state("配送中")
     stored = _card(live_server, card_id)
     assert stored["state"] == "delivering" and stored["events"] == ["new", "accepted", "buying", "delivering"]

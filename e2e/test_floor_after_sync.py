@@ -14,6 +14,7 @@ from e2e.pages import (
     NewSweepPage,
     SweepPage,
     assert_phone_layout,
+    expect_sent,
     path_of,
     stored,
     sweep_ticks,
@@ -73,7 +74,7 @@ def test_ticks_sent_after_the_page_was_drawn_stay_on_it_and_out_of_the_whole_flo
 
     hanging = HangingPage(volunteer)
     volunteer.context.set_offline(False)
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     assert sweep_ticks(live_server, sweep, bulk=True) == [("42-1-1401", "done", 0), ("42-1-1402", "nobody_home", 0)]
     volunteer.reload(timeout=20_000)  # after 3 s, the copy kept before the ticks
     expect(screen.state("42-1-1401")).to_have_text("已完成", use_inner_text=True)  # sent: no 待同步
@@ -85,7 +86,7 @@ def test_ticks_sent_after_the_page_was_drawn_stay_on_it_and_out_of_the_whole_flo
     volunteer.screenshot(path="test-artifacts/screenshots/door-screen-sent-over-copy-screen.png")
     assert_phone_layout(volunteer, "door-screen-sent-over-copy")
     screen.confirm_nobody_home()
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     expect(screen.state("42-1-1401")).to_have_text("已完成", use_inner_text=True)
     expect(screen.state("42-1-1412")).to_have_text("无人应答", use_inner_text=True)
     ticks = stored(lambda: sweep_ticks(live_server, sweep, bulk=True), 12)
@@ -108,7 +109,7 @@ def test_a_newer_answer_from_someone_else_is_not_hidden_by_what_this_phone_sent(
     volunteer = screen.page
     screen.tick("42-1-1501", "已完成")
     expect(screen.state("42-1-1501")).to_contain_text("已完成")  # on the phone (a reload before may lose a tap)
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     volunteer.reload()
     expect(screen.state("42-1-1501")).to_have_text("已完成", use_inner_text=True)
 
@@ -160,7 +161,7 @@ def test_after_a_sync_the_open_floor_shows_what_others_recorded_meanwhile(page_a
     screen = _claimed_floor(page_as, sweep, 17)
     volunteer = screen.page
     screen.tick("42-1-1701", "已完成")
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
 
     coordinator: Page = page_as(WORKER)  # at the door afterwards, while the volunteer's page stays open
     coordinator.goto(volunteer.url)
@@ -170,13 +171,13 @@ def test_after_a_sync_the_open_floor_shows_what_others_recorded_meanwhile(page_a
     expect(screen.state("42-1-1701")).to_have_text("已完成", use_inner_text=True)  # nothing told the phone yet
 
     screen.tick("42-1-1702", "无人应答")  # the volunteer's next door: sent, and the floor drawn afresh
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     expect(screen.state("42-1-1701")).to_have_text("拒绝", use_inner_text=True)
     expect(screen.state("42-1-1702")).to_have_text("无人应答", use_inner_text=True)
 
     screen.nobody_home.click()
     screen.confirm_nobody_home()
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     # The fresh copy after the floor's nobody-home (the third) has been drawn: an open picker is left as it is.
     volunteer.wait_for_function("() => document.documentElement.dataset.floorCopies === '3'")
     screen.picker.click()

@@ -14,6 +14,7 @@ from e2e.pages import (
     NewSweepPage,
     SweepPage,
     assert_phone_layout,
+    expect_sent,
     path_of,
     wait_until_controlled,
 )
@@ -110,7 +111,7 @@ def test_a_signed_out_guest_is_told_keeps_their_ticks_and_gets_back_in_with_a_ne
     SweepPage(volunteer).progress.wait_for()
     assert volunteer.evaluate("document.body.dataset.userId") == guest_id  # the same person
     _wait_for_ticks(volunteer, live_server, sweep, 2)
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
 
 
 def test_ticks_refused_while_signed_out_of_one_sweep_are_sent_after_joining_it_again(

@@ -9,7 +9,7 @@ import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import PHONE_HEIGHT, SCREENSHOTS, assert_accessible, assert_phone_layout
+from e2e.pages import PHONE_HEIGHT, SCREENSHOTS, assert_accessible, assert_phone_layout, expect_sent
 
 WORKER = "13800000002"  # 李雪敏, grid 2
 UNREACHED = "[data-testid=round-row]:not([data-outcome=ok]):not([data-outcome=needs]):not([data-outcome=unwell])"
@@ -85,11 +85,11 @@ def test_the_heading_counts_each_call_online_and_offline(page_as) -> None:
     left = _left(worker)
     assert left >= 3
     _to_call(worker).first.get_by_role("button", name="未接", exact=True).click()
-    expect(worker.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(worker)
     assert _left(worker) == left  # nobody answered: still to reach
     _to_call(worker).first.get_by_role("button", name="平安", exact=True).click()
     expect(worker.locator("[data-round-left]")).to_have_text(str(left - 1))
-    expect(worker.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(worker)
 
     worker.context.set_offline(True)
     row = _to_call(worker).first
@@ -99,7 +99,7 @@ def test_the_heading_counts_each_call_online_and_offline(page_as) -> None:
     queued = worker.get_by_test_id("round-row").filter(has_text=name)
     expect(queued.locator("[data-outbox-pending]")).to_be_visible()
     worker.context.set_offline(False)
-    expect(worker.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(worker)
     expect(worker.locator("[data-round-left]")).to_have_text(str(left - 2))
     worker.reload()
     assert _left(worker) == left - 2  # the server counts the same

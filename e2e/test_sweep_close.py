@@ -13,6 +13,7 @@ from e2e.pages import (
     NewSweepPage,
     SweepPage,
     assert_phone_layout,
+    expect_sent,
     path_of,
     wait_until_controlled,
 )
@@ -78,7 +79,7 @@ def test_a_sweep_closed_while_a_volunteer_is_offline_keeps_their_ticks(page_as, 
 
     # The volunteer comes down: the phone sends what it held, and it is stored.
     volunteer.context.set_offline(False)
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     assert _sweep(live_server)[1] == 2
     volunteer.reload()  # the floor is closed to them now, and the copy on the phone goes too
     ended = volunteer.get_by_test_id("sweep-ended")

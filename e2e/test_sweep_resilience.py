@@ -6,7 +6,15 @@ import sqlite3
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import LoginPage, NewSweepPage, SweepPage, assert_phone_layout, path_of, wait_until_controlled
+from e2e.pages import (
+    LoginPage,
+    NewSweepPage,
+    SweepPage,
+    assert_phone_layout,
+    expect_sent,
+    path_of,
+    wait_until_controlled,
+)
 
 WORKER = "13800000002"  # 李雪敏, grid 2
 TOWER_WORKER = "13800000006"  # 紫锦木, grid 6: the tower
@@ -76,7 +84,7 @@ def test_the_server_killed_in_the_middle_of_a_sync_loses_and_doubles_nothing(new
     own_server.start()  # the same database file, as after a reboot
     volunteer.context.remove_listener("request", kill_on_first_sync)
     volunteer.locator("#sync-now").click()
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden(timeout=60_000)
+    expect_sent(volunteer, timeout=60_000)
 
     with sqlite3.connect(own_server.db_path) as db:
         stored = [row[0] for row in db.execute("SELECT id FROM sweep_tick")]
@@ -107,7 +115,7 @@ def test_a_building_of_400_doors_stays_fluent_on_a_small_phone(new_context, own_
     for door in ("42-1-2501", "42-1-2502", "42-1-2503", "42-1-2504"):
         screen.tick(door, "已完成")
         expect(screen.state(door)).to_contain_text("已完成")
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     assert_phone_layout(volunteer, "sweep-400-doors-floor")
     coordinator.reload()
     expect(sweep.progress).to_contain_text("已完成 4 / 共 392")

@@ -13,6 +13,7 @@ from e2e.pages import (
     NewSweepPage,
     SweepPage,
     assert_phone_layout,
+    expect_sent,
     path_of,
     wait_until_controlled,
 )
@@ -110,7 +111,7 @@ def test_two_volunteers_join_by_code_go_offline_and_their_disagreement_reaches_t
     for page in (first, second):
         page.context.set_offline(False)  # the online event replays each outbox
     for screen in (a, b):
-        expect(screen.page.get_by_test_id("outbox-status")).to_be_hidden()
+        expect_sent(screen.page)
 
     stored = _ticks(live_server)
     assert {row[0] for row in stored} == queued and len(stored) == 4  # every tick, exactly once

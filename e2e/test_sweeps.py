@@ -11,6 +11,7 @@ from e2e.pages import (
     NewSweepPage,
     SweepPage,
     assert_phone_layout,
+    expect_sent,
     path_of,
     sweep_ticks,
     wait_until_controlled,
@@ -42,7 +43,7 @@ def test_grid_worker_creates_a_sweep_and_a_volunteer_ticks_a_door(page_as, live_
     assert_phone_layout(volunteer, "sweep-floor")
     door.get_by_role("button", name="已完成").click()
     expect(door.get_by_test_id("door-state")).to_contain_text("已完成")  # at once, before the server answers
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()  # then sent, since the phone is online
+    expect_sent(volunteer)  # then sent, since the phone is online
     # The server's answer is in (the status is hidden also in the instant before the tap reaches the outbox).
     wait_until_true(volunteer, "async () => (await GridcareOutbox.sent()).length === 1")
 
@@ -101,7 +102,7 @@ def test_ticks_made_offline_wait_on_the_phone_and_land_once(page_as, live_server
     assert [w["payload"]["outcome"] for w in queued] == ["done", "nobody_home", "needs_help"]
 
     volunteer.context.set_offline(False)  # the online event replays the outbox
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     sent = [("2-1-301", "done"), ("2-1-302", "nobody_home"), ("2-1-303", "needs_help")]
     assert sweep_ticks(live_server, "离线扫楼") == sent
 
@@ -150,7 +151,7 @@ def test_a_person_sweep_of_one_unit_records_each_person_offline(page_as, live_se
     expect(people.nth(4)).to_contain_text("待同步")
     assert_phone_layout(volunteer, "sweep-persons-offline")
     volunteer.context.set_offline(False)
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     volunteer.reload()
     expect(screen.state("2-1-301")).to_contain_text("已完成")  # every registered person has an outcome
     with sqlite3.connect(live_server.db_path) as db:

@@ -16,7 +16,7 @@ import re
 
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
-from e2e.pages import FloorScreen, SweepPage, assert_phone_layout, stored, sweep_ticks
+from e2e.pages import FloorScreen, SweepPage, assert_phone_layout, expect_sent, stored, sweep_ticks
 from e2e.test_weak_signal import volunteer_with_floors
 
 SYNC = "**/api/v1/sync"
@@ -88,7 +88,7 @@ def test_a_hung_sync_says_sending_then_not_answering_and_a_tap_sends_it_again(pa
     button.click()
     expect(note).to_be_visible()
     expect(note).to_have_text("✓ 已全部发送", use_inner_text=True)
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     expect(screen.state("2-1-101")).to_have_text("已完成", use_inner_text=True)
     assert_phone_layout(volunteer, "sync-strip-tap-all-sent")
     assert sweep_ticks(live_server, sweep) == [("2-1-101", "done")]  # once, though sent twice or more
@@ -130,7 +130,7 @@ def test_a_tap_while_the_network_still_hangs_says_what_is_left(page_as, live_ser
     assert_phone_layout(volunteer, "sync-strip-offline")
     network.answer_again()
     volunteer.context.set_offline(False)
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     assert sorted(stored(lambda: sweep_ticks(live_server, sweep), 2)) == [
         ("2-1-101", "done"),
         ("2-1-102", "nobody_home"),
@@ -156,6 +156,6 @@ def test_a_failed_send_says_when_and_when_the_phone_tries_again(page_as, live_se
     # The network comes back; nobody taps: the phone tries again at the time it said, and the tick lands once.
     volunteer.context.unroute(SYNC)
     volunteer.clock.fast_forward("00:31")
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     expect(note).to_be_hidden()
     assert stored(lambda: sweep_ticks(live_server, sweep), 1) == [("2-1-101", "done")]

@@ -84,7 +84,7 @@ def test_the_offline_page_keeps_the_floors_and_lists_them_one_tap_away(page_as, 
     assert sweep_ticks(live_server, "离线页扫楼") == []
 
     volunteer.context.set_offline(False)
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden()
+    expect_sent(volunteer)
     assert sweep_ticks(live_server, "离线页扫楼") == [("2-1-202", "done")]
 
     # Sent, the tick left the outbox; the kept copy of the floor is fetched again, so that opened without signal
@@ -208,7 +208,7 @@ def test_on_2g_and_a_stalling_network_every_tick_lands_once(page_as, browser, li
     send = volunteer.locator("#sync-now")
     expect(volunteer.locator("#sync-done:visible, #sync-now:enabled:visible")).to_be_visible(timeout=STALL_MS)
     send.dispatch_event("click")
-    expect(volunteer.get_by_test_id("outbox-status")).to_be_hidden(timeout=30_000)
+    expect_sent(volunteer, timeout=30_000)
     assert sorted(sweep_ticks(live_server, sweep)) == sorted(made)
     assert volunteer.evaluate("() => GridcareOutbox.all()") == []
 

@@ -50,9 +50,13 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
-  if (request.method !== "GET") return; // writes are never answered from a cache
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  if (request.method === "POST" && request.mode === "navigate" && DOOR_FORM.test(url.pathname)) {
+    event.respondWith(doorByForm(request, url));
+    return;
+  }
+  if (request.method !== "GET") return; // writes are never answered from a cache
   if (GUIDE_URLS.test(url.pathname)) {
     event.respondWith(networkFirstKeepingACopy(event, GUIDES_CACHE));
   } else if (request.mode === "navigate" && OFFLINE_PAGES.test(url.pathname)) {
@@ -157,4 +161,78 @@ async function cacheFirst(request) {
   if (knownOffline()) return current;
   const late = new Promise((resolve) => setTimeout(resolve, KEPT_COPY_AFTER_MS));
   return (await Promise.race([fetch(request).catch(() => null), late])) || current;
+}
+
+// A door's answer sent by its plain form: a tap made before the page's script ran (a floor opened from the phone's
+// copy is usable ~100-300 ms before it on a slow phone), or on a phone whose script failed. With signal it goes to
+// the server as it is. Without (known offline, no route, or no answer in NAVIGATION_TIMEOUT_MS), it goes to the
+// outbox the page uses, as the page's script would have put it, and the floor opens again (from its copy) with the
+// door waiting to be sent: the browser's "no internet" page had lost the tap (decision 0031). Its id is the one the
+// server gives that form (`_tick_id` in server/sweeps/controllers.py: UUIDv5 of the page's token and the answer),
+// so an answer that reached the server and whose reply was lost is stored once when the outbox sends it again.
+const DOOR_FORM = /^\/sweeps\/([0-9a-f-]{36})\/(ticks|floor-ticks)$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+async function doorByForm(request, url) {
+  // Read before the request is sent (a used request cannot be cloned).
+  const form = await request.clone().formData().catch(() => null);
+  if (!form || knownOffline()) return keepDoorForm(url, form);
+  try {
+    return await fetchWithTimeout(request);
+  } catch (error) {
+    return keepDoorForm(url, form);
+  }
+}
+
+async function keepDoorForm(url, form) {
+  const field = (name) => String((form && form.get(name)) || "").trim().toLowerCase();
+  const [, sweep, path] = DOOR_FORM.exec(url.pathname);
+  const writes = form && field("outcome") ? await (path === "ticks" ? doorAnswer : floorAnswer)(form, field) : [];
+  if (!writes.length) return offlinePage();  // not an answer this worker knows: nothing kept, nothing said kept
+  const backField = String(form.get("back") || "");
+  const page = new URL(backField.startsWith("/") && !backField.startsWith("//") ? backField : "/", self.location.origin);
+  for (const [id, answer, target] of writes) {
+    // The label is the page's word for the answer: app.js finds it on the page (the worker has no words).
+    await self.GridcareOutbox.add("sweep.tick", { sweep_id: sweep, ...answer }, { target: target, label: "" },
+      { id: id, page: page.pathname });
+  }
+  if (self.registration.sync) self.registration.sync.register("gridcare-outbox").catch(() => {});
+  if (path === "ticks" && !page.hash) page.hash = `#d-${writes[0][1].household_id}`;  // as the server sends it
+  return Response.redirect(page.href, 303);
+}
+
+// One door's answer, as `record_tick` stores it: the server's payload in its order (the id hashes its JSON).
+async function doorAnswer(form, field) {
+  const household = field("household_id");
+  if (!UUID.test(household)) return [];
+  const answer = { household_id: household, outcome: String(form.get("outcome")),
+    help_needed: String(form.get("help_needed") || ""), note: String(form.get("note") || "") };
+  if (UUID.test(field("resident_id"))) answer.resident_id = field("resident_id");
+  const token = field("tick_id");
+  const id = UUID.test(token) ? await uuid5(token, JSON.stringify(answer)) : crypto.randomUUID();
+  return [[id, answer, answer.resident_id ? `#p-${answer.resident_id}` : `#d-${household}`]];
+}
+
+// The whole floor's nobody-home, as `record_floor` sends it: a tick a door, its id from the form's token and the
+// door. Doors answered meanwhile keep their answer: the tick rule sets such bulk ticks aside (decision 0020).
+async function floorAnswer(form, field) {
+  const token = field("form_token");
+  const doors = [...new Set(form.getAll("household_id").map((door) => String(door).trim().toLowerCase()))];
+  if (!UUID.test(token) || String(form.get("outcome")) !== "nobody_home") return [];
+  return Promise.all(doors.filter((door) => UUID.test(door)).map(async (door) =>
+    [await uuid5(token, door), { household_id: door, outcome: "nobody_home", bulk: true }, `#d-${door}`]));
+}
+
+// RFC 4122 version 5 (SHA-1), as Python's uuid.uuid5: the name's UTF-8 bytes after the namespace's 16.
+async function uuid5(namespace, name) {
+  const hex = namespace.replace(/-/g, "");
+  const text = new TextEncoder().encode(name);
+  const data = new Uint8Array(16 + text.length);
+  for (let i = 0; i < 16; i += 1) data[i] = parseInt(hex.substr(i * 2, 2), 16);
+  data.set(text, 16);
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-1", data)).slice(0, 16);
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const out = Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${out.slice(0, 8)}-${out.slice(8, 12)}-${out.slice(12, 16)}-${out.slice(16, 20)}-${out.slice(20)}`;
 }

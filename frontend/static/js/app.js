@@ -132,7 +132,7 @@
       var refused = state.querySelector("[data-outbox-refused]");
       if (write) {
         state.hidden = false;
-        state.querySelector("[data-outbox-label]").textContent = write.ui.label;
+        state.querySelector("[data-outbox-label]").textContent = write.ui.label || answerWord(target, write);
       }
       pending.hidden = !(write && write.status === "queued");
       refused.hidden = !(write && write.status === "rejected");
@@ -147,6 +147,15 @@
     showNextSteps(latest);
     markFloor(writes, known);
     countRound(shownOnRound);
+  }
+
+  // The word of a write kept without one: a door's plain form sent before this script ran, kept by the service
+  // worker (sw.js), which has no words: the page's button for that answer says it (its form's label first).
+  function answerWord(target, write) {
+    var outcome = write.payload && write.payload.outcome;
+    var button = outcome && target.querySelector("button[name=outcome][value=\"" + CSS.escape(outcome) + "\"]");
+    if (!button) return "";
+    return (button.form && button.form.getAttribute("data-outbox-label")) || button.textContent.trim();
   }
 
   // An errand card's buttons follow its state; a move still queued offline counts as made, so that the next
@@ -218,7 +227,7 @@
         waiting = found[0].filter(function (w) { return w.user_id === user && w.status === "queued"; });
         before = found[0].concat(found[1])
           .filter(function (w) { return w.user_id === user && w.status === "queued"; }).length;
-        return Outbox.sync();
+        return Outbox.sync(photoMoved);
       })
       .then(function (left) {
         if (left > 0) why = "server";  // it answered, and asked to wait
@@ -260,8 +269,17 @@
   var tapped = false;  // 立即同步 asked for the sync under way: its outcome is said where the button is
   var failure = null;  // the last sync that left writes: {at, next, why}
   var outcome = null;  // the last tapped sync's: {left, why}
+  // A photo on its way: how far it got, {loaded, total}. A photo on a slow signal takes minutes, and its bytes
+  // moving say it is slow, not hung: the strip says how far it got, and only bytes stopped for STALLED_AFTER_MS
+  // make it stalled (then a tap gives it up and sends it again, as a hung batch: outbox.js).
+  var photo = null;
+  function photoMoved(progress) {
+    photo = progress;
+    if (running) watchForStall();
+  }
   function sendingStarted() {
     outcome = null;
+    photo = null;
     watchForStall();
   }
   function watchForStall() {
@@ -273,6 +291,7 @@
   function sendingEnded(left, why, more) {
     clearTimeout(stallTimer);
     stalled = false;
+    photo = null;
     var at = Date.now();
     failure = left > 0 && why !== "signed_out" ? { at: at, next: at + RETRY_MS, why: why } : null;
     if (more) return;  // the sync that follows says the outcome
@@ -308,8 +327,13 @@
     };
     var text = "";
     var sent = false;
+    var moving = false;
     if (running) {
       if (stalled) text = tapped ? left("network") : note.dataset.stalled;
+      else if (photo) {
+        moving = true;
+        text = note.dataset.photo.replace("{percent}", Math.floor(100 * photo.loaded / Math.max(1, photo.total)) + "%");
+      }
     } else if (outcome && outcome.why !== "signed_out") {
       sent = outcome.left === 0;
       text = sent ? "✓ " + note.dataset.sent : left(outcome.why);
@@ -321,7 +345,7 @@
     }
     note.textContent = text;
     note.hidden = !text;
-    document.getElementById("sync-state").classList.toggle("stuck", Boolean(text) && !sent);
+    document.getElementById("sync-state").classList.toggle("stuck", Boolean(text) && !sent && !moving);
     document.getElementById("sync-done").classList.toggle("said", sent);  // ✓ 已全部同步 would say it twice
   }
 

@@ -22,9 +22,9 @@
   function abortHere() {
     sending.forEach(function (controller) { controller.abort(); });
   }
-  function abortable() {
+  function abortable(limitMs) {
     var controller = new AbortController();
-    var timer = setTimeout(function () { controller.abort(); }, SEND_TIMEOUT_MS);
+    var timer = setTimeout(function () { controller.abort(); }, limitMs || SEND_TIMEOUT_MS);
     sending.push(controller);
     return {
       signal: controller.signal,
@@ -33,6 +33,17 @@
         sending = sending.filter(function (c) { return c !== controller; });
       },
     };
+  }
+
+  // A photo goes whole in one request, and on a phone's weak signal it is slow: on "Slow 3G" (Chrome's profile:
+  // 400 kbit/s up, 2 s a round trip) a 3 MB photo takes ~60 s, the 10 MB the server takes ~3.5 min. So its limit
+  // grows with its size: SEND_TIMEOUT_MS plus its bytes at half that rate (the signal varies on the stairs): 45 s +
+  // 2 min for 3 MB, 45 s + 7 min for 10 MB. On pages the request says how far it got (XMLHttpRequest's upload
+  // progress), and one whose bytes stop moving for SEND_TIMEOUT_MS is given up sooner: stopped is hung, not slow.
+  // Given up or aborted (Outbox.abort), the photo stays queued and is sent again with its id: stored once (0027).
+  var PHOTO_MIN_BYTES_PER_SECOND = 25000;
+  function photoLimitMs(bytes) {
+    return SEND_TIMEOUT_MS + Math.ceil((bytes || 0) / PHOTO_MIN_BYTES_PER_SECOND) * 1000;
   }
 
   function open() {
@@ -112,9 +123,11 @@
     // `ui` stays on the phone: where the page shows the write while it waits.
     // One transaction reads the user and stores the write: the tap is on the phone a few ms sooner (a page left or
     // reloaded before the write's transaction completes loses it; app.js makes links wait, a reload cannot).
-    add: function (kind, payload, ui) {
+    // `made` (optional): {id, page} of a write made elsewhere than on a page, such as a door's plain form the service
+    // worker keeps (sw.js: its id is the one the server would give that form, so it is stored once).
+    add: function (kind, payload, ui, made) {
       var write = {
-        id: crypto.randomUUID(),
+        id: (made && made.id) || crypto.randomUUID(),
         kind: kind,
         device_time: localIsoTime(new Date()),
         payload: payload,
@@ -122,7 +135,8 @@
         queued_at: queuedAt(),
         status: "queued",
         ui: ui || null,
-        page: scope.location.pathname,  // its copy on the phone is refreshed once the write is sent (app.js)
+        // its copy on the phone is refreshed once the write is sent (app.js)
+        page: (made && made.page) || scope.location.pathname,
       };
       return run([STORE, META], "readwrite", function (tx) {
         tx.objectStore(META).get("user").onsuccess = function (event) {
@@ -205,13 +219,14 @@
     // Send this user's queued writes in order, batch after batch, until none is left or the server asks to wait.
     // Accepted and duplicate writes leave the outbox; rejected ones stay, marked, for the person to see.
     // Resolves with what is still waiting (0 when all is sent).
-    sync: function () {
+    // `progress` (optional) hears how far a photo on its way got: {loaded, total} bytes, each time it moves.
+    sync: function (progress) {
       return exclusive(function () {
         return Promise.all([meta("user"), meta("csrf")]).then(function (found) {
           return sendLoop(found[0], found[1], false).then(function (left) {
             // Photos after the writes (the card is taken, on its way, before its photo arrives), one a request.
             if (left) return waitingPhotos(found[0]).then(function (photos) { return left + photos.length; });
-            return meta("csrf").then(function (token) { return sendPhotos(found[0], token, false); });
+            return meta("csrf").then(function (token) { return sendPhotos(found[0], token, false, progress); });
           });
         });
       });
@@ -253,7 +268,7 @@
   // Each photo to its card, with the id made on the phone (sent twice, it is stored once). A refusal (not a
   // picture, too large, no longer this person's card) is kept, marked, for the person to see; a failure to reach
   // the server keeps it queued for the next round. Resolves with how many are still waiting.
-  function sendPhotos(user, token, refreshed) {
+  function sendPhotos(user, token, refreshed, progress) {
     return waitingPhotos(user).then(function (photos) {
       if (!photos.length) return 0;
       var photo = photos[0];
@@ -262,20 +277,17 @@
       form.append("role", photo.role);
       form.append("photo_id", photo.id);
       form.append("taken_at", new Date(photo.queued_at).toISOString());  // when taken, not when signal came back
-      return fetch("/errands/" + photo.card + "/photos", {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": token || "", Accept: "application/json" },
-        body: form,
-      }).then(function (response) {
+      var headers = { "X-CSRFToken": token || "", Accept: "application/json" };
+      return upload("/errands/" + photo.card + "/photos", headers, form, photo.blob.size, progress)
+      .then(function (response) {
         if (response.status === 401) throw signedOut();
         if (response.status === 403 && !refreshed) {
-          return freshToken().then(function (fresh) { return sendPhotos(user, fresh, true); });
+          return freshToken().then(function (fresh) { return sendPhotos(user, fresh, true, progress); });
         }
         if (response.ok) {
           return run(PHOTOS, "readwrite", function (store) { store.delete(photo.id); })
             .then(function () { return synced(user); })
-            .then(function () { return sendPhotos(user, token, refreshed); });
+            .then(function () { return sendPhotos(user, token, refreshed, progress); });
         }
         if (response.status >= 500 || response.status === 403) throw new Error("photo answered " + response.status);
         return response.json().catch(function () { return {}; }).then(function (body) {
@@ -283,8 +295,56 @@
           photo.reason = body.reason || (response.status === 413 ? "picture_too_large" : "not_allowed");
           photo.message = body.message || "";
           return run(PHOTOS, "readwrite", function (store) { store.put(photo); });
-        }).then(function () { return sendPhotos(user, token, refreshed); });
+        }).then(function () { return sendPhotos(user, token, refreshed, progress); });
       });
+    });
+  }
+
+  // One photo's request, given up past its limit or by Outbox.abort() like a sync's (the lock is released once it
+  // has failed). Resolves with {status, ok, json()}; fails as fetch does (AbortError, TypeError) when not answered.
+  // Pages send it by XMLHttpRequest, which says how far the upload got; the service worker has only fetch.
+  function upload(url, headers, form, bytes, progress) {
+    var request = abortable(photoLimitMs(bytes));
+    if (typeof XMLHttpRequest === "undefined") {
+      return fetch(url, { method: "POST", credentials: "same-origin", headers: headers, body: form, signal: request.signal })
+        .then(function (response) {
+          return { status: response.status, ok: response.ok, json: function () { return response.json(); } };
+        }).finally(request.done);
+    }
+    var xhr = new XMLHttpRequest();
+    var stopped = null;
+    function moved(loaded) {
+      clearTimeout(stopped);
+      stopped = setTimeout(function () { xhr.abort(); }, SEND_TIMEOUT_MS);
+      if (progress && loaded !== undefined) progress({ loaded: loaded, total: bytes });
+    }
+    return new Promise(function (resolve, reject) {
+      var failed = function (name) {
+        return function () {
+          var error = new Error("photo not sent");
+          error.name = name;
+          reject(error);
+        };
+      };
+      xhr.open("POST", url);
+      Object.keys(headers).forEach(function (name) { xhr.setRequestHeader(name, headers[name]); });
+      xhr.upload.onprogress = function (event) { moved(Math.min(event.loaded, bytes)); };
+      xhr.upload.onload = function () { moved(bytes); };  // all sent: the server's answer is awaited as long
+      xhr.onload = function () {
+        resolve({
+          status: xhr.status,
+          ok: xhr.status >= 200 && xhr.status < 300,
+          json: function () { return new Promise(function (ok) { ok(JSON.parse(xhr.responseText)); }); },
+        });
+      };
+      xhr.onerror = failed("TypeError");
+      xhr.onabort = failed("AbortError");
+      request.signal.addEventListener("abort", function () { xhr.abort(); });
+      moved();
+      xhr.send(form);
+    }).finally(function () {
+      clearTimeout(stopped);
+      request.done();
     });
   }
 
