@@ -7,6 +7,7 @@
 - ticks.py: ticks per second through POST /api/v1/sync against plain sqlite3 executemany (issue 3: >= 0.20).
 - door.py: the door screen of a 400-door building, p50 and p99 against /healthz (issue 3: <= 10x).
 - sweep_page.py: the sweep page of ten buildings (one a 400-door tower) against one building and /healthz (issue 14).
+- big_sweep.py: the sweep page of 200 buildings and of 1,000 units (4,000 doors) against one of 10 buildings (issue 18).
 - door_height.py: the door screen's height per door at 360 px in Chromium (issue 14: <= 100 px, 8 doors a screen).
 - first_visit.py: bytes a volunteer downloads on the first visit to the door screen (issue 3: <= 60 KB).
 - guide_fonts.py: font bytes a guide page downloads against the whole handwriting font (issue 7: subset <= 100 KB).
@@ -62,6 +63,7 @@ def postgres_ticks(url: str) -> None:
 
 def main() -> None:
     from bench import matching
+    from bench.big_sweep import big_sweep
     from bench.door import door_screen
     from bench.door_height import door_height
     from bench.first_visit import first_visit
@@ -84,6 +86,7 @@ def main() -> None:
         floor_url = await door_screen()
         await first_visit(floor_url)
         await sweep_page()
+        await big_sweep()
         await door_height(floor_url)
         await guide_fonts()
 

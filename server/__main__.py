@@ -1,6 +1,6 @@
-"""Command line: `python -m server migrate | seed | serve | check`, setting a real community up: `load-places FILE
-...`, `add-user ...`, `reset-password ...` (README: "Setting up a community"), and keeping its data: `backup`,
-`restore`, `purge` (README: "Backup, restore and retention")."""
+"""Command line: `python -m server migrate | seed | demo-city | serve | check`, setting a real community up:
+`load-places FILE ...`, `add-user ...`, `reset-password ...` (README: "Setting up a community"), and keeping its
+data: `backup`, `restore`, `purge` (README: "Backup, restore and retention")."""
 
 from __future__ import annotations
 
@@ -31,6 +31,23 @@ async def _seed() -> None:
         await close_database()
     added = ", ".join(f"{table} {count}" for table, count in inserted.items() if count) or "nothing new"
     print(f"Demo community ready ({added}).")
+
+
+async def _demo_city(args: argparse.Namespace) -> None:
+    from server.db import close_database, open_database
+    from server.demo.city import seed_city
+
+    if not get_settings().demo:
+        raise SystemExit("Refusing to make a demo city outside demo mode: set GRIDCARE_DEMO=1.")
+    if not 1 <= args.communities <= 9999:
+        raise SystemExit("--communities: a number from 1 to 9999.")
+    await open_database()
+    try:
+        inserted = await seed_city(args.communities)
+    finally:
+        await close_database()
+    added = ", ".join(f"{table} {count}" for table, count in inserted.items() if count) or "nothing new"
+    print(f"Demo city of {args.communities} communities ready ({added}).")
 
 
 async def _check() -> None:
@@ -230,6 +247,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="bring the database's tables up to date")
     commands.add_parser("seed", help="add the demo community (demo mode only)")
+    city = commands.add_parser("demo-city", help="add N synthetic communities of the demo's size (demo mode only)")
+    city.add_argument("--communities", type=int, required=True, metavar="N", help="e.g. 50: ~133,000 households")
     commands.add_parser("serve", help="serve the app")
     commands.add_parser("check", help="refuse what serve would refuse")
     load = commands.add_parser(
@@ -287,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:
         "reset-password": _reset_password,
         "deactivate-user": _deactivate_user,
         "purge": _purge,
+        "demo-city": _demo_city,
     }
     asyncio.run(runs[args.command](args))
 

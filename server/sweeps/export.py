@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from server.access.scope import CurrentUser
-from server.places.tables import Building, Resident
+from server.db import MAX_PARAMETERS
+from server.places.tables import Resident
 from server.sweeps.door_words import accounts, moment, recorders
 from server.sweeps.queries import sweep_doors, visible_sweep
 from server.sweeps.rules import MEMORY_DECODER, DoorMemory
@@ -64,17 +65,13 @@ async def export_rows(user: CurrentUser, sweep_id: uuid.UUID) -> tuple[str, list
     doors = await sweep_doors(sweep_id, grids=sweep["grids"])
     ids = [d["id"] for d in doors] or [uuid.UUID(int=0)]
     scoped = set(ids)
-    names = {
-        row["id"]: row["name"]
-        for row in await Building.select(Building.id, Building.name).where(
-            Building.id.is_in(list({d["building"] for d in doors}) or [uuid.UUID(int=0)])
-        )
-    }
     people: dict[uuid.UUID, int] = {}
-    for row in await Resident.select(Resident.household).where(
-        Resident.household.is_in(ids) & (Resident.status == "living")
-    ):
-        people[row["household"]] = people.get(row["household"], 0) + 1
+    # The doors' ids in slices: a sweep's doors may outnumber the bound parameters a query may take (issue 18).
+    for start in range(0, len(ids), MAX_PARAMETERS):
+        for row in await Resident.select(Resident.household).where(
+            Resident.household.is_in(ids[start : start + MAX_PARAMETERS]) & (Resident.status == "living")
+        ):
+            people[row["household"]] = people.get(row["household"], 0) + 1
     memories: dict[uuid.UUID, DoorMemory] = {}
     for row in await DoorState.select(DoorState.household, DoorState.memory).where(DoorState.sweep == sweep_id):
         if row["household"] in scoped and row["memory"]:  # not a door of another grid
@@ -85,7 +82,7 @@ async def export_rows(user: CurrentUser, sweep_id: uuid.UUID) -> tuple[str, list
         memory = memories.get(d["id"], DoorMemory())
         rows.append(
             {
-                "building": names[d["building"]],
+                "building": d["building_name"],
                 "unit": d["unit_number"],
                 "floor": d["floor"],
                 "door": d["door"],

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from server.access.scope import CurrentUser
-from server.places.tables import Building, Household, Unit
+from server.places.tables import Household, Unit
 from server.sweeps import team
 from server.sweeps.free_floors import free_floors, next_free
 from server.sweeps.schemas import (
@@ -111,41 +111,51 @@ async def ended_sweeps(user: CurrentUser, limit: int = 5) -> list[dict]:
     )
 
 
+# A sweep's scope is held in its own table, SweepArea: whole buildings, single units, or single doors (a revisit). Its
+# doors are read by joining that table in a sub-select per kind, never by a list of its buildings written into the
+# query: one OR term per building overflowed SQLite's parser past ~90 buildings or ~60 units (issue 18), and a list
+# of doors grows past the databases' parameter limits. The query is the same size for 1 building or 200.
+_KINDS = {
+    "doors": (Household.id, SweepArea.household, SweepArea.household.is_not_null()),
+    "units": (Household.unit, SweepArea.unit, SweepArea.unit.is_not_null() & SweepArea.household.is_null()),
+    "buildings": (Household.building, SweepArea.building, SweepArea.unit.is_null() & SweepArea.household.is_null()),
+}
+_KIND_SQL = (
+    "SELECT CASE WHEN household IS NOT NULL THEN 'doors' WHEN unit IS NOT NULL THEN 'units' ELSE 'buildings' END"
+    " AS kind FROM sweep_area WHERE sweep = {} GROUP BY 1"
+)
+
+
 async def sweep_doors(sweep_id: uuid.UUID, where=None, grids: tuple[uuid.UUID, ...] | None = None) -> list[dict]:
     """The doors of a sweep (optionally narrowed, and to the buildings of some grids), each with its state (new
-    ticks folded in first)."""
+    ticks folded in first) and its building's name.
+
+    One query per kind of area the sweep holds (usually one: whole buildings, units, or a revisit's doors), each an
+    `IN (sub-select)` of the sweep's own SweepArea rows, which both databases answer through household's indexes."""
     await fold_door_states(sweep_id)
-    areas = await SweepArea.select(SweepArea.building, SweepArea.unit, SweepArea.household).where(
-        SweepArea.sweep == sweep_id
-    )
-    if not areas:
+    doors: dict[uuid.UUID, dict] = {}  # by id: a door in two areas of the sweep (its building and its unit) once
+    for row in await SweepArea.raw(_KIND_SQL, sweep_id):
+        column, area_column, kind = _KINDS[row["kind"]]
+        query = Household.select(
+            Household.id,
+            Household.door,
+            Household.floor,
+            Household.room,
+            Household.building,
+            Household.building.name.as_alias("building_name"),
+            Household.unit,
+            Household.unit.number.as_alias("unit_number"),
+            Household.unit.floors.as_alias("unit_floors"),
+        ).where(column.is_in(SweepArea.select(area_column).where((SweepArea.sweep == sweep_id) & kind)))
+        if where is not None:
+            query = query.where(where)
+        if grids is not None:
+            query = query.where(Household.building.grid.is_in(list(grids) or [uuid.UUID(int=0)]))
+        for door in await query:
+            doors[door["id"]] = door
+    if not doors:
         return []
-    condition = None
-    single_doors = [area["household"] for area in areas if area["household"]]
-    if single_doors:
-        condition = Household.id.is_in(single_doors)
-    for area in areas:
-        if area["household"]:
-            continue
-        part = Household.building == area["building"]
-        if area["unit"]:
-            part &= Household.unit == area["unit"]
-        condition = part if condition is None else condition | part
-    query = Household.select(
-        Household.id,
-        Household.door,
-        Household.floor,
-        Household.room,
-        Household.building,
-        Household.unit,
-        Household.unit.number.as_alias("unit_number"),
-        Household.unit.floors.as_alias("unit_floors"),
-    ).where(condition)
-    if where is not None:
-        query = query.where(where)
-    if grids is not None:
-        query = query.where(Household.building.grid.is_in(list(grids) or [uuid.UUID(int=0)]))
-    doors = await query
+    doors = list(doors.values())
     state_query = DoorState.select(DoorState.household, DoorState.outcome, DoorState.conflict).where(
         DoorState.sweep == sweep_id
     )
@@ -203,12 +213,7 @@ async def get_sweep(user: CurrentUser, sweep_id: uuid.UUID) -> SweepDetail | Non
     hidden = 0
     if grids is not None:
         hidden = sum(1 for grid in (await building_grids(sweep_id)).values() if grid not in grids)
-    names = {
-        row["id"]: row["name"]
-        for row in await Building.select(Building.id, Building.name).where(
-            Building.id.is_in(list({d["building"] for d in doors}) or [uuid.UUID(int=0)])
-        )
-    }
+    names = {d["building"]: d["building_name"] for d in doors}
     total = Progress()
     buildings: dict[uuid.UUID, tuple[Progress, dict[int, tuple[dict, Progress, dict[int, Progress]]]]] = {}
     for door in sorted(doors, key=lambda d: (len(names[d["building"]]), names[d["building"]], d["unit_number"])):

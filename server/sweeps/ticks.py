@@ -112,12 +112,14 @@ async def ingest_ticks(user: CurrentUser, items: list[Incoming], now: datetime) 
         )
     }
     # By sweep and building: a tick is then checked against its building's coverage in one step, however many
-    # buildings (40 for a community) or single doors (a revisit) the sweep holds.
+    # buildings (40 for a community) or single doors (a revisit) the sweep holds. Only the batch's own buildings are
+    # read: a sweep of 1,000 units would otherwise hand over its 1,000 areas with every batch (issue 18).
     covered: dict[tuple[str, str], _Covered] = {}
     for row in await sql.fetch(
         "SELECT CAST(sweep AS TEXT) AS sweep, CAST(building AS TEXT) AS building, CAST(unit AS TEXT) AS unit,"
-        " CAST(household AS TEXT) AS household FROM sweep_area WHERE sweep IN ({*})",
+        " CAST(household AS TEXT) AS household FROM sweep_area WHERE sweep IN ({*}) AND building IN ({*})",
         list(sweeps),
+        list({household["building"] for household in households.values()}),
     ):
         building = covered.setdefault((row["sweep"], row["building"]), _Covered())
         if row["household"] is not None:  # a door, whose unit goes with it
