@@ -42,6 +42,13 @@ def separate_misses(times: list[datetime], apart: timedelta) -> int:
     return counted
 
 
+def made_at(call: dict) -> datetime:
+    """When the phone made a call, as far as the server can trust it: its time on the server's clock (the sync layer
+    corrects a batch for its phone's clock, decision 0031), and never after the server had it (a page older than
+    that correction sends no clock of its own)."""
+    return min(as_datetime(call["device_time"]), as_datetime(call["received_at"]))
+
+
 def calls_apart() -> timedelta:
     return timedelta(minutes=get_settings().calls_apart_minutes)
 
@@ -180,7 +187,10 @@ async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.U
     found = []
     apart = calls_apart()
     for r in rows:
-        today_calls = calls.get(r["resident"], [])
+        # The last call is the one made last (a call sent late from a phone without signal, or from a phone whose
+        # clock is off (decision 0031), falls into place); the row's seq is the last to arrive, which the page's
+        # refresh and a tap sent from this phone compare with (0029, 0014).
+        today_calls = sorted(calls.get(r["resident"], []), key=lambda c: (made_at(c), c["seq"]))
         misses = [c for c in today_calls if c["outcome"] == "no_answer"]
         last = today_calls[-1] if today_calls else None
         birth = r["birth_date"]
@@ -204,7 +214,7 @@ async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.U
                 misses=separate_misses([as_datetime(c["device_time"]) for c in misses], apart),
                 retry_at=as_datetime(misses[-1]["received_at"]) + RETRY_AFTER if misses else None,
                 follow_up=r["resident"] in open_cards,
-                seq=last["seq"] if last else 0,
+                seq=max(c["seq"] for c in today_calls) if today_calls else 0,
             )
         )
     found.sort(key=lambda row: need_order(row, now))
