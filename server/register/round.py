@@ -5,6 +5,7 @@ missed call opens. Always inside a Scope; knows nothing of HTTP.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -227,6 +228,7 @@ async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.U
 # two transactions may end in either order: the page asks again from FRESH_OVERLAP before its last answer, so that
 # a call committed late is not stepped over. A row sent twice is redrawn once (the page compares its last call).
 FRESH_OVERLAP = timedelta(seconds=30)
+MAX_ADDED = 50  # rows the page asks for at once, of the people added to its round (more: in turns)
 
 
 async def changed_since(scope: Scope, today: date, since: datetime) -> set[uuid.UUID]:
@@ -236,6 +238,23 @@ async def changed_since(scope: Scope, today: date, since: datetime) -> set[uuid.
         (CheckIn.community == scope.community_id) & (CheckIn.day == today) & (CheckIn.received_at > since)
     )
     return {row["resident"] for row in rows}
+
+
+async def round_members(scope: Scope) -> list[uuid.UUID]:
+    """Who is on the round of the scope's grids now (the same people as round_people), and nothing else of them: what
+    the page's refresh compares, every 45 s, with the people it shows."""
+    rows = await ElderProfile.select(
+        ElderProfile.resident,
+        ElderProfile.resident.status.as_alias("status"),
+        ElderProfile.resident.household.building.grid.as_alias("grid"),
+    ).where((ElderProfile.community == scope.community_id) & ElderProfile.in_round.eq(True))
+    return [r["resident"] for r in rows if scope.allows_grid(r["grid"]) and r["status"] == "living"]
+
+
+def members_key(resident_ids: list[uuid.UUID]) -> str:
+    """Names the round's people as a set: the page says it with each refresh, and gets the list only when it changed
+    (a person added by an import or a new profile, a building handed over to or from the grid)."""
+    return hashlib.sha256(",".join(sorted(map(str, resident_ids))).encode()).hexdigest()[:16]
 
 
 async def open_follow_ups(scope: Scope) -> list[dict]:
