@@ -127,17 +127,7 @@ class RegisterController(Controller):
         settings = settings_of(request)
         today, now = settings.today(), datetime.now(UTC)
         if rows and wants_fragment(request):
-            found = await round.today_round(scope_of(request), today, now, only=set(rows))
-            return render(
-                request,
-                "register/_round_fresh.html",
-                rows=found,
-                follow_ups=None,
-                today=today,
-                new_id=uuid.uuid4,
-                since="",
-                members=None,
-            )
+            return await self._added_rows(request, today, now, set(rows))
         if since is not None and wants_fragment(request):
             return await self._fresh_rows(request, today, now, since, members or "")
         rows = await round.today_round(scope_of(request), today, now)
@@ -178,6 +168,21 @@ class RegisterController(Controller):
             new_id=uuid.uuid4,
             since=(now - round.FRESH_OVERLAP).isoformat(),
             members=(key, people) if key != members else None,
+        )
+
+    async def _added_rows(self, request: Request, today: date, now: datetime, wanted: set[uuid.UUID]) -> Template:
+        """The rows of people added to the round that the page lacks (of the scope's round only: another grid's
+        person asked for is not there)."""
+        rows = await round.today_round(scope_of(request), today, now, only=wanted)
+        return render(
+            request,
+            "register/_round_fresh.html",
+            rows=rows,
+            follow_ups=None,
+            today=today,
+            new_id=uuid.uuid4,
+            since="",
+            members=None,
         )
 
     @post("/round/calls")
