@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
@@ -196,3 +197,28 @@ def test_a_person_put_on_her_round_by_the_admin_comes_in_without_a_reload(new_co
     expect(worker.locator(f"#{leaving}")).to_have_count(0)
     expect(rows).to_have_count(count)
     assert worker.evaluate("window.__samePage === true")
+
+
+def test_a_call_from_a_phone_twelve_minutes_fast_is_kept_at_the_time_it_was_made(new_context, own_server) -> None:
+    """Issue 16, a stranger's walk: a phone 12 minutes fast put its 未接 out of order. The phone says its clock with
+    each batch, and the server keeps the call at the server's time of the tap (decision 0031)."""
+    own_server.start()
+    context = new_context(base_url=own_server.base_url, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.clock.install(time=datetime.now() + timedelta(minutes=12))
+    LoginPage(page).open().log_in_as(WORKER)
+    page.goto("/round")
+    row = page.get_by_test_id("round-row").first
+    resident = row.get_attribute("id")[2:]
+    before = datetime.now(UTC)
+    row.get_by_role("button", name="未接").click()
+    with sqlite3.connect(own_server.db_path) as db:
+        for _ in range(100):  # until the phone has sent it (a wait, not a timing: nothing is measured)
+            found = db.execute("SELECT device_time FROM check_in WHERE resident = ?", (resident,)).fetchone()
+            if found:
+                break
+            page.wait_for_timeout(100)
+    assert found, "the call did not reach the server"
+    made = datetime.fromisoformat(found[0]).astimezone(UTC)
+    # The phone said 12 minutes later; kept within the minute of the tap on the server's clock.
+    assert before - timedelta(minutes=1) <= made <= datetime.now(UTC), (before, made)

@@ -188,10 +188,7 @@ async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.U
     found = []
     apart = calls_apart()
     for r in rows:
-        # The last call is the one made last (a call sent late from a phone without signal, or from a phone whose
-        # clock is off (decision 0031), falls into place); the row's seq is the last to arrive, which the page's
-        # refresh and a tap sent from this phone compare with (0029, 0014).
-        today_calls = sorted(calls.get(r["resident"], []), key=lambda c: (made_at(c), c["seq"]))
+        today_calls = calls.get(r["resident"], [])
         misses = [c for c in today_calls if c["outcome"] == "no_answer"]
         last = today_calls[-1] if today_calls else None
         birth = r["birth_date"]
@@ -215,7 +212,7 @@ async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.U
                 misses=separate_misses([as_datetime(c["device_time"]) for c in misses], apart),
                 retry_at=as_datetime(misses[-1]["received_at"]) + RETRY_AFTER if misses else None,
                 follow_up=r["resident"] in open_cards,
-                seq=max(c["seq"] for c in today_calls) if today_calls else 0,
+                seq=last["seq"] if last else 0,
             )
         )
     found.sort(key=lambda row: need_order(row, now))
