@@ -33,3 +33,59 @@ def test_his_home_shows_his_requests_in_his_words_in_very_large_type(page_as) ->
     assert state.evaluate("(e) => parseFloat(getComputedStyle(e).fontSize)") > size
     elder.screenshot(path=str(SCREENSHOTS / "resident-home-requests-largest.png"), full_page=True)
     assert_phone_layout(elder, "resident home with requests, largest", min_target=60)
+
+
+# At the largest text size: nothing of the header cut, no heading against the buttons above it (a stranger's walk of
+# issue 16: 郝振华 · 居民 ended in "…" and /ask's heading touched the call button).
+LAYOUT = """() => {
+  const box = (e) => e && e.getBoundingClientRect();
+  const who = document.querySelector("[data-testid=who]");
+  // Each heading against each button: the room between them where they share a column of the screen, in parts of
+  // the heading's own size (large type needs room in proportion to be read as apart).
+  const candidates = [...document.querySelectorAll("main .btn, main button, .btn:not(header *), button:not(header *)")];
+  const buttons = candidates.filter((e) => e.checkVisibility());
+  let gap = null, pair = null;
+  const headings = [...document.querySelectorAll("h1, h2")].filter((e) => e.checkVisibility());
+  for (const e of headings) {
+    const h = box(e), size = parseFloat(getComputedStyle(e).fontSize);
+    for (const button of buttons) {
+      const b = box(button);
+      if (b.right <= h.left || b.left >= h.right) continue;
+      const room = Math.max(h.top - b.bottom, b.top - h.bottom) / size;
+      if (gap === null || room < gap) [gap, pair] = [room, `${e.textContent.trim()} / ${button.textContent.trim()}`];
+    }
+  }
+  return {
+    clipped: who !== null && (who.scrollWidth > who.clientWidth || who.scrollHeight > who.clientHeight + 1
+      || box(who).right > document.documentElement.clientWidth || box(who).left < 0),
+    who: who ? who.textContent : null,
+    gap,
+    pair,
+    sideways: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+  };
+}"""
+
+
+def test_at_the_largest_text_his_name_is_whole_and_headings_stand_clear_of_the_buttons(page_as) -> None:
+    elder: Page = page_as(RESIDENT)
+    elder.goto("/ask")
+    elder.get_by_test_id("ask-medicine").click()  # his request under the buttons, on /ask and his home
+    expect(elder.get_by_test_id("sent")).to_be_visible()
+    elder.goto("/")
+    larger = elder.get_by_test_id("text-larger")
+    for _ in range(4):
+        larger.click()
+    expect(elder.locator("html")).to_have_attribute("data-size", "4")
+    guide = elder.locator('a[href^="/g/"]').first
+    pages = {"home": "/", "ask": "/ask", "guide": guide.get_attribute("href")}
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, path in pages.items():
+        elder.goto(path)
+        expect(elder.locator("html")).to_have_attribute("data-size", "4")  # remembered from page to page
+        elder.screenshot(path=str(SCREENSHOTS / f"resident-largest-{name}.png"), full_page=True)
+        found = elder.evaluate(LAYOUT)
+        assert not found["clipped"], (name, found)
+        assert name == "guide" or found["who"].startswith("郝振华"), (name, found)  # a guide has no app bar
+        assert not found["sideways"], name
+        if found["gap"] is not None:
+            assert found["gap"] >= 0.75, (name, found)  # at least 3/4 of the heading's size: clear, not against

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
@@ -130,3 +131,94 @@ def test_a_call_recorded_on_another_phone_shows_on_the_round_without_a_reload(ne
     expect(worker.get_by_test_id("calls-more")).to_have_count(0)
     worker.evaluate("window.scrollTo(0, 0)")  # the sticky top bar at the top of the full-page screenshot
     assert_phone_layout(worker, "profile-calls-all")
+
+
+def test_a_person_put_on_her_round_by_the_admin_comes_in_without_a_reload(new_context, own_server) -> None:
+    """Issue 16, a stranger's walk: a person added to a worker's round (an import, a new profile, a hand-over) showed
+    only after a reload, and one taken off stayed. The admin puts someone of grid 2 on the daily call and takes
+    someone off: 李雪敏's open round takes them in and out, but not a row she is using: that one says so in place."""
+    own_server.start()
+
+    def phone_of(account: str) -> Page:
+        page = new_context(base_url=own_server.base_url, viewport={"width": 360, "height": 740}).new_page()
+        LoginPage(page).open().log_in_as(account)
+        return page
+
+    with sqlite3.connect(own_server.db_path) as db:
+        (newcomer, name), *_ = db.execute(
+            "SELECT r.id, r.name FROM elder_profile p JOIN resident r ON r.id = p.resident"
+            " JOIN household h ON h.id = r.household JOIN building b ON b.id = h.building"
+            " WHERE b.number = 2 AND p.in_round = 0 AND r.status = 'living' ORDER BY r.name"
+        ).fetchall()
+    worker, admin = phone_of(WORKER), phone_of(ADMIN)
+    worker.goto("/round")
+    rows = worker.get_by_test_id("round-row")
+    expect(rows.first).to_be_visible()
+    count = rows.count()
+    leaving = rows.nth(count - 1).get_attribute("id")
+    left = int(worker.locator("[data-round-left]").inner_text())
+    worker.evaluate("window.__samePage = true")  # gone if the page were loaded again
+    refreshes = 0
+
+    def refresh() -> None:
+        """She comes back to the round from the phone's dialler: the page asks what changed (as every 45 s)."""
+        nonlocal refreshes
+        refreshes += 1
+        worker.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        expect(worker.locator("html")).to_have_attribute("data-round-fresh", str(refreshes))
+
+    def daily_call(resident: str, on: bool) -> None:
+        admin.goto(f"/residents/{resident}/profile/edit")
+        box = admin.locator("input[name=in_round]")
+        box.check() if on else box.uncheck()
+        admin.get_by_test_id("save-profile").click()
+        expect(admin).to_have_url(re.compile(f"/residents/{resident}/profile$"))
+
+    daily_call(newcomer, True)
+    refresh()
+    row = worker.locator(f"#c-{newcomer}")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text(name)
+    expect(rows).to_have_count(count + 1)
+    expect(worker.locator("[data-round-left]")).to_have_text(str(left + 1))  # one more to reach
+    # Her new row works as the others: 平安 one tap.
+    row.get_by_role("button", name="平安").click()
+    expect(worker.locator("[data-round-left]")).to_have_text(str(left))
+
+    # She is writing what the last person needs when the admin takes them off the round: the row stays, and says so.
+    worker.locator(f"#{leaving} summary").click()
+    daily_call(leaving[2:], False)
+    refresh()
+    expect(worker.locator(f"#{leaving}")).to_be_visible()
+    expect(worker.locator(f"#{leaving}").get_by_test_id("round-gone")).to_contain_text("已不在您的名单上")
+    assert_phone_layout(worker, "round-person-taken-off-while-in-use")
+    worker.locator(f"#{leaving} summary").click()  # she closes the sheet: the next refresh takes the row off
+    refresh()
+    expect(worker.locator(f"#{leaving}")).to_have_count(0)
+    expect(rows).to_have_count(count)
+    assert worker.evaluate("window.__samePage === true")
+
+
+def test_a_call_from_a_phone_twelve_minutes_fast_is_kept_at_the_time_it_was_made(new_context, own_server) -> None:
+    """Issue 16, a stranger's walk: a phone 12 minutes fast put its 未接 out of order. The phone says its clock with
+    each batch, and the server keeps the call at the server's time of the tap (decision 0032)."""
+    own_server.start()
+    context = new_context(base_url=own_server.base_url, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.clock.install(time=datetime.now() + timedelta(minutes=12))
+    LoginPage(page).open().log_in_as(WORKER)
+    page.goto("/round")
+    row = page.get_by_test_id("round-row").first
+    resident = row.get_attribute("id")[2:]
+    before = datetime.now(UTC)
+    row.get_by_role("button", name="未接").click()
+    with sqlite3.connect(own_server.db_path) as db:
+        for _ in range(100):  # until the phone has sent it (a wait, not a timing: nothing is measured)
+            found = db.execute("SELECT device_time FROM check_in WHERE resident = ?", (resident,)).fetchone()
+            if found:
+                break
+            page.wait_for_timeout(100)
+    assert found, "the call did not reach the server"
+    made = datetime.fromisoformat(found[0]).astimezone(UTC)
+    # The phone said 12 minutes later; kept within the minute of the tap on the server's clock.
+    assert before - timedelta(minutes=1) <= made <= datetime.now(UTC), (before, made)

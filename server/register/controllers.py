@@ -114,14 +114,22 @@ class RegisterController(Controller):
 
     @get("/round")
     async def round_page(
-        self, request: Request, since: Annotated[datetime | None, QueryParameter()] = None
+        self,
+        request: Request,
+        since: Annotated[datetime | None, QueryParameter()] = None,
+        members: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        rows: Annotated[list[uuid.UUID] | None, QueryParameter(max_items=round.MAX_ADDED)] = None,
     ) -> Template:
         """Today's round; asked by the page itself (htmx) with `since`, only the rows whose calls arrived since then
-        (and the go-and-look cards, when any did): what another worker recorded shows without a reload."""
+        (and the go-and-look cards, when any did), and who is on the round when that changed from the page's
+        `members`: what another worker recorded, and a person added or taken off, show without a reload. With
+        `rows`, the rows of these people of the round (the page asks for those it lacks)."""
         settings = settings_of(request)
         today, now = settings.today(), datetime.now(UTC)
+        if rows and wants_fragment(request):
+            return await self._added_rows(request, today, now, set(rows))
         if since is not None and wants_fragment(request):
-            return await self._fresh_rows(request, today, now, since)
+            return await self._fresh_rows(request, today, now, since, members or "")
         rows = await round.today_round(scope_of(request), today, now)
         follow_ups = await round.open_follow_ups(scope_of(request))
         user = current_user(request)
@@ -139,12 +147,18 @@ class RegisterController(Controller):
             waiting=sum(1 for r in rows if not r.reached),
             offline_key=key,
             since=(now - round.FRESH_OVERLAP).isoformat(),
+            members=round.members_key([r.resident_id for r in rows]),
         )
 
-    async def _fresh_rows(self, request: Request, today: date, now: datetime, since: datetime) -> Template:
+    async def _fresh_rows(
+        self, request: Request, today: date, now: datetime, since: datetime, members: str
+    ) -> Template:
         scope = scope_of(request)
         changed = await round.changed_since(scope, today, since if since.tzinfo else since.replace(tzinfo=UTC))
         rows = await round.today_round(scope, today, now, only=changed) if changed else []
+        # Who is on the round, only when it is no longer who the page shows (decision 0029, issue 16).
+        people = await round.round_members(scope)
+        key = round.members_key(people)
         return render(
             request,
             "register/_round_fresh.html",
@@ -153,6 +167,22 @@ class RegisterController(Controller):
             today=today,
             new_id=uuid.uuid4,
             since=(now - round.FRESH_OVERLAP).isoformat(),
+            members=(key, people) if key != members else None,
+        )
+
+    async def _added_rows(self, request: Request, today: date, now: datetime, wanted: set[uuid.UUID]) -> Template:
+        """The rows of people added to the round that the page lacks (of the scope's round only: another grid's
+        person asked for is not there)."""
+        rows = await round.today_round(scope_of(request), today, now, only=wanted)
+        return render(
+            request,
+            "register/_round_fresh.html",
+            rows=rows,
+            follow_ups=None,
+            today=today,
+            new_id=uuid.uuid4,
+            since="",
+            members=None,
         )
 
     @post("/round/calls")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from server.db import as_datetime
-from server.register.round import VISIT_NAMESPACE
+from server.register.round import VISIT_NAMESPACE, made_at
 from server.register.tables import CheckIn, FollowUp
 
 ON_PROFILE = 8  # the newest calls on the profile itself: about a week of daily calls, one screen
@@ -20,7 +20,7 @@ A_PAGE = 20  # older calls, a page at a time
 @dataclass(slots=True)
 class CallRecord:
     seq: int
-    at: datetime  # when the call was made, as the server can trust it (see _made_at)
+    at: datetime  # when the call was made, as the server can trust it (see round.made_at)
     day: date
     outcome: str  # ok / no_answer / unwell / needs
     need: str
@@ -33,12 +33,6 @@ class CallRecord:
 class CallPage:
     calls: list[CallRecord]
     older: int | None  # the seq to ask for the next page with (before=), None when these are the oldest
-
-
-def _made_at(row: dict) -> datetime:
-    """When the phone made the call; a phone whose clock runs ahead cannot have made it after the server had it."""
-    made, received = as_datetime(row["device_time"]), as_datetime(row["received_at"])
-    return min(made, received)
 
 
 async def calls_of(resident_id: uuid.UUID, before: int | None, limit: int) -> CallPage | None:
@@ -77,7 +71,7 @@ async def calls_of(resident_id: uuid.UUID, before: int | None, limit: int) -> Ca
     calls = [
         CallRecord(
             seq=row["seq"],
-            at=_made_at(row),
+            at=made_at(row),
             day=row["day"],
             outcome=row["outcome"],
             need=row["need"],

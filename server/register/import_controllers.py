@@ -16,10 +16,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.imports.reader import ImportProblem
-from server.register import import_results, importing
+from server.register import import_pages, import_results, importing
 from server.web import imports
 from server.web.auth import client_address, current_user, requires_register, scope_of
-from server.web.pages import render, settings_of
+from server.web.pages import render, settings_of, wants_fragment
 
 
 def _skip_unknown(data: dict[str, Any]) -> bool:
@@ -36,12 +36,28 @@ def _index(
     return render(request, "register/import.html", status_code=status_code, error=error, saved=saved)
 
 
-def _preview_page(request: Request, preview: importing.Preview, *, conflict: bool = False, status_code: int = 200):
+# The lists of the preview that htmx may ask for alone (a page of one of them), by the id of their section.
+_LISTS = {"problems": "register/_import_look.html", "planned": "register/_import_changes.html"}
+
+
+def _preview_page(
+    request: Request,
+    preview: importing.Preview,
+    data: dict[str, Any],
+    *,
+    conflict: bool = False,
+    status_code: int = 200,
+):
+    """The preview, each of its long lists at the place the form asked for (a paging button, else where it was)."""
+    look, change = import_pages.place(data, import_pages.LOOK), import_pages.place(data, import_pages.CHANGE)
+    target = request.htmx.target if wants_fragment(request) else None
     return render(
         request,
-        "register/import_preview.html",
+        _LISTS.get(target or "", "register/import_preview.html"),
         status_code=status_code,
         preview=preview,
+        look=import_pages.rows_to_look_at(preview, look),
+        changes=import_pages.changing(preview, change),
         fields=importing.FIELDS,
         conflict=conflict,
     )
@@ -80,7 +96,7 @@ class RegisterImportController(Controller):
             settings_of(request).today(),
             _skip_unknown(data),
         )
-        return _preview_page(request, preview)
+        return _preview_page(request, preview, data)
 
     @post("/", request_max_body_size=imports.MAX_REQUEST, opt=imports.LIST_OPT)
     async def save(self, request: Request, data: imports.Multipart) -> Response:
@@ -102,5 +118,5 @@ class RegisterImportController(Controller):
         except importing.ImportRefused as refused:
             # Problems found (a crafted form, or the register changed since the preview): the preview again.
             status = 409 if refused.conflict else 400
-            return _preview_page(request, refused.preview, conflict=refused.conflict, status_code=status)
+            return _preview_page(request, refused.preview, data, conflict=refused.conflict, status_code=status)
         return Redirect(f"/register/import/saved/{saved.id}", status_code=303)

@@ -5,6 +5,7 @@ missed call opens. Always inside a Scope; knows nothing of HTTP.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -40,6 +41,13 @@ def separate_misses(times: list[datetime], apart: timedelta) -> int:
         if last is None or moment - last >= apart:
             counted, last = counted + 1, moment
     return counted
+
+
+def made_at(call: dict) -> datetime:
+    """When the phone made a call, as far as the server can trust it: its time on the server's clock (the sync layer
+    corrects a batch for its phone's clock, decision 0032), and never after the server had it (a page older than
+    that correction sends no clock of its own)."""
+    return min(as_datetime(call["device_time"]), as_datetime(call["received_at"]))
 
 
 def calls_apart() -> timedelta:
@@ -217,6 +225,7 @@ async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.U
 # two transactions may end in either order: the page asks again from FRESH_OVERLAP before its last answer, so that
 # a call committed late is not stepped over. A row sent twice is redrawn once (the page compares its last call).
 FRESH_OVERLAP = timedelta(seconds=30)
+MAX_ADDED = 50  # rows the page asks for at once, of the people added to its round (more: in turns)
 
 
 async def changed_since(scope: Scope, today: date, since: datetime) -> set[uuid.UUID]:
@@ -226,6 +235,23 @@ async def changed_since(scope: Scope, today: date, since: datetime) -> set[uuid.
         (CheckIn.community == scope.community_id) & (CheckIn.day == today) & (CheckIn.received_at > since)
     )
     return {row["resident"] for row in rows}
+
+
+async def round_members(scope: Scope) -> list[uuid.UUID]:
+    """Who is on the round of the scope's grids now (the same people as round_people), and nothing else of them: what
+    the page's refresh compares, every 45 s, with the people it shows."""
+    rows = await ElderProfile.select(
+        ElderProfile.resident,
+        ElderProfile.resident.status.as_alias("status"),
+        ElderProfile.resident.household.building.grid.as_alias("grid"),
+    ).where((ElderProfile.community == scope.community_id) & ElderProfile.in_round.eq(True))
+    return [r["resident"] for r in rows if scope.allows_grid(r["grid"]) and r["status"] == "living"]
+
+
+def members_key(resident_ids: list[uuid.UUID]) -> str:
+    """Names the round's people as a set: the page says it with each refresh, and gets the list only when it changed
+    (a person added by an import or a new profile, a building handed over to or from the grid)."""
+    return hashlib.sha256(",".join(sorted(map(str, resident_ids))).encode()).hexdigest()[:16]
 
 
 async def open_follow_ups(scope: Scope) -> list[dict]:

@@ -12,6 +12,8 @@ point one way: domains import this module, never the reverse. The rules every ki
 - Refused writes are kept in `SyncRejection`: what a person entered is never silently dropped.
 - Phone clocks are not trusted alone: the server's arrival order decides; a device time far off is answered
   with a warning and kept for the record. One outside EARLIEST..LATEST is no phone's clock, however wrong: refused.
+- A batch says the phone's clock as it was sent (`sent_at`): each write's time is moved by the phone's difference
+  from the server's clock, and never past the server's now (decision 0032). A kind gets the corrected time.
 - A write the server cannot read (its payload not UTF-8, nested past any sense, holding a NUL or half of a character
   (a lone surrogate, "\\ud800"), which no text column takes) is refused alone, and kept: the rest of the batch, and
   the phone's outbox behind it, go on.
@@ -61,6 +63,18 @@ class Write(msgspec.Struct, kw_only=True):
 
 class Batch(msgspec.Struct, kw_only=True):
     writes: list[Write]
+    # The phone's clock as it sent the batch (an older page sends none): how far its clock is off (decision 0032).
+    sent_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+
+
+def on_server_clock(device_time: datetime, sent_at: datetime | None, now: datetime) -> datetime:
+    """When a write was made, on the server's clock: the phone's time less how far the phone's clock was ahead as it
+    sent the batch (a 12-minute-fast phone's 10:12 is 10:00), never later than now (a clock changed between the
+    write and the sending is not believed past the moment the server has the write). One shift for the whole batch:
+    the writes keep their order and their gaps. No sent_at, or one no phone's clock shows: as the phone said."""
+    if sent_at is None or not EARLIEST <= sent_at < LATEST:
+        return device_time
+    return min(device_time - (sent_at - now), now)
 
 
 class Answer(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -127,7 +141,8 @@ def decode_batch(body: bytes) -> tuple[Batch, dict[int, str]]:
     except _UNREADABLE as exc:
         raise BatchUnreadable(str(exc)[:200]) from None
     try:
-        items = json.loads(body)["writes"]
+        whole = json.loads(body)
+        items = whole["writes"]
         if not isinstance(items, list):
             raise TypeError
     except (ValueError, TypeError, KeyError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -157,7 +172,17 @@ def decode_batch(body: bytes) -> tuple[Batch, dict[int, str]]:
         except _UNREADABLE as exc:
             raise BatchUnreadable(str(exc)[:200]) from None
         writes.append(write if payload is None else msgspec.structs.replace(write, payload=msgspec.Raw(payload)))
-    return Batch(writes=writes), unreadable
+    return Batch(writes=writes, sent_at=_sent_at(whole)), unreadable
+
+
+def _sent_at(body: Any) -> datetime | None:
+    """The batch's sent_at read on its own, where the batch needed the slower parser: unreadable, none."""
+    try:
+        return msgspec.convert(
+            body.get("sent_at"), type=Annotated[datetime, msgspec.Meta(tz=True)] | None, strict=False
+        )
+    except (msgspec.ValidationError, AttributeError):
+        return None
 
 
 def _unreadable(write: Write) -> str | None:
@@ -217,7 +242,8 @@ async def ingest(
             continue
         # Hashed re-encoded, so that the same payload with its keys in another order is the same write.
         digest = content_hash(write.kind, msgspec.json.encode(payload))
-        by_kind.setdefault(write.kind, []).append((position, Incoming(write.id, write.device_time, payload, digest)))
+        made = on_server_clock(write.device_time, batch.sent_at, now)
+        by_kind.setdefault(write.kind, []).append((position, Incoming(write.id, made, payload, digest)))
 
     try:
         async with write_transaction() if by_kind else contextlib.nullcontext():  # nothing to store: no write lock

@@ -8,7 +8,7 @@ import re
 
 from piccolo.query.functions.aggregate import Max
 
-from server.register.tables import CheckIn
+from server.register.tables import CheckIn, ElderProfile
 from tests.conftest import browser, log_in
 from tests.register.test_round import quiet_round  # noqa: F401 (a fixture)
 from tests.register.test_routes import GUO, HOU, HOU_WORKER, call
@@ -60,3 +60,60 @@ async def test_a_call_made_by_someone_else_comes_to_the_round_without_a_reload(a
             assert (await worker.get("/round", params={"since": "yesterday"}, headers=HX)).status_code == 400
         finally:
             await CheckIn.delete().where((CheckIn.resident == GUO) & (CheckIn.seq > top))  # 侯秀兰's: quiet_round
+
+
+def members_of(html: str) -> str:
+    return re.search(r'data-round-members="([0-9a-f]+)"', html).group(1)
+
+
+def ids_of(html: str) -> list[str] | None:
+    found = re.search(r'data-round-ids="([^"]*)"', html)
+    return found.group(1).split() if found else None
+
+
+async def test_a_person_added_to_or_taken_off_the_round_comes_with_the_next_refresh(app, quiet_round):  # noqa: F811
+    """Issue 16, a stranger's walk: a person put on the round (an import, a new profile, a building handed over)
+    showed only after a reload, and one taken off stayed. The refresh says who is on the round when that is no
+    longer who the page shows; the page asks for the rows it lacks (?rows=), of its own round only."""
+    async with browser(app) as worker:
+        await log_in(worker, HOU_WORKER)
+        page = await worker.get("/round")
+        since, members = since_of(page.text), members_of(page.text)
+        shown = rows_of(page.text)
+        nothing = await worker.get("/round", params={"since": since, "members": members}, headers=HX)
+        assert ids_of(nothing.text) is None  # the same people: no list, the answer stays small
+        # Someone of her grid not on the round is put on it; someone on it is taken off.
+        grid = (
+            await ElderProfile.select(ElderProfile.resident.household.building.grid.as_alias("g"))
+            .where(ElderProfile.resident == HOU)
+            .first()
+        )["g"]
+        off_round = (
+            await ElderProfile.select(ElderProfile.resident)
+            .where(
+                (ElderProfile.resident.household.building.grid == grid)
+                & ElderProfile.in_round.eq(False)
+                & (ElderProfile.resident.status == "living")
+            )
+            .first()
+        )
+        added, removed = str(off_round["resident"]), shown[-1]
+        await ElderProfile.update({ElderProfile.in_round: True}).where(ElderProfile.resident == off_round["resident"])
+        await ElderProfile.update({ElderProfile.in_round: False}).where(ElderProfile.resident == removed)
+        try:
+            fresh = await worker.get("/round", params={"since": since, "members": members}, headers=HX)
+            ids = ids_of(fresh.text)
+            assert ids is not None and added in ids and removed not in ids
+            assert set(ids) == set(shown) - {removed} | {added}
+            assert members_of(fresh.text) != members
+            rows = await worker.get("/round", params=[("rows", added), ("rows", str(GUO))], headers=HX)
+            assert rows_of(rows.text) == [added], rows.text[:3000]  # 郭德胜 is of another grid: not hers to see
+            assert "<html" not in rows.text
+            # Asked with the new list, nothing more comes.
+            again = await worker.get("/round", params={"since": since, "members": members_of(fresh.text)}, headers=HX)
+            assert ids_of(again.text) is None
+        finally:
+            await ElderProfile.update({ElderProfile.in_round: False}).where(
+                ElderProfile.resident == off_round["resident"]
+            )
+            await ElderProfile.update({ElderProfile.in_round: True}).where(ElderProfile.resident == removed)

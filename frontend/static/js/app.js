@@ -566,7 +566,10 @@
   }
   document.addEventListener("htmx:configRequest", function (event) {
     var part = event.detail.elt;
-    if (hasAttr(part, "data-round-fresh")) event.detail.parameters.since = part.getAttribute("data-round-since");
+    if (hasAttr(part, "data-round-fresh")) {
+      event.detail.parameters.since = part.getAttribute("data-round-since");
+      event.detail.parameters.members = part.getAttribute("data-round-members");
+    }
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
     // Parts marked data-in-sight (the round's rows, the home page's counts) ask nothing out of sight or without
@@ -618,9 +621,67 @@
         if (busyWith(shownCards) || typedIn(shownCards)) held = true;
         else shownCards.replaceWith(document.importNode(cards, true));
       }
+      var members = fresh.content.querySelector("[data-round-members]");
+      if (members) roundMembers(part, members);
       if (!held) part.setAttribute("data-round-since", since.getAttribute("data-round-since"));
     });
   }
+  // Who is on the round, when it changed (an import, a new profile, a building handed over): a row no longer on it
+  // goes, unless it is in use or holds a tap waiting on the phone (it says so, and goes on a later refresh); the
+  // rows of people added are asked for, and come in above those reached today. The page takes the new list as its
+  // own only once every row is in and out: until then each refresh brings the list again.
+  function roundMembers(part, members) {
+    var list = document.querySelector("[data-testid=round]");
+    if (!list) return;
+    var wanted = {};
+    var ids = members.getAttribute("data-round-ids").split(" ").filter(Boolean);
+    ids.forEach(function (id) { wanted["c-" + id] = true; });
+    var settled = true;
+    list.querySelectorAll("[data-round-row]").forEach(function (row) {
+      var gone = row.querySelector("[data-round-gone]");
+      if (wanted[row.id]) { if (gone) gone.remove(); return; }
+      if (busyWith(row) || row.querySelector("[data-outbox-pending]:not([hidden]), [data-outbox-refused]:not([hidden])")) {
+        settled = false;
+        if (!gone) {
+          var note = document.createElement("span");
+          note.className = "warn round-gone";
+          note.setAttribute("data-round-gone", "");
+          note.setAttribute("data-testid", "round-gone");
+          note.textContent = list.getAttribute("data-gone-label");
+          (row.querySelector(".round-line") || row).appendChild(note);
+        }
+        return;
+      }
+      row.remove();
+    });
+    var missing = ids.filter(function (id) { return !document.getElementById("c-" + id); }).slice(0, ROUND_ADDED);
+    if (!missing.length) {
+      // showStatus, which runs this, counts the rows left to reach next
+      if (settled) part.setAttribute("data-round-members", members.getAttribute("data-round-members"));
+      return;
+    }
+    var query = missing.map(function (id) { return "rows=" + encodeURIComponent(id); }).join("&");
+    fetch("/round?" + query, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (answer) {
+      if (!answer.ok) throw new Error("round rows answered " + answer.status);
+      return answer.text();
+    }).then(function (html) {
+      var added = document.createElement("template");
+      added.innerHTML = html;
+      added.content.querySelectorAll("[data-round-row]").forEach(function (row) {
+        if (document.getElementById(row.id)) return;
+        var copy = document.importNode(row, true);
+        var reached = list.querySelector("[data-round-row].door-done");
+        list.insertBefore(copy, copy.classList.contains("door-done") || !reached ? null : reached);
+        if (window.htmx) window.htmx.process(copy);
+      });
+      var empty = list.querySelector("li.empty");
+      if (empty && list.querySelector("[data-round-row]")) empty.remove();
+      return showStatus();
+    }).catch(function (error) {
+      console.warn("the round's new rows did not come; asked again next time", error);
+    });
+  }
+  var ROUND_ADDED = 50;  // rows asked for at once (the server's round.MAX_ADDED)
 
   // A sheet opened low on the screen (a door's 更多, the floor's confirm step) comes into view, not below the fold.
   // (toggle does not bubble: listened for while capturing.)
