@@ -12,7 +12,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
@@ -163,7 +163,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=refuse_nul,  # text no database keeps (NUL), refused at the edge (server.web.input)
         before_send=[add_security_headers, close_after_408],  # errors included (server/web/headers.py)
         openapi_config=OpenAPIConfig(
-            title="Gridcare API", version="1", path="/api/v1/schema", render_plugins=[SwaggerRenderPlugin()]
+            # The schema as JSON only: a reader page (Swagger UI) would run a CDN's script on the app's origin, where
+            # a signed-in person's session lives (a stranger's walk of issue 15). Developers open the JSON in a tool.
+            title="Gridcare API",
+            version="1",
+            path="/api/v1/schema",
+            render_plugins=[JsonRenderPlugin()],
         ),
         state=State({"settings": settings}),
         on_startup=[on_startup],

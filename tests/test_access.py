@@ -272,10 +272,8 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/offline"): OPEN,
     ("GET", "/healthz"): OPEN,
     ("GET", "/api/v1/schema"): LOGGED_IN,
-    ("GET", "/api/v1/schema/swagger"): LOGGED_IN,
     ("GET", "/api/v1/schema/{path:str}"): LOGGED_IN,
     ("GET", "/api/v1/schema/openapi.json"): LOGGED_IN,
-    ("GET", "/api/v1/schema/oauth2-redirect.html"): LOGGED_IN,
 }
 
 SAMPLES = {

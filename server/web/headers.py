@@ -31,21 +31,6 @@ POLICY = "; ".join(
     )
 )
 
-# The OpenAPI reader (Swagger UI, for developers, after log-in) is Litestar's page: its script and styles come from
-# a CDN and it starts with an inline script. It holds the schema only, never anyone's data.
-DOCS_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-        "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-    )
-)
-DOCS_PAGES = ("/api/v1/schema", "/api/v1/schema/swagger", "/api/v1/schema/oauth2-redirect.html")
-
 # Pages about residents must not outlive a log-out in the browser's cache or history: no-store unless the handler
 # chose a cache policy itself (static files, font subsets, the service worker).
 SECURITY_HEADERS = {
@@ -61,7 +46,6 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
     headers = MutableScopeHeaders.from_message(message)
-    policy = DOCS_POLICY if scope.get("path") in DOCS_PAGES else POLICY
-    for name, value in (("Content-Security-Policy", policy), *SECURITY_HEADERS.items()):
+    for name, value in (("Content-Security-Policy", POLICY), *SECURITY_HEADERS.items()):
         if name not in headers:
             headers[name] = value

@@ -91,6 +91,19 @@ async def test_fragments_json_and_files_carry_them(app):
         assert_protected(static, "a static file", cache=None)
 
 
+async def test_the_api_schema_is_json_and_runs_no_script_from_elsewhere(app):
+    """Its reader page (Swagger UI) ran a CDN's script, with inline scripts allowed, on the app's origin where a
+    signed-in person's session lives (a stranger's walk of issue 15): the schema is JSON alone, under the one policy."""
+    async with browser(app) as client:
+        await log_in(client, VOLUNTEER)
+        for path in ("/api/v1/schema", "/api/v1/schema/swagger", "/api/v1/schema/openapi.json"):
+            answer = await client.get(path)
+            assert "<script" not in answer.text and "jsdelivr" not in answer.text, path
+            assert_protected(answer, path)
+        schema = await client.get("/api/v1/schema/openapi.json")
+        assert schema.status_code == 200 and schema.json()["info"]["title"] == "Gridcare API"
+
+
 @pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES)))
 def test_no_template_needs_an_inline_script_or_style(template):
     """The policy refuses inline scripts, <style>, style="" and on...="" handlers, and code htmx would evaluate:
