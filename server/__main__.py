@@ -197,6 +197,9 @@ def _restore(args: argparse.Namespace) -> None:
     )
 
 
+MAX_PURGE_DAYS = 36_500
+
+
 async def _purge(args: argparse.Namespace) -> None:
     import logging
     from datetime import UTC, datetime, timedelta
@@ -206,6 +209,8 @@ async def _purge(args: argparse.Namespace) -> None:
 
     if args.older_than_days < 1:
         raise SystemExit("Nothing removed: --older-than-days must be 1 or more (today's work is never purged).")
+    if args.older_than_days > MAX_PURGE_DAYS:  # 999999999 days before now is before the year 1: an OverflowError
+        raise SystemExit(f"Nothing removed: --older-than-days must be at most {MAX_PURGE_DAYS} (100 years).")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")  # the log line of what went
     now = datetime.now(UTC)
     cutoff = now - timedelta(days=args.older_than_days)

@@ -18,11 +18,19 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
+from server import offload
 from server.access.scope import Scope
 from server.errands import intake, photos, rules, services
-from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text, prepare_picture
+from server.guides.pictures import (
+    MAX_UPLOAD_BYTES,
+    PictureError,
+    pixels_text,
+    prepare_picture,
+    scans_text,
+    slow_text,
+)
 from server.i18n import translate
-from server.offload import Busy, ChildFailed, off_loop
+from server.offload import Busy, ChildFailed, ChildTimedOut, off_loop
 from server.places import services as places
 from server.places.worker import grid_worker_of
 from server.sync import forms
@@ -300,6 +308,8 @@ class ErrandsController(Controller):
             try:
                 try:
                     picture = await off_loop(prepare_picture, read=lambda: upload.read(MAX_UPLOAD_BYTES + 1))
+                except ChildTimedOut:  # killed past its time: said as such, not as pixels
+                    raise PictureError("too_slow") from None
                 except ChildFailed:  # past the child's memory: as a picture past the pixels
                     raise PictureError("too_many_pixels") from None
             except Busy as busy:  # a 503: a phone's outbox keeps the photo and sends it again later
@@ -312,6 +322,10 @@ class ErrandsController(Controller):
                     )
                 elif exc.code == "too_many_pixels":
                     message = pixels_text(request, exc)
+                elif exc.code == "too_many_scans":
+                    message = scans_text(request)
+                elif exc.code == "too_slow":
+                    message = slow_text(request, offload.CHILD_SECONDS)
                 else:
                     message = translate(request, "This file is not a photo. Choose a JPEG or PNG picture.")
         if message is None:

@@ -14,10 +14,11 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
+from server import offload
 from server.access.scope import Scope
 from server.guides import services
 from server.guides.links import link_of, qr_svg
-from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text
+from server.guides.pictures import MAX_UPLOAD_BYTES, PictureError, pixels_text, scans_text, slow_text
 from server.guides.schemas import GuideCreate, GuideUpdate, StepInput
 from server.guides.services import GuideError
 from server.i18n import translate
@@ -53,6 +54,8 @@ def _error_text(request: Request, code: str, picture: PictureError | None = None
             mb=MAX_UPLOAD_BYTES // 2**20,
         ),
         "too_many_pixels": pixels_text(request, picture),
+        "too_many_scans": scans_text(request),
+        "too_slow": slow_text(request, offload.CHILD_SECONDS),
         "busy": busy_text(request),
         "busy_you": busy_text(request, own=True),
         "too_many_steps": translate(request, "A guide has at most 30 steps. Start a second guide."),

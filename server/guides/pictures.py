@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 
 from litestar import Request
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -23,6 +24,10 @@ from server.i18n import translate
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a phone's photo is 2-6 MB; more is not a photo of a screen
 MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo, decoded at a reduced scale
 MAX_DECODED_PIXELS = 20_000_000  # a picture decoded whole
+# Scans in a JPEG: libjpeg's own progressive script writes 10 for a colour photo (6 for grey), a baseline JPEG 1 (or
+# one a colour); libjpeg decodes every scan over the whole picture, so a file of 20,000 empty scans (334 KB) took
+# 104-128 s to decode, and was then accepted. libjpeg's djpeg has -maxscans for it; this is ten times libjpeg's 10.
+MAX_SCANS = 100
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 BOX = (720, 1280)  # a phone screen at reading size; larger only costs the reader's data
 JPEG_QUALITY = 80
@@ -32,7 +37,7 @@ _ORIENTATION = 0x0112  # EXIF: 5 to 8 are turned a quarter, so the stored pictur
 class PictureError(Exception):
     def __init__(self, code: str, pixels: int = 0, limit: int = 0) -> None:
         super().__init__(code)
-        self.code = code  # "picture_too_large" (bytes) | "too_many_pixels" | "not_a_picture"
+        self.code = code  # "picture_too_large" (bytes) | "too_many_pixels" | "too_many_scans" | "not_a_picture"
         # For too_many_pixels: the picture's pixels and the limit it passed, when known (0: too big to read at all).
         self.pixels, self.limit = pixels, limit
 
@@ -54,6 +59,32 @@ def webp_pixels(data: bytes) -> int:
     return 0
 
 
+# A marker in a JPEG's coded data: 0xFF then anything but a stuffed 0x00, a marker without length (0x01,
+# restarts 0xD0-0xD7) or more 0xFF.
+_MARKER = re.compile(rb"\xff[^\x00\x01\xd0-\xd7\xff]")
+_SOS, _EOI = 0xDA, 0xD9
+
+
+def jpeg_scans(data: bytes) -> int:
+    """The scans (SOS markers) of a JPEG, found by walking its segments, not decoding it; 0 if it is not a JPEG.
+    A segment's bytes (an EXIF thumbnail, a profile) may hold 0xFF 0xDA of their own: they are skipped by length."""
+    if data[:2] != b"\xff\xd8":
+        return 0
+    scans, at = 0, 2
+    while (found := _MARKER.search(data, at)) is not None:
+        marker, at = found.group()[1], found.end()
+        if marker == _EOI:
+            break
+        if at + 2 > len(data):
+            break
+        at += struct.unpack_from(">H", data, at)[0]  # the segment's length, its own 2 bytes included
+        if marker == _SOS:
+            scans += 1
+            if scans > MAX_SCANS:
+                break
+    return scans
+
+
 def prepare_picture(data: bytes) -> tuple[bytes, int, int]:
     """The picture as a JPEG fitted into BOX, upright (EXIF orientation applied), without its metadata. Slow for a
     big photo: call it through server.offload.off_loop."""
@@ -61,6 +92,8 @@ def prepare_picture(data: bytes) -> tuple[bytes, int, int]:
         raise PictureError("picture_too_large")
     if webp_pixels(data) > MAX_DECODED_PIXELS:
         raise PictureError("too_many_pixels", webp_pixels(data), MAX_DECODED_PIXELS)
+    if jpeg_scans(data) > MAX_SCANS:
+        raise PictureError("too_many_scans")
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
         pixels = image.width * image.height
@@ -90,6 +123,26 @@ def prepare_picture(data: bytes) -> tuple[bytes, int, int]:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
     return out.getvalue(), image.width, image.height
+
+
+def scans_text(request: Request) -> str:
+    """A JPEG of more scans than any camera writes (MAX_SCANS)."""
+    return translate(
+        request,
+        "This picture is stored in more than %(scans)s layers, which no camera writes, and was not read. "
+        "Take a screenshot, or a photo in the camera's usual mode.",
+        scans=MAX_SCANS,
+    )
+
+
+def slow_text(request: Request, seconds: int) -> str:
+    """A picture whose reading was stopped past its time (server.offload.ChildTimedOut)."""
+    return translate(
+        request,
+        "Reading this picture took longer than %(seconds)s seconds, and it was not stored. "
+        "Take a screenshot, or a photo in the camera's usual mode.",
+        seconds=seconds,
+    )
 
 
 def pixels_text(request: Request, error: PictureError | None = None) -> str:

@@ -29,7 +29,7 @@ from server.guides.schemas import (
     StepInput,
 )
 from server.guides.tables import Guide, GuideFont, GuideLink, GuideStep
-from server.offload import Busy, ChildFailed, off_loop
+from server.offload import Busy, ChildFailed, ChildTimedOut, off_loop
 from server.places.tables import Resident
 
 MAX_STEPS = 30
@@ -300,6 +300,8 @@ async def _picture(upload: bytes | None) -> tuple[bytes, int, int] | None:
         return await off_loop(prepare_picture, upload)
     except PictureError as error:
         raise GuideError(error.code, error) from None
+    except ChildTimedOut:  # killed past its time: said as such, not as pixels
+        raise GuideError("too_slow") from None
     except ChildFailed:
         raise GuideError("too_many_pixels") from None
     except Busy as busy:  # no reader came free in time: nothing was stored

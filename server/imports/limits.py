@@ -35,6 +35,14 @@ MAX_STYLES = 65_000  # cell formats in a workbook (Excel allows 64,000)
 MAX_READ = 160 * MB
 MAX_ELEMENTS = 10_000_000
 MAX_CELLS_SEEN = 2 * MAX_CELLS
+# What expat may hold unparsed at once: a tag, comment or processing instruction not closed yet. expat 2.5.0 (this
+# Python's) parses such a token again from its start at each new chunk of 64 KB, so its cost grows as its square: a
+# 5 MB file holding one tag of 150 MB kept a reader busy 300 s (2/4/8 MB took 0.05/0.16/0.59 s of CPU). Text is
+# handed over as it comes and never held: a cell's 32,767 characters, even written at 10 bytes each
+# (`&#1114111;`, 328 KB), would fit. A sheet's tags hold cell references, numbers and lists of ranges (a
+# conditional format over scattered cells): a few KB. Refused past 1 MB, one costs ~0.01 s to hold; 160 of them
+# (MAX_READ) ~2 s, less than the largest honest list.
+MAX_HELD = 1 * MB
 
 
 class ImportProblem(Exception):

@@ -1,9 +1,9 @@
 """From the bytes of an uploaded file to a table of text cells, or a clear reason why not.
 
 .xlsx in streaming mode (server.imports.xlsx: merged cells are filled with their top-left value, as a person reads
-them); .csv in UTF-8, UTF-8 with a BOM or GBK (read as GB18030, its superset). Both within the limits of
-server.imports.limits, checked as the file is read. The header row is found among the first rows by the field names
-it holds: lists often start with a title ("11月24日核酸检测名单") and a blank line.
+them); .csv in UTF-8, UTF-8 with a BOM, UTF-16 with a BOM or GBK (read as GB18030, its superset). Both within the
+limits of server.imports.limits, checked as the file is read. The header row is found among the first rows by the
+field names it holds: lists often start with a title ("11月24日核酸检测名单") and a blank line.
 """
 
 from __future__ import annotations
@@ -178,9 +178,19 @@ def _trim(cells: list[str]) -> list[str]:
 
 def _csv_lines(data: bytes) -> list[str]:
     """Rows packed as .xlsx rows are (SEP between cells: a .csv holding one is refused)."""
-    if b"\x00" in data:
-        raise ImportProblem("not_a_spreadsheet")  # a binary file (a picture, a PDF's stream, UTF-16 text)
-    decoded = _decode(data)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16 with its byte order mark: Excel's "Unicode text" and WPS's UTF-16 CSV (a stranger's walk of
+        # issue 15: told it was not a spreadsheet). Every other character is a NUL in its bytes, none in its text.
+        try:
+            decoded = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ImportProblem("unknown_encoding") from None
+        if "\x00" in decoded:
+            raise ImportProblem("not_a_spreadsheet")
+    elif b"\x00" in data:
+        raise ImportProblem("not_a_spreadsheet")  # a binary file (a picture, a PDF's stream, UTF-16 without its mark)
+    else:
+        decoded = _decode(data)
     if decoded[:4096].lstrip().startswith(("%PDF", "<!DOCTYPE", "<html", "<?xml")):
         raise ImportProblem("not_a_spreadsheet")
     try:

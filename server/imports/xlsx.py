@@ -39,6 +39,7 @@ from server.imports.limits import (
     MAX_CELLS_SEEN,
     MAX_COLUMNS,
     MAX_ELEMENTS,
+    MAX_HELD,
     MAX_LINE,
     MAX_PARTS,
     MAX_RATIO,
@@ -173,12 +174,19 @@ def _stream(
     work.parts.add(name)
     if work.read + archive.getinfo(name).file_size > MAX_READ:
         raise _too_much_work()  # refused where its reading would have been, before it starts
+    fed = 0
     with archive.open(name) as part:
         while chunk := part.read(CHUNK):
             work.read += len(chunk)
             if work.read > MAX_READ:
                 raise _too_much_work()
             parser.Parse(chunk, False)
+            fed += len(chunk)
+            # expat stopped where its last event began (-1 before any): what follows is a token not yet closed,
+            # which it parses again from its start with each chunk (limits.MAX_HELD). Not "bytes since the last
+            # '>'": an attribute's value or a comment may hold '>' and still be one token.
+            if fed - max(parser.CurrentByteIndex, 0) > MAX_HELD:
+                raise ImportProblem("tag_too_long", limit=MAX_HELD)
     parser.Parse(b"", True)
 
 

@@ -288,7 +288,8 @@ class SweepsController(Controller):
         await record_read(user, "sweep.export", "sweep", sweep_id, client_address(request))
         table = workbook.export_table(request, rows)
         if fmt == "csv":
-            return downloads.attachment(downloads.csv_bytes(table), f"{name}.csv", "text/csv; charset=utf-8")
+            # "text/csv": Litestar adds "; charset=utf-8" itself (it was said twice)
+            return downloads.attachment(downloads.csv_bytes(table), f"{name}.csv", "text/csv")
         return downloads.attachment(downloads.xlsx([(name, table)]), f"{name}.xlsx")
 
     @post("/{sweep_id:uuid}/floor-ticks")

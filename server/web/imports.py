@@ -16,7 +16,7 @@ from server.imports import draft as drafts
 from server.imports import limits
 from server.imports.limits import MAX_BYTES, MB, ImportProblem
 from server.imports.reader import MAX_ROW_CHARS
-from server.offload import Busy, ChildFailed, off_loop
+from server.offload import Busy, ChildFailed, ChildTimedOut, off_loop
 
 # The form may carry a file just under the limit plus the other fields: the reader, not the server, says "too large".
 # A preview's draft comes back in a field of its own: a list at every limit of the reader packs into less than this.
@@ -48,6 +48,8 @@ async def read_draft(data: dict[str, Any]) -> drafts.Draft:
         token = data.get("draft")
         if isinstance(token, str) and token:
             return drafts.unpack(await off_loop(drafts.decode_packed, token))
+    except ChildTimedOut:  # killed past its time: said as such, not as memory
+        raise ImportProblem("too_slow") from None
     except ChildFailed:  # past the child's memory, or it died: nothing was stored
         raise ImportProblem("too_complex") from None
     except Busy as busy:  # no reader came free in time: nothing was read
@@ -144,12 +146,24 @@ def problem_text(request: Request, problem: ImportProblem) -> str:
             "opened. Save it again from Excel or WPS, or as .csv, and try again.",
             ratio=limits.MAX_RATIO,
         ),
+        "tag_too_long": lambda: translate(
+            request,
+            "This file holds a tag or comment longer than any spreadsheet writes (at most %(mb)s MB), and was not "
+            "read. Open it in Excel or WPS, save it as .xlsx and try again.",
+            mb=limits.MAX_HELD // MB,
+        ),
         # The reader's child ran out of the memory one file is given: the limit it passed is that one.
         "too_complex": lambda: translate(
             request,
             "Reading this file needs more than the %(mb)s MB of memory the server gives one file. Delete empty "
             "sheets, rows and columns, or save it as .csv, and try again.",
             mb=offload.memory_limit() // MB,
+        ),
+        "too_slow": lambda: translate(
+            request,
+            "Reading this file took longer than the %(seconds)s seconds the server gives one file, and nothing was "
+            "saved. Delete empty sheets, rows and columns, or save it as .csv, and try again.",
+            seconds=offload.CHILD_SECONDS,
         ),
         "draft_damaged": lambda: translate(request, "The list could not be read back. Upload the file again."),
         "busy": lambda: busy_text(request),

@@ -29,3 +29,8 @@ def address_space() -> int:
 def killed() -> None:
     """As the kernel ends a process out of memory: no exception, no answer."""
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def stuck(*_: object) -> None:
+    """An upload whose reading never ends (as a hostile file's did, for 300 s): the parent stops waiting for it."""
+    time.sleep(600)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import io
+import random
 import re
 import struct
 import zipfile
@@ -164,6 +165,25 @@ def long_cell(characters: int = 50 * MB) -> bytes:
         SHEET,
         _repeated(b"x" * 1024, characters, HEAD + b'<row><c t="inlineStr"><is><t>', b"</t></is></c></row>" + TAIL),
     )
+
+
+def varied(size: int, alphabet: bytes = b"abcdefghijklmno>") -> Iterable[bytes]:
+    """`size` bytes of random letters of `alphabet` (16 of them), in blocks: text that packs 2 times, not 1,000, so
+    that a file made of it passes the check of packing (limits.MAX_RATIO) as a crafted one would."""
+    chance = random.Random(15)
+    table = bytes(alphabet[n % len(alphabet)] for n in range(256))
+    for start in range(0, size, 256 * 1024):
+        yield chance.randbytes(min(256 * 1024, size - start)).translate(table)
+
+
+def long_tag(mib: int = 2, opening: bytes = b'x="', closing: bytes = b'"') -> bytes:
+    """One cell whose start tag holds `mib` MiB: an attribute's value by default, with a '>' in every 16 bytes, or
+    a comment or processing instruction (`opening`, `closing`). expat 2.5.0 parses a token not closed yet again from
+    its start at each chunk, so its cost grows as its square (the stranger's big_attribute.xlsx: 150 MB in a 5 MB
+    file kept a reader busy 300 s)."""
+    head = HEAD + b'<row r="1"><c r="A1" t="inlineStr" ' + opening
+    tail = closing + b"><is><t>x</t></is></c></row>" + TAIL
+    return with_part(SHEET, [head, *varied(mib * MB), tail])
 
 
 def sheet_listed(times: int = 20, mib: int = 4) -> bytes:
@@ -325,3 +345,13 @@ def png(width: int, height: int, mode: str = "RGB") -> bytes:
     out = io.BytesIO()
     Image.new(mode, (width, height), "white").save(out, "PNG")
     return out.getvalue()
+
+
+def jpeg_scans(scans: int, width: int = 64, height: int = 64) -> bytes:
+    """A progressive JPEG with `scans` scans in all: its own 10, then empty refinements of its first colour's DC
+    (each a pass over every block). The stranger's genpic.py: 20,000 of them at 4400 x 4400, 334 KB, took 104-128 s
+    to decode and was accepted."""
+    data = jpeg(width, height, progressive=True)
+    refinement = b"\xff\xda" + struct.pack(">H", 8) + bytes([1, 1, 0x00, 0, 0, 0x10]) + b"\x00"
+    end = data.rfind(b"\xff\xd9")
+    return data[:end] + refinement * (scans - 10) + data[end:]

@@ -46,6 +46,11 @@ def refused(data: bytes, name: str = "list.xlsx") -> tuple[str, float]:
         (hostile.emoji_cells, "too_much_text", 100),
         (lambda: hostile.empty_cells(limits.MAX_CELLS_SEEN + 1), "too_much_work", 5),
         (lambda: hostile.blank_space(limits.MAX_READ // MB + 1), "too_much_work", 5),
+        # One token past what expat may hold (limits.MAX_HELD), each parsed again at every chunk until refused:
+        # an attribute ('>' inside it, as a value may hold), a comment, a processing instruction.
+        (lambda: hostile.long_tag(2), "tag_too_long", 5),
+        (lambda: hostile.long_tag(2, b"><!--", b"--><x/"), "tag_too_long", 5),
+        (lambda: hostile.long_tag(2, b"><?pi ", b"?><x/"), "tag_too_long", 5),
     ],
     ids=[
         "rows bomb",
@@ -63,6 +68,9 @@ def refused(data: bytes, name: str = "list.xlsx") -> tuple[str, float]:
         "emoji",
         "empty cells",
         "blank space",
+        "long attribute",
+        "long comment",
+        "long instruction",
     ],
 )
 def test_a_hostile_xlsx_is_refused_within_a_few_mb(make, code, most_mb, monkeypatch):

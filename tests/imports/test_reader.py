@@ -38,8 +38,12 @@ def problem(data: bytes, name: str = "list.csv") -> str:
         "\ufeff姓名,性别,住址,联系电话\n张国强,男,２栋１单元３０１室,138 1234 5678\n".encode(),
         "姓名,性别,住址,联系电话\r\n张国强,男,２栋１单元３０１室,138 1234 5678\r\n".encode("gbk"),
         "姓名\t性别\t住址\t联系电话\n张国强\t男\t２栋１单元３０１室\t138 1234 5678\n".encode("gb18030"),
+        # Excel's "Unicode text" (UTF-16 LE, tabs) and a UTF-16 BE .csv, each with its byte order mark: it read
+        # "not a spreadsheet" (a stranger's walk of issue 15).
+        "\ufeff姓名\t性别\t住址\t联系电话\r\n张国强\t男\t２栋１单元３０１室\t138 1234 5678\r\n".encode("utf-16-le"),
+        "\ufeff姓名,性别,住址,联系电话\n张国强,男,２栋１单元３０１室,138 1234 5678\n".encode("utf-16-be"),
     ],
-    ids=["utf-8", "utf-8 with BOM", "gbk", "tab-separated gb18030"],
+    ids=["utf-8", "utf-8 with BOM", "gbk", "tab-separated gb18030", "utf-16 le", "utf-16 be"],
 )
 def test_csv_encodings_read_the_same(data):
     table = read_table(data, "list.csv")
@@ -81,7 +85,8 @@ def test_blank_and_duplicated_rows():
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "old_excel"),
         ("就是一段话，没有表格。\n第二行。".encode(), "not_a_spreadsheet"),
         ("姓名,住址\n".encode(), "no_rows"),
-        (b"\xff\xfe\xfa\xfb" * 10, "unknown_encoding"),
+        (b"\xfa\xfb\xff\xfe" * 10, "unknown_encoding"),  # (starting with FF FE, they are UTF-16 text)
+        (b"\xff\xfe" + "姓名,住址\n".encode("utf-16-le") + b"\x00\xd8", "unknown_encoding"),  # half a character
         ("姓名,住址\n".encode() + b"\xff\xfe\xc3\x28,\xe2\x82\n\xa0\xa1,\x80\x80\n", "unknown_encoding"),
         ('姓名,住址\n"'.encode() + b"a\n" * 70_000 + b'",x\n', "cell_too_long"),  # past csv's own field limit
     ],
@@ -96,6 +101,7 @@ def test_blank_and_duplicated_rows():
         "header only",
         "undecodable",
         "neither utf-8 nor gb18030",
+        "utf-16 cut in a character",
         "a quoted cell of many lines",
     ],
 )

@@ -269,6 +269,9 @@ async def test_the_command_previews_asks_and_logs_what_went(app):
     assert wrong.returncode != 0 and "Nothing removed" in wrong.stderr
     zero = command("purge", "--older-than-days", "0", "--by", ADMIN, "--yes")
     assert zero.returncode != 0 and "1 or more" in zero.stderr
+    # A stranger's walk of issue 15: 999999999 days before now is before the year 1, and it ended in a traceback.
+    far = command("purge", "--older-than-days", "999999999", "--by", ADMIN, "--yes")
+    assert far.returncode != 0 and "at most 36500" in far.stderr and "Traceback" not in far.stderr, far.stderr
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,8 @@ COLUMNS = ["楼栋", "单元", "楼层", "门牌", "人数", "结果", "说法�
 
 def csv_rows(answer) -> list[list[str]]:
     assert answer.status_code == 200, answer.text[:300]
+    # Said once: it read "charset=utf-8; charset=utf-8" (a stranger's walk of issue 15).
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
     return list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
 
 
