@@ -16,6 +16,8 @@
   one after another: the memory of the server and its children after them against before, /healthz's p99 during
   them against quiet, an honest list's upload while a hostile one is read against alone, /healthz's p99 while two
   people's 1.5M-cell lists are read at once (issue 15: < 100 ms).
+- logins.py: 80 wrong log-ins at once from 80 addresses: the server's peak memory against quiet and /healthz's p99
+  against quiet (issue 15: < 300 MB, < 100 ms; a stranger's walk: 1.9 GB, 2.4 s), then 32 right ones from one address.
 - uploads_tree.py: two workers and eight hostile uploads at once (from five people, then from one): the whole process
   tree's peak and settled memory against the quiet tree, an honest list's time against alone.
 
@@ -68,6 +70,7 @@ def main() -> None:
     from bench.door_height import door_height
     from bench.first_visit import first_visit
     from bench.guide_fonts import guide_fonts
+    from bench.logins import logins
     from bench.pages import pages
     from bench.sessions import sessions
     from bench.sweep_page import sweep_page
@@ -93,6 +96,7 @@ def main() -> None:
     asyncio.run(run())
     uploads()
     repeated()
+    logins()
     tree()
     url = os.environ.get("GRIDCARE_BENCH_POSTGRES_URL")
     if url:

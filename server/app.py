@@ -51,6 +51,7 @@ from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings
 from server.web.slow_bodies import SlowBodies, close_after_408
 from server.web.static_files import ServedStaticFiles
 from server.web.templating import STATIC, template_config
+from server.web.upload_budget import UploadBudget
 
 log = logging.getLogger("gridcare")
 
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SlowBodies(settings.body_timeout_seconds, settings.body_min_bytes_per_second),
             FormLimits(),
             SessionMiddleware(user_for_token),
+            UploadBudget(settings.upload_bodies_mb * 2**20),  # large bodies: one a person, a budget for all
             CSRFMiddleware(settings.secret_key, settings.secure_cookies),
         ],
         # Any request taking no file: at most MAX_BODY bytes, MAX_FIELDS fields (routes taking a list or a photo set

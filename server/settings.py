@@ -85,6 +85,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     upload_readers: int = 2
     upload_reader_mb: int = 350
     upload_wait_seconds: int = 20
+    # Bodies larger than a form (a list, a photo) taken in at once by one server process, in MB, and one a person at a
+    # time; any other is refused at once with a 503, before it is read (server/web/upload_budget.py).
+    upload_bodies_mb: int = 120
     guide_font: str = "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"
 
     @property

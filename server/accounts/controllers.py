@@ -80,6 +80,8 @@ class AuthController(Controller):
                 "bad_credentials": (401, translate(request, "Wrong phone number or password.")),
                 "inactive": (403, translate(request, "This account is switched off. Ask your community admin.")),
                 "too_many_attempts": (429, _too_many(request, exc.by, exc.minutes)),
+                # Too many log-ins waiting for their password check (passwords.WAIT_SECONDS): nothing was checked.
+                "busy": (503, translate(request, "Many people are logging in right now. Try again in a moment.")),
             }
             status, message = messages[exc.code]
             return render(

@@ -1,7 +1,19 @@
-"""Password hashing with argon2id (argon2-cffi's default type)."""
+"""Password hashing with argon2id (argon2-cffi's default type).
+
+Each check takes argon2's 64 MiB of memory and tens of milliseconds of CPU. Run in anyio's worker threads without a
+bound of their own, up to 40 ran at once: a stranger's 80 wrong log-ins at once, from 80 addresses, took the server to
+1.9 GB and /healthz to 2.4 s (issue 15). At most CHECKS run at once in a process (one a core: more would only share
+the cores, each holding its 64 MiB meanwhile), so their memory is CHECKS x 64 MiB by design; the others queue, each
+holding only its request, and get their turn one after another (a community's workers behind one NAT at 8:00 all get
+in). A check that waits longer than WAIT_SECONDS is not made: the person is told the server is busy and to try again
+in a moment (PasswordsBusy), rather than waiting without end while a flood is checked before them.
+"""
 
 from __future__ import annotations
 
+import os
+
+import anyio
 import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -11,6 +23,25 @@ _hasher = PasswordHasher()
 # Verified against when the phone number is unknown, so that a wrong phone costs as much time as a wrong password
 # and response times do not tell which phone numbers have accounts.
 _DUMMY_HASH = _hasher.hash("gridcare-no-such-account")
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use (a container's share), not the machine's
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# How many checks run at once in one server process (each uvicorn worker has its own).
+CHECKS = max(1, _cores())
+# How long a check waits for its turn: 80 checks at once on 2 cores are all made within ~4 s; a STALE_PENDING
+# attempt (server.accounts.attempts, 1 minute) must never be reached while waiting.
+WAIT_SECONDS = 20.0
+_limiter: anyio.CapacityLimiter | None = None
+
+
+class PasswordsBusy(Exception):
+    """No check came free within WAIT_SECONDS: nothing was checked; the person tries again in a moment."""
 
 
 def hash_password(password: str) -> str:
@@ -25,6 +56,22 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+def limiter() -> anyio.CapacityLimiter:
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(CHECKS)
+    return _limiter
+
+
 async def verify_password_async(password_hash: str | None, password: str) -> bool:
-    # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
-    return await anyio.to_thread.run_sync(verify_password, password_hash, password)
+    """`verify_password` off the event loop, at most CHECKS at once; raises PasswordsBusy after WAIT_SECONDS."""
+    slots = limiter()
+    with anyio.move_on_after(WAIT_SECONDS) as waited:
+        await slots.acquire()
+    if waited.cancelled_caught:  # ran out of time waiting (a slot given at that moment is handed back by anyio)
+        raise PasswordsBusy
+    try:
+        # `verify_password` is looked up at each call: the tests count the checks running at once by wrapping it.
+        return await anyio.to_thread.run_sync(verify_password, password_hash, password)
+    finally:
+        slots.release()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from server.access.scope import CurrentUser
 from server.accounts import attempts, login_devices
-from server.accounts.passwords import verify_password_async
+from server.accounts.passwords import PasswordsBusy, verify_password_async
 from server.accounts.tables import GridCover, SessionGeneration, User, UserSession
 from server.db import read_value
 from server.errors import DomainError
@@ -22,7 +22,7 @@ class LoginError(DomainError):
     """A log-in refused; `code` picks the message shown to the person."""
 
     def __init__(self, code: str, minutes: int = 0, by: str = "") -> None:
-        super().__init__(code)  # "bad_credentials" | "too_many_attempts" | "inactive"
+        super().__init__(code)  # "bad_credentials" | "too_many_attempts" | "inactive" | "busy"
         self.minutes = minutes
         self.by = by  # which limit: "address", "phone" or "device" (attempts.TooManyAttempts)
 
@@ -77,6 +77,10 @@ async def log_in(
         # Only an 11-digit mobile number can be an account; anything else is not looked up at all.
         row = await User.objects().where(User.phone == phone).first() if len(phone) == 11 else None
         ok = await verify_password_async(row.password_hash if row else None, password)
+    except PasswordsBusy:
+        # Nothing was checked: not a guess, never counted (as a refusal by the limit is not).
+        await attempts.finish(attempt, "limited")
+        raise LoginError("busy") from None
     except BaseException:
         await attempts.finish(attempt, "failed")  # cut off while checking: counted, as a guess may have been
         raise

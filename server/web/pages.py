@@ -25,6 +25,7 @@ from server.web.auth import current_user
 from server.web.bodies import MAX_FIELDS, too_many_fields
 from server.web.csrf import CROSS_SITE
 from server.web.slow_bodies import TOO_SLOW
+from server.web.upload_budget import BUSY_PERSON, BUSY_SERVER
 
 log = logging.getLogger("gridcare")
 
@@ -125,6 +126,10 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         # Nobody reads the answer; the phone sends the writes again (0004).
         log.info("client went away during %s %s", request.method, request.url.path)
         return Response(b"", status_code=400)
+    if exc.detail in (BUSY_PERSON, BUSY_SERVER):  # a large body refused before it was read (upload_budget)
+        from server.web.imports import busy_text  # here: server.web.imports reaches server.imports, heavy to load
+
+        return error_answer(request, 503, busy_text(request, own=exc.detail == BUSY_PERSON))
     if exc.status_code >= 500:
         return server_error(request, exc)
     if too_many_fields(exc):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
@@ -242,3 +244,104 @@ async def test_correct_log_ins_at_the_same_moment_from_one_address_all_get_in():
         await LoginAttempt.count().where((LoginAttempt.address == address) & (LoginAttempt.outcome != "succeeded")) == 0
     )
     assert await one(0) == 303  # the address is not locked
+
+
+async def test_many_log_ins_at_once_never_check_more_passwords_at_once_than_the_bound(monkeypatch):
+    """A stranger's 80 log-ins at once took the server to 1.9 GB: each argon2 check holds 64 MiB, and up to 40 ran
+    at once (issue 15, F1). The checks running at the same moment are counted by wrapping the real check: never more
+    than passwords.CHECKS, and every right password still gets in, one after another."""
+    from server.accounts import passwords
+
+    monkeypatch.setattr(passwords, "CHECKS", 2, raising=False)
+    monkeypatch.setattr(passwords, "_limiter", None, raising=False)
+    real = passwords.verify_password
+    lock = threading.Lock()
+    running = {"now": 0, "most": 0, "calls": 0}
+
+    def counted(password_hash, password):
+        with lock:
+            running["now"] += 1
+            running["calls"] += 1
+            running["most"] = max(running["most"], running["now"])
+        try:
+            time.sleep(0.05)  # holds the check open, as a slow core does: checks made at once overlap here
+            return real(password_hash, password)
+        finally:
+            with lock:
+                running["now"] -= 1
+
+    monkeypatch.setattr(passwords, "verify_password", counted)
+    limits = msgspec.structs.replace(
+        get_settings(), login_max_failures_per_address=20, login_max_failures_per_account=5
+    )
+    app = create_app(limits)
+    stored = hash_password("eight-oclock")
+    phones = []
+    for n in range(8):
+        phone = "1" + str(uuid.uuid4().int)[:10]
+        await User(
+            community=COMMUNITY_ID,
+            phone=phone,
+            name=f"早班{n}",
+            role="volunteer",
+            password_hash=stored,
+            created_at=datetime.now(UTC),
+        ).save()
+        phones.append(phone)
+
+    async def one(n: int, right: bool) -> int:
+        address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{n % 250}"  # each its own address
+        transport = httpx.ASGITransport(app=app, client=(address, 40000 + n))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as phone:
+            await phone.get("/login")
+            answer = await phone.post(
+                "/login",
+                data={
+                    "phone": phones[n % 8] if right else "1" + str(uuid.uuid4().int)[:10],
+                    "password": "eight-oclock" if right else "nope",
+                    "_csrf_token": csrf(phone)["x-csrftoken"],
+                },
+                follow_redirects=False,
+            )
+            return answer.status_code
+
+    codes = await asyncio.gather(*(one(n, right=n % 2 == 0) for n in range(24)))
+    assert codes == [303 if n % 2 == 0 else 401 for n in range(24)]
+    assert running["calls"] == 24
+    assert running["most"] == 2
+
+
+async def test_a_log_in_that_waits_too_long_for_its_check_is_told_the_server_is_busy(client, monkeypatch):
+    """Log-ins past the queue are told in words to try again in a moment (503), nothing checked nor counted, rather
+    than waiting without end behind a flood."""
+    from server.accounts import passwords
+
+    monkeypatch.setattr(passwords, "CHECKS", 1)
+    monkeypatch.setattr(passwords, "_limiter", None, raising=False)
+    monkeypatch.setattr(passwords, "WAIT_SECONDS", 0.01)
+    failed = LoginAttempt.count().where((LoginAttempt.phone == WORKER) & (LoginAttempt.outcome == "failed"))
+    failures = await failed
+    slots, flood = passwords.limiter(), object()
+    await slots.acquire_on_behalf_of(flood)  # every check is taken (by a flood of others)
+    try:
+        await client.get("/login")
+        answer = await client.post(
+            "/login",
+            data={"phone": WORKER, "password": "gridcare-demo", "_csrf_token": csrf(client)["x-csrftoken"]},
+            follow_redirects=False,
+        )
+    finally:
+        slots.release_on_behalf_of(flood)
+    assert answer.status_code == 503
+    assert "现在登录的人多，请稍等一会儿再试。" in answer.text
+    assert (
+        await LoginAttempt.count().where((LoginAttempt.phone == WORKER) & (LoginAttempt.outcome == "failed"))
+        == failures
+    )  # not counted as a wrong password
+    await client.get("/login")
+    again = await client.post(
+        "/login",
+        data={"phone": WORKER, "password": "gridcare-demo", "_csrf_token": csrf(client)["x-csrftoken"]},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303  # once a check is free, the same person gets in
