@@ -67,6 +67,11 @@ class Batch(msgspec.Struct, kw_only=True):
     sent_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
 
 
+# A phone whose clock is within this of the server's is taken as right: a batch's time on the way (seconds on a
+# slow network, more while the server is busy) is not a clock's error, and calls are minutes apart.
+CLOCK_TOLERANCE = timedelta(minutes=2)
+
+
 def on_server_clock(device_time: datetime, sent_at: datetime | None, now: datetime) -> datetime:
     """When a write was made, on the server's clock: the phone's time less how far the phone's clock was ahead as it
     sent the batch (a 12-minute-fast phone's 10:12 is 10:00), never later than now (a clock changed between the
@@ -74,6 +79,10 @@ def on_server_clock(device_time: datetime, sent_at: datetime | None, now: dateti
     the writes keep their order and their gaps. No sent_at, or one no phone's clock shows: as the phone said."""
     if sent_at is None or not EARLIEST <= sent_at < LATEST:
         return device_time
+    if abs(sent_at - now) <= CLOCK_TOLERANCE:
+        # The network's delay, not the clock's error: moved by it, two taps a moment apart on one phone changed
+        # places when the first waited longer on the way (seen with the server busy).
+        return min(device_time, now)
     return min(device_time - (sent_at - now), now)
 
 

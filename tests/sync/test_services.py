@@ -117,3 +117,15 @@ async def test_when_every_write_fails_alone_nothing_is_counted_against_them(fail
         answer = await services.ingest(USER, services.Batch(writes=[lone]), datetime.now(UTC))
         assert answer.answers[0].status == "retry"  # the database is down, not the write at fault
     assert not await SyncRejection.exists().where(SyncRejection.write_id == lone.id)
+
+
+def test_a_phone_within_the_tolerance_keeps_its_times_and_a_wrong_clock_is_moved():
+    """Moved by the batch's time on the way, two taps a moment apart changed places when the first waited longer
+    (an e2e run with the server busy); a clock 12 minutes fast is still set right (decision 0032)."""
+    now = datetime(2026, 12, 7, 10, 0, 0, tzinfo=UTC)
+    tapped = now - timedelta(seconds=5)
+    on_the_way = now - timedelta(seconds=40)  # sent 40 s ago by a right clock: a slow network, a busy server
+    assert services.on_server_clock(tapped, on_the_way, now) == tapped
+    fast = timedelta(minutes=12)
+    assert services.on_server_clock(tapped + fast, now + fast, now) == tapped
+    assert services.on_server_clock(now + timedelta(seconds=30), now, now) == now  # never past the server's now
