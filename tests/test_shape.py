@@ -223,3 +223,34 @@ def test_no_route_module_imports_another():
     assert not crossings, (
         "route modules import other route modules (move what they share to server/web/):\n" + "\n".join(crossings)
     )
+
+
+def _constants_set_twice(tree: ast.Module) -> list[str]:
+    """UPPER_CASE names a module assigns at its top level more than once: the second silently replaces the first for
+    every line below it and every module that imports it (a 12-hour clock limit once became 2 minutes that way)."""
+    seen: dict[str, int] = {}
+    twice = []
+    for node in tree.body:
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id.isupper():
+                if target.id in seen:
+                    twice.append(f"{target.id} (lines {seen[target.id]} and {node.lineno})")
+                seen.setdefault(target.id, node.lineno)
+    return twice
+
+
+def test_the_constant_check_sees_a_second_assignment():
+    tree = ast.parse("LIMIT = 1\nOTHER: int = 2\nLIMIT = 3\nlower = 1\nlower = 2\n")
+    assert _constants_set_twice(tree) == ["LIMIT (lines 1 and 3)"]
+
+
+def test_no_module_sets_a_constant_twice():
+    found = [
+        f"{module}: {name}"
+        for module, path in _sources().items()
+        for name in _constants_set_twice(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert not found, "constants assigned twice (the second replaces the first everywhere):\n" + "\n".join(found)

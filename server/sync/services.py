@@ -69,7 +69,7 @@ class Batch(msgspec.Struct, kw_only=True):
 
 # A phone whose clock is within this of the server's is taken as right: a batch's time on the way (seconds on a
 # slow network, more while the server is busy) is not a clock's error, and calls are minutes apart.
-CLOCK_TOLERANCE = timedelta(minutes=2)
+ON_TIME = timedelta(minutes=2)
 
 
 def on_server_clock(device_time: datetime, sent_at: datetime | None, now: datetime) -> datetime:
@@ -79,7 +79,7 @@ def on_server_clock(device_time: datetime, sent_at: datetime | None, now: dateti
     the writes keep their order and their gaps. No sent_at, or one no phone's clock shows: as the phone said."""
     if sent_at is None or not EARLIEST <= sent_at < LATEST:
         return device_time
-    if abs(sent_at - now) <= CLOCK_TOLERANCE:
+    if abs(sent_at - now) <= ON_TIME:
         # The network's delay, not the clock's error: moved by it, two taps a moment apart on one phone changed
         # places when the first waited longer on the way (seen with the server busy).
         return min(device_time, now)
