@@ -34,6 +34,9 @@ PROFILE_COLUMNS = ("living", "mobility", *import_rows.TEXTS, "priority", "in_rou
 # Rows that are for a person to look at but do not stop the saving.
 MASKED = {"masked_other", "masked_unknown"}  # a masked number of no contact the person has (now)
 NOT_BLOCKING = {"duplicate", "not_living", "birth_partial", "alone_with_others"}
+# Columns only the register's own export has all of: a file with every one and no export line is an export whose
+# line was deleted, and what was changed here since would go back to the file's older values without a word.
+EXPORT_SHAPE = {"name", "sex", "age", "birth_date", "phone", "living", "mobility", "priority", "best_time", "notes"}
 CHUNK = 1000  # ids per IN (...): far below both databases' limits on bound parameters
 
 
@@ -79,6 +82,11 @@ class Preview(msgspec.Struct, kw_only=True):
     blocking: list[str]  # codes about the whole file: no_identifying_column, no_rows
     exported_at: str = ""  # when the register's export was made, as said (a file typed by hand: "")
     export_unread: bool = False  # a line says it is the register's export, but its moment cannot be used
+    export_headless: bool = False  # the export's columns without its line: its moment is lost
+
+    @property
+    def set_aside_as_newer(self) -> int:
+        return import_results.newer_here(msgspec.to_builtins(self.problems))
 
     @property
     def rows_to_fix(self) -> int:
@@ -439,6 +447,9 @@ def build_preview(ev: Evaluation) -> Preview:
         blocking=ev.blocking,
         exported_at=changes.said(ev.exported_at) if ev.exported_at else "",
         export_unread=ev.exported_at is None and changes.export_line_unread(ev.draft.above),
+        export_headless=ev.exported_at is None
+        and not changes.export_line_unread(ev.draft.above)
+        and EXPORT_SHAPE <= set(ev.mapping.values()),
     )
 
 
