@@ -243,6 +243,7 @@ class ProfileForm(msgspec.Struct, kw_only=True):
 
 
 LIMITS = {"conditions": 500, "medicines": 500, "interests": 200, "best_time": 64, "notes": 1000}
+CONTACT_LIMITS = {"name": 32, "relation": 16, "lives": 64}  # as stored; a longer value is refused, never cut
 
 # The fields a form carries as it was drawn (hidden `was_<field>`), so that a save refused for a conflict can keep
 # what this person changed and take the other person's values for the rest.
@@ -359,6 +360,10 @@ def validate_profile(
         name = clean_name(contact.name)  # a person's name: a letter or a digit at least (server/text.py)
         if not name:
             errors[f"contacts.{n}.name"] = "contact_name"
+        # Cut without a word, a relative's name from a file lost its end (a stranger's walk of issue 16).
+        for part, value in (("name", name), ("relation", contact.relation.strip()), ("lives", contact.lives.strip())):
+            if len(value) > CONTACT_LIMITS[part]:
+                errors[f"contacts.{n}.{part}"] = "too_long"
         if whole is not None and typed == mask_phone(whole):
             phone = whole  # left as shown: the stored number stays, never sent to the phone whole
         else:
@@ -373,10 +378,10 @@ def validate_profile(
         contacts.append(
             {
                 **kept,
-                "name": name[:32],
-                "relation": contact.relation.strip()[:16],
+                "name": name,
+                "relation": contact.relation.strip(),
                 "phone": phone or "",
-                "lives": contact.lives.strip()[:64],
+                "lives": contact.lives.strip(),
             }
         )
     return errors, birth, contacts
