@@ -21,7 +21,7 @@ from server.access.scope import CurrentUser, Scope
 from server.accounts.tables import User
 from server.audit.services import record_read
 from server.db import write_transaction
-from server.places.services import age_on
+from server.places.services import ELDERLY_AGE, age_on
 from server.places.tables import Household, Resident
 from server.register import changes, history
 from server.register.tables import Contact, ElderProfile
@@ -48,9 +48,12 @@ class ProfileConflict(Exception):
         self.current = current
 
 
-def auto_priority(living: str, mobility: str) -> bool:
-    """一号专线: people living alone or who cannot walk well are answered first."""
-    return living == "alone" or mobility != "good"
+def auto_priority(living: str, mobility: str, age: int | None = None) -> bool:
+    """一号专线: elders living alone, and people who cannot walk well, are answered first. Living alone alone does not
+    make a 38-year-old 一号专线 (a stranger's walk of issue 16: one joined the daily round so); an unknown age is
+    taken as an elder's, as the register is of elders."""
+    alone = living == "alone" and (age is None or age >= ELDERLY_AGE)
+    return alone or mobility != "good"
 
 
 # Reading -----------------------------------------------------------------------------------------------------------
@@ -405,7 +408,8 @@ async def save_profile(
     errors, birth, contacts = validate_profile(form, today, stored)
     if errors:
         raise ProfileError(errors)
-    priority = auto_priority(form.living, form.mobility) if form.priority == "auto" else form.priority == "yes"
+    age = age_on(birth or resident["birth_date"], today)
+    priority = auto_priority(form.living, form.mobility, age) if form.priority == "auto" else form.priority == "yes"
     now = datetime.now(UTC)
     async with write_transaction():
         current = await ElderProfile.select().where(ElderProfile.resident == resident_id)
