@@ -3,6 +3,8 @@ he opens first, in very large type."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from e2e.pages import SCREENSHOTS, assert_accessible, assert_phone_layout
@@ -89,3 +91,26 @@ def test_at_the_largest_text_his_name_is_whole_and_headings_stand_clear_of_the_b
         assert not found["sideways"], name
         if found["gap"] is not None:
             assert found["gap"] >= 0.75, (name, found)  # at least 3/4 of the heading's size: clear, not against
+
+
+def test_he_can_step_back_from_cancelling_and_his_card_s_link_opens_his_own_page(page_as) -> None:
+    """A stranger's walk of issue 16: the cancel step had only "yes", and his card's link opened a worker's page."""
+    elder: Page = page_as(RESIDENT)
+    elder.goto("/ask")
+    elder.get_by_test_id("ask-medicine").click()
+    expect(elder.get_by_test_id("sent")).to_be_visible()
+    request = elder.get_by_test_id("my-request").first
+    card = request.get_attribute("data-card")
+    request.get_by_test_id("withdraw").click()
+    keep = request.get_by_test_id("withdraw-keep")
+    expect(keep).to_be_visible()
+    assert keep.bounding_box()["height"] >= 60
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    elder.screenshot(path=str(SCREENSHOTS / "resident-cancel-step.png"))
+    keep.click()
+    expect(request.get_by_test_id("withdraw-confirm")).to_be_hidden()
+    expect(request.get_by_test_id("request-state")).to_have_text("已收到，网格员会联系您")  # still asked for
+    elder.goto(f"/errands/{card}")
+    expect(elder).to_have_url(re.compile(rf"/ask#request-{card}$"))
+    expect(elder.locator(f"#request-{card}")).to_be_visible()
+    expect(elder.get_by_test_id("call-worker").first).to_be_visible()

@@ -252,7 +252,13 @@ class ErrandsController(Controller):
         return Redirect(f"/errands/{card_id}", status_code=303)
 
     @get("/errands/{errand_id:uuid}")
-    async def card_page(self, request: Request, errand_id: FromPath[uuid.UUID]) -> Template:
+    async def card_page(self, request: Request, errand_id: FromPath[uuid.UUID]) -> Template | Redirect:
+        user = current_user(request)
+        if user.role == "resident":
+            # A resident's own request is read on his page, in his type size and words, beside the call button; the
+            # card's page is a worker's (16 px, 新, no call button: a stranger's walk of issue 16).
+            found(await services.get_card(user, errand_id, datetime.now(UTC)))
+            return Redirect(f"/ask#request-{errand_id}", status_code=303)
         return await _card_page(request, errand_id)
 
     @post("/errands/{errand_id:uuid}/actions")

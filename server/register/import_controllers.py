@@ -1,4 +1,4 @@
-"""Importing the register from a spreadsheet: upload, preview (nothing saved), save every row or none.
+"""Importing the register from a spreadsheet: upload, preview (nothing saved), save every applicable row at once.
 
 The same multipart form as the reconciliation's (server.web.imports): the preview page carries the parsed file, so
 that changing a column's field or saving needs no second upload. Admins import for the community, grid workers for
@@ -8,11 +8,11 @@ the grids they answer for; volunteers never come here (requires_register).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from server.imports.reader import ImportProblem
@@ -32,8 +32,11 @@ def _index(
     error: str | None = None,
     status_code: int = 200,
     saved: import_results.Result | None = None,
+    not_imported: import_pages.ListPage | None = None,
 ):
-    return render(request, "register/import.html", status_code=status_code, error=error, saved=saved)
+    return render(
+        request, "register/import.html", status_code=status_code, error=error, saved=saved, not_imported=not_imported
+    )
 
 
 # The lists of the preview that htmx may ask for alone (a page of one of them), by the id of their section.
@@ -73,12 +76,15 @@ class RegisterImportController(Controller):
         return _index(request)
 
     @get("/saved/{key:uuid}")
-    async def saved(self, request: Request, key: FromPath[uuid.UUID]) -> Template:
+    async def saved(
+        self, request: Request, key: FromPath[uuid.UUID], start: Annotated[str, QueryParameter(name="from")] = ""
+    ) -> Template:
         """What an import saved, and each row it did not import with the reason: for the person who imported."""
         result = await import_results.load(current_user(request), key)
         if result is None:
             raise NotFoundException()
-        return _index(request, saved=result)
+        rows = import_pages.not_imported(result.rows, import_pages.place({"from": start}, import_pages.SAVED))
+        return _index(request, saved=result, not_imported=rows)
 
     @post("/preview", request_max_body_size=imports.MAX_REQUEST, opt=imports.LIST_OPT)
     async def preview(self, request: Request, data: imports.Multipart) -> Template:

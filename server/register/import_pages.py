@@ -18,6 +18,7 @@ PAGE = 100  # rows of a list on one page: ~30 kB of HTML, about as much as a pho
 
 LOOK = "look_from"
 CHANGE = "change_from"
+SAVED = "from"  # the saved page's query parameter: a link, since nothing is posted there
 
 
 @dataclass(slots=True)
@@ -77,3 +78,10 @@ def changing(preview: Preview, start: int) -> ListPage:
     """Only the rows that change something: those already as in the file are counted, not listed."""
     rows: list[Planned] = [r for r in preview.planned if r.action != "same"]
     return _page(CHANGE, rows, start)
+
+
+def not_imported(rows: list[dict], start: int) -> ListPage:
+    """The rows a saved import did not apply, each row once with its reasons (the saved page showed 200 and "还有 N
+    行" that could not be opened)."""
+    by_line = sorted(rows, key=lambda p: p["line"])
+    return _page(SAVED, [(line, list(g)) for line, g in groupby(by_line, lambda p: p["line"])], start)

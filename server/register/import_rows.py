@@ -171,6 +171,9 @@ def read_row(
                 codes.append(("masked_other", str(n + 1), "\t".join(said)))
             else:
                 codes.append(("masked_unknown", str(n + 1), masked))
+        elif code == "too_long" and key.startswith("contacts."):  # which contact, and which of its cells
+            _, n, part = key.split(".")
+            codes.append(("contact_too_long", str(int(n) + 1), f"{part}\t{services.CONTACT_LIMITS[part]}"))
         else:
             codes.append((code, str(int(key.split(".")[1]) + 1) if key.startswith("contacts.") else key))
     return given, birth, contacts, codes

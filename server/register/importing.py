@@ -23,6 +23,7 @@ from server.imports import columns, matching
 from server.imports import draft as drafts
 from server.imports.normalize import id_matches, phone_matches, text
 from server.offload import in_thread
+from server.places.services import ELDERLY_AGE, age_on
 from server.places.tables import Resident
 from server.register import changes, import_diffs, import_results, import_rows, services
 from server.register.import_diffs import Change
@@ -33,7 +34,10 @@ FIELDS = columns.REGISTER_FIELDS
 PROFILE_COLUMNS = ("living", "mobility", *import_rows.TEXTS, "priority", "in_round")
 # Rows that are for a person to look at but do not stop the saving.
 MASKED = {"masked_other", "masked_unknown"}  # a masked number of no contact the person has (now)
-NOT_BLOCKING = {"duplicate", "not_living", "birth_partial", "alone_with_others"}
+NOT_BLOCKING = {"duplicate", "not_living", "birth_partial", "alone_with_others", "younger_than_elderly"}
+# Columns only the register's own export has all of: a file with every one and no export line is an export whose
+# line was deleted, and what was changed here since would go back to the file's older values without a word.
+EXPORT_SHAPE = {"name", "sex", "age", "birth_date", "phone", "living", "mobility", "priority", "best_time", "notes"}
 CHUNK = 1000  # ids per IN (...): far below both databases' limits on bound parameters
 
 
@@ -79,6 +83,11 @@ class Preview(msgspec.Struct, kw_only=True):
     blocking: list[str]  # codes about the whole file: no_identifying_column, no_rows
     exported_at: str = ""  # when the register's export was made, as said (a file typed by hand: "")
     export_unread: bool = False  # a line says it is the register's export, but its moment cannot be used
+    export_headless: bool = False  # the export's columns without its line: its moment is lost
+
+    @property
+    def set_aside_as_newer(self) -> int:
+        return import_results.newer_here(msgspec.to_builtins(self.problems))
 
     @property
     def rows_to_fix(self) -> int:
@@ -371,16 +380,19 @@ def _plan(
                 del given[name]
     after = {name: current[name] for name in PROFILE_COLUMNS} if current else dict(import_rows.DEFAULTS)
     after.update(given)
+    age = age_on(birth or person.birth_date, today)
+    if current is None and age is not None and age < ELDERLY_AGE:
+        codes.append(("younger_than_elderly", str(age)))  # said: the register is of elders; added all the same
     if (
         "priority" in given
         and current is not None
         and not current["priority_set_by_hand"]
-        and given["priority"] == services.auto_priority(after["living"], after["mobility"])
+        and given["priority"] == services.auto_priority(after["living"], after["mobility"], age)
     ):
         del given["priority"]
     by_hand = "priority" in given or bool(current and current["priority_set_by_hand"])
     if not by_hand:
-        after["priority"] = services.auto_priority(after["living"], after["mobility"])
+        after["priority"] = services.auto_priority(after["living"], after["mobility"], age)
     if current is None:
         after["in_round"] = after["priority"]  # as the demo register: the priority line is called every day
     if current is None:  # a new entry: what the file gives, and what follows from it (一号专线, called daily)
@@ -439,6 +451,9 @@ def build_preview(ev: Evaluation) -> Preview:
         blocking=ev.blocking,
         exported_at=changes.said(ev.exported_at) if ev.exported_at else "",
         export_unread=ev.exported_at is None and changes.export_line_unread(ev.draft.above),
+        export_headless=ev.exported_at is None
+        and not changes.export_line_unread(ev.draft.above)
+        and EXPORT_SHAPE <= set(ev.mapping.values()),
     )
 
 

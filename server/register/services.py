@@ -21,7 +21,7 @@ from server.access.scope import CurrentUser, Scope
 from server.accounts.tables import User
 from server.audit.services import record_read
 from server.db import write_transaction
-from server.places.services import age_on
+from server.places.services import ELDERLY_AGE, age_on
 from server.places.tables import Household, Resident
 from server.register import changes, history
 from server.register.tables import Contact, ElderProfile
@@ -48,9 +48,12 @@ class ProfileConflict(Exception):
         self.current = current
 
 
-def auto_priority(living: str, mobility: str) -> bool:
-    """一号专线: people living alone or who cannot walk well are answered first."""
-    return living == "alone" or mobility != "good"
+def auto_priority(living: str, mobility: str, age: int | None = None) -> bool:
+    """一号专线: elders living alone, and people who cannot walk well, are answered first. Living alone alone does not
+    make a 38-year-old 一号专线 (a stranger's walk of issue 16: one joined the daily round so); an unknown age is
+    taken as an elder's, as the register is of elders."""
+    alone = living == "alone" and (age is None or age >= ELDERLY_AGE)
+    return alone or mobility != "good"
 
 
 # Reading -----------------------------------------------------------------------------------------------------------
@@ -243,6 +246,7 @@ class ProfileForm(msgspec.Struct, kw_only=True):
 
 
 LIMITS = {"conditions": 500, "medicines": 500, "interests": 200, "best_time": 64, "notes": 1000}
+CONTACT_LIMITS = {"name": 32, "relation": 16, "lives": 64}  # as stored; a longer value is refused, never cut
 
 # The fields a form carries as it was drawn (hidden `was_<field>`), so that a save refused for a conflict can keep
 # what this person changed and take the other person's values for the rest.
@@ -359,6 +363,10 @@ def validate_profile(
         name = clean_name(contact.name)  # a person's name: a letter or a digit at least (server/text.py)
         if not name:
             errors[f"contacts.{n}.name"] = "contact_name"
+        # Cut without a word, a relative's name from a file lost its end (a stranger's walk of issue 16).
+        for part, value in (("name", name), ("relation", contact.relation.strip()), ("lives", contact.lives.strip())):
+            if len(value) > CONTACT_LIMITS[part]:
+                errors[f"contacts.{n}.{part}"] = "too_long"
         if whole is not None and typed == mask_phone(whole):
             phone = whole  # left as shown: the stored number stays, never sent to the phone whole
         else:
@@ -373,10 +381,10 @@ def validate_profile(
         contacts.append(
             {
                 **kept,
-                "name": name[:32],
-                "relation": contact.relation.strip()[:16],
+                "name": name,
+                "relation": contact.relation.strip(),
                 "phone": phone or "",
-                "lives": contact.lives.strip()[:64],
+                "lives": contact.lives.strip(),
             }
         )
     return errors, birth, contacts
@@ -400,7 +408,8 @@ async def save_profile(
     errors, birth, contacts = validate_profile(form, today, stored)
     if errors:
         raise ProfileError(errors)
-    priority = auto_priority(form.living, form.mobility) if form.priority == "auto" else form.priority == "yes"
+    age = age_on(birth or resident["birth_date"], today)
+    priority = auto_priority(form.living, form.mobility, age) if form.priority == "auto" else form.priority == "yes"
     now = datetime.now(UTC)
     async with write_transaction():
         current = await ElderProfile.select().where(ElderProfile.resident == resident_id)

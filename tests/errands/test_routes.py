@@ -550,3 +550,20 @@ async def test_a_household_card_is_pinned_when_someone_there_is_on_the_priority_
     card_id = card_id_of(await client.post("/errands", data=data, follow_redirects=False))
     row = re.search(rf'<li class="([^"]*)"[^>]*data-card="{card_id}"', (await client.get("/errands")).text)
     assert "pinned" in row.group(1).split()
+
+
+async def test_a_resident_s_card_link_opens_his_own_page_and_another_s_card_is_not_found(app):
+    """A stranger's walk of issue 16: 郝大爷 opening his card's link got a worker's page (16 px, 新, no call button)."""
+    async with browser(app) as elder, browser(app) as worker:
+        await log_in(elder, RESIDENT_PHONE)
+        card_id = str(uuid.uuid4())
+        tap = form(elder, card_id=card_id, kind="medicine", text="")
+        assert (await elder.post("/ask", data=tap, follow_redirects=False)).status_code == 303
+        opened = await elder.get(f"/errands/{card_id}", follow_redirects=False)
+        assert opened.status_code == 303 and opened.headers["location"] == f"/ask#request-{card_id}"
+        page = await elder.get("/ask")
+        assert f'id="request-{card_id}"' in page.text and 'data-testid="withdraw-keep"' in page.text
+        await log_in(worker, "13800000002")
+        other = card_id_of(await new_card(worker))  # 侯秀兰's card: not his
+        assert (await elder.get(f"/errands/{other}", follow_redirects=False)).status_code == 404
+        assert (await elder.get(f"/errands/{uuid.uuid4()}", follow_redirects=False)).status_code == 404

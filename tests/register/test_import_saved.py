@@ -46,3 +46,28 @@ async def test_the_saved_page_lists_each_row_not_imported_with_its_reason(app):
     async with browser(app) as other:  # the result is the importer's own
         await log_in(other, ADMIN)
         assert (await other.get(location)).status_code == 404
+
+
+async def test_every_row_not_imported_can_be_opened_page_by_page(app):
+    """A stranger's walk of issue 16: the saved page stopped at 200 rows and "还有 N 行" could not be opened."""
+    good = next(p for p in await building_2() if p["status"] == "living" and p["birth_date"] and p["id_number"])
+    strangers = [f"不在册{n:03d},,2号楼1单元{n + 101}室,,,,,,\n" for n in range(230)]
+    data = HEADER + line(good, interests="剪纸") + "".join(strangers)
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, data.encode(), name="台账.csv", skip_unknown="1")
+        assert 'data-testid="export-headless"' not in page.text  # a list typed by hand is not an export
+        saved = await confirm(client, page.text, skip_unknown="1")
+        location = saved.headers["location"]
+        seen, url = [], location
+        while url:
+            done = await client.get(url)
+            assert done.status_code == 200 and "230 行没有导入" in done.text
+            seen += not_imported(done.text)
+            found = re.search(r'href="(\?from=\d+)#not-imported-rows" data-testid="not-imported-next"', done.text)
+            url = location + found.group(1) if found else None
+        assert len(seen) == 230 and len(set(seen)) == 230
+        assert [int(re.search(r"不在册(\d+)", r).group(1)) for r in seen] == list(range(230))
+        # A place past the end, or not a number, is a page that exists.
+        assert len(not_imported((await client.get(location + "?from=99999")).text)) == 30
+        assert len(not_imported((await client.get(location + "?from=abc")).text)) == 100

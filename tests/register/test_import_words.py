@@ -206,3 +206,17 @@ async def test_a_name_registered_at_another_door_says_where_not_that_it_could_be
         page = await upload(client, data, name="台账.csv")
         said = [p for p in problems(page.text) if "侯秀兰" in p]
         assert said and "可能不止一个人" not in said[0] and "别的门牌（2-2-1202）" in said[0], said
+
+
+async def test_a_contact_name_too_long_to_store_is_a_row_to_fix_not_cut(app):
+    """A stranger's walk of issue 16: a 40-character name from a file was stored cut at 32, without a word."""
+    someone = next(p for p in await building_2() if p["status"] == "living")
+    long_name = "欧阳" + "娜" * 38
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(
+            client, (HEADER + line(someone, contact=long_name, phone="13912345678")).encode(), name="台账.csv"
+        )
+        said = [p for p in problems(page.text) if someone["name"] in p]
+        assert said and "紧急联系人1：姓名超过 32 个字" in said[0], problems(page.text)
+        assert stat(page.text, "pv-to-fix") == 1

@@ -212,3 +212,20 @@ async def test_saving_again_after_a_conflict_keeps_what_the_other_person_saved(a
     await ElderProfile.update(
         {ElderProfile.best_time: before.best_time, ElderProfile.interests: before.interests}
     ).where(ElderProfile.id == HOU)
+
+
+async def test_a_contact_longer_than_it_can_be_stored_is_refused_in_place_not_cut(app):
+    """A stranger's walk of issue 16: a relative's 40-character name was cut at 32 without a word."""
+    resident = await a_resident_with_contacts("13912345678")
+    long_name = "欧阳" + "娜" * 38
+    async with browser(app) as client:
+        await log_in(client, GUO_WORKER)
+        edit = await client.get(f"/residents/{resident}/profile/edit")
+        data = replace(fields_of(edit.text), "contact_name", 0, long_name)
+        page = await client.post(f"/residents/{resident}/profile", data=sent(data), follow_redirects=False)
+        assert page.status_code == 400
+        assert re.search(r'data-testid="error-contacts\.0\.name"[^>]*>[^<]*太长了', page.text), page.text[:2000]
+        data = replace(fields_of(edit.text), "contact_lives", 0, "太原" * 40)
+        page = await client.post(f"/residents/{resident}/profile", data=sent(data), follow_redirects=False)
+        assert page.status_code == 400 and 'data-testid="error-contacts.0.lives"' in page.text
+    assert await stored(resident) == [("联系人0", "13912345678")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,9 +14,9 @@ from server.accounts.tables import User
 from server.places.services import age_on
 from server.places.tables import Resident
 from server.register import round as round_module
-from server.register.round import AGE_BAND, next_birthday, separate_misses
+from server.register.round import AGE_BAND, call_again_at, next_birthday, separate_misses
 from server.register.tables import CheckIn, ElderProfile, FollowUp
-from server.settings import Settings
+from server.settings import Settings, get_settings
 from tests.conftest import log_in
 from tests.register.test_routes import HOU, HOU_WORKER, call, form, round_rows
 
@@ -92,7 +93,10 @@ async def test_a_missed_call_due_again_comes_first_and_one_just_made_waits_below
         for row in await Resident.select(Resident.id, Resident.name).where(Resident.id.is_in(quiet_round))
     }
     now = datetime.now(UTC)
-    for name, at in ((last, now - timedelta(hours=2)), (second_last, now - timedelta(minutes=5))):
+    due = now - timedelta(hours=2)
+    while call_again_at(due) > now:  # at night nobody is due again before 8:00: a miss of the afternoon before is
+        due -= timedelta(hours=1)
+    for name, at in ((last, due), (second_last, now - timedelta(minutes=5))):
         await CheckIn.insert(
             CheckIn(
                 id=uuid.uuid4(),
@@ -282,3 +286,20 @@ async def test_a_person_with_no_phone_of_their_own_says_so_with_their_relatives_
         assert others and not any('data-testid="no-phone"' in content for content in others)
     finally:
         await Resident.update({Resident.phone: hou.phone}).where(Resident.id == hou.id)
+
+
+def test_a_call_missed_late_in_the_evening_is_due_again_the_next_morning_not_at_midnight():
+    """A stranger's walk of issue 16: a call missed at 23:16 said 再打 00:16."""
+    zone = ZoneInfo(get_settings().timezone)
+
+    def at(day: int, hour: int, minute: int) -> datetime:
+        return datetime(2022, 11, day, hour, minute, tzinfo=zone)
+
+    assert call_again_at(at(24, 10, 5)) == at(24, 11, 5)
+    assert call_again_at(at(24, 19, 59)) == at(24, 20, 59)
+    assert call_again_at(at(24, 20, 0)) == at(25, 8, 0)  # due at 21:00: the night's first minute
+    assert call_again_at(at(24, 23, 16)) == at(25, 8, 0)
+    assert call_again_at(at(25, 0, 30)) == at(25, 8, 0)  # past midnight: this morning
+    assert call_again_at(at(25, 6, 30)) == at(25, 8, 0)
+    assert call_again_at(at(25, 7, 0)) == at(25, 8, 0)
+    assert call_again_at(at(24, 15, 16).astimezone(UTC)) == at(24, 16, 16)  # stored times are UTC

@@ -934,6 +934,16 @@
       document.documentElement.dataset.phonesKept = String(Object.keys(kept.phones).length);  // tests wait
     }).catch(function () { /* a weak signal: the taps then need the network, as before */ });
   }
+  // "No, keep it" in a step that asks again (details): closes the step where it is. Without the script the link loads
+  // the page again, closed.
+  document.addEventListener("click", function (event) {
+    var keep = event.target.closest && event.target.closest("[data-close-details]");
+    var step = keep && keep.closest("details");
+    if (!step) return;
+    event.preventDefault();
+    step.open = false;
+    step.querySelector("summary").focus();
+  });
   // 拨打 on the round is one tap where the phone holds today's numbers (issue 16: a tap showed the number, a second
   // called): the link becomes tel: before the browser follows it, and the server is told of the look as the tap on a
   // masked number would have told it (phone.view, logged); without signal the hand-over entry is the record (0010).
