@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 from datetime import UTC, datetime
 
@@ -17,34 +18,13 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
 from server import db, offload
-from server.accounts.api import get_me
-from server.accounts.controllers import AuthController
 from server.accounts.services import demo_accounts_exist, purge_expired, user_for_token
-from server.errands.actions import ACTION as ERRAND_ACTION
-from server.errands.controllers import AskController, ErrandsController
-from server.guides.controllers import GuidesController
-from server.guides.reading import GuideReader, guide_font
-from server.home.controllers import home_page, now_page
-from server.places.api import PlacesApi
-from server.places.controllers import PlacesController
-from server.pwa import controllers as pwa
-from server.reconcile.controllers import ReconcileController
-from server.register.controllers import RegisterAdminController, RegisterController, round_phones
-from server.register.import_controllers import RegisterImportController
-from server.register.round import CHECK_IN
 from server.settings import DEFAULT_SECRET, Settings, get_settings
-from server.staff.controllers import PeopleController
-from server.staff.handover_controllers import HandoverController
-from server.sweeps.controllers import SweepsController
-from server.sweeps.join_controllers import JoinController
-from server.sweeps.lifecycle_controllers import LifecycleController
-from server.sweeps.team_controllers import TeamController
-from server.sweeps.ticks import TICK
 from server.sync import services as sync
-from server.sync.controllers import csrf_token, sync_writes
 from server.web.auth import SessionMiddleware, requires_login
 from server.web.bodies import MAX_BODY, MAX_FIELDS, FormLimits
 from server.web.csrf import CSRFMiddleware
+from server.web.domains import Domain
 from server.web.headers import add_security_headers
 from server.web.input import refuse_nul
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings
@@ -79,6 +59,14 @@ async def check_safe_to_serve(settings: Settings) -> None:
         )
 
 
+# The domains the app serves, each by its package's name: server/<name>/domain.py says its routes and offline writes.
+DOMAINS = ("accounts", "staff", "home", "places", "register", "sweeps", "reconcile", "guides", "errands", "sync", "pwa")
+
+
+def domain(name: str) -> Domain:
+    return importlib.import_module(f"server.{name}.domain").DOMAIN
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     logging.getLogger("uvicorn.access").addFilter(DropQueryStrings())
@@ -97,10 +85,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         gc.collect()
         gc.freeze()
 
-    sync.register(TICK)  # the kinds of offline write the sync endpoint accepts
-    sync.register(CHECK_IN)
-    sync.register(ERRAND_ACTION)
-    api = Router(path="/api/v1", route_handlers=[get_me, PlacesApi, sync_writes, csrf_token, round_phones])
+    domains = [domain(name) for name in DOMAINS]
+    for kind in (kind for d in domains for kind in d.writes):
+        sync.register(kind)  # the kinds of offline write the sync endpoint accepts
+    api = Router(path="/api/v1", route_handlers=[handler for d in domains for handler in d.api])
     static = create_static_files_router(
         path="/static",
         directories=[STATIC],
@@ -111,33 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         include_in_schema=False,
     )
     return Litestar(
-        route_handlers=[
-            AuthController,
-            PeopleController,
-            home_page,
-            now_page,
-            PlacesController,
-            HandoverController,
-            RegisterController,
-            RegisterAdminController,
-            RegisterImportController,
-            SweepsController,
-            JoinController,
-            TeamController,
-            LifecycleController,
-            ReconcileController,
-            GuidesController,
-            ErrandsController,
-            AskController,
-            GuideReader,
-            guide_font,
-            api,
-            static,
-            pwa.manifest,
-            pwa.service_worker,
-            pwa.offline_page,
-            pwa.healthz,
-        ],
+        route_handlers=[*(handler for d in domains for handler in d.pages), api, static],
         guards=[requires_login],
         # A body that trickles in ends with a 408 (server/web/slow_bodies.py); a form's fields counted before anything
         # parses it; CSRF after the session, which its tokens are tied to (server/web/bodies.py, server/web/csrf.py).

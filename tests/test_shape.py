@@ -12,9 +12,8 @@ from pathlib import Path
 
 SERVER = Path(__file__).resolve().parent.parent / "server"
 
-# Modules that hold route handlers have one of these names; a module defining a handler under any other name counts
-# too (see _defines_routes), so a new name cannot slip past the third rule.
-ROUTE_NAMES = {"controllers", "api", "reading"}
+# Modules that hold route handlers are named controllers.py or <topic>_controllers.py (one name in every domain); a
+# module defining a handler under any other name counts too (see _defines_routes), and fails its own test.
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "route", "websocket"}
 
 
@@ -88,7 +87,11 @@ def _defines_routes(path: Path) -> bool:
 
 def _is_route_module(module: str, path: Path) -> bool:
     leaf = module.rpartition(".")[2]
-    return leaf in ROUTE_NAMES or leaf.endswith("_controllers") or _defines_routes(path)
+    return _named_as_routes(leaf) or _defines_routes(path)
+
+
+def _named_as_routes(leaf: str) -> bool:
+    return leaf == "controllers" or leaf.endswith("_controllers")
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -218,7 +221,7 @@ def test_no_route_module_imports_another():
     graph = _graph()
     sources = _sources()
     routes = {module for module, path in sources.items() if _is_route_module(module, path)}
-    assert "server.places.controllers" in routes and "server.guides.reading" in routes
+    assert "server.places.controllers" in routes and "server.guides.reading_controllers" in routes
     crossings = sorted(f"{module} -> {target}" for module in routes for target in graph[module] & routes)
     assert not crossings, (
         "route modules import other route modules (move what they share to server/web/):\n" + "\n".join(crossings)
@@ -254,3 +257,50 @@ def test_no_module_sets_a_constant_twice():
         for name in _constants_set_twice(ast.parse(path.read_text(encoding="utf-8")))
     ]
     assert not found, "constants assigned twice (the second replaces the first everywhere):\n" + "\n".join(found)
+
+
+def test_route_modules_have_one_name_in_every_domain():
+    misnamed = sorted(
+        module
+        for module, path in _sources().items()
+        if _defines_routes(path) and not _named_as_routes(module.rpartition(".")[2])
+    )
+    assert not misnamed, "route handlers outside a controllers.py or *_controllers.py module:\n" + "\n".join(misnamed)
+
+
+def _handlers_defined(path: Path) -> set[str]:
+    """The top-level route handlers and controllers a module defines, by name."""
+    names = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "") == "Controller" for b in node.bases):
+            names.add(node.name)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _defines_routes_in(node):
+            names.add(node.name)
+    return names
+
+
+def _defines_routes_in(node: ast.AST) -> bool:
+    for decorator in getattr(node, "decorator_list", []):
+        call = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if (call.attr if isinstance(call, ast.Attribute) else getattr(call, "id", "")) in ROUTE_DECORATORS:
+            return True
+    return False
+
+
+def test_every_route_handler_is_served_through_its_domain():
+    """A controller or handler no domain.py names is a page nobody can open: each domain says its routes in one place
+    that app.py reads (server/web/domains.py)."""
+    from server.app import DOMAINS, domain
+
+    handlers = [handler for name in DOMAINS for handler in (*domain(name).pages, *domain(name).api)]
+    # A controller is a class; a decorated function is a handler object holding the function.
+    served = {(h.__module__, h.__name__) if isinstance(h, type) else (h.fn.__module__, h.fn.__name__) for h in handlers}
+    defined = {
+        (module, name)
+        for module, path in _sources().items()
+        if _named_as_routes(module.rpartition(".")[2])
+        for name in _handlers_defined(path)
+    }
+    assert defined, "no route handler found: the test reads the wrong files"
+    assert not defined - served, f"route handlers no domain serves: {sorted(defined - served)}"
+    assert {f"server.{name}" for name in DOMAINS} >= {m.rpartition(".")[0] for m, _ in defined}
