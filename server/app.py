@@ -21,7 +21,7 @@ from server import db, offload
 from server.accounts.services import demo_accounts_exist, purge_expired, user_for_token
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sync import services as sync
-from server.web.auth import SessionMiddleware, requires_login
+from server.web.auth import PUBLIC, SessionMiddleware, requires_login
 from server.web.bodies import MAX_BODY, MAX_FIELDS, FormLimits
 from server.web.csrf import CSRFMiddleware
 from server.web.domains import Domain
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         path="/static",
         directories=[STATIC],
         file_system=ServedStaticFiles(),  # scripts and styles without their comments
-        opt={"public": True},
+        opt=PUBLIC,
         # URLs carry a content hash (static_url), so each one may be cached for a year.
         cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True, immutable=True),
         include_in_schema=False,
