@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from server.accounts import devices, login_devices, services
 from server.accounts.schemas import LanguageForm, LoginForm
 from server.i18n import LOCALE_COOKIE, translate
-from server.web.auth import SESSION_COOKIE, client_address, current_user, session_cookie
+from server.web.auth import PUBLIC, SESSION_COOKIE, client_address, current_user, session_cookie
 from server.web.pages import render, safe_next, settings_of
 
 FormBody = Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -44,7 +44,7 @@ def _too_many(request: Request, by: str, minutes: int) -> str:
 
 
 class AuthController(Controller):
-    @get("/login", opt={"public": True})
+    @get("/login", opt=PUBLIC)
     async def login_page(
         self,
         request: Request,
@@ -61,7 +61,7 @@ class AuthController(Controller):
             request, "accounts/login.html", demo=settings_of(request).demo, next=safe_next(next), phone="", error=None
         )
 
-    @post("/login", opt={"public": True})
+    @post("/login", opt=PUBLIC)
     async def log_in(self, request: Request, data: FormBody) -> Response:
         settings = settings_of(request)
         tokens = devices.tokens_of(request.cookies.get(login_devices.LOGIN_DEVICE_COOKIE))
@@ -121,7 +121,7 @@ class AuthController(Controller):
 
         return response
 
-    @post("/language", opt={"public": True})
+    @post("/language", opt=PUBLIC)
     async def set_language(
         self, request: Request, data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
     ) -> Response:

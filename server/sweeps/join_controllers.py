@@ -21,7 +21,7 @@ from server.accounts.services import log_out
 from server.sweeps import joining
 from server.sweeps.pages import team_message
 from server.sweeps.team import TeamError
-from server.web.auth import SESSION_COOKIE, client_address, current_user, session_cookie
+from server.web.auth import PUBLIC, SESSION_COOKIE, client_address, current_user, session_cookie
 from server.web.pages import render, settings_of
 
 # A guest back in a sweep: the phone's outbox sends again what the server refused while they were signed out of it
@@ -86,7 +86,7 @@ def _with_secret(request: Request, response: Response, tokens: list[str]) -> Res
 class JoinController(Controller):
     path = "/join"
 
-    @get("/", opt={"public": True})
+    @get("/", opt=PUBLIC)
     async def join_page(
         self,
         request: Request,
@@ -98,7 +98,7 @@ class JoinController(Controller):
         page = render(request, "sweeps/join.html", form=JoinForm(code=code), error=None, back=back, confirming=False)
         return _with_secret(request, page, tokens)
 
-    @get("/confirm", opt={"public": True})
+    @get("/confirm", opt=PUBLIC)
     async def confirm_page(self, request: Request) -> Response:
         """Joining with a number this phone cannot prove is its own: the coordinator's one-time code, said in person."""
         form = _typed(request.cookies.get(CONFIRM_COOKIE))
@@ -109,7 +109,7 @@ class JoinController(Controller):
         page = render(request, "sweeps/join.html", form=form, error=None, notice=notice, back=None, confirming=True)
         return _with_secret(request, page, tokens)
 
-    @post("/", opt={"public": True})
+    @post("/", opt=PUBLIC)
     async def join(
         self, request: Request, data: Annotated[JoinForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
     ) -> Response:

@@ -57,7 +57,7 @@ def current_user(connection: ASGIConnection) -> CurrentUser | None:
 
 
 async def requires_login(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """Applied to the whole app: every route needs a logged-in user unless it is marked opt={"public": True}."""
+    """Applied to the whole app: every route needs a logged-in user unless it is marked opt=PUBLIC."""
     if handler.opt.get("public"):
         return
     if current_user(connection) is None:
