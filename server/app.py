@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             backend="brotli", brotli_quality=5, brotli_gzip_fallback=True, gzip_compress_level=6, minimum_size=500
         ),
         plugins=[HTMXPlugin()],
-        template_config=template_config(),
+        template_config=template_config({name: f for d in domains for name, f in d.template_globals.items()}),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=refuse_nul,  # text no database keeps (NUL), refused at the edge (server.web.input)
         before_send=[add_security_headers, close_after_408],  # errors included (server/web/headers.py)

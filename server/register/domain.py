@@ -1,5 +1,6 @@
 """The register domain's routes and offline writes: profiles, the daily round and its calls, the import."""
 
+from server.register import import_words
 from server.register.controllers import RegisterAdminController, RegisterController, round_phones
 from server.register.import_controllers import RegisterImportController
 from server.register.round import CHECK_IN
@@ -9,4 +10,9 @@ DOMAIN = Domain(
     pages=[RegisterController, RegisterAdminController, RegisterImportController],
     api=[round_phones],
     writes=[CHECK_IN],
+    template_globals={
+        "import_problem": import_words.problem_words,
+        "import_value": import_words.value_word,
+        "import_field": import_words.field_label,
+    },
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from markupsafe import Markup
 
 from server import i18n
 from server.access.masks import mask_phone
-from server.imports import limits
+from server.imports import limits, words
 from server.settings import ROOT, get_settings
 
 FRONTEND = ROOT / "frontend"
@@ -77,7 +78,29 @@ def _local_time(moment: datetime) -> str:
     return local.strftime("%H:%M") if local.date() == settings.today() else local.strftime("%m-%d %H:%M")
 
 
-def make_environment() -> Environment:
+WORD_TABLES = {"field_word": words.field_word, "reading_problem": words.reading_problem}
+
+
+def _saying(function: Callable) -> Callable:
+    """A function whose first parameter is `say` (server/imports/words.py), called by a template without it: `say`
+    translates into the request's language, and escapes what goes into a message as the template's own `_()` does."""
+
+    @pass_context
+    def said(context, *args):
+        request = context.get("request")
+        locale = i18n.locale_of(request) if request is not None else get_settings().default_locale
+        messages = i18n.translations(locale)
+
+        def say(message: str, **params) -> Markup:
+            text = Markup(messages.gettext(message))  # noqa: S704 (the catalogs' own text; params are escaped)
+            return text % params if params else text
+
+        return function(say, *args)
+
+    return said
+
+
+def make_environment(extra_globals: Mapping[str, Callable] | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -97,9 +120,13 @@ def make_environment() -> Environment:
         locale_names=i18n.LOCALE_NAMES,
         mask_phone=mask_phone,  # numbers on pages are masked; whole on a tap that is logged
         list_mb=limits.MAX_BYTES // limits.MB,  # the size a list may be, said on each upload form
+        # Codes said in words from Python tables, in the person's language: field_word("contact1_phone") is a list's
+        # column as a person reads it, reading_problem(p) why a row of any list cannot be read; then the domains' own
+        # (server/web/domains.py).
+        **{name: _saying(f) for name, f in {**WORD_TABLES, **(extra_globals or {})}.items()},
     )
     return env
 
 
-def template_config() -> TemplateConfig:
-    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment()))
+def template_config(extra_globals: Mapping[str, Callable] | None = None) -> TemplateConfig:
+    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment(extra_globals)))

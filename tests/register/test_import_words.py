@@ -173,7 +173,7 @@ async def test_a_file_whose_rows_are_all_set_aside_says_how_many_and_why(app):
         summary = page.text.split('data-testid="nothing-planned"', 1)[1].split("</section>", 1)[0]
         text = " ".join(summary.split())
         assert "都没有找到" not in text, text
-        assert "1 行和台账对不上" in text and wrong in text and "身份证" in text, text
+        assert "1 行不导入" in text and wrong in text and "身份证" in text, text
 
 
 async def test_a_row_whose_own_phone_is_not_the_register_s_says_so_masked_and_is_set_aside(app):
