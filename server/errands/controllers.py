@@ -38,6 +38,7 @@ from server.web.auth import current_user, requires_register
 from server.web.imports import busy_text
 from server.web.pages import render, safe_next, settings_of, wants_fragment
 from server.web.paths import found
+from server.web.slow_bodies import arrived_at
 
 
 async def requires_resident(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -299,6 +300,9 @@ class ErrandsController(Controller):
     async def add_photo(self, request: Request, errand_id: FromPath[uuid.UUID]) -> Response:
         """A photo from the form, or from a phone's outbox (a photo taken without signal, sent later with the id the
         phone made for it and Accept: application/json): the outbox gets {"status": ...} instead of the page."""
+        # When the upload began to arrive, not once it is in: the phone's clock (sent_at) was read as it began, and a
+        # photo on a slow signal takes minutes, which are no clock's error (photos.taken_time).
+        arrived = arrived_at(request)
         raw = await request.form()
         upload, role = raw.get("photo"), str(raw.get("role") or "delivery")
         from_outbox = "application/json" in request.headers.get("accept", "")
@@ -336,9 +340,11 @@ class ErrandsController(Controller):
                     message = translate(request, "This file is not a photo. Choose a JPEG or PNG picture.")
         if message is None:
             now = datetime.now(UTC)
-            taken_at = _taken_at(str(raw.get("taken_at") or ""))
+            taken = photos.taken_time(
+                _phone_time(str(raw.get("taken_at") or "")), _phone_time(str(raw.get("sent_at") or "")), arrived, now
+            )
             stored = found(
-                await photos.add_photo(current_user(request), errand_id, role, picture, now, photo_id, taken_at)
+                await photos.add_photo(current_user(request), errand_id, role, picture, now, photo_id, taken)
             )
             if from_outbox:
                 return Response({"status": stored}, status_code=200)
@@ -358,8 +364,9 @@ class ErrandsController(Controller):
         return render(request, "errands/money.html", money=money)
 
 
-def _taken_at(text: str) -> datetime | None:
-    """The time a phone's outbox says a photo was taken (ISO 8601 with its offset); None when absent or unreadable."""
+def _phone_time(text: str) -> datetime | None:
+    """A time a phone's outbox sends with a photo (ISO 8601 with its offset): when it was taken, the phone's clock as
+    it sent it; None when absent or unreadable."""
     try:
         moment = datetime.fromisoformat(text[:40]) if text else None
     except ValueError:

@@ -3,6 +3,7 @@ check: no GPS metadata kept); stored in the database, so both backends need no s
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from server.access.scope import CurrentUser
 from server.db import write_transaction
 from server.errands.services import visible_to
 from server.errands.tables import Errand, ErrandEvent, ErrandPhoto
+from server.sync.services import EARLIEST, LATEST, on_server_clock
 
 
 async def may_add_photo(user: CurrentUser, card_id: uuid.UUID, role: str) -> bool:
@@ -29,6 +31,19 @@ TAKEN_WITHIN = timedelta(days=31)
 CLOCK_SLACK = timedelta(minutes=5)
 
 
+def taken_time(taken_at: datetime | None, sent_at: datetime | None, arrived: datetime, now: datetime) -> datetime:
+    """When a photo was taken, on the server's clock. The phone says when it took it and its clock as it sent it
+    (`sent_at`): the taken time is moved by how far that clock is off from the server's when the upload began to
+    arrive (`arrived`: the bytes of a photo on a slow signal take minutes, which are no clock's error), as a sync
+    batch's writes are (decision 0032); a phone within ON_TIME keeps its time. Without sent_at (a page cached before
+    this), believed within TAKEN_WITHIN before now and CLOCK_SLACK after. A time no phone's clock shows, or none:
+    the time it arrived."""
+    if taken_at is None or not EARLIEST <= taken_at < LATEST:
+        return now
+    taken = on_server_clock(taken_at, sent_at, arrived)
+    return taken if now - TAKEN_WITHIN <= taken <= now + CLOCK_SLACK else now
+
+
 async def add_photo(
     user: CurrentUser,
     card_id: uuid.UUID,
@@ -36,16 +51,17 @@ async def add_photo(
     picture: tuple[bytes, int, int],
     now: datetime,
     photo_id: uuid.UUID | None = None,
-    taken_at: datetime | None = None,
+    taken: datetime | None = None,
 ) -> str | None:
-    """Keep a photo (already checked and re-encoded): "accepted", "duplicate" (a phone's outbox sent the photo it
-    made `photo_id` for again, after an answer lost on a weak signal), or None if it is not the user's to add (or
-    the id is another photo's)."""
+    """Keep a photo (already checked and re-encoded) taken at `taken` (taken_time; now if None): "accepted",
+    "duplicate" (a phone's outbox sent the photo it made `photo_id` for again, after an answer lost on a weak signal;
+    or the plain form sent the same picture again), or None if it is not the user's to add (or the id is another
+    photo's)."""
     if not await may_add_photo(user, card_id, role):
         return None
     data, width, height = picture
-    photo_id = photo_id or uuid.uuid4()
-    taken = taken_at if taken_at is not None and now - TAKEN_WITHIN <= taken_at <= now + CLOCK_SLACK else now
+    photo_id = photo_id or plain_photo_id(card_id, role, user.id, data)
+    taken = taken or now
     async with write_transaction():
         stored = (
             await ErrandPhoto.insert(
@@ -75,6 +91,15 @@ async def add_photo(
         )
         await Errand.update({Errand.version: Errand.version + 1, Errand.updated_at: now}).where(Errand.id == card_id)
     return "accepted"
+
+
+# Ids of photos sent by the plain form (no script): made from the picture, as the outbox makes its own (outbox.js),
+# so that the same picture sent twice (a double tap, a photo picked again) is stored once.
+PLAIN_PHOTOS = uuid.UUID("6a0d1c52-3f4e-4b8e-9a51-0f7e2c1d9b30")
+
+
+def plain_photo_id(card_id: uuid.UUID, role: str, user_id: uuid.UUID, data: bytes) -> uuid.UUID:
+    return uuid.uuid5(PLAIN_PHOTOS, f"{card_id}/{role}/{user_id}/{hashlib.sha256(data).hexdigest()}")
 
 
 async def photo_bytes(user: CurrentUser, photo_id: uuid.UUID) -> bytes | None:

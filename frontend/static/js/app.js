@@ -274,6 +274,14 @@
   // make it stalled (then a tap gives it up and sends it again, as a hung batch: outbox.js).
   var photo = null;
   function photoMoved(progress) {
+    if (progress.sent) {
+      // One photo landed and others follow (picked while it was sending): the card shows it from the server now,
+      // and the strip counts what is left, rather than both once the last has gone.
+      photo = null;
+      showStatus();
+      document.body.dispatchEvent(new CustomEvent("gridcare:synced"));
+      return;
+    }
     photo = progress;
     if (running) watchForStall();
   }
@@ -694,29 +702,82 @@
 
   // A photo for an errand card goes to the phone first, like every write: taken at a door without signal, it is
   // kept and sent when the network is back. Without JavaScript the form sends it the plain way (needs signal).
+  // With it, 添加照片 opens the camera (or the gallery) and each photo picked is kept on the phone at once, whatever
+  // is on its way: on main the form was busy until the whole sync ended, and a photo picked while another was
+  // sending did nothing, without a word (issue 16, Slow 3G). Picks are kept in the order made; the same picture
+  // picked again is one photo (its id is made from it: outbox.js), and the form says so.
+  document.documentElement.classList.add("photo-picker");  // app.css hides the bare file field: the button picks
+  var keepingPhotos = Promise.resolve();
+  function photoForm(card) {  // the card's form now: a refresh of the card (htmx) may have drawn it again meanwhile
+    return document.querySelector("[data-photo-form][data-card='" + card + "']");
+  }
+  function keepPhotos(form, input) {
+    var files = Array.prototype.slice.call(input.files || []);
+    if (!files.length) return;
+    var card = form.dataset.card;
+    var limit = parseInt(form.dataset.photoMb, 10) * 1024 * 1024;
+    var fitting = files.filter(function (file) { return file.size <= limit; });
+    form.querySelector("[data-photo-too-large]").hidden = fitting.length === files.length;
+    form.querySelector("[data-photo-again]").hidden = true;
+    var role = (form.querySelector("input[name=role]:checked") || { value: "delivery" }).value;
+    input.value = "";  // a next pick is a photo of its own, whatever becomes of this one meanwhile
+    keepingPhotos = keepingPhotos.then(function () {
+      return fitting.reduce(function (kept, file) {
+        return kept.then(function (photos) {
+          return Outbox.addPhoto(card, role, file).then(function (photo) { return photos.concat([photo]); });
+        });
+      }, Promise.resolve([]));
+    }).then(function (photos) {
+      var again = photoForm(card);
+      if (again && photos.some(function (photo) { return photo.already; })) {
+        again.querySelector("[data-photo-again]").hidden = false;
+      }
+      return showStatus().then(function () { sync(); });
+    }, function (error) {
+      // Storage full or blocked: the plain way instead, with the photos put back in the field (needs signal).
+      console.warn("photo not kept on the phone", error);
+      var plain = photoForm(card) || form;
+      var field = plain.querySelector("input[type=file]");
+      try {
+        var back = new DataTransfer();
+        fitting.forEach(function (file) { back.items.add(file); });
+        field.files = back.files;
+      } catch (failed) { /* an old browser: the person picks again, now in the plain form */ }
+      plain.removeAttribute("data-photo-form");
+      if (field.files && field.files.length) plain.requestSubmit();
+    }).catch(function (error) {
+      console.warn("photo kept; the page not updated", error);  // it is on the phone: the next look shows it
+    });
+  }
+  function picked(event) {
+    var input = event.target;
+    var form = input.closest && input.closest("[data-photo-form]");
+    if (form && input.type === "file") keepPhotos(form, input);  // the first to hear it empties the field
+  }
+  document.addEventListener("change", picked);
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-photo-form] button");
+    if (!button) return;
+    event.preventDefault();  // the photo is kept when picked: the button picks
+    var input = button.form.querySelector("input[type=file]");
+    // Heard on the field itself too: the card may be drawn again (its refresh, a photo landing) while the camera is
+    // open, and a field no longer in the page tells the document nothing; its photo is kept all the same.
+    if (!input.dataset.heard) input.addEventListener("change", picked);
+    input.dataset.heard = "1";
+    input.click();
+  });
+  // A submit all the same (the keyboard's Enter): its photo is kept as a pick.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.hasAttribute("data-photo-form")) return;
-    var input = form.querySelector("input[type=file]");
-    var file = input && input.files && input.files[0];
-    if (!file) return;  // the browser (required) or the server says to choose one
     event.preventDefault();
-    var tooLarge = form.querySelector("[data-photo-too-large]");
-    tooLarge.hidden = file.size <= parseInt(form.dataset.photoMb, 10) * 1024 * 1024;
-    if (!tooLarge.hidden || form.dataset.busy) return;
-    form.dataset.busy = "1";
-    var role = (form.querySelector("input[name=role]:checked") || { value: "delivery" }).value;
-    Outbox.addPhoto(form.dataset.card, role, file).then(function () {
-      input.value = "";
-      return showStatus();
-    }).then(sync).catch(function (error) {
-      console.warn("photo not kept on the phone", error);  // storage full or blocked: the plain way instead
-      form.removeAttribute("data-photo-form");
-      form.requestSubmit();
-    }).finally(function () {
-      delete form.dataset.busy;
-    });
+    keepPhotos(form, form.querySelector("input[type=file]"));
   });
+  function keepPickedBefore() {  // a photo picked before app.js ran (a slow phone) is kept as any pick
+    document.querySelectorAll("[data-photo-form] input[type=file]").forEach(function (input) {
+      keepPhotos(input.form, input);
+    });
+  }
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("#sync-now")) syncNow();
@@ -993,7 +1054,7 @@
     // What waits is shown at once: a sync may wait behind one the network never answers (Web Locks).
     (standIn ? Promise.resolve() : Outbox.setSession(user, csrfToken()).then(function () {
       return requeueAfterJoining(user);
-    })).then(function () { showStatus(); sync(); });
+    })).then(function () { keepPickedBefore(); showStatus(); sync(); });
     if (window.caches) keepPagesFor(user).then(function () {
       precache();
       keepRoundPhones();

@@ -161,21 +161,32 @@
       });
     },
 
-    // Keep a photo on the phone (the file itself, in IndexedDB) until it is sent to its errand card.
+    // Keep a photo on the phone (the file itself, in IndexedDB) until it is sent to its errand card. Its id is made
+    // from the picture and where it goes (photoId): the same picture picked again for the same card is the same
+    // photo, kept once on the phone and stored once by the server, also when it was sent already (issue 16).
+    // Resolves with the photo kept; `already` is true where the phone held it before this pick.
     addPhoto: function (card, role, file, ui) {
       return meta("user").then(function (user) {
-        var photo = {
-          id: crypto.randomUUID(),
-          card: card,
-          role: role,
-          blob: file,
-          name: file.name || "photo.jpg",
-          user_id: user || null,
-          queued_at: Date.now(),
-          status: "queued",
-          ui: ui || null,
-        };
-        return run(PHOTOS, "readwrite", function (store) { store.put(photo); }).then(function () { return photo; });
+        return photoId(card, role, user, file).then(function (id) {
+          var photo = {
+            id: id,
+            card: card,
+            role: role,
+            blob: file,
+            name: file.name || "photo.jpg",
+            user_id: user || null,
+            queued_at: queuedAt(),  // two photos picked in the same ms are sent in the order picked
+            status: "queued",
+            ui: ui || null,
+          };
+          var held = null;
+          return run(PHOTOS, "readwrite", function (store) {
+            store.get(id).onsuccess = function (event) {
+              held = event.target.result || null;
+              if (!held) store.put(photo);
+            };
+          }).then(function () { return held ? Object.assign(held, { already: true }) : photo; });
+        });
       });
     },
 
@@ -219,7 +230,8 @@
     // Send this user's queued writes in order, batch after batch, until none is left or the server asks to wait.
     // Accepted and duplicate writes leave the outbox; rejected ones stay, marked, for the person to see.
     // Resolves with what is still waiting (0 when all is sent).
-    // `progress` (optional) hears how far a photo on its way got: {loaded, total} bytes, each time it moves.
+    // `progress` (optional) hears how far a photo on its way got: {loaded, total} bytes, each time it moves; and
+    // {sent: id} once the server has it (photos go one a request: the page shows each as it lands).
     sync: function (progress) {
       return exclusive(function () {
         return Promise.all([meta("user"), meta("csrf")]).then(function (found) {
@@ -259,6 +271,31 @@
       .then(function (body) { return setMeta("csrf", body.token).then(function () { return body.token; }); });
   }
 
+  // A photo's id: the SHA-256 of its bytes, hashed again with its card, its role and the person, cut to a UUID
+  // (version 8, RFC 9562's for ids made so). A picture picked twice is one id; the server stores an id once.
+  // Without crypto.subtle (no secure context) or a readable file, a random id: kept and sent, not merged.
+  function photoId(card, role, user, file) {
+    if (!(scope.crypto && scope.crypto.subtle && file && file.arrayBuffer)) return Promise.resolve(crypto.randomUUID());
+    return file.arrayBuffer().then(function (bytes) {
+      return crypto.subtle.digest("SHA-256", bytes);
+    }).then(function (digest) {
+      var head = new TextEncoder().encode(["gridcare-photo", card, role, user || ""].join("\n") + "\n");
+      var whole = new Uint8Array(head.length + digest.byteLength);
+      whole.set(head);
+      whole.set(new Uint8Array(digest), head.length);
+      return crypto.subtle.digest("SHA-256", whole);
+    }).then(function (digest) {
+      var b = new Uint8Array(digest).slice(0, 16);
+      b[6] = (b[6] & 0x0f) | 0x80;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      var hex = Array.prototype.map.call(b, function (x) { return x.toString(16).padStart(2, "0"); }).join("");
+      return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" +
+        hex.slice(20);
+    }, function () {
+      return crypto.randomUUID();
+    });
+  }
+
   function waitingPhotos(user) {
     return Outbox.photos().then(function (photos) {
       return photos.filter(function (p) { return p.status === "queued" && user && p.user_id === user; });
@@ -277,6 +314,8 @@
       form.append("role", photo.role);
       form.append("photo_id", photo.id);
       form.append("taken_at", new Date(photo.queued_at).toISOString());  // when taken, not when signal came back
+      // This phone's clock as it sends: the server moves taken_at by how far the clock is off, as a batch's (0032).
+      form.append("sent_at", new Date().toISOString());
       var headers = { "X-CSRFToken": token || "", Accept: "application/json" };
       return upload("/errands/" + photo.card + "/photos", headers, form, photo.blob.size, progress)
       .then(function (response) {
@@ -287,6 +326,7 @@
         if (response.ok) {
           return run(PHOTOS, "readwrite", function (store) { store.delete(photo.id); })
             .then(function () { return synced(user); })
+            .then(function () { if (progress) progress({ sent: photo.id }); })
             .then(function () { return sendPhotos(user, token, refreshed, progress); });
         }
         if (response.status >= 500 || response.status === 403) throw new Error("photo answered " + response.status);
