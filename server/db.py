@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import fcntl
 import logging
 import re
 import sqlite3
+from pathlib import Path
 
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, convert_datetime_in
@@ -181,20 +183,40 @@ async def migrate() -> None:
 _opened_pool = False
 
 
-async def open_database() -> None:
-    """Start PostgreSQL's connection pool, unless someone (the test harness) already has."""
-    global _opened_pool
+# How a serving process is known from outside, so that `restore` does not replace a database under a running server
+# (a stranger's walk of issue 15: `restore --force` beside one lost 5,580 acknowledged ticks). PostgreSQL: the
+# pool's connections carry this application name; SQLite: each process holds a shared lock on this file beside it.
+SERVING_NAME = "gridcare-server"
+SERVING_SUFFIX = ".serving"
+_serving_lock = None
+
+
+def serving_lock_path(database: Path) -> Path:
+    return database.with_name(database.name + SERVING_SUFFIX)
+
+
+async def open_database(*, serving: bool = True) -> None:
+    """Start PostgreSQL's connection pool, unless someone (the test harness) already has; mark the database as served
+    by this process (SERVING_NAME, the lock file), unless `serving` is False (the tests' own process, which restores
+    into its database on purpose)."""
+    global _opened_pool, _serving_lock
     if not isinstance(DB, SQLiteEngine) and DB.pool is None:
-        await DB.start_connection_pool()
+        await DB.start_connection_pool(**({"server_settings": {"application_name": SERVING_NAME}} if serving else {}))
         _opened_pool = True
+    if serving and isinstance(DB, SQLiteEngine) and _serving_lock is None:
+        _serving_lock = serving_lock_path(Path(DB.path)).open("a")
+        fcntl.flock(_serving_lock, fcntl.LOCK_SH)  # shared: every worker of the server holds it at once
 
 
 async def close_database() -> None:
     """Close the pool if open_database started it; on SQLite, the writing connection and the anchor."""
-    global _opened_pool, _sqlite_anchor
+    global _opened_pool, _sqlite_anchor, _serving_lock
     if _opened_pool:
         await DB.close_connection_pool()
         _opened_pool = False
+    if _serving_lock is not None:
+        _serving_lock.close()  # the lock goes with the file
+        _serving_lock = None
     await _WRITER.close()
     if isinstance(DB, sqlite_engine.KeptConnectionsSQLiteEngine):
         await DB.kept.close()

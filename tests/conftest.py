@@ -66,7 +66,7 @@ def pytest_report_header() -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 async def database():
-    await open_database()
+    await open_database(serving=False)  # tests restore into this database on purpose (tests/operations)
     await migrate()
     await seed_demo()
     yield

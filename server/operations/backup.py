@@ -14,6 +14,7 @@ A backup holds everything about every resident: it is written readable by its ow
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from server.db import SERVING_NAME, serving_lock_path
 from server.settings import Settings
 
 # Piccolo's own record of the migrations run: present in every Gridcare database, and not "data" when deciding
@@ -277,6 +279,39 @@ def _postgres_migrations(path: Path) -> set[tuple[str, str]]:
 # Restoring -------------------------------------------------------------------------------------------------------
 
 
+def served(settings: Settings) -> bool:
+    """Whether a server process has this database open (server.db marks it: a lock file beside SQLite's, an
+    application name on PostgreSQL's connections)."""
+    if settings.is_sqlite:
+        lock = serving_lock_path(settings.sqlite_path)
+        if not lock.exists():
+            return False
+        with lock.open("a") as file:
+            try:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(file, fcntl.LOCK_UN)
+            return False
+    return asyncio.run(_postgres_served(settings.database_url))
+
+
+async def _postgres_served(url: str) -> bool:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        return bool(
+            await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = $1 AND pid <> pg_backend_pid()",
+                SERVING_NAME,
+            )
+        )
+    finally:
+        await connection.close()
+
+
 def rows_in(settings: Settings) -> int:
     """Rows in the database's tables, leaving out the record of migrations: 0 for a new (or only migrated) one."""
     if settings.is_sqlite:
@@ -314,6 +349,11 @@ def restore(settings: Settings, source: Path, *, force: bool) -> Restored:
     """Bring a backup back into the configured database: checked first; a database holding data is replaced only
     with `force`; all or nothing."""
     check_backup(settings, source)
+    if served(settings):
+        raise BackupError(
+            "a Gridcare server is running on this database: writes it acknowledges would be lost. Stop the server "
+            "(every worker), back the database up, then restore"
+        )
     held = rows_in(settings)
     if held and not force:
         raise BackupError(

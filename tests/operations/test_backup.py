@@ -357,3 +357,19 @@ async def test_restore_refuses_a_backup_of_another_schema_and_changes_nothing(fr
     # The backup of this version still restores.
     assert command("restore", "--force", str(good)).returncode == 0
     assert await _live_state(live) == before
+
+
+async def test_restore_refuses_a_database_a_server_is_running_on_and_changes_nothing(fresh_database, tmp_path):
+    """A stranger's walk of issue 15: `restore --force` beside a running server replaced the database under it, and
+    5,580 ticks the server had acknowledged were gone."""
+    backup = tmp_path / "backup"
+    assert command("backup", str(backup)).returncode == 0
+    assert command("restore", str(backup), env={"GRIDCARE_DATABASE_URL": fresh_database}).returncode == 0
+    before = await stored_ticks(fresh_database)
+    with Served(GRIDCARE_DATABASE_URL=fresh_database):
+        refused = command("restore", "--force", str(backup), env={"GRIDCARE_DATABASE_URL": fresh_database})
+        assert refused.returncode != 0 and "server is running" in refused.stderr, refused.stderr
+    assert await stored_ticks(fresh_database) == before
+    # Stopped, the server no longer holds it: the restore goes through.
+    forced = command("restore", "--force", str(backup), env={"GRIDCARE_DATABASE_URL": fresh_database})
+    assert forced.returncode == 0, forced.stderr
