@@ -42,7 +42,8 @@ async def needs_now(user: CurrentUser, scope: Scope, today: date, now: datetime)
     late = [c for c in cards if rules.is_late(c["state"], as_datetime(c["due_at"]), now)]
     people = await round.today_round(scope, today, now)
     # A need heard on a call waits for its card: counted here until the card is made (a stranger saw it vanish).
-    keys = {f"checkin:{p.resident_id}:{today.isoformat()}": p for p in people if p.outcome == "needs"}
+    # Any call of today that heard a need, not only the last: a 平安 made after it does not buy the medicine.
+    keys = {f"checkin:{p.resident_id}:{today.isoformat()}": p for p in people if p.needs_today}
     carded = {
         row["source_key"]
         for row in await Errand.select(Errand.source_key).where(Errand.source_key.is_in(list(keys) or [""]))

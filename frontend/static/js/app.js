@@ -114,6 +114,10 @@
       var target = w.ui && document.getElementById(w.ui.target.slice(1));
       var holder = target && target.closest("[data-outbox-seq]");
       if (!holder || !(w.seq > Number(holder.getAttribute("data-outbox-seq")))) return;  // the page shows it
+      // A round's row shows the call made last (0034): one made before it, sent late, stays under it.
+      if (holder.hasAttribute("data-made-at") && Date.parse(w.device_time) < Number(holder.getAttribute("data-made-at"))) {
+        return;
+      }
       later(w.payload && w.payload.bulk ? floor : own, w);
       known[w.ui.target] = true;
     });
