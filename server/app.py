@@ -42,6 +42,7 @@ from server.sweeps.team_controllers import TeamController
 from server.sweeps.ticks import TICK
 from server.sync import services as sync
 from server.sync.controllers import csrf_token, sync_writes
+from server.sync.refused_controllers import RefusedController
 from server.web.auth import SessionMiddleware, requires_login
 from server.web.bodies import MAX_BODY, MAX_FIELDS, FormLimits
 from server.web.csrf import CSRFMiddleware
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GuidesController,
             ErrandsController,
             AskController,
+            RefusedController,
             GuideReader,
             guide_font,
             api,

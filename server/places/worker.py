@@ -31,6 +31,28 @@ async def grid_worker_of(resident_id: uuid.UUID | None) -> GridWorker | None:
     return GridWorker(name=row["name"], phone=row["phone"]) if row else None
 
 
+async def grid_holders(grid_ids: list[uuid.UUID]) -> dict[uuid.UUID, GridWorker]:
+    """Who answers for each of these grids now (whoever covers it, else its own grid worker): two small queries."""
+    if not grid_ids:
+        return {}
+    covers = {
+        row["grid"]: row["user"]
+        for row in await GridCover.select(GridCover.grid, GridCover.user).where(GridCover.grid.is_in(grid_ids))
+    }
+    people = await User.select(User.id, User.grid, User.name, User.phone).where(
+        (User.grid.is_in(grid_ids) | User.id.is_in(list(covers.values()) or [uuid.UUID(int=0)]))
+        & User.is_active.eq(True)
+    )
+    by_id = {row["id"]: GridWorker(name=row["name"], phone=row["phone"]) for row in people}
+    own = {row["grid"]: by_id[row["id"]] for row in people if row["grid"] in grid_ids}
+    holders = {}
+    for grid in grid_ids:
+        holder = by_id.get(covers[grid]) if grid in covers else own.get(grid)
+        if holder is not None:
+            holders[grid] = holder
+    return holders
+
+
 @dataclass(frozen=True, slots=True)
 class Cover:
     name: str  # the colleague answering for the grid

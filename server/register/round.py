@@ -20,6 +20,7 @@ from server.db import as_date, as_datetime, write_transaction
 from server.places.services import age_on
 from server.places.tables import Resident
 from server.places.worker import held_before
+from server.register.refused_calls import describe_calls
 from server.register.tables import CheckIn, ElderProfile, FollowUp
 from server.settings import get_settings
 from server.sync.services import Answer, Incoming, Kind, content_hash, rejection
@@ -483,4 +484,4 @@ async def _escalate(calls: set[tuple[uuid.UUID, date]], residents: dict, user: C
         await FollowUp.insert(*cards).on_conflict(target=FollowUp.id, action="DO NOTHING")
 
 
-CHECK_IN = Kind(name="checkin.outcome", payload_type=CheckInPayload, ingest=ingest_checkins)
+CHECK_IN = Kind(name="checkin.outcome", payload_type=CheckInPayload, ingest=ingest_checkins, describe=describe_calls)

@@ -4,6 +4,7 @@ sync_rejection). Decision 0034: they land, and reach whoever holds the grid now;
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -112,6 +113,13 @@ async def test_calls_made_before_a_handover_land_and_reach_whoever_holds_the_gri
         assert await SyncRejection.exists().where(SyncRejection.reason == "handed_over")
 
 
+async def refused_count(client) -> int:
+    """The count of refused writes nobody has dealt with on the home page's "needs you now" (0: not shown)."""
+    now = (await client.get("/now", headers={"HX-Request": "true"})).text
+    found = re.search(r'data-testid="now-refused">\s*<span class="row-title"><span class="count[^"]*">(\d+)<', now)
+    return int(found.group(1)) if found else 0
+
+
 async def _worker(phone: str) -> CurrentUser:
     from server.accounts.services import answered_for
 
@@ -159,3 +167,42 @@ async def test_a_call_is_taken_only_if_made_while_the_grid_was_theirs_and_sent_w
     # Handed over two days ago: taken.
     await GridHandover.update({GridHandover.at: now - timedelta(days=2)}).where(GridHandover.grid == GRID_3)
     assert await _call(own, people[2], now - timedelta(days=2, minutes=5), now) == ("accepted", None)
+
+
+async def test_what_is_still_refused_is_said_and_seen_by_whoever_can_act_on_it(app, grid_3):
+    """On main a refused write was only 未被接受: 1 on the phone, and a row in sync_rejection that nobody saw."""
+    (resident, name), *_ = grid_3
+    feng_phone = (await User.objects().get(User.phone == FENG)).phone
+    async with browser(app) as chen, browser(app) as feng, browser(app) as admin, browser(app) as other:
+        for client, phone in ((chen, CHEN), (feng, FENG), (admin, ADMIN_PHONE), (other, "13800000001")):
+            await log_in(client, phone)
+        await hand_over(admin, FENG)
+        before = await refused_count(admin)  # other tests' phones had writes refused too
+        [answer] = await send(chen, [(resident, "needs", datetime.now(UTC) + timedelta(seconds=1), "想买点降压药")])
+        assert answer == ("rejected", "handed_over")
+        write_id = (await SyncRejection.objects().get(SyncRejection.reason == "handed_over")).write_id
+
+        # Her phone's 未被接受 links here: what, why, what to do, and one tap to call whoever holds the grid now.
+        mine = (await chen.get("/refused")).text
+        item = mine.split('data-testid="refused"')[1]
+        assert f"给{name}" in item and "需要帮忙" in item and "想买点降压药" in item
+        assert "网格已经转交给了同事" in item and "这个网格现在由风桦负责" in item
+        assert f'href="tel:{feng_phone}"' in item and f'data-forget-write="{write_id}"' in item
+
+        # The admin is told on the home page, and sees who recorded it; 风桦, who holds the grid now, sees it too.
+        assert await refused_count(admin) == before + 1
+        listed = (await admin.get("/refused")).text
+        assert "陈瑞云 记于" in listed and f"给{name}" in listed
+        assert f"给{name}" in (await feng.get("/refused")).text
+        # Another grid's worker does not: not theirs, and a resident's need is not for everyone.
+        assert f"给{name}" not in (await other.get("/refused")).text
+        rejection = (await SyncRejection.objects().get(SyncRejection.write_id == write_id)).id
+        token = {"_csrf_token": csrf(other)["x-csrftoken"]}
+        assert (await other.post(f"/refused/{rejection}/settle", data=token)).status_code == 404
+
+        # Passed on, the admin says so: no longer counted, still listed, with who dealt with it.
+        token = {"_csrf_token": csrf(admin)["x-csrftoken"]}
+        done = await admin.post(f"/refused/{rejection}/settle", data=token, follow_redirects=False)
+        assert done.status_code == 303
+        assert await refused_count(admin) == before
+        assert "已处理：王磊" in (await chen.get("/refused")).text

@@ -83,6 +83,7 @@
       document.getElementById("outbox-count").textContent = queued.length;
       document.getElementById("outbox-rejected-count").textContent = rejected.length;
       document.getElementById("outbox-rejected").hidden = rejected.length === 0;
+      document.getElementById("outbox-waiting").hidden = queued.length === 0 && rejected.length > 0;  // not "待同步: 0"
       bar.hidden = queued.length === 0 && rejected.length === 0;
       showSyncState(!bar.hidden);
       markPage(mine, found[2].filter(function (w) { return w.user_id === user; }));
@@ -341,6 +342,12 @@
     } else if (outcome && outcome.why !== "signed_out") {
       sent = outcome.left === 0;
       text = sent ? "✓ " + note.dataset.sent : left(outcome.why);
+      // ✓ 已全部发送 beside 未被接受: 1 read as a contradiction (issue 16): sent, and some not accepted, said so.
+      var refusedCount = Number(document.getElementById("outbox-rejected-count").textContent);
+      if (sent && refusedCount > 0) {
+        sent = false;
+        text = note.dataset.sentRefused.replace("{count}", refusedCount);
+      }
     } else if (failure) {
       text = note.dataset[failure.why === "server" ? "server" : "failed"]
         .replace("{time}", clock(new Date(failure.at)))
@@ -465,7 +472,8 @@
 
   // Today's round: the heading's count of people still to reach follows each outcome tapped here, waiting on the
   // phone or sent (issue 16: it changed only on a reload), and each row others changed (freshRound). A row keeps the
-  // outcome last tapped on it, or sent later than the call the row shows (data-outbox-seq); a refused one goes back
+  // outcome last tapped on it, or sent after the page was drawn and made after the call it shows (data-outbox-seq,
+  // data-made-at: decision 0034); a refused one goes back
   // to what the server drew. Someone answered (平安, 需要帮忙, 身体不适) is reached; 未接 is not.
   var REACHED = ["ok", "needs", "unwell"];
   function countRound(writes) {
@@ -686,6 +694,16 @@
     });
   }
   var ROUND_ADDED = 50;  // rows asked for at once (the server's round.MAX_ADDED)
+
+  // A refused write said to be dealt with (/refused) leaves this phone's outbox, where it was counted as 未被接受;
+  // the server keeps it for the others who see it (decision 0034).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var write = form.getAttribute && form.getAttribute("data-forget-write");
+    if (!write) return;
+    event.preventDefault();
+    Outbox.forget(write).catch(function () {}).then(function () { form.submit(); });
+  });
 
   // A sheet opened low on the screen (a door's 更多, the floor's confirm step) comes into view, not below the fold.
   // (toggle does not bubble: listened for while capturing.)
