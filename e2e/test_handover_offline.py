@@ -104,6 +104,7 @@ def test_calls_made_offline_before_a_handover_land_and_those_after_are_said_and_
     admin.goto("/")
     admin.get_by_test_id("now-refused").click()
     expect(admin.get_by_test_id("refused").filter(has_text=late)).to_contain_text("陈瑞云 记于")
+    assert_phone_layout(admin, "handover-refused-admin")
 
     # She has told 风桦: dealt with. It leaves her phone, and is no longer counted for anyone.
     refused.get_by_test_id("refused-settle").click()
