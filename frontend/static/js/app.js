@@ -136,14 +136,13 @@
       var pending = state.querySelector("[data-outbox-pending]");
       var refused = state.querySelector("[data-outbox-refused]");
       var label = state.querySelector("[data-outbox-label]");
-      if (label.dataset.server === undefined) label.dataset.server = label.textContent;  // as the server drew it
       if (write) {
         state.hidden = false;
         label.textContent = write.ui.label || answerWord(target, write);
       } else if (target.hasAttribute("data-round-row")) {
         // A tap once laid over this row, now sent and made before the call the row shows (0034): the server's word
         // again, not the tap's until the next refresh redraws the row.
-        label.textContent = label.dataset.server;
+        label.textContent = label.dataset.server || "";  // as the server drew it (_round_row.html)
         target.setAttribute("data-outcome", target.getAttribute("data-server-outcome") || "");
       }
       pending.hidden = !(write && write.status === "queued");
