@@ -83,12 +83,13 @@ def test_a_call_recorded_on_another_phone_shows_on_the_round_without_a_reload(ne
     expect(worker.locator(f"#{q} span[data-outbox-label]")).to_contain_text("未接")
     expect(left).to_have_text(str(start - 1))  # 未接 is not reached
 
-    # Her 平安 for R waits on her phone (the network drops the sync) when the admin's 未接 for R arrives: the fresh
-    # row shows her 平安, still waiting, and the count keeps R reached.
+    # Her 平安 for R waits on her phone (the network drops the sync) when the admin's 未接 for R, made a moment after,
+    # arrives: the fresh row shows her 平安, still waiting, and the count keeps R reached.
     worker.context.route("**/api/v1/sync", lambda route: route.abort())
     worker.locator(f"#{r}").get_by_role("button", name="平安", exact=True).click()
     expect(worker.locator(f"#{r} [data-outbox-pending]")).to_be_visible()
     expect(left).to_have_text(str(start - 2))
+    worker.wait_for_timeout(1100)  # a phone's times are to the second: the admin's call is plainly the later one
     admin.locator(f"#{r}").get_by_role("button", name="未接", exact=True).click()
     until_stored(admin, r[2:], ["no_answer"])
     refresh()
@@ -96,12 +97,15 @@ def test_a_call_recorded_on_another_phone_shows_on_the_round_without_a_reload(ne
     expect(worker.locator(f"#{r} span[data-outbox-label]")).to_have_text("平安")
     expect(worker.locator(f"#{r} [data-outbox-pending]")).to_be_visible()
     expect(left).to_have_text(str(start - 2))
+    # Hers sent, the row shows the call made last (decision 0034), not the one that arrived last: the admin's 未接
+    # came after her 平安, and R is to be called again.
     worker.context.unroute("**/api/v1/sync")
     worker.locator("#sync-now").click()
     until_stored(worker, r[2:], ["no_answer", "ok"])
     expect(worker.locator(f"#{r} [data-outbox-pending]")).to_be_hidden()
-    expect(worker.locator(f"#{r}")).to_have_attribute("data-outcome", "ok")
-    expect(left).to_have_text(str(start - 2))
+    expect(worker.locator(f"#{r}")).to_have_attribute("data-outcome", "no_answer")
+    expect(worker.locator(f"#{r} span[data-outbox-label]")).to_have_text("未接")
+    expect(left).to_have_text(str(start - 1))
     assert worker.evaluate("window.__samePage === true")
 
     # P's profile: each call with its time and who made it, newest first; a long history is paged. The admin calls

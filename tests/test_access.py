@@ -271,6 +271,10 @@ ACCESS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/sw.js"): OPEN,
     ("GET", "/offline"): OPEN,
     ("GET", "/healthz"): OPEN,
+    # What the server refused of anyone's phone: one's own, and what one may act on (docs/decisions/0034). Settling
+    # an id nobody has: missing, for everyone.
+    ("GET", "/refused"): LOGGED_IN,
+    ("POST", "/refused/{rejection_id:uuid}/settle"): {"anonymous": "login", **dict.fromkeys(SIGNED_IN, "missing")},
     ("GET", "/api/v1/schema"): LOGGED_IN,
     ("GET", "/api/v1/schema/{path:str}"): LOGGED_IN,
     ("GET", "/api/v1/schema/openapi.json"): LOGGED_IN,
@@ -293,6 +297,7 @@ SAMPLES = {
     "resident_id": str(STORY_RESIDENT_IDS["张国强"]),
     "card_id": str(uuid.uuid4()),
     "row_id": str(uuid.uuid4()),
+    "rejection_id": str(uuid.uuid4()),
 }
 QUERIES = {"/search": "?q=张国强", "/api/v1/residents": "?q=张国强"}
 

@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from server.accounts.tables import (
     GridCover,
+    GridHandover,
     GuestDevice,
     LoginAttempt,
     LoginDevice,
@@ -15,6 +16,15 @@ from server.accounts.tables import (
 APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=str(Path(__file__).resolve().parents[2] / "migrations" / "accounts"),
-    table_classes=[User, UserSession, LoginAttempt, GridCover, GuestDevice, SessionGeneration, LoginDevice],
+    table_classes=[
+        User,
+        UserSession,
+        LoginAttempt,
+        GridCover,
+        GridHandover,
+        GuestDevice,
+        SessionGeneration,
+        LoginDevice,
+    ],
     migration_dependencies=["server.places.piccolo_app"],
 )

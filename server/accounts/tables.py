@@ -102,6 +102,22 @@ class GridCover(Table):
     by = ForeignKey(User, on_delete=OnDelete.set_null, null=True)
 
 
+class GridHandover(Table):
+    """A grid passing from whoever answered for it to someone else (a cover begun, passed on or ended), kept: a call a
+    grid worker made while the grid was theirs, sent from their phone after it was handed on, is still theirs to
+    record (docs/decisions/0034). Append-only."""
+
+    id = UUID(primary_key=True)
+    grid = ForeignKey(_GRID, on_delete=OnDelete.cascade, null=False, index=True)
+    # Who answered for the grid until `at` (none: nobody did), and since when (none: their own grid, since before
+    # any hand-over kept here).
+    from_user = ForeignKey(User, on_delete=OnDelete.cascade, null=True, index=True)
+    held_since = Timestamptz(null=True, default=None)
+    to_user = ForeignKey(User, on_delete=OnDelete.set_null, null=True)
+    at = Timestamptz()
+    by = ForeignKey(User, on_delete=OnDelete.set_null, null=True)
+
+
 class SessionGeneration(Table):
     """One row (id 1): a number raised whenever sessions end or what a session carries changes (a log-out, an
     account deactivated, a grid handed over). Each worker process keeps the sessions it read for a few seconds and

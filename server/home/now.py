@@ -1,6 +1,7 @@
 """What needs a grid worker (or the community's admin) now, counted for the top of the home page: people nobody
 could reach (go-and-look cards), residents' own requests nobody has taken, errand cards gone late (urgent medicine
-apart), and who is still to call today. Knows nothing of HTTP."""
+apart), who is still to call today, and what phones recorded that the server did not accept. Knows nothing of
+HTTP."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from server.errands import rules
 from server.errands.services import visible_to
 from server.errands.tables import Errand
 from server.register import round
+from server.sync.refused import unsettled_count
 
 
 @dataclass(slots=True)
@@ -24,10 +26,13 @@ class NeedsNow:
     to_call: int  # people of today's round nobody has reached yet
     needs: list[dict] = field(default_factory=list)  # said on today's call that they need something; no card yet
     unwell: list[dict] = field(default_factory=list)  # said on today's call they are unwell
+    refused: int = 0  # writes from phones the server did not accept, nobody has dealt with (sync/refused.py)
 
     @property
     def anything(self) -> bool:
-        return bool(self.follow_ups or self.asks or self.late or self.to_call or self.needs or self.unwell)
+        return bool(
+            self.follow_ups or self.asks or self.late or self.to_call or self.needs or self.unwell or self.refused
+        )
 
 
 async def needs_now(user: CurrentUser, scope: Scope, today: date, now: datetime) -> NeedsNow:
@@ -42,7 +47,8 @@ async def needs_now(user: CurrentUser, scope: Scope, today: date, now: datetime)
     late = [c for c in cards if rules.is_late(c["state"], as_datetime(c["due_at"]), now)]
     people = await round.today_round(scope, today, now)
     # A need heard on a call waits for its card: counted here until the card is made (a stranger saw it vanish).
-    keys = {f"checkin:{p.resident_id}:{today.isoformat()}": p for p in people if p.outcome == "needs"}
+    # Any call of today that heard a need, not only the last: a 平安 made after it does not buy the medicine.
+    keys = {f"checkin:{p.resident_id}:{today.isoformat()}": p for p in people if p.needs_today}
     carded = {
         row["source_key"]
         for row in await Errand.select(Errand.source_key).where(Errand.source_key.is_in(list(keys) or [""]))
@@ -57,4 +63,5 @@ async def needs_now(user: CurrentUser, scope: Scope, today: date, now: datetime)
         late=len(late),
         late_medicine=sum(1 for c in late if c["kind"] == "medicine"),
         to_call=sum(1 for person in people if not person.reached),
+        refused=await unsettled_count(user, now),
     )

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from server.accounts.tables import GridCover, User
+from server.accounts.tables import GridCover, GridHandover, User
 from server.db import as_datetime
 from server.places.tables import Resident
 
@@ -31,6 +31,28 @@ async def grid_worker_of(resident_id: uuid.UUID | None) -> GridWorker | None:
     return GridWorker(name=row["name"], phone=row["phone"]) if row else None
 
 
+async def grid_holders(grid_ids: list[uuid.UUID]) -> dict[uuid.UUID, GridWorker]:
+    """Who answers for each of these grids now (whoever covers it, else its own grid worker): two small queries."""
+    if not grid_ids:
+        return {}
+    covers = {
+        row["grid"]: row["user"]
+        for row in await GridCover.select(GridCover.grid, GridCover.user).where(GridCover.grid.is_in(grid_ids))
+    }
+    people = await User.select(User.id, User.grid, User.name, User.phone).where(
+        (User.grid.is_in(grid_ids) | User.id.is_in(list(covers.values()) or [uuid.UUID(int=0)]))
+        & User.is_active.eq(True)
+    )
+    by_id = {row["id"]: GridWorker(name=row["name"], phone=row["phone"]) for row in people}
+    own = {row["grid"]: by_id[row["id"]] for row in people if row["grid"] in grid_ids}
+    holders = {}
+    for grid in grid_ids:
+        holder = by_id.get(covers[grid]) if grid in covers else own.get(grid)
+        if holder is not None:
+            holders[grid] = holder
+    return holders
+
+
 @dataclass(frozen=True, slots=True)
 class Cover:
     name: str  # the colleague answering for the grid
@@ -47,3 +69,29 @@ async def covered_by(grid_id: uuid.UUID | None) -> Cover | None:
         .first()
     )
     return Cover(name=row["name"], since=as_datetime(row["since"])) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A time a grid worker answered for a grid, ended by a hand-over."""
+
+    since: datetime | None  # None: their own grid, from before any hand-over kept
+    until: datetime
+
+    def covers(self, moment: datetime) -> bool:
+        return (self.since is None or self.since <= moment) and moment < self.until
+
+
+async def held_before(user_id: uuid.UUID, grid_ids: list[uuid.UUID], handed_on_after: datetime) -> dict:
+    """The times this user answered for these grids that a hand-over ended after `handed_on_after`: grid id -> [Held]
+    (docs/decisions/0034). One small query on the hand-overs of one person."""
+    if not grid_ids:
+        return {}
+    rows = await GridHandover.select(GridHandover.grid, GridHandover.held_since, GridHandover.at).where(
+        (GridHandover.from_user == user_id) & GridHandover.grid.is_in(grid_ids) & (GridHandover.at >= handed_on_after)
+    )
+    held: dict[uuid.UUID, list[Held]] = {}
+    for row in rows:
+        since = as_datetime(row["held_since"]) if row["held_since"] is not None else None
+        held.setdefault(row["grid"], []).append(Held(since=since, until=as_datetime(row["at"])))
+    return held

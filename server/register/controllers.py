@@ -202,8 +202,11 @@ class RegisterController(Controller):
         message = {
             "need_not_described": translate(request, "Write what they need."),
             "not_allowed": translate(request, "This person is not in your grid."),
+            "handed_over": translate(
+                request, "This grid was handed to a colleague before this call: tell them, or the community's admin."
+            ),
         }.get(refused.reason or "", translate(request, "That did not work. Go back and try again."))
-        status = 403 if refused.reason == "not_allowed" else 400
+        status = 403 if refused.reason in ("not_allowed", "handed_over") else 400
         return render(request, "error.html", status_code=status, status=status, message=message)
 
     @post("/follow-ups/{card_id:uuid}/done")

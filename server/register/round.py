@@ -20,6 +20,8 @@ from server.access.scope import CurrentUser, Scope
 from server.db import as_date, as_datetime, write_transaction
 from server.places.services import age_on
 from server.places.tables import Resident
+from server.places.worker import held_before
+from server.register.refused_calls import describe_calls
 from server.register.tables import CheckIn, ElderProfile, FollowUp
 from server.settings import get_settings
 from server.sync.services import Answer, Incoming, Kind, content_hash, rejection
@@ -65,6 +67,20 @@ def call_again_at(missed: datetime) -> datetime:
     return due
 
 
+def in_order_made(calls: list[dict]) -> list[dict]:
+    """A person's calls in the order they were made (decision 0034): a call made without signal and sent later takes
+    its place among the others, not after them; made in the same second, the one that arrived first comes first."""
+    return sorted(calls, key=lambda call: (made_at(call), call["seq"]))
+
+
+def misses_since_reached(calls: list[dict]) -> list[dict]:
+    """The unanswered calls made after the last time someone answered (calls in the order made): what the row counts,
+    when it says to call again, and what opens a go-and-look card."""
+    reached = [n for n, call in enumerate(calls) if call["outcome"] in REACHED]
+    after = calls[reached[-1] + 1 :] if reached else calls
+    return [call for call in after if call["outcome"] == "no_answer"]
+
+
 def calls_apart() -> timedelta:
     return timedelta(minutes=get_settings().calls_apart_minutes)
 
@@ -95,7 +111,11 @@ class RoundRow:
     misses: int  # calls unanswered today
     retry_at: datetime | None  # when an unanswered call is due again
     follow_up: bool  # a task card is open for today
-    seq: int = 0  # the last call of today the row shows (0: none): the page lays this phone's later calls over it
+    # The last call of today to arrive (0: none): a call this phone sent with a later seq is one the row does not
+    # know yet, and the page lays it over the row if it was made after the call the row shows (`made`).
+    seq: int = 0
+    made: datetime | None = None  # when the call the row shows was made (on the server's clock)
+    needs_today: bool = False  # someone said on a call of today that they need something
 
     @property
     def reached(self) -> bool:
@@ -203,8 +223,8 @@ async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.U
     found = []
     apart = calls_apart()
     for r in rows:
-        today_calls = calls.get(r["resident"], [])
-        misses = [c for c in today_calls if c["outcome"] == "no_answer"]
+        today_calls = in_order_made(calls.get(r["resident"], []))
+        misses = misses_since_reached(today_calls)
         last = today_calls[-1] if today_calls else None
         birth = r["birth_date"]
         birthday = next_birthday(birth, today)
@@ -224,10 +244,12 @@ async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.U
                 turns=birthday[1] if birthday else None,
                 last_reached=as_date(last_reached.get(r["resident"])),
                 outcome=last["outcome"] if last else None,
-                misses=separate_misses([as_datetime(c["device_time"]) for c in misses], apart),
-                retry_at=call_again_at(as_datetime(misses[-1]["received_at"])) if misses else None,
+                misses=separate_misses([made_at(c) for c in misses], apart),
+                retry_at=call_again_at(made_at(misses[-1])) if misses else None,
                 follow_up=r["resident"] in open_cards,
-                seq=last["seq"] if last else 0,
+                seq=max((c["seq"] for c in today_calls), default=0),
+                made=made_at(last) if last else None,
+                needs_today=any(c["outcome"] == "needs" for c in today_calls),
             )
         )
     found.sort(key=lambda row: need_order(row, now))
@@ -362,13 +384,17 @@ async def ingest_checkins(user: CurrentUser, items: list[Incoming], now: datetim
             CheckIn.id.is_in([item.id for item in items])
         )
     }
-    residents = {}
+    homes = {}  # the residents of the caller's community named by these calls, with their grid
     if scope is not None:
         for row in await Resident.select(
             Resident.id, Resident.household.building.grid.as_alias("grid"), Resident.community
         ).where(Resident.id.is_in(list({item.payload.resident_id for item in items}))):
-            if row["community"] == scope.community_id and scope.allows_grid(row["grid"]):
-                residents[row["id"]] = row
+            if row["community"] == scope.community_id:
+                homes[row["id"]] = row
+    # Grids the caller answered for until a hand-over: a call made while the grid was theirs, sent from a phone that
+    # had no signal until after the hand-over, is theirs to record (docs/decisions/0034).
+    before = {row["grid"] for row in homes.values() if not scope.allows_grid(row["grid"])} if scope else set()
+    held = await held_before(user.id, list(before), now - CALL_DAY_TOLERANCE) if before else {}
     fresh = []
     for item in items:
         payload: CheckInPayload = item.payload
@@ -380,8 +406,10 @@ async def ingest_checkins(user: CurrentUser, items: list[Incoming], now: datetim
             )
         elif abs(payload.day - now.date()) > CALL_DAY_TOLERANCE:
             answers[item.id] = rejection(item.id, "invalid")  # no call of today's round, even sent a month late
-        elif payload.resident_id not in residents:
-            answers[item.id] = rejection(item.id, "not_allowed")
+        elif (refused := _not_theirs(scope, homes.get(payload.resident_id), held, item, now)) is not None:
+            # Kept (sync_rejection), said in words on the phone, and shown to the admin and whoever answers for the
+            # grid now (/refused).
+            answers[item.id] = rejection(item.id, refused)
         elif payload.outcome == "needs" and not payload.need.strip():
             answers[item.id] = rejection(item.id, "need_not_described")
         else:
@@ -418,23 +446,41 @@ async def ingest_checkins(user: CurrentUser, items: list[Incoming], now: datetim
         answers[item.id] = (
             Answer(id=item.id, status="accepted", seq=row["seq"]) if same else rejection(item.id, "id_reused")
         )
-    await _escalate({(item.payload.resident_id, item.payload.day) for item in fresh}, residents, user, now)
+    await _escalate({(item.payload.resident_id, item.payload.day) for item in fresh}, homes, user, now)
     return answers
 
 
+HANDED_OVER_GRACE = timedelta(hours=72)  # how long after a hand-over a call made before it is still taken
+
+
+def _not_theirs(scope: Scope | None, home: dict | None, held: dict, item: Incoming, now: datetime) -> str | None:
+    """Why this caller may not record a call to this resident, or None: the resident is in their scope, or the call
+    was made while the grid was theirs and it was handed on at most HANDED_OVER_GRACE ago (a phone offline longer is
+    rare; what it then sends is refused and seen, not taken on the phone's word about its own clock)."""
+    if scope is None or home is None:
+        return "not_allowed"
+    if scope.allows_grid(home["grid"]):
+        return None
+    spans = held.get(home["grid"], [])
+    made = min(item.device_time, now)
+    if any(span.covers(made) and span.until >= now - HANDED_OVER_GRACE for span in spans):
+        return None
+    return "handed_over" if spans else "not_allowed"
+
+
 async def _escalate(calls: set[tuple[uuid.UUID, date]], residents: dict, user: CurrentUser, now: datetime) -> None:
-    """Two unanswered calls on one day, and nobody reached them since: a task card to go and look."""
-    outcomes: dict[tuple[uuid.UUID, date], list[str]] = {key: [] for key in calls}
-    missed: dict[tuple[uuid.UUID, date], list[datetime]] = {key: [] for key in calls}
-    for row in await CheckIn.select(CheckIn.resident, CheckIn.day, CheckIn.outcome, CheckIn.device_time).where(
+    """Two unanswered calls on one day since anyone last answered (in the order the calls were made): a task card to
+    go and look."""
+    made: dict[tuple[uuid.UUID, date], list[dict]] = {key: [] for key in calls}
+    for row in await CheckIn.select(
+        CheckIn.resident, CheckIn.day, CheckIn.outcome, CheckIn.device_time, CheckIn.received_at, CheckIn.seq
+    ).where(
         CheckIn.resident.is_in(list({resident for resident, _ in calls}))
         & CheckIn.day.is_in(list({day for _, day in calls}))
     ):  # every call of these people on these days, in one query
         key = (row["resident"], as_date(row["day"]))
-        if key in outcomes:
-            outcomes[key].append(row["outcome"])
-            if row["outcome"] == "no_answer":
-                missed[key].append(as_datetime(row["device_time"]))
+        if key in made:
+            made[key].append(row)
     apart = calls_apart()
     cards = [
         FollowUp(
@@ -446,12 +492,11 @@ async def _escalate(calls: set[tuple[uuid.UUID, date]], residents: dict, user: C
             reason="no_answer",
             created_at=now,
         )
-        for (resident_id, day), said in outcomes.items()
-        if separate_misses(missed[(resident_id, day)], apart) >= MISSES_TO_ESCALATE
-        and not any(o in REACHED for o in said)
+        for (resident_id, day), said in made.items()
+        if separate_misses([made_at(c) for c in misses_since_reached(in_order_made(said))], apart) >= MISSES_TO_ESCALATE
     ]
     if cards:
         await FollowUp.insert(*cards).on_conflict(target=FollowUp.id, action="DO NOTHING")
 
 
-CHECK_IN = Kind(name="checkin.outcome", payload_type=CheckInPayload, ingest=ingest_checkins)
+CHECK_IN = Kind(name="checkin.outcome", payload_type=CheckInPayload, ingest=ingest_checkins, describe=describe_calls)

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from server.access.scope import CurrentUser
 from server.accounts.services import sessions_changed
-from server.accounts.tables import GridCover, User
+from server.accounts.tables import GridCover, GridHandover, User
+from server.db import write_transaction
 from server.errands import rules
 from server.errands.tables import Errand
 from server.errors import DomainError
@@ -56,7 +57,33 @@ async def hand_over_grid(admin: CurrentUser, grid_id: uuid.UUID, to_user: uuid.U
     )
     if worker is None:
         raise HandoverError("not_a_worker")
-    await GridCover.delete().where(GridCover.grid == grid_id)
-    if worker["grid"] != grid_id:
-        await GridCover.insert(GridCover(grid=grid_id, user=to_user, since=now, by=admin.id))
-    await sessions_changed()  # sessions kept carry the grids they answered for
+    async with write_transaction():
+        await record_handover(grid_id, to_user, admin.id, now)
+        await GridCover.delete().where(GridCover.grid == grid_id)
+        if worker["grid"] != grid_id:
+            await GridCover.insert(GridCover(grid=grid_id, user=to_user, since=now, by=admin.id))
+        await sessions_changed()  # sessions kept carry the grids they answered for
+
+
+async def record_handover(grid_id: uuid.UUID, to_user: uuid.UUID | None, by: uuid.UUID | None, now: datetime) -> None:
+    """Keep who answered for the grid until now, and since when, before it passes to `to_user` (nothing when it is
+    theirs already): their calls made before now, sent later from a phone without signal, are still theirs to record
+    (docs/decisions/0034). Call it in the transaction that moves the grid."""
+    cover = await GridCover.select(GridCover.user, GridCover.since).where(GridCover.grid == grid_id).first()
+    own = await User.select(User.id).where((User.grid == grid_id) & User.is_active.eq(True)).first()
+    holder = cover["user"] if cover else own["id"] if own else None
+    if holder == to_user:
+        return
+    since = cover["since"] if cover else None
+    if cover is None and holder is not None:
+        # Their own grid: held since it was last handed back to them, if that was kept.
+        back = (
+            await GridHandover.select(GridHandover.at)
+            .where((GridHandover.grid == grid_id) & (GridHandover.to_user == holder))
+            .order_by(GridHandover.at, ascending=False)
+            .first()
+        )
+        since = back["at"] if back else None
+    await GridHandover.insert(
+        GridHandover(grid=grid_id, from_user=holder, held_since=since, to_user=to_user, at=now, by=by)
+    )

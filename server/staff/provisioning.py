@@ -24,6 +24,7 @@ from server.db import write_transaction
 from server.errors import DomainError
 from server.piccolo_conf import DB
 from server.places.tables import Community, Grid
+from server.staff.handover import record_handover
 from server.text import clean_name
 
 ROLES = ("admin", "grid_worker")
@@ -119,6 +120,9 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
             if holder is not None:
                 raise ProvisioningError("grid_taken", f"grid {grid} already has its grid worker, {holder['name']}")
             # The grid's new worker answers for it: a colleague who covered it while it had nobody hands it back.
+            if await GridCover.exists().where(GridCover.grid == grid_id):
+                newcomer = existing["id"] if existing is not None else None
+                await record_handover(grid_id, newcomer, None, datetime.now(UTC))
             await GridCover.delete().where(GridCover.grid == grid_id)
         password = new_password()
         if existing is not None:

@@ -109,6 +109,9 @@ class Incoming(msgspec.Struct, frozen=True):
 
 
 Ingest = Callable[[CurrentUser, list[Incoming], datetime], Awaitable[dict[uuid.UUID, Answer]]]
+# What refused writes of a kind were about, for the people who see them (sync/refused.py): for each payload a dict
+# with at least "community" and "grid" (who may see it), or None when it names nothing the kind knows.
+Describe = Callable[[list[Any]], Awaitable[list[dict | None]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +119,7 @@ class Kind:
     name: str
     payload_type: type
     ingest: Ingest  # must answer every write it is given; runs inside the batch's transaction
+    describe: Describe | None = None
 
 
 REGISTRY: dict[str, Kind] = {}

@@ -16,3 +16,7 @@ class SyncRejection(Table):
     body = Text(default="")  # the write as it came, JSON
     device_time = Timestamptz(null=True, default=None)
     received_at = Timestamptz()
+    # Someone who could act on it (the admin, the grid's worker, its author) said it is dealt with: no longer counted
+    # on their home page (docs/decisions/0034).
+    settled_at = Timestamptz(null=True, default=None)
+    settled_by = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)

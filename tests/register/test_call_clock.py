@@ -4,18 +4,19 @@ stranger's walk: a phone 12 minutes fast put its 未接 after a later 平安). D
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from server.register.tables import CheckIn
+from server.register.tables import CheckIn, FollowUp
 from server.settings import Settings
 from server.sync.services import on_server_clock
 from tests.conftest import csrf, log_in
 from tests.register.test_call_history import OUTCOME, calls_of
 from tests.register.test_round import quiet_round  # noqa: F401 (a fixture)
-from tests.register.test_routes import HOU_WORKER
+from tests.register.test_routes import HOU_WORKER, round_rows
 
 SLACK = timedelta(seconds=5)  # between the test's clock and the server's, in one process: no timing is measured
 
@@ -100,3 +101,45 @@ def test_the_shift_keeps_order_and_gaps_and_stops_at_now():
     assert on_server_clock(now + timedelta(hours=1), now, now) == now
     assert on_server_clock(now - timedelta(minutes=3), None, now) == now - timedelta(minutes=3)  # an older page
     assert on_server_clock(now, datetime(1, 1, 1, tzinfo=UTC), now) == now  # no phone's clock
+
+
+async def test_the_row_follows_the_call_made_last_not_the_one_that_arrived_last(client, quiet_round):  # noqa: F811
+    """A stranger's walk (issue 16): phone A's 未接, made without signal, synced after phone B's 平安 made later; the
+    row read 未接 · 1次未接 · 再打 and stayed counted to call, with no clock wrong anywhere (decision 0034)."""
+    await log_in(client, HOU_WORKER)
+    someone = quiet_round[0]
+    now = datetime.now(UTC).replace(microsecond=0)
+    await send(client, now, (someone, "ok", now - timedelta(minutes=1)))  # phone B, online
+    await send(client, now, (someone, "no_answer", now - timedelta(minutes=3)))  # phone A, back in signal
+    page = (await client.get("/round")).text
+    classes, row = next((c, r) for c, r in round_rows(page) if f'href="/residents/{someone}/profile"' in r)
+    assert "door-done" in classes.split() and "平安" in row and "次未接" not in row
+    left = int(re.search(r"data-round-left>(\d+)<", page).group(1))
+    assert left == len(quiet_round) - 1
+    # The page knows every call that arrived (the last seq), and when the call it shows was made: a call this phone
+    # sent later is laid over the row only if made after it (app.js).
+    seqs = [r["seq"] for r in await CheckIn.select(CheckIn.seq).where(CheckIn.resident == someone)]
+    tag = re.search(rf'<li [^>]*id="c-{someone}"[^>]*>', page).group(0)
+    assert f'data-outbox-seq="{max(seqs)}"' in tag
+    assert f'data-made-at="{int((now - timedelta(minutes=1)).timestamp() * 1000)}"' in tag
+
+
+async def test_misses_count_and_open_a_card_from_the_last_answer_in_the_order_made(client, quiet_round):  # noqa: F811
+    await log_in(client, HOU_WORKER)
+    a, b = quiet_round[1], quiet_round[2]
+    now = datetime.now(UTC).replace(microsecond=0)
+    # Two misses made before someone answered, arriving after the answer: the person was reached; no card.
+    await send(client, now, (a, "ok", now - timedelta(minutes=10)))
+    await send(
+        client, now, (a, "no_answer", now - timedelta(minutes=40)), (a, "no_answer", now - timedelta(minutes=30))
+    )
+    assert not await FollowUp.exists().where(FollowUp.resident == a)
+    # Answered early in the morning, then two misses since, the answer arriving last: nobody has reached them since
+    # the two misses; a card goes out, and the row says two missed calls (on main: the row read 平安, no card).
+    await send(
+        client, now, (b, "no_answer", now - timedelta(minutes=40)), (b, "no_answer", now - timedelta(minutes=30))
+    )
+    await send(client, now, (b, "ok", now - timedelta(hours=2)))
+    assert await FollowUp.exists().where(FollowUp.resident == b)
+    row = next(r for _, r in round_rows((await client.get("/round")).text) if f"/residents/{b}/profile" in r)
+    assert "2次未接" in row

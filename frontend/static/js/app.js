@@ -83,6 +83,7 @@
       document.getElementById("outbox-count").textContent = queued.length;
       document.getElementById("outbox-rejected-count").textContent = rejected.length;
       document.getElementById("outbox-rejected").hidden = rejected.length === 0;
+      document.getElementById("outbox-waiting").hidden = queued.length === 0 && rejected.length > 0;  // not "待同步: 0"
       bar.hidden = queued.length === 0 && rejected.length === 0;
       showSyncState(!bar.hidden);
       markPage(mine, found[2].filter(function (w) { return w.user_id === user; }));
@@ -114,6 +115,10 @@
       var target = w.ui && document.getElementById(w.ui.target.slice(1));
       var holder = target && target.closest("[data-outbox-seq]");
       if (!holder || !(w.seq > Number(holder.getAttribute("data-outbox-seq")))) return;  // the page shows it
+      // A round's row shows the call made last (0034): one made before it, sent late, stays under it.
+      if (holder.hasAttribute("data-made-at") && Date.parse(w.device_time) < Number(holder.getAttribute("data-made-at"))) {
+        return;
+      }
       later(w.payload && w.payload.bulk ? floor : own, w);
       known[w.ui.target] = true;
     });
@@ -130,9 +135,15 @@
       if (!state) return;
       var pending = state.querySelector("[data-outbox-pending]");
       var refused = state.querySelector("[data-outbox-refused]");
+      var label = state.querySelector("[data-outbox-label]");
       if (write) {
         state.hidden = false;
-        state.querySelector("[data-outbox-label]").textContent = write.ui.label || answerWord(target, write);
+        label.textContent = write.ui.label || answerWord(target, write);
+      } else if (target.hasAttribute("data-round-row")) {
+        // A tap once laid over this row, now sent and made before the call the row shows (0034): the server's word
+        // again, not the tap's until the next refresh redraws the row.
+        label.textContent = label.dataset.server || "";  // as the server drew it (_round_row.html)
+        target.setAttribute("data-outcome", target.getAttribute("data-server-outcome") || "");
       }
       pending.hidden = !(write && write.status === "queued");
       refused.hidden = !(write && write.status === "rejected");
@@ -345,6 +356,12 @@
     } else if (outcome && outcome.why !== "signed_out") {
       sent = outcome.left === 0;
       text = sent ? "✓ " + note.dataset.sent : left(outcome.why);
+      // ✓ 已全部发送 beside 未被接受: 1 read as a contradiction (issue 16): sent, and some not accepted, said so.
+      var refusedCount = Number(document.getElementById("outbox-rejected-count").textContent);
+      if (sent && refusedCount > 0) {
+        sent = false;
+        text = note.dataset.sentRefused.replace("{count}", refusedCount);
+      }
     } else if (failure) {
       text = note.dataset[failure.why === "server" ? "server" : "failed"]
         .replace("{time}", clock(new Date(failure.at)))
@@ -469,7 +486,8 @@
 
   // Today's round: the heading's count of people still to reach follows each outcome tapped here, waiting on the
   // phone or sent (issue 16: it changed only on a reload), and each row others changed (freshRound). A row keeps the
-  // outcome last tapped on it, or sent later than the call the row shows (data-outbox-seq); a refused one goes back
+  // outcome last tapped on it, or sent after the page was drawn and made after the call it shows (data-outbox-seq,
+  // data-made-at: decision 0034); a refused one goes back
   // to what the server drew. Someone answered (平安, 需要帮忙, 身体不适) is reached; 未接 is not.
   var REACHED = ["ok", "needs", "unwell"];
   function countRound(writes) {
@@ -690,6 +708,16 @@
     });
   }
   var ROUND_ADDED = 50;  // rows asked for at once (the server's round.MAX_ADDED)
+
+  // A refused write said to be dealt with (/refused) leaves this phone's outbox, where it was counted as 未被接受;
+  // the server keeps it for the others who see it (decision 0034).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var write = form.getAttribute && form.getAttribute("data-forget-write");
+    if (!write) return;
+    event.preventDefault();
+    Outbox.forget(write).catch(function () {}).then(function () { form.submit(); });
+  });
 
   // A sheet opened low on the screen (a door's 更多, the floor's confirm step) comes into view, not below the fold.
   // (toggle does not bubble: listened for while capturing.)

@@ -227,6 +227,16 @@
       });
     },
 
+    // A refused write someone has dealt with (/refused) leaves the phone: the server keeps it (decision 0034).
+    forget: function (id) {
+      return run(STORE, "readwrite", function (store) {
+        store.get(id).onsuccess = function (event) {
+          var write = event.target.result;
+          if (write && write.status === "rejected") store.delete(id);
+        };
+      });
+    },
+
     // Send this user's queued writes in order, batch after batch, until none is left or the server asks to wait.
     // Accepted and duplicate writes leave the outbox; rejected ones stay, marked, for the person to see.
     // Resolves with what is still waiting (0 when all is sent).
