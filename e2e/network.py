@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 
-from playwright.sync_api import Browser, Error, Page, Route
+from playwright.sync_api import Browser, BrowserContext, Error, Page, Route
 
 # 2G as the issue measures it: ~2 s latency, ~50 kbit/s each way (bytes per second for CDP).
 TWO_G = {"offline": False, "latency": 2000, "downloadThroughput": 50_000 / 8, "uploadThroughput": 50_000 / 8}
@@ -77,3 +77,31 @@ class PhoneNetwork:
             with contextlib.suppress(Error):
                 route.continue_()
         return len(held)
+
+
+PHOTOS = "**/errands/*/photos"
+
+
+class HangingPhotos:
+    """Photo uploads go into a network that never answers (the page's and the service worker's); with
+    `answers_lost`, the server takes each one and its answer never comes back. Once the network answers again, new
+    requests are answered; those held stay unanswered, as on a connection that dropped."""
+
+    def __init__(self, context: BrowserContext, *, answers_lost: bool = False) -> None:
+        self.answers_lost = answers_lost
+        self.answering = False
+        self.held: list[Route] = []
+        self.seen = 0
+        context.route(PHOTOS, self._handle)
+
+    def _handle(self, route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        self.seen += 1
+        if self.answering:
+            route.continue_()
+            return
+        if self.answers_lost:
+            route.fetch()
+        self.held.append(route)

@@ -18,38 +18,12 @@ import sqlite3
 from pathlib import Path
 
 from PIL import Image
-from playwright.sync_api import BrowserContext, Page, Route, expect
+from playwright.sync_api import Page, expect
 
+from e2e.network import HangingPhotos
 from e2e.pages import assert_phone_layout, expect_sent
 from e2e.test_errands import WORKER, _intake
 from e2e.test_sync_feedback import A_WHILE, STALLED
-
-PHOTOS = "**/errands/*/photos"
-
-
-class HangingPhotos:
-    """Photo uploads go into a network that never answers (the page's and the service worker's); with
-    `answers_lost`, the server takes each one and its answer never comes back. Once the network answers again, new
-    requests are answered; those held stay unanswered, as on a connection that dropped."""
-
-    def __init__(self, context: BrowserContext, *, answers_lost: bool = False) -> None:
-        self.answers_lost = answers_lost
-        self.answering = False
-        self.held: list[Route] = []
-        self.seen = 0
-        context.route(PHOTOS, self._handle)
-
-    def _handle(self, route: Route) -> None:
-        if route.request.method != "POST":
-            route.continue_()
-            return
-        self.seen += 1
-        if self.answering:
-            route.continue_()
-            return
-        if self.answers_lost:
-            route.fetch()
-        self.held.append(route)
 
 
 def _photos(live_server, card_id: str) -> list:

@@ -18,38 +18,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
-from playwright.sync_api import BrowserContext, Page, Route, expect
+from playwright.sync_api import Page, expect
 
+from e2e.network import HangingPhotos
 from e2e.pages import assert_phone_layout, expect_sent, wait_until_true
 from e2e.test_errands import WORKER, _intake
 
-PHOTOS = "**/errands/*/photos"
 STORED = "img.photo-thumb[src^='/errands/photos/']"  # a photo the server holds, drawn by the card's page
 
 
-class HeldUploads:
+class HeldUploads(HangingPhotos):
     """Every photo upload (the page's and the service worker's) is held on the network until `release()` lets the
     oldest through; `answers_lost` sends it to the server at once and holds only its answer (a dropped connection).
     `answering` lets new uploads through unheld."""
-
-    def __init__(self, context: BrowserContext, *, answers_lost: bool = False) -> None:
-        self.answers_lost = answers_lost
-        self.answering = False
-        self.held: list[Route] = []
-        self.seen = 0
-        context.route(PHOTOS, self._handle)
-
-    def _handle(self, route: Route) -> None:
-        if route.request.method != "POST":
-            route.continue_()
-            return
-        self.seen += 1
-        if self.answering:
-            route.continue_()
-            return
-        if self.answers_lost:
-            route.fetch()
-        self.held.append(route)
 
     def wait_held(self, page: Page, count: int = 1) -> None:
         """Until `count` uploads are on their way (Playwright runs route handlers only while it is called)."""
