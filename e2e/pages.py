@@ -308,15 +308,20 @@ def sweep_ticks(live_server, sweep_name: str, *, bulk: bool = False) -> list[tup
         ).fetchall()
 
 
-def stored(read: Callable[[], list], count: int, *, timeout: float = 15.0) -> list:
+def stored(read: Callable[[], list], count: int, *, timeout: float = 15.0, page: Page | None = None) -> list:
     """What `read` finds on the server once it holds `count` rows (or the last read, after `timeout` seconds).
 
     After a tap made online, the phone's unsent count is hidden also in the instant before the tap reaches the
-    outbox, so a read right after it can come before the write (seen under CI's load)."""
+    outbox, so a read right after it can come before the write (seen under CI's load). With `page`, the wait is
+    Playwright's: a route handler (one that passes a held request on to the server) runs only while Playwright is
+    called, so a write held by one never reached the server while this slept (a CI run under load)."""
     deadline = time.monotonic() + timeout
     rows = read()
     while len(rows) < count and time.monotonic() < deadline:
-        time.sleep(0.1)
+        if page is not None:
+            page.wait_for_timeout(100)
+        else:
+            time.sleep(0.1)
         rows = read()
     return rows
 

@@ -69,7 +69,7 @@ def test_a_hung_sync_says_sending_then_not_answering_and_a_tap_sends_it_again(pa
     expect(button).to_have_text("正在发送…", use_inner_text=True)
     expect(button).to_be_disabled()
     expect(button).to_have_attribute("aria-busy", "true")
-    assert stored(lambda: sweep_ticks(live_server, sweep), 1) == [("2-1-101", "done")]
+    assert stored(lambda: sweep_ticks(live_server, sweep), 1, page=volunteer) == [("2-1-101", "done")]
     assert_phone_layout(volunteer, "sync-strip-sending")
 
     # A while without an answer: the strip says the network is not answering and the tick is safe on the phone;
