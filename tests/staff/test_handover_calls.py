@@ -193,7 +193,12 @@ async def test_what_is_still_refused_is_said_and_seen_by_whoever_can_act_on_it(a
         assert await refused_count(admin) == before + 1
         listed = (await admin.get("/refused")).text
         assert "陈瑞云 记于" in listed and f"给{name}" in listed
-        assert f"给{name}" in (await feng.get("/refused")).text
+        his = (await feng.get("/refused")).text
+        assert f"给{name}" in his
+        # 风桦 holds the grid: he is told to call the person himself, not to tell himself (a stranger's re-walk).
+        his_item = his.split(f"给{name}", 1)[1].split('data-testid="refused-settle"', 1)[0]
+        assert "这位老人现在归你的网格" in his_item and "这个网格现在由风桦负责" not in his_item
+        assert 'data-testid="refused-call"' not in his_item
         # Another grid's worker does not: not theirs, and a resident's need is not for everyone.
         assert f"给{name}" not in (await other.get("/refused")).text
         rejection = (await SyncRejection.objects().get(SyncRejection.write_id == write_id)).id
