@@ -21,6 +21,7 @@ from server import db, offload
 from server.accounts.services import demo_accounts_exist, purge_expired, user_for_token
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sync import services as sync
+from server.web.anonymous import AnonymousBodies
 from server.web.auth import PUBLIC, SessionMiddleware, requires_login
 from server.web.bodies import MAX_BODY, MAX_FIELDS, FormLimits
 from server.web.csrf import CSRFMiddleware
@@ -28,7 +29,7 @@ from server.web.domains import Domain
 from server.web.headers import add_security_headers
 from server.web.input import refuse_nul
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings
-from server.web.slow_bodies import SlowBodies, close_after_408
+from server.web.slow_bodies import SlowBodies, close_unread
 from server.web.static_files import ServedStaticFiles
 from server.web.templating import STATIC, template_config
 from server.web.upload_budget import UploadBudget
@@ -101,12 +102,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[*(handler for d in domains for handler in d.pages), api, static],
         guards=[requires_login],
-        # A body that trickles in ends with a 408 (server/web/slow_bodies.py); a form's fields counted before anything
-        # parses it; CSRF after the session, which its tokens are tied to (server/web/bodies.py, server/web/csrf.py).
+        # A body that trickles in ends with a 408 (server/web/slow_bodies.py); without a session, no body is read but
+        # a public route's small one (server/web/anonymous.py); a form's fields counted before anything parses it;
+        # CSRF after the session, which its tokens are tied to (server/web/bodies.py, server/web/csrf.py).
         middleware=[
             SlowBodies(settings.body_timeout_seconds, settings.body_min_bytes_per_second),
-            FormLimits(),
             SessionMiddleware(user_for_token),
+            AnonymousBodies(),
+            FormLimits(),
             UploadBudget(settings.upload_bodies_mb * 2**20),  # large bodies: one a person, a budget for all
             CSRFMiddleware(settings.secret_key, settings.secure_cookies),
         ],
@@ -125,7 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config({name: f for d in domains for name, f in d.template_globals.items()}),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=refuse_nul,  # text no database keeps (NUL), refused at the edge (server.web.input)
-        before_send=[add_security_headers, close_after_408],  # errors included (server/web/headers.py)
+        before_send=[add_security_headers, close_unread],  # errors included (server/web/headers.py)
         openapi_config=OpenAPIConfig(
             # The schema as JSON only: a reader page (Swagger UI) would run a CDN's script on the app's origin, where
             # a signed-in person's session lives (a stranger's walk of issue 15). Developers open the JSON in a tool.
