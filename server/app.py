@@ -27,6 +27,7 @@ from server.web.bodies import MAX_BODY, MAX_FIELDS, FormLimits
 from server.web.csrf import CSRFMiddleware
 from server.web.domains import Domain
 from server.web.headers import add_security_headers
+from server.web.hosts import CheckHost
 from server.web.input import refuse_nul
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings
 from server.web.slow_bodies import SlowBodies, close_unread
@@ -102,10 +103,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[*(handler for d in domains for handler in d.pages), api, static],
         guards=[requires_login],
-        # A body that trickles in ends with a 408 (server/web/slow_bodies.py); without a session, no body is read but
-        # a public route's small one (server/web/anonymous.py); a form's fields counted before anything parses it;
-        # CSRF after the session, which its tokens are tied to (server/web/bodies.py, server/web/csrf.py).
+        # A Host header that is no address is refused first (server/web/hosts.py); a body that trickles in ends with
+        # a 408 (server/web/slow_bodies.py); without a session, no body is read but a public route's small one
+        # (server/web/anonymous.py); a form's fields counted before anything parses it; CSRF after the session,
+        # which its tokens are tied to (server/web/bodies.py, server/web/csrf.py).
         middleware=[
+            CheckHost(),
             SlowBodies(settings.body_timeout_seconds, settings.body_min_bytes_per_second),
             SessionMiddleware(user_for_token),
             AnonymousBodies(),

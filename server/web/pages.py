@@ -25,6 +25,7 @@ from server.web import anonymous
 from server.web.auth import current_user
 from server.web.bodies import MAX_ANONYMOUS_BODY, MAX_FIELDS, too_many_fields
 from server.web.csrf import CROSS_SITE
+from server.web.hosts import BAD_HOST
 from server.web.slow_bodies import TOO_SLOW
 from server.web.upload_budget import BUSY_PERSON, BUSY_SERVER
 
@@ -149,6 +150,12 @@ def http_error(request: Request, exc: HTTPException) -> Response:
             request,
             413,
             translate(request, "This form is too large (at most %(kb)s KB).", kb=MAX_ANONYMOUS_BODY // 1024),
+        )
+    if exc.detail == BAD_HOST:
+        return error_answer(
+            request,
+            400,
+            translate(request, "This request names an address that is not this site's. Nothing was done."),
         )
     if too_many_fields(exc):
         return error_answer(
