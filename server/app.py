@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import anyio.to_thread
 from litestar import Litestar, Router
-from litestar.config.compression import CompressionConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
@@ -24,6 +23,7 @@ from server.sync import services as sync
 from server.web.anonymous import AnonymousBodies
 from server.web.auth import PUBLIC, SessionMiddleware, requires_login
 from server.web.bodies import MAX_BODY, MAX_FIELDS, FormLimits
+from server.web.compression import compression_config
 from server.web.csrf import CSRFMiddleware
 from server.web.domains import Domain
 from server.web.headers import add_security_headers
@@ -120,13 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # a larger body of their own). Refused with 413 before it is parsed (server/web/bodies.py).
         request_max_body_size=MAX_BODY,
         multipart_form_part_limit=MAX_FIELDS,
-        # A phone on a weak signal downloads a third of the bytes (issue 3 budgets the first visit at 60 KB).
-        # Brotli (quality 5: no more CPU than gzip 6) where the browser asks for it, as every browser does over https:
-        # a first visit of the door screen 57 KB instead of 60, its page a fifth smaller (decision 0020). gzip at
-        # level 6 for the others: within 0.5% of level 9 on htmx, for less CPU on every page.
-        compression_config=CompressionConfig(
-            backend="brotli", brotli_quality=5, brotli_gzip_fallback=True, gzip_compress_level=6, minimum_size=500
-        ),
+        compression_config=compression_config(),  # brotli, or gzip; each encoder let go once its answer is out
         plugins=[HTMXPlugin()],
         template_config=template_config({name: f for d in domains for name, f in d.template_globals.items()}),
         exception_handlers=EXCEPTION_HANDLERS,
