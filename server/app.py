@@ -30,6 +30,7 @@ from server.web.headers import add_security_headers
 from server.web.hosts import CheckHost
 from server.web.input import refuse_nul
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings
+from server.web.server_busy import word_uvicorns_busy_answer
 from server.web.slow_bodies import SlowBodies, close_unread
 from server.web.static_files import ServedStaticFiles
 from server.web.templating import STATIC, template_config
@@ -72,6 +73,7 @@ def domain(name: str) -> Domain:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     logging.getLogger("uvicorn.access").addFilter(DropQueryStrings())
+    word_uvicorns_busy_answer()  # past GRIDCARE_LIMIT_CONCURRENCY, uvicorn's own 503 in the person's words
 
     async def on_startup() -> None:
         await db.open_database()

@@ -87,8 +87,12 @@ def test_past_the_concurrency_limit_new_requests_get_a_503_not_a_wait():
             time.sleep(0.5)  # the server's side of the connections is made: nothing to wait on from here
             with socket.create_connection(("127.0.0.1", server.port), timeout=BOUND) as probe:
                 probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                answer = probe.recv(200)
+                answer = b""
+                while chunk := probe.recv(4096):
+                    answer += chunk
             assert answer.startswith(b"HTTP/1.1 503"), answer
+            # In words, Chinese first, with the headers of every answer (uvicorn's own said "Service Unavailable").
+            assert "服务器现在很忙".encode() in answer and b"x-content-type-options: nosniff" in answer.lower()
         finally:
             for connection in held:
                 connection.close()
