@@ -49,9 +49,24 @@ class TooManyFields(HTTPException):
         super().__init__(detail=TOO_MANY_FIELDS)
 
 
+def _multipart_limit(exc: HTTPException) -> str:
+    """Which limit of the multipart parser a form passed ("" for none): Litestar says "Request Entity Too Large" for
+    each, and keeps the parser's own exception as the context of its own."""
+    if exc.status_code != 400 or exc.detail != _MULTIPART_LIMIT:
+        return ""
+    return str(exc.__context__ or "") or "?"
+
+
 def too_many_fields(exc: HTTPException) -> bool:
     """A form past MAX_FIELDS: counted here (URL-encoded), or by Litestar's multipart parser (which says 400)."""
-    return exc.detail == TOO_MANY_FIELDS or (exc.status_code == 400 and exc.detail == _MULTIPART_LIMIT)
+    limit = _multipart_limit(exc)
+    return exc.detail == TOO_MANY_FIELDS or "segment count" in limit or limit == "?"
+
+
+def part_header_too_long(exc: HTTPException) -> bool:
+    """A part of a multipart form whose header passed the parser's ~4 KB: a file name of thousands of characters (a
+    stranger's third walk of issue 15 was told the form had too many fields)."""
+    return "header length" in _multipart_limit(exc)
 
 
 class FormLimits(ASGIMiddleware):

@@ -23,7 +23,7 @@ from server.i18n import translate
 from server.settings import Settings
 from server.web import anonymous
 from server.web.auth import current_user
-from server.web.bodies import MAX_ANONYMOUS_BODY, MAX_FIELDS, too_many_fields
+from server.web.bodies import MAX_ANONYMOUS_BODY, MAX_FIELDS, part_header_too_long, too_many_fields
 from server.web.csrf import CROSS_SITE
 from server.web.hosts import BAD_HOST
 from server.web.slow_bodies import TOO_SLOW
@@ -156,6 +156,10 @@ def http_error(request: Request, exc: HTTPException) -> Response:
             request,
             400,
             translate(request, "This request names an address that is not this site's. Nothing was done."),
+        )
+    if part_header_too_long(exc):
+        return error_answer(
+            request, 400, translate(request, "The file's name is too long. Give it a shorter name and try again.")
         )
     if too_many_fields(exc):
         return error_answer(
