@@ -72,7 +72,7 @@ def _locale(context) -> str:
 
 
 @pass_context
-def _here(context) -> str:
+def _language_back(context) -> str:
     """This page's path and query, for the language form to come back to. Read from the scope: `request.url` also
     parses the Host header, and raised on one whose port is not a number (server.web.hosts)."""
     request = context.get("request")
@@ -127,7 +127,7 @@ def make_environment(extra_globals: Mapping[str, Callable] | None = None) -> Env
         static_url=static_url,
         local_time=_local_time,
         locale=_locale,
-        here=_here,
+        language_back=_language_back,  # the language form's way back (a page's own `here`, floor.html's, is its own)
         html_lang=lambda loc: i18n.HTML_LANG[loc],
         locale_names=i18n.LOCALE_NAMES,
         mask_phone=mask_phone,  # numbers on pages are masked; whole on a tap that is logged
