@@ -17,7 +17,9 @@
   them against quiet, an honest list's upload while a hostile one is read against alone, /healthz's p99 while two
   people's 1.5M-cell lists are read at once (issue 15: < 100 ms).
 - logins.py: 80 wrong log-ins at once from 80 addresses: the server's peak memory against quiet and /healthz's p99
-  against quiet (issue 15: < 300 MB, < 100 ms; a stranger's walk: 1.9 GB, 2.4 s), then 32 right ones from one address.
+  against quiet (issue 15: < 300 MB, < 100 ms; a stranger's walk: 1.9 GB, 2.4 s), then 32 right ones from one address;
+  then a sustained flood from new /64s of one /48, without and with the limit per /48: a grid worker's log-in against
+  a quiet one, the server's peak and settled memory against quiet.
 - uploads_tree.py: two workers and eight hostile uploads at once (from five people, then from one): the whole process
   tree's peak and settled memory against the quiet tree, an honest list's time against alone.
 
@@ -70,7 +72,7 @@ def main() -> None:
     from bench.door_height import door_height
     from bench.first_visit import first_visit
     from bench.guide_fonts import guide_fonts
-    from bench.logins import logins
+    from bench.logins import flood, logins
     from bench.pages import pages
     from bench.sessions import sessions
     from bench.sweep_page import sweep_page
@@ -97,6 +99,7 @@ def main() -> None:
     uploads()
     repeated()
     logins()
+    flood()
     tree()
     url = os.environ.get("GRIDCARE_BENCH_POSTGRES_URL")
     if url:

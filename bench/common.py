@@ -100,8 +100,9 @@ class Served:
     figures through the real endpoint: the client is then a socket in another process, not an in-process httpx
     client whose Python work would count as the server's. `with Served() as server:` ... `server.connection()`."""
 
-    def __init__(self, **settings: str) -> None:
-        self.settings = {f"GRIDCARE_{name.upper()}": value for name, value in settings.items()}
+    def __init__(self, environment: dict[str, str] | None = None, **settings: str) -> None:
+        """`settings`: GRIDCARE_ settings by name; `environment`: other variables (glibc's MALLOC_*)."""
+        self.settings = {f"GRIDCARE_{name.upper()}": value for name, value in settings.items()} | (environment or {})
         with socket.socket() as probe:  # a free port
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]

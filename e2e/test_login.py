@@ -71,3 +71,27 @@ def test_her_own_phone_logs_her_in_while_strangers_have_locked_her_number(new_co
 
     LoginPage(hers).open().log_in_as(worker)
     assert path_of(hers) == "/"
+
+
+def test_strangers_wrong_passwords_from_networks_near_hers_are_said_so_in_place(new_context, own_server) -> None:
+    """Wrong passwords count per IPv6 /48 too (a stranger's third walk of issue 15: 120 /64s of one /48 kept every
+    password check busy). The proxy's X-Forwarded-For is trusted from 127.0.0.1, as behind nginx."""
+    own_server.env.update(GRIDCARE_LOGIN_MAX_FAILURES_PER_SITE="2")
+    own_server.start()
+    for line in range(2):
+        stranger = new_context(
+            base_url=own_server.base_url, extra_http_headers={"X-Forwarded-For": f"2001:db8:48:{line + 1}::9"}
+        ).new_page()
+        login = LoginPage(stranger).open()
+        login.submit(f"1770000000{line}", "not-a-password")
+        expect(login.error).to_contain_text("手机号或密码不对")
+    nearby = new_context(
+        base_url=own_server.base_url,
+        viewport={"width": 360, "height": 740},
+        extra_http_headers={"X-Forwarded-For": "2001:db8:48:ff::1"},
+    ).new_page()
+    login = LoginPage(nearby).open()
+    login.submit("13800000002", "gridcare-demo")
+    expect(login.error).to_contain_text("附近的网络输错密码太多")
+    expect(login.error).to_contain_text("以前登录过的手机")
+    assert_phone_layout(nearby, "login-networks-near")

@@ -47,3 +47,18 @@ def test_a_list_refused_for_a_long_line_and_for_a_busy_server_says_so_in_place(n
     page.set_input_files("#file", str(honest))
     page.get_by_test_id("check-list").click()
     expect(page.get_by_test_id("preview")).to_be_visible()
+
+
+def test_a_list_with_a_cell_in_no_row_is_told_it_is_damaged_in_place(page: Page, live_server, tmp_path) -> None:
+    """A cell at A0 was told "the list is too long" (a stranger's third walk of issue 15)."""
+    from tests.imports import hostile
+
+    page.set_viewport_size({"width": 360, "height": 740})
+    LoginPage(page).open().log_in_as(WORKER)
+    page.goto("/reconcile/")
+    damaged = tmp_path / "名单.xlsx"
+    damaged.write_bytes(hostile.far_cell("A0"))
+    page.set_input_files("#file", str(damaged))
+    page.get_by_test_id("check-list").click()
+    expect(page.get_by_test_id("form-error")).to_contain_text("这个文件坏了")
+    assert_phone_layout(page, "reconcile-damaged")

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import anyio.to_thread
 from litestar import Litestar, Router
-from litestar.config.compression import CompressionConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
@@ -21,14 +20,18 @@ from server import db, offload
 from server.accounts.services import demo_accounts_exist, purge_expired, user_for_token
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sync import services as sync
+from server.web.anonymous import AnonymousBodies
 from server.web.auth import PUBLIC, SessionMiddleware, requires_login
 from server.web.bodies import MAX_BODY, MAX_FIELDS, FormLimits
+from server.web.compression import compression_config
 from server.web.csrf import CSRFMiddleware
 from server.web.domains import Domain
 from server.web.headers import add_security_headers
+from server.web.hosts import CheckHost
 from server.web.input import refuse_nul
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings
-from server.web.slow_bodies import SlowBodies, close_after_408
+from server.web.server_busy import word_uvicorns_busy_answer
+from server.web.slow_bodies import SlowBodies, close_unread
 from server.web.static_files import ServedStaticFiles
 from server.web.templating import STATIC, template_config
 from server.web.upload_budget import UploadBudget
@@ -70,6 +73,7 @@ def domain(name: str) -> Domain:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     logging.getLogger("uvicorn.access").addFilter(DropQueryStrings())
+    word_uvicorns_busy_answer()  # past GRIDCARE_LIMIT_CONCURRENCY, uvicorn's own 503 in the person's words
 
     async def on_startup() -> None:
         await db.open_database()
@@ -101,12 +105,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[*(handler for d in domains for handler in d.pages), api, static],
         guards=[requires_login],
-        # A body that trickles in ends with a 408 (server/web/slow_bodies.py); a form's fields counted before anything
-        # parses it; CSRF after the session, which its tokens are tied to (server/web/bodies.py, server/web/csrf.py).
+        # A Host header that is no address is refused first (server/web/hosts.py); a body that trickles in ends with
+        # a 408 (server/web/slow_bodies.py); without a session, no body is read but a public route's small one
+        # (server/web/anonymous.py); a form's fields counted before anything parses it; CSRF after the session,
+        # which its tokens are tied to (server/web/bodies.py, server/web/csrf.py).
         middleware=[
+            CheckHost(),
             SlowBodies(settings.body_timeout_seconds, settings.body_min_bytes_per_second),
-            FormLimits(),
             SessionMiddleware(user_for_token),
+            AnonymousBodies(),
+            FormLimits(),
             UploadBudget(settings.upload_bodies_mb * 2**20),  # large bodies: one a person, a budget for all
             CSRFMiddleware(settings.secret_key, settings.secure_cookies),
         ],
@@ -114,18 +122,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # a larger body of their own). Refused with 413 before it is parsed (server/web/bodies.py).
         request_max_body_size=MAX_BODY,
         multipart_form_part_limit=MAX_FIELDS,
-        # A phone on a weak signal downloads a third of the bytes (issue 3 budgets the first visit at 60 KB).
-        # Brotli (quality 5: no more CPU than gzip 6) where the browser asks for it, as every browser does over https:
-        # a first visit of the door screen 57 KB instead of 60, its page a fifth smaller (decision 0020). gzip at
-        # level 6 for the others: within 0.5% of level 9 on htmx, for less CPU on every page.
-        compression_config=CompressionConfig(
-            backend="brotli", brotli_quality=5, brotli_gzip_fallback=True, gzip_compress_level=6, minimum_size=500
-        ),
+        compression_config=compression_config(),  # brotli, or gzip; each encoder let go once its answer is out
         plugins=[HTMXPlugin()],
         template_config=template_config({name: f for d in domains for name, f in d.template_globals.items()}),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=refuse_nul,  # text no database keeps (NUL), refused at the edge (server.web.input)
-        before_send=[add_security_headers, close_after_408],  # errors included (server/web/headers.py)
+        before_send=[add_security_headers, close_unread],  # errors included (server/web/headers.py)
         openapi_config=OpenAPIConfig(
             # The schema as JSON only: a reader page (Swagger UI) would run a CDN's script on the app's origin, where
             # a signed-in person's session lives (a stranger's walk of issue 15). Developers open the JSON in a tool.

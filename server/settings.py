@@ -38,6 +38,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
     login_max_failures_per_device: int = 5
+    # Wrong passwords within the window from one IPv6 /48 (a site) without a known phone: 120 /64s of one site each
+    # under the address's limit kept every password check busy (a stranger's third walk of issue 15, B).
+    login_max_failures_per_site: int = 60
     login_window_minutes: int = 15
     # Wrong join codes within the window per IPv6 /48 (a site: 65,536 phone lines), and from everyone together (a code
     # names no community until it matches): a sweep of the million codes takes months (docs/decisions/0026).

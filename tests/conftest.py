@@ -45,9 +45,10 @@ os.environ["GRIDCARE_DEMO"] = "1"
 # Route tests all come from one client address; the per-address limit has its own service test.
 os.environ["GRIDCARE_LOGIN_MAX_FAILURES_PER_ADDRESS"] = "100000"
 os.environ["GRIDCARE_JOIN_MAX_NEW_GUESTS_PER_ADDRESS"] = "100000"
-# And every test's wrong join codes land in one window; the limits of an IPv6 /48 and of everyone together have their
-# own tests (tests/sweeps/test_code_walks.py), on a clock of their own.
+# And every test's wrong join codes and passwords land in one window; the limits of an IPv6 /48 and of everyone together
+# have their own tests (tests/sweeps/test_code_walks.py, tests/accounts/test_floods.py), on a clock of their own.
 os.environ["GRIDCARE_JOIN_MAX_FAILURES_PER_SITE"] = "100000"
+os.environ["GRIDCARE_LOGIN_MAX_FAILURES_PER_SITE"] = "100000"
 os.environ["GRIDCARE_JOIN_MAX_WRONG_CODES"] = "100000"
 # Route tests make a day's calls seconds apart; the rule that counts them apart has its own tests (test_round.py).
 os.environ["GRIDCARE_CALLS_APART_MINUTES"] = "0"

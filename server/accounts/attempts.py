@@ -10,13 +10,12 @@ within the time argon2 takes for each (docs/decisions/0019).
 
 Who is counted where (docs/decisions/0026): an attempt with a proof (a phone that logged in to the account before, a
 guest's join cookie, a session) only against that proof's own small limit; any other against the phone number's,
-the client address's and, for a join, the IPv6 /48's and everyone's together (a sweep of the million codes).
+the client address's, the IPv6 /48's and, for a join, everyone's together (a sweep of the million codes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import math
 import uuid
@@ -27,6 +26,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from server.accounts.tables import LoginAttempt
 from server.db import write_transaction
+from server.networks import site, subscriber
 from server.piccolo_conf import DB
 from server.settings import Settings
 
@@ -50,35 +50,6 @@ class TooManyAttempts(Exception):
         self.by = by
 
 
-def subscriber(address: str) -> str:
-    """Whom the limits count as one client: an IPv4 address, or an IPv6 address's /64. One phone or one home line
-    gets a whole /64 (a carrier hands each phone its own), and chooses any address in it at will: counted per
-    address, a script took as many new guests as it liked from one phone (a stranger's second review of issue 15).
-    An IPv4 address written as IPv6 (::ffff:192.0.2.1) is that IPv4 address. Anything else is kept as it is."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address[:64]
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
-
-
-def site(address: str) -> str:
-    """An IPv6 client's /48: one site (a firm, a cloud account, a carrier's gateway), 65,536 phone lines. Wrong join
-    codes are counted over it too, or 400 of its /64s would each guess 20 codes a window. "" for IPv4: an IPv4
-    network is a carrier's NAT pool shared by thousands, left to the limit of everyone together."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return ""
-    if ip.version == 6 and ip.ipv4_mapped is None:
-        return str(ipaddress.ip_network(f"{ip}/48", strict=False))
-    return ""
-
-
 @dataclass(frozen=True, slots=True)
 class Attempt:
     id: uuid.UUID
@@ -96,11 +67,11 @@ async def begin(settings: Settings, kind: str, phone: str, address: str, device:
     attempt is held by that proof's own small limit only: neither strangers' wrong tries at the number nor a NAT's at
     the address lock its owner out, and a stolen phone still cannot guess freely (docs/decisions/0026).
 
-    Anyone else is limited per phone number of its kind (a wrong join code does not lock someone's log-in) and per
+    Anyone else is limited per phone number of its kind (a wrong join code does not lock someone's log-in), per
     client address (log-in and join together: one budget of guesses per address; attempts with a proof are not in
-    it). Joins are limited also per IPv6 /48 and for everyone together (wrong codes: a code names no community
-    until it matches). A phone that is not 11 digits has no bucket of its own: it cannot be an account, and is not
-    looked up. Raises TooManyAttempts, with the attempt recorded as `limited`.
+    it) and per IPv6 /48 (log-ins and joins each their own). Joins are limited also for everyone together (wrong
+    codes: a code names no community until it matches). A phone that is not 11 digits has no bucket of its own: it
+    cannot be an account, and is not looked up. Raises TooManyAttempts, with the attempt recorded as `limited`.
     """
     phone, network, address = phone[:20], site(address), subscriber(address)
     device = device[:64]
@@ -120,13 +91,12 @@ async def begin(settings: Settings, kind: str, phone: str, address: str, device:
                     settings.login_max_failures_per_account,
                 )
             )
+        if network:  # an IPv6 /48: wrong passwords and wrong codes each have a limit there (one site, many /64s)
+            per_site = settings.join_max_failures_per_site if kind == "join" else settings.login_max_failures_per_site
+            site_bucket = (LoginAttempt.kind == kind) & anonymous & (LoginAttempt.network == network)
+            buckets.append(("network", site_bucket, per_site))
         if kind == "join":
-            joins = (LoginAttempt.kind == "join") & anonymous
-            if network:
-                buckets.append(
-                    ("network", joins & (LoginAttempt.network == network), settings.join_max_failures_per_site)
-                )
-            buckets.append(("everyone", joins, settings.join_max_wrong_codes))
+            buckets.append(("everyone", (LoginAttempt.kind == "join") & anonymous, settings.join_max_wrong_codes))
     pause = FIRST_WAIT_SECONDS
     while True:
         async with write_transaction():

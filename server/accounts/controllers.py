@@ -35,6 +35,13 @@ def _too_many(request: Request, by: str, minutes: int) -> str:
             "Too many wrong passwords on this phone. Wait %(minutes)s minutes, then try again.",
             minutes=minutes,
         )
+    if by == "network":  # an IPv6 /48: networks near this phone's, not its own
+        return translate(
+            request,
+            "Too many wrong tries from networks near yours. Wait %(minutes)s minutes, or log in on the phone you "
+            "logged in on before.",
+            minutes=minutes,
+        )
     return translate(
         request,
         "Too many wrong tries from this network. Wait %(minutes)s minutes, or log in on the phone you logged in "

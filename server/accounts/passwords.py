@@ -11,7 +11,9 @@ in a moment (PasswordsBusy), rather than waiting without end while a flood is ch
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections import deque
 
 import anyio
 import anyio.to_thread
@@ -37,7 +39,45 @@ CHECKS = max(1, _cores())
 # How long a check waits for its turn: 80 checks at once on 2 cores are all made within ~4 s; a STALE_PENDING
 # attempt (server.accounts.attempts, 1 minute) must never be reached while waiting.
 WAIT_SECONDS = 20.0
-_limiter: anyio.CapacityLimiter | None = None
+_limiter: Checks | None = None
+
+
+class Checks:
+    """At most `total` password checks at once; the others wait their turn in order of arrival, except that a log-in
+    from a phone known for the account (login_devices.py) goes before every stranger's. A flood of strangers' wrong
+    passwords (a stranger's third walk of issue 15: 120 /64s of one /48, or many addresses) then keeps the checks
+    busy for strangers only: a grid worker on her own phone waits for the checks running now, not for the queue. A
+    stranger's log-in still has its WAIT_SECONDS, and each known phone has its own small limit of wrong passwords
+    (attempts.py), so known phones cannot starve the queue for long."""
+
+    def __init__(self, total: int) -> None:
+        self.free = total
+        self.waiting: tuple[deque[asyncio.Future], deque[asyncio.Future]] = (deque(), deque())  # known, strangers
+
+    async def acquire(self, known: bool = False) -> None:
+        if self.free > 0 and not (self.waiting[0] or self.waiting[1]):
+            self.free -= 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        line = self.waiting[0 if known else 1]
+        line.append(turn)
+        try:
+            await turn
+        except BaseException:
+            if turn.done() and not turn.cancelled():
+                self.release()  # given a check at the moment it stopped waiting: the next in line has it
+            elif turn in line:
+                line.remove(turn)
+            raise
+
+    def release(self) -> None:
+        for line in self.waiting:
+            while line:
+                turn = line.popleft()
+                if not turn.done():  # one that stopped waiting (cancelled) is passed over
+                    turn.set_result(None)
+                    return
+        self.free += 1
 
 
 class PasswordsBusy(Exception):
@@ -56,19 +96,20 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def limiter() -> anyio.CapacityLimiter:
+def limiter() -> Checks:
     global _limiter
     if _limiter is None:
-        _limiter = anyio.CapacityLimiter(CHECKS)
+        _limiter = Checks(CHECKS)
     return _limiter
 
 
-async def verify_password_async(password_hash: str | None, password: str) -> bool:
-    """`verify_password` off the event loop, at most CHECKS at once; raises PasswordsBusy after WAIT_SECONDS."""
+async def verify_password_async(password_hash: str | None, password: str, known: bool = False) -> bool:
+    """`verify_password` off the event loop, at most CHECKS at once, a `known` phone's before strangers' (Checks);
+    raises PasswordsBusy after WAIT_SECONDS."""
     slots = limiter()
     with anyio.move_on_after(WAIT_SECONDS) as waited:
-        await slots.acquire()
-    if waited.cancelled_caught:  # ran out of time waiting (a slot given at that moment is handed back by anyio)
+        await slots.acquire(known)
+    if waited.cancelled_caught:  # ran out of time waiting (a check given at that moment went to the next in line)
         raise PasswordsBusy
     try:
         # `verify_password` is looked up at each call: the tests count the checks running at once by wrapping it.

@@ -76,7 +76,8 @@ async def log_in(
     try:
         # Only an 11-digit mobile number can be an account; anything else is not looked up at all.
         row = await User.objects().where(User.phone == phone).first() if len(phone) == 11 else None
-        ok = await verify_password_async(row.password_hash if row else None, password)
+        # A phone that logged in to this account before is checked before strangers (passwords.Checks).
+        ok = await verify_password_async(row.password_hash if row else None, password, known=device is not None)
     except PasswordsBusy:
         # Nothing was checked: not a guess, never counted (as a refusal by the limit is not).
         await attempts.finish(attempt, "limited")

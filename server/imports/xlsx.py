@@ -438,7 +438,7 @@ class _Sheet:
             self.keep = self.inline and not self.phonetic
         elif tag == "row":
             number = attrs.get("r")
-            self.row = int(number) if number else self.row + 1
+            self.row = _row(number) if number else self.row + 1
             self.column = 0
         elif tag == "is":
             self.inline = True
@@ -564,6 +564,15 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _COLUMNS: dict[str, int] = {}
 
 
+def _row(number: str) -> int:
+    """A row's number, from 1: row 0 or -3 is in no spreadsheet (a crafted or broken file), said so rather than as a
+    list too long for its rows (a stranger's third walk of issue 15)."""
+    row = int(number)
+    if row < 1:
+        raise ImportProblem("damaged")
+    return row
+
+
 def _cell(reference: str) -> tuple[int, int]:
     """ "B12" -> (12, 2): row and column, both from 1."""
     digits = reference.lstrip(_LETTERS)
@@ -577,4 +586,4 @@ def _cell(reference: str) -> tuple[int, int]:
             column = column * 26 + ord(letter) - 64
         if letters.isupper():
             _COLUMNS[letters] = column  # at most 18,278 of them
-    return int(digits), column
+    return _row(digits), column

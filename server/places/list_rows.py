@@ -347,6 +347,7 @@ _UNREADABLE = {
     "too_much_text": f"it holds more than {limits.MAX_CELLS:,} filled cells or {limits.MAX_TEXT:,} characters:"
     " split it by grid",
     "cell_too_long": f"a cell holds more than {limits.MAX_CELL_CHARS:,} characters",
+    "damaged": "it is damaged (a cell in a place no spreadsheet has): open it in Excel or WPS and save it again",
     "too_much_work": f"it holds more than {limits.MAX_CELLS_SEEN:,} cells, empty ones included, or more XML than a"
     " list of that size: delete empty rows and columns, or save it as .csv",
 }

@@ -243,7 +243,7 @@ class ReconcileController(Controller):
         today = settings_of(request).today()
         scope = _reconcile_scope(request)
         result = found(await results.get_result(scope, rec_id, today))
-        name = translate(request, "Revisit: %(name)s", name=result.summary.title)
+        name = translate(request, "Revisit: %(name)s", name=downloads.list_name(result.summary.title))
         sweep_id = await actions.revisit_sweep(current_user(request), scope, rec_id, name, today)
         if sweep_id is None:
             return _error(request, "nobody_missing", 400)
@@ -272,7 +272,7 @@ class ReconcileController(Controller):
         await record_read(user, "reconcile.export", "reconciliation", rec_id, client_address(request))
         body = workbook.result_workbook(request, result)
         suffix = translate(request, "reconciled")
-        return downloads.attachment(body, f"{result.summary.title.rsplit('.', 1)[0]}-{suffix}.xlsx")
+        return downloads.attachment(body, f"{downloads.list_name(result.summary.title)}-{suffix}.xlsx")
 
 
 async def _visible(request: Request, rec_id: uuid.UUID) -> None:

@@ -287,10 +287,11 @@ class SweepsController(Controller):
         name, rows = found_rows
         await record_read(user, "sweep.export", "sweep", sweep_id, client_address(request))
         table = workbook.export_table(request, rows)
+        filename = downloads.list_name(name)  # a revisit sweep made before names without ".csv" downloaded as .csv.csv
         if fmt == "csv":
             # "text/csv": Litestar adds "; charset=utf-8" itself (it was said twice)
-            return downloads.attachment(downloads.csv_bytes(table), f"{name}.csv", "text/csv")
-        return downloads.attachment(downloads.xlsx([(name, table)]), f"{name}.xlsx")
+            return downloads.attachment(downloads.csv_bytes(table), f"{filename}.csv", "text/csv")
+        return downloads.attachment(downloads.xlsx([(name, table)]), f"{filename}.xlsx")
 
     @post("/{sweep_id:uuid}/floor-ticks")
     async def record_floor(

@@ -20,11 +20,26 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 # The largest body a phone sends is a sync batch: 100 writes (outbox.js BATCH), each at most ~6.5 KB (two texts of
 # 500 characters, 3 bytes each in UTF-8, some escaped as \uXXXX in JSON, and the write's ids): ~650 KB.
 MAX_BODY = 1024 * 1024
+# A request without a session may go only to a public route (server.web.anonymous): the log-in form, joining a sweep,
+# the language switch. Their largest honest body is ~5 KB (a 256-character password and a 512-character `next`, each
+# character percent-encoded as up to 9 bytes); 16 KB leaves room and bounds what a stranger makes the server read.
+MAX_ANONYMOUS_BODY = 16 * 1024
 # The largest form a page sends: a sweep of a whole community's buildings and units, a few hundred checkboxes.
 # Parsing 2,000 fields takes ~3 ms; 250,000 (1 MB of "a=1&") took 4 s.
 MAX_FIELDS = 2_000
 TOO_MANY_FIELDS = "too many form fields"  # the detail server.web.pages tells apart
 _MULTIPART_LIMIT = "Request Entity Too Large"  # Litestar's detail when multipart_form_part_limit is passed
+
+
+def declared_size(scope: Scope) -> int | None:
+    """A request's Content-Length; None when it has none (sent in chunks, or no body) or it is not a number."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 class TooManyFields(HTTPException):
@@ -34,9 +49,24 @@ class TooManyFields(HTTPException):
         super().__init__(detail=TOO_MANY_FIELDS)
 
 
+def _multipart_limit(exc: HTTPException) -> str:
+    """Which limit of the multipart parser a form passed ("" for none): Litestar says "Request Entity Too Large" for
+    each, and keeps the parser's own exception as the context of its own."""
+    if exc.status_code != 400 or exc.detail != _MULTIPART_LIMIT:
+        return ""
+    return str(exc.__context__ or "") or "?"
+
+
 def too_many_fields(exc: HTTPException) -> bool:
     """A form past MAX_FIELDS: counted here (URL-encoded), or by Litestar's multipart parser (which says 400)."""
-    return exc.detail == TOO_MANY_FIELDS or (exc.status_code == 400 and exc.detail == _MULTIPART_LIMIT)
+    limit = _multipart_limit(exc)
+    return exc.detail == TOO_MANY_FIELDS or "segment count" in limit or limit == "?"
+
+
+def part_header_too_long(exc: HTTPException) -> bool:
+    """A part of a multipart form whose header passed the parser's ~4 KB: a file name of thousands of characters (a
+    stranger's third walk of issue 15 was told the form had too many fields)."""
+    return "header length" in _multipart_limit(exc)
 
 
 class FormLimits(ASGIMiddleware):

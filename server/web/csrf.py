@@ -90,7 +90,8 @@ def _sent_from(connection: ASGIConnection) -> str | None:
 
 
 class CSRFMiddleware(ASGIMiddleware):
-    """Runs after SessionMiddleware (it needs the session) and before the route's guards and handler."""
+    """Runs after SessionMiddleware (it needs the session), after web.anonymous (no body is read here that a request
+    without a session may not send) and before the route's guards and handler."""
 
     # What SessionMiddleware skips (static files, guides read by link, the service worker) takes no writes and
     # shows no form; without a session there, a token would be made and a cookie set for nothing.
@@ -121,14 +122,9 @@ class CSRFMiddleware(ASGIMiddleware):
                 sent = (await request.form()).get(CSRF_FIELD)
             matches = isinstance(sent, str) and hmac.compare_digest(sent.encode(), token.encode())
             # Before log-in the token must also be the one this browser's cookie holds (double submit).
+            # A write without a session reaches here only on a public route: elsewhere (a session that ended, a
+            # page left open overnight) it was answered "log in first" before its body was read (web.anonymous).
             if not matches or (user is None and not hmac.compare_digest(cookie.encode(), token.encode())):
-                route = scope.get("route_handler")
-                if user is None and route is not None and not route.opt.get("public"):
-                    # A session that ended (a page left open overnight): the guard answers "log in first", which
-                    # sends the person to log-in and back, rather than "this page has expired". Nothing is written
-                    # either way: the guard stops the request before its handler.
-                    await next_app(scope, receive, self._sending(send, cookie, token))
-                    return
                 raise PermissionDeniedException(BAD_TOKEN)
         await next_app(scope, receive, self._sending(send, cookie, token))
 

@@ -71,6 +71,16 @@ def safe_filename(name: str) -> str:
     return text[:150] or "export"
 
 
+_LIST_EXTENSION = re.compile(r"\.(xlsx|xlsm|xls|csv|txt)$", re.IGNORECASE)
+
+
+def list_name(filename: str) -> str:
+    """A list's name without its file's extension: 11月24日名单.csv is 11月24日名单 when it names a sweep or a
+    download (a revisit sweep of it downloaded as 复查：11月24日名单.csv.csv). A name with no such extension (a person
+    sweep's, 12.7名单) is kept whole."""
+    return _LIST_EXTENSION.sub("", filename.strip()) or filename
+
+
 def sheet_title(title: str, taken: Iterable[str] = ()) -> str:
     """A sheet title Excel opens: forbidden characters in their full-width form, no apostrophe at either end, not
     blank, not Excel's reserved "History", at most 31 characters, and unlike every title in `taken` (Excel

@@ -40,6 +40,8 @@ def column_choices(data: dict[str, Any], fields: tuple[str, ...]) -> dict[int, s
 async def read_draft(data: dict[str, Any]) -> drafts.Draft:
     """The uploaded file, or else the draft a preview page carried back: read in a child process (server.offload)."""
     upload = data.get("file")
+    if isinstance(upload, list):  # two files or more under one name (a crafted form: the page's takes one)
+        raise ImportProblem("one_file")
     try:
         if isinstance(upload, UploadFile) and upload.filename:
             # Read once a reader is free, and never more than the limit into memory: the reader says too large.
@@ -98,6 +100,12 @@ def problem_text(request: Request, problem: ImportProblem) -> str:
             characters=f"{MAX_ROW_CHARS:,}",
         ),
         "empty": lambda: translate(request, "The file is empty."),
+        "one_file": lambda: translate(request, "Send one file at a time."),
+        "damaged": lambda: translate(
+            request,
+            "This file is damaged (a cell in a place no spreadsheet has) and was not read. Open it in Excel or "
+            "WPS, save it as .xlsx and try again.",
+        ),
         "old_excel": lambda: translate(
             request, "This is an old Excel file (.xls). Save it as .xlsx in Excel and try again."
         ),

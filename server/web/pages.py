@@ -21,9 +21,11 @@ from litestar.response import Redirect, Template
 from server.errors import DomainError
 from server.i18n import translate
 from server.settings import Settings
+from server.web import anonymous
 from server.web.auth import current_user
-from server.web.bodies import MAX_FIELDS, too_many_fields
+from server.web.bodies import MAX_ANONYMOUS_BODY, MAX_FIELDS, part_header_too_long, too_many_fields
 from server.web.csrf import CROSS_SITE
+from server.web.hosts import BAD_HOST
 from server.web.slow_bodies import TOO_SLOW
 from server.web.upload_budget import BUSY_PERSON, BUSY_SERVER
 
@@ -53,8 +55,14 @@ def wants_fragment(request: Request) -> bool:
     return bool(htmx) and not htmx.history_restore_request
 
 
+def path_of(request: Request) -> str:
+    """The request's path, read from the scope: `request.url` also parses the Host header, and raised on one whose
+    port is not a number (server.web.hosts)."""
+    return request.scope.get("root_path", "") + request.scope["path"]
+
+
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return path_of(request).startswith("/api/")
 
 
 def safe_next(target: str | None) -> str:
@@ -76,7 +84,8 @@ def not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
         return error_answer(request, 401, translate(request, "Please log in first."))
     target = "/login"
     if request.method == "GET":  # after log-in, the browser GETs `next`: only a page can be returned to
-        target += "?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        query = request.scope.get("query_string", b"").decode(errors="replace")
+        target += "?next=" + quote(path_of(request) + (f"?{query}" if query else ""))
     if request.headers.get("hx-request"):
         # htmx would swap a redirect's page into a fragment; ask it to load the log-in page whole.
         return Response("", status_code=200, headers={"HX-Redirect": target})
@@ -124,14 +133,34 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.detail == _CLIENT_GONE:
         # A phone that lost signal mid-request, or gave up on a stalled one: the network's doing, not a server error.
         # Nobody reads the answer; the phone sends the writes again (0004).
-        log.info("client went away during %s %s", request.method, request.url.path)
+        log.info("client went away during %s %s", request.method, path_of(request))
         return Response(b"", status_code=400)
     if exc.detail in (BUSY_PERSON, BUSY_SERVER):  # a large body refused before it was read (upload_budget)
         from server.web.imports import busy_text  # here: server.web.imports reaches server.imports, heavy to load
 
         return error_answer(request, 503, busy_text(request, own=exc.detail == BUSY_PERSON))
+    if exc.detail == anonymous.BUSY:  # bodies without a session, too many at once: refused before reading
+        return error_answer(
+            request, 503, translate(request, "Many people are logging in right now. Try again in a moment.")
+        )
     if exc.status_code >= 500:
         return server_error(request, exc)
+    if exc.detail == anonymous.TOO_LARGE:
+        return error_answer(
+            request,
+            413,
+            translate(request, "This form is too large (at most %(kb)s KB).", kb=MAX_ANONYMOUS_BODY // 1024),
+        )
+    if exc.detail == BAD_HOST:
+        return error_answer(
+            request,
+            400,
+            translate(request, "This request names an address that is not this site's. Nothing was done."),
+        )
+    if part_header_too_long(exc):
+        return error_answer(
+            request, 400, translate(request, "The file's name is too long. Give it a shorter name and try again.")
+        )
     if too_many_fields(exc):
         return error_answer(
             request,
@@ -177,7 +206,7 @@ def unreadable_text(request: Request, exc: UnicodeDecodeError) -> Response:
 
 
 def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unexpected error on %s %s", request.method, path_of(request), exc_info=exc)
     return error_answer(request, 500, translate(request, "Something went wrong on our side. Nothing was saved."))
 
 

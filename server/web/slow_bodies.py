@@ -74,9 +74,19 @@ def arrived_at(request: Request) -> datetime:
     return arrived if isinstance(arrived, datetime) else datetime.now(UTC)
 
 
-async def close_after_408(message: Message, scope: Scope) -> None:
-    """A `before_send` hook (errors included, which a middleware's own `send` would not see): a 408 ends the
-    connection. The rest of the body is not waited for, and uvicorn (httptools) would otherwise keep the connection
-    and read the next trickled bytes as the same body."""
-    if message["type"] == "http.response.start" and message["status"] == 408:
+_UNREAD = "gridcare.body_unread"  # a key of the ASGI scope: this request's body was left unread on purpose
+
+
+def leave_unread(scope: Scope) -> None:
+    """The answer about to be given leaves the request's body unread (server.web.anonymous): the connection ends
+    with it, as after a 408."""
+    scope[_UNREAD] = True  # type: ignore[literal-required]  # a key of our own in the request's scope
+
+
+async def close_unread(message: Message, scope: Scope) -> None:
+    """A `before_send` hook (errors included, which a middleware's own `send` would not see): a 408, or an answer
+    given without reading the body, ends the connection. The rest of the body is not waited for, and uvicorn
+    (httptools) would otherwise keep the connection and read the next trickled bytes as the same body, or, after an
+    early answer, read and drop them for as long as they come."""
+    if message["type"] == "http.response.start" and (message["status"] == 408 or scope.get(_UNREAD)):
         MutableScopeHeaders.from_message(message)["connection"] = "close"

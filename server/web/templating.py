@@ -71,6 +71,17 @@ def _locale(context) -> str:
     return i18n.locale_of(request) if request is not None else i18n.get_settings().default_locale
 
 
+@pass_context
+def _language_back(context) -> str:
+    """This page's path and query, for the language form to come back to. Read from the scope: `request.url` also
+    parses the Host header, and raised on one whose port is not a number (server.web.hosts)."""
+    request = context.get("request")
+    if request is None:
+        return "/"
+    query = request.scope.get("query_string", b"").decode(errors="replace")
+    return request.scope.get("root_path", "") + request.scope["path"] + (f"?{query}" if query else "")
+
+
 def _local_time(moment: datetime) -> str:
     """A time on the community's clock, as people say it: 10:42; with the date when it is not today."""
     settings = get_settings()
@@ -116,6 +127,7 @@ def make_environment(extra_globals: Mapping[str, Callable] | None = None) -> Env
         static_url=static_url,
         local_time=_local_time,
         locale=_locale,
+        language_back=_language_back,  # the language form's way back (a page's own `here`, floor.html's, is its own)
         html_lang=lambda loc: i18n.HTML_LANG[loc],
         locale_names=i18n.LOCALE_NAMES,
         mask_phone=mask_phone,  # numbers on pages are masked; whole on a tap that is logged

@@ -19,7 +19,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server import offload
-from server.web.bodies import MAX_BODY
+from server.web.bodies import MAX_BODY, declared_size
 
 BUSY_SERVER = "large bodies: the server's budget is taken"  # the details server.web.pages tells apart
 BUSY_PERSON = "large bodies: this person's other one is in flight"
@@ -30,16 +30,6 @@ class BodiesBusy(HTTPException):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail=detail)
-
-
-def _declared_size(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
 
 
 class UploadBudget(ASGIMiddleware):
@@ -55,13 +45,15 @@ class UploadBudget(ASGIMiddleware):
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await next_app(scope, receive, send)
             return
-        size = _declared_size(scope)
+        size = declared_size(scope)
         if size is None:  # chunked: as large as its route allows
             route = scope.get("route_handler")
             size = (route.resolve_request_max_body_size() if route is not None else None) or MAX_BODY
         if size <= MAX_BODY:
             await next_app(scope, receive, send)
             return
+        # Someone is known here: a request without a session reaches this only on a public route, whose body is at
+        # most 16 KB (server.web.anonymous), so bodies of strangers never take from the budget.
         who = offload.uploader.get()
         if who is not None and who in self.people:
             raise BodiesBusy(BUSY_PERSON)

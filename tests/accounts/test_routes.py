@@ -321,8 +321,8 @@ async def test_a_log_in_that_waits_too_long_for_its_check_is_told_the_server_is_
     monkeypatch.setattr(passwords, "WAIT_SECONDS", 0.01)
     failed = LoginAttempt.count().where((LoginAttempt.phone == WORKER) & (LoginAttempt.outcome == "failed"))
     failures = await failed
-    slots, flood = passwords.limiter(), object()
-    await slots.acquire_on_behalf_of(flood)  # every check is taken (by a flood of others)
+    slots = passwords.limiter()
+    await slots.acquire()  # every check is taken (by a flood of others)
     try:
         await client.get("/login")
         answer = await client.post(
@@ -331,7 +331,7 @@ async def test_a_log_in_that_waits_too_long_for_its_check_is_told_the_server_is_
             follow_redirects=False,
         )
     finally:
-        slots.release_on_behalf_of(flood)
+        slots.release()
     assert answer.status_code == 503
     assert "现在登录的人多，请稍等一会儿再试。" in answer.text
     assert (

@@ -424,3 +424,30 @@ async def test_a_name_at_another_door_is_said_the_same_way_before_and_after_savi
     page = await client.get(saved.headers["location"])
     legend = re.search(r'data-testid="ambiguous-row">.*?<legend>(.*?)</legend>', page.text, re.S).group(1)
     assert "张国强" in legend and said in legend
+
+
+async def test_a_revisit_sweep_of_a_csv_list_is_named_and_downloads_without_its_extension(client):
+    """A stranger's third walk of issue 15: the revisit sweep of 名单.csv was called 再访：名单.csv and its export
+    downloaded as 再访：名单.csv.csv."""
+    from urllib.parse import unquote
+
+    await log_in(client, WORKER)
+    people = await living_in_building(2)
+    listed = csv_list(list_rows([p for p in people if p["name"] not in ("张国强", "李秀英")]))
+    preview = await upload(client, listed, name="11月25日名单.CSV")
+    assert preview.status_code == 200, preview.text[-1000:]
+    saved = await client.post(
+        "/reconcile/",
+        data=form(client, draft=hidden(preview.text, "draft")[0], building_ids=hidden(preview.text, "building_ids")),
+        files={"none": ("", b"", "application/octet-stream")},
+        follow_redirects=False,
+    )
+    rec_id = saved.headers["location"].rsplit("/", 1)[1]
+    export = await client.get(f"/reconcile/{rec_id}/export")
+    assert unquote(export.headers["content-disposition"]).endswith("''11月25日名单-核对结果.xlsx")
+    answer = await client.post(f"/reconcile/{rec_id}/revisit", data=form(client), follow_redirects=False)
+    sweep_id = answer.headers["location"].rsplit("/", 1)[1]
+    assert (await Sweep.select(Sweep.name).where(Sweep.id == sweep_id).first())["name"] == "再访：11月25日名单"
+    for fmt in ("csv", "xlsx"):
+        download = await client.get(f"/sweeps/{sweep_id}/export/{fmt}")
+        assert unquote(download.headers["content-disposition"]).endswith(f"''再访：11月25日名单.{fmt}"), fmt

@@ -1,5 +1,6 @@
 """A request that takes no file is refused past 1 MB or 2,000 fields before anything parses it (issue 15): a 9.5 MB
-form of 2.4 million fields sent to /login, without logging in, stopped the whole server. The largest body a phone
+form of 2.4 million fields sent to /login, without logging in, stopped the whole server. Without a session, a public
+form is refused past 16 KB (server.web.anonymous; tests/web/test_anonymous_bodies.py). The largest body a phone
 sends (a sync batch of 100 writes at their longest) still fits."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tests.conftest import csrf, log_in
 
 WORKER = "13800000002"
 TOO_LARGE = "提交的内容太大了（最多 1 MB）。"
+ANONYMOUS_TOO_LARGE = "这个表单太大了（最多 16 KB）。"
 TOO_MANY = "这张表单的栏目太多了（最多 2,000 个）。"
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 BOUNDARY = "gridcare-limits"
@@ -25,6 +27,12 @@ async def test_a_huge_form_sent_without_logging_in_is_refused_from_its_length(cl
     """The stranger's 9.5 MB of a=1&a=1... to /login: refused from its Content-Length, never parsed."""
     await client.get("/login")
     answer = await client.post("/login", content=b"&".join([b"a=1"] * 2_400_000), headers=FORM)
+    assert answer.status_code == 413 and ANONYMOUS_TOO_LARGE in answer.text and "<html" in answer.text
+
+
+async def test_a_huge_form_sent_by_someone_logged_in_is_refused_from_its_length(client):
+    await log_in(client, WORKER)
+    answer = await client.post("/language", content=b"&".join([b"a=1"] * 2_400_000), headers={**FORM, **csrf(client)})
     assert answer.status_code == 413 and TOO_LARGE in answer.text and "<html" in answer.text
 
 
@@ -39,6 +47,11 @@ async def test_a_huge_form_sent_in_chunks_is_refused_as_it_streams(client):
 
     await client.get("/login")
     answer = await client.post("/login", content=chunks(), headers=FORM)
+    assert answer.status_code == 413 and ANONYMOUS_TOO_LARGE in answer.text
+    assert sum(sent) < 2 * MAX_BODY
+    await log_in(client, WORKER)
+    sent.clear()
+    answer = await client.post("/language", content=chunks(), headers={**FORM, **csrf(client)})
     assert answer.status_code == 413 and TOO_LARGE in answer.text
     assert sum(sent) < 2 * MAX_BODY
 
@@ -54,7 +67,7 @@ async def test_a_form_of_too_many_fields_is_refused_before_it_is_parsed(client, 
 
 
 async def test_a_multipart_form_of_too_many_parts_is_refused(client):
-    await client.get("/login")
+    await log_in(client, WORKER)  # without a session, its 120 KB would be refused as too large (16 KB)
     parts = b"".join(
         b'--%s\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nx\r\n' % (BOUNDARY.encode(), n)
         for n in range(MAX_FIELDS + 1)

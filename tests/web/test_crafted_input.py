@@ -81,6 +81,14 @@ async def test_a_body_past_a_routes_limit_says_that_limit(client):
         content=b"phone=" + b"1" * 1_048_577,
         headers={"content-type": "application/x-www-form-urlencoded", **csrf(client)},
     )
+    # Without a session, a public form's own limit (server.web.anonymous); signed in, the 1 MB of any request.
+    assert answer.status_code == 413 and "这个表单太大了（最多 16 KB）。" in answer.text
+    await log_in(client, WORKER)
+    answer = await client.post(
+        "/language",
+        content=b"lang=" + b"1" * 1_048_577,
+        headers={"content-type": "application/x-www-form-urlencoded", **csrf(client)},
+    )
     assert answer.status_code == 413 and "提交的内容太大了（最多 1 MB）。" in answer.text
 
 

@@ -116,3 +116,50 @@ async def test_a_name_too_long_is_told_so(app):
         answer = await admin.post("/people", data={**form, "name": long_name})
         assert "名字太长了：最多 32 个字" in answer.text and "请填姓名" not in answer.text
         assert not await User.exists().where(User.phone == "13800000093")
+
+
+async def multipart_refusal(client, path: str, parts: list[tuple[bytes, bytes]]) -> str:
+    """A form sent as bytes: what a browser's form cannot send (two files under one name, a name of 5,000 letters)."""
+    boundary = b"gridcare-words"
+    token = (b'Content-Disposition: form-data; name="_csrf_token"', client.cookies["gc_csrf"].encode())
+    body = b"".join(b"--" + boundary + b"\r\n" + head + b"\r\n\r\n" + data + b"\r\n" for head, data in [token, *parts])
+    answer = await client.post(
+        path,
+        content=body + b"--" + boundary + b"--\r\n",
+        headers={"content-type": "multipart/form-data; boundary=" + boundary.decode()},
+    )
+    assert answer.status_code == 400, answer.text[-2000:]
+    return answer.text
+
+
+def _file(name: bytes, data: bytes) -> tuple[bytes, bytes]:
+    return b'Content-Disposition: form-data; name="file"; filename="' + name + b'"', data
+
+
+async def test_two_files_and_a_file_name_too_long_are_told_so(client):
+    """A stranger's third walk of issue 15: two files were told "the file is empty", a name of 5,000 characters
+    "too many fields (at most 2,000)"."""
+    listed = hostile.workbook()
+    for phone, path in ((WORKER, "/reconcile/preview"), (ADMIN, "/register/import/preview")):
+        await log_in(client, phone)
+        page = await multipart_refusal(client, path, [_file(b"a.xlsx", listed), _file(b"b.xlsx", listed)])
+        assert "一次只发一个文件" in page and "文件是空的" not in page
+        page = await multipart_refusal(client, path, [_file(b"a" * 5_000 + b".xlsx", listed)])
+        assert "文件名太长" in page and "栏目太多" not in page
+        page = await multipart_refusal(client, path, [_file("名".encode() * 1_500 + b".xlsx", listed)])
+        assert "文件名太长" in page
+
+
+async def test_a_cell_in_no_row_is_told_the_file_is_damaged(client):
+    """A0, a negative row or a row numbered 0 were told "the list is too long"."""
+    await log_in(client, WORKER)
+    zero_row = hostile.with_part(
+        hostile.SHEET, [hostile.HEAD, b'<row r="0"><c t="inlineStr"><is><t>x</t></is></c></row>', hostile.TAIL]
+    )
+    for name, data in (
+        ("A0.xlsx", hostile.far_cell("A0")),
+        ("B-3.xlsx", hostile.far_cell("B-3")),
+        ("r0.xlsx", zero_row),
+    ):
+        page = await refusal_of(client, "/reconcile/preview", name, data)
+        assert "文件坏了" in page and "名单太长" not in page, name

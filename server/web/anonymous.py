@@ -1,0 +1,126 @@
+"""A request without a session is answered before its body is read, unless its route is public; a public route takes
+a small body, and few of them at once from one address (a stranger's third walk of issue 15, A and F).
+
+Before, the CSRF check read the whole body of every write, also a write sent without a session to a route that then
+refused it ("log in first"): three anonymous uploads trickled at 1 kB/s to /reconcile/preview held the server's
+budget of large bodies (server.web.upload_budget, which counts per person and so could not tell strangers apart) for
+as long as they liked, and an honest grid worker's 1.7 MB list was told the server was busy; 125 anonymous 50 MB
+bodies at full speed were each parsed whole (593 MB). Now, right after the session is known and before anything
+reads a byte of the body (form limits, the large-body budget, CSRF):
+- a route that is not public answers a request without a session as its guard would (log in first: 303 to /login,
+  401 under /api/), at once;
+- a public route (log-in, joining a sweep, the language switch: forms of a few hundred bytes) takes at most
+  MAX_ANONYMOUS_BODY bytes without a session (413 past it, counted as it arrives when sent in chunks), and at most
+  PER_ADDRESS such bodies arriving at once from one client (an IPv4 address, an IPv6 /64: server.networks) and
+  IN_ALL from everyone: past them a 503 in words, before reading. A form arrives in milliseconds, so honest phones
+  behind one carrier NAT do not meet the bound; bodies trickled in to hold connections (1,100 of them held every
+  connection of the worker: uvicorn's limit_concurrency) do, and once a body is whole it no longer counts.
+Each such answer closes the connection (its body was left unread: server.web.slow_bodies.leave_unread), so that
+what is still being sent is not read as the next request, nor keeps the connection open after its answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.networks import subscriber
+from server.web.bodies import MAX_ANONYMOUS_BODY, declared_size
+from server.web.slow_bodies import leave_unread
+
+# Bodies without a session arriving at once, from one client and from everyone. A body counts from when its route is
+# known until it is whole: an honest form, whole on arrival, still counts for a turn or two of the event loop, so a
+# burst of log-ins behind one NAT at 8:00 (32 at once in tests/accounts) stays far below PER_ADDRESS. IN_ALL is a
+# quarter of uvicorn's limit_concurrency (GRIDCARE_LIMIT_CONCURRENCY, 1,000 a worker): the rest stay for people
+# signed in.
+PER_ADDRESS = 64
+IN_ALL = 250
+TOO_LARGE = "a body without a session past its limit"  # the details server.web.pages tells apart
+BUSY = "bodies without a session: too many arriving at once"
+
+
+class AnonymousTooLarge(HTTPException):
+    status_code = 413
+
+    def __init__(self) -> None:
+        super().__init__(detail=TOO_LARGE)
+
+
+class AnonymousBusy(HTTPException):
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__(detail=BUSY)
+
+
+def _has_body(scope: Scope) -> bool:
+    size = declared_size(scope)
+    return bool(size) or any(
+        name == b"transfer-encoding" and b"chunked" in value.lower() for name, value in scope.get("headers", ())
+    )
+
+
+class AnonymousBodies(ASGIMiddleware):
+    """Runs right after the session middleware (it needs to know whether there is a person) and before every
+    middleware that reads a body."""
+
+    def __init__(self, per_address: int = PER_ADDRESS, in_all: int = IN_ALL) -> None:
+        self.per_address = per_address
+        self.in_all = in_all
+        self.arriving: Counter[str] = Counter()  # bodies without a session still arriving, per client
+        self.total = 0  # and from everyone
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope["type"] != "http" or scope.get("user") is not None:
+            await next_app(scope, receive, send)
+            return
+        route = scope.get("route_handler")
+        has_body = _has_body(scope)
+        if route is None or not route.opt.get("public"):
+            if has_body:
+                leave_unread(scope)
+            raise NotAuthorizedException("login required")  # what the guard (web.auth.requires_login) says
+        if not has_body:
+            await next_app(scope, receive, send)
+            return
+        size = declared_size(scope)
+        if size is not None and size > MAX_ANONYMOUS_BODY:
+            leave_unread(scope)
+            raise AnonymousTooLarge
+        client = subscriber(scope["client"][0] if scope.get("client") else "unknown")
+        if self.arriving[client] >= self.per_address or self.total >= self.in_all:
+            leave_unread(scope)
+            raise AnonymousBusy
+        self.arriving[client] += 1
+        self.total += 1
+        arriving = True
+        received = 0
+
+        def arrived() -> None:
+            nonlocal arriving
+            if arriving:
+                arriving = False
+                self.total -= 1
+                self.arriving[client] -= 1
+                if self.arriving[client] <= 0:
+                    del self.arriving[client]  # no key kept per address that came once
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_ANONYMOUS_BODY:  # sent in chunks, without a length: counted as it comes
+                arrived()
+                leave_unread(scope)
+                raise AnonymousTooLarge
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                arrived()  # whole (or the client left): it no longer holds anything
+            return message
+
+        try:
+            await next_app(scope, counted_receive, send)
+        finally:
+            arrived()

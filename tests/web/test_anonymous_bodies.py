@@ -1,0 +1,240 @@
+"""A request without a session is answered before its body is read, unless its route is public; a public route takes
+a small body, and a bounded number at once (a stranger's third walk of issue 15, A and F: three anonymous uploads
+trickled at 1 kB/s held the large-body budget and an honest worker's list was told the server was busy; 1,100 slow
+anonymous log-in bodies held every connection). The app is called as uvicorn calls it, with a body that never
+arrives: whether it was asked for is what these tests read, not how long anything took."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+
+import msgspec
+import pytest
+
+from server.app import create_app
+from server.settings import get_settings
+from server.web.anonymous import IN_ALL, PER_ADDRESS
+from tests.conftest import browser, csrf, log_in
+from tests.serving import Served
+
+WORKER = "13800000004"
+BOUNDARY = b"gridcare-anonymous"
+MULTIPART = (b"content-type", b"multipart/form-data; boundary=" + BOUNDARY)
+FORM = (b"content-type", b"application/x-www-form-urlencoded")
+FIFTY_MB = str(50 * 2**20).encode()
+
+
+class Body:
+    """A request body as uvicorn hands it over, counting the times the app asks for it: `first`, whole; or with
+    `hold`, `first` and then nothing more until `release()` (a body trickling in)."""
+
+    def __init__(self, first: bytes = b"", hold: bool = False) -> None:
+        self.first = first
+        self.hold = hold
+        self.asked = 0
+        self.released = asyncio.Event()
+
+    async def __call__(self) -> dict:
+        self.asked += 1
+        if self.asked == 1:
+            return {"type": "http.request", "body": self.first, "more_body": self.hold}
+        if self.hold:
+            await self.released.wait()
+        return {"type": "http.disconnect"}
+
+    def release(self) -> None:
+        self.released.set()
+
+
+async def _until_asked(bodies: list[Body]) -> None:
+    """Until each request has asked for its body (it waits there now): turns of the event loop, not time."""
+    for _ in range(100_000):
+        if all(body.asked for body in bodies):
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("a request never asked for its body")
+
+
+class Answer:
+    def __init__(self) -> None:
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.body = b""
+
+    async def __call__(self, message: dict) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = {name.decode(): value.decode() for name, value in message["headers"]}
+        elif message["type"] == "http.response.body":
+            self.body += message.get("body", b"")
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+def _scope(path: str, *headers: tuple[bytes, bytes], address: str = "192.0.2.7") -> dict:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver.local"), (b"accept-language", b"zh-CN"), *headers],
+        "client": (address, 50000),
+        "server": ("testserver.local", 80),
+    }
+
+
+async def _send(app, scope: dict, body: Body) -> Answer:
+    answer = Answer()
+    await app(scope, body, answer)
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/reconcile/preview", MULTIPART),
+        ("/register/import/preview", MULTIPART),
+        ("/guides/00000000-0000-0000-0000-000000000000/steps", MULTIPART),
+        ("/logout", FORM),
+        ("/api/v1/sync", (b"content-type", b"application/json")),
+    ],
+)
+async def test_a_body_without_a_session_is_not_read_where_a_session_is_needed(app, path, content_type):
+    """Before, the CSRF check parsed the whole body first (the stranger's 50 MB bodies were parsed in full)."""
+    body = Body()
+    answer = await _send(app, _scope(path, content_type, (b"content-length", FIFTY_MB)), body)
+    assert body.asked == 0
+    if path.startswith("/api/"):
+        assert answer.status == 401 and "请先登录" in msgspec.json.decode(answer.body)["detail"]
+    else:
+        assert answer.status == 303 and answer.headers["location"] == "/login"
+    assert answer.headers["connection"] == "close"  # what is still coming is not read as the next request
+    assert "content-security-policy" in answer.headers
+
+
+async def test_an_htmx_request_without_a_session_is_sent_to_log_in_without_its_body_read(app):
+    body = Body()
+    scope = _scope("/reconcile/preview", MULTIPART, (b"content-length", FIFTY_MB), (b"hx-request", b"true"))
+    answer = await _send(app, scope, body)
+    assert body.asked == 0 and answer.headers["hx-redirect"] == "/login"
+
+
+async def test_bodies_without_a_session_take_nothing_from_the_large_body_budget():
+    """The stranger's trickle: anonymous uploads held the budget, and an honest grid worker's list got a 503."""
+    settings = msgspec.structs.replace(get_settings(), upload_bodies_mb=1)  # any body in flight fills it
+    app = create_app(settings)
+    held = [Body(first=b"--" + BOUNDARY + b"\r\n", hold=True) for _ in range(3)]
+    scope = _scope("/reconcile/preview", MULTIPART, (b"content-length", FIFTY_MB))
+    strangers = [asyncio.create_task(_send(app, dict(scope), body)) for body in held]
+    try:
+        await asyncio.sleep(0)  # the strangers' requests begin before the worker's
+        async with browser(app) as worker:
+            assert (await log_in(worker, WORKER)).status_code == 303
+            honest = "姓名,电话\n".encode() + b"".join(f"张{n},1390000{n:04d}\n".encode() for n in range(80_000))
+            assert len(honest) > 2**20  # a large body: it needs the budget
+            answer = await worker.post(
+                "/reconcile/preview",
+                data={"_csrf_token": csrf(worker)["x-csrftoken"]},
+                files={"file": ("名单.csv", honest)},
+            )
+        assert answer.status_code == 200, answer.text[-500:]
+        assert all(body.asked == 0 for body in held)
+    finally:
+        for body in held:
+            body.release()
+        answers = await asyncio.gather(*strangers)
+    assert {answer.status for answer in answers} == {303}
+
+
+async def test_a_public_form_without_a_session_is_refused_past_16_kb_before_it_is_read(app):
+    body = Body()
+    answer = await _send(app, _scope("/login", FORM, (b"content-length", b"1000000")), body)
+    assert body.asked == 0
+    assert answer.status == 413 and "这个表单太大了（最多 16 KB）。" in answer.text
+    assert answer.headers["connection"] == "close"
+
+
+async def test_bodies_without_a_session_arriving_at_once_are_bounded_per_address_and_in_all():
+    """1,100 log-in bodies trickled in held every connection of the worker; now PER_ADDRESS from one address, IN_ALL
+    from everyone, and the next is told at once, in words, without its body read."""
+    app = create_app(msgspec.structs.replace(get_settings(), body_timeout_seconds=0))  # held as long as the test
+    head = _scope("/login", FORM, (b"content-length", b"2000"))
+
+    def from_address(n: int) -> dict:
+        return {**head, "client": (f"198.51.100.{n}", 50000)}
+
+    held: list[Body] = []
+    tasks = []
+    try:
+        for _ in range(PER_ADDRESS):
+            held.append(Body(first=b"phone=1", hold=True))
+            tasks.append(asyncio.create_task(_send(app, from_address(1), held[-1])))
+        await _until_asked(held)
+        body = Body()
+        refused = await _send(app, from_address(1), body)
+        assert refused.status == 503 and "现在登录的人多" in refused.text and body.asked == 0
+        assert refused.headers["connection"] == "close"
+        elsewhere = Body(first=b"phone=1")
+        answer = await _send(app, from_address(2), elsewhere)
+        assert elsewhere.asked and answer.status == 403  # read, and answered on its merits (no CSRF token)
+
+        # Up to IN_ALL from everyone together.
+        n = 2
+        while len(held) < IN_ALL:
+            n += 1
+            for _ in range(min(PER_ADDRESS - 1, IN_ALL - len(held))):
+                held.append(Body(first=b"phone=1", hold=True))
+                tasks.append(asyncio.create_task(_send(app, from_address(n), held[-1])))
+        await _until_asked(held)
+        body = Body()
+        refused = await _send(app, from_address(n + 1), body)
+        assert refused.status == 503 and body.asked == 0
+    finally:
+        for body in held:
+            body.release()
+        await asyncio.gather(*tasks)
+    body = Body(first=b"phone=1")
+    answer = await _send(app, from_address(1), body)  # once they are gone, the address is heard again
+    assert body.asked and answer.status == 403
+
+
+@pytest.fixture(scope="module")
+def port() -> Iterator[int]:
+    with Served(GRIDCARE_DEMO="1") as server:
+        yield server.port
+
+
+def test_a_trickled_upload_without_a_session_is_answered_at_once_and_its_connection_closed(port):
+    """The stranger's trickle.py against the server as deployed: a 19 MB multipart declared, sent at 1 kB/s. Before,
+    it held the connection and the large-body budget; now the answer comes while almost all of it is unsent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+        connection.sendall(
+            b"POST /reconcile/preview HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+            b"Content-Length: 19922944\r\n\r\n--x\r\nContent-Disposition: form-data; name=file; filename=a.csv\r\n\r\n"
+        )
+        connection.settimeout(1)
+        answer, sent, closed = b"", 0, False
+        while sent < 60_000 and not closed:  # at most 60 kB of the 19 MB, a kB at a time
+            try:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    closed = True
+                answer += chunk
+            except TimeoutError:
+                try:
+                    connection.sendall(b"a" * 1000)
+                    sent += 1000
+                except OSError:  # closed on us
+                    closed = True
+    assert answer.startswith(b"HTTP/1.1 303"), answer[:300]
+    assert b"location: /login" in answer.lower() and b"connection: close" in answer.lower()
+    assert closed and sent < 60_000
