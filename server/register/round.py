@@ -8,9 +8,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 import msgspec
 from piccolo.query.functions.aggregate import Max
@@ -21,16 +20,13 @@ from server.db import as_date, as_datetime, write_transaction
 from server.places.services import age_on
 from server.places.tables import Resident
 from server.places.worker import held_before
+from server.register.call_times import call_again_at
 from server.register.refused_calls import describe_calls
 from server.register.tables import CheckIn, ElderProfile, FollowUp
 from server.settings import get_settings
 from server.sync.services import Answer, Incoming, Kind, content_hash, rejection
 
 REACHED = ("ok", "needs", "unwell")  # someone answered: not pinned any more today
-RETRY_AFTER = timedelta(hours=1)  # an unanswered call comes back to the top after this long
-# Hours an elder is called at, on the community's clock: a call missed at 23:16 said 再打 00:16 (a stranger's walk of
-# issue 16); it is due again the next morning instead.
-CALLS_FROM, CALLS_UNTIL = time(8), time(21)
 MISSES_TO_ESCALATE = 2
 BIRTHDAY_AHEAD = 14  # days: a birthday coming is time to plan a visit or a cake, not only a greeting on the day
 NOT_REACHED_FOR = 2  # days without anyone answering that earn their own badge (yesterday's miss is routine)
@@ -54,17 +50,6 @@ def made_at(call: dict) -> datetime:
     corrects a batch for its phone's clock, decision 0032), and never after the server had it (a page older than
     that correction sends no clock of its own)."""
     return min(as_datetime(call["device_time"]), as_datetime(call["received_at"]))
-
-
-def call_again_at(missed: datetime) -> datetime:
-    """When a missed call is due again: RETRY_AFTER later, moved out of the night to CALLS_FROM."""
-    zone = ZoneInfo(get_settings().timezone)
-    due = (missed + RETRY_AFTER).astimezone(zone)
-    if due.time() >= CALLS_UNTIL:
-        due = datetime.combine(due.date() + timedelta(days=1), CALLS_FROM, zone)
-    elif due.time() < CALLS_FROM:
-        due = datetime.combine(due.date(), CALLS_FROM, zone)
-    return due
 
 
 def in_order_made(calls: list[dict]) -> list[dict]:
@@ -245,7 +230,7 @@ async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.U
                 last_reached=as_date(last_reached.get(r["resident"])),
                 outcome=last["outcome"] if last else None,
                 misses=separate_misses([made_at(c) for c in misses], apart),
-                retry_at=call_again_at(made_at(misses[-1])) if misses else None,
+                retry_at=call_again_at(made_at(misses[-1]), r["best_time"]) if misses else None,
                 follow_up=r["resident"] in open_cards,
                 seq=max((c["seq"] for c in today_calls), default=0),
                 made=made_at(last) if last else None,

@@ -14,7 +14,8 @@ from server.accounts.tables import User
 from server.places.services import age_on
 from server.places.tables import Resident
 from server.register import round as round_module
-from server.register.round import AGE_BAND, call_again_at, next_birthday, separate_misses
+from server.register.call_times import call_again_at
+from server.register.round import AGE_BAND, next_birthday, separate_misses
 from server.register.tables import CheckIn, ElderProfile, FollowUp
 from server.settings import Settings, get_settings
 from tests.conftest import log_in
@@ -94,7 +95,10 @@ async def test_a_missed_call_due_again_comes_first_and_one_just_made_waits_below
     }
     now = datetime.now(UTC)
     due = now - timedelta(hours=2)
-    while call_again_at(due) > now:  # at night nobody is due again before 8:00: a miss of the afternoon before is
+    best = (await ElderProfile.select(ElderProfile.best_time).where(ElderProfile.resident == ids[last]).first())[
+        "best_time"
+    ]
+    while call_again_at(due, best) > now:  # at night nobody is due again before 8:00: a miss of the afternoon before is
         due -= timedelta(hours=1)
     for name, at in ((last, due), (second_last, now - timedelta(minutes=5))):
         await CheckIn.insert(
@@ -303,3 +307,34 @@ def test_a_call_missed_late_in_the_evening_is_due_again_the_next_morning_not_at_
     assert call_again_at(at(25, 6, 30)) == at(25, 8, 0)
     assert call_again_at(at(25, 7, 0)) == at(25, 8, 0)
     assert call_again_at(at(24, 15, 16).astimezone(UTC)) == at(24, 16, 16)  # stored times are UTC
+
+
+async def test_the_round_says_to_call_again_at_the_persons_best_time_not_before(client, quiet_round) -> None:
+    """A stranger's walk of issue 16: 侯秀兰, best called after nine, missed at 7:30, read 08:30 再打."""
+    await log_in(client, HOU_WORKER)
+    worker = await User.objects().get(User.phone == HOU_WORKER)
+    before = (await ElderProfile.select(ElderProfile.best_time).where(ElderProfile.resident == HOU).first())[
+        "best_time"
+    ]
+    await ElderProfile.update({ElderProfile.best_time: "上午九点以后"}).where(ElderProfile.resident == HOU)
+    try:
+        missed = datetime.combine(_today(), datetime.min.time(), ZoneInfo(get_settings().timezone)).replace(
+            hour=7, minute=30
+        )
+        await CheckIn.insert(
+            CheckIn(
+                id=uuid.uuid4(),
+                content_hash="x",
+                community=worker.community,
+                resident=HOU,
+                day=_today(),
+                outcome="no_answer",
+                caller=worker.id,
+                device_time=missed,
+                received_at=missed,
+            )
+        )
+        hou = next(content for _, content in round_rows((await client.get("/round")).text) if "侯秀兰" in content)
+        assert "09:00 再打" in hou and "08:30" not in hou
+    finally:
+        await ElderProfile.update({ElderProfile.best_time: before}).where(ElderProfile.resident == HOU)
