@@ -15,7 +15,7 @@ from server.guides.services import guides_of_resident
 from server.home.now import needs_now
 from server.i18n import locale_of
 from server.places import services as places
-from server.places.worker import covered_by, grid_worker_of
+from server.places.worker import grid_worker_of, own_grid_covered
 from server.sweeps import queries as sweep_queries
 from server.web.auth import current_user, requires_register
 from server.web.pages import render, settings_of, wants_fragment
@@ -42,8 +42,7 @@ async def home_page(request: Request) -> Template:
     # His own requests and what happens next, on his home too (issue 16: only /ask said it).
     requests = await _own_requests(request) if user.role == "resident" and user.resident_id else []
     # A grid worker whose own grid is handed over (ill, away) is told so and to whom, not that they have no grid.
-    handed = user.role == "grid_worker" and user.grid_id is not None and user.grid_id not in user.grid_ids
-    cover = await covered_by(user.grid_id) if handed else None
+    cover = await own_grid_covered(user)
     return render(
         request,
         "home.html",

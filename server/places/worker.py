@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from server.access.scope import CurrentUser
 from server.accounts.tables import GridCover, GridHandover, User
 from server.db import as_datetime
 from server.places.tables import Resident
@@ -69,6 +70,14 @@ async def covered_by(grid_id: uuid.UUID | None) -> Cover | None:
         .first()
     )
     return Cover(name=row["name"], since=as_datetime(row["since"])) if row else None
+
+
+async def own_grid_covered(user: CurrentUser) -> Cover | None:
+    """A grid worker whose own grid is handed to a colleague (ill, away): who answers for it now, to be said where the
+    grid's work was (home, the round), not that they have no grid or nobody to call."""
+    if user.role != "grid_worker" or user.grid_id is None or user.grid_id in user.grid_ids:
+        return None
+    return await covered_by(user.grid_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from server.i18n import translate
+from server.places.worker import own_grid_covered
 from server.register import changes, offline, round, services
 from server.sync import forms
 from server.web import downloads
@@ -148,6 +149,7 @@ class RegisterController(Controller):
             offline_key=key,
             since=(now - round.FRESH_OVERLAP).isoformat(),
             members=round.members_key([r.resident_id for r in rows]),
+            covered_by=await own_grid_covered(user),
         )
 
     async def _fresh_rows(

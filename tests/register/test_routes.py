@@ -327,6 +327,16 @@ async def test_a_handover_has_a_confirm_step_is_reachable_from_the_people_page_a
                 await log_in(covering, HOU_WORKER)
                 told = re.search(r'data-testid="handed-over"><p>([^<]+)<', (await ill.get("/")).text)
                 assert told and "由李雪敏临时代管" in told.group(1)  # on main: 您还没有分配网格
+                # Her round says the same (a stranger's walk of issue 16: it read 还有 0 人要联系, and its empty
+                # list told her to add people to it).
+                round_page = (await ill.get("/round")).text
+                told = re.search(r'data-testid="handed-over"><p>([^<]+)<', round_page)
+                assert told and "由李雪敏临时代管" in told.group(1)
+                assert (
+                    "还没有人需要每日电话" not in round_page
+                    and "要联系" not in round_page
+                    and not round_rows(round_page)
+                )
                 home = (await covering.get("/")).text
                 assert "代管：第五网格" in home and "美兰菊的网格" in home
             back = await admin.post(f"/grids/{sick.grid}/handover", data=form(admin, to_user=str(sick.id)))
