@@ -33,9 +33,16 @@ def _index(
     status_code: int = 200,
     saved: import_results.Result | None = None,
     not_imported: import_pages.ListPage | None = None,
+    applied: import_pages.ListPage | None = None,
 ):
     return render(
-        request, "register/import.html", status_code=status_code, error=error, saved=saved, not_imported=not_imported
+        request,
+        "register/import.html",
+        status_code=status_code,
+        error=error,
+        saved=saved,
+        not_imported=not_imported,
+        applied=applied,
     )
 
 
@@ -77,14 +84,21 @@ class RegisterImportController(Controller):
 
     @get("/saved/{key:uuid}")
     async def saved(
-        self, request: Request, key: FromPath[uuid.UUID], start: Annotated[str, QueryParameter(name="from")] = ""
+        self,
+        request: Request,
+        key: FromPath[uuid.UUID],
+        start: Annotated[str, QueryParameter(name="from")] = "",
+        done: Annotated[str, QueryParameter(name="done")] = "",
     ) -> Template:
-        """What an import saved, and each row it did not import with the reason: for the person who imported."""
+        """What an import saved (who, and what changed), and each row it did not import with the reason: for the
+        person who imported."""
         result = await import_results.load(current_user(request), key)
         if result is None:
             raise NotFoundException()
-        rows = import_pages.not_imported(result.rows, import_pages.place({"from": start}, import_pages.SAVED))
-        return _index(request, saved=result, not_imported=rows)
+        places = {import_pages.SAVED: start, import_pages.DONE: done}
+        rows = import_pages.not_imported(result.rows, import_pages.place(places, import_pages.SAVED))
+        applied = import_pages.saved_rows(result.applied, import_pages.place(places, import_pages.DONE))
+        return _index(request, saved=result, not_imported=rows, applied=applied)
 
     @post("/preview", request_max_body_size=imports.MAX_REQUEST, opt=imports.LIST_OPT)
     async def preview(self, request: Request, data: imports.Multipart) -> Template:

@@ -18,7 +18,8 @@ PAGE = 100  # rows of a list on one page: ~30 kB of HTML, about as much as a pho
 
 LOOK = "look_from"
 CHANGE = "change_from"
-SAVED = "from"  # the saved page's query parameter: a link, since nothing is posted there
+SAVED = "from"  # the saved page's query parameters: links, since nothing is posted there
+DONE = "done"
 
 
 @dataclass(slots=True)
@@ -85,3 +86,8 @@ def not_imported(rows: list[dict], start: int) -> ListPage:
     行" that could not be opened)."""
     by_line = sorted(rows, key=lambda p: p["line"])
     return _page(SAVED, [(line, list(g)) for line, g in groupby(by_line, lambda p: p["line"])], start)
+
+
+def saved_rows(applied: list[dict], start: int) -> ListPage:
+    """The people a saved import created or updated, with what it changed, a page at a time."""
+    return _page(DONE, applied, start)

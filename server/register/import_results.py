@@ -22,6 +22,7 @@ class Result(msgspec.Struct, kw_only=True):
     skipped: int = 0  # rows of people not in the register, left out by the worker's choice
     set_aside: int = 0  # rows not applied: they contradict the register, the ID number, or a newer change
     rows: list = []  # importing.RowProblem of each row not imported, in line order
+    applied: list = []  # importing.Planned of each person created or updated, in line order (kept since issue 16)
 
     @property
     def set_aside_as_newer(self) -> int:
@@ -46,6 +47,12 @@ def newer_here(problems: list[dict]) -> int:
 def not_applied(problems: list) -> list[dict]:
     """The problems of the rows an import leaves as they are: set aside, or left out as nobody of the register."""
     return [msgspec.to_builtins(p) for p in problems if p.set_aside or (p.kind == "unknown" and not p.blocking)]
+
+
+def applied(planned: list) -> list[dict]:
+    """Who an import created or updated, and each field it changed (old -> new): the saved page names them (a
+    stranger's walk of issue 16: it said "12 updated" and named nobody)."""
+    return [msgspec.to_builtins(p) for p in planned if p.action != "same"]
 
 
 async def store(user: CurrentUser, at: datetime, result: Result) -> uuid.UUID:

@@ -61,6 +61,7 @@ class Planned(msgspec.Struct, kw_only=True):
     action: str  # new (the person has no register entry yet) / update / same
     changes: list[str] = []  # fields that change: living, mobility, ..., birth_date, contacts
     diffs: list[Change] = []  # the same fields, each with its old and new value
+    resident: str = ""  # the person's id: the saved page links each one to their profile
 
 
 class Preview(msgspec.Struct, kw_only=True):
@@ -445,6 +446,7 @@ def build_preview(ev: Evaluation) -> Preview:
                 action="new" if p.person.profile is None else "update" if p.changes else "same",
                 changes=p.changes,
                 diffs=import_diffs.diffs(p),
+                resident=str(p.person.id),
             )
             for p in ev.plans
         ],
@@ -541,6 +543,7 @@ async def save(
             skipped=saved.skipped,
             set_aside=saved.set_aside,
             rows=import_results.not_applied(preview_now.problems),
+            applied=import_results.applied(preview_now.planned),
         )
         saved.id = await import_results.store(user, now, result)
         # In the same transaction: an import that is not written is not logged, and one that is always is.

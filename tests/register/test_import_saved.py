@@ -71,3 +71,28 @@ async def test_every_row_not_imported_can_be_opened_page_by_page(app):
         # A place past the end, or not a number, is a page that exists.
         assert len(not_imported((await client.get(location + "?from=99999")).text)) == 30
         assert len(not_imported((await client.get(location + "?from=abc")).text)) == 100
+
+
+def saved_rows(page: str) -> list[str]:
+    return re.findall(r'data-testid="saved-row">(.*?)</li>\s*(?=<li|</ul>)', page, re.S)
+
+
+async def test_the_saved_page_names_each_person_saved_and_what_changed(app):
+    """A stranger's walk of issue 16: the page said "1 人更新" and named nobody."""
+    living = [p for p in await building_2() if p["status"] == "living" and p["birth_date"] and p["id_number"]]
+    first, second = living[42], living[43]
+    data = HEADER + line(first, interests="剪纸和太极") + line(second, interests="养鸟听戏")
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, data.encode(), name="台账.csv")
+        saved = await confirm(client, page.text)
+        assert saved.status_code == 303, saved.text
+        done = (await client.get(saved.headers["location"])).text
+        rows = saved_rows(done)
+        assert len(rows) == 2, done
+        said = " ".join(re.sub(r"<[^>]+>", " ", rows[0]).split())
+        assert first["name"] in said and first["door"] in said and "第 2 行" in said, said
+        assert "剪纸和太极" in said and "→" in said, said  # the field changed, old -> new
+        assert f'href="/residents/{first["id"]}/profile"' in rows[0]
+        assert "养鸟听戏" in rows[1] and "保存了 2 人" in done
+        assert 'data-testid="not-imported-rows"' not in done
