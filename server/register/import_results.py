@@ -12,7 +12,8 @@ import msgspec
 from server.access.scope import CurrentUser
 from server.register.tables import RegisterImport
 
-NEWER_HERE = {"changed_since", "changed_since_check"}  # set aside because the register's value is newer
+# Set aside because the register's value is newer, or may be (an export that lost its moment).
+NEWER_HERE = {"changed_since", "changed_since_check", "changed_unknown_when"}
 
 
 class Result(msgspec.Struct, kw_only=True):

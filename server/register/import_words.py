@@ -77,6 +77,16 @@ CHANGED = {
         ),
         _("%(field)s was changed here on %(time)s by %(who)s, after you checked this file. Row not applied"),
     ),
+    "unknown_when": (
+        _(
+            "%(field)s was changed here on %(time)s by %(who)s, and this file has lost the time it was exported: "
+            "which is newer is not known. The file says %(new)s, the register %(old)s. Row not applied"
+        ),
+        _(
+            "%(field)s was changed here on %(time)s by %(who)s, and this file has lost the time it was exported: "
+            "which is newer is not known. Row not applied"
+        ),
+    ),
 }
 CONTACT_TOO_LONG = {
     "name": _("contact %(n)s: the name is longer than %(max)s characters"),
@@ -196,6 +206,7 @@ PROBLEMS: dict[str, Any] = {
     ),
     "changed_since": _changed("exported"),
     "changed_since_check": _changed("checked"),
+    "changed_unknown_when": _changed("unknown_when"),
     "alone_vs_door": (
         _(
             "says lives alone, but the register has %(names)s living at this door too: row not applied. Check who "

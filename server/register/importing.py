@@ -162,10 +162,25 @@ async def evaluate(
     exported = changes.exported_at(draft.above)
     checked = _moment(draft.checked_at)
     cutoff = min((m for m in (exported, checked) if m is not None), default=None)
+    # An export whose time line was deleted: when it was made is lost, so any change recorded here may be newer than
+    # the file, and a row that would change such a field is set aside saying so (a stranger's walk of issue 16: the
+    # warning was shown, but the save still put a colleague's edit back to the file's older value).
+    headless = headless_export(draft, drafts.mapping_for(draft, choices, FIELDS))
+    if headless:
+        cutoff = datetime(2000, 1, 1, tzinfo=UTC)
     since = await changes.changed_since(scope, cutoff) if cutoff is not None else {}
-    ev = await in_thread(_evaluate, draft, choices, today, skip_unknown, people, since, checked)
+    ev = await in_thread(_evaluate, draft, choices, today, skip_unknown, people, since, checked, headless)
     ev.exported_at = exported
     return ev
+
+
+def headless_export(draft: drafts.Draft, mapping: dict[int, str]) -> bool:
+    """The register's export (its columns) without its line saying when it was exported."""
+    return (
+        changes.exported_at(draft.above) is None
+        and not changes.export_line_unread(draft.above)
+        and EXPORT_SHAPE <= set(mapping.values())
+    )
 
 
 def _moment(iso: str) -> datetime | None:
@@ -191,6 +206,7 @@ def _evaluate(
     people: list[Person],
     since: dict[uuid.UUID, dict[str, changes.Changed]] | None = None,
     checked: datetime | None = None,
+    headless: bool = False,
 ) -> Evaluation:
     mapping = drafts.mapping_for(draft, choices, FIELDS)
     headers = {mapping[i]: draft.headers[i] for i in mapping}
@@ -277,7 +293,7 @@ def _evaluate(
             if "contacts" in stale and any(p.kind in MASKED for p in said):
                 # A masked number of a contact changed here since the export: that change, not the file's slip.
                 said, also = [p for p in said if p.kind not in MASKED], ("contacts",)
-            contradicted += _changed_here(plan, stale, f.line, also, checked)
+            contradicted += _changed_here(plan, stale, f.line, also, checked, headless)
         for problem in contradicted:
             problem.set_aside = not any(p.blocking for p in said)  # a row to fix first is fixed first
         if contradicted:  # a row not applied: what it would have said of the door is noise
@@ -294,11 +310,17 @@ def _evaluate(
 
 
 def _changed_here(
-    plan: Plan, stale: dict[str, changes.Changed], line: int, also=(), checked: datetime | None = None
+    plan: Plan,
+    stale: dict[str, changes.Changed],
+    line: int,
+    also=(),
+    checked: datetime | None = None,
+    headless: bool = False,
 ) -> list[RowProblem]:
     """Each field the row would change that was changed in the register after the file was exported, or after the
     person last saw its preview (`checked`): the file's value is older than the register's, so the row is set aside,
-    saying when, by whom, and both values (decision 0028)."""
+    saying when, by whom, and both values (decision 0028). In an export whose moment is lost (`headless`), each field
+    changed here at all: which value is newer is not known."""
     person = plan.person
     values = {c.field: c for c in import_diffs.diffs(plan) if c.field != "contact_added"}
     out = []
@@ -315,7 +337,11 @@ def _changed_here(
         out.append(
             RowProblem(
                 line=line,
-                kind="changed_since_check" if checked and stale[name].at > checked else "changed_since",
+                kind="changed_since_check"
+                if checked and stale[name].at > checked
+                else "changed_unknown_when"
+                if headless
+                else "changed_since",
                 name=person.name,
                 door=person.door,
                 other=name,
@@ -453,9 +479,7 @@ def build_preview(ev: Evaluation) -> Preview:
         blocking=ev.blocking,
         exported_at=changes.said(ev.exported_at) if ev.exported_at else "",
         export_unread=ev.exported_at is None and changes.export_line_unread(ev.draft.above),
-        export_headless=ev.exported_at is None
-        and not changes.export_line_unread(ev.draft.above)
-        and EXPORT_SHAPE <= set(ev.mapping.values()),
+        export_headless=headless_export(ev.draft, ev.mapping),
     )
 
 
