@@ -337,6 +337,7 @@ async def test_a_handover_has_a_confirm_step_is_reachable_from_the_people_page_a
                     and "要联系" not in round_page
                     and not round_rows(round_page)
                 )
+                assert 'data-testid="register-files"' not in round_page  # nobody to import or export
                 home = (await covering.get("/")).text
                 assert "代管：第五网格" in home and "美兰菊的网格" in home
             back = await admin.post(f"/grids/{sick.grid}/handover", data=form(admin, to_user=str(sick.id)))
