@@ -60,11 +60,19 @@ def _number(text: str) -> int | None:
     return (_NUMERALS[tens] if tens else 1) * 10 + (_NUMERALS[ones] if ones else 0)
 
 
+# Words that make a time one NOT to call at (午睡，中午12点到2点别打): then no time is read at all.
+_NOT = ("别", "不要", "勿", "不方便", "不能", "不接")
+# A span (上午9-10点, 九点到十点): its start is the time to call from.
+_SPAN = re.compile(rf"({_NUMBER})\s*(?:点|时)?\s*[-~～到至—–]\s*(?:{_NUMBER})\s*(点|时)")
+
+
 def best_from(best_time: str) -> time | None:
     """The clock time a best time to call starts at (上午九点以后 -> 9:00, 下午三点半 -> 15:30, 晚上7点 -> 19:00,
     10:30 -> 10:30), or None when it names no clock time (午饭后), names one to call before (十点以前), or is not a
     time of day."""
-    found = _CLOCK.search(best_time)
+    if any(word in best_time for word in _NOT):
+        return None
+    found = _CLOCK.search(_SPAN.sub(r"\1\2", best_time))
     if found is None or found["before"]:
         return None
     hour = _number(found["hour"])

@@ -27,6 +27,9 @@ from server.settings import get_settings
         ("三点一刻", time(15, 15)),  # no word of the day: 3 in the night is nobody's best time
         ("下午两点二十", time(14, 20)),
         ("早上８点", time(8)),
+        ("上午9-10点", time(9)),  # a span: from its start (it read 10:00)
+        ("上午9~10点", time(9)),
+        ("九点到十点", time(9)),
     ],
 )
 def test_a_best_time_said_with_a_clock_time_is_read(said: str, starts: time):
@@ -34,7 +37,12 @@ def test_a_best_time_said_with_a_clock_time_is_read(said: str, starts: time):
 
 
 @pytest.mark.parametrize(
-    "said", ["", "午饭后", "晚饭前", "十点以前", "上午十点之前", "随时", "晚上十二点", "25点", "九"]
+    "said",
+    [
+        *("", "午饭后", "晚饭前", "十点以前", "上午十点之前", "随时", "晚上十二点", "25点", "九"),
+        "午睡，中午12点到2点别打",  # a time NOT to call: it read 12:00, the very time (a stranger's walk)
+        "12点以后不要打",
+    ],
 )
 def test_a_best_time_without_a_clock_time_to_start_from_moves_nothing(said: str):
     assert best_from(said) is None
