@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from e2e.pages import SCREENSHOTS, assert_accessible, assert_phone_layout
+from e2e.pages import SCREENSHOTS, assert_accessible, assert_phone_layout, wait_until_controlled
 
 RESIDENT = "13700000001"  # 郝振华 (郝大爷)
 
@@ -114,3 +114,37 @@ def test_he_can_step_back_from_cancelling_and_his_card_s_link_opens_his_own_page
     expect(elder).to_have_url(re.compile(rf"/ask#request-{card}$"))
     expect(elder.locator(f"#request-{card}")).to_be_visible()
     expect(elder.get_by_test_id("call-worker").first).to_be_visible()
+
+
+def test_offline_he_still_has_his_grid_workers_number_at_his_text_size(page_as) -> None:
+    """A stranger's walk of issue 16: offline, 郝大爷's home and /ask said only "this page needs the network", with no
+    number to call (a phone call needs no data), in normal type. Now his last copy opens, at his size."""
+    elder: Page = page_as(RESIDENT)
+    elder.goto("/")
+    wait_until_controlled(elder)
+    elder.get_by_test_id("text-larger").click()  # his size, kept on the phone
+    elder.reload()  # through the worker: the copy is kept
+    call = elder.get_by_test_id("call-worker")
+    expect(call).to_be_visible()
+    size = call.evaluate("(e) => parseFloat(getComputedStyle(e).fontSize)")
+    elder.goto("/ask")
+    expect(elder.get_by_test_id("call-worker")).to_be_visible()
+    elder.context.set_offline(True)
+    try:
+        for path in ("/", "/ask"):
+            elder.goto(path)
+            expect(elder.get_by_test_id("offline-page")).to_have_count(0)
+            call = elder.get_by_test_id("call-worker")
+            expect(call).to_be_visible()
+            assert re.fullmatch(r"tel:1\d{10}", call.get_attribute("href") or "")
+            assert call.evaluate("(e) => parseFloat(getComputedStyle(e).fontSize)") == size
+        # A request cannot go out offline (nor later): said, instead of buttons that would end on the browser's error.
+        expect(elder.get_by_test_id("ask-offline")).to_be_visible()
+        expect(elder.get_by_test_id("ask-form")).to_be_hidden()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        elder.screenshot(path=str(SCREENSHOTS / "resident-offline-ask.png"))
+    finally:
+        elder.context.set_offline(False)
+    elder.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(elder.get_by_test_id("ask-form")).to_be_visible()
+    expect(elder.get_by_test_id("ask-offline")).to_be_hidden()

@@ -62,7 +62,7 @@ self.addEventListener("fetch", (event) => {
   } else if (request.mode === "navigate" && OFFLINE_PAGES.test(url.pathname)) {
     event.respondWith(networkFirstKeepingACopy(event, PAGES_CACHE));
   } else if (request.mode === "navigate") {
-    event.respondWith(networkFirstPage(request));
+    event.respondWith(networkFirstPage(event));
   } else if (url.pathname.startsWith("/static/")) {
     event.respondWith(cacheFirst(request));
   }
@@ -98,12 +98,27 @@ function knownOffline() {
   return self.navigator && self.navigator.onLine === false;
 }
 
-async function networkFirstPage(request) {
-  if (knownOffline()) return offlinePage();
+// A page the server says may be kept (its X-Gridcare-Keep header: a resident's own home and requests, server/web/
+// pages.py) is kept in PAGES_CACHE as it comes, and opened from there without network; a page at that address
+// without the header (someone else's home) drops the copy. So 郝大爷 offline still has his grid worker's number.
+async function networkFirstPage(event) {
+  const request = event.request;
+  const kept = async () =>
+    (await (await caches.open(PAGES_CACHE)).match(request, { ignoreSearch: true })) || offlinePage();
+  if (knownOffline()) return kept();
   try {
-    return await fetchWithTimeout(request);
+    const response = await fetchWithTimeout(request);
+    const keep = response.ok && !response.redirected && response.headers.get("X-Gridcare-Keep");
+    const copy = keep ? response.clone() : null;
+    event.waitUntil(
+      caches
+        .open(PAGES_CACHE)
+        .then((cache) => (copy ? cache.put(request, copy) : cache.delete(request, { ignoreSearch: true })))
+        .catch(() => {}),
+    );
+    return response;
   } catch (error) {
-    return offlinePage();
+    return kept();
   }
 }
 

@@ -40,12 +40,21 @@ def settings_of(connection: ASGIConnection) -> Settings:
     return connection.app.state.settings
 
 
+# A page the phone may keep and open without network (frontend/sw.js): a resident's own pages, his home and his
+# requests, which hold nothing about anyone else. Offline, 郝大爷 read "this page needs the network", with no number to
+# call, though a phone call needs no data (a stranger's walk of issue 16); now he opens his last copy, his grid
+# worker's number one tap away, at his text size. Log-out, or another person logging in, clears the copies.
+KEEP_HEADER = "X-Gridcare-Keep"
+
+
 def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
+    user = current_user(request)
+    keep = user is not None and user.role == "resident" and status_code == 200
     return Template(
         template_name=template,
-        context={"user": current_user(request), **context},
+        context={"user": user, **context},
         status_code=status_code,
-        headers=VARY,
+        headers={**VARY, KEEP_HEADER: "1"} if keep else VARY,
     )
 
 
