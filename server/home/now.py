@@ -29,6 +29,16 @@ class NeedsNow:
     refused: int = 0  # writes from phones the server did not accept, nobody has dealt with (sync/refused.py)
 
     @property
+    def asking(self) -> list[dict]:
+        """Who is asking, each person once with how many requests (a stranger's walk of issue 16 read
+        郝振华（5-1-602）、郝振华（5-1-602）、郝振华（5-1-602））, in the order they first asked."""
+        people: dict[tuple[str, str], dict] = {}
+        for ask in self.asks:
+            person = people.setdefault((ask["name"], ask["door"]), {**ask, "count": 0})
+            person["count"] += 1
+        return list(people.values())
+
+    @property
     def anything(self) -> bool:
         return bool(
             self.follow_ups or self.asks or self.late or self.to_call or self.needs or self.unwell or self.refused

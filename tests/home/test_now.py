@@ -58,6 +58,13 @@ async def test_the_home_page_counts_what_needs_the_worker_now_in_their_grids_onl
         assert admin_after.get("asks", 0) == admin_before.get("asks", 0) + 1  # 郝大爷's request, nobody took it
         asking = (await admin.get("/")).text.split('data-testid="now-asks"')[1].split("</a>")[0]
         assert "郝振华" in asking  # who asks, as the other rows say (a stranger: "1 居民求助，还没人接", but whom?)
+        # He asks again: named once, with how many (a stranger read 郝振华（5-1-602）、郝振华（5-1-602）、…).
+        again = str(uuid.uuid4())
+        tap = form(elder, card_id=again, kind="medicine", text="")
+        assert (await elder.post("/ask", data=tap, follow_redirects=False)).status_code == 303
+        asking = (await admin.get("/")).text.split('data-testid="now-asks"')[1].split("</a>")[0]
+        assert asking.count("郝振华") == 1 and re.search(r"郝振华</bdi>（[^）]+） ×\d+", asking), asking
+        await Errand.update({Errand.state: "cancelled"}).where(Errand.id == uuid.UUID(again))
         assert counts((await other.get("/")).text) == other_before  # another grid's worker: none of it is theirs
 
         fragment = await worker.get("/now", headers={"HX-Request": "true"})

@@ -84,6 +84,8 @@ async def test_an_older_export_does_not_put_back_what_was_changed_here_since(app
         again = await upload(worker, book_of(exported), name="老年人台账.xlsx")
         assert 'data-testid="nothing-planned"' in again.text and "没有要保存的：1 行不导入" in again.text
         assert "对不上" not in again.text and "导出之后改过" in again.text
+        # Not "the register holds everything in this file": the row set aside is not in it (a stranger's walk).
+        assert "全部内容" not in again.text and "其余的行台账里已经有了" in again.text
 
         # The same rows without the export's line: its columns say it was the register's export, so the worker is
         # told (a stranger's walk of issue 16 deleted the line and undid edits), and since which is newer is not
