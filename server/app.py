@@ -17,6 +17,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
 from server import db, offload
+from server.accounts import login_devices
 from server.accounts.services import demo_accounts_exist, purge_expired, user_for_token
 from server.settings import DEFAULT_SECRET, Settings, get_settings
 from server.sync import services as sync
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CheckHost(),
             SlowBodies(settings.body_timeout_seconds, settings.body_min_bytes_per_second),
             SessionMiddleware(user_for_token),
-            AnonymousBodies(),
+            AnonymousBodies(known=login_devices.any_known),
             FormLimits(),
             UploadBudget(settings.upload_bodies_mb * 2**20),  # large bodies: one a person, a budget for all
             CSRFMiddleware(settings.secret_key, settings.secure_cookies),

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 
-from server.accounts.devices import MAX_PER_PHONE, cookie_value, new_token
-from server.accounts.tables import LoginDevice
+from server.accounts.devices import DEVICE_COOKIE, MAX_PER_PHONE, cookie_value, new_token, tokens_of
+from server.accounts.tables import GuestDevice, LoginDevice
 
 LOGIN_DEVICE_COOKIE = "gc_signin"
 DEVICE_DAYS = 365  # a grid worker logs in again after months, in the next emergency
@@ -23,7 +24,16 @@ DEVICE_DAYS = 365  # a grid worker logs in again after months, in the next emerg
 # too: a row no cookie names only fills the table). An account keeps its MAX_PER_ACCOUNT newest phones: a worker has a
 # phone or two, and someone logging in from fresh browsers again and again must not grow the table without end.
 MAX_PER_ACCOUNT = 8
-__all__ = ["LOGIN_DEVICE_COOKIE", "MAX_PER_ACCOUNT", "MAX_PER_PHONE", "forget", "known_for", "purge", "remember"]
+__all__ = [
+    "LOGIN_DEVICE_COOKIE",
+    "MAX_PER_ACCOUNT",
+    "MAX_PER_PHONE",
+    "any_known",
+    "forget",
+    "known_for",
+    "purge",
+    "remember",
+]
 
 
 def _hash(token: str) -> str:
@@ -45,6 +55,15 @@ async def known_for(tokens: list[str], phone: str) -> uuid.UUID | None:
         .first()
     )
     return row["id"] if row else None
+
+
+async def any_known(cookies: Mapping[str, str]) -> bool:
+    """Whether a phone's cookies name a phone that logged in to an account, or joined a sweep as a guest, before: its
+    bodies without a session have their own small lane (server.web.anonymous), apart from strangers'."""
+    tokens, guests = tokens_of(cookies.get(LOGIN_DEVICE_COOKIE)), tokens_of(cookies.get(DEVICE_COOKIE))
+    if tokens and await LoginDevice.exists().where(LoginDevice.token_hash.is_in([_hash(t) for t in tokens])):
+        return True
+    return bool(guests) and await GuestDevice.exists().where(GuestDevice.token_hash.is_in([_hash(t) for t in guests]))
 
 
 async def remember(user_id: uuid.UUID, tokens: list[str], now: datetime) -> str:

@@ -116,3 +116,19 @@ async def verify_password_async(password_hash: str | None, password: str, known:
         return await anyio.to_thread.run_sync(verify_password, password_hash, password)
     finally:
         slots.release()
+
+
+async def hash_password_async(password: str) -> str:
+    """`hash_password` off the event loop, taking its turn among the checks (argon2's 64 MiB and its CPU are the
+    same): an admin adding people or resetting a password held every other request for the hash (issue 15). Called
+    before a write transaction opens, so that the database is not held while it waits. The admin is known: her turn
+    comes before strangers' log-ins."""
+    slots = limiter()
+    with anyio.move_on_after(WAIT_SECONDS) as waited:
+        await slots.acquire(known=True)
+    if waited.cancelled_caught:
+        raise PasswordsBusy
+    try:
+        return await anyio.to_thread.run_sync(hash_password, password)
+    finally:
+        slots.release()

@@ -1,7 +1,8 @@
 """From the bytes of an uploaded file to a table of text cells, or a clear reason why not.
 
 .xlsx in streaming mode (server.imports.xlsx: merged cells are filled with their top-left value, as a person reads
-them); .csv in UTF-8, UTF-8 with a BOM, UTF-16 with a BOM or GBK (read as GB18030, its superset). Both within the
+them); .csv in UTF-8, UTF-8 with a BOM, UTF-16 with a BOM or without, GBK (read as GB18030, its superset) or Big5
+(when GBK would read it as rare characters). Both within the
 limits of server.imports.limits, checked as the file is read. The header row is found among the first rows by the
 field names it holds: lists often start with a title ("11月24日核酸检测名单") and a blank line.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -188,7 +190,9 @@ def _csv_lines(data: bytes) -> list[str]:
         if "\x00" in decoded:
             raise ImportProblem("not_a_spreadsheet")
     elif b"\x00" in data:
-        raise ImportProblem("not_a_spreadsheet")  # a binary file (a picture, a PDF's stream, UTF-16 without its mark)
+        decoded = _utf16_unmarked(data)  # UTF-16 some programs save without its mark (a stranger's walk of issue 15)
+        if decoded is None:
+            raise ImportProblem("not_a_spreadsheet")  # a binary file (a picture, a PDF's stream)
     else:
         decoded = _decode(data)
     if decoded[:4096].lstrip().startswith(("%PDF", "<!DOCTYPE", "<html", "<?xml")):
@@ -265,6 +269,42 @@ class _PhysicalLines:
         return self.text[start : self.position]
 
 
+def _utf16_unmarked(data: bytes) -> str | None:
+    """Text in UTF-16 without its byte order mark, little or big endian, or None: lines of text, with no control
+    character a picture's or a program's bytes would give."""
+    if len(data) % 2:
+        return None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            decoded = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        sample = decoded[:65536]
+        if "\n" in sample and not any(
+            unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c not in "\t\r\n" for c in sample
+        ):
+            return decoded
+    return None
+
+
+# Big5 (a list saved in Hong Kong or Taiwan) is read without error as GBK, into other characters. In GBK a common
+# character's second byte is 0xA1 or above (GB2312's area); a Big5 text's are a third to a half below it, and GBK
+# reads those as rare characters. Past this share of rare ones, a text that is also valid Big5 is read as Big5.
+_BIG5_SHARE = 0.2
+
+
+def _big5_read_as_gbk(data: bytes, decoded: str) -> bool:
+    wide = [c.encode("gb18030") for c in decoded[:20000] if ord(c) > 0x7F]
+    wide = [b for b in wide if len(b) == 2]
+    if len(wide) < 4 or sum(1 for b in wide if b[1] < 0xA1) < _BIG5_SHARE * len(wide):
+        return False
+    try:
+        data.decode("big5")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
@@ -273,7 +313,8 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030")  # GBK and GB2312 lists, as Excel in China saves them
+        decoded = data.decode("gb18030")  # GBK and GB2312 lists, as Excel in China saves them
+        return data.decode("big5") if _big5_read_as_gbk(data, decoded) else decoded
     except UnicodeDecodeError:
         # Text, but in neither: "not a spreadsheet" sent people looking for another file when saving it again
         # as CSV UTF-8 was all it needed.

@@ -40,6 +40,7 @@ def _messages(request: Request) -> dict[str, str]:
         "no_grid": translate(request, "There is no such grid."),
         "grid_taken": translate(request, "This grid already has its grid worker. Deactivate them first."),
         "bad_role": translate(request, "Choose grid worker or admin."),
+        "busy": translate(request, "Many people are logging in right now. Try again in a moment."),
     }
 
 
@@ -109,6 +110,8 @@ class PeopleController(Controller):
         try:
             made = await provisioning.reset_password(person["phone"], admin.community_id)
         except provisioning.ProvisioningError as exc:
+            if exc.code == "busy":
+                return await self._page(request, error=_messages(request)["busy"])
             raise NotFoundException() from exc  # a guest or a deactivated account has no password to renew
         await record_read(admin, "account.password", "user", user_id, client_address(request))
         return await self._page(request, shown={"name": person["name"], "phone": made.phone, "password": made.password})

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from piccolo.engine.postgres import PostgresEngine
 
 from server.accounts import attempts, login_devices
-from server.accounts.passwords import hash_password
+from server.accounts.passwords import PasswordsBusy, hash_password_async
 from server.accounts.services import end_sessions, normalize_phone, sessions_changed
 from server.accounts.tables import GridCover, User
 from server.db import write_transaction
@@ -39,6 +39,15 @@ class ProvisioningError(DomainError):
 
     def __init__(self, code: str, text: str) -> None:
         super().__init__(code, text)
+
+
+async def _hashed(password: str) -> str:
+    """The new password's hash, off the event loop and before the database is held (argon2 held every request while
+    an admin added someone: issue 15)."""
+    try:
+        return await hash_password_async(password)
+    except PasswordsBusy:
+        raise ProvisioningError("busy", "the server is busy checking passwords: try again in a moment") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +110,8 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
     if (role == "grid_worker") != (grid is not None):
         raise ProvisioningError("grid_needed", "a grid worker needs --grid, and only a grid worker has one")
     grid_id = None
+    password = new_password()
+    password_hash = await _hashed(password)
     async with write_transaction():
         existing = (
             await User.select(User.id, User.name, User.role, User.is_guest, User.is_active, User.community)
@@ -124,7 +135,6 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
                 newcomer = existing["id"] if existing is not None else None
                 await record_handover(grid_id, newcomer, None, datetime.now(UTC))
             await GridCover.delete().where(GridCover.grid == grid_id)
-        password = new_password()
         if existing is not None:
             user_id = existing["id"]
             await User.update(
@@ -132,7 +142,7 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
                     User.name: name,
                     User.role: role,
                     User.grid: grid_id,
-                    User.password_hash: hash_password(password),
+                    User.password_hash: password_hash,
                     User.is_active: True,
                 }
             ).where(User.id == user_id)
@@ -144,7 +154,7 @@ async def add_user(community_id: uuid.UUID, role: str, phone: str, name: str, gr
                 name=name,
                 role=role,
                 grid=grid_id,
-                password_hash=hash_password(password),
+                password_hash=password_hash,
                 created_at=datetime.now(UTC),
             )
             await user.save()
@@ -176,13 +186,14 @@ async def reset_password(phone: str, community_id: uuid.UUID | None = None) -> M
     """A new password for someone who lost theirs; their sessions end (a lost phone is logged out too).
     community_id: only an admin or grid worker of that community (the admin's page)."""
     password = new_password()
+    password_hash = await _hashed(password)
     async with write_transaction():
         row = await _staff_member(phone, community_id)
         if row["is_guest"]:
             raise ProvisioningError("no_account", f"{phone} has no account with a password")
         if not row["is_active"]:
             raise ProvisioningError("deactivated", f"{phone} was deactivated: add-user makes their account again")
-        await User.update({User.password_hash: hash_password(password)}).where(User.id == row["id"])
+        await User.update({User.password_hash: password_hash}).where(User.id == row["id"])
         await end_sessions([row["id"]])  # in every process, from the next request on
         # The reset is how an admin lets in a worker whose number strangers keep locked or whose phone was lost:
         # the number's count starts again (the new password is random and long). The phones it knew stay known:

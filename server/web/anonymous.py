@@ -11,8 +11,10 @@ reads a byte of the body (form limits, the large-body budget, CSRF):
   401 under /api/), at once;
 - a public route (log-in, joining a sweep, the language switch: forms of a few hundred bytes) takes at most
   MAX_ANONYMOUS_BODY bytes without a session (413 past it, counted as it arrives when sent in chunks), and at most
-  PER_ADDRESS such bodies arriving at once from one client (an IPv4 address, an IPv6 /64: server.networks) and
-  IN_ALL from everyone: past them a 503 in words, before reading. A form arrives in milliseconds, so honest phones
+  PER_ADDRESS such bodies arriving at once from one client (an IPv4 address, an IPv6 /64: server.networks),
+  PER_SITE from an IPv6 /48 and IN_ALL from everyone: past them a 503 in words, before reading, unless the phone's
+  cookies say it logged in or joined before (accounts.login_devices.any_known): it has a lane of its own, PER_PHONE
+  at once, which strangers cannot fill. A form arrives in milliseconds, so honest phones
   behind one carrier NAT do not meet the bound; bodies trickled in to hold connections (1,100 of them held every
   connection of the worker: uvicorn's limit_concurrency) do, and once a body is whole it no longer counts.
 Each such answer closes the connection (its body was left unread: server.web.slow_bodies.leave_unread), so that
@@ -21,14 +23,18 @@ what is still being sent is not read as the next request, nor keeps the connecti
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from http.cookies import CookieError, SimpleCookie
 
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.networks import subscriber
+from server.networks import site, subscriber
 from server.web.bodies import MAX_ANONYMOUS_BODY, declared_size
+from server.web.bodies import has_body as body_follows
 from server.web.slow_bodies import leave_unread
 
 # Bodies without a session arriving at once, from one client and from everyone. A body counts from when its route is
@@ -36,8 +42,13 @@ from server.web.slow_bodies import leave_unread
 # burst of log-ins behind one NAT at 8:00 (32 at once in tests/accounts) stays far below PER_ADDRESS. IN_ALL is a
 # quarter of uvicorn's limit_concurrency (GRIDCARE_LIMIT_CONCURRENCY, 1,000 a worker): the rest stay for people
 # signed in.
-PER_ADDRESS = 64
+# A stranger's fourth walk: four addresses of 64 trickled log-ins each filled IN_ALL, and every log-in and join
+# waited behind them, known phones included. Now one IPv6 /48 holds no more than one address could, and a phone
+# that logged in (or joined as a guest) before has a lane of its own, PER_PHONE at once, apart from strangers'.
+PER_ADDRESS = 16
+PER_SITE = 32
 IN_ALL = 250
+PER_PHONE = 4
 TOO_LARGE = "a body without a session past its limit"  # the details server.web.pages tells apart
 BUSY = "bodies without a session: too many arriving at once"
 
@@ -56,29 +67,30 @@ class AnonymousBusy(HTTPException):
         super().__init__(detail=BUSY)
 
 
-def _has_body(scope: Scope) -> bool:
-    size = declared_size(scope)
-    return bool(size) or any(
-        name == b"transfer-encoding" and b"chunked" in value.lower() for name, value in scope.get("headers", ())
-    )
-
-
 class AnonymousBodies(ASGIMiddleware):
     """Runs right after the session middleware (it needs to know whether there is a person) and before every
     middleware that reads a body."""
 
-    def __init__(self, per_address: int = PER_ADDRESS, in_all: int = IN_ALL) -> None:
+    def __init__(
+        self,
+        per_address: int = PER_ADDRESS,
+        in_all: int = IN_ALL,
+        known: Callable[[Mapping[str, str]], Awaitable[bool]] | None = None,
+        per_site: int = PER_SITE,
+    ) -> None:
         self.per_address = per_address
+        self.per_site = max(per_site, per_address)
         self.in_all = in_all
-        self.arriving: Counter[str] = Counter()  # bodies without a session still arriving, per client
-        self.total = 0  # and from everyone
+        self.known = known  # whether a request's cookies name a phone known before (accounts.login_devices)
+        self.arriving: Counter[str] = Counter()  # bodies without a session still arriving, per client (and site)
+        self.total = 0  # and from everyone but known phones
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if scope["type"] != "http" or scope.get("user") is not None:
             await next_app(scope, receive, send)
             return
         route = scope.get("route_handler")
-        has_body = _has_body(scope)
+        has_body = body_follows(scope)
         if route is None or not route.opt.get("public"):
             if has_body:
                 leave_unread(scope)
@@ -90,12 +102,21 @@ class AnonymousBodies(ASGIMiddleware):
         if size is not None and size > MAX_ANONYMOUS_BODY:
             leave_unread(scope)
             raise AnonymousTooLarge
-        client = subscriber(scope["client"][0] if scope.get("client") else "unknown")
-        if self.arriving[client] >= self.per_address or self.total >= self.in_all:
-            leave_unread(scope)
-            raise AnonymousBusy
-        self.arriving[client] += 1
-        self.total += 1
+        address = scope["client"][0] if scope.get("client") else "unknown"
+        counted = [("a:" + subscriber(address), self.per_address)]
+        if network := site(address):  # an IPv6 /48 (an IPv4 address is its own site)
+            counted.append(("s:" + network, self.per_site))
+        in_all = True
+        if self.total >= self.in_all or any(self.arriving[key] >= limit for key, limit in counted):
+            phone = await self._known_phone(scope)
+            if phone is None or self.arriving[phone] >= PER_PHONE:
+                leave_unread(scope)
+                raise AnonymousBusy
+            counted, in_all = [(phone, PER_PHONE)], False
+        keys = [key for key, _ in counted]
+        for key in keys:
+            self.arriving[key] += 1
+        self.total += in_all
         arriving = True
         received = 0
 
@@ -103,10 +124,11 @@ class AnonymousBodies(ASGIMiddleware):
             nonlocal arriving
             if arriving:
                 arriving = False
-                self.total -= 1
-                self.arriving[client] -= 1
-                if self.arriving[client] <= 0:
-                    del self.arriving[client]  # no key kept per address that came once
+                self.total -= in_all
+                for key in keys:
+                    self.arriving[key] -= 1
+                    if self.arriving[key] <= 0:
+                        del self.arriving[key]  # no key kept per address that came once
 
         async def counted_receive() -> Message:
             nonlocal received
@@ -124,3 +146,23 @@ class AnonymousBodies(ASGIMiddleware):
             await next_app(scope, counted_receive, send)
         finally:
             arrived()
+
+    async def _known_phone(self, scope: Scope) -> str | None:
+        """The lane of a phone its cookies say logged in or joined before, when the strangers' lanes are full."""
+        if self.known is None:
+            return None
+        cookies = _cookies(scope)
+        if not cookies or not await self.known(cookies):
+            return None
+        return "phone:" + hashlib.sha256(repr(sorted(cookies.items())).encode()).hexdigest()
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    jar = SimpleCookie()
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            try:
+                jar.load(value.decode("latin-1"))
+            except CookieError:
+                return {}
+    return {key: morsel.value for key, morsel in jar.items()}

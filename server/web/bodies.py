@@ -42,6 +42,13 @@ def declared_size(scope: Scope) -> int | None:
     return None
 
 
+def has_body(scope: Scope) -> bool:
+    """The request says a body follows: a length above 0, or sent in chunks."""
+    return bool(declared_size(scope)) or any(
+        name == b"transfer-encoding" and b"chunked" in value.lower() for name, value in scope.get("headers", ())
+    )
+
+
 class TooManyFields(HTTPException):
     status_code = 413
 

@@ -166,5 +166,7 @@ def xlsx(sheets: Iterable[tuple[str, Iterable[Sequence]]]) -> bytes:
 def csv_bytes(rows: Iterable[Sequence]) -> bytes:
     """CSV in UTF-8 with a BOM, so that Excel opens the Chinese correctly; every cell through csv_cell."""
     out = io.StringIO()
-    csv.writer(out).writerows([csv_cell(value) for value in row] for row in rows)
+    # Every text quoted: a spreadsheet set to split on ";" or "|" (Excel in many locales) keeps "a;=HYPERLINK(..)"
+    # one text cell, where unquoted it split it and read the second part as a formula (issue 15). Numbers stay bare.
+    csv.writer(out, quoting=csv.QUOTE_NONNUMERIC).writerows([csv_cell(value) for value in row] for row in rows)
     return ("\ufeff" + out.getvalue()).encode()

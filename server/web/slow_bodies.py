@@ -24,6 +24,8 @@ from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.web.bodies import has_body
+
 TOO_SLOW = "the request body arrived too slowly"  # the detail server.web.pages tells apart
 ARRIVED = "gridcare_arrived_at"  # the request's state: when its headers were in (arrived_at)
 
@@ -41,12 +43,11 @@ class SlowBodies(ASGIMiddleware):
         self.min_bytes_per_second = max(1, min_bytes_per_second)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope["type"] == "http":
-            # The first middleware runs as the headers are in: a photo's sender says its clock then (arrived_at).
-            scope.setdefault("state", {})[ARRIVED] = datetime.now(UTC)  # type: ignore[typeddict-item]
-        if scope["type"] != "http" or self.timeout_seconds <= 0:
+        if scope["type"] != "http":
             await next_app(scope, receive, send)
             return
+        # The first middleware runs as the headers are in: a photo's sender says its clock then (arrived_at).
+        scope.setdefault("state", {})[ARRIVED] = datetime.now(UTC)  # type: ignore[typeddict-item]
         start = time.monotonic()
         received = 0
         whole = False
@@ -55,13 +56,18 @@ class SlowBodies(ASGIMiddleware):
             nonlocal received, whole
             if whole:  # the body is in: waiting for a disconnect during a long answer (a download) has no deadline
                 return await receive()
-            left = start + self.timeout_seconds + received / self.min_bytes_per_second - time.monotonic()
-            try:
-                message = await asyncio.wait_for(receive(), timeout=max(left, 0.001))
-            except TimeoutError:
-                raise BodyTooSlow from None
+            if self.timeout_seconds <= 0:
+                message = await receive()
+            else:
+                left = start + self.timeout_seconds + received / self.min_bytes_per_second - time.monotonic()
+                try:
+                    message = await asyncio.wait_for(receive(), timeout=max(left, 0.001))
+                except TimeoutError:
+                    raise BodyTooSlow from None
             received += len(message.get("body", b""))
             whole = message["type"] != "http.request" or not message.get("more_body", False)
+            if whole:
+                scope[_WHOLE] = True  # type: ignore[literal-required]  # a key of our own in the request's scope
             return message
 
         await next_app(scope, timed_receive, send)
@@ -75,6 +81,7 @@ def arrived_at(request: Request) -> datetime:
 
 
 _UNREAD = "gridcare.body_unread"  # a key of the ASGI scope: this request's body was left unread on purpose
+_WHOLE = "gridcare.body_whole"  # and this one: its body arrived whole
 
 
 def leave_unread(scope: Scope) -> None:
@@ -84,9 +91,13 @@ def leave_unread(scope: Scope) -> None:
 
 
 async def close_unread(message: Message, scope: Scope) -> None:
-    """A `before_send` hook (errors included, which a middleware's own `send` would not see): a 408, or an answer
-    given without reading the body, ends the connection. The rest of the body is not waited for, and uvicorn
-    (httptools) would otherwise keep the connection and read the next trickled bytes as the same body, or, after an
-    early answer, read and drop them for as long as they come."""
-    if message["type"] == "http.response.start" and (message["status"] == 408 or scope.get(_UNREAD)):
+    """A `before_send` hook (errors included, which a middleware's own `send` would not see): a 408, or any answer
+    given before the request's body arrived whole, ends the connection. The rest of the body is not waited for, and
+    uvicorn (httptools) would otherwise keep the connection and read the next trickled bytes as the same body, or,
+    after an early answer, read and drop them for as long as they come. That includes answers no middleware sees: a
+    path or a method no route has (404, 405) is answered by the router before any, and its trickled body kept the
+    connection open without end (a stranger's fourth walk of issue 15)."""
+    if message["type"] != "http.response.start":
+        return
+    if message["status"] == 408 or scope.get(_UNREAD) or (has_body(scope) and not scope.get(_WHOLE)):
         MutableScopeHeaders.from_message(message)["connection"] = "close"

@@ -42,14 +42,36 @@ def problem(data: bytes, name: str = "list.csv") -> str:
         # "not a spreadsheet" (a stranger's walk of issue 15).
         "\ufeff姓名\t性别\t住址\t联系电话\r\n张国强\t男\t２栋１单元３０１室\t138 1234 5678\r\n".encode("utf-16-le"),
         "\ufeff姓名,性别,住址,联系电话\n张国强,男,２栋１单元３０１室,138 1234 5678\n".encode("utf-16-be"),
+        # ... and without it, as some programs save it: it read "not a spreadsheet" (issue 15, a Low).
+        "姓名\t性别\t住址\t联系电话\r\n张国强\t男\t２栋１单元３０１室\t138 1234 5678\r\n".encode("utf-16-le"),
+        "姓名,性别,住址,联系电话\n张国强,男,２栋１单元３０１室,138 1234 5678\n".encode("utf-16-be"),
     ],
-    ids=["utf-8", "utf-8 with BOM", "gbk", "tab-separated gb18030", "utf-16 le", "utf-16 be"],
+    ids=[
+        "utf-8",
+        "utf-8 with BOM",
+        "gbk",
+        "tab-separated gb18030",
+        "utf-16 le",
+        "utf-16 be",
+        "utf-16 le without its mark",
+        "utf-16 be without its mark",
+    ],
 )
 def test_csv_encodings_read_the_same(data):
     table = read_table(data, "list.csv")
     assert table.headers == ["姓名", "性别", "住址", "联系电话"]
     assert table.rows[0].cells == ["张国强", "男", "2栋1单元301室", "138 1234 5678"]  # full-width made half-width
     assert table.mapping == {0: "name", 1: "sex", 2: "address", 3: "phone"}
+
+
+def test_a_big5_list_is_read_as_big5_not_as_gbk_s_rare_characters():
+    """Issue 15, a Low: a list saved in Big5 was read as GBK, each name turned into other characters."""
+    data = "姓名,住址,聯繫電話\n張國強,2棟1單元301室,138 1234 5678\n陳麗華,2棟1單元302室,139 1234 5678\n".encode("big5")
+    table = read_table(data, "list.csv")
+    assert table.headers[0] == "姓名" and [row.cells[0] for row in table.rows] == ["張國強", "陳麗華"]
+    # A GBK list whose names use characters outside GB2312 stays GBK.
+    gbk = "姓名,住址\n王喆,2-1-301\n李昇,2-1-302\n张国强,2-1-303\n刘秀英,2-1-304\n".encode("gbk")
+    assert [row.cells[0] for row in read_table(gbk, "list.csv").rows] == ["王喆", "李昇", "张国强", "刘秀英"]
 
 
 def test_header_below_a_merged_title_and_blank_lines_is_found():

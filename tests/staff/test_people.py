@@ -121,3 +121,39 @@ async def test_a_number_a_guest_joined_with_is_no_obstacle_to_a_real_account(app
         assert me["id"] != squatter_id and me["role"] == "grid_worker" and me["name"] == "孙网格"
     guest = await User.objects().get(User.id == squatter_id)
     assert guest.is_guest and guest.guest_phone == "13866660002" and guest.name == "占号的人"
+
+
+async def test_a_new_password_is_hashed_off_the_event_loop_and_says_busy_when_checks_are_all_taken(monkeypatch):
+    """Issue 15 (a Low of a stranger's walk): argon2 ran on the event loop when an admin added someone or renewed a
+    password, holding every other request for the hash."""
+    import asyncio
+    import threading
+
+    from server.accounts import passwords
+
+    loops: list[bool] = []
+    real = passwords.hash_password
+
+    def recorded(password: str) -> str:
+        loops.append(threading.current_thread() is threading.main_thread())
+        return real(password)
+
+    monkeypatch.setattr(passwords, "hash_password", recorded)
+    place = PLACE | {"subdistrict": "哈希街道", "district": "哈希区"}
+    loaded = await load_places(LIST.encode(), "list.csv", community="哈希社区", **place)
+    await provisioning.add_user(loaded.community_id, "admin", "13844449001", "哈主任")
+    await provisioning.reset_password("13844449001", loaded.community_id)
+    assert loops == [False, False]  # both hashed in a worker thread
+
+    # Every check taken for longer than a check may wait: told busy, and nothing was written.
+    monkeypatch.setattr(passwords, "CHECKS", 1)
+    monkeypatch.setattr(passwords, "_limiter", None)
+    monkeypatch.setattr(passwords, "WAIT_SECONDS", 0.05)
+    await passwords.limiter().acquire()
+    with pytest.raises(provisioning.ProvisioningError) as refused:
+        await provisioning.add_user(loaded.community_id, "admin", "13844449002", "哈二")
+    assert refused.value.code == "busy"
+    from server.accounts.tables import User
+
+    assert not await User.exists().where(User.phone == "13844449002")
+    await asyncio.sleep(0)

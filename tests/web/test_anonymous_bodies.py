@@ -238,3 +238,89 @@ def test_a_trickled_upload_without_a_session_is_answered_at_once_and_its_connect
     assert answer.startswith(b"HTTP/1.1 303"), answer[:300]
     assert b"location: /login" in answer.lower() and b"connection: close" in answer.lower()
     assert closed and sent < 60_000
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [("POST", "/nonexistent", b"404"), ("POST", "/healthz", b"405")])
+def test_a_trickled_body_to_a_path_or_method_no_route_has_is_answered_and_its_connection_closed(
+    port, method, path, status
+):
+    """A stranger's fourth walk of issue 15: the router's 404 and 405 come before every middleware, and the
+    connection stayed open while the body trickled in (100 s at 5 B/s; ten of them filled GRIDCARE_LIMIT_CONCURRENCY
+    10, and /healthz answered 503)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+        connection.sendall(
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: 1000000\r\n\r\nphone=1".encode()
+        )
+        connection.settimeout(1)
+        answer, sent, closed = b"", 0, False
+        while sent < 40 and not closed:  # a byte each second the server says nothing, for at most 40
+            try:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    closed = True
+                answer += chunk
+            except TimeoutError:
+                try:
+                    connection.sendall(b"a")
+                    sent += 1
+                except OSError:  # closed on us
+                    closed = True
+    assert answer.split(b" ")[1] == status, answer[:300]
+    assert b"connection: close" in answer.lower()
+    assert closed and sent < 40
+
+
+async def test_a_phone_known_before_logs_in_while_strangers_fill_every_lane_and_one_ipv6_site_fills_few():
+    """A stranger's fourth walk of issue 15: four addresses, 64 trickled log-ins each, filled IN_ALL, and every log-in
+    and join got 503, a phone that had logged in before included; and the per-address bound counted an IPv6 /64, so
+    one /48 (65,536 of them) could fill everything alone."""
+    from datetime import UTC, datetime
+
+    from server.accounts import login_devices
+    from server.accounts.tables import User
+    from server.web.anonymous import PER_SITE
+
+    app = create_app(msgspec.structs.replace(get_settings(), body_timeout_seconds=0))  # held as long as the test
+    head = _scope("/login", FORM, (b"content-length", b"2000"))
+    worker = await User.objects().get(User.phone == WORKER)
+    known = await login_devices.remember(worker.id, [], datetime.now(UTC))
+
+    def sent(address: str, *cookies: str) -> dict:
+        headers = head["headers"] + [(b"cookie", "; ".join(cookies).encode())] if cookies else head["headers"]
+        return {**head, "client": (address, 50000), "headers": headers}
+
+    held: list[Body] = []
+    tasks = []
+    try:
+        # One IPv6 /48, a new /64 for each body: PER_SITE at most, then the /48 is told to wait, another is not.
+        for n in range(PER_SITE):
+            held.append(Body(first=b"phone=1", hold=True))
+            tasks.append(asyncio.create_task(_send(app, sent(f"2001:db8:7:{n:x}::1"), held[-1])))
+        await _until_asked(held)
+        body = Body()
+        assert (await _send(app, sent("2001:db8:7:ffff::1"), body)).status == 503 and body.asked == 0
+        body = Body(first=b"phone=1")
+        assert (await _send(app, sent("2001:db8:8::1"), body)).status == 403 and body.asked  # read: no CSRF token
+
+        # Every stranger's lane full, from IPv4 addresses.
+        n = 0
+        while len(held) < IN_ALL:
+            n += 1
+            for _ in range(min(PER_ADDRESS, IN_ALL - len(held))):
+                held.append(Body(first=b"phone=1", hold=True))
+                tasks.append(asyncio.create_task(_send(app, sent(f"198.51.101.{n}"), held[-1])))
+        await _until_asked(held)
+        stranger = Body()
+        assert (await _send(app, sent("203.0.113.9"), stranger)).status == 503 and stranger.asked == 0
+        forged = Body()
+        forged_cookie = f"{login_devices.LOGIN_DEVICE_COOKIE}={'x' * 43}"
+        assert (await _send(app, sent("203.0.113.9", forged_cookie), forged)).status == 503 and forged.asked == 0
+        # Her phone, known from her last log-in, is heard (and answered on its merits: no CSRF token here).
+        hers = Body(first=b"phone=1")
+        cookie = f"{login_devices.LOGIN_DEVICE_COOKIE}={known}"
+        assert (await _send(app, sent("198.51.101.1", cookie), hers)).status == 403 and hers.asked
+    finally:
+        for body in held:
+            body.release()
+        await asyncio.gather(*tasks)

@@ -47,6 +47,18 @@ def test_csv_neutralises_what_a_spreadsheet_would_run_and_keeps_numbers():
         assert row == [expected, "-1", "正常的字"]
 
 
+@pytest.mark.parametrize("separator", [";", "|"])
+def test_csv_read_with_another_separator_starts_no_cell_with_a_formula(separator):
+    """Issue 15, a Low: Excel in many locales splits a .csv on ";" (or "|"): an unquoted "a;=HYPERLINK(..)" became
+    two cells, the second a formula."""
+    hostile = [f'张三{separator}=HYPERLINK("http://evil.example","点我")', f"x{separator}+1+cmd|' /C calc'!A0"]
+    body = downloads.csv_bytes([[text, 2] for text in hostile]).decode("utf-8-sig")
+    for line in body.splitlines():
+        assert line.startswith('"')  # the whole text one quoted cell, whatever splits it
+    cells = [cell for row in csv.reader(io.StringIO(body), delimiter=separator) for cell in row]
+    assert cells and not any(cell.lstrip().startswith(("=", "+", "-", "@")) for cell in cells), cells
+
+
 def test_times_are_excel_times_and_odd_characters_do_not_break_the_file():
     moment = datetime(2022, 11, 24, 9, 12)
     body = downloads.xlsx([("t", [[moment, date(1948, 2, 3), "门铃\x00坏了\x1b", "x" * 40_000]])])
@@ -54,7 +66,7 @@ def test_times_are_excel_times_and_odd_characters_do_not_break_the_file():
     assert row[0].value == moment and row[0].is_date and row[0].number_format == downloads.DATETIME_FORMAT
     assert row[1].is_date and row[1].number_format == downloads.DATE_FORMAT
     assert row[2].value == "门铃坏了" and len(row[3].value) == downloads.CELL_MAX
-    assert downloads.csv_bytes([[moment]]).decode("utf-8-sig").strip() == "2022-11-24 09:12"
+    assert downloads.csv_bytes([[moment]]).decode("utf-8-sig").strip() == '"2022-11-24 09:12"'
     with pytest.raises(ValueError):  # a time zone is the caller's to settle: the community's clock
         downloads.xlsx([("t", [[datetime.now().astimezone()]])])
 
