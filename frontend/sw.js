@@ -103,19 +103,20 @@ function knownOffline() {
 // without the header (someone else's home) drops the copy. So 郝大爷 offline still has his grid worker's number.
 async function networkFirstPage(event) {
   const request = event.request;
+  // Never caches.open without a copy to keep: it would make the cache again after log-out deleted it (decision 0014).
   const kept = async () =>
-    (await (await caches.open(PAGES_CACHE)).match(request, { ignoreSearch: true })) || offlinePage();
+    (await caches.match(request, { cacheName: PAGES_CACHE, ignoreSearch: true })) || offlinePage();
   if (knownOffline()) return kept();
   try {
     const response = await fetchWithTimeout(request);
     const keep = response.ok && !response.redirected && response.headers.get("X-Gridcare-Keep");
     const copy = keep ? response.clone() : null;
-    event.waitUntil(
-      caches
-        .open(PAGES_CACHE)
-        .then((cache) => (copy ? cache.put(request, copy) : cache.delete(request, { ignoreSearch: true })))
-        .catch(() => {}),
-    );
+    const stored = copy
+      ? caches.open(PAGES_CACHE).then((cache) => cache.put(request, copy))
+      : caches.has(PAGES_CACHE).then(
+          (held) => held && caches.open(PAGES_CACHE).then((cache) => cache.delete(request, { ignoreSearch: true })),
+        );
+    event.waitUntil(stored.catch(() => {}));
     return response;
   } catch (error) {
     return kept();
