@@ -27,19 +27,31 @@ _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:[-/.月]\s*(\d{1,2})\s*
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})?")
 
 
-def text(value: object) -> str:
-    """A cell as clean text: full-width letters and digits made half-width (NFKC), spaces trimmed, and cleaned as
-    a form's single-line field is at the edge (server/text.py): no bidi control to reorder a preview's row, no line
-    break, "" for a cell that draws nothing (an upload is no form: web/input.py never sees its cells)."""
+def cell(value: object) -> str:
+    """A cell as written, cleaned as a form's single-line field is at the edge (server/text.py): no bidi control to
+    reorder a preview's row, no line break, spaces trimmed, "" for a cell that draws nothing (an upload is no form:
+    web/input.py never sees its cells). What the readers give: a note keeps its full-width punctuation (，：（）),
+    as a person typing it in the form would (a stranger's walk of issue 16 saw every note come back with ASCII
+    commas, then read as changed by the next export)."""
     if type(value) is not str:
         if value is None:
             return ""
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # 13812345678 read from Excel as 13812345678.0
         value = str(value)
-    if value.isascii():  # NFKC leaves ASCII as it is, and isascii() costs nothing: most phones, IDs, doors
+    if value.isascii():  # most phones, IDs and doors; isascii() costs nothing
         return value.strip() if value.isprintable() else clean_line(value).strip()
-    return clean_line(unicodedata.normalize("NFKC", value)).strip()
+    return clean_line(value).strip()
+
+
+def text(value: object) -> str:
+    """A cell as a key compares it: `cell`, then full-width letters, digits and signs made half-width (NFKC), so
+    that ２栋 is 2栋 and １３８… a phone. Names, doors, phones, ID numbers, dates and the register's yes/no words are
+    read through it; free text is stored as written (`cell`)."""
+    value = cell(value)
+    if value.isascii():  # NFKC leaves ASCII as it is, and isascii() costs nothing: most phones, IDs, doors
+        return value
+    return unicodedata.normalize("NFKC", value).strip()
 
 
 def name_key(value: object) -> str:

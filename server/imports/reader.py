@@ -26,7 +26,7 @@ from server.imports.limits import (
     MAX_TEXT,
     ImportProblem,
 )
-from server.imports.normalize import text
+from server.imports.normalize import cell as read_cell
 from server.imports.xlsx import SEP, read_xlsx
 
 __all__ = ["MAX_BYTES", "MAX_ROWS", "ImportProblem", "Row", "Table", "read_table", "table_from_lines"]
@@ -213,7 +213,7 @@ def _csv_lines(data: bytes) -> list[str]:
             if source.row_chars > MAX_CELL_CHARS and max(map(len, raw), default=0) > MAX_CELL_CHARS:
                 raise ImportProblem("cell_too_long", limit=MAX_CELL_CHARS)
             source.row_chars = 0
-            line = [text(cell) for cell in raw]
+            line = [read_cell(value) for value in raw]
             while line and not line[-1]:
                 line.pop()  # a row padded with empty cells to the sheet's width (or a line of commas)
             if not line:

@@ -50,7 +50,7 @@ from server.imports.limits import (
     RATIO_CHECKED_FROM,
     ImportProblem,
 )
-from server.imports.normalize import text
+from server.imports.normalize import cell as read_cell
 
 CHUNK = 64 * 1024
 SEP = "\x00"  # between the cells of a packed row: XML 1.0 cannot hold it, so no cell does
@@ -487,7 +487,7 @@ class _Sheet:
         return raw  # inlineStr, str (a formula's text), e (#N/A)
 
     def _store(self, value: object) -> None:
-        cell = text(value)
+        cell = read_cell(value)
         if not cell:
             return
         row, column = self.row, self.column

@@ -21,7 +21,7 @@ from server.audit.services import record_read
 from server.db import insert_in_chunks, write_transaction
 from server.imports import columns, matching
 from server.imports import draft as drafts
-from server.imports.normalize import id_matches, phone_matches, text
+from server.imports.normalize import cell, id_matches, phone_matches
 from server.offload import in_thread
 from server.places.services import ELDERLY_AGE, age_on
 from server.places.tables import Resident
@@ -261,7 +261,7 @@ def _evaluate(
             problems += said
             continue
         person = people[residents[position]]
-        values = {field: text(cells[i][position]) for i, field in mapping.items()}
+        values = {field: cell(cells[i][position]) for i, field in mapping.items()}
         housemates = [p.name for p in living_at.get(person.household, []) if p.id != person.id]
         plan, codes = _plan(person, f.line, values, headers, today, housemates)
         said += [
@@ -400,10 +400,10 @@ def _plan(
     current = person.profile
     if current is not None:
         # What the file says as the register already says it changes nothing: a text as the file reads it (one
-        # line, NFKC), 一号专线 as the rule gives it (not then "set by hand"). The register's own export comes
+        # line, its punctuation as written), 一号专线 as the rule gives it (not then "set by hand"). The register's own export comes
         # back with nothing to change (issue 16).
         for name in import_rows.TEXTS:
-            if name in given and given[name] == text(current[name]):
+            if name in given and given[name] == cell(current[name]):
                 del given[name]
     after = {name: current[name] for name in PROFILE_COLUMNS} if current else dict(import_rows.DEFAULTS)
     after.update(given)

@@ -108,3 +108,27 @@ async def test_a_masked_number_that_is_none_of_the_person_s_contacts_is_a_proble
         assert said and "紧急联系人1" in said[0] and hou[phone] in said[0], said
         assert (await confirm(client, page.text)).status_code == 400
         assert await register_state() == before
+
+
+async def test_chinese_punctuation_in_a_note_is_kept_and_comes_back_unchanged(app):
+    """A register's words keep their full-width punctuation (，：（）！): only names, doors, phones and ID numbers are
+    folded to compare (a stranger's walk of issue 16: every note came back with ASCII commas, and the next export
+    of the same register read as a change of every note)."""
+    written = "爱听戏（京剧），周三下午：去公园！"
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        rows = sheet_of((await client.get("/register/export.xlsx")).content)
+        header = rows[1]
+        hou = next(r for r in rows if r[0] == "侯秀兰")
+        hou[header.index("兴趣爱好")] = written
+        page = await upload(client, book_of(rows), name="export.xlsx")
+        assert stat(page.text, "pv-updated") == 1, problems(page.text)[:5]
+        assert "→ " + written in planned(page.text)["侯秀兰"]
+        assert (await confirm(client, page.text)).status_code == 303
+        profile = await ElderProfile.objects().get(ElderProfile.id == HOU)
+        assert profile.interests == written
+        # Exported again and imported: nothing changes.
+        again = await client.get("/register/export.xlsx")
+        assert any(written in str(cell or "") for row in sheet_of(again.content) for cell in row)
+        page = await upload(client, again.content, name="export.xlsx")
+        assert stat(page.text, "pv-updated") == 0 and 'data-testid="nothing-to-save"' in page.text, planned(page.text)
