@@ -400,8 +400,8 @@ def _plan(
     current = person.profile
     if current is not None:
         # What the file says as the register already says it changes nothing: a text as the file reads it (one
-        # line, its punctuation as written), 一号专线 as the rule gives it (not then "set by hand"). The register's own export comes
-        # back with nothing to change (issue 16).
+        # line, its punctuation as written), 一号专线 as the rule gives it (not then "set by hand"). The register's
+        # own export comes back with nothing to change (issue 16).
         for name in import_rows.TEXTS:
             if name in given and given[name] == cell(current[name]):
                 del given[name]
