@@ -30,19 +30,33 @@ class Result(msgspec.Struct, kw_only=True):
         return newer_here(self.rows)
 
     @property
+    def set_aside_unknown_when(self) -> int:
+        return unknown_when(self.rows)
+
+    @property
     def not_imported(self) -> int:
         return len({p["line"] for p in self.rows})
 
 
-def newer_here(problems: list[dict]) -> int:
+# Said beside a row's reason for being set aside, never a reason of its own: the row's other changes.
+ALSO = "also_not_applied"
+
+
+def newer_here(problems: list[dict], kinds: set[str] = NEWER_HERE) -> int:
     """Rows set aside only because the register was changed after the file (not because they contradict it): said
     apart, since the worker does something else about them (a stranger's walk of issue 16 read every set-aside row as
-    和台账或身份证号对不上)."""
-    kinds: dict[int, set[str]] = {}
+    和台账或身份证号对不上). With `kinds`, the rows set aside for those reasons only."""
+    found: dict[int, set[str]] = {}
     for p in problems:
-        if p.get("set_aside"):
-            kinds.setdefault(p["line"], set()).add(p["kind"])
-    return sum(1 for found in kinds.values() if found <= NEWER_HERE)
+        if p.get("set_aside") and p["kind"] != ALSO:
+            found.setdefault(p["line"], set()).add(p["kind"])
+    return sum(1 for reasons in found.values() if reasons <= kinds)
+
+
+def unknown_when(problems: list[dict]) -> int:
+    """Rows set aside because a field was changed here and the file lost its moment: which is newer is not known
+    (said so, not as "changed after the file": a stranger's walk of issue 16)."""
+    return newer_here(problems, {"changed_unknown_when"})
 
 
 def not_applied(problems: list) -> list[dict]:

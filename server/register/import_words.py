@@ -41,6 +41,29 @@ def field_label(say: Say, name: str) -> str:
     return say(LABELS[name]) if name in LABELS else field_word(say, name)
 
 
+def _also(say: Say, p: Any) -> str:
+    """The other changes of a row set aside, each as field old -> new (importing._also_not_applied)."""
+    said = []
+    for line in part(p, "known").split("\n"):
+        field, old, new = (line.split("\t") + ["", "", ""])[:3]
+        if field == "contact_added":
+            said.append(say(_("new emergency contact %(contact)s"), contact=new))
+        else:
+            label = field_label(say, field)
+            said.append(
+                say(
+                    _("%(field)s %(old)s → %(new)s"),
+                    field=label,
+                    old=value_word(say, field, old),
+                    new=value_word(say, field, new),
+                )
+            )
+    return say(
+        _("This row's other changes are not applied either: %(changes)s. Make them in the profile by hand"),
+        changes=say(_("; ")).join(said),
+    )
+
+
 def _sex(say: Say, code: str) -> str:
     return say(SEX["M"]) if code == "M" else say(SEX["F"])
 
@@ -218,6 +241,7 @@ PROBLEMS: dict[str, Any] = {
         _("says lives alone, but the register has %(names)s living at this door too: check who lives there"),
         lambda p: {"names": _k(p)},
     ),
+    "also_not_applied": _also,
     "too_many_contacts": (_("more than %(n)s emergency contacts"), lambda p: {"n": _o(p)}),
 }
 

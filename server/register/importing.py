@@ -52,6 +52,7 @@ class RowProblem(msgspec.Struct, kw_only=True):
     known: str = ""  # what the register or the ID number says, where the row contradicts it
     blocking: bool = True
     set_aside: bool = False  # the row is not applied (it contradicts what is known); the others may be saved
+    resident: str = ""  # the registered person the row is of: a row set aside links to their profile
 
 
 class Planned(msgspec.Struct, kw_only=True):
@@ -89,6 +90,10 @@ class Preview(msgspec.Struct, kw_only=True):
     @property
     def set_aside_as_newer(self) -> int:
         return import_results.newer_here(msgspec.to_builtins(self.problems))
+
+    @property
+    def set_aside_unknown_when(self) -> int:
+        return import_results.unknown_when(msgspec.to_builtins(self.problems))
 
     @property
     def rows_to_fix(self) -> int:
@@ -298,6 +303,9 @@ def _evaluate(
             problem.set_aside = not any(p.blocking for p in said)  # a row to fix first is fixed first
         if contradicted:  # a row not applied: what it would have said of the door is noise
             said = [p for p in said if p.kind != "alone_with_others"]
+            contradicted += _also_not_applied(plan, contradicted, f.line)
+        for problem in said + contradicted:
+            problem.resident = str(person.id)
         problems += said + contradicted
         if any(problem.blocking for problem in said):  # a row to fix is counted there, not as saved
             continue
@@ -350,6 +358,27 @@ def _changed_here(
             )
         )
     return out
+
+
+# The field a set-aside kind is about, where its `other` is not the field's name itself.
+_FIELD_OF = {"birth_vs_id": "birth_date", "birth_differs": "birth_date", "alone_vs_door": "living"}
+
+
+def _also_not_applied(plan: Plan, contradicted: list[RowProblem], line: int) -> list[RowProblem]:
+    """The row's other changes, which a row set aside does not apply either: said with their values, so that a
+    worker's edits of other fields in that row are not lost without a word (a stranger's walk of issue 16: a
+    hobby edited beside a date the ID number contradicts vanished). `known` holds field, old and new per line."""
+    held = {_FIELD_OF.get(p.kind, p.other) for p in contradicted}
+    others = [
+        c for c in import_diffs.diffs(plan) if ("contacts" if c.field == "contact_added" else c.field) not in held
+    ]
+    if not others:
+        return []
+    known = "\n".join(f"{c.field}\t{c.old}\t{c.new}" for c in others)
+    person = plan.person
+    said = RowProblem(line=line, kind="also_not_applied", name=person.name, door=person.door, known=known)
+    said.blocking, said.set_aside = False, contradicted[0].set_aside
+    return [said]
 
 
 def _known(code: tuple[str, ...]) -> str:

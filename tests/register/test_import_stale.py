@@ -91,16 +91,43 @@ async def test_an_older_export_does_not_put_back_what_was_changed_here_since(app
         # told (a stranger's walk of issue 16 deleted the line and undid edits), and since which is newer is not
         # known, the row that would change what was changed here is set aside, said in the rows to look at; saving
         # keeps the register's value (the walk's second time: the warning was shown, the save still undid it).
-        page = await upload(worker, book_of(exported[1:]), name="手写台账.xlsx")
+        # The worker also wrote a hobby in 陈's row: set aside with it, and said so with its value (a stranger's
+        # walk: the row's other edits vanished without a word), the row a link to 陈's profile to make it by hand.
+        headless = [list(r) for r in exported[1:]]
+        next(r for r in headless if r[0] == chen["name"])[header.index("兴趣爱好")] = "下象棋（每天）"
+        changed = {r["resident"] for r in await ProfileChange.select(ProfileChange.resident)}
+        never_changed = {
+            r["name"]
+            for r in await ElderProfile.select(ElderProfile.id, ElderProfile.resident.name.as_alias("name"))
+            if r["id"] not in changed
+        }
+        names = [r[0] for r in headless]
+        # Someone never changed here, whose row is saved: the saved page then says what was not.
+        third = next(r for r in headless[1:] if names.count(r[0]) == 1 and r[0] in never_changed)
+        third[header.index("兴趣爱好")] = "练书法（隶书）"
+        page = await upload(worker, book_of(headless), name="手写台账.xlsx")
         assert 'data-testid="exported-at"' not in page.text
         assert 'data-testid="export-headless"' in page.text and "导出时间被删了" in page.text
         said = [p for p in problems(page.text) if chen["name"] in p]
         assert said and "不知道哪个更新" in said[0] and "王磊" in said[0] and "不导入" in said[0], said
         assert "文件里是 空巢（仅与配偶）" in said[0] and "台账里是 与家人同住" in said[0], said
+        assert "这一行的其他改动也没有导入：兴趣爱好" in said[0] and "→ 下象棋（每天）" in said[0], said
+        assert f'href="/residents/{chen["id"]}/profile" data-testid="row-profile"' in page.text
         assert chen["name"] not in planned(page.text) and stat(page.text, "pv-to-fix") == 0
-        assert 'data-testid="set-aside-newer"' in page.text
-        await confirm(worker, page.text)
-        assert (await ElderProfile.objects().get(ElderProfile.id == chen["id"])).living == "family"
+        assert stat(page.text, "pv-set-aside") == 1  # counted beside "to fix 0", as the rows to look at are
+        # Not "changed after the file": which is newer is not known (a stranger's walk).
+        assert 'data-testid="set-aside-unknown-when"' in page.text and 'data-testid="set-aside-newer"' not in page.text
+        assert "这个文件之后" not in page.text and "1 行不会导入：台账里也改过，不知道哪个更新" in page.text
+        saved = await confirm(worker, page.text)
+        assert saved.status_code == 303, saved.text
+        done = await worker.get(saved.headers["location"])
+        assert 'data-testid="saved-set-aside-unknown-when"' in done.text
+        assert (
+            'data-testid="saved-set-aside-newer"' not in done.text and 'data-testid="saved-set-aside"' not in done.text
+        )
+        assert "这一行的其他改动也没有导入" in done.text and f'href="/residents/{chen["id"]}/profile"' in done.text
+        chen_now = await ElderProfile.objects().get(ElderProfile.id == chen["id"])
+        assert chen_now.living == "family" and chen_now.interests != "下象棋（每天）"
 
 
 async def test_the_edit_form_and_the_import_say_which_fields_they_changed(app):
