@@ -10,14 +10,16 @@ from server.places.worker import grid_holders
 
 
 async def describe_calls(payloads: list[Any]) -> list[dict | None]:
-    """For each call's payload (register.round.CheckInPayload): the resident's name and door, their grid and community
-    (who may see it), the outcome and need as recorded, and the grid's worker now; None for a resident not known."""
+    """For each call's payload (register.round.CheckInPayload): the resident's name, door and phone, their grid and
+    community (who may see it), the outcome and need as recorded, and the grid's worker now; None for a resident not
+    known."""
     ids = list({payload.resident_id for payload in payloads})
     rows = {
         row["id"]: row
         for row in await Resident.select(
             Resident.id,
             Resident.name,
+            Resident.phone,
             Resident.community,
             Resident.household.door.as_alias("door"),
             Resident.household.building.grid.as_alias("grid"),
@@ -38,6 +40,8 @@ async def describe_calls(payloads: list[Any]) -> list[dict | None]:
                 "resident_id": row["id"],
                 "name": row["name"],
                 "door": row["door"],
+                # For whoever holds the grid now, who calls them (refused.html shows it to no one else).
+                "phone": row["phone"] or "",
                 "outcome": payload.outcome,
                 "need": payload.need,
                 "holder": holder.name if holder else "",

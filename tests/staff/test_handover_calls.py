@@ -14,6 +14,7 @@ import pytest
 from server.access.scope import CurrentUser
 from server.accounts.tables import GridCover, GridHandover, User
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, demo_uuid
+from server.places.tables import Resident
 from server.register.tables import CheckIn, ElderProfile, FollowUp
 from server.settings import Settings
 from server.staff.handover import hand_over_grid
@@ -199,6 +200,13 @@ async def test_what_is_still_refused_is_said_and_seen_by_whoever_can_act_on_it(a
         his_item = his.split(f"给{name}", 1)[1].split('data-testid="refused-settle"', 1)[0]
         assert "这位老人现在归你的网格" in his_item and "这个网格现在由风桦负责" not in his_item
         assert 'data-testid="refused-call"' not in his_item
+        # ... with the person one tap away and their profile (he was told to call and given no number).
+        phone = (await Resident.objects().get(Resident.id == resident)).phone
+        assert phone and f'href="tel:{phone}" data-testid="refused-call-resident"' in his_item
+        assert f'href="/residents/{resident}/profile" data-testid="refused-profile"' in his_item
+        assert 'data-testid="refused-call-resident"' not in mine and 'data-testid="refused-profile"' not in mine
+        # The home's card says what it leads to, which is not "pass it on" for him (a stranger's walk).
+        assert "看看原因和该怎么办" in (await feng.get("/")).text
         # Another grid's worker does not: not theirs, and a resident's need is not for everyone.
         assert f"给{name}" not in (await other.get("/refused")).text
         rejection = (await SyncRejection.objects().get(SyncRejection.write_id == write_id)).id
