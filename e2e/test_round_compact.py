@@ -146,3 +146,43 @@ def test_the_round_works_without_javascript(page_as) -> None:
     other = _to_call(worker).first
     other.locator("summary").click()
     expect(other.get_by_label("需要什么")).to_be_visible()
+
+
+def test_on_a_320_px_phone_each_outcome_is_one_word_on_one_line(page_as) -> None:
+    """At 320 px 身体不适 and 需要帮忙 broke as 身体不 / 适 (a stranger's walk of issue 16)."""
+    worker: Page = page_as(WORKER, viewport={"width": 320, "height": PHONE_HEIGHT})
+    worker.goto("/round")
+    first = worker.get_by_test_id("round-row").first
+    targets = [first.get_by_role("button", name=name, exact=True) for name in ("平安", "未接", "身体不适")]
+    for target in [*targets, first.locator("summary")]:
+        box = target.bounding_box()
+        assert box["height"] >= 48 and box["width"] >= 48, box
+        lines = target.evaluate(
+            """(el) => { const range = document.createRange(); range.selectNodeContents(el);
+                         return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size; }"""
+        )
+        assert lines == 1, (target.inner_text(), lines)
+    worker.screenshot(path=str(SCREENSHOTS / "round-320.png"))
+    assert_phone_layout(worker, "round-320")
+
+
+def test_an_answer_recorded_offline_is_not_said_beside_the_missed_calls_before_it(page_as) -> None:
+    """A stranger read 平安 · 待同步 ⏳ · 1次未接 · 08:30 再打 on a row answered offline after a missed call."""
+    worker: Page = page_as(WORKER)
+    worker.goto("/round")
+    row = _to_call(worker).first
+    name = row.locator(".row-title").inner_text()
+    row.get_by_role("button", name="未接", exact=True).click()
+    expect_sent(worker)
+    worker.reload()
+    row = worker.get_by_test_id("round-row").filter(has_text=name)
+    expect(row.get_by_test_id("round-badges")).to_contain_text("次未接")
+    worker.context.set_offline(True)
+    row.get_by_role("button", name="平安", exact=True).click()
+    expect(row.locator("[data-outbox-pending]")).to_be_visible()
+    state = row.locator("[data-outbox-state]")
+    expect(state).to_contain_text("平安")
+    expect(state).not_to_contain_text("次未接", use_inner_text=True)
+    worker.context.set_offline(False)
+    expect_sent(worker)
+    expect(state).not_to_contain_text("次未接", use_inner_text=True)
