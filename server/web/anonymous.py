@@ -14,7 +14,8 @@ reads a byte of the body (form limits, the large-body budget, CSRF):
   PER_ADDRESS such bodies arriving at once from one client (an IPv4 address, an IPv6 /64: server.networks),
   PER_SITE from an IPv6 /48 and IN_ALL from everyone: past them a 503 in words, before reading, unless the phone's
   cookies say it logged in or joined before (accounts.login_devices.any_known): it has a lane of its own, PER_PHONE
-  at once, which strangers cannot fill. A form arrives in milliseconds, so honest phones
+  at once, which strangers cannot fill, itself bounded per address and in all (KNOWN_PER_ADDRESS, KNOWN_IN_ALL):
+  guests can be made with a join code. A form arrives in milliseconds, so honest phones
   behind one carrier NAT do not meet the bound; bodies trickled in to hold connections (1,100 of them held every
   connection of the worker: uvicorn's limit_concurrency) do, and once a body is whole it no longer counts.
 Each such answer closes the connection (its body was left unread: server.web.slow_bodies.leave_unread), so that
@@ -50,6 +51,12 @@ PER_ADDRESS = 16
 PER_SITE = 32
 IN_ALL = 250
 PER_PHONE = 4
+# The known phones' lane is bounded as the strangers' is, per address and in all: a stranger's fifth walk minted guest
+# devices with one join code (30 an address a window) and held 96 trickled bodies an address through their lanes,
+# past every bound (4 addresses x 76 of them filled a limit_concurrency of 300). With both lanes full, a form whole
+# at once still goes on (FIRST_PART_SECONDS); strangers and known phones together hold at most half the limit.
+KNOWN_PER_ADDRESS = 16
+KNOWN_IN_ALL = 250
 # Past the bounds, a body whole in its first part, arriving within this, still goes on: bursts of honest forms from one
 # NAT were all counted at once while they waited for the event loop (32 log-ins at 8:00 with PER_ADDRESS 16), though
 # none of them trickles. A phone on 2G sends a form's few hundred bytes within a round trip.
@@ -88,7 +95,7 @@ class AnonymousBodies(ASGIMiddleware):
         self.in_all = in_all
         self.known = known  # whether a request's cookies name a phone known before (accounts.login_devices)
         self.arriving: Counter[str] = Counter()  # bodies without a session still arriving, per client (and site)
-        self.total = 0  # and from everyone but known phones
+        self.total: Counter[str] = Counter()  # and in all, per lane: "strangers", "known"
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if scope["type"] != "http" or scope.get("user") is not None:
@@ -111,11 +118,12 @@ class AnonymousBodies(ASGIMiddleware):
         counted = [("a:" + subscriber(address), self.per_address)]
         if network := site(address):  # an IPv6 /48 (an IPv4 address is its own site)
             counted.append(("s:" + network, self.per_site))
-        in_all = True
-        if self.total >= self.in_all or any(self.arriving[key] >= limit for key, limit in counted):
+        lane = "strangers"
+        if self.total[lane] >= self.in_all or any(self.arriving[key] >= limit for key, limit in counted):
             phone = await self._known_phone(scope)
-            if phone is not None and self.arriving[phone] < PER_PHONE:
-                counted, in_all = [(phone, PER_PHONE)], False
+            known = [(phone, PER_PHONE), ("k:" + subscriber(address), KNOWN_PER_ADDRESS)] if phone else []
+            if known and self.total["known"] < KNOWN_IN_ALL and all(self.arriving[k] < n for k, n in known):
+                counted, lane = known, "known"
             else:
                 # Full: a body that is whole at once (an honest form: 32 log-ins at once behind one NAT) goes on,
                 # uncounted; one that trickles, or does not come, is told to wait.
@@ -128,7 +136,7 @@ class AnonymousBodies(ASGIMiddleware):
         keys = [key for key, _ in counted]
         for key in keys:
             self.arriving[key] += 1
-        self.total += in_all
+        self.total[lane] += 1
         arriving = True
         received = 0
 
@@ -136,7 +144,7 @@ class AnonymousBodies(ASGIMiddleware):
             nonlocal arriving
             if arriving:
                 arriving = False
-                self.total -= in_all
+                self.total[lane] -= 1
                 for key in keys:
                     self.arriving[key] -= 1
                     if self.arriving[key] <= 0:
