@@ -31,7 +31,7 @@ from server.web.headers import add_security_headers
 from server.web.hosts import CheckHost
 from server.web.input import refuse_nul
 from server.web.pages import EXCEPTION_HANDLERS, DropQueryStrings
-from server.web.server_busy import word_uvicorns_busy_answer
+from server.web.server_busy import harden_uvicorns_bad_request, word_uvicorns_busy_answer
 from server.web.slow_bodies import SlowBodies, close_unread
 from server.web.static_files import ServedStaticFiles
 from server.web.templating import STATIC, template_config
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     logging.getLogger("uvicorn.access").addFilter(DropQueryStrings())
     word_uvicorns_busy_answer()  # past GRIDCARE_LIMIT_CONCURRENCY, uvicorn's own 503 in the person's words
+    harden_uvicorns_bad_request()  # uvicorn's own 400 carries every answer's headers
 
     async def on_startup() -> None:
         await db.open_database()

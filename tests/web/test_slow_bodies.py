@@ -96,3 +96,25 @@ def test_past_the_concurrency_limit_new_requests_get_a_503_not_a_wait():
         finally:
             for connection in held:
                 connection.close()
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\nabcdefgh", b"GARBLED \x00 LINE\r\n\r\n"],
+    ids=["a-length-that-lies", "a-garbled-request-line"],
+)
+def test_uvicorns_own_400_carries_the_headers_of_every_answer(port, request_bytes):
+    """A stranger's fifth walk of issue 15: uvicorn's 400 for a request it cannot parse had no CSP and no nosniff."""
+    with socket.create_connection(("127.0.0.1", port), timeout=BOUND) as connection:
+        connection.sendall(request_bytes)
+        answer = b""
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    last = answer[answer.rindex(b"HTTP/1.1 ") :]  # a length that lies: the first request is answered, then the rest
+    assert last.startswith(b"HTTP/1.1 400"), answer
+    head = last.split(b"\r\n\r\n", 1)[0].lower()
+    assert b"x-content-type-options: nosniff" in head and b"content-security-policy: default-src" in head, head
+    assert b"x-frame-options: deny" in head and b"connection: close" in head
