@@ -369,6 +369,10 @@ def _also_not_applied(plan: Plan, contradicted: list[RowProblem], line: int) -> 
     worker's edits of other fields in that row are not lost without a word (a stranger's walk of issue 16: a
     hobby edited beside a date the ID number contradicts vanished). `known` holds field, old and new per line."""
     held = {_FIELD_OF.get(p.kind, p.other) for p in contradicted}
+    if held & {"living", "birth_date"}:
+        # 一号专线 and the daily call follow from living alone and age by the rule: not an edit of the file's to make
+        # by hand (a stranger's walk: 一号专线 否 → 是 was said for a row whose 独居 was set aside).
+        held |= {"priority", "in_round"}
     others = [
         c for c in import_diffs.diffs(plan) if ("contacts" if c.field == "contact_added" else c.field) not in held
     ]

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.access.masks import mask_phone
 from server.places.tables import Resident
 from server.places.worker import grid_holders
 
 
 async def describe_calls(payloads: list[Any]) -> list[dict | None]:
-    """For each call's payload (register.round.CheckInPayload): the resident's name, door and phone, their grid and
-    community (who may see it), the outcome and need as recorded, and the grid's worker now; None for a resident not
-    known."""
+    """For each call's payload (register.round.CheckInPayload): the resident's name, door and masked phone, their grid
+    and community (who may see it), the outcome and need as recorded, and the grid's worker now; None for a resident
+    not known."""
     ids = list({payload.resident_id for payload in payloads})
     rows = {
         row["id"]: row
@@ -40,8 +41,9 @@ async def describe_calls(payloads: list[Any]) -> list[dict | None]:
                 "resident_id": row["id"],
                 "name": row["name"],
                 "door": row["door"],
-                # For whoever holds the grid now, who calls them (refused.html shows it to no one else).
-                "phone": row["phone"] or "",
+                # Masked: whoever holds the grid now taps to see it whole, logged as on the round (refused.html
+                # shows it to no one else).
+                "phone_masked": mask_phone(row["phone"]) or "",
                 "outcome": payload.outcome,
                 "need": payload.need,
                 "holder": holder.name if holder else "",

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
+from server.access.masks import mask_phone
 from server.access.scope import CurrentUser
 from server.accounts.tables import GridCover, GridHandover, User
 from server.demo.seed import COMMUNITY_ID, GRID_IDS, demo_uuid
@@ -201,8 +202,11 @@ async def test_what_is_still_refused_is_said_and_seen_by_whoever_can_act_on_it(a
         assert "这位老人现在归你的网格" in his_item and "这个网格现在由风桦负责" not in his_item
         assert 'data-testid="refused-call"' not in his_item
         # ... with the person one tap away and their profile (he was told to call and given no number).
+        # Masked, seen whole on a tap that is logged, as on the round (a stranger's walk: the whole number was in
+        # the page, unlogged).
         phone = (await Resident.objects().get(Resident.id == resident)).phone
-        assert phone and f'href="tel:{phone}" data-testid="refused-call-resident"' in his_item
+        assert phone and 'data-testid="refused-call-resident"' in his_item and phone not in his
+        assert f'href="/residents/{resident}/phone"' in his_item and mask_phone(phone) in his_item
         assert f'href="/residents/{resident}/profile" data-testid="refused-profile"' in his_item
         assert 'data-testid="refused-call-resident"' not in mine and 'data-testid="refused-profile"' not in mine
         # The home's card says what it leads to, which is not "pass it on" for him (a stranger's walk).
