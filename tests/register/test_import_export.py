@@ -132,4 +132,3 @@ async def test_chinese_punctuation_in_a_note_is_kept_and_comes_back_unchanged(ap
         assert any(written in str(cell or "") for row in sheet_of(again.content) for cell in row)
         page = await upload(client, again.content, name="export.xlsx")
         assert stat(page.text, "pv-updated") == 0 and 'data-testid="nothing-to-save"' in page.text, planned(page.text)
-
