@@ -54,6 +54,26 @@ async def grid_holders(grid_ids: list[uuid.UUID]) -> dict[uuid.UUID, GridWorker]
     return holders
 
 
+async def standing_in_for(community_id: uuid.UUID, phone: str) -> GridWorker | None:
+    """Who answers now for the grid of the grid worker with this phone, while it is handed to a colleague; None when
+    the number is no grid worker's of the community or their grid is theirs. A guide names its writer to call: on
+    its shared link and its printed sheet, the colleague covering is called (a stranger's walk of issue 16: the
+    sheet on 郝大爷's fridge named the worker who was off sick)."""
+    own = (
+        await User.select(User.grid)
+        .where((User.phone == phone) & (User.community == community_id) & (User.role == "grid_worker"))
+        .first()
+    )
+    if own is None or own["grid"] is None:
+        return None
+    cover = (
+        await GridCover.select(GridCover.user.name.as_alias("name"), GridCover.user.phone.as_alias("phone"))
+        .where((GridCover.grid == own["grid"]) & GridCover.user.is_active.eq(True))
+        .first()
+    )
+    return GridWorker(name=cover["name"], phone=cover["phone"]) if cover else None
+
+
 @dataclass(frozen=True, slots=True)
 class Cover:
     name: str  # the colleague answering for the grid

@@ -197,3 +197,28 @@ def test_guide_links_stay_out_of_the_access_log():
     DropQueryStrings().filter(record)
     assert record.args[2] == "/g/<link>/print"
     assert "Secret_Token" not in record.getMessage()
+
+
+async def test_a_guide_s_link_and_sheet_name_the_colleague_covering_its_writer_s_grid(client):
+    """A stranger's walk of issue 16: after grid 3 was handed to 风桦, the guide's shared link and its printed sheet
+    (on 郝大爷's fridge) still said to call 陈瑞云, who was away; a resident logged in read 风桦."""
+    from datetime import UTC, datetime
+
+    from server.accounts.tables import GridCover, User
+    from server.staff.handover import hand_over_grid
+    from tests.guides.helpers import ADMIN, user
+
+    token = await token_of("郝大爷：在铁北生鲜买菜")
+    chen = await User.objects().get(User.phone == HAO_WORKER)
+    feng = await User.objects().get(User.phone == "13800000004")
+    admin = await user(ADMIN)
+    await hand_over_grid(admin, chen.grid, feng.id, datetime.now(UTC))
+    try:
+        for path in (f"/g/{token}", f"/g/{token}/print"):
+            page = (await client.get(path)).text
+            assert "tel:13800000004" in page or "风桦 13800000004" in page, path
+            assert "13800000003" not in page and "陈瑞云" not in page, path
+    finally:
+        await hand_over_grid(admin, chen.grid, chen.id, datetime.now(UTC))  # back to her
+    assert not await GridCover.exists().where(GridCover.grid == chen.grid)
+    assert "陈瑞云 13800000003" in (await client.get(f"/g/{token}/print")).text
