@@ -5,7 +5,8 @@
 (function (scope) {
   "use strict";
 
-  var DB_NAME = "gridcare";
+  var NAMES = scope.GridcareNames;  // names.js, sent before this file
+  var DB_NAME = NAMES.DATABASE;
   var STORE = "outbox";
   var META = "meta";
   var PHOTOS = "photos";  // photos taken without signal (an errand's delivery, a receipt), sent after the writes
@@ -17,7 +18,7 @@
   // and in every other context of the phone (pages, the service worker's Background Sync), so that a person's
   // "send again" does not wait behind a hung request for SEND_TIMEOUT_MS (issue 16; decision 0027).
   var sending = [];
-  var channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("gridcare-outbox") : null;
+  var channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(NAMES.OUTBOX) : null;
   if (channel) channel.onmessage = function (event) { if (event.data === "abort") abortHere(); };
   function abortHere() {
     sending.forEach(function (controller) { controller.abort(); });
@@ -98,7 +99,7 @@
   // One sync at a time per phone, across the page and the service worker (Background Sync may fire while the
   // page syncs too): the same writes sent twice at once would race on the server.
   function exclusive(work) {
-    if (scope.navigator && scope.navigator.locks) return scope.navigator.locks.request("gridcare-outbox", work);
+    if (scope.navigator && scope.navigator.locks) return scope.navigator.locks.request(NAMES.OUTBOX, work);
     return work();
   }
 
