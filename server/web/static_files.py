@@ -1,7 +1,7 @@
 """frontend/static as phones download it: scripts and styles without their comments.
 
-The comments explain the code to the people who read it, and were a third of what a volunteer downloads for
-app.js, outbox.js and app.css (compressed), against a first visit budgeted at 60 KB (issue 3; bench/first_visit.py).
+The comments explain the code to the people who read it, and were a third of what a volunteer downloads for the
+page's scripts and app.css (compressed), against a first visit budgeted at 60 KB (issue 3; bench/first_visit.py).
 There is no build step: the files are served as written, less these lines. Only what cannot change what the code
 does is dropped: in scripts, lines that hold nothing but a `//` comment (a comment after code, a `/* */` inside a
 line, strings and regular expressions stay as they are); in styles, every `/* */` comment (app.css has no string

@@ -123,7 +123,7 @@
     // Queue a write of the logged-in user. Resolves once it is safely on the device; sending happens later.
     // `ui` stays on the phone: where the page shows the write while it waits.
     // One transaction reads the user and stores the write: the tap is on the phone a few ms sooner (a page left or
-    // reloaded before the write's transaction completes loses it; app.js makes links wait, a reload cannot).
+    // reloaded before the write's transaction completes loses it; forms.js makes links wait, a reload cannot).
     // `made` (optional): {id, page} of a write made elsewhere than on a page, such as a door's plain form the service
     // worker keeps (sw.js: its id is the one the server would give that form, so it is stored once).
     add: function (kind, payload, ui, made) {
@@ -136,7 +136,7 @@
         queued_at: queuedAt(),
         status: "queued",
         ui: ui || null,
-        // its copy on the phone is refreshed once the write is sent (app.js)
+        // its copy on the phone is refreshed once the write is sent (kept-pages.js)
         page: (made && made.page) || scope.location.pathname,
       };
       return run([STORE, META], "readwrite", function (tx) {
@@ -155,7 +155,7 @@
     },
 
     // Writes the server took (with its seq) in the last SENT_KEPT_MS: a page drawn before the server had one, or
-    // the phone's older copy of it, would show its door unrecorded; the page lays these over it (app.js).
+    // the phone's older copy of it, would show its door unrecorded; the page lays these over it (marks.js).
     sent: function () {
       return everything().then(function (writes) {
         return writes.filter(function (w) { return w.status === "sent"; });
@@ -265,7 +265,7 @@
   };
 
   // The server no longer knows this phone's session (it ran out, or a coordinator signed the guest out): nothing is
-  // sent, nothing is refused; the writes wait, and the page says so (app.js).
+  // sent, nothing is refused; the writes wait, and the page says so (sending.js).
   function signedOut() {
     var error = new Error("signed out");
     error.signedOut = true;

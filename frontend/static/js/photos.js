@@ -111,7 +111,7 @@
     event.preventDefault();
     keepPhotos(form, form.querySelector("input[type=file]"));
   });
-  function keepPickedBefore() {  // a photo picked before app.js ran (a slow phone) is kept as any pick
+  function keepPickedBefore() {  // a photo picked before page.js ran (a slow phone) is kept as any pick
     document.querySelectorAll("[data-photo-form] input[type=file]").forEach(function (input) {
       keepPhotos(input.form, input);
     });
