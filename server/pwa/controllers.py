@@ -10,9 +10,9 @@ from litestar.response import Template
 
 from server.accounts.tables import User
 from server.i18n import HTML_LANG, locale_of, translate
+from server.web import scripts
 from server.web.auth import PUBLIC
 from server.web.pages import render
-from server.web import scripts
 from server.web.static_files import without_comments
 from server.web.templating import FRONTEND, SHELL_ASSETS, THEME_COLOR, shell_version, static_url
 

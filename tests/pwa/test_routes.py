@@ -44,9 +44,8 @@ async def test_service_worker_is_served_from_the_root_uncached_and_versioned(cli
 
 async def test_scripts_and_styles_travel_without_their_comments_and_nothing_else_goes(client):
     """Comments were a third of the shell's compressed bytes, against a first visit budgeted at 60 KB (issue 14)."""
-    from server.web.templating import FRONTEND, STATIC, static_url
-
     from server.web import scripts
+    from server.web.templating import FRONTEND, STATIC, static_url
 
     worker = scripts.join(scripts.WORKER) + (FRONTEND / "sw.js").read_text(encoding="utf-8")
     for url, source in (
