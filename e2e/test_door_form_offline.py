@@ -2,8 +2,8 @@
 
 On a slow phone a floor opened from the phone's copy is usable ~100-300 ms before its script (page.js) runs; a door
 tapped then is the form's plain POST. With signal the server takes it; offline Chromium showed its own "no internet"
-page and the tap was gone. Now the service worker keeps it in the outbox the page uses (with the id the server gives that form)
-and opens the floor again from its copy with the door waiting to be sent.
+page and the tap was gone. Now the service worker keeps it in the outbox the page uses (with the id the server gives
+that form) and opens the floor again from its copy with the door waiting to be sent.
 
 page.js is kept from running by taking it out of the worker's copy of the shell and holding its request (a context
 route, which the worker's fetches go through); it is given back before the tap, so the floor the tap leads to has it.
