@@ -48,7 +48,7 @@ HISTORY = {
     "called": _("called the resident"),
     "photo": _("added a photo"),
 }
-FINISHED = ("confirmed", "cancelled")
+FINISHED = rules.FINISHED
 # Forward moves, in the order of their buttons; "new" (giving the card back) and "cancelled" have their own places.
 FORWARD = ("accepted", "buying", "delivering", "delivered", "confirmed")
 # For each state, the states a card may reach it from.
