@@ -1,11 +1,11 @@
 """A door tapped before the page's script has run is not lost without signal (issue 16; decision 0031).
 
-On a slow phone a floor opened from the phone's copy is usable ~100-300 ms before app.js runs; a door tapped then is
-the form's plain POST. With signal the server takes it; offline Chromium showed its own "no internet" page and the
-tap was gone. Now the service worker keeps it in the outbox the page uses (with the id the server gives that form)
-and opens the floor again from its copy with the door waiting to be sent.
+On a slow phone a floor opened from the phone's copy is usable ~100-300 ms before its script (page.js) runs; a door
+tapped then is the form's plain POST. With signal the server takes it; offline Chromium showed its own "no internet"
+page and the tap was gone. Now the service worker keeps it in the outbox the page uses (with the id the server gives
+that form) and opens the floor again from its copy with the door waiting to be sent.
 
-app.js is kept from running by taking it out of the worker's copy of the shell and holding its request (a context
+page.js is kept from running by taking it out of the worker's copy of the shell and holding its request (a context
 route, which the worker's fetches go through); it is given back before the tap, so the floor the tap leads to has it.
 """
 
@@ -19,22 +19,22 @@ from playwright.sync_api import Page, Route, expect
 from e2e.pages import FloorScreen, SweepPage, expect_sent, stored, sweep_ticks
 from e2e.test_weak_signal import volunteer_with_floors
 
-APP_JS = "**/static/js/app.js*"
+PAGE_JS = "**/static/js/page.js*"
 TICKS = "**/sweeps/*/ticks"
 
-# The worker's copy of app.js is set aside (its URL and text in localStorage: caches.match looks in every cache), then
+# The worker's copy of page.js is set aside (its URL and text in localStorage: caches.match looks in every cache), then
 # put back.
 _SET_ASIDE = """async () => {
   const name = (await caches.keys()).find((n) => n.startsWith("gridcare-shell-"));
   const cache = await caches.open(name);
-  const request = (await cache.keys()).find((r) => new URL(r.url).pathname === "/static/js/app.js");
+  const request = (await cache.keys()).find((r) => new URL(r.url).pathname === "/static/js/page.js");
   const response = await cache.match(request);
-  localStorage.setItem("e2e-app-js", JSON.stringify([request.url, response.headers.get("content-type"),
+  localStorage.setItem("e2e-page-js", JSON.stringify([request.url, response.headers.get("content-type"),
     await response.text()]));
   return cache.delete(request);
 }"""
 _PUT_BACK = """async () => {
-  const [url, type, text] = JSON.parse(localStorage.getItem("e2e-app-js"));
+  const [url, type, text] = JSON.parse(localStorage.getItem("e2e-page-js"));
   const name = (await caches.keys()).find((n) => n.startsWith("gridcare-shell-"));
   await (await caches.open(name)).put(url, new Response(text, { headers: { "Content-Type": type } }));
   return true;
@@ -42,14 +42,14 @@ _PUT_BACK = """async () => {
 
 
 class LateScript:
-    """app.js does not arrive (its requests held) until `arrives`; the phone's copy of it is set aside meanwhile."""
+    """page.js does not arrive (its requests held) until `arrives`; the phone's copy of it is set aside meanwhile."""
 
     def __init__(self, page: Page) -> None:
         self.page = page
         self.held: list[Route] = []
         self.arrived = False
         assert page.evaluate(_SET_ASIDE)
-        page.context.route(APP_JS, self._handle)
+        page.context.route(PAGE_JS, self._handle)
 
     def _handle(self, route: Route) -> None:
         if self.arrived:
@@ -67,7 +67,7 @@ def _floor_before_its_script(page: Page, floor_path: str) -> FloorScreen:
     page.goto(floor_path, wait_until="commit")
     screen = FloorScreen(page)
     expect(screen.door("2-1-101")).to_be_visible()
-    assert page.evaluate("() => window.typing === undefined")  # app.js has not run (it defines typing())
+    assert page.evaluate("() => window.typing === undefined")  # page.js has not run (it defines typing())
     late.arrives()
     return screen
 

@@ -21,7 +21,7 @@ from e2e.test_weak_signal import volunteer_with_floors
 
 SYNC = "**/api/v1/sync"
 STALLED = "网络没有回应，已保存在手机上，有信号时会自动发送"
-A_WHILE = "00:11"  # past the strip's patience with an unanswered request (app.js STALLED_AFTER_MS, 10 s)
+A_WHILE = "00:11"  # past the strip's patience with an unanswered request (sending.js STALLED_AFTER_MS, 10 s)
 
 
 class HangingSync:

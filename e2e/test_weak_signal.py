@@ -31,7 +31,7 @@ STALL_MS = 20_000  # the service worker gives up on a page it does not keep afte
 
 
 def kept_pages(page: Page) -> int:
-    """How many responses the phone keeps for offline work (the service worker's and app.js's pages cache)."""
+    """How many responses the phone keeps for offline work (the service worker's and kept-pages.js's pages cache)."""
     return page.evaluate(
         "async () => (await caches.has('gridcare-pages')) ? (await (await caches.open('gridcare-pages')).keys()).length"
         " : 0"

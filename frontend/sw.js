@@ -1,25 +1,25 @@
-// Gridcare's service worker: one small file, read it top to bottom.
+// Gridcare's service worker: one small file, read it top to bottom. The server sends names.js and outbox.js before
+// it (server/web/scripts.py WORKER): the names of caches and storage (self.GridcareNames), the outbox.
 // The server fills in VERSION (a hash of the shell files) and SHELL (their versioned URLs), so any change to the
 // shell installs a new worker and a new cache, and the old cache is deleted on activation.
 const VERSION = "__VERSION__";
 const SHELL = __SHELL__;
 const OFFLINE_URL = "/offline";
-const SHELL_CACHE = `gridcare-shell-${VERSION}`;
+const NAMES = self.GridcareNames;
+const SHELL_CACHE = `${NAMES.SHELL_CACHE_PREFIX}${VERSION}`;
 // Pages people work on offline: the last copy of each sweep page seen (doors, never phone numbers) and a grid
 // worker's round of calls (names, masked numbers, last outcomes), the errand board and the cards in hand (doors,
 // items, masked numbers); the page re-applies queued writes from the outbox on top of the copy. The round's page
 // script also keeps today's whole numbers here (decision 0010). Only log-out, or another person logging in on this
-// phone, deletes this cache (app.js; decision 0014): never a page without a user, such as the offline page.
-const PAGES_CACHE = "gridcare-pages";
+// phone, deletes this cache (kept-pages.js; decision 0014): never a page without a user, such as the offline page.
+const PAGES_CACHE = NAMES.PAGES_CACHE;
 const OFFLINE_PAGES = /^\/(sweeps\/[0-9a-f-]{36}(\/|$)|round$|errands(\/[0-9a-f-]{36})?$)/;
 // Guides read by link (the page, its pictures, its font subset): a resident's phone keeps the last copy of each,
 // in a cache of their own that log-out does not clear (a guide holds nothing about anyone but its reader).
 // The page's script fills it on the first visit (guide.js), before this worker controls the page; shell files
-// are looked up in every cache, so guide.css and guide.js kept there are found offline too.
-const GUIDES_CACHE = "gridcare-guides";
+// are looked up in every cache, so guide.css and reader.js kept there are found offline too.
+const GUIDES_CACHE = NAMES.GUIDES_CACHE;
 const GUIDE_URLS = /^\/(g\/[A-Za-z0-9_-]+|guide-fonts\/)/;
-
-importScripts(SHELL.find((url) => url.startsWith("/static/js/outbox.js")));
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -40,7 +40,7 @@ self.addEventListener("activate", (event) => {
       const names = await caches.keys();
       await Promise.all(
         names
-          .filter((name) => name.startsWith("gridcare-shell-") && name !== SHELL_CACHE)
+          .filter((name) => name.startsWith(NAMES.SHELL_CACHE_PREFIX) && name !== SHELL_CACHE)
           .map((name) => caches.delete(name)),
       );
       await self.clients.claim();
@@ -155,7 +155,7 @@ function networkFirstKeepingACopy(event, cacheName) {
 // Background Sync: the browser wakes the worker when the network is back, even with the page closed.
 self.addEventListener("sync", (event) => {
   // Rejecting while writes still wait tells the browser to try again later.
-  if (event.tag === "gridcare-outbox") {
+  if (event.tag === NAMES.OUTBOX) {
     event.waitUntil(
       self.GridcareOutbox.sync().then((left) => {
         if (left > 0) throw new Error(`${left} writes still waiting`);
@@ -208,11 +208,11 @@ async function keepDoorForm(url, form) {
   const backField = String(form.get("back") || "");
   const page = new URL(backField.startsWith("/") && !backField.startsWith("//") ? backField : "/", self.location.origin);
   for (const [id, answer, target] of writes) {
-    // The label is the page's word for the answer: app.js finds it on the page (the worker has no words).
+    // The label is the page's word for the answer: marks.js finds it on the page (the worker has no words).
     await self.GridcareOutbox.add("sweep.tick", { sweep_id: sweep, ...answer }, { target: target, label: "" },
       { id: id, page: page.pathname });
   }
-  if (self.registration.sync) self.registration.sync.register("gridcare-outbox").catch(() => {});
+  if (self.registration.sync) self.registration.sync.register(NAMES.OUTBOX).catch(() => {});
   if (path === "ticks" && !page.hash) page.hash = `#d-${writes[0][1].household_id}`;  // as the server sends it
   return Response.redirect(page.href, 303);
 }

@@ -3,6 +3,7 @@ page. Thin: the rules are in rules.py, reads in services.py, changes in actions.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime, time
 from typing import Annotated
@@ -20,7 +21,7 @@ from litestar.response import Redirect, Response, Template
 
 from server import offload
 from server.access.scope import Scope
-from server.errands import intake, photos, rules, services
+from server.errands import card_parts, intake, photos, rules, services
 from server.guides.pictures import (
     MAX_UPLOAD_BYTES,
     PictureError,
@@ -82,9 +83,6 @@ def refusal_text(request: Request, code: str) -> str:
         "no_such_item": lambda: translate(request, "This item is no longer on the list."),
     }.get(code, lambda: translate(request, "That did not work. Go back and try again."))()
 
-
-# For each state, the states a card may reach it from: the page shows a move's button only there.
-SOURCES = {to: [state for state, targets in rules.MOVES.items() if to in targets] for to in rules.STATES}
 
 REFUSALS = (
     "taken",
@@ -160,7 +158,7 @@ async def _card_page(request: Request, card_id: uuid.UUID, status_code: int = 20
         deliverers=deliverers,
         new_id=uuid.uuid4,
         reasons={code: refusal_text(request, code) for code in REFUSALS},
-        sources=SOURCES,
+        parts=card_parts.card_parts(functools.partial(translate, request), card),
         photo_error=photo_error,
         photo_mb=MAX_UPLOAD_BYTES // 2**20,
     )

@@ -10,6 +10,7 @@ from litestar.response import Template
 
 from server.accounts.tables import User
 from server.i18n import HTML_LANG, locale_of, translate
+from server.web import scripts
 from server.web.auth import PUBLIC
 from server.web.pages import render
 from server.web.static_files import without_comments
@@ -46,8 +47,10 @@ async def manifest(request: Request) -> Response:
 
 @cache
 def _service_worker_source() -> str:
-    # Without its comments, as every script is served (half of the worker's compressed bytes).
-    source = without_comments("sw.js", (FRONTEND / "sw.js").read_text(encoding="utf-8"))
+    # Without its comments, as every script is served (half of the worker's compressed bytes); after the scripts it
+    # shares with the pages (the names of caches, the outbox: server/web/scripts.py WORKER), so that it imports none.
+    worker = scripts.join(scripts.WORKER) + (FRONTEND / "sw.js").read_text(encoding="utf-8")
+    source = without_comments("sw.js", worker)
     shell = json.dumps([static_url(path) for path in SHELL_ASSETS])
     return source.replace("__VERSION__", shell_version()).replace("__SHELL__", shell)
 

@@ -14,5 +14,6 @@ DOMAIN = Domain(
         "import_problem": import_words.problem_words,
         "import_value": import_words.value_word,
         "import_field": import_words.field_label,
+        "import_action": import_words.action_word,
     },
 )

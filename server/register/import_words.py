@@ -1,7 +1,7 @@
 """How the register import says a row's problem and a field's value, on the preview and the saved page alike: tables
 of codes -> messages (issue 17: a 40-branch if/elif chain in a template). `say` translates (see
-server/imports/words.py); the templates ask `import_problem(p)`, `import_value(field, value)`, `import_field(f)`
-(server/register/domain.py).
+server/imports/words.py); the templates ask `import_problem(p)`, `import_value(field, value)`, `import_field(f)`,
+`import_action(action)` (server/register/domain.py).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ LIVING = {"alone": _("Lives alone"), "spouse": _("With spouse only"), "family": 
 MOBILITY = {"limited": _("Walks with difficulty"), "bedridden": _("Bedridden"), "good": _("Walks well")}
 LABELS = {"contacts": _("Emergency contacts"), "priority": _("Priority"), "in_round": _("Daily call")}
 SEX = {"M": _("Male"), "F": _("Female")}
+# What saving does to a row's person (importing.Planned.action).
+ACTIONS = {"new": _("new in the register"), "update": _("updated:"), "same": _("no change")}
 SHOWN = 40  # characters of a long text the preview shows
 
 
@@ -35,6 +37,10 @@ def value_word(say: Say, field: str, value: str) -> str:
     if field in ("priority", "in_round"):
         return say(_("yes")) if value == "yes" else say(_("no"))
     return value[:SHOWN] + "…" if len(value) > SHOWN else value
+
+
+def action_word(say: Say, action: str) -> str:
+    return say(ACTIONS.get(action, ACTIONS["same"]))
 
 
 def field_label(say: Say, name: str) -> str:

@@ -101,7 +101,7 @@ def _door_ids(text: str) -> set[uuid.UUID]:
     return ids
 
 
-# Why a tick can be refused, said in words on the door screen when the phone's outbox hears it (app.js).
+# Why a tick can be refused, said in words on the door screen when the phone's outbox hears it (marks.js).
 TICK_REASONS = (
     "outside_sweep",
     "not_allowed",

@@ -25,7 +25,7 @@ from server.web.auth import PUBLIC, SESSION_COOKIE, client_address, current_user
 from server.web.pages import render, settings_of
 
 # A guest back in a sweep: the phone's outbox sends again what the server refused while they were signed out of it
-# (app.js reads this cookie once, then deletes it).
+# (status.js reads this cookie once, then deletes it).
 JOINED_COOKIE = "gc_joined"
 # What someone typed who must confirm with the coordinator's one-time code (code, name, phone), for the step's page.
 CONFIRM_COOKIE = "gc_confirm"

@@ -62,7 +62,7 @@ class DoorRow(msgspec.Struct, kw_only=True):
     note: str = ""  # the latest note a volunteer left at this door ("dog: knock loudly")
     people: list[PersonRow] = []  # person sweeps only
     # The last tick of the door in this page (the server's seq, 0: none): a tick the phone sent with a higher seq
-    # is not in the page yet, and the phone lays it over the page (app.js, decision 0014).
+    # is not in the page yet, and the phone lays it over the page (marks.js, decision 0014).
     seq: int = 0
 
 

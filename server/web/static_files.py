@@ -1,12 +1,13 @@
 """frontend/static as phones download it: scripts and styles without their comments.
 
-The comments explain the code to the people who read it, and were a third of what a volunteer downloads for
-app.js, outbox.js and app.css (compressed), against a first visit budgeted at 60 KB (issue 3; bench/first_visit.py).
+The comments explain the code to the people who read it, and were a third of what a volunteer downloads for the
+page's scripts and app.css (compressed), against a first visit budgeted at 60 KB (issue 3; bench/first_visit.py).
 There is no build step: the files are served as written, less these lines. Only what cannot change what the code
 does is dropped: in scripts, lines that hold nothing but a `//` comment (a comment after code, a `/* */` inside a
 line, strings and regular expressions stay as they are); in styles, every `/* */` comment (app.css has no string
 holding `/*`). A file's URL carries the hash of the file as written (templating.static_url), which changes when
-what is served changes.
+what is served changes. A script the server joins from several (`js/page.js`: server/web/scripts.py) is served the
+same way, as if it were one file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from litestar.file_system import BaseLocalFileSystem
+
+from server.web import scripts
 
 _SCRIPT_COMMENT_LINE = re.compile(r"^[ \t]*//.*\n", re.MULTILINE)
 _STYLE_COMMENT = re.compile(r"/\*.*?\*/\n?", re.DOTALL)
@@ -36,7 +39,9 @@ def _served(path: str) -> bytes | None:
     """The bytes served for a script or a style (read once: static files change only with a new release)."""
     if Path(path).suffix not in (".js", ".css"):
         return None
-    return without_comments(path, Path(path).read_text(encoding="utf-8")).encode()
+    name = scripts.joined_name(path)
+    text = scripts.joined(name) if name else Path(path).read_text(encoding="utf-8")
+    return without_comments(path, text).encode()
 
 
 class _Served:
@@ -63,7 +68,13 @@ class ServedStaticFiles(BaseLocalFileSystem):
     """The static router's file system: scripts and styles less their comments, every other file as it is."""
 
     async def info(self, path: Any, **kwargs: Any) -> Any:
-        info = await super().info(path, **kwargs)
+        name = scripts.joined_name(str(path))
+        if name:  # no such file: the first it joins stands for it, last changed when the newest of them was
+            info = await super().info(scripts.parts(name)[0], **kwargs)
+            info["name"] = str(path)
+            info["mtime"] = max(part.stat().st_mtime for part in scripts.parts(name))
+        else:
+            info = await super().info(path, **kwargs)
         body = _served(str(path)) if info.get("type") == "file" else None
         if body is not None:
             info["size"] = len(body)  # Content-Length and the ETag follow what is sent

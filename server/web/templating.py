@@ -17,6 +17,7 @@ from server import i18n
 from server.access.masks import mask_phone
 from server.imports import limits, words
 from server.settings import ROOT, get_settings
+from server.web import scripts
 
 FRONTEND = ROOT / "frontend"
 TEMPLATES = FRONTEND / "templates"
@@ -30,8 +31,7 @@ THEME_COLOR = "#0b6e4f"
 # door screen's 60 KB (issue 14).
 SHELL_ASSETS = (
     "css/app.css",
-    "js/outbox.js",
-    "js/app.js",
+    "js/page.js",  # the page's scripts, joined by the server (server/web/scripts.py)
     "vendor/htmx.min.js",
     "icons/icon-192.png",
 )
@@ -39,6 +39,8 @@ SHELL_ASSETS = (
 
 @cache
 def _file_version(path: str) -> str:
+    if path in scripts.JOINED:
+        return hashlib.sha256(scripts.joined(path).encode()).hexdigest()[:10]
     file = STATIC / path
     if not file.is_file():
         raise FileNotFoundError(f"static asset missing: {file} (run `make assets`)")

@@ -44,16 +44,18 @@ async def test_service_worker_is_served_from_the_root_uncached_and_versioned(cli
 
 async def test_scripts_and_styles_travel_without_their_comments_and_nothing_else_goes(client):
     """Comments were a third of the shell's compressed bytes, against a first visit budgeted at 60 KB (issue 14)."""
+    from server.web import scripts
     from server.web.templating import FRONTEND, STATIC, static_url
 
-    for url, file in (
-        ("/sw.js", FRONTEND / "sw.js"),
-        (static_url("js/app.js"), STATIC / "js/app.js"),
-        (static_url("js/outbox.js"), STATIC / "js/outbox.js"),
+    worker = scripts.join(scripts.WORKER) + (FRONTEND / "sw.js").read_text(encoding="utf-8")
+    for url, source in (
+        ("/sw.js", worker),
+        (static_url("js/page.js"), scripts.join(scripts.FEATURES)),
+        (static_url("js/reader.js"), scripts.join(scripts.READER)),
     ):
         answer = await client.get(url, headers={"accept-encoding": "identity"})
         served = answer.text.splitlines()
-        source = file.read_text(encoding="utf-8").splitlines()
+        source = source.splitlines()
         code = [line for line in source if not line.lstrip().startswith("//")]
         assert len(code) < len(source), url  # the file explains itself
         assert not [line for line in served if line.lstrip().startswith("//")], url

@@ -117,7 +117,7 @@ async def test_the_row_follows_the_call_made_last_not_the_one_that_arrived_last(
     left = int(re.search(r"data-round-left>(\d+)<", page).group(1))
     assert left == len(quiet_round) - 1
     # The page knows every call that arrived (the last seq), and when the call it shows was made: a call this phone
-    # sent later is laid over the row only if made after it (app.js).
+    # sent later is laid over the row only if made after it (marks.js).
     seqs = [r["seq"] for r in await CheckIn.select(CheckIn.seq).where(CheckIn.resident == someone)]
     tag = re.search(rf'<li [^>]*id="c-{someone}"[^>]*>', page).group(0)
     assert f'data-outbox-seq="{max(seqs)}"' in tag

@@ -115,5 +115,5 @@ def test_no_template_needs_an_inline_script_or_style(template):
     assert not re.search(r"\son[a-z]+\s*=", text), "an inline event handler"
     assert "javascript:" not in text, "a javascript: URL"
     # htmx evaluates these as code (eval), which the policy refuses: an hx-trigger filter [...], hx-on, js: values.
-    assert not re.search(r'hx-trigger="[^"]*\[', text), "an hx-trigger filter (use data-hold, app.js)"
+    assert not re.search(r'hx-trigger="[^"]*\[', text), "an hx-trigger filter (use data-hold, refresh.js)"
     assert not re.search(r"hx-on|hx-vars|hx-vals=['\"]js:", text), "htmx code in an attribute"

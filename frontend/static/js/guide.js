@@ -2,23 +2,8 @@
 // Progressive enhancement only: without it, every button is a link to ?step=n and the server shows that step.
 (function () {
   "use strict";
-  var SIZE_KEY = "gridcare-guide-size";
-  var SIZES = 4;
-  var DEFAULT_SIZE = 2;
-  var GUIDES_CACHE = "gridcare-guides"; // the service worker reads it too (sw.js)
-
-  // The text size chosen last time, before anything is drawn, on every guide.
-  function size() {
-    var saved = parseInt(localStorage.getItem(SIZE_KEY), 10);
-    return saved >= 1 && saved <= SIZES ? saved : DEFAULT_SIZE;
-  }
-  try { document.documentElement.dataset.size = size(); } catch (error) { /* storage blocked: default size */ }
-
-  function setSize(delta) {
-    var next = Math.min(SIZES, Math.max(1, size() + delta));
-    try { localStorage.setItem(SIZE_KEY, next); } catch (error) { /* kept for this page only */ }
-    document.documentElement.dataset.size = next;
-  }
+  var GUIDES_CACHE = window.GridcareNames.GUIDES_CACHE; // the service worker reads it too (sw.js)
+  // The text size: text-size.js, sent before this file (server/web/scripts.py READER).
 
   function speech() {
     return "speechSynthesis" in window && "SpeechSynthesisUtterance" in window ? window.speechSynthesis : null;
@@ -61,8 +46,6 @@
     if (go && show(go.dataset.go)) { event.preventDefault(); return; }
     var say = event.target.closest("[data-say]");
     if (say) { readAloud(say); return; }
-    var resize = event.target.closest("[data-size-step]");
-    if (resize) { setSize(parseInt(resize.dataset.sizeStep, 10)); return; }
     if (event.target.closest("[data-print]")) window.print();
   });
 

@@ -5,7 +5,8 @@
 (function (scope) {
   "use strict";
 
-  var DB_NAME = "gridcare";
+  var NAMES = scope.GridcareNames;  // names.js, sent before this file
+  var DB_NAME = NAMES.DATABASE;
   var STORE = "outbox";
   var META = "meta";
   var PHOTOS = "photos";  // photos taken without signal (an errand's delivery, a receipt), sent after the writes
@@ -17,7 +18,7 @@
   // and in every other context of the phone (pages, the service worker's Background Sync), so that a person's
   // "send again" does not wait behind a hung request for SEND_TIMEOUT_MS (issue 16; decision 0027).
   var sending = [];
-  var channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("gridcare-outbox") : null;
+  var channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(NAMES.OUTBOX) : null;
   if (channel) channel.onmessage = function (event) { if (event.data === "abort") abortHere(); };
   function abortHere() {
     sending.forEach(function (controller) { controller.abort(); });
@@ -98,7 +99,7 @@
   // One sync at a time per phone, across the page and the service worker (Background Sync may fire while the
   // page syncs too): the same writes sent twice at once would race on the server.
   function exclusive(work) {
-    if (scope.navigator && scope.navigator.locks) return scope.navigator.locks.request("gridcare-outbox", work);
+    if (scope.navigator && scope.navigator.locks) return scope.navigator.locks.request(NAMES.OUTBOX, work);
     return work();
   }
 
@@ -122,7 +123,7 @@
     // Queue a write of the logged-in user. Resolves once it is safely on the device; sending happens later.
     // `ui` stays on the phone: where the page shows the write while it waits.
     // One transaction reads the user and stores the write: the tap is on the phone a few ms sooner (a page left or
-    // reloaded before the write's transaction completes loses it; app.js makes links wait, a reload cannot).
+    // reloaded before the write's transaction completes loses it; forms.js makes links wait, a reload cannot).
     // `made` (optional): {id, page} of a write made elsewhere than on a page, such as a door's plain form the service
     // worker keeps (sw.js: its id is the one the server would give that form, so it is stored once).
     add: function (kind, payload, ui, made) {
@@ -135,7 +136,7 @@
         queued_at: queuedAt(),
         status: "queued",
         ui: ui || null,
-        // its copy on the phone is refreshed once the write is sent (app.js)
+        // its copy on the phone is refreshed once the write is sent (kept-pages.js)
         page: (made && made.page) || scope.location.pathname,
       };
       return run([STORE, META], "readwrite", function (tx) {
@@ -154,7 +155,7 @@
     },
 
     // Writes the server took (with its seq) in the last SENT_KEPT_MS: a page drawn before the server had one, or
-    // the phone's older copy of it, would show its door unrecorded; the page lays these over it (app.js).
+    // the phone's older copy of it, would show its door unrecorded; the page lays these over it (marks.js).
     sent: function () {
       return everything().then(function (writes) {
         return writes.filter(function (w) { return w.status === "sent"; });
@@ -264,7 +265,7 @@
   };
 
   // The server no longer knows this phone's session (it ran out, or a coordinator signed the guest out): nothing is
-  // sent, nothing is refused; the writes wait, and the page says so (app.js).
+  // sent, nothing is refused; the writes wait, and the page says so (sending.js).
   function signedOut() {
     var error = new Error("signed out");
     error.signedOut = true;
