@@ -56,7 +56,16 @@ async def fresh_database(tmp_path: Path):
         connection = await asyncpg.connect(admin)
         try:
             for statement in statements:
-                await connection.execute(statement)
+                for attempt in range(20):
+                    try:
+                        await connection.execute(statement)
+                        break
+                    except asyncpg.exceptions.InsufficientPrivilegeError:
+                        # An autovacuum worker (the superuser's) in the database to drop: FORCE may not end it, and
+                        # it leaves soon (a loaded run's DROP failed so).
+                        if attempt == 19:
+                            raise
+                        await asyncio.sleep(0.5)
         finally:
             await connection.close()
 
