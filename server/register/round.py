@@ -161,15 +161,69 @@ def need_order(row: RoundRow, now: datetime) -> tuple:
     )
 
 
-def _round_query(scope: Scope, *columns):
+def _on_round(query, scope: Scope):
     """The profiles on the daily round of the scope's grids, living at home: narrowed in SQL (the community, its
     grids, the status), never the community's whole round filtered here (issue 18: a grid worker's round read all)."""
-    query = ElderProfile.select(*columns).where(
+    query = query.where(
         (ElderProfile.community == scope.community_id)
         & ElderProfile.in_round.eq(True)
         & (ElderProfile.resident.status == "living")
     )
     return scope.filter(query, ElderProfile.resident.household.building.grid)
+
+
+def _round_query(scope: Scope, *columns):
+    return _on_round(ElderProfile.select(*columns), scope)
+
+
+@dataclass
+class RoundSoFar:
+    """Today's round counted for the home page (issue 18), without reading everyone on it: how many are on it (one
+    COUNT), and the people called today, each with their calls' last outcome and whether one heard a need."""
+
+    everyone: int
+    called: list[dict]  # resident_id, name, door, outcome (the last, in the order made), needs_today
+
+    @property
+    def to_call(self) -> int:
+        return self.everyone - sum(1 for person in self.called if person["outcome"] in REACHED)
+
+
+async def round_so_far(scope: Scope, today: date) -> RoundSoFar:
+    """What needs_now says of the round, the same counts as today_round's rows: the round counted in SQL, and only
+    today's calls read (those of the scope's round), in the order made."""
+    everyone = await _on_round(ElderProfile.count(), scope)
+    calls = await CheckIn.select(
+        CheckIn.resident,
+        CheckIn.outcome,
+        CheckIn.device_time,
+        CheckIn.received_at,
+        CheckIn.seq,
+        CheckIn.resident.name.as_alias("name"),
+        CheckIn.resident.household.door.as_alias("door"),
+    ).where(
+        (CheckIn.community == scope.community_id)
+        & (CheckIn.day == today)
+        & CheckIn.resident.is_in(_round_query(scope, ElderProfile.resident))
+    )
+    people: dict[uuid.UUID, list[dict]] = {}
+    for call in calls:
+        people.setdefault(call["resident"], []).append(call)
+    called = []
+    for resident_id, said in people.items():
+        said = in_order_made(said)
+        called.append(
+            {
+                "resident_id": resident_id,
+                "name": said[-1]["name"],
+                "door": said[-1]["door"],
+                "outcome": said[-1]["outcome"],
+                "needs_today": any(c["outcome"] == "needs" for c in said),
+                "first": said[0]["seq"],
+            }
+        )
+    called.sort(key=lambda person: person["first"])
+    return RoundSoFar(everyone=everyone, called=called)
 
 
 async def round_people(scope: Scope, only: set[uuid.UUID] | None = None) -> list[dict]:

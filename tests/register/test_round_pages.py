@@ -15,6 +15,8 @@ from server.places.tables import Grid, Resident
 from server.register.round import PAGE_SIZE
 from server.register.tables import ElderProfile
 from tests.conftest import browser, log_in
+from tests.register.test_round import quiet_round  # noqa: F401 (a fixture)
+from tests.register.test_routes import call
 
 ADMIN = "13800000000"
 WORKER_6 = "13800000006"  # 紫锦木, grid 6 (41 people on the round): with grid 1 covered, 72
@@ -105,3 +107,31 @@ async def test_a_workers_pages_hold_her_grids_people_only_each_once(app, worker_
         )
         asked = await worker.get("/round", params={"rows": [str(r["id"]) for r in others[:5]]}, headers=HX)
         assert rows_of(asked.text) == []
+
+
+def _now_count(html: str, testid: str) -> int:
+    found = re.search(rf'data-testid="{testid}">\s*<span class="row-title"><span class="count[^"]*">(\d+)<', html)
+    return int(found.group(1)) if found else 0
+
+
+async def test_the_home_counts_the_round_as_the_round_does(app, quiet_round) -> None:  # noqa: F811
+    """The home's counts are read in SQL and from today's calls only (issue 18): the same as the round's own."""
+    ok, unwell, needs, missed = quiet_round[:4]
+    async with browser(app) as admin:
+        await log_in(admin, ADMIN)
+        before = _now_count((await admin.get("/now")).text, "now-to-call")
+        assert before == left_of((await admin.get("/round")).text)
+        for person, outcome, extra in [
+            (ok, "ok", {}),
+            (unwell, "unwell", {}),
+            (needs, "needs", {"need": "买药"}),
+            (needs, "ok", {}),  # a 平安 after the need: reached, the need still waits for its card
+            (missed, "no_answer", {}),
+        ]:
+            assert (await call(admin, person, outcome, **extra)).status_code == 303
+        now = (await admin.get("/now")).text
+        page = (await admin.get("/round")).text
+        assert _now_count(now, "now-to-call") == left_of(page) == before - 3
+        assert _now_count(now, "now-unwell") == 1 and _now_count(now, "now-needs") == 1
+        home = (await admin.get("/")).text
+        assert len(home.encode()) < 300_000 and 'data-testid="more-grids"' not in home  # six grids: none folded
