@@ -2,6 +2,8 @@
 (the bytes of a first visit excepted: issue 3 sets a budget in kilobytes).
 
 - pages.py: the register's pages against /healthz.
+- page_sizes.py: the admin's and a grid worker's pages, search and /people against /healthz and their HTML, the demo
+  alone and beside a city of GRIDCARE_BENCH_CITY communities (issue 18: growth <= 1.5x, HTML <= 300 KB).
 - sessions.py: the session lookup each request needs, against /healthz (kept in the process, and read again).
 - matching.py: issue 4's list-against-register matching, against a plain dict join of the same keys.
 - ticks.py: ticks per second through POST /api/v1/sync against plain sqlite3 executemany (issue 3: >= 0.20).
@@ -73,6 +75,7 @@ def main() -> None:
     from bench.first_visit import first_visit
     from bench.guide_fonts import guide_fonts
     from bench.logins import flood, logins
+    from bench.page_sizes import page_sizes
     from bench.pages import pages
     from bench.sessions import sessions
     from bench.sweep_page import sweep_page
@@ -94,6 +97,7 @@ def main() -> None:
         await big_sweep()
         await door_height(floor_url)
         await guide_fonts()
+        await page_sizes()  # last: it adds a city to the database the others measured
 
     asyncio.run(run())
     uploads()

@@ -4,7 +4,7 @@ name, phone and door in one text, indexed by trigrams: on SQLite an FTS5 table w
 three characters or more asks the index for its candidates first; the search's own conditions then decide, so the
 results are those of the plain LIKE over the community. Residents are only ever added (their name, phone and door
 are never changed in place), and each place that adds them calls `index_residents` in the same transaction: no
-trigger (a backup holding one is refused, docs/decisions/0018).
+trigger (a backup holding one is refused: server/operations/backup.py).
 """
 
 from __future__ import annotations
