@@ -347,6 +347,8 @@ async def search_residents(scope: Scope, q: str, today: date) -> list[schemas.Se
         # A bare number: a room ("301" is every 301 in scope) or part of a phone number.
         door = f"-{digits}"
         conditions |= Resident.household.door.like(f"%-{digits}") | Resident.phone.like(f"%{digits}%")
+        # Every community has its 301s: the index would name the city's, so the community's own index serves it.
+        terms = []
     # Three characters or more: the index names the candidates, the conditions above decide (decision 0038).
     indexed = search_index.candidates(terms)
     if indexed is not None:
