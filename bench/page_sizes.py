@@ -7,13 +7,14 @@ alone, and no page over 300 KB of HTML.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import os
 import statistics
 import time
 
-from bench.common import client, load_average, log_in, timed_gets
+from bench.common import client, load_average, log_in, prepare, timed_gets
 
 ROUNDS = 21
 GROWTH_GOAL = 1.5
@@ -79,3 +80,12 @@ async def page_sizes() -> None:
             "" if size <= SIZE_GOAL_KB * 1024 else " HTML over goal"
         )
         print(f"  {name:24s} {ratio_1:6.1f}x {ratio_n:6.1f}x {growth:6.2f}x {size / 1024:7.1f} KB{flags}")
+
+
+async def _main() -> None:
+    await prepare()
+    await page_sizes()
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())
