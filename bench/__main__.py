@@ -2,6 +2,8 @@
 (the bytes of a first visit excepted: issue 3 sets a budget in kilobytes).
 
 - pages.py: the register's pages against /healthz.
+- page_sizes.py: the admin's and a grid worker's pages, search and /people against /healthz and their HTML, the demo
+  alone and beside a city of GRIDCARE_BENCH_CITY communities (issue 18: growth <= 1.5x, HTML <= 300 KB).
 - sessions.py: the session lookup each request needs, against /healthz (kept in the process, and read again).
 - matching.py: issue 4's list-against-register matching, against a plain dict join of the same keys.
 - ticks.py: ticks per second through POST /api/v1/sync against plain sqlite3 executemany (issue 3: >= 0.20).
@@ -101,6 +103,8 @@ def main() -> None:
     logins()
     flood()
     tree()
+    # In a process of its own, on a fresh database: it adds a city, which the others must not measure.
+    subprocess.run([sys.executable, "-m", "bench.page_sizes"], check=True)  # noqa: S603
     url = os.environ.get("GRIDCARE_BENCH_POSTGRES_URL")
     if url:
         postgres_ticks(url)

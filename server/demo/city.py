@@ -36,6 +36,7 @@ from server.demo.seed import (
     Home,
     _Maker,
 )
+from server.places.search_index import index_residents
 from server.places.tables import Building, Community, District, Grid, Household, Resident, Subdistrict, Unit
 
 NAMESPACE = uuid.UUID("3c0e6f4a-1d2b-5e8f-9a7c-4b6d2e1f0a93")
@@ -176,6 +177,7 @@ async def seed_city(communities: int) -> dict[str, int]:
                     rows[Subdistrict] = [Subdistrict(id=subdistrict_id, district=DISTRICT_ID, name=subdistrict_name)]
                 for table in CITY_TABLES:
                     inserted[table._meta.tablename] += await insert_in_chunks(table, rows[table])
+                await index_residents([row.id for row in rows[Resident]])
         # Every time, for every community: it adds nothing where profiles exist, and makes them for a community whose
         # places were written by a run that stopped before this step.
         inserted["elder_profile"] += await seed_register(community_id, SEEDED_AT, {})

@@ -22,6 +22,7 @@ from server.db import insert_in_chunks, write_transaction
 from server.demo import guides as guides_seed
 from server.demo.names import GIVEN_NAMES, SURNAMES, VOLUNTEER_NAMES, demo_uuid
 from server.guides.tables import Guide
+from server.places.search_index import index_residents
 from server.places.tables import (
     Building,
     Community,
@@ -669,11 +670,15 @@ async def seed_demo() -> dict[str, int]:
                     existing = {found["id"] for found in await query}
                     rows = [row for row in rows if row.id not in existing]
                 inserted[table._meta.tablename] += await insert_in_chunks(table, rows)
+                if table is Resident:
+                    await index_residents([row.id for row in rows])
         elif not await Building.exists().where(Building.id == demo_uuid("building", str(TOWER_NUMBER))):
             # A demo database seeded before the tower was built (issue 14) gets it too, people and all.
             tower = [home for home in build_register() if home.building == TOWER_NUMBER]
             for table, rows in _building_rows([TOWER], tower).items():
                 inserted[table._meta.tablename] += await insert_in_chunks(table, rows)
+                if table is Resident:
+                    await index_residents([row.id for row in rows])
         inserted[User._meta.tablename] += await insert_in_chunks(User, await _missing_accounts(password_hash))
         # Written by the demo admin and 郝大爷's grid worker: only where both demo accounts are theirs.
         authors = [demo_uuid("user", ADMIN_PHONE), demo_uuid("user", GRID_WORKER_PHONES[2])]

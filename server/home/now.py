@@ -55,23 +55,28 @@ async def needs_now(user: CurrentUser, scope: Scope, today: date, now: datetime)
         Errand.household.door.as_alias("door"),
     ).where(visible_to(user) & Errand.state.not_in(list(rules.FINISHED)))
     late = [c for c in cards if rules.is_late(c["state"], as_datetime(c["due_at"]), now)]
-    people = await round.today_round(scope, today, now)
+    # Counted, not drawn (issue 18): the round's people in one COUNT, and only today's calls read.
+    day = await round.round_so_far(scope, today)
     # A need heard on a call waits for its card: counted here until the card is made (a stranger saw it vanish).
     # Any call of today that heard a need, not only the last: a 平安 made after it does not buy the medicine.
-    keys = {f"checkin:{p.resident_id}:{today.isoformat()}": p for p in people if p.needs_today}
+    keys = {f"checkin:{p['resident_id']}:{today.isoformat()}": p for p in day.called if p["needs_today"]}
     carded = {
         row["source_key"]
         for row in await Errand.select(Errand.source_key).where(Errand.source_key.is_in(list(keys) or [""]))
     }
     return NeedsNow(
-        needs=[{"name": p.name, "door": p.door, "key": key} for key, p in keys.items() if key not in carded],
-        unwell=[{"name": p.name, "door": p.door, "id": p.resident_id} for p in people if p.outcome == "unwell"],
+        needs=[{"name": p["name"], "door": p["door"], "key": key} for key, p in keys.items() if key not in carded],
+        unwell=[
+            {"name": p["name"], "door": p["door"], "id": p["resident_id"]}
+            for p in day.called
+            if p["outcome"] == "unwell"
+        ],
         follow_ups=await round.open_follow_ups(scope),
         asks=[
             {"name": c["name"] or "", "door": c["door"]} for c in cards if c["source"] == "self" and c["state"] == "new"
         ],
         late=len(late),
         late_medicine=sum(1 for c in late if c["kind"] == "medicine"),
-        to_call=sum(1 for person in people if not person.reached),
+        to_call=day.to_call,
         refused=await unsettled_count(user, now),
     )

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from server.db import insert_in_chunks, write_transaction
 from server.imports import normalize
 from server.places.list_rows import MAX_NAME, Loaded, LoadError, Problem, grid_name, read_people
+from server.places.search_index import index_residents
 from server.places.tables import Building, Community, District, Grid, Household, Resident, Subdistrict, Unit
 
 
@@ -140,6 +141,8 @@ async def load_places(
             return loaded  # read and counted as a load would, nothing written
         for items in added.values():
             await insert_in_chunks(type(items[0]), items)
+            if isinstance(items[0], Resident):
+                await index_residents([item.id for item in items])
         for unit_id, floors in taller:
             await Unit.update({Unit.floors: floors}).where(Unit.id == unit_id)
     return loaded

@@ -13,7 +13,7 @@ from server.access.masks import mask_phone
 from server.access.scope import Scope
 from server.accounts.tables import GridCover, User
 from server.db import as_datetime
-from server.places import schemas
+from server.places import schemas, search_index
 from server.places.tables import Building, Community, Grid, Household, Resident, Unit
 
 ELDERLY_AGE = 60  # China's Law on the Protection of the Rights of the Elderly counts from 60
@@ -304,7 +304,15 @@ def _rank(row: dict, q: str, door: str | None) -> tuple:
         row["door"] == door or row["door"].startswith(door + "-") or row["door"].endswith(door)
     )
     natural_door = tuple(int(part) if part.isdigit() else 0 for part in row["door"].split("-"))
-    return (row["status"] != "living", not at_door, row["name"] != q, natural_door)
+    # Then by name and id: the same order whichever way the database found them (with the index or without).
+    return (
+        row["status"] != "living",
+        not at_door,
+        row["name"] != q,
+        natural_door,
+        row["name"],
+        str(row["resident_id"]),
+    )
 
 
 _PHONE_LIKE = re.compile(r"\+?[\d\s\-]+")
@@ -324,18 +332,27 @@ async def search_residents(scope: Scope, q: str, today: date) -> list[schemas.Se
         return []
     door = None
     conditions = Resident.name.like(f"%{q}%")
+    terms = [q]  # what the resident's search key must hold, one of them (the trigram index's candidates)
     digits = "".join(ch for ch in q if ch.isdigit())
     if _PHONE_LIKE.fullmatch(q) and len(digits) >= 7:
         # "138 1234 5678", "+86 138-1234-5678" or a part of one: a phone number, not a door.
         digits = digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
         conditions |= Resident.phone.like(f"%{digits}%")
+        terms.append(digits)
     elif door := door_from_query(q):
         # Whole parts only: "2号楼" is building 2 and its doors, never building 20.
         conditions |= (Resident.household.door == door) | Resident.household.door.like(f"{door}-%")
+        terms.append(door)
     elif digits == q and len(digits) >= 3:
         # A bare number: a room ("301" is every 301 in scope) or part of a phone number.
         door = f"-{digits}"
         conditions |= Resident.household.door.like(f"%-{digits}") | Resident.phone.like(f"%{digits}%")
+        # Every community has its 301s: the index would name the city's, so the community's own index serves it.
+        terms = []
+    # Three characters or more: the index names the candidates, the conditions above decide (decision 0038).
+    indexed = search_index.candidates(terms)
+    if indexed is not None:
+        conditions = indexed & conditions
     query = (
         Resident.select(
             Resident.id.as_alias("resident_id"),

@@ -10,6 +10,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Text,
     Timestamptz,
     Varchar,
 )
@@ -83,3 +84,5 @@ class Resident(Table):
     status = Varchar(length=16, default="living")  # living / away / moved_out
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # Name, phone and door in one text for the search's trigram index (places/search_index.py, decision 0038).
+    search_key = Text(default="")

@@ -9,6 +9,7 @@ from piccolo.columns.combination import Where
 
 from server.access.scope import CurrentUser, Scope
 from server.db import write_transaction
+from server.places.search_index import index_residents
 from server.places.tables import Household, Resident
 from server.reconcile import schemas
 from server.reconcile.results import get_result, reconciliation_in_scope
@@ -145,6 +146,7 @@ async def add_to_register(
             updated_at=now,
         )
         await resident.save()
+        await index_residents([resident.id])
         await ListRow.update(
             {
                 ListRow.decision: "added",

@@ -120,35 +120,42 @@ class RegisterController(Controller):
         since: Annotated[datetime | None, QueryParameter()] = None,
         members: Annotated[str | None, QueryParameter(max_length=64)] = None,
         rows: Annotated[list[uuid.UUID] | None, QueryParameter(max_items=round.MAX_ADDED)] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
     ) -> Template:
         """Today's round; asked by the page itself (htmx) with `since`, only the rows whose calls arrived since then
         (and the go-and-look cards, when any did), and who is on the round when that changed from the page's
         `members`: what another worker recorded, and a person added or taken off, show without a reload. With
-        `rows`, the rows of these people of the round (the page asks for those it lacks)."""
+        `rows`, the rows of these people of the round (the page asks for those it lacks). `page`: 50 people a page in
+        need order (issue 18); asked by htmx, the next page's rows to add below those shown."""
         settings = settings_of(request)
         today, now = settings.today(), datetime.now(UTC)
         if rows and wants_fragment(request):
             return await self._added_rows(request, today, now, set(rows))
         if since is not None and wants_fragment(request):
             return await self._fresh_rows(request, today, now, since, members or "")
-        rows = await round.today_round(scope_of(request), today, now)
+        everyone = await round.today_round(scope_of(request), today, now)
+        shown = round.page_of(everyone, page)
+        if page > 1 and wants_fragment(request):  # 后 50 人 with htmx: added below the rows shown
+            return render(request, "register/_round_more.html", shown=shown, today=today, new_id=uuid.uuid4)
         follow_ups = await round.open_follow_ups(scope_of(request))
         user = current_user(request)
         # A grid worker's phone keeps the round's whole numbers for calls without signal (decision 0010).
         key = None
         if user.role == "grid_worker":
-            key = offline.offline_key(user.id, today, [r.resident_id for r in rows if r.phone_masked])
+            key = offline.offline_key(user.id, today, [r.resident_id for r in everyone if r.phone_masked])
         return render(
             request,
             "register/round.html",
-            rows=rows,
+            rows=shown.rows,
+            shown=shown,
             follow_ups=follow_ups,
             today=today,
             new_id=uuid.uuid4,
-            waiting=sum(1 for r in rows if not r.reached),
+            waiting=sum(1 for r in everyone if not r.reached),
             offline_key=key,
             since=(now - round.FRESH_OVERLAP).isoformat(),
-            members=round.members_key([r.resident_id for r in rows]),
+            # A round of one page follows who is on it (decision 0029); a paged one does on a reload (decision 0038).
+            members="" if shown.paged else round.members_key([r.resident_id for r in everyone]),
             covered_by=await own_grid_covered(user),
         )
 
@@ -159,7 +166,7 @@ class RegisterController(Controller):
         changed = await round.changed_since(scope, today, since if since.tzinfo else since.replace(tzinfo=UTC))
         rows = await round.today_round(scope, today, now, only=changed) if changed else []
         # Who is on the round, only when it is no longer who the page shows (decision 0029, issue 16).
-        people = await round.round_members(scope)
+        people = await round.round_members(scope) if members else []
         key = round.members_key(people)
         return render(
             request,
@@ -169,7 +176,7 @@ class RegisterController(Controller):
             today=today,
             new_id=uuid.uuid4,
             since=(now - round.FRESH_OVERLAP).isoformat(),
-            members=(key, people) if key != members else None,
+            members=(key, people) if members and key != members else None,  # a paged round: none (decision 0038)
         )
 
     async def _added_rows(self, request: Request, today: date, now: datetime, wanted: set[uuid.UUID]) -> Template:

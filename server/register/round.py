@@ -156,13 +156,81 @@ def need_order(row: RoundRow, now: datetime) -> tuple:
         MOBILITY_NEED.get(row.mobility, 2),
         row.last_reached or date.min,
         row.door,
+        row.name,
+        str(row.resident_id),  # a total order: a page of the round never shares a person with the next (issue 18)
     )
 
 
-async def round_people(scope: Scope) -> list[dict]:
-    """The people in the daily round of the scope's grids: in the round, and living at home. Whole phone numbers:
-    callers mask them or audit them."""
-    rows = await ElderProfile.select(
+def _on_round(query, scope: Scope):
+    """The profiles on the daily round of the scope's grids, living at home: narrowed in SQL (the community, its
+    grids, the status), never the community's whole round filtered here (issue 18: a grid worker's round read all)."""
+    query = query.where(
+        (ElderProfile.community == scope.community_id)
+        & ElderProfile.in_round.eq(True)
+        & (ElderProfile.resident.status == "living")
+    )
+    return scope.filter(query, ElderProfile.resident.household.building.grid)
+
+
+def _round_query(scope: Scope, *columns):
+    return _on_round(ElderProfile.select(*columns), scope)
+
+
+@dataclass
+class RoundSoFar:
+    """Today's round counted for the home page (issue 18), without reading everyone on it: how many are on it (one
+    COUNT), and the people called today, each with their calls' last outcome and whether one heard a need."""
+
+    everyone: int
+    called: list[dict]  # resident_id, name, door, outcome (the last, in the order made), needs_today
+
+    @property
+    def to_call(self) -> int:
+        return self.everyone - sum(1 for person in self.called if person["outcome"] in REACHED)
+
+
+async def round_so_far(scope: Scope, today: date) -> RoundSoFar:
+    """What needs_now says of the round, the same counts as today_round's rows: the round counted in SQL, and only
+    today's calls read (those of the scope's round), in the order made."""
+    everyone = await _on_round(ElderProfile.count(), scope)
+    calls = await CheckIn.select(
+        CheckIn.resident,
+        CheckIn.outcome,
+        CheckIn.device_time,
+        CheckIn.received_at,
+        CheckIn.seq,
+        CheckIn.resident.name.as_alias("name"),
+        CheckIn.resident.household.door.as_alias("door"),
+    ).where(
+        (CheckIn.community == scope.community_id)
+        & (CheckIn.day == today)
+        & CheckIn.resident.is_in(_round_query(scope, ElderProfile.resident))
+    )
+    people: dict[uuid.UUID, list[dict]] = {}
+    for call in calls:
+        people.setdefault(call["resident"], []).append(call)
+    called = []
+    for resident_id, said in people.items():
+        said = in_order_made(said)
+        called.append(
+            {
+                "resident_id": resident_id,
+                "name": said[-1]["name"],
+                "door": said[-1]["door"],
+                "outcome": said[-1]["outcome"],
+                "needs_today": any(c["outcome"] == "needs" for c in said),
+                "first": said[0]["seq"],
+            }
+        )
+    called.sort(key=lambda person: person["first"])
+    return RoundSoFar(everyone=everyone, called=called)
+
+
+async def round_people(scope: Scope, only: set[uuid.UUID] | None = None) -> list[dict]:
+    """The people in the daily round of the scope's grids: in the round, and living at home (`only`: just these of
+    them). Whole phone numbers: callers mask them or audit them."""
+    query = _round_query(
+        scope,
         ElderProfile.resident,
         ElderProfile.priority,
         ElderProfile.living,
@@ -172,19 +240,17 @@ async def round_people(scope: Scope) -> list[dict]:
         ElderProfile.resident.name.as_alias("name"),
         ElderProfile.resident.birth_date.as_alias("birth_date"),
         ElderProfile.resident.phone.as_alias("phone"),
-        ElderProfile.resident.status.as_alias("status"),
         ElderProfile.resident.household.door.as_alias("door"),
-        ElderProfile.resident.household.building.grid.as_alias("grid"),
-    ).where((ElderProfile.community == scope.community_id) & ElderProfile.in_round.eq(True))
-    return [r for r in rows if scope.allows_grid(r["grid"]) and r["status"] == "living"]
+    )
+    if only is not None:
+        query = query.where(ElderProfile.resident.is_in(list(only) or [uuid.UUID(int=0)]))
+    return await query
 
 
 async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.UUID] | None = None) -> list[RoundRow]:
     """Everyone in the round of the scope's grids, in `need_order`: not yet reached first, reached today last.
     `only`: just these people of it (the rows a refresh of the page brings, `changed_since`)."""
-    rows = await round_people(scope)
-    if only is not None:
-        rows = [r for r in rows if r["resident"] in only]
+    rows = await round_people(scope, only)
     ids = [r["resident"] for r in rows] or [uuid.UUID(int=0)]
     calls: dict[uuid.UUID, list[dict]] = {}
     for call in (
@@ -248,6 +314,42 @@ async def today_round(scope: Scope, today: date, now: datetime, only: set[uuid.U
 # a call committed late is not stepped over. A row sent twice is redrawn once (the page compares its last call).
 FRESH_OVERLAP = timedelta(seconds=30)
 MAX_ADDED = 50  # rows the page asks for at once, of the people added to its round (more: in turns)
+PAGE_SIZE = 50  # rows a page of the round shows (issue 18: the admin's round of 800 people was 500 KB of HTML)
+
+
+@dataclass(frozen=True)
+class RoundPage:
+    """One page of the round in need order: its rows, where they start, and how many there are in all."""
+
+    rows: list[RoundRow]
+    page: int
+    total: int
+
+    @property
+    def start(self) -> int:
+        return (self.page - 1) * PAGE_SIZE
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rows)
+
+    @property
+    def next(self) -> int | None:
+        return self.page + 1 if self.end < self.total else None
+
+    @property
+    def next_count(self) -> int:
+        return min(PAGE_SIZE, self.total - self.end)
+
+    @property
+    def paged(self) -> bool:
+        return self.total > PAGE_SIZE
+
+
+def page_of(rows: list[RoundRow], page: int) -> RoundPage:
+    """Page `page` (from 1) of the whole round, already in need order: the counts at the top count everyone."""
+    start = (page - 1) * PAGE_SIZE
+    return RoundPage(rows=rows[start : start + PAGE_SIZE], page=page, total=len(rows))
 
 
 async def changed_since(scope: Scope, today: date, since: datetime) -> set[uuid.UUID]:
@@ -262,12 +364,7 @@ async def changed_since(scope: Scope, today: date, since: datetime) -> set[uuid.
 async def round_members(scope: Scope) -> list[uuid.UUID]:
     """Who is on the round of the scope's grids now (the same people as round_people), and nothing else of them: what
     the page's refresh compares, every 45 s, with the people it shows."""
-    rows = await ElderProfile.select(
-        ElderProfile.resident,
-        ElderProfile.resident.status.as_alias("status"),
-        ElderProfile.resident.household.building.grid.as_alias("grid"),
-    ).where((ElderProfile.community == scope.community_id) & ElderProfile.in_round.eq(True))
-    return [r["resident"] for r in rows if scope.allows_grid(r["grid"]) and r["status"] == "living"]
+    return [row["resident"] for row in await _round_query(scope, ElderProfile.resident)]
 
 
 def members_key(resident_ids: list[uuid.UUID]) -> str:
@@ -277,7 +374,7 @@ def members_key(resident_ids: list[uuid.UUID]) -> str:
 
 
 async def open_follow_ups(scope: Scope) -> list[dict]:
-    rows = await FollowUp.select(
+    rows = FollowUp.select(
         FollowUp.id,
         FollowUp.resident,
         FollowUp.day,
@@ -286,7 +383,7 @@ async def open_follow_ups(scope: Scope) -> list[dict]:
         FollowUp.resident.name.as_alias("name"),
         FollowUp.resident.household.door.as_alias("door"),
     ).where((FollowUp.community == scope.community_id) & (FollowUp.status == "open"))
-    return [r for r in rows if scope.allows_grid(r["grid"])]
+    return await scope.filter(rows, FollowUp.grid)
 
 
 class FollowUpProblem(ValueError):

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Template
 
 from server.accounts.tables import User
@@ -47,14 +47,16 @@ def _messages(request: Request) -> dict[str, str]:
 class PeopleController(Controller):
     path = "/people"
 
-    async def _page(self, request: Request, form: PersonForm | None = None, **context) -> Template:
+    async def _page(self, request: Request, form: PersonForm | None = None, page: int = 1, **context) -> Template:
         user = current_user(request)
-        people, free_grids = await provisioning.staff(user.community_id)
+        people, free_grids, total = await provisioning.staff(user.community_id, page)
+        start = (page - 1) * provisioning.PEOPLE_PAGE
         return render(
             request,
             "staff/people.html",
             status_code=400 if context.get("error") else 200,
             people=people,
+            place={"page": page, "first": start + 1, "last": start + len(people), "total": total},
             free_grids=free_grids,
             form=form or PersonForm(),
             **({"shown": None, "deactivated": None, "error": None} | context),
@@ -83,9 +85,9 @@ class PeopleController(Controller):
         return row
 
     @get("/")
-    async def people(self, request: Request) -> Template:
+    async def people(self, request: Request, page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1) -> Template:
         self._admin(request)
-        return await self._page(request)
+        return await self._page(request, page=page)
 
     @post("/")
     async def add(

@@ -224,8 +224,13 @@ async def deactivate_user(phone: str, community_id: uuid.UUID | None = None) -> 
     return row["name"]
 
 
-async def staff(community_id: uuid.UUID) -> tuple[list[dict], list[dict]]:
-    """The community's admins and grid workers (deactivated ones last), and its grids with no grid worker."""
+PEOPLE_PAGE = 50  # people a page of /people shows (issue 18: a city's community may have many)
+
+
+async def staff(community_id: uuid.UUID, page: int = 1) -> tuple[list[dict], list[dict], int]:
+    """A page of the community's admins and grid workers (deactivated ones last), its grids with no grid worker, and
+    how many people there are in all."""
+    mine = (User.community == community_id) & User.role.is_in(list(ROLES)) & (User.is_guest.eq(False))
     people = await (
         User.select(
             User.id,
@@ -237,11 +242,15 @@ async def staff(community_id: uuid.UUID) -> tuple[list[dict], list[dict]]:
             User.grid.number.as_alias("grid_number"),
             User.grid.name.as_alias("grid_name"),
         )
-        .where((User.community == community_id) & User.role.is_in(list(ROLES)) & (User.is_guest.eq(False)))
+        .where(mine)
         .order_by(User.is_active, ascending=False)
         .order_by(User.role)
         .order_by(User.grid.number)
+        .order_by(User.phone)  # a total order: a page never shares a person with the next
+        .limit(PEOPLE_PAGE)
+        .offset((page - 1) * PEOPLE_PAGE)
     )
-    taken = {row["grid_number"] for row in people if row["grid_number"] is not None}
+    total = await User.count().where(mine)
+    taken = {row["number"] for row in await User.select(User.grid.number.as_alias("number")).where(mine)}
     grids = await Grid.select(Grid.number, Grid.name).where(Grid.community == community_id).order_by(Grid.number)
-    return people, [grid for grid in grids if grid["number"] not in taken]
+    return people, [grid for grid in grids if grid["number"] not in taken], total

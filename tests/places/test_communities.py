@@ -9,6 +9,7 @@ import pytest
 from server.accounts.passwords import hash_password
 from server.accounts.tables import User
 from server.demo.seed import DEMO_PASSWORD, demo_uuid
+from server.places.search_index import index_residents
 from server.places.tables import Building, Community, Grid, Household, Resident, Subdistrict, Unit
 from tests.conftest import log_in
 
@@ -33,7 +34,7 @@ async def other_community():
     )
     await household.save()
     now = datetime.now(UTC)
-    await Resident(
+    resident = Resident(
         community=community.id,
         household=household.id,
         name="张国强",
@@ -41,7 +42,9 @@ async def other_community():
         birth_date=date(1950, 5, 1),
         created_at=now,
         updated_at=now,
-    ).save()
+    )
+    await resident.save()
+    await index_residents([resident.id])  # as every place that adds people does
     await User(
         community=community.id,
         phone=OTHER_ADMIN,
