@@ -148,3 +148,28 @@ def test_offline_he_still_has_his_grid_workers_number_at_his_text_size(page_as) 
     elder.evaluate("() => window.dispatchEvent(new Event('online'))")
     expect(elder.get_by_test_id("ask-form")).to_be_visible()
     expect(elder.get_by_test_id("ask-offline")).to_be_hidden()
+
+
+def test_a_request_sent_on_a_stalled_network_says_it_reached_the_grid_worker(page_as) -> None:
+    """A stranger's walk of issue 16: on a network that stalled, 郝大爷 tapped 买菜 and, after a while, read his old
+    /ask (the phone's copy, answered by the service worker after 10 s for the page the send led to): no ✓, his
+    request not listed, though it was stored. Every request to /ask is held 11 s here, past the service worker's."""
+    elder: Page = page_as(RESIDENT)
+    elder.goto("/")
+    wait_until_controlled(elder)
+    elder.goto("/ask")  # the phone keeps a copy of it
+    held = []
+    elder.context.route("**/ask*", lambda route: held.append(route))
+    try:
+        elder.locator("#ask-text").fill("白菜一颗，鸡蛋十个")
+        elder.get_by_test_id("ask-groceries").click(no_wait_after=True)
+        for _ in range(3):  # each request held 11 s, then let through; the next one held again
+            elder.wait_for_timeout(11_000)
+            while held:
+                held.pop(0).continue_()
+    finally:
+        elder.context.unroute("**/ask*")
+        while held:
+            held.pop(0).continue_()
+    expect(elder.get_by_test_id("sent")).to_be_visible()
+    expect(elder.locator("body")).to_contain_text("白菜一颗")

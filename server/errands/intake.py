@@ -224,6 +224,20 @@ async def create_card(
     return form.id
 
 
+async def _same_request(card_id: uuid.UUID, resident: uuid.UUID, kind: str, text: str, shopping: bool) -> bool:
+    """Whether the card of this id, if any, is this resident's request of this kind and these words (a double tap, a
+    resend); True when there is no such card yet."""
+    card = await Errand.select(Errand.resident, Errand.kind, Errand.note).where(Errand.id == card_id).first()
+    if card is None:
+        return True
+    if card["resident"] != resident or card["kind"] != kind:
+        return False
+    if not shopping:
+        return card["note"] == text.strip()
+    items = await ErrandItem.select(ErrandItem.text).where(ErrandItem.errand == card_id).order_by(ErrandItem.position)
+    return [row["text"] for row in items] == rules.split_items(text)
+
+
 async def create_own_request(
     user: CurrentUser, card_id: uuid.UUID, kind: str, text: str, now: datetime, times: rules.DueTimes
 ) -> uuid.UUID:
@@ -231,6 +245,11 @@ async def create_own_request(
     assert user.role == "resident" and user.resident_id is not None
     scope = Scope(community_id=user.community_id, grid_ids=None)
     shopping = kind in ("groceries", "medicine", "other")
+    if not await _same_request(card_id, user.resident_id, kind, text, shopping):
+        # The id was drawn for another request: the phone's kept copy of /ask (sw.js, when the network stalls)
+        # carries the id of one made from it before, and this one was taken for that one sent again and lost (a
+        # stranger's walk of issue 16). An id of its own, the same for the same words sent again.
+        card_id = uuid.uuid5(card_id, f"{kind}\n{text}")
     form = CardForm(
         id=card_id,
         resident_id=user.resident_id,

@@ -12,7 +12,7 @@ from server.errands.tables import Errand
 from server.register.tables import FollowUp
 from server.settings import Settings
 from tests.conftest import browser, log_in
-from tests.errands.test_routes import OTHER_WORKER, card_id_of, new_card
+from tests.errands.test_routes import OTHER_WORKER, card_id_of, new_card, sent_ok
 from tests.register.test_round import quiet_round  # noqa: F401 (a fixture)
 from tests.register.test_routes import HOU, HOU_WORKER, call, form
 
@@ -45,7 +45,7 @@ async def test_the_home_page_counts_what_needs_the_worker_now_in_their_grids_onl
         await Errand.update({Errand.due_at: datetime.now(UTC) - timedelta(minutes=1)}).where(Errand.id == medicine)
         ask = str(uuid.uuid4())
         tap = form(elder, card_id=ask, kind="groceries", text="")
-        assert (await elder.post("/ask", data=tap, follow_redirects=False)).status_code == 303
+        assert sent_ok(await elder.post("/ask", data=tap, follow_redirects=False))
 
         page = (await worker.get("/")).text
         after = counts(page)
@@ -61,7 +61,7 @@ async def test_the_home_page_counts_what_needs_the_worker_now_in_their_grids_onl
         # He asks again: named once, with how many (a stranger read 郝振华（5-1-602）、郝振华（5-1-602）、…).
         again = str(uuid.uuid4())
         tap = form(elder, card_id=again, kind="medicine", text="")
-        assert (await elder.post("/ask", data=tap, follow_redirects=False)).status_code == 303
+        assert sent_ok(await elder.post("/ask", data=tap, follow_redirects=False))
         asking = (await admin.get("/")).text.split('data-testid="now-asks"')[1].split("</a>")[0]
         assert asking.count("郝振华") == 1 and re.search(r"郝振华</bdi>（[^）]+） ×\d+", asking), asking
         await Errand.update({Errand.state: "cancelled"}).where(Errand.id == uuid.UUID(again))

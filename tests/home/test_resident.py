@@ -13,6 +13,7 @@ from server.guides.tables import Guide, GuideLink
 from server.i18n import LOCALE_COOKIE
 from server.places.tables import Resident
 from tests.conftest import browser, log_in
+from tests.errands.test_routes import sent_ok
 from tests.register.test_routes import form
 
 HAO = STORY_RESIDENT_IDS["郝振华"]
@@ -56,7 +57,7 @@ async def test_his_request_says_what_happens_next_in_plain_words(client) -> None
     """On main it read 买药: 新 (the workers' word, and an English colon)."""
     await log_in(client, RESIDENT_PHONE)
     tap = form(client, card_id=str(uuid.uuid4()), kind="medicine", text="")
-    assert (await client.post("/ask", data=tap, follow_redirects=False)).status_code == 303
+    assert sent_ok(await client.post("/ask", data=tap, follow_redirects=False))
     page = (await client.get("/ask")).text
     states = re.findall(r'data-testid="request-state">([^<]+)<', page)
     assert "已收到，网格员会联系您" in states
@@ -111,7 +112,7 @@ async def test_his_home_shows_his_open_requests_and_what_happens_next(app) -> No
         await log_in(admin, ADMIN_PHONE)
         for card_id, kind in ((medicine, "medicine"), (groceries, "groceries")):
             tap = form(elder, card_id=str(card_id), kind=kind, text="")
-            assert (await elder.post("/ask", data=tap, follow_redirects=False)).status_code == 303
+            assert sent_ok(await elder.post("/ask", data=tap, follow_redirects=False))
         taken = form(admin, write_id=str(uuid.uuid4()), action="move", to="accepted")
         assert (
             await admin.post(f"/errands/{groceries}/actions", data=taken, follow_redirects=False)
