@@ -42,11 +42,15 @@ class CardRow:
     created_at: datetime
     due_at: datetime
     version: int
+    # What a resident wrote asking for a repair or a visit (no items): only on his own cards, for his list of
+    # requests (a stranger's walk of issue 16: 修水龙头 read only 🔧 维修).
+    own_note: str = ""
 
 
 _CARD_COLUMNS = (
     Errand.id,
     Errand.kind,
+    Errand.note,
     Errand.state,
     Errand.urgency,
     Errand.drop_point,
@@ -151,6 +155,7 @@ def _row(user: CurrentUser, row: dict, items: list[dict], priority: bool, now: d
         created_at=as_datetime(row["created_at"]),
         due_at=as_datetime(row["due_at"]),
         version=row["version"],
+        own_note=row["note"] if user.resident_id is not None and user.resident_id == row["resident"] else "",
     )
 
 

@@ -601,3 +601,18 @@ async def test_a_request_from_a_kept_copy_of_the_ask_page_is_a_new_request_not_l
         # The same words again with that id (another double tap) make no third card.
         assert sent_ok(await elder.post("/ask", data=later, follow_redirects=False))
         assert await Errand.count().where(Errand.resident == STORY_RESIDENT_IDS["郝振华"]) == before + 1
+
+
+async def test_a_residents_repair_request_shows_his_own_words_on_his_list(app):
+    """A stranger's walk of issue 16: 修水龙头 was stored, and his list read only 🔧 维修 / 已收到."""
+    async with browser(app) as elder, browser(app) as worker:
+        await log_in(elder, RESIDENT_PHONE)
+        page = await elder.get("/ask")
+        card_id = re.search(r'name="card_id" value="([0-9a-f-]{36})"', page.text).group(1)
+        answer = await elder.post("/ask", data=form(elder, card_id=card_id, kind="repair", text="厨房水龙头漏水"))
+        assert sent_ok(answer)
+        mine = answer.text.split(f'id="request-{card_id}"', 1)[1].split("</li>", 1)[0]
+        assert "厨房水龙头漏水" in mine
+        # Nobody else's board carries a resident's words in its list (the card page says them to the workers).
+        await log_in(worker, ADMIN_PHONE)
+        assert "厨房水龙头漏水" not in (await worker.get("/errands")).text

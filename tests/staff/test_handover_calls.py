@@ -199,7 +199,7 @@ async def test_what_is_still_refused_is_said_and_seen_by_whoever_can_act_on_it(a
         assert f"给{name}" in his
         # 风桦 holds the grid: he is told to call the person himself, not to tell himself (a stranger's re-walk).
         his_item = his.split(f"给{name}", 1)[1].split('data-testid="refused-settle"', 1)[0]
-        assert "这位老人现在归你的网格" in his_item and "这个网格现在由风桦负责" not in his_item
+        assert "这位老人现在归您的网格：请打电话给这位老人" in his_item and "这个网格现在由风桦负责" not in his_item
         assert 'data-testid="refused-call"' not in his_item
         # ... with the person one tap away and their profile (he was told to call and given no number).
         # Masked, seen whole on a tap that is logged, as on the round (a stranger's walk: the whole number was in
