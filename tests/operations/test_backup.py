@@ -382,3 +382,15 @@ async def test_restore_refuses_a_database_a_server_is_running_on_and_changes_not
     # Stopped, the server no longer holds it: the restore goes through.
     forced = command("restore", "--force", str(backup), env={"GRIDCARE_DATABASE_URL": fresh_database})
     assert forced.returncode == 0, forced.stderr
+
+
+async def test_a_backup_restores_into_a_database_only_migrated_without_force(fresh_database, tmp_path):
+    """A freshly migrated database holds no one: restoring into it needs no --force. Since the residents' search
+    index (decision 0038) a new SQLite database held a row of FTS5's settings, and counted as holding data."""
+    backup = tmp_path / "backup"
+    assert command("backup", str(backup)).returncode == 0
+    migrated = command("migrate", env={"GRIDCARE_DATABASE_URL": fresh_database})
+    assert migrated.returncode == 0, migrated.stderr
+    restored = command("restore", str(backup), env={"GRIDCARE_DATABASE_URL": fresh_database})
+    assert restored.returncode == 0, restored.stderr
+    assert await stored_ticks(fresh_database) == await stored_ticks(get_settings().database_url)
