@@ -173,3 +173,26 @@ def test_a_request_sent_on_a_stalled_network_says_it_reached_the_grid_worker(pag
             held.pop(0).continue_()
     expect(elder.get_by_test_id("sent")).to_be_visible()
     expect(elder.locator("body")).to_contain_text("白菜一颗")
+
+
+def test_offline_a_page_his_phone_does_not_hold_opens_his_home_with_the_call_at_his_size(page_as) -> None:
+    """A stranger's walk of issue 16: offline, a page not kept on his phone (a guide not opened before, /ask not
+    seen) gave the workers' offline page: 17 px where his pages are 33, no number to call, 已全部同步."""
+    elder: Page = page_as(RESIDENT)
+    elder.goto("/")
+    wait_until_controlled(elder)
+    elder.get_by_test_id("text-larger").click()
+    elder.reload()  # through the worker: his home is kept
+    size = elder.get_by_test_id("call-worker").evaluate("(e) => parseFloat(getComputedStyle(e).fontSize)")
+    elder.context.set_offline(True)
+    try:
+        elder.goto("/ask")  # never opened on this phone
+        expect(elder.get_by_test_id("offline-page")).to_have_count(0)
+        call = elder.get_by_test_id("call-worker")
+        expect(call).to_be_visible()
+        assert re.fullmatch(r"tel:1\d{10}", call.get_attribute("href") or "")
+        assert call.evaluate("(e) => parseFloat(getComputedStyle(e).fontSize)") == size
+        expect(elder.locator("body")).not_to_contain_text("已全部同步", use_inner_text=True)
+        elder.screenshot(path=str(SCREENSHOTS / "resident-offline-not-kept.png"))
+    finally:
+        elder.context.set_offline(False)

@@ -87,7 +87,14 @@ async function fetchWithTimeout(request) {
   }
 }
 
+// A resident's phone (only a resident's pages say X-Gridcare-Keep, so only his home is kept at "/") opens his home
+// for a page it does not hold: his grid worker's number one tap away, at his text size, in his words. The offline
+// page was a worker's, in small type and without a number (a stranger's walk of issue 16).
 async function offlinePage() {
+  if (await caches.has(PAGES_CACHE)) {
+    const home = await caches.match("/", { cacheName: PAGES_CACHE });
+    if (home) return home;
+  }
   return (await (await caches.open(SHELL_CACHE)).match(OFFLINE_URL)) || Response.error();
 }
 
