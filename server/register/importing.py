@@ -24,7 +24,7 @@ from server.imports import draft as drafts
 from server.imports.normalize import cell, id_matches, phone_matches
 from server.offload import in_thread
 from server.places.services import ELDERLY_AGE, age_on
-from server.places.tables import Resident
+from server.places.tables import Household, Resident
 from server.register import changes, import_diffs, import_results, import_rows, services
 from server.register.import_diffs import Change
 from server.register.import_people import Person, load_people
@@ -174,7 +174,8 @@ async def evaluate(
     if headless:
         cutoff = datetime(2000, 1, 1, tzinfo=UTC)
     since = await changes.changed_since(scope, cutoff) if cutoff is not None else {}
-    ev = await in_thread(_evaluate, draft, choices, today, skip_unknown, people, since, checked, headless)
+    outside = await _doors_outside(scope)
+    ev = await in_thread(_evaluate, draft, choices, today, skip_unknown, people, since, checked, headless, outside)
     ev.exported_at = exported
     return ev
 
@@ -203,6 +204,17 @@ def checked(ev: Evaluation) -> Evaluation:
     return ev
 
 
+async def _doors_outside(scope: Scope) -> frozenset[str]:
+    """The community's doors outside the scope's grids (none for an admin): a row naming one is of someone not in this
+    register, whatever name it gives."""
+    if scope.grid_ids is None:
+        return frozenset()
+    rows = await Household.select(Household.door).where(
+        (Household.community == scope.community_id) & Household.building.grid.not_in(list(scope.grid_ids) or [None])
+    )
+    return frozenset(row["door"] for row in rows)
+
+
 def _evaluate(
     draft: drafts.Draft,
     choices: dict[int, str],
@@ -212,6 +224,7 @@ def _evaluate(
     since: dict[uuid.UUID, dict[str, changes.Changed]] | None = None,
     checked: datetime | None = None,
     headless: bool = False,
+    outside: frozenset[str] = frozenset(),
 ) -> Evaluation:
     mapping = drafts.mapping_for(draft, choices, FIELDS)
     headers = {mapping[i]: draft.headers[i] for i in mapping}
@@ -239,6 +252,10 @@ def _evaluate(
         said = [RowProblem(line=f.line, kind=code, name=f.name, door=f.door or f.door_text) for code in f.problems]
         if residents[position] < 0:
             result = others[position]
+            if result.reason == "door_differs" and f.door in outside:
+                # A name of hers at a door of another grid: another person, not in her register (a stranger's walk
+                # of issue 16: a community-wide list blocked the save with 请核对门牌, the file's door being right).
+                result = matching.Match(f.line, matching.UNKNOWN)
             if result.status == matching.UNKNOWN:
                 unknown += 1
             differs = [] if said else _differs_from_register(f, result, people)

@@ -296,3 +296,24 @@ async def test_the_preview_and_the_saving_normalise_match_and_pack_outside_the_e
         assert saved.status_code == 303, saved.text
     assert set(threads) == {"normalise", "match", "pack"}
     assert threading.get_ident() not in set().union(*threads.values())  # the test's thread runs the event loop
+
+
+async def test_a_name_of_hers_at_a_door_outside_her_grid_is_someone_not_in_her_register(app):
+    """A stranger's walk of issue 16: a community-wide list imported by a grid worker; its 李俊峰 at 34-4-601
+    (another grid) shares his name with her 李俊峰 at 16-1-601, and the row blocked the save with 请核对门牌, though
+    the file's door was right: another person, not in her register, to leave out by choice like the others."""
+    hers = (await people_of_building(2, limit=1, offset=14))[0]
+    elsewhere = (await people_of_building(7, limit=1))[0]  # building 7 is not in grid 2
+    namesake = {**elsewhere, "name": hers["name"]}
+    data = xlsx_register([row(1, namesake)])
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, data)
+        assert stat(page.text, "pv-to-fix") == 1 and 'data-testid="skip-unknown"' in page.text, problems(page.text)
+        assert "请核对门牌" not in page.text and hers["door"] not in page.text  # nothing of hers said of another's row
+        page = await client.post(
+            "/register/import/preview",
+            data=form(client, draft=re.search(r'name="draft" value="([^"]*)"', page.text).group(1), skip_unknown="1"),
+            files={"none": ("", b"", "application/octet-stream")},
+        )
+        assert stat(page.text, "pv-to-fix") == 0, problems(page.text)
