@@ -101,3 +101,19 @@ def test_an_id_number_s_birth_date_and_sex():
     assert import_rows.contradictions(date(1945, 3, 1), "F", None, (1946, 3, 1), "M", "")[0][0] == "birth_differs"
     # An ID number confirming the row corrects a wrong registered birth date.
     assert import_rows.contradictions(date(1945, 1, 1), "M", "140109194503010017", (1945, 3, 1), "M", "") == []
+
+
+async def test_a_row_set_aside_comes_first_among_the_rows_to_look_at(app):
+    """A stranger's walk of issue 16: the rows the top said were not applied sat on pages 15 and 46 of a 5,000-row
+    list, among thousands of rows of people not in her register."""
+    young = await a_young_man_without_a_profile()
+    born = young["birth_date"]
+    wrong = born.replace(year=1945) if not (born.month == 2 and born.day == 29) else date(1945, 2, 28)
+    strangers = await people_of_building(7, limit=120)  # another grid's: not in her register
+    rows = [row(n, p) for n, p in enumerate(strangers, start=1)] + [row(500, young, 出生日期=wrong.isoformat())]
+    async with browser(app) as client:
+        await log_in(client, WORKER)
+        page = await upload(client, xlsx_register(rows))
+        assert stat(page.text, "pv-to-fix") == len(strangers)
+        first = problems(page.text)[0]
+        assert young["name"] in first and "身份证" in first, problems(page.text)[:2]
