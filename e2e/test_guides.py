@@ -248,3 +248,27 @@ def test_a_guide_can_be_installed_on_the_residents_phone(persistent_phone: Brows
     manifest = cdp.send("Page.getAppManifest")
     assert manifest["url"] == f"{live_server.base_url}/g/{token}/manifest.webmanifest"
     assert manifest["errors"] == []
+
+
+def test_the_largest_text_grows_every_word_and_button_of_a_guide(reader_context: BrowserContext, db) -> None:
+    """A stranger's walk of issue 16: A+ grew the step's text only (36 -> 54 px); the title, 第 1 步 / 共 6 步, 下一步
+    and the call box stayed at 24-28 px."""
+    page = reader_context.new_page()
+    page.goto(f"/g/{link_of(db, '郝大爷：在铁北生鲜买菜')}")
+    parts = ("guide-title", "step-count", "next", "call-worker")
+
+    def sizes() -> dict[str, float]:
+        return {
+            testid: page.get_by_test_id(testid).first.evaluate("(e) => parseFloat(getComputedStyle(e).fontSize)")
+            for testid in parts
+        }
+
+    before = sizes()
+    for _ in range(3):
+        page.get_by_test_id("text-larger").click()
+    after = sizes()
+    for testid in parts:
+        assert after[testid] >= before[testid] * 1.3, (testid, before[testid], after[testid])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "guide-largest-text.png", full_page=True)
+    assert_phone_layout(page, "guide-largest-text", min_target=RESIDENT_TARGET)
